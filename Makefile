@@ -1,0 +1,127 @@
+# gosnoop - see README.md.  `make`, `make demo`, `make check`, `make install PREFIX=...`
+#
+# Layout of the build: src/gobin/*.c -> build/libgobin.a (no BPF, no root);
+# src/bpf/*.bpf.c -> build/bpf/*.bpf.o -> build/bpf/*.skel.h (embedded);
+# src/*.c + src/probe/*.c + skeletons -> build/gosnoop.
+
+PREFIX ?= /usr/local
+BUILD  ?= build
+CC     ?= gcc
+CLANG  ?= clang
+BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+V ?= 0
+ifeq ($(V),0)
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+else
+Q =
+msg =
+endif
+
+CFLAGS ?= -O2 -g
+WARN    = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Isrc -Isrc/gobin -I$(BUILD)
+LIBS    = -lbpf -ldw -lelf -lz -lcapstone
+
+GOBIN_SRCS = $(sort $(wildcard src/gobin/*.c))
+APP_SRCS   = $(sort $(wildcard src/*.c src/probe/*.c))
+BPF_SRCS   = $(sort $(wildcard src/bpf/*.bpf.c))
+SKELS      = $(patsubst src/bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+GOBIN_OBJS = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(GOBIN_SRCS))
+APP_OBJS   = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(APP_SRCS))
+HDRS       = $(wildcard src/*.h src/gobin/*.h src/probe/*.h src/bpf/*.h)
+
+UNIT_SRCS  = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+SAN_BINS   = $(patsubst tests/unit/%.c,$(BUILD)/tests-san/%,$(UNIT_SRCS))
+SANFLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRCS  = $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS  = $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+.DELETE_ON_ERROR:
+.PHONY: all deps demo check unit fuzz fuzz-build bench install clean fixtures
+
+all: $(BUILD)/gosnoop
+
+deps:
+	$(Q)scripts/deps.sh
+
+# ---------------------------------------------------------------- BPF side
+$(BUILD)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h $(HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -Isrc -Isrc/bpf -c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# ---------------------------------------------------------------- user side
+$(BUILD)/obj/%.o: src/%.c $(HDRS) | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libgobin.a: $(GOBIN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/gosnoop: $(APP_OBJS) $(BUILD)/libgobin.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(APP_OBJS) $(BUILD)/libgobin.a $(LIBS)
+
+# ---------------------------------------------------------------- tests
+# Unit tests link the library twice: plain, and an ASan+UBSan build of
+# library and tests together.
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libgobin.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libgobin.a -lcmocka $(LIBS)
+
+$(BUILD)/tests-san/%: tests/unit/%.c tests/unit/testutil.h $(GOBIN_SRCS) $(HDRS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SANFLAGS) -Itests/unit -o $@ $< $(GOBIN_SRCS) -lcmocka $(LIBS)
+
+$(BUILD)/fuzz/%: fuzz/%.c $(GOBIN_SRCS) $(HDRS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Isrc/gobin \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(GOBIN_SRCS) $(LIBS)
+
+fixtures:
+	$(Q)tests/fixtures/build.sh $(BUILD)/fixtures
+
+unit: $(UNIT_BINS) $(SAN_BINS) fixtures
+	$(Q)tests/run --only unit
+
+fuzz-build: $(FUZZ_BINS)
+
+# `make fuzz FUZZ_SECONDS=600` for a long run; check runs each briefly.
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_BINS) fixtures
+	$(Q)tests/run --only fuzz --fuzz-seconds $(FUZZ_SECONDS)
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(SAN_BINS) $(FUZZ_BINS) fixtures
+	$(Q)tests/run
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+bench: all fixtures
+	$(Q)bench/run
+
+install: $(BUILD)/gosnoop
+	install -D -m 0755 $(BUILD)/gosnoop $(DESTDIR)$(PREFIX)/bin/gosnoop
+	install -D -m 0644 docs/gosnoop.8 $(DESTDIR)$(PREFIX)/share/man/man8/gosnoop.8
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# deps.sh - install what gosnoop's build, tests and demo need (Debian
+# bookworm packages), only what is missing. Run as root, or with sudo.
+set -euo pipefail
+pkgs=(
+	make gcc clang llvm pkg-config	# build; clang -target bpf, llvm-strip
+	bpftool libbpf-dev		# skeletons, libbpf 1.1
+	libelf-dev libdw-dev zlib1g-dev	# ELF and DWARF
+	libcapstone-dev			# disassembly
+	libjson-c-dev libcmocka-dev	# JSON parsing in tests, unit tests
+	golang-go			# fixtures are built at test time
+	python3				# test runner and end-to-end tests
+	util-linux			# setpriv for the non-root tests
+	bpftrace			# benchmarks compare against it
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+# npm fetches the esbuild corpus; the machine's Node.js may bring its own
+# npm (nodesource), which conflicts with Debian's package of that name.
+command -v npm >/dev/null || missing+=(npm)
+if ((${#missing[@]})); then
+	echo "  DEPS     installing: ${missing[*]}"
+	sudo=
+	[[ $(id -u) == 0 ]] || sudo=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

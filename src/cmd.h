@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* One file per subcommand; each do_<verb> returns an exit code. */
+#ifndef GOSNOOP_CMD_H
+#define GOSNOOP_CMD_H
+
+int do_info(int argc, char **argv);
+int do_list(int argc, char **argv);
+int do_doctor(int argc, char **argv);
+
+#endif

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gosnoop list: functions of a Go binary from .gopclntab, so stripped
+ * binaries list exactly what their unstripped twins do.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "common.h"
+#include "gobin.h"
+#include "json_writer.h"
+#include "pattern.h"
+#include "target.h"
+
+static void print_func(struct jw *jw, const struct gobin *gb,
+		       const struct gobin_func *f, uint64_t bias)
+{
+	const char *file = NULL;
+	int line = 0;
+
+	gobin__func_line(gb, f, f->entry, &file, &line);
+	if (jw) {
+		jw_start_object(jw);
+		jw_name(jw, "name"); jw_string(jw, f->name);
+		jw_name(jw, "addr"); jw_hex(jw, f->entry);
+		if (bias) {
+			jw_name(jw, "runtime_addr");
+			jw_hex(jw, f->entry + bias);
+		}
+		jw_name(jw, "size"); jw_uint(jw, f->end - f->entry);
+		jw_name(jw, "file"); jw_string(jw, file);
+		jw_name(jw, "line"); jw_int(jw, file ? line : 0);
+		jw_end_object(jw);
+		jw_end_line(jw);
+		return;
+	}
+	printf("0x%-10" PRIx64 " %6" PRIu64 "  %s", f->entry + bias,
+	       f->end - f->entry, f->name);
+	if (file)
+		printf("  %s:%d", file, line);
+	printf("\n");
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s list [--json] TARGET [PATTERN...]\n"
+		"TARGET: PATH | -p PID | -- CMD ARGS (patterns go before '--')\n"
+		"PATTERN: shell glob over Go names, e.g. 'main.*',\n"
+		"         'net/http.(*conn).*'; an exact name always matches\n"
+		"         itself, so 'main.Map[...]' needs no escaping.\n"
+		"Columns: address (file vaddr; runtime address with -p on a\n"
+		"PIE), size, name, file:line of the function's entry.\n",
+		prog_name);
+}
+
+int do_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct target t = {};
+	struct gobin *gb = NULL;
+	struct patterns pats = {};
+	struct jw *jw = NULL;
+	const char *path_arg = NULL;
+	uint64_t bias = 0;
+	pid_t pid = 0;
+	int c, ret, first_pat;
+
+	target__split_cmd(&argc, argv, &t);
+	while ((c = getopt_long(argc, argv, "jp:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json_output = true;
+			break;
+		case 'p':
+			if (target__parse_pid(optarg, &pid)) {
+				p_err("bad PID '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	/* With -p or '-- CMD', every positional is a pattern. */
+	first_pat = optind;
+	if (!pid && !t.cmd_argv && optind < argc)
+		path_arg = argv[first_pat++];
+	ret = patterns__init(&pats, argv + first_pat, argc - first_pat);
+	if (ret)
+		return EXIT_USAGE;
+	ret = target__resolve(&t, path_arg, pid);
+	if (ret) {
+		ret = exit_code_for(ret);
+		goto cleanup;
+	}
+	ret = target__open_gobin(&t, &gb);
+	if (ret) {
+		ret = exit_code_for(ret);
+		goto cleanup;
+	}
+	if (t.kind == TARGET_PID && target__load_bias(t.pid, gb, &bias))
+		bias = 0;
+	if (json_output) {
+		jw = jw_new(stdout);
+		if (!jw) {
+			ret = EXIT_FAIL;
+			goto cleanup;
+		}
+	}
+	for (size_t i = 0; i < gobin__func_cnt(gb); i++) {
+		const struct gobin_func *f = gobin__func(gb, i);
+
+		if (!patterns__match(&pats, f->name))
+			continue;
+		print_func(jw, gb, f, bias);
+	}
+	ret = patterns__report_unmatched(&pats, t.display) ? EXIT_USAGE
+							   : EXIT_OK;
+cleanup:
+	jw_free(jw);
+	patterns__free(&pats);
+	gobin__free(gb);
+	return ret;
+}

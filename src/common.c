@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "json_writer.h"
+
+bool json_output;
+int verbose;
+const char *prog_name = "gosnoop";
+
+static void vprint_line(FILE *f, const char *level, const char *fmt,
+			va_list ap)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (json_output && !strcmp(level, "error")) {
+		struct jw *jw = jw_new(stdout);
+
+		if (jw) {
+			jw_start_object(jw);
+			jw_name(jw, "type");
+			jw_string(jw, "error");
+			jw_name(jw, "message");
+			jw_string(jw, buf);
+			jw_end_object(jw);
+			jw_end_line(jw);
+			jw_free(jw);
+			fflush(stdout);
+		}
+	}
+	fprintf(f, "%s: %s%s\n", prog_name,
+		!strcmp(level, "warning") ? "warning: " : "", buf);
+}
+
+void p_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint_line(stderr, "error", fmt, ap);
+	va_end(ap);
+}
+
+void p_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint_line(stderr, "warning", fmt, ap);
+	va_end(ap);
+}
+
+void p_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	vprint_line(stderr, "info", fmt, ap);
+	va_end(ap);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG && verbose < 2)
+		return 0;
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void setup_libbpf_logging(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+int exit_code_for(int err)
+{
+	switch (-err) {
+	case 0:
+		return EXIT_OK;
+	case EPERM:
+	case EACCES:
+	case ENOSYS:
+	case EOPNOTSUPP:
+		return EXIT_NOKERNEL;
+	case ENOENT:
+	case ENOEXEC:
+	case EINVAL:
+	case ENOPKG:
+	case EPROTONOSUPPORT:
+	case ESRCH:
+	case ENOTDIR:
+	case EISDIR:
+		return EXIT_USAGE;
+	default:
+		return EXIT_FAIL;
+	}
+}

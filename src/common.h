@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* What every gosnoop command shares: exit codes, error printing, flags. */
+#ifndef GOSNOOP_COMMON_H
+#define GOSNOOP_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Documented exit codes (README "Exit codes"). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,		/* runtime failure */
+	EXIT_USAGE = 2,		/* usage error or bad input */
+	EXIT_NOKERNEL = 3,	/* kernel feature or privilege missing */
+};
+
+extern bool json_output;	/* --json */
+extern int verbose;		/* -v, repeatable */
+extern const char *prog_name;	/* "gosnoop" */
+
+/* One line on stderr ("gosnoop: ..."), or {"type":"error",...} on stdout
+ * in JSON mode so a consumer of the stream sees it too. */
+void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Route libbpf's messages through -v. */
+void setup_libbpf_logging(void);
+
+/* Map a gobin/libbpf -errno to the exit code class. */
+int exit_code_for(int err);
+
+#endif

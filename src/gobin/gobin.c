@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+/* gobin object life cycle: map the file, run each module's loader. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+void gobin__free(struct gobin *gb)
+{
+	if (!gb)
+		return;
+	gobin_dwarf__free(gb);
+	gobin_buildinfo__free(gb);
+	gobin_pcln__free(gb);
+	gobin_elf__free(gb);
+	if (gb->map)
+		munmap(gb->map, gb->map_len);
+	free(gb);
+}
+
+/* cgo programs carry runtime/cgo's assembly, which pclntab lists (so a
+ * stripped binary answers too). Symbols like _cgo_init do not tell: the
+ * runtime declares them as variables in every program. */
+static bool links_cgo(const struct gobin *gb)
+{
+	return gobin__func_by_name(gb, "crosscall2") ||
+	       gobin__func_by_name(gb, "_cgo_topofstack");
+}
+
+int gobin__open_mem(const void *buf, size_t len, struct gobin **out,
+		    char *err, size_t errlen)
+{
+	struct gobin *gb;
+	int ret;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = 0;
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		snprintf(err, errlen, "libelf is too old");
+		return -ENOSYS;
+	}
+	gb = calloc(1, sizeof(*gb));
+	if (!gb)
+		return -ENOMEM;
+	gb->img = buf;
+	gb->img_len = len;
+	gb->go_minor = -1;
+
+	ret = gobin_elf__load(gb, err, errlen);
+	if (!ret)
+		ret = gobin_pcln__load(gb, err, errlen);
+	if (!ret)
+		ret = gobin_buildinfo__load(gb, err, errlen);
+	if (!ret)
+		ret = gobin_dwarf__load(gb, err, errlen);
+	if (!ret)
+		ret = gobin_layout__load(gb, err, errlen);
+	if (!ret)
+		ret = gobin_abi__load(gb, err, errlen);
+	if (ret) {
+		gobin__free(gb);
+		return ret;
+	}
+	gb->elfi.cgo = links_cgo(gb);
+	*out = gb;
+	return 0;
+}
+
+int gobin__open(const char *path, struct gobin **out, char *err,
+		size_t errlen)
+{
+	struct gobin *gb;
+	struct stat st;
+	void *map;
+	int fd, ret;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot stat: %s", strerror(errno));
+		close(fd);
+		return ret;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "not a regular file");
+		close(fd);
+		return -ENOEXEC;
+	}
+	if (st.st_size == 0) {
+		snprintf(err, errlen, "empty file: not an ELF file");
+		close(fd);
+		return -ENOEXEC;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	ret = -errno;
+	close(fd);
+	if (map == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map: %s", strerror(-ret));
+		return ret;
+	}
+	ret = gobin__open_mem(map, (size_t)st.st_size, &gb, err, errlen);
+	if (ret) {
+		munmap(map, (size_t)st.st_size);
+		return ret;
+	}
+	gb->map = map;
+	gb->map_len = (size_t)st.st_size;
+	*out = gb;
+	return 0;
+}

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_writer.h"
+
+#define JW_MAX_DEPTH 64
+
+struct jw {
+	FILE *f;
+	int depth;
+	bool first[JW_MAX_DEPTH];	/* no element written yet at depth */
+	bool after_name;
+};
+
+struct jw *jw_new(FILE *f)
+{
+	struct jw *jw = calloc(1, sizeof(*jw));
+
+	if (jw) {
+		jw->f = f;
+		jw->first[0] = true;
+	}
+	return jw;
+}
+
+void jw_free(struct jw *jw)
+{
+	free(jw);
+}
+
+/* Separator before a value or a name. */
+static void jw_sep(struct jw *jw)
+{
+	if (jw->after_name) {
+		jw->after_name = false;
+		return;
+	}
+	if (!jw->first[jw->depth])
+		fputc(',', jw->f);
+	jw->first[jw->depth] = false;
+}
+
+static void jw_open(struct jw *jw, char c)
+{
+	jw_sep(jw);
+	fputc(c, jw->f);
+	if (jw->depth < JW_MAX_DEPTH - 1)
+		jw->depth++;
+	jw->first[jw->depth] = true;
+}
+
+static void jw_close(struct jw *jw, char c)
+{
+	fputc(c, jw->f);
+	if (jw->depth > 0)
+		jw->depth--;
+}
+
+void jw_start_object(struct jw *jw) { jw_open(jw, '{'); }
+void jw_end_object(struct jw *jw) { jw_close(jw, '}'); }
+void jw_start_array(struct jw *jw) { jw_open(jw, '['); }
+void jw_end_array(struct jw *jw) { jw_close(jw, ']'); }
+
+static void jw_quoted(struct jw *jw, const char *s, size_t len)
+{
+	fputc('"', jw->f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"': fputs("\\\"", jw->f); break;
+		case '\\': fputs("\\\\", jw->f); break;
+		case '\n': fputs("\\n", jw->f); break;
+		case '\r': fputs("\\r", jw->f); break;
+		case '\t': fputs("\\t", jw->f); break;
+		default:
+			/* Control bytes and bytes that are not valid UTF-8
+			 * lead/continuation would break a strict parser:
+			 * escape controls, pass the rest through. */
+			if (c < 0x20 || c == 0x7f)
+				fprintf(jw->f, "\\u%04x", c);
+			else
+				fputc(c, jw->f);
+		}
+	}
+	fputc('"', jw->f);
+}
+
+void jw_name(struct jw *jw, const char *name)
+{
+	jw_sep(jw);
+	jw_quoted(jw, name, strlen(name));
+	fputc(':', jw->f);
+	jw->after_name = true;
+}
+
+void jw_string_len(struct jw *jw, const char *s, size_t len)
+{
+	jw_sep(jw);
+	jw_quoted(jw, s, len);
+}
+
+void jw_string(struct jw *jw, const char *s)
+{
+	if (!s) {
+		jw_null(jw);
+		return;
+	}
+	jw_string_len(jw, s, strlen(s));
+}
+
+void jw_uint(struct jw *jw, uint64_t v)
+{
+	jw_sep(jw);
+	fprintf(jw->f, "%" PRIu64, v);
+}
+
+void jw_int(struct jw *jw, int64_t v)
+{
+	jw_sep(jw);
+	fprintf(jw->f, "%" PRId64, v);
+}
+
+void jw_float(struct jw *jw, double v)
+{
+	jw_sep(jw);
+	fprintf(jw->f, "%.6g", v);
+}
+
+void jw_bool(struct jw *jw, bool v)
+{
+	jw_sep(jw);
+	fputs(v ? "true" : "false", jw->f);
+}
+
+void jw_hex(struct jw *jw, uint64_t v)
+{
+	jw_sep(jw);
+	fprintf(jw->f, "\"0x%" PRIx64 "\"", v);
+}
+
+void jw_null(struct jw *jw)
+{
+	jw_sep(jw);
+	fputs("null", jw->f);
+}
+
+void jw_end_line(struct jw *jw)
+{
+	fputc('\n', jw->f);
+	jw->depth = 0;
+	jw->first[0] = true;
+	jw->after_name = false;
+}

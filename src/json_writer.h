@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small streaming JSON writer (in the spirit of bpftool's json_writer):
+ * commas and escaping are its business, structure is the caller's.
+ */
+#ifndef GOSNOOP_JSON_WRITER_H
+#define GOSNOOP_JSON_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct jw;
+
+struct jw *jw_new(FILE *f);
+void jw_free(struct jw *jw);
+void jw_start_object(struct jw *jw);
+void jw_end_object(struct jw *jw);
+void jw_start_array(struct jw *jw);
+void jw_end_array(struct jw *jw);
+void jw_name(struct jw *jw, const char *name);
+void jw_string(struct jw *jw, const char *s);	/* NULL -> null */
+void jw_string_len(struct jw *jw, const char *s, size_t len);
+void jw_uint(struct jw *jw, uint64_t v);
+void jw_int(struct jw *jw, int64_t v);
+void jw_float(struct jw *jw, double v);
+void jw_bool(struct jw *jw, bool v);
+void jw_hex(struct jw *jw, uint64_t v);		/* "0x4872a0" */
+void jw_null(struct jw *jw);
+/* End of one JSON-lines record: newline, ready for the next object. */
+void jw_end_line(struct jw *jw);
+
+#endif

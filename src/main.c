@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gosnoop - see inside running Go programs with eBPF.
+ * main() only picks the subcommand; each lives in its own cmd_<verb>.c.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "common.h"
+
+#ifndef GOSNOOP_VERSION
+#define GOSNOOP_VERSION "0.1.0"
+#endif
+
+struct cmd {
+	const char *name;
+	int (*func)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct cmd cmds[] = {
+	{ "info",   do_info,   "Go version, build, pclntab, ABI and runtime layout of a binary" },
+	{ "list",   do_list,   "functions of a Go binary (works on stripped binaries)" },
+	{ "doctor", do_doctor, "what this kernel and these privileges allow gosnoop to do" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [-v] [--json] COMMAND [ARGS...]\n"
+		"       %s COMMAND --help\n\n"
+		"TARGET is one of:  PATH   (a Go executable)\n"
+		"                   -p PID (a running Go process, also in a container)\n"
+		"                   -- CMD ARGS... (a command to run)\n\n"
+		"Commands:\n",
+		prog_name, prog_name);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f,
+		"\nOptions:\n"
+		"  -j, --json     JSON lines on stdout\n"
+		"  -v, --verbose  more detail (twice: libbpf debug output)\n"
+		"  -V, --version  print the version\n"
+		"\nExit codes: 0 ok, 1 runtime failure, 2 usage or bad input,\n"
+		"3 kernel feature or privilege missing.\n");
+}
+
+/* An unambiguous prefix picks a command, as bpftool allows. */
+static const struct cmd *find_cmd(const char *name)
+{
+	const struct cmd *found = NULL;
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+		if (len && !strncmp(cmds[i].name, name, len)) {
+			if (found)
+				return NULL;
+			found = &cmds[i];
+		}
+	}
+	return found;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const struct cmd *cmd;
+	int c;
+
+	setup_libbpf_logging();
+	/* '+': stop at the command name; its options are its own. */
+	while ((c = getopt_long(argc, argv, "+jvVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json_output = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("gosnoop %s\n", GOSNOOP_VERSION);
+			return EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[optind], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	cmd = find_cmd(argv[optind]);
+	if (!cmd) {
+		p_err("unknown or ambiguous command '%s'; run '%s --help'",
+		      argv[optind], prog_name);
+		return EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 1;	/* each command runs its own getopt */
+	return cmd->func(argc, argv);
+}

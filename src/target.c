@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "gobin.h"
+#include "target.h"
+
+void target__split_cmd(int *argc, char **argv, struct target *t)
+{
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--"))
+			continue;
+		t->cmd_argv = &argv[i + 1];
+		t->cmd_argc = *argc - i - 1;
+		argv[i] = NULL;
+		*argc = i;
+		return;
+	}
+}
+
+int target__parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v <= 0 || v > INT32_MAX)
+		return -EINVAL;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+/* argv[0] as execvp would find it. */
+static int find_in_path(const char *cmd, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (strchr(cmd, '/')) {
+		snprintf(out, len, "%s", cmd);
+		return access(out, X_OK) ? -errno : 0;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		const char *colon = strchr(path, ':');
+		size_t n = colon ? (size_t)(colon - path) : strlen(path);
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n,
+			 n ? path : ".", cmd);
+		if (!access(buf, X_OK)) {
+			snprintf(out, len, "%s", buf);
+			return 0;
+		}
+		path += n + (colon ? 1 : 0);
+	}
+	return -ENOENT;
+}
+
+static int resolve_pid(struct target *t, pid_t pid)
+{
+	char link[64], exe[PATH_MAX], rooted[PATH_MAX + 64];
+	struct stat st_exe, st_rooted;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d", pid);
+	if (access(link, F_OK)) {
+		p_err("no process with PID %d (has it exited?)", pid);
+		return -ESRCH;
+	}
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n < 0) {
+		int e = errno;
+
+		if (e == ENOENT) {
+			p_err("PID %d has no executable (a kernel thread or a zombie?)",
+			      pid);
+			return -ESRCH;
+		}
+		p_err("cannot read %s: %s (run as root, or with CAP_SYS_PTRACE)",
+		      link, strerror(e));
+		return -e;
+	}
+	exe[n] = 0;
+	t->kind = TARGET_PID;
+	t->pid = pid;
+	snprintf(t->display, sizeof(t->display), "%s (PID %d)", exe, pid);
+	/* The same file seen from the process's own root is what a uprobe
+	 * must name; a deleted or replaced file is only reachable through
+	 * the exe link itself. */
+	snprintf(rooted, sizeof(rooted), "/proc/%d/root%s", pid, exe);
+	if (!stat(link, &st_exe) && !stat(rooted, &st_rooted) &&
+	    st_exe.st_dev == st_rooted.st_dev &&
+	    st_exe.st_ino == st_rooted.st_ino &&
+	    strlen(rooted) < sizeof(t->path))
+		snprintf(t->path, sizeof(t->path), "%s", rooted);
+	else
+		snprintf(t->path, sizeof(t->path), "%s", link);
+	return 0;
+}
+
+int target__resolve(struct target *t, const char *path_arg, pid_t pid)
+{
+	struct stat st;
+	int ret;
+
+	if (pid > 0) {
+		if (path_arg || t->cmd_argv) {
+			p_err("give one target: a PATH, -p PID, or -- CMD ARGS");
+			return -EINVAL;
+		}
+		return resolve_pid(t, pid);
+	}
+	if (t->cmd_argv) {
+		if (path_arg) {
+			p_err("give one target: a PATH, -p PID, or -- CMD ARGS");
+			return -EINVAL;
+		}
+		if (t->cmd_argc < 1) {
+			p_err("nothing after '--': give the command to run");
+			return -EINVAL;
+		}
+		ret = find_in_path(t->cmd_argv[0], t->path, sizeof(t->path));
+		if (ret) {
+			p_err("%s: command not found", t->cmd_argv[0]);
+			return ret;
+		}
+		t->kind = TARGET_CMD;
+		snprintf(t->display, sizeof(t->display), "%s", t->path);
+		return 0;
+	}
+	if (!path_arg) {
+		p_err("no target: give a PATH to a Go binary, -p PID, or -- CMD ARGS");
+		return -EINVAL;
+	}
+	if (stat(path_arg, &st)) {
+		ret = -errno;
+		p_err("%s: %s", path_arg, strerror(errno));
+		return ret;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		p_err("%s: is a directory, not a Go binary", path_arg);
+		return -EISDIR;
+	}
+	t->kind = TARGET_PATH;
+	snprintf(t->path, sizeof(t->path), "%s", path_arg);
+	snprintf(t->display, sizeof(t->display), "%s", path_arg);
+	return 0;
+}
+
+int target__load_bias(pid_t pid, const struct gobin *gb, uint64_t *bias)
+{
+	char maps[64], line[PATH_MAX + 128], exe[64];
+	struct stat st;
+	FILE *f;
+	int ret = -ENOENT;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	if (stat(exe, &st))
+		return -errno;
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return -errno;
+	/* The mapping of file offset 0 of our inode is the first PT_LOAD,
+	 * whose page-aligned vaddr is min_vaddr. */
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t start, end, off, ino;
+		unsigned int maj, min;
+		char perms[8];
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64
+			   " %x:%x %" SCNu64, &start, &end, perms, &off, &maj,
+			   &min, &ino) != 7)
+			continue;
+		if (ino != st.st_ino || off != 0)
+			continue;
+		*bias = start - gobin__elf(gb)->min_vaddr;
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+int target__open_gobin(const struct target *t, struct gobin **gb)
+{
+	char err[256];
+	int ret;
+
+	ret = gobin__open(t->path, gb, err, sizeof(err));
+	if (!ret)
+		return 0;
+	switch (-ret) {
+	case ENOPKG:
+		p_err("%s: %s; gosnoop reads Go executables only",
+		      t->display, err);
+		break;
+	case EPROTONOSUPPORT:
+		p_err("%s: %s; this gosnoop knows pclntab formats up to go1.26: upgrade gosnoop",
+		      t->display, err);
+		break;
+	default:
+		p_err("%s: %s", t->display, err);
+	}
+	return ret;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a command points at: TARGET is a PATH, `-p PID`, or `-- CMD ARGS`.
+ * A PID is resolved through /proc/PID/root so that a process inside a
+ * container (another mount namespace) is read from its own filesystem.
+ */
+#ifndef GOSNOOP_TARGET_H
+#define GOSNOOP_TARGET_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct gobin;
+
+enum target_kind {
+	TARGET_NONE,
+	TARGET_PATH,
+	TARGET_PID,
+	TARGET_CMD,
+};
+
+struct target {
+	enum target_kind kind;
+	char path[PATH_MAX + 64];	/* executable to read and attach to */
+	char display[PATH_MAX + 80];	/* how the user named it */
+	pid_t pid;		/* TARGET_PID */
+	char **cmd_argv;	/* TARGET_CMD: NULL-terminated */
+	int cmd_argc;
+};
+
+/* Cut argv at the first "--": what follows is CMD ARGS. Call before
+ * getopt so that the command's own options are never parsed as ours. */
+void target__split_cmd(int *argc, char **argv, struct target *t);
+
+/* Fill t from a PATH argument (or -p PID / the CMD split off before) and
+ * check it exists. Returns 0 or -errno, after printing one line. */
+int target__resolve(struct target *t, const char *path_arg, pid_t pid);
+
+/* Run-time address minus file address of the target's executable in a
+ * live process (0 for non-PIE), from /proc/PID/maps. */
+int target__load_bias(pid_t pid, const struct gobin *gb, uint64_t *bias);
+
+/* Read the target's executable as a Go binary; prints one line naming the
+ * target and the problem on failure. Returns 0 or -errno. */
+int target__open_gobin(const struct target *t, struct gobin **gb);
+
+/* Parse a PID argument: 0 or -EINVAL. */
+int target__parse_pid(const char *s, pid_t *pid);
+
+#endif

@@ -1,0 +1,115 @@
+"""Helpers for gosnoop's end-to-end tests (run by tests/run).
+
+Tests are plain functions test_*() with asserts; raise Skip("why") when
+something they need is missing so that the run shows SKIP, never a pass.
+"""
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+
+ROOT = os.environ.get("GOSNOOP_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+GOSNOOP = os.environ.get("GOSNOOP") or os.path.join(ROOT, "build", "gosnoop")
+FIXTURES = os.environ.get("GOSNOOP_FIXTURES") or os.path.join(ROOT, "build", "fixtures")
+CORPUS = os.environ.get("GOSNOOP_CORPUS") or os.path.expanduser("~/.cache/gosnoop/corpus")
+
+_procs = []
+_tmpdirs = []
+
+
+class Skip(Exception):
+    pass
+
+
+def run(args, timeout=120, check=True, **kw):
+    """Run gosnoop with args; returns CompletedProcess (text)."""
+    r = subprocess.run([GOSNOOP] + list(args), capture_output=True, text=True,
+                       timeout=timeout, stdin=subprocess.DEVNULL, **kw)
+    if check and r.returncode != 0:
+        raise AssertionError(f"gosnoop {' '.join(args)} exited {r.returncode}: {r.stderr.strip()}")
+    return r
+
+
+def run_json(args, **kw):
+    """gosnoop --json ...: the parsed JSON lines."""
+    r = run(["--json"] + list(args), **kw)
+    return [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+
+
+def fixture(name):
+    p = os.path.join(FIXTURES, name)
+    if not os.path.exists(p):
+        raise Skip(f"fixture {p} missing (make fixtures)")
+    return p
+
+
+def corpus_manifest():
+    """[{name, go_version, path, present}] for the esbuild corpus."""
+    man = os.path.join(CORPUS, "MANIFEST.tsv")
+    if not os.path.exists(man):
+        raise Skip(f"no corpus manifest at {man} (../shared/fetch-go-corpus.sh {CORPUS})")
+    rows = []
+    with open(man) as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            row["path"] = os.path.join(CORPUS, row["name"])
+            rows.append(row)
+    return rows
+
+
+def corpus(name_part):
+    for row in corpus_manifest():
+        if name_part in row["name"]:
+            if not os.path.exists(row["path"]):
+                raise Skip(f"corpus binary {row['path']} missing")
+            return row["path"]
+    raise Skip(f"no corpus entry matching {name_part}")
+
+
+def tmpdir():
+    d = tempfile.mkdtemp(prefix="gosnoop-test-")
+    _tmpdirs.append(d)
+    return d
+
+
+def spawn(args, **kw):
+    """Start a background process that cleanup() kills."""
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, **kw)
+    _procs.append(p)
+    return p
+
+
+def nm_text_symbols(path):
+    """{name: {addr, ...}} of text symbols, from binutils nm (independent
+    of us). A name can have two addresses: Go's ABI0 and ABIInternal
+    versions of one function."""
+    out = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split(None, 2)
+        if len(parts) == 3 and parts[1] in "Tt":
+            syms.setdefault(parts[2], set()).add(int(parts[0], 16))
+    return syms
+
+
+def strip_copy(path):
+    """A stripped copy of path (objcopy --strip-all keeps .gopclntab)."""
+    d = tmpdir()
+    out = os.path.join(d, os.path.basename(path) + ".stripped")
+    subprocess.run(["objcopy", "--strip-all", path, out], check=True)
+    return out
+
+
+def cleanup():
+    for p in _procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+    _procs.clear()
+    for d in _tmpdirs:
+        shutil.rmtree(d, ignore_errors=True)
+    _tmpdirs.clear()

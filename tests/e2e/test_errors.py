@@ -1,0 +1,105 @@
+"""Bad input: one clear line on stderr, a documented exit code, no crash."""
+import os
+import re
+import shutil
+import subprocess
+
+from gstest import fixture, run, tmpdir
+
+USAGE, NOKERNEL = 2, 3
+
+
+def one_line_error(args, code, *words):
+    r = run(args, check=False)
+    assert r.returncode == code, f"{args}: exit {r.returncode}, stderr {r.stderr!r}"
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, f"{args}: stderr has {len(lines)} lines: {r.stderr!r}"
+    assert lines[0].startswith("gosnoop: ")
+    for w in words:
+        assert w.lower() in lines[0].lower(), f"{args}: {w!r} not in {lines[0]!r}"
+    assert r.stdout == "", f"{args}: partial output {r.stdout[:200]!r}"
+    return lines[0]
+
+
+def test_not_elf():
+    d = tmpdir()
+    p = os.path.join(d, "notes.txt")
+    open(p, "w").write("hello\n")
+    for cmd in ("info", "list"):
+        one_line_error([cmd, p], USAGE, "not an ELF")
+    empty = os.path.join(d, "empty")
+    open(empty, "w").close()
+    one_line_error(["info", empty], USAGE, "empty")
+
+
+def test_elf_but_not_go():
+    one_line_error(["info", shutil.which("true")], USAGE, "Go")
+
+
+def test_truncated_go_binaries():
+    src = open(fixture("demo"), "rb").read()
+    d = tmpdir()
+    for frac in (0.01, 0.1, 0.5, 0.9):
+        p = os.path.join(d, f"trunc{frac}")
+        open(p, "wb").write(src[: int(len(src) * frac)])
+        r = run(["info", p], check=False)
+        assert r.returncode == USAGE, (frac, r.returncode, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_wrong_architecture():
+    d = tmpdir()
+    b = bytearray(open(fixture("demo"), "rb").read(64 * 1024))
+    b[18] = 0xB7  # e_machine = EM_AARCH64
+    p = os.path.join(d, "arm64")
+    open(p, "wb").write(b)
+    one_line_error(["info", p], USAGE, "x86-64")
+
+
+def test_unknown_pclntab_magic():
+    data = bytearray(open(fixture("demo"), "rb").read())
+    out = subprocess.run(["readelf", "-SW", fixture("demo")], capture_output=True, text=True).stdout
+    off = next(int(re.search(r"\.gopclntab\s+\S+\s+\S+\s+(\S+)", l).group(1), 16)
+               for l in out.splitlines() if ".gopclntab" in l)
+    assert data[off:off + 4] == bytes.fromhex("f0ffffff")  # go1.18 magic, little-endian
+    data[off:off + 4] = bytes.fromhex("f7ffffff")
+    p = os.path.join(tmpdir(), "future")
+    open(p, "wb").write(data)
+    one_line_error(["info", p], USAGE, "pclntab", "upgrade")
+
+
+def test_missing_file_and_directory():
+    one_line_error(["info", "/nonexistent/x"], USAGE, "No such file")
+    one_line_error(["list", "/tmp"], USAGE, "directory")
+
+
+def test_dead_pid():
+    p = subprocess.Popen(["true"])
+    p.wait()
+    one_line_error(["info", "-p", str(p.pid)], USAGE, "no process", str(p.pid))
+    one_line_error(["info", "-p", "abc"], USAGE, "bad PID")
+
+
+def test_bad_and_unmatched_patterns():
+    demo = fixture("demo")
+    one_line_error(["list", demo, "main.[oops"], USAGE, "bad pattern")
+    one_line_error(["list", demo, "nosuch.func*"], USAGE, "no function", "nosuch.func*")
+    # one of two matching is fine, with a warning for the other
+    r = run(["list", demo, "main.greet", "nosuch.*"], check=False)
+    assert r.returncode == 0 and "main.greet" in r.stdout and "nosuch.*" in r.stderr
+
+
+def test_usage_errors():
+    one_line_error(["info"], USAGE, "no target")
+    one_line_error(["nosuchcommand"], USAGE, "unknown")
+    one_line_error(["info", "a", "b"], USAGE)
+    one_line_error(["list", "main.main", "--"], USAGE, "nothing after")
+    one_line_error(["list", "--", "/nonexistent/cmd"], USAGE, "not found")
+
+
+def test_json_mode_errors_are_json_too():
+    r = run(["--json", "info", "/nonexistent/x"], check=False)
+    import json
+    obj = json.loads(r.stdout)
+    assert obj["type"] == "error" and "No such file" in obj["message"]
+    assert r.returncode == USAGE
