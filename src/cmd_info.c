@@ -209,20 +209,20 @@ static void print_text(const struct target *t, const struct gobin *gb,
 	printf("\n");
 	for (size_t i = 0; i < n; i++) {
 		char cell[40];
+		bool last = ++col == 3 || i + 1 == n;
 
 		if (offs[i].off < 0)
 			snprintf(cell, sizeof(cell), "%s ?", offs[i].name);
 		else
 			snprintf(cell, sizeof(cell), "%s %d", offs[i].name,
 				 offs[i].off);
-		printf("%s%-22s", col ? "" : "  ", cell);
-		if (++col == 3) {
-			printf("\n");
+		if (last) {
+			printf("%s%s\n", col == 1 ? "  " : "", cell);
 			col = 0;
+		} else {
+			printf("%s%-22s", col == 1 ? "  " : "", cell);
 		}
 	}
-	if (col)
-		printf("\n");
 }
 
 static void usage(FILE *f)

@@ -229,6 +229,8 @@ static int load_symtab(struct gobin *gb)
 		}
 		break;
 	}
+	if (!gb->sym_cnt)
+		return 0;
 	qsort(gb->syms, gb->sym_cnt, sizeof(*gb->syms), cmp_sym_addr);
 	for (size_t i = 0; i < gb->sym_cnt; i++)
 		gb->syms_by_name[i] = &gb->syms[i];

@@ -27,7 +27,7 @@ static inline const char *tu_fixtures_dir(void)
 
 static inline const char *tu_corpus_dir(void)
 {
-	static char buf[4096];
+	static char buf[1024];
 	const char *d = getenv("GOSNOOP_CORPUS");
 
 	if (d && *d)

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gosnoop doctor: what this kernel and these privileges let gosnoop do.
+ * Every line comes from a real probe (src/probe/features.c), never from
+ * the kernel version. Exit 0 when gosnoop's core (privileges, BTF, ring
+ * buffer, uprobes) works, else EXIT_NOKERNEL with the reason on stderr.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "common.h"
+#include "json_writer.h"
+#include "probe/features.h"
+#include "probe/tracefs.h"
+
+/*
+ * Probe order: privileges first (they explain most failures below), then
+ * tracefs before tracepoint (--fix mounts it), lockdown before
+ * probe_write_user (which quotes it).
+ */
+static const enum feature_id doctor_order[] = {
+	FEATURE_PRIVILEGES,
+	FEATURE_BTF,
+	FEATURE_TRACEFS,
+	FEATURE_LOCKDOWN,
+	FEATURE_RINGBUF,
+	FEATURE_UPROBE,
+	FEATURE_UPROBE_MULTI,
+	FEATURE_TRACEPOINT,
+	FEATURE_RAW_TP,
+	FEATURE_TP_BTF,
+	FEATURE_FENTRY,
+	FEATURE_FEXIT,
+	FEATURE_KPROBE,
+	FEATURE_WRITE_USER,
+};
+
+_Static_assert(sizeof(doctor_order) / sizeof(doctor_order[0]) == FEATURE__COUNT,
+	       "doctor runs every probe");
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s doctor [--json] [--fix] [-v]\n"
+		"Probe what this kernel and these privileges allow: each line\n"
+		"loads, attaches and triggers a tiny BPF program (or reads the\n"
+		"kernel's own answer) and says what it means for gosnoop.\n"
+		"Status: ok, missing (the kernel lacks it), refused (the kernel\n"
+		"has it but says no, e.g. EPERM), untested (could not be tried).\n"
+		"  --fix    mount tracefs at " TRACEFS_DEFAULT_PATH " if needed\n"
+		"  --json   one object per line: {\"type\":\"capability\",\"name\",\n"
+		"           \"ok\",\"status\",\"detail\",\"impact\"[,\"value\",\"errno\"]}\n"
+		"           then {\"type\":\"summary\",\"ok\",...}\n"
+		"  -v       show libbpf's messages for the probes that fail\n"
+		"Exit: 0 if privileges, BTF, ring buffer and uprobes work, else 3.\n",
+		prog_name);
+}
+
+static void print_json(struct jw *jw, const struct feature *f)
+{
+	jw_start_object(jw);
+	jw_name(jw, "type");
+	jw_string(jw, "capability");
+	jw_name(jw, "name");
+	jw_string(jw, f->name);
+	jw_name(jw, "ok");
+	jw_bool(jw, f->status == FEATURE_STATUS_OK);
+	jw_name(jw, "status");
+	jw_string(jw, feature_status__str(f->status));
+	jw_name(jw, "detail");
+	jw_string(jw, f->detail);
+	jw_name(jw, "impact");
+	jw_string(jw, f->impact);
+	if (f->value[0]) {
+		jw_name(jw, "value");
+		jw_string(jw, f->value);
+	}
+	if (f->err) {
+		jw_name(jw, "errno");
+		jw_string(jw, features__errno_name(f->err));
+	}
+	jw_end_object(jw);
+	jw_end_line(jw);
+}
+
+/* "tp_btf: ok (tp_btf:sys_enter fired) — ktrace tp_btf:* probes available" */
+static void print_text(const struct feature *f)
+{
+	printf("%s: %s", f->name, feature_status__str(f->status));
+	if (f->detail[0])
+		printf(" (%s)", f->detail);
+	if (f->impact[0])
+		printf(" — %s", f->impact);
+	printf("\n");
+}
+
+static void print_summary(struct jw *jw, bool ok, const struct feature *why)
+{
+	if (jw) {
+		jw_start_object(jw);
+		jw_name(jw, "type");
+		jw_string(jw, "summary");
+		jw_name(jw, "ok");
+		jw_bool(jw, ok);
+		jw_name(jw, "core");
+		jw_start_array(jw);
+		jw_string(jw, "privileges");
+		jw_string(jw, "btf");
+		jw_string(jw, "ringbuf");
+		jw_string(jw, "uprobe");
+		jw_end_array(jw);
+		if (!ok) {
+			jw_name(jw, "failed");
+			jw_string(jw, why->name);
+		}
+		jw_end_object(jw);
+		jw_end_line(jw);
+		return;
+	}
+	if (ok)
+		printf("core: ok — privileges, BTF, ring buffer and uprobes work: "
+		       "gosnoop can trace Go programs here\n");
+	else
+		printf("core: %s %s — gosnoop cannot trace Go programs here\n",
+		       why->name, feature_status__str(why->status));
+}
+
+/* The one stderr line that says why the core does not work. */
+static void report_core_failure(const struct feature *why)
+{
+	char exe[4096];
+	ssize_t n;
+
+	if (strcmp(why->name, "privileges") == 0 &&
+	    why->status == FEATURE_STATUS_REFUSED) {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		p_err("not enough privileges (%s): run `sudo %s doctor`, or "
+		      "grant them: `sudo setcap cap_bpf,cap_perfmon,"
+		      "cap_sys_admin+ep %s`", why->detail,
+		      n > 0 ? exe : prog_name, n > 0 ? exe : prog_name);
+		return;
+	}
+	p_err("gosnoop's core needs %s, which is %s: %s", why->name,
+	      feature_status__str(why->status), why->detail);
+}
+
+int do_doctor(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "fix", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct features_opts fopts = {};
+	struct feature feat[FEATURE__COUNT];
+	const char *why_name = NULL;
+	const struct feature *why = NULL;
+	struct jw *jw = NULL;
+	bool ok;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "jfvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json_output = true;
+			break;
+		case 'f':
+			fopts.fix = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		p_err("doctor takes no arguments ('%s'); see '%s doctor --help'",
+		      argv[optind], prog_name);
+		return EXIT_USAGE;
+	}
+	if (json_output) {
+		jw = jw_new(stdout);
+		if (!jw) {
+			p_err("out of memory");
+			return EXIT_FAIL;
+		}
+	}
+
+	/*
+	 * Print as we go: a probe that hangs or crashes the kernel side
+	 * should leave the lines before it on the screen.
+	 */
+	for (size_t i = 0; i < FEATURE__COUNT; i++) {
+		struct feature *f = &feat[doctor_order[i]];
+
+		features__probe(doctor_order[i], f, &fopts);
+		if (jw)
+			print_json(jw, f);
+		else
+			print_text(f);
+		fflush(stdout);
+	}
+
+	ok = features__core_ok(feat, &why_name);
+	if (!ok) {
+		for (size_t i = 0; i < FEATURE__COUNT; i++)
+			if (strcmp(feat[i].name, why_name) == 0)
+				why = &feat[i];
+	}
+	print_summary(jw, ok, why);
+	fflush(stdout);
+	jw_free(jw);
+	if (!ok) {
+		report_core_failure(why);
+		return EXIT_NOKERNEL;
+	}
+	return EXIT_OK;
+}

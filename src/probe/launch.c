@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launch.h"
+
+int launch__start(struct launch *l, const char *path, char **argv)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	l->pid = -1;
+	l->go_fd = -1;
+	l->reaped = false;
+	l->status = 0;
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+
+		close(fds[0]);
+		close(fds[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		ssize_t n;
+
+		close(fds[1]);
+		/* if gosnoop dies before releasing us, do not run CMD */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		do {
+			n = read(fds[0], &c, 1);
+		} while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(127);
+		prctl(PR_SET_PDEATHSIG, 0);
+		close(fds[0]);
+		execv(path, argv);
+		fprintf(stderr, "gosnoop: cannot run %s: %s\n", path,
+			strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	l->pid = pid;
+	l->go_fd = fds[1];
+	return 0;
+}
+
+int launch__release(struct launch *l)
+{
+	ssize_t n;
+
+	if (l->go_fd < 0)
+		return -EINVAL;
+	do {
+		n = write(l->go_fd, "g", 1);
+	} while (n < 0 && errno == EINTR);
+	close(l->go_fd);
+	l->go_fd = -1;
+	return n == 1 ? 0 : -EPIPE;
+}
+
+void launch__abort(struct launch *l)
+{
+	if (l->go_fd >= 0) {
+		close(l->go_fd);	/* EOF: the child exits 127 */
+		l->go_fd = -1;
+	}
+	if (l->pid > 0)
+		launch__reap(l, true);
+}
+
+int launch__reap(struct launch *l, bool wait)
+{
+	pid_t r;
+
+	if (l->reaped)
+		return 1;
+	if (l->pid <= 0)
+		return -ECHILD;
+	do {
+		r = waitpid(l->pid, &l->status, wait ? 0 : WNOHANG);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return 0;
+	l->reaped = true;
+	return 1;
+}
+
+int launch__exit_code(const struct launch *l)
+{
+	if (!l->reaped)
+		return 1;
+	if (WIFEXITED(l->status))
+		return WEXITSTATUS(l->status);
+	if (WIFSIGNALED(l->status))
+		return 128 + WTERMSIG(l->status);
+	return 1;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Run `-- CMD ARGS` so that probes are in place before its first
+ * instruction: fork; the child blocks on a pipe; the parent attaches with
+ * the child's pid (uprobes follow the task across exec) and then releases
+ * it; the child execs. Output and exit status of CMD are its own.
+ */
+#ifndef GOSNOOP_PROBE_LAUNCH_H
+#define GOSNOOP_PROBE_LAUNCH_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct launch {
+	pid_t pid;		/* the child, > 0 after launch__start */
+	int go_fd;		/* write end of the release pipe, or -1 */
+	bool reaped;
+	int status;		/* wait status once reaped */
+};
+
+/* Fork a child that waits, then execs argv[0] (path: resolved file).
+ * Returns 0 or -errno. */
+int launch__start(struct launch *l, const char *path, char **argv);
+/* Let the child exec. 0 or -errno. */
+int launch__release(struct launch *l);
+/* Make the child exit without running CMD (setup failed). */
+void launch__abort(struct launch *l);
+/* Reap the child; block if wait. Returns 1 when reaped, 0 if it still
+ * runs, -errno on error. */
+int launch__reap(struct launch *l, bool wait);
+/* The shell's view of the status: the exit code, or 128 + signal. */
+int launch__exit_code(const struct launch *l);
+
+#endif
