@@ -39,6 +39,8 @@ FUZZ_SRCS  = $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS  = $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .DELETE_ON_ERROR:
+# Keep the BPF objects and skeletons: they are inputs, not leftovers.
+.SECONDARY:
 .PHONY: all deps demo check unit fuzz fuzz-build bench install clean fixtures
 
 all: $(BUILD)/gosnoop
@@ -63,7 +65,9 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
 # ---------------------------------------------------------------- user side
-$(BUILD)/obj/%.o: src/%.c $(HDRS) | $(SKELS)
+# Every user-space object depends on the skeletons (a few embed one; the
+# rebuild is cheap) so a changed .bpf.c never leaves a stale embedding.
+$(BUILD)/obj/%.o: src/%.c $(HDRS) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@

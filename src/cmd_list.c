@@ -51,19 +51,23 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s list [--json] TARGET [PATTERN...]\n"
+		"       %s list --kernel [--json] [PATTERN...]\n"
 		"TARGET: PATH | -p PID | -- CMD ARGS (patterns go before '--')\n"
 		"PATTERN: shell glob over Go names, e.g. 'main.*',\n"
 		"         'net/http.(*conn).*'; an exact name always matches\n"
 		"         itself, so 'main.Map[...]' needs no escaping.\n"
 		"Columns: address (file vaddr; runtime address with -p on a\n"
-		"PIE), size, name, file:line of the function's entry.\n",
-		prog_name);
+		"PIE), size, name, file:line of the function's entry.\n"
+		"--kernel: tracepoints, tp_btf events and BTF functions\n"
+		"(the probes ktrace takes), e.g. 'tracepoint:syscalls:*'.\n",
+		prog_name, prog_name);
 }
 
 int do_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "kernel", no_argument, NULL, 'k' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -78,8 +82,12 @@ int do_list(int argc, char **argv)
 	pid_t pid = 0;
 	int c, ret, first_pat;
 
+	/* Kernel events are listed by ktrace's own code (src/ktrace_list.c). */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--kernel") || !strcmp(argv[i], "-k"))
+			return ktrace_list(argc, argv);
 	target__split_cmd(&argc, argv, &t);
-	while ((c = getopt_long(argc, argv, "jp:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jkp:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json_output = true;

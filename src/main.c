@@ -25,6 +25,7 @@ static const struct cmd cmds[] = {
 	{ "info",   do_info,   "Go version, build, pclntab, ABI and runtime layout of a binary" },
 	{ "list",   do_list,   "functions of a Go binary (works on stripped binaries)" },
 	{ "doctor", do_doctor, "what this kernel and these privileges allow gosnoop to do" },
+	{ "ktrace", do_ktrace, "kernel events, BTF-typed, tied to the goroutine that caused them" },
 };
 
 static void usage(FILE *f)
@@ -115,6 +116,9 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	optind = 1;	/* each command runs its own getopt */
+	/* Each command runs its own getopt; 0 makes GNU getopt initialize
+	 * again, dropping the '+' (stop at the first non-option) used above,
+	 * so "list BIN --json" works. */
+	optind = 0;
 	return cmd->func(argc, argv);
 }

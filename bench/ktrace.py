@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""bench/ktrace.py - per-event cost of a gosnoop ktrace tp_btf probe.
+
+The workload is `dd if=/dev/zero of=/dev/null bs=1 count=N`: 2N
+read/write syscalls in one process, each one tp_btf:sys_enter event. dd
+runs as ktrace's `-- CMD` target, so the probe is attached before its
+first syscall, and reports its own copy time (dd's "s," figure), which
+leaves ktrace's start-up and exit out of the measurement.
+
+Configurations, alternated --repeat times, median of each:
+  none     no probe (for scale only)
+  empty    an empty tp_btf program (ktrace --empty-program): the floor
+  filter3  3 expressions in --filter that reject every event
+           (id == 99999 && regs->di == 3 && regs->dx == 1: evaluated,
+           nothing sent)
+  out3     -o id -o 'regs->di' -o 'regs->dx': every event evaluated,
+           attributed (pid filter), sent through the ring buffer and
+           printed (to /dev/null) by ktrace
+The figure the issue sets a target for (<= 1.15) is out3 / empty; the
+per-event nanoseconds are (config - none) / 2N, reported for scale only
+(this VM's timings are noisy and its syscalls slow). Nothing is asserted.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GOSNOOP = os.environ.get("GOSNOOP") or os.path.join(ROOT, "build", "gosnoop")
+
+
+def dd_seconds(prefix, count):
+    cmd = prefix + ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", f"count={count}"]
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                       stdin=subprocess.DEVNULL)
+    m = re.search(r"copied, ([0-9.]+) s", r.stderr)
+    if r.returncode != 0 or not m:
+        raise SystemExit(f"failed: {' '.join(cmd)}: {r.stderr.strip()[-300:]}")
+    lost = re.search(r"(\d+) events lost", r.stderr)
+    return float(m.group(1)), int(lost.group(1)) if lost else 0
+
+
+def prog_stats(prefix, count):
+    """(run_time_ns, run_cnt) of ktrace's BPF program while it traces dd,
+    from the kernel's own accounting (kernel.bpf_stats_enabled)."""
+    def progs():
+        r = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
+        try:
+            return json.loads(r.stdout)
+        except ValueError:
+            return []
+
+    old = {pr["id"] for pr in progs()}
+    p = subprocess.Popen(prefix + ["dd", "if=/dev/zero", "of=/dev/null", "bs=1",
+                                   f"count={count}"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         stdin=subprocess.DEVNULL)
+    best = (0, 0)
+    while p.poll() is None:
+        for pr in progs():
+            if pr["id"] not in old and pr.get("name") in ("kt_tp_btf", "kt_empty") \
+                    and pr.get("run_cnt", 0) > best[1]:
+                best = (pr["run_time_ns"], pr["run_cnt"])
+        time.sleep(0.05)
+    return best
+
+
+def bpf_stats(configs, count):
+    """In-kernel ns per program run, per config (all processes' syscalls
+    run the program; dd's pass the pid filter, others stop there)."""
+    path = "/proc/sys/kernel/bpf_stats_enabled"
+    with open(path) as f:
+        old = f.read().strip()
+    out = {}
+    try:
+        with open(path, "w") as f:
+            f.write("1")
+        for name, prefix in configs.items():
+            if not prefix:
+                continue
+            ns, cnt = prog_stats(prefix, count)
+            out[name] = ns / cnt if cnt else None
+    finally:
+        with open(path, "w") as f:
+            f.write(old)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=200000, help="dd blocks (2 syscalls each)")
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--json", help="write results here")
+    ap.add_argument("--bpf-stats", action="store_true",
+                    help="also the in-kernel ns per run (turns kernel.bpf_stats_enabled "
+                         "on for the measurement, then back)")
+    a = ap.parse_args()
+    kt = [GOSNOOP, "ktrace"]
+    configs = {
+        "none": [],
+        "empty": kt + ["--empty-program", "tp_btf:sys_enter", "--"],
+        "filter3": kt + ["-f", "id == 99999 && regs->di == 3 && regs->dx == 1",
+                         "tp_btf:sys_enter", "--"],
+        "out3": kt + ["-o", "id", "-o", "regs->di", "-o", "regs->dx",
+                      "tp_btf:sys_enter", "--"],
+    }
+    times = {k: [] for k in configs}
+    lost = {k: 0 for k in configs}
+    for _ in range(a.repeat):
+        for name, prefix in configs.items():
+            s, l = dd_seconds(prefix, a.count)
+            times[name].append(s)
+            lost[name] += l
+    med = {k: statistics.median(v) for k, v in times.items()}
+    events = 2 * a.count
+    res = {
+        "events_per_run": events,
+        "repeat": a.repeat,
+        "median_s": med,
+        "ns_per_event_over_none": {k: (med[k] - med["none"]) / events * 1e9 for k in med},
+        "ratio_out3_to_empty": med["out3"] / med["empty"],
+        "ratio_filter3_to_empty": med["filter3"] / med["empty"],
+        "events_lost": lost,
+        "target_ratio": 1.15,
+    }
+    print(f"dd: {events} syscalls per run, median of {a.repeat} runs")
+    for k in configs:
+        print(f"  {k:8} {med[k]*1000:8.1f} ms  {res['ns_per_event_over_none'][k]:7.0f} ns/event over none"
+              + (f"  ({lost[k]} events lost)" if lost[k] else ""))
+    print(f"  out3/empty    = {res['ratio_out3_to_empty']:.3f} (target <= 1.15)")
+    print(f"  filter3/empty = {res['ratio_filter3_to_empty']:.3f}")
+    if a.bpf_stats:
+        res["prog_ns_per_run"] = bpf_stats(configs, a.count)
+        for k, v in res["prog_ns_per_run"].items():
+            print(f"  in kernel: {k:8} {v:7.0f} ns per program run" if v else f"  {k}: no data")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosnoop ktrace: kernel events, decoded by fetch ops, tied to goroutines.
+ *
+ * One skeleton instance per probe on the command line: user space turns
+ * on exactly one program (tracepoint, tp_btf, fentry, fexit, kprobe),
+ * sets its attach target, fills the instance's one-entry `spec` map with
+ * the compiled ops, and makes every instance share the first one's ring
+ * buffer (bpf_map__reuse_fd). Each program copies its arguments, checks
+ * the pid/comm filters, runs the op list with bpf_loop() and sends one
+ * record.
+ *
+ * No CO-RE relocations and no BTF-typed helpers in the tracepoint path:
+ * the offset of task_struct.thread.fsbase comes from user space (read
+ * from vmlinux BTF when there is one), so tracepoints load and run on a
+ * kernel without /sys/kernel/btf/vmlinux (without goroutine attribution).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "ktrace.h"
+
+#ifndef barrier_var
+#define barrier_var(var) asm volatile("" : "+r"(var))
+#endif
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set before load. 0 / "" = no filter. */
+const volatile __u32 filter_tgid = 0;
+const volatile char filter_comm[16] = {};
+const volatile __u32 filter_comm_len = 0;
+const volatile __u16 probe_idx = 0;
+/* ctx u64 slots of a tp_btf/fentry/fexit program (fexit: args + ret) */
+const volatile __u32 ctx_nargs = 0;
+/*
+ * Goroutine attribution (go_attr): current g is the pointer at
+ * fsbase + tls_g_off in the task's user memory, fsbase is at
+ * task_struct + fsbase_off; goid and startpc at g + goid_off/startpc_off.
+ */
+const volatile __u32 go_attr = 0;
+const volatile __u64 fsbase_off = 0;
+const volatile __s64 tls_g_off = -8;
+const volatile __u32 goid_off = 0;
+const volatile __u32 startpc_off = 0;
+
+__u64 stats[KT_NSTATS] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, KT_RINGBUF_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kt_spec);
+} spec SEC(".maps");
+
+/* The record is built here (too big for the 512-byte BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kt_event);
+} scratch SEC(".maps");
+
+struct vm {
+	__u64 st[KT_STACK];
+	__u64 args[KT_MAX_ARGS];
+	__u64 base;		/* tracepoint record (ctx) */
+	struct kt_spec *spec;
+	struct kt_event *ev;
+	__u32 sp;
+	__u32 drop;		/* 1: filtered out, 2: bad spec */
+	char cmp[KT_CMP_MAX];
+};
+
+static __always_inline void stat_inc(int i)
+{
+	__sync_fetch_and_add(&stats[i], 1);
+}
+
+static __always_inline int push(struct vm *vm, __u64 v)
+{
+	__u32 sp = vm->sp;
+
+	if (sp >= KT_STACK) {
+		vm->drop = 2;
+		return 1;
+	}
+	vm->sp = sp + 1;
+	/* keep the mask: the verifier needs it, the compiler thinks not */
+	barrier_var(sp);
+	vm->st[sp & (KT_STACK - 1)] = v;
+	return 0;
+}
+
+static __always_inline int pop(struct vm *vm, __u64 *v)
+{
+	__u32 sp = vm->sp;
+
+	if (sp == 0 || sp > KT_STACK) {
+		vm->drop = 2;
+		return 1;
+	}
+	sp--;
+	vm->sp = sp;
+	barrier_var(sp);
+	*v = vm->st[sp & (KT_STACK - 1)];
+	return 0;
+}
+
+static __always_inline long read_mem(void *dst, __u32 size, __u64 src,
+				     __u8 flags)
+{
+	if (flags & KT_F_USER)
+		return bpf_probe_read_user(dst, size, (void *)src);
+	return bpf_probe_read_kernel(dst, size, (void *)src);
+}
+
+static __always_inline __u64 load(__u64 addr, __u8 size, __u8 flags)
+{
+	__u64 v = 0;
+	__u32 sz = size;
+
+	if (sz == 0 || sz > 8)
+		sz = 8;
+	if (read_mem(&v, sz, addr, flags))
+		return 0;
+	if ((flags & KT_F_SIGNED) && sz < 8) {
+		int sh = 64 - 8 * sz;
+
+		v = (__u64)((__s64)(v << sh) >> sh);
+	}
+	return v;
+}
+
+static __always_inline __u64 bswap(__u64 v, __u8 size)
+{
+	switch (size) {
+	case 2:
+		return __builtin_bswap16((__u16)v);
+	case 4:
+		return __builtin_bswap32((__u32)v);
+	default:
+		return __builtin_bswap64(v);
+	}
+}
+
+static __always_inline __u64 compare(__u8 code, __u64 a, __u64 b,
+				     bool is_signed)
+{
+	__s64 sa = a, sb = b;
+
+	switch (code) {
+	case KT_OP_EQ: return a == b;
+	case KT_OP_NE: return a != b;
+	case KT_OP_LT: return is_signed ? sa < sb : a < b;
+	case KT_OP_LE: return is_signed ? sa <= sb : a <= b;
+	case KT_OP_GT: return is_signed ? sa > sb : a > b;
+	case KT_OP_GE: return is_signed ? sa >= sb : a >= b;
+	case KT_OP_LAND: return a && b;
+	case KT_OP_LOR: return a || b;
+	case KT_OP_ADD: return a + b;
+	case KT_OP_SUB: return a - b;
+	}
+	return 0;
+}
+
+static __always_inline __u64 streq(struct vm *vm, __u64 addr,
+				   const struct kt_op *op)
+{
+	__u32 off = op->off, len = op->len;
+	const __u8 *c;
+	long n;
+
+	if (off > KT_CONST_MAX - KT_CMP_MAX || len == 0 || len > KT_CMP_MAX)
+		return 0;
+	c = &vm->spec->consts[off];
+	if (op->flags & KT_F_USER)
+		n = bpf_probe_read_user_str(vm->cmp, sizeof(vm->cmp),
+					    (void *)addr);
+	else
+		n = bpf_probe_read_kernel_str(vm->cmp, sizeof(vm->cmp),
+					      (void *)addr);
+	if (n < 0)
+		return 0;
+	/* len counts the NUL: equal strings agree on len bytes. */
+	for (int i = 0; i < KT_CMP_MAX; i++) {
+		if (i >= len)
+			break;
+		if (vm->cmp[i] != c[i])
+			return 0;
+	}
+	return 1;
+}
+
+static __always_inline void emit_strv(struct vm *vm, __u64 addr,
+				      const struct kt_op *op, __u32 off)
+{
+	__u32 len = op->len, n = 0;
+	__u8 *data = vm->ev->data;
+
+	if (len > KT_STR_MAX)
+		len = KT_STR_MAX;
+	for (int i = 0; i < KT_STRV_MAX; i++) {
+		__u64 p = 0;
+		__u32 o;
+
+		if (i >= op->imm)
+			break;
+		if (read_mem(&p, 8, addr + 8 * i, op->flags) || !p)
+			break;
+		o = (off + 8 + i * len) & (KT_DATA_MAX - 1);
+		if (op->flags & KT_F_USER)
+			bpf_probe_read_user_str(&data[o], len, (void *)p);
+		else
+			bpf_probe_read_kernel_str(&data[o], len, (void *)p);
+		n++;
+	}
+	*(__u32 *)&data[off & (KT_DATA_MAX - 1)] = n;
+}
+
+static long step(__u32 i, void *arg)
+{
+	struct vm *vm = arg;
+	struct kt_spec *sp = vm->spec;
+	struct kt_op *op;
+	__u64 a = 0, b = 0;
+	__u32 off, len;
+
+	if (i >= sp->nops)
+		return 1;
+	op = &sp->ops[i & (KT_MAX_OPS - 1)];
+	off = op->off & (KT_DATA_MAX - 1);
+	switch (op->code) {
+	case KT_OP_NOP:
+		break;
+	case KT_OP_ARG:
+		off = (__u32)op->imm;
+		if (off >= KT_MAX_ARGS)
+			goto bad;
+		return push(vm, vm->args[off]);
+	case KT_OP_CTX:
+		return push(vm, vm->base + op->imm);
+	case KT_OP_IMM:
+		return push(vm, op->imm);
+	case KT_OP_ADDI:
+	case KT_OP_ANDI:
+	case KT_OP_SHRI:
+	case KT_OP_MULI:
+	case KT_OP_LOAD:
+	case KT_OP_DATALOC:
+	case KT_OP_BSWAP:
+	case KT_OP_NOT:
+	case KT_OP_NEG:
+	case KT_OP_STREQ:
+		if (pop(vm, &a))
+			return 1;
+		switch (op->code) {
+		case KT_OP_ADDI: a += op->imm; break;
+		case KT_OP_ANDI: a &= op->imm; break;
+		case KT_OP_SHRI: a >>= (op->imm & 63); break;
+		case KT_OP_MULI: a *= op->imm; break;
+		case KT_OP_LOAD: a = load(a, op->size, op->flags); break;
+		case KT_OP_DATALOC: a = vm->base + (a & 0xffff); break;
+		case KT_OP_BSWAP: a = bswap(a, op->size); break;
+		case KT_OP_NOT: a = !a; break;
+		case KT_OP_NEG: a = -a; break;
+		case KT_OP_STREQ: a = streq(vm, a, op); break;
+		}
+		return push(vm, a);
+	case KT_OP_EQ:
+	case KT_OP_NE:
+	case KT_OP_LT:
+	case KT_OP_LE:
+	case KT_OP_GT:
+	case KT_OP_GE:
+	case KT_OP_LAND:
+	case KT_OP_LOR:
+	case KT_OP_ADD:
+	case KT_OP_SUB:
+		if (pop(vm, &b) || pop(vm, &a))
+			return 1;
+		return push(vm, compare(op->code, a, b,
+					op->flags & KT_F_SIGNED));
+	case KT_OP_FILTER:
+		if (pop(vm, &a))
+			return 1;
+		if (!a) {
+			vm->drop = 1;
+			return 1;
+		}
+		break;
+	case KT_OP_EMIT_VAL:
+		if (pop(vm, &a))
+			return 1;
+		*(__u64 *)&vm->ev->data[off] = a;
+		break;
+	case KT_OP_EMIT_STR:
+		if (pop(vm, &a))
+			return 1;
+		len = op->len;
+		if (len > KT_STR_MAX)
+			len = KT_STR_MAX;
+		if (op->flags & KT_F_USER)
+			bpf_probe_read_user_str(&vm->ev->data[off], len,
+						(void *)a);
+		else
+			bpf_probe_read_kernel_str(&vm->ev->data[off], len,
+						  (void *)a);
+		break;
+	case KT_OP_EMIT_BYTES:
+		if (pop(vm, &a))
+			return 1;
+		len = op->len;
+		if (len > KT_STR_MAX)
+			len = KT_STR_MAX;
+		if (read_mem(&vm->ev->data[off], len, a, op->flags))
+			__builtin_memset(&vm->ev->data[off], 0, 1);
+		break;
+	case KT_OP_EMIT_BUF:
+		if (pop(vm, &b) || pop(vm, &a))
+			return 1;
+		len = op->len;
+		if (len > KT_STR_MAX)
+			len = KT_STR_MAX;
+		if (b < len)
+			len = b;
+		if (read_mem(&vm->ev->data[off + 4], len, a, op->flags))
+			len = 0;
+		*(__u32 *)&vm->ev->data[off] = len;
+		break;
+	case KT_OP_EMIT_STRV:
+		if (pop(vm, &a))
+			return 1;
+		emit_strv(vm, a, op, off);
+		break;
+	default:
+		goto bad;
+	}
+	return 0;
+bad:
+	vm->drop = 2;
+	return 1;
+}
+
+static __always_inline bool comm_matches(const char *comm)
+{
+	__u32 n = filter_comm_len;
+
+	for (int i = 0; i < 16; i++) {
+		if (i >= n)
+			break;
+		if (comm[i] != filter_comm[i])
+			return false;
+	}
+	return n >= 16 || comm[n] == '\0';
+}
+
+/*
+ * The goroutine running on the current task. Valid in a system call too:
+ * on linux/amd64 every switch of g writes both the TLS slot and R14
+ * (go1.19.8 src/runtime/asm_amd64.s: gogo<> "MOVQ DX, g(CX); MOVQ DX,
+ * R14"; mcall "MOVQ SI, R14 ... MOVQ R14, g(CX)"; systemstack "MOVQ DX,
+ * g(CX); MOVQ DX, R14"), and syscall.Syscall (src/syscall/
+ * syscall_linux.go) only calls runtime_entersyscall, which changes the
+ * g's status, not g, before RawSyscall6. A thread with no goroutine
+ * (scheduler, netpoll) reads as g0: goid 0.
+ */
+static __always_inline void goroutine(struct kt_event *ev)
+{
+	__u64 task = bpf_get_current_task();
+	__u64 fsbase = 0, g = 0, goid = 0, startpc = 0;
+
+	if (bpf_probe_read_kernel(&fsbase, 8, (void *)(task + fsbase_off)) ||
+	    !fsbase ||
+	    bpf_probe_read_user(&g, 8, (void *)(fsbase + tls_g_off)) || !g ||
+	    bpf_probe_read_user(&goid, 8, (void *)(g + goid_off)) ||
+	    bpf_probe_read_user(&startpc, 8, (void *)(g + startpc_off))) {
+		stat_inc(KT_STAT_NO_G);
+		return;
+	}
+	ev->g = g;
+	ev->goid = goid;
+	ev->startpc = startpc;
+	ev->flags |= KT_EV_GOID;
+}
+
+/* args: the ctx u64 array of tp_btf/fentry/fexit, or NULL. */
+static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
+			       bool is_ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, zero = 0, len;
+	struct kt_event *ev;
+	struct vm vm = {};
+
+	if (filter_tgid && tgid != filter_tgid)
+		return 0;
+	vm.spec = bpf_map_lookup_elem(&spec, &zero);
+	vm.ev = ev = bpf_map_lookup_elem(&scratch, &zero);
+	if (!vm.spec || !ev)
+		return 0;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	if (filter_comm_len && !comm_matches(ev->comm))
+		return 0;
+	/*
+	 * The verifier allows no variable offset on a ctx pointer; the
+	 * record is read with bpf_probe_read_kernel anyway, so pass the
+	 * address through map memory, which turns it into a plain number.
+	 */
+	ev->g = (__u64)ctx;
+	vm.base = *(volatile __u64 *)&ev->g;
+	if (args) {
+		/*
+		 * ctx_nargs is a constant to the verifier (frozen rodata, one
+		 * skeleton instance per probe): the reads past the event's
+		 * arguments are dead code it never sees, and the copy needs
+		 * no helper call.
+		 */
+		__u64 *a = args;
+
+#pragma unroll
+		for (int i = 0; i < KT_MAX_ARGS; i++)
+			if (i < ctx_nargs)
+				vm.args[i] = a[i];
+	} else if (regs && is_ret) {
+		/* kretprobe: only the return value (slot nargs - 1) */
+		__u32 n = vm.spec->nargs;
+
+		if (n >= 1 && n <= KT_MAX_ARGS)
+			vm.args[n - 1] = PT_REGS_RC(regs);
+	} else if (regs) {
+		vm.args[0] = PT_REGS_PARM1(regs);
+		vm.args[1] = PT_REGS_PARM2(regs);
+		vm.args[2] = PT_REGS_PARM3(regs);
+		vm.args[3] = PT_REGS_PARM4(regs);
+		vm.args[4] = PT_REGS_PARM5(regs);
+		vm.args[5] = regs->r9;	/* libbpf 1.1 has no PARM6 */
+	}
+	bpf_loop(KT_MAX_OPS, step, &vm, 0);
+	if (vm.drop) {
+		if (vm.drop == 2)
+			stat_inc(KT_STAT_BAD_SPEC);
+		return 0;
+	}
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->tgid = tgid;
+	ev->tid = (__u32)id;
+	ev->cpu = bpf_get_smp_processor_id();
+	ev->probe = probe_idx;
+	ev->flags = 0;
+	ev->g = 0;
+	ev->goid = KT_GOID_NONE;
+	ev->startpc = 0;
+	if (go_attr)
+		goroutine(ev);
+	len = vm.spec->data_len;
+	if (len > KT_DATA_MAX)
+		len = KT_DATA_MAX;
+	/*
+	 * A wakeup per record costs more than the record (an irq_work and
+	 * a context switch of the reader): wake the reader only when data
+	 * piles up; it also polls every 100 ms.
+	 */
+	if (bpf_ringbuf_output(&events, ev, KT_EVENT_HDR_SIZE + len,
+			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
+			       KT_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+					       : BPF_RB_NO_WAKEUP))
+		stat_inc(KT_STAT_LOST);
+	return 0;
+}
+
+SEC("?tracepoint")
+int kt_tracepoint(void *ctx)
+{
+	return run(ctx, NULL, NULL, false);
+}
+
+SEC("?tp_btf")
+int kt_tp_btf(__u64 *ctx)
+{
+	return run(NULL, ctx, NULL, false);
+}
+
+SEC("?fentry")
+int kt_fentry(__u64 *ctx)
+{
+	return run(NULL, ctx, NULL, false);
+}
+
+SEC("?fexit")
+int kt_fexit(__u64 *ctx)
+{
+	return run(NULL, ctx, NULL, false);
+}
+
+/* Fallback for fentry where the kernel has kprobes: args from pt_regs. */
+SEC("?kprobe")
+int kt_kprobe(struct pt_regs *ctx)
+{
+	return run(NULL, NULL, ctx, false);
+}
+
+/* Fallback for fexit: the return value only. */
+SEC("?kretprobe")
+int kt_kretprobe(struct pt_regs *ctx)
+{
+	return run(NULL, NULL, ctx, true);
+}
+
+/* The floor for bench/ktrace.py: what an empty tp_btf program costs. */
+SEC("?tp_btf")
+int kt_empty(__u64 *ctx)
+{
+	return 0;
+}

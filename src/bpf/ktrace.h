@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by src/bpf/ktrace.bpf.c and the user space of `gosnoop ktrace`
+ * (src/cmd_ktrace.c, src/ktrace_*.c): the fetch-op encoding, the spec
+ * a program instance interprets, the ring buffer record and the limits.
+ *
+ * A probe's filter and outputs are compiled in user space into one list
+ * of ops for a small stack machine (ktrace_expr.c); the BPF program runs
+ * the list with bpf_loop(), so the verifier checks one op step once,
+ * however long the list. No compiler at run time.
+ */
+#ifndef GOSNOOP_BPF_KTRACE_H
+#define GOSNOOP_BPF_KTRACE_H
+
+#define KT_MAX_OPS	128	/* ops per probe (filter + outputs) */
+#define KT_STACK	8	/* value stack depth (power of two) */
+#define KT_MAX_ARGS	12	/* tp_btf/fentry argument slots (+ fexit ret) */
+#define KT_DATA_MAX	2048	/* bytes of decoded values per record */
+#define KT_STR_MAX	256	/* longest string one EMIT_STR copies */
+#define KT_STRV_MAX	8	/* strings of one argv-style array */
+#define KT_CONST_MAX	256	/* string constants of a probe (STREQ) */
+#define KT_CMP_MAX	32	/* bytes STREQ compares */
+#define KT_RINGBUF_BYTES (8 << 20)
+#define KT_WAKEUP_BYTES  (256 << 10)	/* wake the reader past this */
+
+enum kt_op_code {
+	KT_OP_NOP = 0,
+	KT_OP_ARG,	/* push args[imm] (tp_btf/fentry: ctx u64 slot) */
+	KT_OP_CTX,	/* push ctx + imm (tracepoint: address in the record) */
+	KT_OP_IMM,	/* push imm */
+	KT_OP_ADDI,	/* top += imm */
+	KT_OP_ANDI,	/* top &= imm */
+	KT_OP_SHRI,	/* top >>= imm (logical) */
+	KT_OP_LOAD,	/* top = *(size bytes *)top; F_USER, F_SIGNED */
+	KT_OP_DATALOC,	/* top = ctx + (u16)top: __data_loc's offset part */
+	KT_OP_BSWAP,	/* top = byte-swapped low size bytes of top */
+	KT_OP_NOT,	/* top = !top */
+	KT_OP_NEG,	/* top = -top */
+	KT_OP_EQ,	/* b = pop, a = pop, push a OP b; F_SIGNED for order */
+	KT_OP_NE,
+	KT_OP_LT,
+	KT_OP_LE,
+	KT_OP_GT,
+	KT_OP_GE,
+	KT_OP_LAND,
+	KT_OP_LOR,
+	KT_OP_ADD,	/* b = pop, a = pop, push a + b */
+	KT_OP_SUB,
+	KT_OP_MULI,	/* top *= imm */
+	KT_OP_STREQ,	/* pop address; push 1 if the NUL-terminated string
+			   there equals consts[off..off+len) (len includes
+			   the NUL, <= KT_CMP_MAX); F_USER */
+	KT_OP_FILTER,	/* pop; 0 drops the event (stops the list) */
+	KT_OP_EMIT_VAL,	/* pop; 8 bytes at data[off] */
+	KT_OP_EMIT_STR,	/* pop address; NUL-terminated string, at most len
+			   bytes, at data[off]; F_USER */
+	KT_OP_EMIT_BYTES, /* pop address; len bytes at data[off]; F_USER */
+	KT_OP_EMIT_BUF,	/* pop n, pop address; min(n, len) bytes at
+			   data[off + 4], that count as u32 at data[off] */
+	KT_OP_EMIT_STRV, /* pop address of a NULL-terminated char *[];
+			   count (u32) at data[off], then up to imm strings
+			   of len bytes each from data[off + 8]; F_USER */
+	KT_OP__COUNT,
+};
+
+#define KT_F_USER	1	/* user memory: bpf_probe_read_user* */
+#define KT_F_SIGNED	2	/* sign-extend a LOAD; signed compare */
+
+struct kt_op {
+	__u8 code;
+	__u8 size;		/* LOAD, BSWAP: 1, 2, 4, 8 */
+	__u8 flags;		/* KT_F_* */
+	__u8 pad;
+	__u16 off;		/* EMIT_*: offset in data; STREQ: in consts */
+	__u16 len;		/* EMIT_*: bytes; STREQ: constant's length */
+	__s64 imm;
+};
+
+/* What one program instance runs: key 0 of its `spec` array map. */
+struct kt_spec {
+	__u32 nops;
+	__u32 data_len;		/* bytes of data every record carries */
+	__u32 nargs;		/* ctx u64 slots to copy (tp_btf, fentry) */
+	__u32 pad;
+	struct kt_op ops[KT_MAX_OPS];
+	__u8 consts[KT_CONST_MAX];
+};
+
+#define KT_GOID_NONE	((__u64)-1)	/* not a Go task, or not readable */
+
+#define KT_EV_GOID	1	/* goid and startpc are valid */
+
+/* Ring buffer record: header, then spec.data_len bytes of data. */
+struct kt_event {
+	__u64 ts_ns;		/* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+	__u64 goid;		/* KT_GOID_NONE unless KT_EV_GOID */
+	__u64 startpc;		/* g.startpc (runtime address) */
+	__u64 g;		/* g pointer, 0 if none */
+	__u32 tgid;
+	__u32 tid;
+	__u32 cpu;
+	__u16 probe;		/* index of the probe on the command line */
+	__u16 flags;		/* KT_EV_* */
+	char comm[16];
+	__u8 data[KT_DATA_MAX + KT_STR_MAX + 8];
+};
+
+#define KT_EVENT_HDR_SIZE ((unsigned long)&((struct kt_event *)0)->data)
+
+/* Counters in the program's `stats` array. */
+enum kt_stat {
+	KT_STAT_HITS = 0,	/* events past the pid/comm filters */
+	KT_STAT_FILTERED,	/* dropped by --filter */
+	KT_STAT_LOST,		/* ring buffer full */
+	KT_STAT_BAD_SPEC,	/* stack over/underflow or bad op */
+	KT_STAT_NO_G,		/* Go task whose g could not be read */
+	KT_NSTATS,
+};
+
+#endif /* GOSNOOP_BPF_KTRACE_H */

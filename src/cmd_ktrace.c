@@ -1,0 +1,760 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gosnoop ktrace: kernel tracepoints, tp_btf events and kernel functions,
+ * decoded with their types, and each event tied to the goroutine that
+ * caused it.
+ *
+ * parse probes -> fields (tracefs) / typed args (BTF) -> compile --filter
+ * and -o into fetch ops -> [fork CMD, held] -> one skeleton instance per
+ * probe: open, set rodata (pid/comm filter, g offsets), turn on one
+ * program, set its attach target, share the first instance's ring
+ * buffer, load, store the spec, attach -> [release CMD] -> poll, print
+ * (ktrace_out.c) until Ctrl-C / -d / -n / the traced process ends.
+ *
+ * fentry/fexit are chosen by trying for real (as libbpf-tools'
+ * fentry_can_attach() does): load the fentry program; if the kernel
+ * refuses, a kprobe (kretprobe for fexit); if that fails too, one line
+ * naming both reasons, exit 3.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "common.h"
+#include "gobin.h"
+#include "ktrace_out.h"
+#include "ktrace_probe.h"
+#include "probe/features.h"
+#include "probe/launch.h"
+#include "probe/tracefs.h"
+#include "bpf/ktrace.skel.h"
+#include "target.h"
+
+#define POLL_MS 100
+#define MAX_PROBES 32
+#define MAX_OUTPUT_EXPRS 32
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+struct ktrace_cli {
+	struct target t;
+	const char *path_arg;
+	pid_t pid;
+	const char *comm;
+	const char *filter;
+	const char *outs[MAX_OUTPUT_EXPRS];
+	int nouts;
+	const char *probe_args[MAX_PROBES];
+	int nprobe_args;
+	double duration;
+	uint64_t max_events;
+	bool empty;		/* bench: attach the empty program */
+};
+
+/* One probe's kernel side: its skeleton instance and link. */
+struct kt_inst {
+	struct ktrace_bpf *skel;
+	struct bpf_link *link;
+	const char *how;	/* "fentry", "kprobe", ... */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s ktrace [OPTIONS] [TARGET] PROBE...\n"
+		"Kernel events with typed, decoded arguments; for a Go process,\n"
+		"the goroutine (goid and start function) that caused each one.\n\n"
+		"PROBE:  tracepoint:CAT:NAME  every field decoded (tracefs format)\n"
+		"        tp_btf:NAME          typed args from vmlinux BTF\n"
+		"        fentry:FUNC fexit:FUNC  kernel function args (and ret)\n"
+		"TARGET: PATH (processes named like it) | -p PID | -- CMD ARGS\n\n"
+		"  -j, --json           JSON lines\n"
+		"  -p, --pid PID        only this process; attribute goroutines\n"
+		"  -c, --comm NAME      only tasks with this comm\n"
+		"  -f, --filter EXPR    in-kernel filter: C expression over the\n"
+		"                       args/fields (== != < > <= >= && || ! &)\n"
+		"  -o, --output EXPR    print EXPR instead of all args\n"
+		"                       (repeatable): 'prev->pid', 'next->comm',\n"
+		"                       'ip4(&sk->__sk_common.skc_daddr)',\n"
+		"                       'ntohs(...)', 'errno(ret)', 'str(p)'\n"
+		"  -d, --duration SECS  stop after SECS seconds\n"
+		"  -n, --count N        stop after N events\n"
+		"  -v, --verbose        more detail (twice: libbpf debug)\n"
+		"Exit: 2 bad probe or expression, 3 the kernel cannot do it.\n",
+		prog_name);
+}
+
+static bool looks_like_probe(const char *s)
+{
+	static const char *const pfx[] = { "tracepoint:", "tp:", "t:",
+					   "tp_btf:", "fentry:", "fexit:" };
+
+	for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++)
+		if (!strncmp(s, pfx[i], strlen(pfx[i])))
+			return true;
+	return false;
+}
+
+/* Returns -1 to exit with EXIT_USAGE, 1 for --help, 0 to go on. */
+static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "comm", required_argument, NULL, 'c' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "empty-program", no_argument, NULL, 'E' },
+		{}
+	};
+	char *end;
+	int c;
+
+	target__split_cmd(&argc, argv, &cli->t);
+	/* 0, not 1: GNU getopt then starts afresh and permutes, so options
+	 * may follow the probes (main's "+" parse left REQUIRE_ORDER). */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jp:c:f:o:d:n:vh", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json_output = true;
+			break;
+		case 'p':
+			if (target__parse_pid(optarg, &cli->pid)) {
+				p_err("bad PID '%s'", optarg);
+				return -1;
+			}
+			break;
+		case 'c':
+			cli->comm = optarg;
+			break;
+		case 'f':
+			if (cli->filter) {
+				p_err("one --filter only (combine with && or ||)");
+				return -1;
+			}
+			cli->filter = optarg;
+			break;
+		case 'o':
+			if (cli->nouts >= MAX_OUTPUT_EXPRS) {
+				p_err("at most %d -o expressions",
+				      MAX_OUTPUT_EXPRS);
+				return -1;
+			}
+			cli->outs[cli->nouts++] = optarg;
+			break;
+		case 'd':
+			cli->duration = strtod(optarg, &end);
+			if (*end || cli->duration <= 0) {
+				p_err("bad duration '%s'", optarg);
+				return -1;
+			}
+			break;
+		case 'n':
+			cli->max_events = strtoull(optarg, &end, 10);
+			if (*end || !cli->max_events) {
+				p_err("bad count '%s'", optarg);
+				return -1;
+			}
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'E':
+			cli->empty = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		if (looks_like_probe(argv[i]) || cli->path_arg || cli->pid ||
+		    cli->t.cmd_argv || i + 1 == argc) {
+			if (cli->nprobe_args >= MAX_PROBES) {
+				p_err("at most %d probes", MAX_PROBES);
+				return -1;
+			}
+			cli->probe_args[cli->nprobe_args++] = argv[i];
+		} else {
+			cli->path_arg = argv[i];
+		}
+	}
+	if (!cli->nprobe_args) {
+		p_err("no probe: give e.g. tracepoint:syscalls:sys_enter_execve "
+		      "or tp_btf:sched_switch (list them: gosnoop list --kernel)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Compile one probe: fields or args, then --filter, then outputs. */
+static int prepare_probe(struct ktrace_cli *cli, struct kt_probe *p,
+			 const struct btf *btf, const char *tracefs)
+{
+	char err[512] = "";
+	int ret;
+
+	if (p->kind == KT_KIND_TRACEPOINT)
+		ret = kt_tpfmt__load(p, tracefs, err, sizeof(err));
+	else
+		ret = kt_btf__probe_args(p, btf, err, sizeof(err));
+	if (ret)
+		goto fail;
+	p->spec.nargs = p->nargs + (p->has_ret ? 1 : 0);
+	if (cli->filter) {
+		ret = kt_expr__filter(p, btf, cli->filter, err, sizeof(err));
+		if (ret)
+			goto fail;
+	}
+	for (int i = 0; i < cli->nouts; i++) {
+		ret = kt_expr__output(p, btf, cli->outs[i], err, sizeof(err));
+		if (ret)
+			goto fail;
+	}
+	if (!cli->nouts) {
+		if (p->kind == KT_KIND_TRACEPOINT)
+			ret = kt_tpfmt__emit_all(p, err, sizeof(err));
+		else
+			ret = kt_expr__emit_args(p, btf, err, sizeof(err));
+		if (ret)
+			goto fail;
+	}
+	p_info("%s: %u ops, %u bytes of data per event", p->text,
+	       p->spec.nops, p->spec.data_len);
+	return 0;
+fail:
+	p_err("%s", err[0] ? err : strerror(-ret));
+	return ret == -ENOMEM ? ret : -EINVAL;
+}
+
+struct go_attr {
+	bool on;
+	__u64 fsbase_off;
+	int64_t tls_g_off;
+	int goid_off, startpc_off;
+};
+
+static void set_rodata(struct ktrace_bpf *skel, const struct ktrace_cli *cli,
+		       pid_t tgid, const char *comm, const struct go_attr *ga,
+		       int idx, const struct kt_probe *p)
+{
+	struct ktrace_bpf__rodata *ro = skel->rodata;
+
+	ro->filter_tgid = tgid > 0 ? (__u32)tgid : 0;
+	if (comm) {
+		size_t n = strnlen(comm, 15);
+
+		memcpy((char *)ro->filter_comm, comm, n);
+		ro->filter_comm_len = n;
+	}
+	ro->probe_idx = idx;
+	ro->ctx_nargs = p->spec.nargs;
+	ro->go_attr = ga->on;
+	ro->fsbase_off = ga->fsbase_off;
+	ro->tls_g_off = ga->tls_g_off;
+	ro->goid_off = ga->goid_off;
+	ro->startpc_off = ga->startpc_off;
+}
+
+static struct bpf_program *only_prog(struct ktrace_bpf *skel,
+				     struct bpf_program *want)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, prog == want);
+	return want;
+}
+
+static const char *load_hint(int err)
+{
+	if (err == -EACCES)
+		return " (the verifier refused it: a gosnoop bug; -vv shows "
+		       "the log)";
+	if (err == -EPERM)
+		return " (run as root, or with CAP_BPF and CAP_PERFMON; see "
+		       "'gosnoop doctor')";
+	return " (see 'gosnoop doctor'; -vv shows the verifier log)";
+}
+
+/*
+ * Open, configure and load one instance with program prog_sel chosen by
+ * the caller; share ring buffer rb_fd (or create it when < 0).
+ */
+static int open_load(struct kt_inst *in, const struct ktrace_cli *cli,
+		     pid_t tgid, const char *comm, const struct go_attr *ga,
+		     int idx, int rb_fd, const char *which,
+		     const struct kt_probe *p)
+{
+	struct bpf_program *prog;
+	int err;
+
+	in->skel = ktrace_bpf__open();
+	if (!in->skel)
+		return -errno;
+	set_rodata(in->skel, cli, tgid, comm, ga, idx, p);
+	if (!strcmp(which, "tracepoint"))
+		prog = in->skel->progs.kt_tracepoint;
+	else if (!strcmp(which, "tp_btf"))
+		prog = cli->empty ? in->skel->progs.kt_empty
+				  : in->skel->progs.kt_tp_btf;
+	else if (!strcmp(which, "fentry"))
+		prog = in->skel->progs.kt_fentry;
+	else if (!strcmp(which, "fexit"))
+		prog = in->skel->progs.kt_fexit;
+	else if (!strcmp(which, "kprobe"))
+		prog = in->skel->progs.kt_kprobe;
+	else
+		prog = in->skel->progs.kt_kretprobe;
+	only_prog(in->skel, prog);
+	if (!strcmp(which, "tp_btf") || !strcmp(which, "fentry") ||
+	    !strcmp(which, "fexit")) {
+		err = bpf_program__set_attach_target(prog, 0, p->name);
+		if (err)
+			return err;
+	}
+	if (rb_fd >= 0) {
+		err = bpf_map__reuse_fd(in->skel->maps.events, rb_fd);
+		if (err)
+			return err;
+	}
+	err = ktrace_bpf__load(in->skel);
+	if (err)
+		return err;
+	in->how = which;
+	return 0;
+}
+
+static int store_spec(struct kt_inst *in, const struct kt_probe *p)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.spec), &zero,
+				&p->spec, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static struct bpf_program *loaded_prog(struct kt_inst *in)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, in->skel->obj)
+		if (bpf_program__autoload(prog))
+			return prog;
+	return NULL;
+}
+
+static void inst_free(struct kt_inst *in)
+{
+	bpf_link__destroy(in->link);
+	ktrace_bpf__destroy(in->skel);
+	in->link = NULL;
+	in->skel = NULL;
+}
+
+/*
+ * fentry/fexit: try the trampoline for real; if the kernel refuses,
+ * kprobe/kretprobe; else one line with both reasons.
+ */
+static int setup_func_probe(struct kt_inst *in, const struct ktrace_cli *cli,
+			    pid_t tgid, const char *comm,
+			    const struct go_attr *ga, int idx, int rb_fd,
+			    struct kt_probe *p)
+{
+	bool exit_probe = p->kind == KT_KIND_FEXIT;
+	const char *tramp = exit_probe ? "fexit" : "fentry";
+	const char *kp = exit_probe ? "kretprobe" : "kprobe";
+	int err1, err2;
+
+	err1 = open_load(in, cli, tgid, comm, ga, idx, rb_fd, tramp, p);
+	if (!err1 && !(err1 = store_spec(in, p))) {
+		in->link = bpf_program__attach(loaded_prog(in));
+		if (in->link)
+			return 0;
+		err1 = -errno;
+	}
+	p_info("%s: %s failed: %s; trying %s", p->text, tramp,
+	       features__errno_name(err1), kp);
+	inst_free(in);
+	err2 = open_load(in, cli, tgid, comm, ga, idx, rb_fd, kp, p);
+	if (!err2 && !(err2 = store_spec(in, p))) {
+		in->link = bpf_program__attach_kprobe(loaded_prog(in),
+						      exit_probe, p->name);
+		if (in->link) {
+			if (exit_probe)
+				p_warn("%s: fexit unavailable (%s): using a "
+				       "kretprobe, only 'ret' is meaningful",
+				       p->text, features__errno_name(err1));
+			return 0;
+		}
+		err2 = -errno;
+	}
+	inst_free(in);
+	p_err("%s: %s refused by the kernel (%s: %s%s) and %s unavailable "
+	      "(%s: %s%s); use tp_btf: or tracepoint: probes", p->text, tramp,
+	      features__errno_name(err1), strerror(err1 < 0 ? -err1 : err1),
+	      err1 == -EPERM ? "; lockdown, an LSM, or no BPF trampolines"
+			     : "",
+	      kp, features__errno_name(err2),
+	      strerror(err2 < 0 ? -err2 : err2),
+	      access("/sys/bus/event_source/devices/kprobe", F_OK) ?
+	      "; no kprobe PMU: CONFIG_KPROBES is off" : "");
+	return -EOPNOTSUPP;
+}
+
+static int setup_probe(struct kt_inst *in, const struct ktrace_cli *cli,
+		       pid_t tgid, const char *comm, const struct go_attr *ga,
+		       int idx, int rb_fd, struct kt_probe *p)
+{
+	int err;
+
+	if (p->kind == KT_KIND_FENTRY || p->kind == KT_KIND_FEXIT)
+		return setup_func_probe(in, cli, tgid, comm, ga, idx, rb_fd, p);
+	err = open_load(in, cli, tgid, comm, ga, idx, rb_fd,
+			p->kind == KT_KIND_TRACEPOINT ? "tracepoint" : "tp_btf",
+			p);
+	if (err) {
+		p_err("%s: cannot load the BPF program: %s%s", p->text,
+		      strerror(-err), load_hint(err));
+		return err;
+	}
+	err = store_spec(in, p);
+	if (err) {
+		p_err("%s: cannot store the probe's ops: %s", p->text,
+		      strerror(-err));
+		return err;
+	}
+	if (p->kind == KT_KIND_TRACEPOINT)
+		in->link = bpf_program__attach_tracepoint(loaded_prog(in),
+							  p->cat, p->name);
+	else
+		in->link = bpf_program__attach(loaded_prog(in));
+	if (!in->link) {
+		err = -errno;
+		p_err("%s: cannot attach: %s", p->text, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static bool pid_alive(pid_t pid)
+{
+	char path[64], buf[512], *s;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	s = strrchr(buf, ')');
+	return s && s[1] == ' ' && s[2] != 'Z' && s[2] != 'X';
+}
+
+/* Goroutine attribution for the target's Go binary, if it is one. */
+static void go_attr_setup(struct go_attr *ga, const struct gobin *gb,
+			  const struct btf *btf, const char *btf_err)
+{
+	const struct gobin_layout *l;
+	const struct gobin_abi_info *a;
+
+	memset(ga, 0, sizeof(*ga));
+	if (!gb)
+		return;
+	l = gobin__layout(gb);
+	a = gobin__abi(gb);
+	if (l->g_goid < 0 || l->g_startpc < 0 ||
+	    a->g_access != GOBIN_G_TLS_FS) {
+		p_warn("no goroutine attribution: this Go binary's g layout "
+		       "or TLS slot is unknown (see 'gosnoop info')");
+		return;
+	}
+	if (!btf) {
+		p_warn("no goroutine attribution: %s", btf_err);
+		return;
+	}
+	if (kt_btf__fsbase_offset(btf, &ga->fsbase_off)) {
+		p_warn("no goroutine attribution: task_struct.thread.fsbase "
+		       "not in kernel BTF");
+		return;
+	}
+	ga->on = true;
+	ga->tls_g_off = a->tls_g_offset;
+	ga->goid_off = l->g_goid;
+	ga->startpc_off = l->g_startpc;
+	p_info("goroutines: fsbase at task+%llu, g at fsbase%+lld, goid at "
+	       "g+%d, startpc at g+%d", (unsigned long long)ga->fsbase_off,
+	       (long long)ga->tls_g_off, ga->goid_off, ga->startpc_off);
+}
+
+static void report_stats(struct kt_inst *insts, int n)
+{
+	__u64 lost = 0, bad = 0, no_g = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!insts[i].skel)
+			continue;
+		lost += insts[i].skel->bss->stats[KT_STAT_LOST];
+		bad += insts[i].skel->bss->stats[KT_STAT_BAD_SPEC];
+		no_g += insts[i].skel->bss->stats[KT_STAT_NO_G];
+	}
+	if (no_g)
+		p_info("%llu events without a goroutine (g not readable: a "
+		       "thread outside Go code, or its TLS paged out)",
+		       (unsigned long long)no_g);
+	if (lost)
+		p_warn("%llu events lost (ring buffer full)",
+		       (unsigned long long)lost);
+	if (bad)
+		p_warn("%llu events dropped: bad fetch ops (a bug)",
+		       (unsigned long long)bad);
+}
+
+int do_ktrace(int argc, char **argv)
+{
+	struct ktrace_cli cli = {};
+	struct kt_probe *probes[MAX_PROBES] = {};
+	struct kt_inst insts[MAX_PROBES] = {};
+	struct kt_out_ctx oc = {};
+	struct gobin *gb = NULL;
+	struct go_attr ga = {};
+	struct ring_buffer *rb = NULL;
+	struct launch l = { .pid = -1, .go_fd = -1 };
+	struct sigaction sa = {};
+	const struct btf *btf = NULL;
+	const char *btf_err = NULL, *comm = NULL;
+	char tracefs[256] = "", gerr[256], basename_comm[16];
+	uint64_t deadline = 0;
+	bool need_btf = false, need_tracefs = false, launched = false;
+	pid_t tgid = 0;
+	int ret = EXIT_OK, err = 0, np;
+
+	ret = parse_args(argc, argv, &cli);
+	if (ret)
+		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	np = cli.nprobe_args;
+	for (int i = 0; i < np; i++) {
+		char perr[256];
+
+		err = kt_probe__parse(cli.probe_args[i], &probes[i], perr,
+				      sizeof(perr));
+		if (err) {
+			p_err("%s", perr);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		if (probes[i]->kind == KT_KIND_TRACEPOINT)
+			need_tracefs = true;
+		else
+			need_btf = true;
+	}
+	btf = kt_btf(&btf_err);
+	if (need_btf && !btf) {
+		for (int i = 0; i < np; i++)
+			if (probes[i]->kind != KT_KIND_TRACEPOINT) {
+				p_err("%s: needs kernel BTF: %s; tracepoint:"
+				      "CAT:NAME probes still work",
+				      probes[i]->text, btf_err);
+				break;
+			}
+		ret = EXIT_NOKERNEL;
+		goto out;
+	}
+	if (need_tracefs) {
+		err = tracefs__ensure_mounted(tracefs, sizeof(tracefs));
+		if (err) {
+			p_err("tracepoints need tracefs: %s",
+			      tracefs__strerror(err));
+			ret = EXIT_NOKERNEL;
+			goto out;
+		}
+	}
+	for (int i = 0; i < np; i++) {
+		err = prepare_probe(&cli, probes[i], btf, tracefs);
+		if (err) {
+			ret = err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+			goto out;
+		}
+	}
+
+	/* The target: whose events, and which Go binary explains them. */
+	if (cli.path_arg || cli.pid || cli.t.cmd_argv) {
+		err = target__resolve(&cli.t, cli.path_arg, cli.pid);
+		if (err) {
+			ret = exit_code_for(err);
+			goto out;
+		}
+		err = gobin__open(cli.t.path, &gb, gerr, sizeof(gerr));
+		if (err) {
+			/* Kernel events of any program are fine; only the
+			 * goroutine columns need Go. */
+			p_info("%s: not a Go program (%s): no goroutines",
+			       cli.t.display, gerr);
+			gb = NULL;
+		}
+		go_attr_setup(&ga, gb, btf, btf_err);
+	}
+	comm = cli.comm;
+	if (cli.t.kind == TARGET_PATH && !comm) {
+		/* The kernel's comm: the file name, cut to 15 bytes. */
+		const char *b = strrchr(cli.t.path, '/');
+
+		snprintf(basename_comm, sizeof(basename_comm), "%.15s",
+			 b ? b + 1 : cli.t.path);
+		comm = basename_comm;
+	}
+	if (cli.t.kind == TARGET_PID) {
+		tgid = cli.t.pid;
+		if (gb && target__load_bias(tgid, gb, &oc.bias))
+			oc.bias = 0;
+	}
+	if (cli.t.kind == TARGET_CMD) {
+		err = launch__start(&l, cli.t.path, cli.t.cmd_argv);
+		if (err) {
+			p_err("cannot start %s: %s", cli.t.display,
+			      strerror(-err));
+			ret = EXIT_FAIL;
+			goto out;
+		}
+		launched = true;
+		tgid = l.pid;
+	}
+
+	oc.t0_ns = now_ns();
+	for (int i = 0; i < np; i++) {
+		int rb_fd = i ? bpf_map__fd(insts[0].skel->maps.events) : -1;
+
+		err = setup_probe(&insts[i], &cli, tgid, comm, &ga, i, rb_fd,
+				  probes[i]);
+		if (err) {
+			ret = exit_code_for(err);
+			if (ret == EXIT_USAGE)
+				ret = EXIT_FAIL;
+			if (err == -EOPNOTSUPP || err == -EPERM)
+				ret = EXIT_NOKERNEL;
+			goto out;
+		}
+		p_info("%s: attached (%s)", probes[i]->text, insts[i].how);
+	}
+
+	oc.f = stdout;
+	oc.json = json_output;
+	oc.probes = probes;
+	oc.nprobes = np;
+	oc.btf = btf;
+	oc.gb = gb;
+	oc.max = cli.max_events;
+	rb = ring_buffer__new(bpf_map__fd(insts[0].skel->maps.events),
+			      kt_out__record, &oc, NULL);
+	if (!rb) {
+		err = -errno;
+		p_err("cannot open the ring buffer: %s", strerror(-err));
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (cli.duration > 0)
+		deadline = now_ns() + (uint64_t)(cli.duration * 1e9);
+	if (launched) {
+		err = launch__release(&l);
+		if (err) {
+			p_err("cannot start %s: %s", cli.t.display,
+			      strerror(-err));
+			ret = EXIT_FAIL;
+			goto out;
+		}
+	}
+	/* On stderr in both modes: tests wait for it before they act. */
+	fprintf(stderr, "%s: tracing %d probe%s%s\n", prog_name, np,
+			np > 1 ? "s" : "",
+			cli.duration > 0 || cli.max_events ? ""
+							   : "; Ctrl-C to stop");
+	fflush(stdout);
+	fflush(stderr);
+	while (!exiting) {
+		int n = ring_buffer__poll(rb, POLL_MS);
+
+		fflush(stdout);
+		if (n < 0 && n != -EINTR) {
+			p_err("reading the ring buffer: %s", strerror(-n));
+			ret = EXIT_FAIL;
+			break;
+		}
+		if (cli.max_events && oc.count >= cli.max_events)
+			break;
+		if (deadline && now_ns() >= deadline)
+			break;
+		if (launched && launch__reap(&l, false) == 1)
+			break;
+		if (cli.t.kind == TARGET_PID && !pid_alive(cli.t.pid))
+			break;
+	}
+	for (int i = 0; i < np; i++) {
+		bpf_link__destroy(insts[i].link);
+		insts[i].link = NULL;
+	}
+	if (!cli.max_events || oc.count < cli.max_events)
+		ring_buffer__consume(rb);
+	fflush(stdout);
+	report_stats(insts, np);
+	if (launched && ret == EXIT_OK) {
+		if (launch__reap(&l, false) == 1 || l.reaped)
+			ret = launch__exit_code(&l);
+	}
+out:
+	ring_buffer__free(rb);
+	for (int i = np - 1; i >= 0; i--)
+		inst_free(&insts[i]);
+	if (launched && !l.reaped) {
+		if (ret != EXIT_OK)
+			launch__abort(&l);
+		launch__reap(&l, true);
+	}
+	for (int i = 0; i < np; i++)
+		kt_probe__free(probes[i]);
+	gobin__free(gb);
+	return ret;
+}

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ktrace output: decode one ring buffer record with the probe's outputs
+ * (ktrace_probe.h) and print it as text or as a JSON line (ktrace_out.h).
+ * Text: "TIME PID/TID COMM [gGOID START] EVENT name=value ...", one line
+ * per event; values are what they are (a long argv makes a long line).
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gobin.h"
+#include "json_writer.h"
+#include "ktrace_out.h"
+#include "ktrace_probe.h"
+
+static const char *errno_name(int64_t v)
+{
+	static char buf[24];
+	const char *n = NULL;
+
+	if (v < 0 && v > -4096)
+		n = strerrorname_np((int)-v);
+	if (!n)
+		return NULL;
+	snprintf(buf, sizeof(buf), "-%s", n);
+	return buf;
+}
+
+/* Text: a quoted string with C escapes. */
+static void put_quoted(FILE *f, const uint8_t *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static size_t cstrlen(const uint8_t *s, size_t max)
+{
+	const uint8_t *z = memchr(s, 0, max);
+
+	return z ? (size_t)(z - s) : max;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static void put_value(struct kt_out_ctx *c, struct jw *jw,
+		      const struct kt_out *o, const uint8_t *d)
+{
+	FILE *f = c->f;
+	char ip[INET6_ADDRSTRLEN];
+	uint64_t u;
+	uint32_t n;
+	const char *name;
+
+	switch (o->fmt) {
+	case KT_FMT_INT:
+		u = get_u64(d);
+		if (jw)
+			jw_int(jw, (int64_t)u);
+		else
+			fprintf(f, "%" PRId64, (int64_t)u);
+		return;
+	case KT_FMT_UINT:
+		u = get_u64(d);
+		if (jw)
+			jw_uint(jw, u);
+		else
+			fprintf(f, "%" PRIu64, u);
+		return;
+	case KT_FMT_HEX:
+		u = get_u64(d);
+		if (jw)
+			jw_hex(jw, u);
+		else
+			fprintf(f, "0x%" PRIx64, u);
+		return;
+	case KT_FMT_BOOL:
+		u = get_u64(d);
+		if (jw)
+			jw_bool(jw, u != 0);
+		else
+			fputs(u ? "true" : "false", f);
+		return;
+	case KT_FMT_ENUM:
+		u = get_u64(d);
+		name = kt_btf__enum_name(c->btf, o->btf_id, (int64_t)u);
+		if (jw) {
+			if (name)
+				jw_string(jw, name);
+			else
+				jw_int(jw, (int64_t)u);
+		} else if (name) {
+			fputs(name, f);
+		} else {
+			fprintf(f, "%" PRId64, (int64_t)u);
+		}
+		return;
+	case KT_FMT_ERRNO:
+		u = get_u64(d);
+		name = errno_name((int64_t)u);
+		if (jw) {
+			if (name)
+				jw_string(jw, name);
+			else
+				jw_int(jw, (int64_t)u);
+		} else if (name) {
+			fputs(name, f);
+		} else {
+			fprintf(f, "%" PRId64, (int64_t)u);
+		}
+		return;
+	case KT_FMT_STR:
+		n = cstrlen(d, o->len);
+		if (jw)
+			jw_string_len(jw, (const char *)d, n);
+		else
+			put_quoted(f, d, n);
+		return;
+	case KT_FMT_BUF:
+		n = get_u32(d);
+		if (n > (uint32_t)o->len - 4)
+			n = o->len - 4;
+		if (jw)
+			jw_string_len(jw, (const char *)d + 4, n);
+		else
+			put_quoted(f, d + 4, n);
+		return;
+	case KT_FMT_STRV:
+		n = get_u32(d);
+		if (n > KT_STRV_MAX)
+			n = KT_STRV_MAX;
+		if (jw)
+			jw_start_array(jw);
+		else
+			fputc('[', f);
+		for (uint32_t i = 0; i < n; i++) {
+			const uint8_t *s = d + 8 + (size_t)i * o->strv_len;
+			size_t l = cstrlen(s, o->strv_len);
+
+			if (jw) {
+				jw_string_len(jw, (const char *)s, l);
+			} else {
+				if (i)
+					fputc(' ', f);
+				put_quoted(f, s, l);
+			}
+		}
+		if (jw)
+			jw_end_array(jw);
+		else
+			fputc(']', f);
+		return;
+	case KT_FMT_IP4:
+	case KT_FMT_IP6:
+		inet_ntop(o->fmt == KT_FMT_IP4 ? AF_INET : AF_INET6, d, ip,
+			  sizeof(ip));
+		if (jw)
+			jw_string(jw, ip);
+		else
+			fputs(ip, f);
+		return;
+	}
+}
+
+/*
+ * The function a goroutine runs, from g.startpc: `go f(x)` starts a
+ * compiler-made wrapper (main.main.func1, main.main.gowrap1) that calls
+ * f; name f then, as a reader of the source would. A small cache keeps
+ * the disassembly off the per-event path.
+ */
+static const char *start_name(struct kt_out_ctx *c, uint64_t startpc)
+{
+	static struct { uint64_t pc; const char *name; } cache[256];
+	const struct gobin_func *fn, *callee;
+	size_t h = (startpc >> 4) % 256;
+
+	if (!c->gb || !startpc)
+		return NULL;
+	if (cache[h].pc == startpc)
+		return cache[h].name;
+	fn = gobin__func_at(c->gb, startpc - c->bias);
+	if (!fn)
+		return NULL;
+	if (!gobin__wrapper_callee(c->gb, fn, &callee, NULL))
+		fn = callee;
+	cache[h].pc = startpc;
+	cache[h].name = fn->name;
+	return fn->name;
+}
+
+/* The probe's short name for text lines: the event or function. */
+static const char *short_name(const struct kt_probe *p)
+{
+	return p->name;
+}
+
+int kt_out__record(void *ctx, void *data, size_t size)
+{
+	struct kt_out_ctx *c = ctx;
+	const struct kt_event *ev = data;
+	const char *fn = NULL;
+	const struct kt_probe *p;
+	struct jw *jw = NULL;
+	bool has_g;
+	char comm[17];
+
+	if (size < KT_EVENT_HDR_SIZE || ev->probe >= c->nprobes)
+		return 0;
+	if (c->max && c->count >= c->max)
+		return 0;
+	p = c->probes[ev->probe];
+	if (size < KT_EVENT_HDR_SIZE + p->spec.data_len)
+		return 0;
+	memcpy(comm, ev->comm, 16);
+	comm[16] = '\0';
+	has_g = ev->flags & KT_EV_GOID;
+	if (has_g)
+		fn = start_name(c, ev->startpc);
+	c->count++;
+	if (c->json) {
+		jw = jw_new(c->f);
+		if (!jw)
+			return -1;
+		jw_start_object(jw);
+		jw_name(jw, "type"); jw_string(jw, "kevent");
+		jw_name(jw, "probe"); jw_string(jw, p->text);
+		jw_name(jw, "ts_ns"); jw_uint(jw, ev->ts_ns);
+		jw_name(jw, "pid"); jw_uint(jw, ev->tgid);
+		jw_name(jw, "tid"); jw_uint(jw, ev->tid);
+		jw_name(jw, "comm"); jw_string(jw, comm);
+		jw_name(jw, "goid");
+		if (has_g)
+			jw_uint(jw, ev->goid);
+		else
+			jw_null(jw);
+		if (fn) {
+			jw_name(jw, "start"); jw_string(jw, fn);
+		}
+		jw_name(jw, "cpu"); jw_uint(jw, ev->cpu);
+		jw_name(jw, "args");
+		jw_start_object(jw);
+		for (size_t i = 0; i < p->nout; i++) {
+			jw_name(jw, p->outs[i].name);
+			put_value(c, jw, &p->outs[i], ev->data + p->outs[i].off);
+		}
+		jw_end_object(jw);
+		jw_end_object(jw);
+		jw_end_line(jw);
+		jw_free(jw);
+		return 0;
+	}
+	fprintf(c->f, "%10.6f %d/%d %s", ev->ts_ns > c->t0_ns ?
+		(double)(ev->ts_ns - c->t0_ns) / 1e9 : 0.0, ev->tgid, ev->tid,
+		comm);
+	if (has_g) {
+		fprintf(c->f, " g%" PRIu64, (uint64_t)ev->goid);
+		if (fn)
+			fprintf(c->f, " %s", fn);
+	}
+	fprintf(c->f, " %s", short_name(p));
+	for (size_t i = 0; i < p->nout; i++) {
+		fprintf(c->f, " %s=", p->outs[i].name);
+		put_value(c, NULL, &p->outs[i], ev->data + p->outs[i].off);
+	}
+	fputc('\n', c->f);
+	return 0;
+}
