@@ -6,6 +6,7 @@
 int do_info(int argc, char **argv);
 int do_list(int argc, char **argv);
 int do_doctor(int argc, char **argv);
+int do_sched(int argc, char **argv);
 int do_ktrace(int argc, char **argv);
 
 /* gosnoop list --kernel (src/ktrace_list.c) */

@@ -25,6 +25,7 @@ static const struct cmd cmds[] = {
 	{ "info",   do_info,   "Go version, build, pclntab, ABI and runtime layout of a binary" },
 	{ "list",   do_list,   "functions of a Go binary (works on stripped binaries)" },
 	{ "doctor", do_doctor, "what this kernel and these privileges allow gosnoop to do" },
+	{ "sched",  do_sched,  "every goroutine's life: running, runnable, waiting, why" },
 	{ "ktrace", do_ktrace, "kernel events, BTF-typed, tied to the goroutine that caused them" },
 };
 

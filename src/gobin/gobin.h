@@ -261,4 +261,43 @@ struct gobin_abi_info {
 };
 const struct gobin_abi_info *gobin__abi(const struct gobin *gb);
 
+/* ------------------------------------------------- disasm (disasm.c) */
+/*
+ * Where a uprobe on f is cheap and still sees f's arguments. On x86 the
+ * kernel emulates jmp/jcc/call/nop/push at a uprobe and single-steps any
+ * other instruction (~15x slower per hit); this picks the first emulated
+ * instruction on the straight-line path from the entry before which
+ * nothing overwrote the first nregs integer argument registers of the
+ * register ABI (RAX, RBX, RCX, ...) nor, for ABI0, the stack_args bytes of
+ * arguments above the return address. Falls back to the entry.
+ */
+struct gobin_probe_point {
+	uint64_t addr;		/* where to attach (file vaddr) */
+	int64_t sp_delta;	/* entry RSP minus RSP at addr (bytes the
+				   prologue allocated): the return address
+				   is at RSP + sp_delta at addr */
+	uint32_t skip_flags;	/* non-zero at the prologue's JBE to
+				   morestack: a hit with (EFLAGS & skip_flags)
+				   takes the branch and re-enters from the
+				   entry, so it must be ignored */
+	bool emulated;		/* false: the fallback (entry) */
+	const char *why;	/* static text: what addr is, or why not */
+};
+/* 0 (pp filled, maybe with the fallback) or -errno. */
+int gobin__probe_point(const struct gobin *gb, const struct gobin_func *f,
+		       int nregs, int32_t stack_args,
+		       struct gobin_probe_point *pp);
+/*
+ * The function a `go f(x)` wrapper calls (main.main·dwrap·1 in go1.17,
+ * main.main.func2 in 1.18-1.20, main.main.gowrap1 from go1.21): the single
+ * direct CALL (or tail JMP)
+ * target outside runtime.*, in a small body without loops or indirect
+ * calls. *marked (may be NULL) tells whether f has the prologue of
+ * functions the compiler marks WRAPPER (register ABI: it loads g._panic),
+ * which user-written closures never have. -ENOENT when f does not look
+ * like such a wrapper.
+ */
+int gobin__wrapper_callee(const struct gobin *gb, const struct gobin_func *f,
+			  const struct gobin_func **callee, bool *marked);
+
 #endif

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosnoop sched: one uprobe on runtime.casgstatus(gp, oldval, newval).
+ * Every goroutine state change of the Go scheduler goes through it, except
+ * the GC's scan-bit dances and its suspension of a running goroutine,
+ * running -> preempted -> waiting (plain CASes: proc.go casGToPreemptScan,
+ * casGFromPreempted, go1.19), which show up as a mismatch between the old
+ * status and the last one seen.
+ *
+ * Aggregation stays here: per goroutine the time in each status and the
+ * number of changes, the runnable -> running latency histogram, and time
+ * per wait reason. The ring buffer carries a goroutine's totals when it
+ * exits and, only with events_enabled, one record per change.
+ *
+ * The probe may sit a few instructions after the entry (see
+ * gobin__probe_point): sp_delta says how far RSP moved, skip_flags when
+ * the hit is at the stack-check JBE whose taken branch re-enters.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "sched.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#ifndef EEXIST
+#define EEXIST 17	/* asm-generic/errno-base.h */
+#endif
+
+/* Set before load. */
+const volatile __u32 abi = SCHED_ABI_REGS;
+const volatile __s64 sp_delta = 0;
+const volatile __u32 skip_flags = 0;
+const volatile __u32 target_tgid = 0;	/* 0: every process */
+const volatile bool events_enabled = false;
+const volatile __u32 off_goid = 152;
+const volatile __u32 off_waitreason = 176;
+const volatile __u32 off_startpc = 312;
+const volatile __u32 off_gopc = 296;
+
+__u64 stats[SCHED_NSTATS] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SCHED_MAX_GOROUTINES);
+	__type(key, struct sched_key);
+	__type(value, struct sched_g);
+} goroutines SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SCHED_HIST_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} latency_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SCHED_NREASONS);
+	__type(key, __u32);
+	__type(value, struct sched_reason_stat);
+} wait_reasons SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SCHED_RINGBUF_BYTES);
+} events SEC(".maps");
+
+/* A zeroed value to insert from (too big for the BPF stack with the rest). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sched_g);
+} scratch SEC(".maps");
+
+static __always_inline void stat_inc(int i)
+{
+	if (i >= 0 && i < SCHED_NSTATS)
+		__sync_fetch_and_add(&stats[i], 1);
+}
+
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 r = 0;
+
+	/* unrolled binary search, verifier friendly */
+	if (v >= (1ULL << 32)) { v >>= 32; r += 32; }
+	if (v >= (1ULL << 16)) { v >>= 16; r += 16; }
+	if (v >= (1ULL << 8))  { v >>= 8;  r += 8; }
+	if (v >= (1ULL << 4))  { v >>= 4;  r += 4; }
+	if (v >= (1ULL << 2))  { v >>= 2;  r += 2; }
+	if (v >= (1ULL << 1))  { r += 1; }
+	return r < SCHED_HIST_SLOTS ? r : SCHED_HIST_SLOTS - 1;
+}
+
+static __always_inline __u8 read_reason(__u64 gp)
+{
+	__u8 r = 0;
+
+	if (bpf_probe_read_user(&r, sizeof(r), (void *)(gp + off_waitreason)))
+		stat_inc(SCHED_STAT_READ_FAIL);
+	return r;
+}
+
+static __always_inline __u64 read_goid(__u64 gp)
+{
+	__u64 id = 0;
+
+	if (bpf_probe_read_user(&id, sizeof(id), (void *)(gp + off_goid)))
+		stat_inc(SCHED_STAT_READ_FAIL);
+	return id;
+}
+
+static __always_inline void emit_transition(__u32 pid, __u32 tid, __u64 ts,
+					    __u64 goid, __u64 gp, __u64 startpc,
+					    __u8 from, __u8 to, __u8 reason)
+{
+	struct sched_transition *r;
+
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		stat_inc(SCHED_STAT_LOST_EVENTS);
+		return;
+	}
+	r->type = SCHED_REC_TRANSITION;
+	r->pid = pid;
+	r->tid = tid;
+	r->from = from;
+	r->to = to;
+	r->reason = reason;
+	r->pad = 0;
+	r->ts_ns = ts;
+	r->goid = goid;
+	r->gp = gp;
+	r->startpc = startpc;
+	bpf_ringbuf_submit(r, 0);
+}
+
+static __always_inline void emit_end(__u32 pid, struct sched_g *g)
+{
+	struct sched_end *r;
+
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		stat_inc(SCHED_STAT_LOST_ENDS);
+		return;
+	}
+	r->type = SCHED_REC_END;
+	r->pid = pid;
+	__builtin_memcpy(&r->g, g, sizeof(*g));
+	bpf_ringbuf_submit(r, 0);
+}
+
+/* The first sighting of a goroutine: its creation (dead -> x) or, when
+ * we attached to a running process, whatever it was doing. */
+static __always_inline int track_new(struct sched_key *key, __u64 gp,
+				     __u32 old, __u32 new, __u32 tid, __u64 now)
+{
+	struct sched_g *z;
+	__u32 zero = 0;
+	long err;
+
+	z = bpf_map_lookup_elem(&scratch, &zero);
+	if (!z)
+		return 0;
+	__builtin_memset(z, 0, sizeof(*z));
+	z->gp = gp;
+	bpf_probe_read_user(&z->startpc, sizeof(z->startpc),
+			    (void *)(gp + off_startpc));
+	bpf_probe_read_user(&z->gopc, sizeof(z->gopc), (void *)(gp + off_gopc));
+	z->first_ns = now;
+	z->last_ns = now;
+	z->last_tid = tid;
+	if (old == SCHED_G_DEAD) {
+		/* goid is assigned after this call (see sched.h) */
+		z->flags = SCHED_GF_CREATED | SCHED_GF_GOID_PENDING;
+		z->created_ns = now;
+		z->transitions = 1;
+		z->last_state = new;
+	} else {
+		/* already running when we attached: this change counts */
+		z->goid = read_goid(gp);
+		z->transitions = 1;
+		z->last_state = new;
+	}
+	if (new == SCHED_G_WAITING)
+		z->last_reason = read_reason(gp);
+	err = bpf_map_update_elem(&goroutines, key, z, BPF_NOEXIST);
+	if (err) {
+		/* EEXIST: user space seeded it from runtime.allgs just now */
+		if (err != -EEXIST)
+			stat_inc(SCHED_STAT_MAP_FULL);
+		return 0;
+	}
+	if (events_enabled && !(z->flags & SCHED_GF_GOID_PENDING))
+		emit_transition(key->pid, tid, now, z->goid, gp, z->startpc,
+				old, new,
+				new == SCHED_G_WAITING ? z->last_reason : 0);
+	return 0;
+}
+
+SEC("uprobe")
+int sched_casgstatus(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+	struct sched_key key = {};
+	struct sched_g *g;
+	__u64 now, gp = 0, delta;
+	__u32 old = 0, new = 0, st, reason;
+
+	if (target_tgid && tgid != target_tgid)
+		return 0;
+	now = bpf_ktime_get_ns();
+	stat_inc(SCHED_STAT_HITS);
+	if (skip_flags && (ctx->flags & skip_flags)) {
+		stat_inc(SCHED_STAT_SKIPPED);
+		return 0;
+	}
+	if (abi == SCHED_ABI_REGS) {
+		gp = ctx->ax;
+		old = (__u32)ctx->bx;
+		new = (__u32)ctx->cx;
+	} else {
+		__u64 base = ctx->sp + sp_delta;
+
+		if (bpf_probe_read_user(&gp, 8, (void *)(base + 8)) ||
+		    bpf_probe_read_user(&old, 4, (void *)(base + 16)) ||
+		    bpf_probe_read_user(&new, 4, (void *)(base + 20))) {
+			stat_inc(SCHED_STAT_READ_FAIL);
+			return 0;
+		}
+	}
+	old &= ~SCHED_G_SCAN;
+	new &= ~SCHED_G_SCAN;
+	if (old >= SCHED_NSTATUS || new >= SCHED_NSTATUS || !gp) {
+		stat_inc(SCHED_STAT_BAD_STATUS);
+		return 0;
+	}
+	key.pid = tgid;
+	key.gp = gp;
+	g = bpf_map_lookup_elem(&goroutines, &key);
+	if (g && old == SCHED_G_DEAD) {
+		/* this g died without our seeing it (a change we cannot
+		 * see); it is being reused for a new goroutine now */
+		stat_inc(SCHED_STAT_MISMATCH);
+		if (!(g->flags & SCHED_GF_GOID_PENDING)) {
+			g->flags |= SCHED_GF_DEAD;
+			emit_end(tgid, g);
+		}
+		bpf_map_delete_elem(&goroutines, &key);
+		g = NULL;
+	}
+	if (!g) {
+		/* malg: a fresh g put on allgs as dead; not a goroutine yet */
+		if (old == SCHED_G_IDLE || new == SCHED_G_DEAD)
+			return 0;
+		return track_new(&key, gp, old, new, tid, now);
+	}
+	if (g->flags & SCHED_GF_GOID_PENDING) {
+		g->goid = read_goid(gp);
+		g->flags &= ~SCHED_GF_GOID_PENDING;
+		if (events_enabled)
+			emit_transition(tgid, g->last_tid, g->created_ns,
+					g->goid, gp, g->startpc, SCHED_G_DEAD,
+					g->last_state,
+					g->last_state == SCHED_G_WAITING ?
+					g->last_reason : 0);
+	}
+	delta = now - g->last_ns;
+	/*
+	 * The interval since the last change belongs to `old`: when they
+	 * differ, changes we cannot see happened (preemption's plain CASes)
+	 * and old is what the goroutine was in just before now.
+	 */
+	st = old;
+	if (st != g->last_state)
+		stat_inc(SCHED_STAT_MISMATCH);
+	g->ns[st & (SCHED_NSTATUS - 1)] += delta;
+	if (old == SCHED_G_RUNNABLE && new == SCHED_G_RUNNING &&
+	    g->last_state == SCHED_G_RUNNABLE) {
+		__u32 slot = log2_slot(delta);
+		__u64 *cnt = bpf_map_lookup_elem(&latency_hist, &slot);
+
+		if (cnt)
+			*cnt += 1;
+	}
+	if (old == SCHED_G_WAITING) {
+		struct sched_reason_stat *rs;
+
+		reason = g->last_state == SCHED_G_WAITING ? g->last_reason
+							  : read_reason(gp);
+		reason &= SCHED_NREASONS - 1;
+		rs = bpf_map_lookup_elem(&wait_reasons, &reason);
+		if (rs) {
+			rs->count++;
+			rs->ns += delta;
+		}
+	}
+	g->transitions++;
+	g->last_state = new;
+	g->last_ns = now;
+	g->last_tid = tid;
+	reason = 0;
+	if (new == SCHED_G_WAITING) {
+		reason = read_reason(gp);
+		g->last_reason = reason;
+	}
+	if (events_enabled)
+		emit_transition(tgid, tid, now, g->goid, gp, g->startpc, old,
+				new, reason);
+	if (new == SCHED_G_DEAD) {
+		g->flags |= SCHED_GF_DEAD;
+		emit_end(tgid, g);
+		bpf_map_delete_elem(&goroutines, &key);
+	}
+	return 0;
+}

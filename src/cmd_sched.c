@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gosnoop sched: every goroutine's life from runtime.casgstatus.
+ *
+ * open target -> find casgstatus and a cheap probe point in it (disasm.c)
+ * -> [fork CMD, held] -> open skeleton, set rodata (ABI, g offsets, pid)
+ * -> load -> attach one uprobe -> [release CMD] -> poll the ring buffer
+ * until Ctrl-C / -d / the traced process ends -> detach -> read the
+ * in-kernel aggregates -> print (sched_report.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "common.h"
+#include "gobin.h"
+#include "pattern.h"
+#include "probe/launch.h"
+#include "rt_tables.h"
+#include "bpf/sched.skel.h"
+#include "sched_report.h"
+#include "sched_snapshot.h"
+#include "target.h"
+
+#define POLL_MS 100
+#define MAX_GOID_FILTERS 64
+
+static volatile sig_atomic_t exiting;	/* the signal that stops us */
+static volatile uint64_t child_exit_ns;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	exiting = sig;
+}
+
+/* Only records when: reaping happens in the loop. */
+static void on_sigchld(int sig)
+{
+	if (!child_exit_ns)
+		child_exit_ns = now_ns();
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s sched [OPTIONS] TARGET\n"
+		"TARGET: PATH (every process running it) | -p PID | -- CMD ARGS\n"
+		"What the Go scheduler does with every goroutine: time running,\n"
+		"runnable, waiting (and why), in syscalls; scheduling latency.\n\n"
+		"  -j, --json           JSON lines (transitions, then summary)\n"
+		"  -e, --events         one line per goroutine state change\n"
+		"  -d, --duration SECS  stop after SECS seconds\n"
+		"  -i, --interval SECS  a summary every SECS seconds (cumulative)\n"
+		"  -p, --pid PID        trace this process (only)\n"
+		"      --goid N         only goroutine N (repeatable)\n"
+		"      --start PATTERN  only goroutines whose start function\n"
+		"                       matches (glob, repeatable)\n"
+		"      --perfetto FILE  write a timeline for ui.perfetto.dev\n"
+		"  -a, --all            one row per goroutine, never grouped\n"
+		"      --probe-entry    probe casgstatus' first instruction (for\n"
+		"                       benchmarks: single-stepped, slower)\n"
+		"  -v, --verbose        more detail (twice: libbpf debug)\n"
+		"Ends on Ctrl-C, after -d, or when the traced process exits;\n"
+		"with -- CMD, exits with CMD's status.\n",
+		prog_name);
+}
+
+struct sched_cli {
+	struct target t;
+	pid_t pid;
+	double duration;
+	double interval;	/* -i: a summary every this many seconds */
+	bool json, events, all;
+	bool probe_entry;	/* benchmarks: the costly entry probe */
+	const char *perfetto;
+	uint64_t goids[MAX_GOID_FILTERS];
+	size_t goid_cnt;
+	char *start_pats[MAX_GOID_FILTERS];
+	int start_cnt;
+	const char *path_arg;
+};
+
+enum { OPT_GOID = 256, OPT_START, OPT_PERFETTO, OPT_PROBE_ENTRY };
+
+static int parse_args(int argc, char **argv, struct sched_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "events", no_argument, NULL, 'e' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "goid", required_argument, NULL, OPT_GOID },
+		{ "start", required_argument, NULL, OPT_START },
+		{ "perfetto", required_argument, NULL, OPT_PERFETTO },
+		{ "probe-entry", no_argument, NULL, OPT_PROBE_ENTRY },
+		{ "all", no_argument, NULL, 'a' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	char *end;
+	int c;
+
+	target__split_cmd(&argc, argv, &cli->t);
+	while ((c = getopt_long(argc, argv, "jed:i:p:avh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json_output = true;
+			break;
+		case 'e':
+			cli->events = true;
+			break;
+		case 'd':
+		case 'i': {
+			double *v = c == 'd' ? &cli->duration : &cli->interval;
+
+			errno = 0;
+			*v = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(*v > 0) ||
+			    *v > 1e9) {
+				p_err("bad %s '%s': give seconds, e.g. 5 or 0.5",
+				      c == 'd' ? "duration" : "interval", optarg);
+				return -EINVAL;
+			}
+			break;
+		}
+		case 'p':
+			if (target__parse_pid(optarg, &cli->pid)) {
+				p_err("bad PID '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_GOID:
+			if (cli->goid_cnt == MAX_GOID_FILTERS) {
+				p_err("at most %d --goid filters",
+				      MAX_GOID_FILTERS);
+				return -EINVAL;
+			}
+			errno = 0;
+			cli->goids[cli->goid_cnt] = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg) {
+				p_err("bad goroutine id '%s'", optarg);
+				return -EINVAL;
+			}
+			cli->goid_cnt++;
+			break;
+		case OPT_START:
+			if (cli->start_cnt == MAX_GOID_FILTERS) {
+				p_err("at most %d --start patterns",
+				      MAX_GOID_FILTERS);
+				return -EINVAL;
+			}
+			cli->start_pats[cli->start_cnt++] = optarg;
+			break;
+		case OPT_PERFETTO:
+			cli->perfetto = optarg;
+			break;
+		case OPT_PROBE_ENTRY:
+			cli->probe_entry = true;
+			break;
+		case 'a':
+			cli->all = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	cli->json = json_output;
+	if (argc - optind > 1) {
+		p_err("sched takes one TARGET, got %d arguments", argc - optind);
+		return -EINVAL;
+	}
+	if (optind < argc)
+		cli->path_arg = argv[optind];
+	return 0;
+}
+
+/* What the probe needs from the binary, or one line saying what is not
+ * there. */
+static int check_binary(const struct target *t, const struct gobin *gb,
+			const struct gobin_func **casg)
+{
+	const struct gobin_layout *l = gobin__layout(gb);
+	const struct gobin_abi_info *a = gobin__abi(gb);
+	const char *ver = gobin__go_version(gb);
+
+	if (l->source == GOBIN_LAYOUT_NONE || l->g_goid < 0 ||
+	    l->g_waitreason < 0 || l->g_startpc < 0 || l->g_gopc < 0) {
+		p_err("%s: %s has no known runtime.g layout and no DWARF: add a row for it to src/gobin/rt_tables.c (see docs/runtime-layout.md; this gosnoop knows go1.%d..go1.%d)",
+		      t->display, ver ? ver : "this Go release",
+		      rt_min_minor(), rt_max_minor());
+		return -EPROTONOSUPPORT;
+	}
+	if (a->abi != GOBIN_ABI0 && a->abi != GOBIN_ABI_INTERNAL) {
+		p_err("%s: unknown calling convention (Go release %s)",
+		      t->display, ver ? ver : "unknown");
+		return -EPROTONOSUPPORT;
+	}
+	*casg = gobin__func_by_name(gb, "runtime.casgstatus");
+	if (!*casg) {
+		p_err("%s: no runtime.casgstatus in the pclntab", t->display);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int attach_error(int err, const struct target *t)
+{
+	if (err == -EPERM || err == -EACCES)
+		p_err("cannot attach a uprobe to %s: %s (run as root, or with CAP_BPF and CAP_PERFMON)",
+		      t->display, strerror(-err));
+	else if (err == -ESRCH)
+		p_err("cannot attach to %s: the process is gone", t->display);
+	else
+		p_err("cannot attach a uprobe to %s: %s", t->display,
+		      strerror(-err));
+	return err;
+}
+
+/* Sum a per-CPU array slot over all CPUs. */
+static int read_percpu(int fd, __u32 key, void *vals, size_t val_size,
+		       int ncpu, void *sum,
+		       void (*add)(void *sum, const void *v))
+{
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		return -errno;
+	for (int c = 0; c < ncpu; c++)
+		add(sum, (const char *)vals + (size_t)c * val_size);
+	return 0;
+}
+
+static void add_u64(void *sum, const void *v)
+{
+	uint64_t x;
+
+	memcpy(&x, v, sizeof(x));
+	*(uint64_t *)sum += x;
+}
+
+static void add_reason(void *sum, const void *v)
+{
+	struct sched_reason_stat x, *s = sum;
+
+	memcpy(&x, v, sizeof(x));
+	s->count += x.count;
+	s->ns += x.ns;
+}
+
+/* A process that exited but was not reaped yet (zombie) is gone for us. */
+static bool pid_alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	/* "pid (comm) S ...": comm may hold ')' itself */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* The goid of a goroutine created but not yet run (see sched.h): the
+ * runtime has stored it by now; read it from the process. */
+static int read_goid(__u32 pid, __u64 gp, int off, __u64 *goid)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, goid, sizeof(*goid), (off_t)(gp + (__u64)off));
+	close(fd);
+	return n == sizeof(*goid) ? 0 : -EIO;
+}
+
+static int collect(struct sched_bpf *skel, struct sched_report *rep,
+		   uint64_t end_ns)
+{
+	uint64_t hist[SCHED_HIST_SLOTS] = {};
+	struct sched_reason_stat rs[SCHED_NREASONS] = {};
+	uint64_t stats[SCHED_NSTATS];
+	int ncpu = libbpf_num_possible_cpus();
+	struct sched_key key, next, *prev = NULL;
+	struct sched_g g;
+	void *vals;
+	int fd;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(struct sched_reason_stat));
+	if (!vals)
+		return -ENOMEM;
+	fd = bpf_map__fd(skel->maps.latency_hist);
+	for (__u32 i = 0; i < SCHED_HIST_SLOTS; i++)
+		read_percpu(fd, i, vals, sizeof(uint64_t), ncpu, &hist[i],
+			    add_u64);
+	fd = bpf_map__fd(skel->maps.wait_reasons);
+	for (__u32 i = 0; i < SCHED_NREASONS; i++)
+		read_percpu(fd, i, vals, sizeof(struct sched_reason_stat), ncpu,
+			    &rs[i], add_reason);
+	free(vals);
+	sched_report__set_hist(rep, hist);
+	/* in-progress waits are added by add_live: reasons first */
+	sched_report__set_reasons(rep, rs);
+	memcpy(stats, skel->bss->stats, sizeof(stats));
+	sched_report__set_stats(rep, stats);
+	fd = bpf_map__fd(skel->maps.goroutines);
+	/* a process that is gone (PATH target: we did not see it go) ended
+	 * no earlier than its last goroutine change */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &g) && !pid_alive(next.pid))
+			sched_report__saw_pid_at(rep, next.pid, g.last_ns);
+		key = next;
+		prev = &key;
+	}
+	prev = NULL;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &g) &&
+		    (!(g.flags & SCHED_GF_GOID_PENDING) ||
+		     !read_goid(next.pid, next.gp, skel->rodata->off_goid,
+				&g.goid)))
+			sched_report__add_live(rep, next.pid, &g, end_ns);
+		key = next;
+		prev = &key;
+	}
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	return sched_report__record(ctx, data, size);
+}
+
+/* Whether the traced process ended; records when. */
+static bool target_gone(struct sched_cli *cli, struct launch *l,
+			struct sched_report *rep)
+{
+	if (cli->t.kind == TARGET_CMD) {
+		if (launch__reap(l, false) != 1)
+			return false;
+		sched_report__set_exit(rep, l->pid,
+				       child_exit_ns ? child_exit_ns : now_ns());
+		return true;
+	}
+	if (cli->t.kind == TARGET_PID && !pid_alive(cli->t.pid)) {
+		sched_report__set_exit(rep, cli->t.pid, now_ns());
+		return true;
+	}
+	return false;
+}
+
+int do_sched(int argc, char **argv)
+{
+	struct sched_cli cli = {};
+	struct gobin *gb = NULL;
+	const struct gobin_func *casg;
+	struct gobin_probe_point pp;
+	struct sched_report *rep = NULL;
+	struct sched_report_opts ro = {};
+	struct patterns pats = {};
+	struct sched_bpf *skel = NULL;
+	struct bpf_link *link = NULL;
+	struct ring_buffer *rb = NULL;
+	struct launch l = { .pid = -1, .go_fd = -1 };
+	LIBBPF_OPTS(bpf_uprobe_opts, uopts);
+	struct sigaction sa = {};
+	uint64_t off, start, deadline = 0, end, next_summary = 0;
+	pid_t attach_pid = -1;
+	char probe_name[64];
+	bool launched = false;
+	int ret, err;
+
+	ret = parse_args(argc, argv, &cli);
+	if (ret)
+		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	if (patterns__init(&pats, cli.start_pats, cli.start_cnt))
+		return EXIT_USAGE;
+	err = target__resolve(&cli.t, cli.path_arg, cli.pid);
+	if (err)
+		goto out;
+	err = target__open_gobin(&cli.t, &gb);
+	if (err)
+		goto out;
+	err = check_binary(&cli.t, gb, &casg);
+	if (err)
+		goto out;
+	err = gobin__probe_point(gb, casg,
+				 gobin__abi(gb)->abi == GOBIN_ABI_INTERNAL ? 3 : 0,
+				 gobin__abi(gb)->abi == GOBIN_ABI0 ?
+				 (casg->args > 0 ? casg->args : 16) : 0, &pp);
+	if (err) {
+		p_err("%s: cannot disassemble runtime.casgstatus: %s",
+		      cli.t.display, strerror(-err));
+		goto out;
+	}
+	if (cli.probe_entry) {
+		pp.addr = casg->entry;
+		pp.sp_delta = 0;
+		pp.skip_flags = 0;
+		pp.emulated = false;
+		pp.why = "entry, as asked";
+	} else if (!pp.emulated)
+		p_warn("probing runtime.casgstatus at its entry (%s): each hit is single-stepped, the tracee slows down more",
+		       pp.why);
+	p_info("probe at 0x%" PRIx64 " (runtime.casgstatus+%#" PRIx64 ", %s), sp_delta %" PRId64 ", skip_flags %#x",
+	       pp.addr, pp.addr - casg->entry, pp.why, pp.sp_delta,
+	       pp.skip_flags);
+	err = gobin__vaddr_to_offset(gb, pp.addr, &off);
+	if (err) {
+		p_err("%s: runtime.casgstatus is not in a file-backed segment",
+		      cli.t.display);
+		goto out;
+	}
+
+	ro.json = cli.json;
+	ro.events = cli.events;
+	ro.all = cli.all;
+	ro.perfetto = cli.perfetto;
+	ro.goids = cli.goids;
+	ro.goid_cnt = cli.goid_cnt;
+	ro.start = &pats;
+	err = sched_report__new(gb, &ro, &rep);
+	if (err)
+		goto out;
+	snprintf(probe_name, sizeof(probe_name), "runtime.casgstatus+%#" PRIx64,
+		 pp.addr - casg->entry);
+	sched_report__set_probe(rep, pp.addr, probe_name, pp.why, pp.emulated);
+
+	if (cli.t.kind == TARGET_CMD) {
+		err = launch__start(&l, cli.t.path, cli.t.cmd_argv);
+		if (err) {
+			p_err("cannot start %s: %s", cli.t.display,
+			      strerror(-err));
+			goto out;
+		}
+		launched = true;
+		attach_pid = l.pid;
+	} else if (cli.t.kind == TARGET_PID) {
+		attach_pid = cli.t.pid;
+	}
+
+	skel = sched_bpf__open();
+	if (!skel) {
+		err = -errno;
+		p_err("cannot open the BPF program: %s", strerror(-err));
+		goto out;
+	}
+	skel->rodata->abi = gobin__abi(gb)->abi == GOBIN_ABI0 ?
+			    SCHED_ABI_STACK : SCHED_ABI_REGS;
+	skel->rodata->sp_delta = pp.sp_delta;
+	skel->rodata->skip_flags = pp.skip_flags;
+	skel->rodata->target_tgid = attach_pid > 0 ? (__u32)attach_pid : 0;
+	skel->rodata->events_enabled = cli.events || cli.json || cli.perfetto;
+	skel->rodata->off_goid = gobin__layout(gb)->g_goid;
+	skel->rodata->off_waitreason = gobin__layout(gb)->g_waitreason;
+	skel->rodata->off_startpc = gobin__layout(gb)->g_startpc;
+	skel->rodata->off_gopc = gobin__layout(gb)->g_gopc;
+	err = sched_bpf__load(skel);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			p_err("cannot load the BPF program: %s (run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor')",
+			      strerror(-err));
+		else
+			p_err("cannot load the BPF program: %s (see 'gosnoop doctor')",
+			      strerror(-err));
+		goto out;
+	}
+	uopts.retprobe = false;
+	link = bpf_program__attach_uprobe_opts(skel->progs.sched_casgstatus,
+					       attach_pid, cli.t.path, off,
+					       &uopts);
+	if (!link) {
+		err = -errno;
+		if (attach_pid > 0 && !launched && !pid_alive(attach_pid))
+			err = -ESRCH;
+		err = attach_error(err, &cli.t);
+		goto out;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, rep,
+			      NULL);
+	if (!rb) {
+		err = -errno;
+		p_err("cannot open the ring buffer: %s", strerror(-err));
+		goto out;
+	}
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_sigchld;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+
+	start = now_ns();
+	err = sched_report__set_start(rep, start);
+	if (err)
+		goto out;
+	if (cli.t.kind == TARGET_PID) {
+		size_t seeded = 0;
+
+		/* after the attach, so that no change falls in between */
+		err = sched_snapshot__seed(gb, cli.t.pid,
+					   bpf_map__fd(skel->maps.goroutines),
+					   start, &seeded);
+		if (err == -ENOENT)
+			p_info("%s has no symbol table: goroutines that do not change state while traced are not listed",
+			       cli.t.display);
+		else if (err)
+			p_warn("cannot read the goroutines PID %d has: %s",
+			       cli.t.pid, strerror(-err));
+		else
+			p_info("%zu goroutines alive at attach", seeded);
+		err = 0;
+	}
+	if (cli.duration > 0)
+		deadline = start + (uint64_t)(cli.duration * 1e9);
+	if (cli.interval > 0)
+		next_summary = start + (uint64_t)(cli.interval * 1e9);
+	if (launched) {
+		err = launch__release(&l);
+		if (err) {
+			p_err("cannot start %s: %s", cli.t.display,
+			      strerror(-err));
+			goto out;
+		}
+	}
+	/* on stderr in every mode: tells scripts when tracing has begun */
+	fprintf(stderr, "%s: tracing goroutines of %s%s\n", prog_name,
+		cli.t.display, cli.duration > 0 ? "" : "; Ctrl-C to stop");
+
+	while (!exiting) {
+		ret = ring_buffer__poll(rb, POLL_MS);
+		if (ret < 0 && ret != -EINTR) {
+			p_err("reading the ring buffer: %s", strerror(-ret));
+			err = ret;
+			break;
+		}
+		if (deadline && now_ns() >= deadline)
+			break;
+		if (target_gone(&cli, &l, rep))
+			break;
+		if (attach_pid > 0)
+			sched_report__note_pid(rep, attach_pid);
+		if (next_summary && now_ns() >= next_summary) {
+			uint64_t now = now_ns();
+
+			ring_buffer__consume(rb);
+			if (!collect(skel, rep, now))
+				sched_report__interval(rep, now);
+			next_summary += (uint64_t)(cli.interval * 1e9);
+		}
+	}
+	end = now_ns();
+	/* stop the probe first, then take what it left */
+	bpf_link__destroy(link);
+	link = NULL;
+	ring_buffer__consume(rb);
+	err = collect(skel, rep, end);
+	if (err)
+		p_warn("reading the in-kernel totals: %s", strerror(-err));
+	err = sched_report__finish(rep, end);
+	patterns__report_unmatched(&pats, cli.t.display);
+
+out:
+	ring_buffer__free(rb);
+	bpf_link__destroy(link);
+	sched_bpf__destroy(skel);
+	if (launched) {
+		if (l.go_fd >= 0) {
+			/* never released: do not run CMD at all */
+			launch__abort(&l);
+		} else {
+			/* stopped by a signal meant for both of us (a
+			 * terminal's Ctrl-C reaches CMD by itself; kill(1)
+			 * does not): pass it on, then wait */
+			if (exiting && launch__reap(&l, false) == 0)
+				kill(l.pid, exiting);
+			launch__reap(&l, true);
+		}
+	}
+	sched_report__free(rep);
+	patterns__free(&pats);
+	gobin__free(gb);
+	if (err)
+		return exit_code_for(err);
+	if (launched)
+		return launch__exit_code(&l);
+	return EXIT_OK;
+}

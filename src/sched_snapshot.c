@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The goroutines a process already has when `gosnoop sched -p PID`
+ * attaches: a goroutine blocked for the whole trace never passes through
+ * casgstatus, so the probe alone would never list it. The runtime keeps
+ * every g in runtime.allgs ([]*g, proc.go, every release go1.13..go1.26);
+ * with a symbol table we read that slice and each g from /proc/PID/mem and
+ * seed the probe's map. Entries the probe created meanwhile win
+ * (BPF_NOEXIST).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "bpf/sched.h"
+#include "gobin.h"
+#include "sched_snapshot.h"
+#include "target.h"
+
+/* A process with more goroutines than this is read only up to it. */
+#define SNAPSHOT_MAX_G (1 << 20)
+
+static int read_at(int fd, uint64_t addr, void *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len, (off_t)addr);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+static int seed_one(int fd, int map_fd, const struct gobin_layout *l,
+		    pid_t pid, uint64_t gp, uint64_t now, size_t *seeded)
+{
+	int hi = l->g_startpc;
+	uint8_t buf[1024];
+	struct sched_key key = { .pid = (__u32)pid, .gp = gp };
+	struct sched_g v = {};
+	uint32_t status;
+	uint8_t reason;
+	int ret;
+
+	if (l->g_gopc > hi)
+		hi = l->g_gopc;
+	if (l->g_goid > hi)
+		hi = l->g_goid;
+	if (hi < 0 || (size_t)hi + 8 > sizeof(buf) || l->g_atomicstatus < 0 ||
+	    l->g_waitreason < 0)
+		return -EINVAL;
+	ret = read_at(fd, gp, buf, (size_t)hi + 8);
+	if (ret)
+		return ret;
+	memcpy(&status, buf + l->g_atomicstatus, 4);
+	status &= ~SCHED_G_SCAN;
+	if (status == SCHED_G_IDLE || status == SCHED_G_DEAD ||
+	    status >= SCHED_NSTATUS)
+		return 0;
+	memcpy(&v.goid, buf + l->g_goid, 8);
+	memcpy(&v.startpc, buf + l->g_startpc, 8);
+	memcpy(&v.gopc, buf + l->g_gopc, 8);
+	memcpy(&reason, buf + l->g_waitreason, 1);
+	v.gp = gp;
+	v.first_ns = now;
+	v.last_ns = now;
+	v.last_state = (uint8_t)status;
+	if (status == SCHED_G_WAITING)
+		v.last_reason = reason;
+	if (!bpf_map_update_elem(map_fd, &key, &v, BPF_NOEXIST))
+		(*seeded)++;
+	return 0;
+}
+
+int sched_snapshot__seed(const struct gobin *gb, pid_t pid, int map_fd,
+			 uint64_t now, size_t *seeded)
+{
+	const struct gobin_sym *sym = gobin__sym_by_name(gb, "runtime.allgs");
+	const struct gobin_layout *l = gobin__layout(gb);
+	uint64_t bias = 0, hdr[3], *gps = NULL;
+	char path[64];
+	size_t n;
+	int fd, ret;
+
+	*seeded = 0;
+	if (!sym)
+		return -ENOENT;		/* stripped: nothing to read */
+	if (gobin__elf(gb)->pie) {
+		ret = target__load_bias(pid, gb, &bias);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* a slice header: array pointer, len, cap */
+	ret = read_at(fd, sym->addr + bias, hdr, sizeof(hdr));
+	if (ret)
+		goto out;
+	n = hdr[1];
+	if (n > hdr[2] || n > SNAPSHOT_MAX_G) {
+		ret = -ERANGE;
+		goto out;
+	}
+	gps = calloc(n ? n : 1, sizeof(*gps));
+	if (!gps) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = read_at(fd, hdr[0], gps, n * sizeof(*gps));
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (gps[i])
+			seed_one(fd, map_fd, l, pid, gps[i], now, seeded);
+out:
+	free(gps);
+	close(fd);
+	return ret;
+}

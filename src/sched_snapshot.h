@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Seed `gosnoop sched`'s goroutine map with what a process already runs
+ * (see sched_snapshot.c). */
+#ifndef GOSNOOP_SCHED_SNAPSHOT_H
+#define GOSNOOP_SCHED_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct gobin;
+
+/*
+ * Read runtime.allgs of process pid and add every live goroutine not yet
+ * in the map (map_fd: sched.bpf.c's goroutines) as seen at now. Returns 0
+ * (*seeded: how many were added) or -errno: -ENOENT when the binary has
+ * no symbol table (stripped), else /proc/PID/mem's errors.
+ */
+int sched_snapshot__seed(const struct gobin *gb, pid_t pid, int map_fd,
+			 uint64_t now, size_t *seeded);
+
+#endif
