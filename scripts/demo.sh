@@ -15,8 +15,12 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 sleep 0.2
 run $G list -p $pid 'main.(*Point).*' 'main.greet'
-if [[ $(id -u) == 0 ]]; then
-	run $G doctor
-else
-	echo "(run as root to see 'gosnoop doctor')"
+if [[ $(id -u) != 0 ]]; then
+	echo "(run as root to see the tracing commands)"
+	exit 0
 fi
+# The goroutines of the stripped demo, from its first one on.
+run $G sched -- build/fixtures/demo-stripped -rounds 3
+# Which goroutine made each write(2) to stdout.
+run $G ktrace -f 'fd == 1' -o count tracepoint:syscalls:sys_enter_write \
+	-- build/fixtures/demo-stripped -rounds 1
