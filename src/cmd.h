@@ -8,6 +8,8 @@ int do_list(int argc, char **argv);
 int do_doctor(int argc, char **argv);
 int do_sched(int argc, char **argv);
 int do_ktrace(int argc, char **argv);
+int do_count(int argc, char **argv);
+int do_latency(int argc, char **argv);
 
 /* gosnoop list --kernel (src/ktrace_list.c) */
 int ktrace_list(int argc, char **argv);

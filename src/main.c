@@ -27,6 +27,8 @@ static const struct cmd cmds[] = {
 	{ "doctor", do_doctor, "what this kernel and these privileges allow gosnoop to do" },
 	{ "sched",  do_sched,  "every goroutine's life: running, runnable, waiting, why" },
 	{ "ktrace", do_ktrace, "kernel events, BTF-typed, tied to the goroutine that caused them" },
+	{ "count",  do_count,  "calls per function, counted in the kernel" },
+	{ "latency", do_latency, "call duration histograms per function" },
 };
 
 static void usage(FILE *f)

@@ -300,4 +300,39 @@ int gobin__probe_point(const struct gobin *gb, const struct gobin_func *f,
 int gobin__wrapper_callee(const struct gobin *gb, const struct gobin_func *f,
 			  const struct gobin_func **callee, bool *marked);
 
+/* -------------------------------------------------- insns (insns.c) */
+/*
+ * A linear sweep of f's machine code from its entry to its pclntab end:
+ * every RET (where returns are probed: never uretprobe), tail jumps out
+ * of the function, and whether a branch lands in [f->entry, guard] (a
+ * probe there would fire more than once per call). The morestack stub's
+ * jump back to the entry does not count: it re-runs the stack check.
+ */
+struct gobin_func_insns {
+	uint64_t *rets;		/* addresses of RET instructions */
+	size_t ret_cnt;
+	size_t tail_jmps;	/* direct JMPs to outside the function */
+	uint64_t tail_target;	/* the first one's target */
+	size_t indirect_jmps;	/* JMP through a register or memory */
+	bool complete;		/* every byte decoded */
+	uint64_t stop;		/* first undecodable address if !complete */
+	bool entry_reentered;	/* a branch lands in [entry, guard] */
+	uint64_t reenter_from, reenter_to;
+	bool writes_r14;	/* some instruction may write R14 (Go's g
+				   register in the register ABI): assembly,
+				   or the runtime switching goroutines */
+};
+/* 0 or -errno; free the result with gobin__func_insns_free(). */
+int gobin__func_insns(const struct gobin *gb, const struct gobin_func *f,
+		      uint64_t guard, struct gobin_func_insns *fi);
+void gobin__func_insns_free(struct gobin_func_insns *fi);
+/*
+ * Whether the kernel's x86 uprobe code accepts a probe on the instruction
+ * at addr (its opcode tables; a refused one fails a whole uprobe_multi
+ * link). 0 with *why NULL if accepted, or a static reason; -errno when the
+ * bytes cannot be read.
+ */
+int gobin__uprobe_insn_ok(const struct gobin *gb, uint64_t addr,
+			  const char **why);
+
 #endif

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Function probes for `gosnoop count` and `gosnoop latency`.
+ *
+ * One program per command, attached to many sites at once (one
+ * uprobe_multi link, or one classic uprobe per site as the fallback); the
+ * cookie of each site says which function and what kind of site it is
+ * (funcs.h). Everything is aggregated here; user space only reads maps.
+ *
+ * fp_latency: entry and RET sites (fp_count, entry sites only, lives in
+ *             funcs_count.bpf.c). Calls are paired per goroutine (key:
+ *             pid, g pointer) on a small stack of open frames, each
+ *             identified by its distance from g.stack.hi (stable when Go
+ *             copies the stack). A return pops everything deeper than its
+ *             own frame first: entries whose return never came because a
+ *             panic unwound them or a tail jump left the function.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "funcs.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set before load. */
+const volatile __u32 g_source = FP_G_TLS;
+const volatile __s64 tls_g_offset = -8;
+const volatile __u32 off_stack_hi = 8;	/* runtime.g.stack.hi */
+const volatile __u32 off_goid = 152;
+const volatile bool per_goid = false;
+
+__u64 stats[FP_NSTATS] = {};
+
+/* Sized to the number of functions before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, FP_MAX_GOID_KEYS);
+	__type(key, struct fp_goid_key);
+	__type(value, struct fp_hist);
+} goid_hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FP_MAX_GOROUTINES);
+	__type(key, struct fp_gkey);
+	__type(value, struct fp_gstack);
+} gstacks SEC(".maps");
+
+/* Zeroed values to insert from: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_gstack);
+} zero_gstack SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_hist);
+} zero_hist SEC(".maps");
+
+static __always_inline void stat_inc(int i)
+{
+	if (i >= 0 && i < FP_NSTATS)
+		__sync_fetch_and_add(&stats[i], 1);
+}
+
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >= (1ULL << 32)) { v >>= 32; r += 32; }
+	if (v >= (1ULL << 16)) { v >>= 16; r += 16; }
+	if (v >= (1ULL << 8))  { v >>= 8;  r += 8; }
+	if (v >= (1ULL << 4))  { v >>= 4;  r += 4; }
+	if (v >= (1ULL << 2))  { v >>= 2;  r += 2; }
+	if (v >= (1ULL << 1))  { r += 1; }
+	return r < FP_HIST_SLOTS ? r : FP_HIST_SLOTS - 1;
+}
+
+/* At the stack-check JBE, CF|ZF set means "branch to morestack". */
+static __always_inline bool takes_morestack(struct fp_regs *ctx, __u64 cookie)
+{
+	return (cookie & FP_SITE_SKIP_JBE) &&
+	       (ctx->flags & (FP_EFLAGS_CF | FP_EFLAGS_ZF));
+}
+
+static __always_inline __u64 current_g(struct fp_regs *ctx)
+{
+#ifdef FP_G_FROM_R14_ONLY
+	return ctx->r14;
+#else
+	struct task_struct *task;
+	__u64 g = 0, fsbase;
+
+	if (g_source == FP_G_R14)
+		return ctx->r14;
+	task = bpf_get_current_task_btf();
+	fsbase = BPF_CORE_READ(task, thread.fsbase);
+	if (bpf_probe_read_user(&g, sizeof(g), (void *)(fsbase + tls_g_offset)))
+		return 0;
+	return g;
+#endif
+}
+
+static __always_inline void hist_add(struct fp_hist *h, __u64 dur)
+{
+	__u32 slot = log2_slot(dur);
+
+	h->count++;
+	h->sum_ns += dur;
+	if (slot < FP_HIST_SLOTS)
+		h->slots[slot]++;
+}
+
+static __always_inline void record(__u32 fid, __u32 pid, __u64 g, __u64 dur)
+{
+	struct fp_hist *h;
+
+	h = bpf_map_lookup_elem(&hists, &fid);
+	if (h)
+		hist_add(h, dur);
+	if (per_goid) {
+		struct fp_goid_key k = { .fid = fid, .pid = pid };
+		__u32 zero = 0;
+
+		if (bpf_probe_read_user(&k.goid, sizeof(k.goid),
+					(void *)(g + off_goid))) {
+			stat_inc(FP_STAT_READ_FAIL);
+			return;
+		}
+		/* one goroutine runs on one thread at a time, and the key
+		 * holds its goid: no concurrent writers */
+		h = bpf_map_lookup_elem(&goid_hists, &k);
+		if (!h) {
+			struct fp_hist *z = bpf_map_lookup_elem(&zero_hist, &zero);
+
+			if (!z)
+				return;
+			if (bpf_map_update_elem(&goid_hists, &k, z, BPF_NOEXIST) &&
+			    !bpf_map_lookup_elem(&goid_hists, &k)) {
+				stat_inc(FP_STAT_MAP_FULL);
+				return;
+			}
+			h = bpf_map_lookup_elem(&goid_hists, &k);
+			if (!h)
+				return;
+		}
+		hist_add(h, dur);
+	}
+}
+
+static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
+				    __u32 fid, struct fp_gkey *key, __u64 hi)
+{
+	struct fp_gstack *st;
+	__u64 sp = ctx->sp + (__s64)(__s32)(cookie >> 32);
+	__u32 off = (__u32)(hi - sp), d;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&gstacks, key);
+	if (!st) {
+		struct fp_gstack *z = bpf_map_lookup_elem(&zero_gstack, &zero);
+
+		if (!z)
+			return 0;
+		bpf_map_update_elem(&gstacks, key, z, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&gstacks, key);
+		if (!st) {
+			stat_inc(FP_STAT_MAP_FULL);
+			return 0;
+		}
+	}
+	/*
+	 * Frames as deep as ours or deeper (off >= ours) cannot be live
+	 * callers of this call: their returns were missed (or, same function
+	 * at the same frame, the entry fired twice). Drop them.
+	 */
+	for (int i = 0; i < FP_MAX_DEPTH; i++) {
+		d = st->depth;
+		if (d == 0 || d > FP_MAX_DEPTH)
+			break;
+		d = (d - 1) & (FP_MAX_DEPTH - 1);
+		if (st->frames[d].off < off)
+			break;
+		if (st->frames[d].off == off && st->frames[d].fid == fid)
+			stat_inc(FP_STAT_REENTRY);
+		else
+			stat_inc(FP_STAT_STALE);
+		st->depth = d;
+	}
+	d = st->depth;
+	if (d >= FP_MAX_DEPTH) {
+		stat_inc(FP_STAT_DEPTH_OVERFLOW);
+		return 0;
+	}
+	/* keep the mask: the verifier needs the bound on this register */
+	asm volatile("" : "+r"(d));
+	d &= FP_MAX_DEPTH - 1;
+	st->frames[d].ts = bpf_ktime_get_ns();
+	st->frames[d].fid = fid;
+	st->frames[d].off = off;
+	st->depth = d + 1;
+	stat_inc(FP_STAT_ENTRIES);
+	return 0;
+}
+
+static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
+				     struct fp_gkey *key, __u64 hi)
+{
+	struct fp_gstack *st;
+	__u32 off = (__u32)(hi - ctx->sp), d;
+	__u64 now = bpf_ktime_get_ns();
+
+	st = bpf_map_lookup_elem(&gstacks, key);
+	if (!st) {
+		stat_inc(FP_STAT_UNPAIRED);
+		return 0;
+	}
+	/* deeper frames than ours are dead: their returns were missed */
+	for (int i = 0; i < FP_MAX_DEPTH; i++) {
+		d = st->depth;
+		if (d == 0 || d > FP_MAX_DEPTH)
+			break;
+		d = (d - 1) & (FP_MAX_DEPTH - 1);
+		if (st->frames[d].off <= off)
+			break;
+		stat_inc(FP_STAT_STALE);
+		st->depth = d;
+	}
+	d = st->depth;
+	if (d == 0 || d > FP_MAX_DEPTH) {
+		stat_inc(FP_STAT_UNPAIRED);
+		return 0;
+	}
+	d = (d - 1) & (FP_MAX_DEPTH - 1);
+	if (st->frames[d].off != off || st->frames[d].fid != fid) {
+		stat_inc(FP_STAT_UNPAIRED);
+		return 0;
+	}
+	st->depth = d;
+	stat_inc(FP_STAT_PAIRED);
+	record(fid, key->pid, key->g, now - st->frames[d].ts);
+	return 0;
+}
+
+SEC("uprobe")
+int fp_latency(struct fp_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 fid = cookie & FP_FID_MASK;
+	struct fp_gkey key = {};
+	__u64 hi = 0;
+
+	if (cookie & FP_SITE_ENTRY) {
+		if (takes_morestack(ctx, cookie)) {
+			stat_inc(FP_STAT_SKIPPED_JBE);
+			return 0;
+		}
+		if (cookie & FP_SITE_RET) {
+			/* a function that is a bare RET: a call of 0 ns */
+			stat_inc(FP_STAT_ENTRIES);
+			stat_inc(FP_STAT_PAIRED);
+			record(fid, bpf_get_current_pid_tgid() >> 32,
+			       current_g(ctx), 0);
+			return 0;
+		}
+	}
+	key.pid = bpf_get_current_pid_tgid() >> 32;
+	key.g = current_g(ctx);
+	if (!key.g ||
+	    bpf_probe_read_user(&hi, sizeof(hi), (void *)(key.g + off_stack_hi))) {
+		stat_inc(FP_STAT_READ_FAIL);
+		return 0;
+	}
+	if (cookie & FP_SITE_ENTRY)
+		return on_entry(ctx, cookie, fid, &key, hi);
+	return on_return(ctx, fid, &key, hi);
+}

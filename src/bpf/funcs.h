@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by src/bpf/funcs.bpf.c and the user space of the function probes
+ * (src/probe/funcprobe.c, src/cmd_count.c, src/cmd_latency.c): the cookie
+ * layout, limits and map values. One layout, no copies.
+ *
+ * Every attached site (a function's entry probe point, or one of its RET
+ * instructions) carries a 64-bit cookie:
+ *
+ *	bits  0..23  function id: index into the per-function maps (and the
+ *	             spec array of programs that need more per function)
+ *	bits 24..31  FP_SITE_* flags
+ *	bits 32..63  sp_delta (entry sites): bytes the prologue allocated
+ *	             before the probe point, so the return address is at
+ *	             RSP + sp_delta there (0 at a RET: RSP points at it)
+ *
+ * The hot path then needs no map lookup to know what a hit is.
+ */
+#ifndef GOSNOOP_BPF_FUNCS_H
+#define GOSNOOP_BPF_FUNCS_H
+
+#define FP_FID_BITS		24
+#define FP_FID_MASK		((1u << FP_FID_BITS) - 1)
+#define FP_MAX_FUNCS		(1u << FP_FID_BITS)
+
+#define FP_SITE_ENTRY		(1u << 24)
+#define FP_SITE_RET		(1u << 25)
+/* The entry site is the prologue's stack-check JBE: a hit with CF or ZF
+ * set takes the branch to morestack, which re-enters the function from
+ * its first instruction, so that hit is not a call (it would count twice). */
+#define FP_SITE_SKIP_JBE	(1u << 26)
+
+/* EFLAGS bits in pt_regs->flags. */
+#define FP_EFLAGS_CF		0x001u
+#define FP_EFLAGS_ZF		0x040u
+
+#define FP_COOKIE(fid, flags, sp_delta) \
+	((__u64)((fid) & FP_FID_MASK) | (__u64)(flags) | \
+	 ((__u64)(__u32)(sp_delta) << 32))
+
+/* log2 buckets: slot i holds durations in [2^i, 2^(i+1)) ns, slot 0 also
+ * 0 ns; the last slot everything from 2^(FP_HIST_SLOTS-1) ns (~4.6 min). */
+#define FP_HIST_SLOTS		40
+
+/* Open calls remembered per goroutine (recursion depth). Deeper calls are
+ * not timed (counted in FP_STAT_DEPTH_OVERFLOW); their callers still are. */
+#define FP_MAX_DEPTH		32
+/* Goroutines with a timed call open at the same time, all processes. LRU:
+ * a goroutine that died with calls open is forgotten eventually. */
+#define FP_MAX_GOROUTINES	16384
+#define FP_MAX_GOID_KEYS	65536
+
+#if defined(__bpf__)
+/*
+ * x86-64 struct pt_regs (arch/x86/include/uapi/asm/ptrace.h, a stable
+ * ABI), spelled out here: vmlinux.h's copy would make every access a
+ * CO-RE relocation, and an object with any of them makes libbpf load and
+ * parse the kernel's BTF (~13 MB of RSS, tens of ms at start).
+ */
+struct fp_regs {
+	__u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
+	__u64 ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+};
+#endif
+
+/* How the programs find the current goroutine (runtime.g). */
+enum fp_g_source {
+	FP_G_TLS = 0,		/* *(fsbase + tls_g_offset): every ABI, also
+				   in assembly functions that reuse R14;
+				   needs CO-RE (task->thread.fsbase) */
+	FP_G_R14 = 1,		/* register ABI, when no probed function
+				   writes R14 (funcs_r14.bpf.c: no CO-RE) */
+};
+
+/* Counters in the latency program's `stats` array. */
+enum fp_stat {
+	FP_STAT_ENTRIES = 0,	/* entry hits counted as calls */
+	FP_STAT_SKIPPED_JBE,	/* entry hits on the morestack path */
+	FP_STAT_PAIRED,		/* returns paired with their entry */
+	FP_STAT_UNPAIRED,	/* returns without an entry (attached
+				   mid-call, or the entry was too deep) */
+	FP_STAT_STALE,		/* entries whose return never came (panic
+				   unwinding, tail jumps): dropped */
+	FP_STAT_REENTRY,	/* an entry seen twice at the same frame */
+	FP_STAT_DEPTH_OVERFLOW,	/* entries deeper than FP_MAX_DEPTH */
+	FP_STAT_READ_FAIL,	/* could not read g or g.stack.hi */
+	FP_STAT_MAP_FULL,	/* goroutine state could not be stored */
+	FP_NSTATS,
+};
+
+/* Per-function (per-CPU) latency aggregate. */
+struct fp_hist {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 slots[FP_HIST_SLOTS];
+};
+
+/* One open call of a goroutine. off: g.stack.hi minus the address of the
+ * call's return address slot. Go's stack copying moves frames but keeps
+ * their distance from stack.hi (runtime/stack.go copystack: "adjust"
+ * everything by new.hi - old.hi), so off identifies a frame across
+ * moves, and deeper frames have larger off. */
+struct fp_frame {
+	__u64 ts;
+	__u32 fid;
+	__u32 off;
+};
+
+struct fp_gkey {
+	__u32 pid;		/* tgid */
+	__u32 pad;
+	__u64 g;		/* address of the runtime.g */
+};
+
+struct fp_gstack {
+	__u32 depth;
+	__u32 pad;
+	struct fp_frame frames[FP_MAX_DEPTH];
+};
+
+struct fp_goid_key {
+	__u32 fid;
+	__u32 pid;		/* tgid: goids are per process */
+	__u64 goid;
+};
+
+#endif /* GOSNOOP_BPF_FUNCS_H */

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosnoop count: +1 in a per-CPU counter at each function's entry site
+ * (cookie layout: funcs.h). A separate object from funcs.bpf.c on purpose:
+ * it has no CO-RE relocations, so libbpf never loads and parses the
+ * kernel's BTF for it (~13 MB of RSS and tens of ms at start).
+ */
+#include "vmlinux.h"	/* types and constants only: see struct fp_regs */
+#include <bpf/bpf_helpers.h>
+#include "funcs.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Sized to the number of functions before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+SEC("uprobe")
+int fp_count(struct fp_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 fid = cookie & FP_FID_MASK;
+	__u64 *c;
+
+	/* at the stack-check JBE, CF|ZF set: the branch to morestack is
+	 * taken and the function re-enters from the top: not a call */
+	if ((cookie & FP_SITE_SKIP_JBE) &&
+	    (ctx->flags & (FP_EFLAGS_CF | FP_EFLAGS_ZF)))
+		return 0;
+	c = bpf_map_lookup_elem(&counts, &fid);
+	if (c)
+		*c += 1;	/* per-CPU: no atomics */
+	return 0;
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosnoop count: calls per function, counted in the kernel (per-CPU
+ * counters hit at each function's entry site, nothing else), like bcc's
+ * funccount. Output: the functions that were called, most calls first.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "common.h"
+#include "funcs_session.h"
+#include "json_writer.h"
+#include "probe/funcprobe.h"
+#include "bpf/funcs_count.skel.h"
+
+struct count_state {
+	uint64_t *prev;		/* totals at the last print (-i) */
+	uint64_t *vals;		/* one per possible CPU */
+	int ncpu;
+	bool printed;
+};
+
+struct count_row {
+	const char *name;
+	uint64_t n;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s count [OPTIONS] TARGET PATTERN...\n"
+		"TARGET: PATH (every process running it) | -p PID | -- CMD ARGS\n"
+		"        (with -p or --, every argument before '--' is a PATTERN)\n"
+		"Calls per Go function, counted in the kernel.\n\n"
+		"  -j, --json           {\"type\":\"count\",\"func\":...,\"count\":N} lines\n"
+		"  -d, --duration SECS  stop after SECS seconds\n"
+		"  -i, --interval SECS  print (and start over) every SECS seconds\n"
+		"      --top N          only the N most called functions\n"
+		"  -p, --pid PID        count in this process only\n"
+		"      --classic-uprobes  one classic uprobe per function instead\n"
+		"                       of one uprobe_multi link (slow to detach)\n"
+		"  -v, --verbose        probe sites, attach and detach times\n"
+		"PATTERN: shell glob over Go names ('main.*', 'net/http.*').\n"
+		"Ends on Ctrl-C, after -d, or when the traced process exits;\n"
+		"with -- CMD, exits with CMD's status. Functions never called\n"
+		"are not printed.\n",
+		prog_name);
+}
+
+static int configure(struct funcs_session *s)
+{
+	struct count_state *st = s->ops->priv;
+	size_t n = funcprobe__cnt(s->fp);
+	struct funcs_count_bpf *skel;
+	int err;
+
+	skel = funcs_count_bpf__open();
+	if (!skel) {
+		err = -errno;
+		p_err("cannot open the BPF program: %s", strerror(-err));
+		return err;
+	}
+	s->skel = skel;
+	s->obj = skel->obj;
+	s->prog = skel->progs.fp_count;
+	err = bpf_map__set_max_entries(skel->maps.counts, (__u32)n);
+	if (err) {
+		p_err("cannot size the BPF maps: %s", strerror(-err));
+		return err;
+	}
+	st->ncpu = libbpf_num_possible_cpus();
+	if (st->ncpu <= 0) {
+		p_err("cannot tell the number of CPUs");
+		return st->ncpu ? st->ncpu : -EINVAL;
+	}
+	st->prev = calloc(n, sizeof(*st->prev));
+	st->vals = calloc(st->ncpu, sizeof(*st->vals));
+	if (!st->prev || !st->vals)
+		return -ENOMEM;
+	return 0;
+}
+
+static int load(struct funcs_session *s)
+{
+	return funcs_count_bpf__load(s->skel);
+}
+
+static void destroy(struct funcs_session *s)
+{
+	struct count_state *st = s->ops->priv;
+
+	funcs_count_bpf__destroy(s->skel);
+	s->skel = NULL;
+	free(st->prev);
+	free(st->vals);
+	st->prev = NULL;
+	st->vals = NULL;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct count_row *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static void print(struct funcs_session *s, bool final)
+{
+	struct count_state *st = s->ops->priv;
+	size_t n = funcprobe__cnt(s->fp), rows_cnt = 0, shown;
+	struct funcs_count_bpf *skel = s->skel;
+	int fd = bpf_map__fd(skel->maps.counts);
+	struct count_row *rows;
+	uint64_t total = 0;
+
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows)
+		return;
+	for (__u32 fid = 0; fid < n; fid++) {
+		uint64_t sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &fid, st->vals))
+			continue;
+		for (int c = 0; c < st->ncpu; c++)
+			sum += st->vals[c];
+		if (sum > st->prev[fid]) {
+			rows[rows_cnt].name = funcprobe__func(s->fp, fid)->name;
+			rows[rows_cnt].n = sum - st->prev[fid];
+			total += rows[rows_cnt].n;
+			rows_cnt++;
+		}
+		st->prev[fid] = sum;
+	}
+	qsort(rows, rows_cnt, sizeof(*rows), cmp_rows);
+	shown = s->cli->top && (size_t)s->cli->top < rows_cnt ?
+		(size_t)s->cli->top : rows_cnt;
+	if (json_output) {
+		struct jw *jw = jw_new(stdout);
+
+		for (size_t i = 0; jw && i < shown; i++) {
+			jw_start_object(jw);
+			jw_name(jw, "type"); jw_string(jw, "count");
+			jw_name(jw, "func"); jw_string(jw, rows[i].name);
+			jw_name(jw, "count"); jw_uint(jw, rows[i].n);
+			jw_end_object(jw);
+			jw_end_line(jw);
+		}
+		jw_free(jw);
+	} else {
+		if (s->cli->interval > 0) {
+			time_t t = (time_t)(s->interval_start_ns / 1000000000ULL);
+			struct tm tm;
+			char buf[16];
+
+			localtime_r(&t, &tm);
+			strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
+			printf("%s%s\n", st->printed ? "\n" : "", buf);
+		}
+		printf("%-60s %12s\n", "FUNC", "COUNT");
+		for (size_t i = 0; i < shown; i++) {
+			size_t len = strlen(rows[i].name);
+
+			/* keep the end of long names: it says the most */
+			if (len > 60)
+				printf("...%-57s %12llu\n",
+				       rows[i].name + len - 57,
+				       (unsigned long long)rows[i].n);
+			else
+				printf("%-60s %12llu\n", rows[i].name,
+				       (unsigned long long)rows[i].n);
+		}
+		if (shown < rows_cnt)
+			printf("(%zu more functions called; --top shows %zu)\n",
+			       rows_cnt - shown, shown);
+		if (!rows_cnt)
+			printf("(no calls)\n");
+		else
+			printf("%-60s %12llu\n", "TOTAL",
+			       (unsigned long long)total);
+	}
+	st->printed = true;
+	fflush(stdout);
+	free(rows);
+}
+
+int do_count(int argc, char **argv)
+{
+	static struct count_state st;
+	static const struct funcs_ops ops = {
+		.verb = "count",
+		.returns = false,
+		.configure = configure,
+		.load = load,
+		.destroy = destroy,
+		.print = print,
+		.priv = &st,
+	};
+
+	return funcs_session__main(argc, argv, &ops, usage);
+}

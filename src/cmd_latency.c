@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosnoop latency: a log2 histogram of call durations per function, built
+ * in the kernel (src/bpf/funcs.bpf.c fp_latency: entry site and every RET
+ * site, paired per goroutine), printed like bcc's funclatency with count,
+ * average and p50/p90/p99 estimated from the buckets.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "common.h"
+#include "funcs_session.h"
+#include "gobin.h"
+#include "json_writer.h"
+#include "probe/funcprobe.h"
+#include <linux/types.h>
+#include "bpf/funcs.h"
+#include "bpf/funcs.skel.h"
+#include "bpf/funcs_r14.skel.h"
+
+#define BAR_WIDTH 36
+
+struct lat_state {
+	struct fp_hist *prev;	/* totals at the last print (-i only) */
+	struct fp_hist *vals;	/* one per possible CPU */
+	int ncpu;
+	bool printed;
+};
+
+struct lat_row {
+	const char *name;
+	uint64_t goid;
+	struct fp_hist h;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s latency [OPTIONS] TARGET PATTERN...\n"
+		"TARGET: PATH (every process running it) | -p PID | -- CMD ARGS\n"
+		"        (with -p or --, every argument before '--' is a PATTERN)\n"
+		"Call durations per Go function: a log2 histogram built in the\n"
+		"kernel, returns seen at every RET (never uretprobes).\n\n"
+		"  -j, --json           {\"type\":\"latency\",\"func\":...,\"count\":N,\n"
+		"                       \"sum_ns\":N,\"buckets\":[{\"le_ns\":N,\"count\":N}]}\n"
+		"  -d, --duration SECS  stop after SECS seconds\n"
+		"  -i, --interval SECS  print (and start over) every SECS seconds\n"
+		"      --per-goid       one histogram per function and goroutine\n"
+		"  -p, --pid PID        only this process\n"
+		"      --classic-uprobes  one classic uprobe per site instead of\n"
+		"                       one uprobe_multi link (slow to detach)\n"
+		"  -v, --verbose        probe sites, attach/detach times, pairing\n"
+		"PATTERN: shell glob over Go names ('main.*', 'net/http.*').\n"
+		"Buckets: [2^k, 2^(k+1)) ns; le_ns is the bucket's last value,\n"
+		"2^(k+1)-1. p50/p90/p99 are interpolated inside a bucket (the\n"
+		"mean when all calls share one). Durations include the probes'\n"
+		"own cost (a RET probe is single-stepped: ~10 us here).\n"
+		"Ends on Ctrl-C, after -d, or when the traced process exits;\n"
+		"with -- CMD, exits with CMD's status.\n",
+		prog_name);
+}
+
+/*
+ * funcs_r14.bpf.c is funcs.bpf.c compiled without CO-RE: same maps,
+ * program and globals, so the same skeleton layout. One set of code
+ * drives both; these checks keep that true.
+ */
+#define SAME_FIELD(f) \
+	_Static_assert(offsetof(struct funcs_bpf, f) == \
+		       offsetof(struct funcs_r14_bpf, f), "skeletons differ: " #f)
+SAME_FIELD(obj);
+SAME_FIELD(maps.hists);
+SAME_FIELD(maps.goid_hists);
+SAME_FIELD(progs.fp_latency);
+SAME_FIELD(rodata);
+SAME_FIELD(bss);
+_Static_assert(sizeof(struct funcs_bpf__rodata) ==
+	       sizeof(struct funcs_r14_bpf__rodata), "rodata differs");
+_Static_assert(sizeof(struct funcs_bpf__bss) ==
+	       sizeof(struct funcs_r14_bpf__bss), "bss differs");
+
+static bool use_r14;	/* which of the two objects s->skel is */
+
+static int configure(struct funcs_session *s)
+{
+	const struct gobin_abi_info *abi = gobin__abi(s->gb);
+	const struct gobin_layout *l = gobin__layout(s->gb);
+	struct lat_state *st = s->ops->priv;
+	size_t n = funcprobe__cnt(s->fp);
+	struct funcs_bpf *skel;
+	int err;
+
+	/*
+	 * Where g is. R14 in every Go (ABIInternal) function of a register
+	 * ABI binary, from entry to RET, and reading it is free and needs no
+	 * CO-RE (start ~5x faster, half the memory); assembly may use R14
+	 * for itself, so any probed function that may write it sends
+	 * everything to the TLS slot, right in every function of every
+	 * release.
+	 */
+	if (abi->g_in_r14 &&
+	    (!funcprobe__writes_r14(s->fp) || abi->g_access != GOBIN_G_TLS_FS)) {
+		use_r14 = true;
+		if (abi->g_access != GOBIN_G_TLS_FS)
+			p_warn("%s: the goroutine's TLS slot is unknown; reading g from R14 (calls of assembly functions may not pair)",
+			       s->cli->t.display);
+		skel = (struct funcs_bpf *)funcs_r14_bpf__open();
+	} else if (abi->g_access == GOBIN_G_TLS_FS) {
+		use_r14 = false;
+		skel = funcs_bpf__open();
+	} else {
+		p_err("%s: cannot tell how to find the current goroutine (g) in this binary",
+		      s->cli->t.display);
+		return -EPROTONOSUPPORT;
+	}
+	if (!skel) {
+		err = -errno;
+		p_err("cannot open the BPF program: %s", strerror(-err));
+		return err;
+	}
+	p_info("g from %s", use_r14 ? "R14" : "the TLS slot (CO-RE)");
+	s->skel = skel;
+	s->obj = skel->obj;
+	s->prog = skel->progs.fp_latency;
+	skel->rodata->g_source = use_r14 ? FP_G_R14 : FP_G_TLS;
+	skel->rodata->tls_g_offset = abi->tls_g_offset;
+	skel->rodata->off_stack_hi = l->g_stack_hi >= 0 ? l->g_stack_hi : 8;
+	if (s->cli->per_goid) {
+		if (l->g_goid < 0) {
+			p_err("%s: runtime.g layout unknown (no DWARF and no table row for %s): --per-goid needs g.goid",
+			      s->cli->t.display,
+			      gobin__go_version(s->gb) ?: "this Go release");
+			return -EPROTONOSUPPORT;
+		}
+		skel->rodata->off_goid = l->g_goid;
+		skel->rodata->per_goid = true;
+	}
+	err = bpf_map__set_max_entries(skel->maps.hists, (__u32)n);
+	if (!err && !s->cli->per_goid)
+		err = bpf_map__set_max_entries(skel->maps.goid_hists, 1);
+	if (err) {
+		p_err("cannot size the BPF maps: %s", strerror(-err));
+		return err;
+	}
+	st->ncpu = libbpf_num_possible_cpus();
+	if (st->ncpu <= 0) {
+		p_err("cannot tell the number of CPUs");
+		return st->ncpu ? st->ncpu : -EINVAL;
+	}
+	st->vals = calloc(st->ncpu, sizeof(*st->vals));
+	if (s->cli->interval > 0)
+		st->prev = calloc(n, sizeof(*st->prev));
+	if (!st->vals || (s->cli->interval > 0 && !st->prev))
+		return -ENOMEM;
+	return 0;
+}
+
+static uint64_t slot_lo(int i)
+{
+	return i == 0 ? 0 : 1ULL << i;
+}
+
+static uint64_t slot_hi(int i)	/* last value in the slot */
+{
+	return (1ULL << (i + 1)) - 1;
+}
+
+/* The p-quantile, interpolated linearly inside its log2 bucket. */
+static double percentile(const struct fp_hist *h, double p)
+{
+	double want = p * (double)h->count, seen = 0;
+
+	if (!h->count)
+		return 0;
+	/* all in one bucket: nothing tells the calls apart but the mean */
+	for (int i = 0; i < FP_HIST_SLOTS; i++)
+		if (h->slots[i] == h->count)
+			return (double)h->sum_ns / (double)h->count;
+	for (int i = 0; i < FP_HIST_SLOTS; i++) {
+		double c = (double)h->slots[i];
+
+		if (c && seen + c >= want) {
+			double frac = (want - seen) / c;
+
+			return (double)slot_lo(i) +
+			       frac * (double)(slot_hi(i) + 1 - slot_lo(i));
+		}
+		seen += c;
+	}
+	return (double)slot_hi(FP_HIST_SLOTS - 1);
+}
+
+static const char *dur(double ns, char *buf, size_t len)
+{
+	if (ns < 1e3)
+		snprintf(buf, len, "%.0f ns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.3g us", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.3g ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.3g s", ns / 1e9);
+	return buf;
+}
+
+static void print_text(const struct lat_row *r, bool per_goid)
+{
+	char b1[32], b2[32], b3[32], b4[32], b5[32];
+	uint64_t max = 0;
+	int first = -1, last = -1, width;
+
+	for (int i = 0; i < FP_HIST_SLOTS; i++) {
+		if (!r->h.slots[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (r->h.slots[i] > max)
+			max = r->h.slots[i];
+	}
+	if (per_goid)
+		printf("\n%s  goroutine %" PRIu64 "\n", r->name, r->goid);
+	else
+		printf("\n%s\n", r->name);
+	if (first < 0)
+		return;
+	snprintf(b1, sizeof(b1), "%" PRIu64, slot_hi(last));
+	width = (int)strlen(b1);
+	if (width < 5)
+		width = 5;
+	printf("%*s%*s : %-8s %s\n", width + 4, "nsecs", width, "", "count",
+	       "distribution");
+	for (int i = first; i <= last; i++) {
+		char bar[BAR_WIDTH + 1];
+		int stars = max ? (int)((r->h.slots[i] * BAR_WIDTH + max - 1) /
+					max) : 0;
+
+		memset(bar, ' ', BAR_WIDTH);
+		memset(bar, '*', stars > BAR_WIDTH ? BAR_WIDTH : stars);
+		bar[BAR_WIDTH] = 0;
+		printf("%*" PRIu64 " -> %-*" PRIu64 " : %-8" PRIu64 " |%s|\n",
+		       width, slot_lo(i), width, slot_hi(i), (uint64_t)r->h.slots[i], bar);
+	}
+	printf("count %" PRIu64 ", avg %s, p50 %s, p90 %s, p99 %s, total %s\n",
+	       (uint64_t)r->h.count, dur((double)r->h.sum_ns / (double)r->h.count, b1,
+			       sizeof(b1)),
+	       dur(percentile(&r->h, 0.50), b2, sizeof(b2)),
+	       dur(percentile(&r->h, 0.90), b3, sizeof(b3)),
+	       dur(percentile(&r->h, 0.99), b4, sizeof(b4)),
+	       dur((double)r->h.sum_ns, b5, sizeof(b5)));
+}
+
+static void print_json(struct jw *jw, const struct lat_row *r, bool per_goid)
+{
+	jw_start_object(jw);
+	jw_name(jw, "type"); jw_string(jw, "latency");
+	jw_name(jw, "func"); jw_string(jw, r->name);
+	if (per_goid) {
+		jw_name(jw, "goid"); jw_uint(jw, r->goid);
+	}
+	jw_name(jw, "count"); jw_uint(jw, r->h.count);
+	jw_name(jw, "sum_ns"); jw_uint(jw, r->h.sum_ns);
+	jw_name(jw, "buckets");
+	jw_start_array(jw);
+	for (int i = 0; i < FP_HIST_SLOTS; i++) {
+		if (!r->h.slots[i])
+			continue;
+		jw_start_object(jw);
+		jw_name(jw, "le_ns"); jw_uint(jw, slot_hi(i));
+		jw_name(jw, "count"); jw_uint(jw, r->h.slots[i]);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+	jw_end_object(jw);
+	jw_end_line(jw);
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct lat_row *x = a, *y = b;
+	int c;
+
+	if (x->h.sum_ns != y->h.sum_ns)
+		return x->h.sum_ns < y->h.sum_ns ? 1 : -1;
+	c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	return x->goid < y->goid ? -1 : x->goid > y->goid;
+}
+
+static void hist_add(struct fp_hist *to, const struct fp_hist *from)
+{
+	to->count += from->count;
+	to->sum_ns += from->sum_ns;
+	for (int i = 0; i < FP_HIST_SLOTS; i++)
+		to->slots[i] += from->slots[i];
+}
+
+static void hist_sub(struct fp_hist *to, const struct fp_hist *from)
+{
+	to->count -= from->count;
+	to->sum_ns -= from->sum_ns;
+	for (int i = 0; i < FP_HIST_SLOTS; i++)
+		to->slots[i] -= from->slots[i];
+}
+
+/* Rows of the per-goroutine map; with -i the map is emptied. */
+static size_t collect_goid(struct funcs_session *s, struct lat_row **rows)
+{
+	struct funcs_bpf *skel = s->skel;
+	int fd = bpf_map__fd(skel->maps.goid_hists);
+	struct fp_goid_key key, next, *prev = NULL;
+	struct lat_row *r = NULL;
+	size_t n = 0, cap = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct fp_hist h;
+		const struct fp_func *ff;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &h))
+			continue;
+		ff = funcprobe__func(s->fp, key.fid);
+		if (!ff || !h.count)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct lat_row *nr = realloc(r, ncap * sizeof(*nr));
+
+			if (!nr)
+				break;
+			r = nr;
+			cap = ncap;
+		}
+		r[n].name = ff->name;
+		r[n].goid = key.goid;
+		r[n].h = h;
+		n++;
+	}
+	*rows = r;
+	return n;
+}
+
+static void reset_goid(struct funcs_session *s)
+{
+	struct funcs_bpf *skel = s->skel;
+	int fd = bpf_map__fd(skel->maps.goid_hists);
+	struct fp_goid_key key;
+
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		if (bpf_map_delete_elem(fd, &key))
+			break;
+}
+
+static void print_stats(struct funcs_session *s)
+{
+	static const char *const names[FP_NSTATS] = {
+		"entries", "morestack-skipped", "paired", "unpaired-returns",
+		"stale-entries", "re-entries", "too-deep", "read-failures",
+		"map-full",
+	};
+	struct funcs_bpf *skel = s->skel;
+	char line[512];
+	size_t len = 0;
+
+	for (int i = 0; i < FP_NSTATS; i++)
+		len += snprintf(line + len, sizeof(line) - len, "%s%s %llu",
+				i ? ", " : "", names[i],
+				(unsigned long long)skel->bss->stats[i]);
+	p_info("pairing: %s", line);
+}
+
+static void print(struct funcs_session *s, bool final)
+{
+	struct lat_state *st = s->ops->priv;
+	size_t n = funcprobe__cnt(s->fp), rows_cnt = 0;
+	struct funcs_bpf *skel = s->skel;
+	int fd = bpf_map__fd(skel->maps.hists);
+	bool per_goid = s->cli->per_goid;
+	struct lat_row *rows = NULL;
+
+	if (per_goid) {
+		rows_cnt = collect_goid(s, &rows);
+		if (s->cli->interval > 0)
+			reset_goid(s);
+	} else {
+		rows = calloc(n ? n : 1, sizeof(*rows));
+		if (!rows)
+			return;
+		for (__u32 fid = 0; fid < n; fid++) {
+			struct fp_hist sum = {};
+
+			if (bpf_map_lookup_elem(fd, &fid, st->vals))
+				continue;
+			for (int c = 0; c < st->ncpu; c++)
+				hist_add(&sum, &st->vals[c]);
+			if (st->prev) {
+				struct fp_hist now = sum;
+
+				hist_sub(&sum, &st->prev[fid]);
+				st->prev[fid] = now;
+			}
+			if (!sum.count)
+				continue;
+			rows[rows_cnt].name = funcprobe__func(s->fp, fid)->name;
+			rows[rows_cnt].h = sum;
+			rows_cnt++;
+		}
+	}
+	qsort(rows, rows_cnt, sizeof(*rows), cmp_rows);
+	if (json_output) {
+		struct jw *jw = jw_new(stdout);
+
+		for (size_t i = 0; jw && i < rows_cnt; i++)
+			print_json(jw, &rows[i], per_goid);
+		jw_free(jw);
+	} else {
+		if (s->cli->interval > 0) {
+			time_t t = (time_t)(s->interval_start_ns / 1000000000ULL);
+			struct tm tm;
+			char buf[16];
+
+			localtime_r(&t, &tm);
+			strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
+			printf("%s%s\n", st->printed ? "\n" : "", buf);
+		}
+		for (size_t i = 0; i < rows_cnt; i++)
+			print_text(&rows[i], per_goid);
+		if (!rows_cnt)
+			printf("(no completed calls)\n");
+	}
+	st->printed = true;
+	fflush(stdout);
+	free(rows);
+	if (final)
+		print_stats(s);
+}
+
+static int load(struct funcs_session *s)
+{
+	if (use_r14)
+		return funcs_r14_bpf__load(s->skel);
+	return funcs_bpf__load(s->skel);
+}
+
+static void destroy(struct funcs_session *s)
+{
+	struct lat_state *st = s->ops->priv;
+
+	if (use_r14)
+		funcs_r14_bpf__destroy(s->skel);
+	else
+		funcs_bpf__destroy(s->skel);
+	s->skel = NULL;
+	free(st->prev);
+	free(st->vals);
+	st->prev = NULL;
+	st->vals = NULL;
+}
+
+int do_latency(int argc, char **argv)
+{
+	static struct lat_state st;
+	static const struct funcs_ops ops = {
+		.verb = "latency",
+		.returns = true,
+		.configure = configure,
+		.load = load,
+		.destroy = destroy,
+		.print = print,
+		.priv = &st,
+	};
+
+	return funcs_session__main(argc, argv, &ops, usage);
+}

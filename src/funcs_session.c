@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The life of `gosnoop count` and `gosnoop latency`:
+ * options -> target -> gobin -> plan (funcprobe) -> [fork CMD, held]
+ * -> open BPF object, configure, load -> attach (one uprobe_multi link)
+ * -> [release CMD] -> wait (-i prints each interval) until Ctrl-C, -d or
+ * the traced process ends -> detach -> print what is left.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "funcs_session.h"
+#include "gobin.h"
+#include "pattern.h"
+#include "probe/funcprobe.h"
+#include "probe/launch.h"
+
+#define POLL_MS 100
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int parse_seconds(const char *what, const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || *end || end == s || !(*out > 0) || *out > 1e9) {
+		p_err("bad %s '%s': give seconds, e.g. 5 or 0.5", what, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+enum { OPT_TOP = 256, OPT_PER_GOID, OPT_CLASSIC };
+
+/* 0, 1 (--help printed), or -EINVAL after one line. */
+static int parse_args(int argc, char **argv, struct funcs_cli *cli,
+		      const struct funcs_ops *ops, void (*usage)(FILE *f))
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "top", required_argument, NULL, OPT_TOP },
+		{ "per-goid", no_argument, NULL, OPT_PER_GOID },
+		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	bool is_count = !strcmp(ops->verb, "count");
+	char *end;
+	int c;
+
+	target__split_cmd(&argc, argv, &cli->t);
+	/* optind 0 makes glibc start over, forgetting main()'s "+" (stop at
+	 * the first argument): options may follow the patterns here */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jd:i:p:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json_output = true;
+			break;
+		case 'd':
+			if (parse_seconds("duration", optarg, &cli->duration))
+				return -EINVAL;
+			break;
+		case 'i':
+			if (parse_seconds("interval", optarg, &cli->interval))
+				return -EINVAL;
+			break;
+		case 'p':
+			if (target__parse_pid(optarg, &cli->pid)) {
+				p_err("bad PID '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_TOP:
+			if (!is_count) {
+				p_err("--top is an option of 'count'");
+				return -EINVAL;
+			}
+			errno = 0;
+			cli->top = (int)strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || cli->top <= 0) {
+				p_err("bad --top '%s': give a count > 0", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_PER_GOID:
+			if (is_count) {
+				p_err("--per-goid is an option of 'latency'");
+				return -EINVAL;
+			}
+			cli->per_goid = true;
+			break;
+		case OPT_CLASSIC:
+			cli->classic = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	/* With -p or '-- CMD', every positional is a pattern. */
+	if (!cli->pid && !cli->t.cmd_argv && optind < argc)
+		cli->path_arg = argv[optind++];
+	cli->pats = argv + optind;
+	cli->pat_cnt = argc - optind;
+	if (!cli->path_arg && !cli->pid && !cli->t.cmd_argv) {
+		p_err("no target: give a PATH to a Go binary, -p PID, or -- CMD ARGS");
+		return -EINVAL;
+	}
+	if (cli->pat_cnt < 1) {
+		p_err("no PATTERN: name the functions to %s, e.g. 'main.*'",
+		      ops->verb);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A process that exited but was not reaped yet (zombie) is gone for us. */
+static bool pid_alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static int load_error(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		p_err("cannot load the BPF program: %s (run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor')",
+		      strerror(-err));
+	else
+		p_err("cannot load the BPF program: %s (see 'gosnoop doctor')",
+		      strerror(-err));
+	return err;
+}
+
+static int run(struct funcs_session *s)
+{
+	struct funcs_cli *cli = s->cli;
+	const struct funcs_ops *ops = s->ops;
+	struct funcprobe_opts fo = { .returns = ops->returns,
+				     .force_classic = cli->classic };
+	struct launch l = { .pid = -1, .go_fd = -1 };
+	struct patterns pats = {};
+	struct sigaction sa = {};
+	uint64_t deadline = 0, next_print = 0, t0, t_start = mono_ns();
+	pid_t attach_pid = 0;
+	bool launched = false;
+	int err;
+
+	err = patterns__init(&pats, cli->pats, cli->pat_cnt);
+	if (err)
+		return err;
+	err = target__resolve(&cli->t, cli->path_arg, cli->pid);
+	if (err)
+		goto out;
+	err = target__open_gobin(&cli->t, &s->gb);
+	if (err)
+		goto out;
+	t0 = mono_ns();
+	err = funcprobe__plan(s->gb, &pats, cli->t.display, &fo, &s->fp);
+	if (err)
+		goto out;
+	p_info("planned in %.1f ms", (mono_ns() - t0) / 1e6);
+	funcprobe__report_plan(s->fp, ops->verb);
+
+	err = ops->configure(s);
+	if (err)
+		goto out;
+	funcprobe__prepare(s->fp, s->prog);
+	err = ops->load(s);
+	if (err) {
+		load_error(err);
+		goto out;
+	}
+
+	if (cli->t.kind == TARGET_CMD) {
+		err = launch__start(&l, cli->t.path, cli->t.cmd_argv);
+		if (err) {
+			p_err("cannot start %s: %s", cli->t.display,
+			      strerror(-err));
+			goto out;
+		}
+		launched = true;
+		attach_pid = l.pid;
+	} else if (cli->t.kind == TARGET_PID) {
+		attach_pid = cli->t.pid;
+	}
+	err = funcprobe__attach(s->fp, s->prog, cli->t.path, attach_pid,
+				ops->returns ? FP_SITES_ENTRY | FP_SITES_RET
+					     : FP_SITES_ENTRY);
+	if (err)
+		goto out;
+	p_info("attached %zu sites of %zu functions through %s in %.1f ms (%.1f ms after start)",
+	       funcprobe__site_cnt(s->fp, ops->returns ?
+				   FP_SITES_ENTRY | FP_SITES_RET :
+				   FP_SITES_ENTRY),
+	       funcprobe__cnt(s->fp), funcprobe__mode(s->fp),
+	       funcprobe__attach_ms(s->fp), (mono_ns() - t_start) / 1e6);
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	s->start_ns = mono_ns();
+	s->interval_start_ns = real_ns();
+	if (cli->duration > 0)
+		deadline = s->start_ns + (uint64_t)(cli->duration * 1e9);
+	if (cli->interval > 0)
+		next_print = s->start_ns + (uint64_t)(cli->interval * 1e9);
+	if (launched) {
+		err = launch__release(&l);
+		if (err) {
+			p_err("cannot start %s: %s", cli->t.display,
+			      strerror(-err));
+			goto out;
+		}
+	}
+	if (!json_output)
+		fprintf(stderr, "%s: %s %zu functions of %s%s\n", prog_name,
+			!strcmp(ops->verb, "count") ? "counting calls of"
+						    : "timing calls of",
+			funcprobe__cnt(s->fp), cli->t.display,
+			cli->duration > 0 || launched ? "" :
+			"; Ctrl-C to stop");
+
+	while (!exiting) {
+		uint64_t now;
+
+		usleep(POLL_MS * 1000);
+		now = mono_ns();
+		if (deadline && now >= deadline)
+			break;
+		if (launched && launch__reap(&l, false) == 1)
+			break;
+		if (cli->t.kind == TARGET_PID && !pid_alive(cli->t.pid))
+			break;
+		if (next_print && now >= next_print) {
+			ops->print(s, false);
+			s->interval_start_ns = real_ns();
+			next_print += (uint64_t)(cli->interval * 1e9);
+		}
+	}
+	funcprobe__detach(s->fp);
+	p_info("detached in %.1f ms", funcprobe__detach_ms(s->fp));
+	ops->print(s, true);
+	err = 0;
+	if (launched) {
+		/* Ctrl-C reaches the command too (same process group);
+		 * wait for it and exit with its status */
+		launch__reap(&l, true);
+		launched = false;
+		err = launch__exit_code(&l);
+		goto out_status;
+	}
+out:
+	if (launched)
+		launch__abort(&l);
+	funcprobe__free(s->fp);
+	ops->destroy(s);
+	gobin__free(s->gb);
+	patterns__free(&pats);
+	return err < 0 ? exit_code_for(err) : err;
+out_status:
+	funcprobe__free(s->fp);
+	ops->destroy(s);
+	gobin__free(s->gb);
+	patterns__free(&pats);
+	return err;
+}
+
+int funcs_session__main(int argc, char **argv, const struct funcs_ops *ops,
+			void (*usage)(FILE *f))
+{
+	struct funcs_cli cli = {};
+	struct funcs_session s = { .cli = &cli, .ops = ops };
+	int ret;
+
+	ret = parse_args(argc, argv, &cli, ops, usage);
+	if (ret)
+		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	return run(&s);
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * funcprobe - the function-probe machinery shared by `count`, `latency`
+ * and `trace`: patterns -> functions -> for each an entry site and, when
+ * asked, every RET site -> one uprobe_multi link per BPF program (or, on
+ * kernels without it, one classic uprobe per site, with a visible note).
+ *
+ * Life cycle (libbpf style):
+ *	funcprobe__plan()          which functions, which sites, which skipped
+ *	funcprobe__prepare(prog)   before bpf_object__load(): attach type
+ *	funcprobe__attach(prog)    after load; once per program
+ *	funcprobe__detach()        closes every link (timed)
+ *	funcprobe__free()
+ *
+ * A site's cookie is FP_COOKIE(fid, flags, sp_delta) (src/bpf/funcs.h);
+ * fid indexes funcprobe__func() and the per-function maps.
+ *
+ * Entry sites: gobin__probe_point() (disasm.c) picks the first instruction
+ * the kernel emulates on the straight-line path from the entry (~15x
+ * cheaper per hit than a single-stepped one), typically the stack-check
+ * JBE, whose morestack-taken hits the programs skip (FP_SITE_SKIP_JBE);
+ * if a branch in the function lands between the entry and that point, the
+ * entry itself is used. RET sites: every RET of a linear sweep
+ * (gobin__func_insns, insns.c). Never uretprobes: they swap the return
+ * address on a goroutine stack that Go copies.
+ */
+#ifndef GOSNOOP_PROBE_FUNCPROBE_H
+#define GOSNOOP_PROBE_FUNCPROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct gobin;
+struct gobin_func;
+struct patterns;
+struct bpf_program;
+struct funcprobe;
+
+enum fp_sites {
+	FP_SITES_ENTRY = 1,
+	FP_SITES_RET = 2,
+};
+
+struct funcprobe_opts {
+	/* Plan RET sites too; a function without any RET is skipped. */
+	bool returns;
+	/* Attach classic perf-event uprobes even where uprobe_multi works
+	 * (for comparisons; each takes ~0.1 s to detach). */
+	bool force_classic;
+	/*
+	 * What the entry site must still see intact (trace: the arguments):
+	 * the first *nregs integer argument registers, *stack_args bytes of
+	 * ABI0 stack arguments. NULL: nothing (count, latency).
+	 */
+	void (*arg_needs)(const struct gobin *gb, const struct gobin_func *f,
+			  int *nregs, int32_t *stack_args, void *ctx);
+	void *ctx;
+};
+
+struct fp_func {
+	const struct gobin_func *f;
+	const char *name;	/* f->name, or "name@0xaddr" when two
+				   functions share the name */
+	uint64_t entry_site;	/* file vaddr */
+	int64_t sp_delta;	/* see gobin_probe_point */
+	bool emulated;		/* entry site is emulated, not stepped */
+	bool skip_jbe;		/* entry site is the stack-check JBE */
+	const char *entry_why;	/* what the entry site is */
+	uint64_t *rets;		/* RET sites (opts.returns) */
+	size_t ret_cnt;
+	size_t tail_jmps;	/* paths that leave without RET */
+	bool writes_r14;	/* may write R14 (known when swept) */
+};
+
+struct fp_skipped {
+	const struct gobin_func *f;
+	char reason[112];
+};
+
+/*
+ * Match pats against every function of gb and plan the sites. Fails with
+ * -ENOENT (after one error line) when nothing matched at all, or nothing
+ * matched can be probed; a pattern that matched nothing is a warning.
+ */
+int funcprobe__plan(const struct gobin *gb, struct patterns *pats,
+		    const char *target, const struct funcprobe_opts *opts,
+		    struct funcprobe **out);
+void funcprobe__free(struct funcprobe *fp);
+
+size_t funcprobe__cnt(const struct funcprobe *fp);
+const struct fp_func *funcprobe__func(const struct funcprobe *fp, size_t fid);
+size_t funcprobe__skipped_cnt(const struct funcprobe *fp);
+const struct fp_skipped *funcprobe__skipped(const struct funcprobe *fp,
+					    size_t i);
+/* Whether a planned function may write R14 (then g is not reliably in
+ * R14 at its RETs); only known with opts.returns (every function swept). */
+bool funcprobe__writes_r14(const struct funcprobe *fp);
+/* Sites that will be attached for `which` (FP_SITES_* ORed). */
+size_t funcprobe__site_cnt(const struct funcprobe *fp, unsigned which);
+
+/*
+ * Tell the user what will be probed: "probing N functions (M sites)" with
+ * -v, and every skipped function with its reason: on stderr (at most 20
+ * unless -v), or as {"type":"skipped","func":…,"reason":…} lines in JSON.
+ */
+void funcprobe__report_plan(const struct funcprobe *fp, const char *what);
+
+/* Before load: make prog attachable through uprobe_multi when the kernel
+ * can (else it stays a classic uprobe program). */
+void funcprobe__prepare(struct funcprobe *fp, struct bpf_program *prog);
+/* "uprobe_multi" or "classic uprobes" */
+const char *funcprobe__mode(const struct funcprobe *fp);
+
+/*
+ * Attach prog at the sites in `which` of every planned function in the
+ * file at path (pid > 0: only that process; 0: every process running it).
+ * Shows progress on stderr when it takes longer than half a second.
+ * Returns 0 or -errno after one error line.
+ */
+int funcprobe__attach(struct funcprobe *fp, struct bpf_program *prog,
+		      const char *path, pid_t pid, unsigned which);
+/* Close every link; safe to call twice. */
+void funcprobe__detach(struct funcprobe *fp);
+/* Milliseconds spent in attach and detach so far (-v prints them). */
+double funcprobe__attach_ms(const struct funcprobe *fp);
+double funcprobe__detach_ms(const struct funcprobe *fp);
+
+#endif /* GOSNOOP_PROBE_FUNCPROBE_H */
