@@ -239,7 +239,7 @@ enum gobin_layout_source {
 /* Byte offsets into runtime.g and runtime.m; -1 when not known. */
 struct gobin_layout {
 	enum gobin_layout_source source;
-	int table_minor;	/* table row used (TABLE), else -1 */
+	int table_minor;	/* table row that gave any offset, else -1 */
 	int g_stack_lo, g_stack_hi;
 	int g_m, g_sched_sp, g_sched_pc, g_sched_bp;
 	int g_atomicstatus, g_goid, g_waitreason;

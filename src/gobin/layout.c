@@ -121,7 +121,8 @@ int gobin_layout__load(struct gobin *gb, char *err, size_t errlen)
 		for (size_t i = 0; i < NFIELDS; i++) {
 			if (from_dwarf[i])
 				continue;
-			*layout_slot(l, &fields[i]) = row_value(row, &fields[i]);
+			*layout_slot(l, &fields[i]) =
+				row_value(row, &fields[i]);
 			any_table = true;
 		}
 	}

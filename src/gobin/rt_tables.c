@@ -559,8 +559,9 @@ static const struct rt_release releases[] = {
 	/* go1.26: golang/go master at 2baa1d17628b, the parent of
 	 * "internal/goversion: update Version to 1.27" (83c44ec0326d),
 	 * i.e. the tree release-branch.go1.26 was cut from; no go1.26
-	 * tag could be read here. Checked against a go1.26.5 binary by
-	 * disassembly (docs/runtime-layout.md).
+	 * tag could be read here. Checked against the go1.26.5 release
+	 * binary of the corpus (machine code, wait reasons) and the DWARF
+	 * of a toolchain built from this tree (docs/runtime-layout.md).
 	 * Change from go1.25: g gains fipsOnlyBypass, ditWanted (bools) and
 	 * secret (int32) before writebuf: gopc/startpc +8. */
 	{

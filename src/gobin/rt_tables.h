@@ -27,7 +27,7 @@
 
 struct rt_release {
 	int minor;		/* 13 for go1.13 */
-	const char *source;	/* where the row was read from, e.g. "go1.13.15" */
+	const char *source;	/* where it was read from: "go1.13.15" */
 
 	/* byte offsets in runtime.g */
 	int g_stack_lo, g_stack_hi;

@@ -99,7 +99,8 @@ static bool dw_find_struct(Dwarf *dw, const char *name, Dwarf_Die *out)
 		    dwarf_child(&cu, &d) == 0) {
 			do {
 				if (dwarf_tag(&d) == DW_TAG_structure_type &&
-				    die_named(&d, name) && dwarf_haschildren(&d)) {
+				    die_named(&d, name) &&
+				    dwarf_haschildren(&d)) {
 					*out = d;
 					return true;
 				}
@@ -159,7 +160,8 @@ static long dw_member_offset(Dwarf_Die *s, const char *path)
 			uint64_t off;
 			Dwarf_Attribute ta;
 
-			if (dwarf_tag(&m) != DW_TAG_member || !die_named(&m, tok))
+			if (dwarf_tag(&m) != DW_TAG_member ||
+			    !die_named(&m, tok))
 				continue;
 			if (!member_location(&m, &off))
 				return -1;
@@ -326,14 +328,15 @@ static void code_free(struct code *c)
 		cs_free(c->insn, c->n);
 }
 
-/* A memory operand of a struct field: base register, no index, not the
- * stack or RIP. */
+/* A memory operand of a struct field: base register, no index, neither
+ * the stack (RSP, the RBP frame) nor RIP. */
 static bool field_mem(const cs_x86_op *op)
 {
 	return op->type == X86_OP_MEM && op->mem.index == X86_REG_INVALID &&
 	       op->mem.base != X86_REG_INVALID &&
 	       op->mem.base != X86_REG_RSP && op->mem.base != X86_REG_RIP &&
-	       op->mem.base != X86_REG_RBP && op->mem.segment == X86_REG_INVALID;
+	       op->mem.base != X86_REG_RBP &&
+	       op->mem.segment == X86_REG_INVALID;
 }
 
 /* Whether instruction i is a MOV of a register (of size bytes) into a
