@@ -69,51 +69,17 @@
  * pc-value tables (gosym step/pcvalue): pairs of varints (zig-zag value
  * delta, pc delta * quantum); a zero value delta ends the table except as
  * the first pair; value starts at -1, pc at the function's entry.
+ *
+ * This file finds and parses the table and answers the function queries;
+ * pclntab_lines.c decodes pc-value tables, file:line and inline frames.
+ * pclntab_int.h holds what they share.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-
-#define PCLN_PTRSIZE	8
-#define PCLN_QUANTUM	1
-
-#define PCDATA_INLTREEINDEX	2
-#define FUNCDATA_INLTREE_GO112	4
-#define FUNCDATA_INLTREE_GO116	3
-/* runtime/symtab.go: _ArgsSizeUnknown = -0x80000000 */
-_Static_assert(GOBIN_ARGS_UNKNOWN == -0x7fffffff - 1, "ArgsSizeUnknown");
-
-/* A bound on inlining depth; the runtime has none, but a corrupted tree
- * could otherwise loop. */
-#define MAX_INLINE_DEPTH	1024
-
-struct gobin_pcln {
-	enum gobin_pcln_format fmt;
-	const uint8_t *tab;	/* the table in the image */
-	uint64_t addr;		/* its virtual address */
-	size_t len;		/* bytes of it we may read */
-	uint64_t text_start;
-	const char *text_how;
-
-	/* Offsets from tab. */
-	size_t funcnametab, cutab, filetab, pctab, pclntable, functab;
-	size_t nfunc, nfiles;
-	size_t filetab_cnt;	/* go1.2: entries in filetab incl. the count */
-
-	/* _func field offsets for this format. */
-	unsigned f_nameoff, f_args, f_pcfile, f_pcln, f_npcdata, f_cuoff,
-		 f_funcid, f_nfuncdata, f_pcdata;
-	unsigned inl_funcdata, inl_size, inl_nameoff, inl_parentpc;
-
-	uint64_t md_addr;	/* runtime.firstmoduledata, 0 if unknown */
-	uint64_t gofunc;	/* go1.18+: funcdata base, 0 if unknown */
-
-	struct gobin_func *funcs;
-	uint32_t *by_name;	/* indices into funcs, sorted by name */
-};
+#include "pclntab_int.h"
 
 /* ------------------------------------------------------------ raw reads */
 
@@ -122,7 +88,7 @@ static bool tab_has(const struct gobin_pcln *p, uint64_t off, uint64_t len)
 	return off <= p->len && len <= p->len - off;
 }
 
-static bool tab_u32(const struct gobin_pcln *p, uint64_t off, uint32_t *v)
+bool pcln_tab_u32(const struct gobin_pcln *p, uint64_t off, uint32_t *v)
 {
 	if (!tab_has(p, off, 4))
 		return false;
@@ -139,7 +105,7 @@ static bool tab_u64(const struct gobin_pcln *p, uint64_t off, uint64_t *v)
 }
 
 /* A NUL-terminated string at tab+off, or NULL. */
-static const char *tab_str(const struct gobin_pcln *p, uint64_t off)
+const char *pcln_tab_str(const struct gobin_pcln *p, uint64_t off)
 {
 	if (off >= p->len)
 		return NULL;
@@ -189,66 +155,6 @@ static bool img_ptr(const struct gobin *gb, uint64_t vaddr, uint64_t *v)
 	return true;
 }
 
-/* Reads a uvarint at *off, bounded by the table; false at its end or on a
- * varint longer than 32 bits. */
-static bool read_varint(const struct gobin_pcln *p, size_t *off, uint32_t *v)
-{
-	uint32_t val = 0;
-
-	for (unsigned shift = 0; shift < 35; shift += 7) {
-		uint8_t b;
-
-		if (*off >= p->len)
-			return false;
-		b = p->tab[(*off)++];
-		val |= (uint32_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = val;
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * The value of pc-value table tbl (an offset into pctab) at targetpc in a
- * function starting at entry. runtime/symtab.go pcvalue(): a zero offset
- * means no table.
- */
-static int pcvalue(const struct gobin_pcln *p, uint32_t tbl, uint64_t entry,
-		   uint64_t targetpc, int32_t *out)
-{
-	size_t off;
-	uint64_t pc = entry;
-	uint32_t val = (uint32_t)-1;	/* unsigned: wraps, never UB */
-	bool first = true;
-
-	if (tbl == 0 || p->pctab > p->len || tbl > p->len - p->pctab)
-		return -ENOENT;
-	off = p->pctab + tbl;
-	for (;;) {
-		uint32_t uvdelta, pcdelta;
-
-		if (!read_varint(p, &off, &uvdelta))
-			return -ENOENT;
-		if (uvdelta == 0 && !first)
-			return -ENOENT;
-		if (uvdelta & 1)
-			uvdelta = ~(uvdelta >> 1);
-		else
-			uvdelta >>= 1;
-		if (!read_varint(p, &off, &pcdelta))
-			return -ENOENT;
-		pc += (uint64_t)pcdelta * PCLN_QUANTUM;
-		val += uvdelta;
-		if (targetpc < pc) {
-			*out = (int32_t)val;
-			return 0;
-		}
-		first = false;
-	}
-}
-
 /* ---------------------------------------------------------- _func access */
 
 static const uint8_t *func_raw(const struct gobin_pcln *p,
@@ -257,16 +163,16 @@ static const uint8_t *func_raw(const struct gobin_pcln *p,
 	return p->tab + f->funcoff;
 }
 
-static uint32_t func_u32(const struct gobin_pcln *p,
-			 const struct gobin_func *f, unsigned field)
+uint32_t pcln_func_u32(const struct gobin_pcln *p,
+		       const struct gobin_func *f, unsigned field)
 {
 	return gobin_le32(func_raw(p, f) + field);
 }
 
-static uint32_t func_npcdata(const struct gobin_pcln *p,
-			     const struct gobin_func *f)
+uint32_t pcln_func_npcdata(const struct gobin_pcln *p,
+			   const struct gobin_func *f)
 {
-	return func_u32(p, f, p->f_npcdata);
+	return pcln_func_u32(p, f, p->f_npcdata);
 }
 
 static uint8_t func_nfuncdata(const struct gobin_pcln *p,
@@ -296,26 +202,17 @@ static uint64_t func_size(const struct gobin_pcln *p, uint64_t funcoff,
 	return sz + (uint64_t)nfuncdata * 8;
 }
 
-static int func_pcdata(const struct gobin_pcln *p, const struct gobin_func *f,
-		       uint32_t table, uint64_t pc, int32_t *v)
-{
-	if (table >= func_npcdata(p, f))
-		return -ENOENT;
-	return pcvalue(p, func_u32(p, f, p->f_pcdata + table * 4), f->entry,
-		       pc, v);
-}
-
 /* Virtual address of funcdata i of f, or 0. */
-static uint64_t func_funcdata(const struct gobin_pcln *p,
-			      const struct gobin_func *f, unsigned i)
+uint64_t pcln_func_funcdata(const struct gobin_pcln *p,
+			    const struct gobin_func *f, unsigned i)
 {
-	uint32_t npcdata = func_npcdata(p, f);
+	uint32_t npcdata = pcln_func_npcdata(p, f);
 	uint64_t off = p->f_pcdata + (uint64_t)npcdata * 4;
 
 	if (i >= func_nfuncdata(p, f))
 		return 0;
 	if (is_go118plus(p->fmt)) {
-		uint32_t v = func_u32(p, f, (unsigned)(off + i * 4));
+		uint32_t v = pcln_func_u32(p, f, (unsigned)(off + i * 4));
 
 		if (v == UINT32_MAX || !p->gofunc)
 			return 0;
@@ -623,8 +520,10 @@ static int parse(struct gobin *gb, struct gobin_pcln *p, char *err,
 		p->funcnametab = 0;
 		p->pctab = 0;
 		if (nfunc > p->len / 16 ||
-		    !tab_u32(p, p->functab + (2 * nfunc + 1) * 8, &fileoff) ||
-		    !tab_u32(p, fileoff, &n) || !tab_has(p, fileoff, 4ULL * n)) {
+		    !pcln_tab_u32(p, p->functab + (2 * nfunc + 1) * 8,
+				  &fileoff) ||
+		    !pcln_tab_u32(p, fileoff, &n) ||
+		    !tab_has(p, fileoff, 4ULL * n)) {
 			snprintf(err, errlen, "pclntab: go1.2 functab or "
 				 "filetab out of range");
 			return -EINVAL;
@@ -724,7 +623,7 @@ static int parse(struct gobin *gb, struct gobin_pcln *p, char *err,
 		f = &p->funcs[i];
 		f->funcoff = (uint32_t)funcoff;
 		f->entry = entry;
-		npcdata = func_npcdata(p, f);
+		npcdata = pcln_func_npcdata(p, f);
 		nfuncdata = func_nfuncdata(p, f);
 		if (npcdata > p->len ||
 		    !tab_has(p, funcoff,
@@ -745,8 +644,8 @@ static int parse(struct gobin *gb, struct gobin_pcln *p, char *err,
 				 (unsigned long long)entry);
 			return -EINVAL;
 		}
-		nameoff = func_u32(p, f, p->f_nameoff);
-		name = tab_str(p, (uint64_t)p->funcnametab + nameoff);
+		nameoff = pcln_func_u32(p, f, p->f_nameoff);
+		name = pcln_tab_str(p, (uint64_t)p->funcnametab + nameoff);
 		if (!name) {
 			snprintf(err, errlen, "pclntab: name of _func %zu out "
 				 "of range", i);
@@ -754,7 +653,7 @@ static int parse(struct gobin *gb, struct gobin_pcln *p, char *err,
 		}
 		f->name = name;
 		/* _ArgsSizeUnknown is INT32_MIN, as GOBIN_ARGS_UNKNOWN */
-		f->args = (int32_t)func_u32(p, f, p->f_args);
+		f->args = (int32_t)pcln_func_u32(p, f, p->f_args);
 		p->by_name[i] = (uint32_t)i;
 	}
 	if (!in_text(gb, p->funcs[0].entry)) {
@@ -947,118 +846,4 @@ const struct gobin_func *gobin__func_by_name(const struct gobin *gb,
 	if (lo < p->nfunc && !strcmp(p->funcs[p->by_name[lo]].name, name))
 		return &p->funcs[p->by_name[lo]];
 	return NULL;
-}
-
-static bool owns(const struct gobin_pcln *p, const struct gobin_func *f)
-{
-	return p && f >= p->funcs && f < p->funcs + p->nfunc;
-}
-
-/* File name for pcfile value fno of f. */
-static const char *file_name(const struct gobin_pcln *p,
-			     const struct gobin_func *f, int32_t fno)
-{
-	uint32_t cuoff, stroff;
-
-	if (p->fmt == GOBIN_PCLN_GO12) {
-		/* runtime funcline1 (go1.13): filetab[fno], fno >= 1 */
-		if (fno <= 0 || (uint64_t)fno >= p->filetab_cnt ||
-		    !tab_u32(p, p->filetab + 4ULL * (uint32_t)fno, &stroff))
-			return NULL;
-		return tab_str(p, stroff);
-	}
-	if (fno < 0)
-		return NULL;
-	cuoff = func_u32(p, f, p->f_cuoff);
-	if (cuoff == UINT32_MAX)
-		return NULL;
-	if (!tab_u32(p, p->cutab + 4ULL * ((uint64_t)cuoff + (uint32_t)fno),
-		     &stroff) ||
-	    stroff == UINT32_MAX)
-		return NULL;
-	return tab_str(p, (uint64_t)p->filetab + stroff);
-}
-
-static int line_at(const struct gobin_pcln *p, const struct gobin_func *f,
-		   uint64_t pc, const char **file, int *line)
-{
-	int32_t fno, ln;
-	const char *fn;
-
-	if (pcvalue(p, func_u32(p, f, p->f_pcfile), f->entry, pc, &fno) ||
-	    pcvalue(p, func_u32(p, f, p->f_pcln), f->entry, pc, &ln))
-		return -ENOENT;
-	fn = file_name(p, f, fno);
-	if (!fn)
-		return -ENOENT;
-	*file = fn;
-	*line = ln;
-	return 0;
-}
-
-int gobin__func_line(const struct gobin *gb, const struct gobin_func *f,
-		     uint64_t pc, const char **file, int *line)
-{
-	const struct gobin_pcln *p = gb->pcln;
-
-	if (!owns(p, f) || pc < f->entry || pc >= f->end)
-		return -ENOENT;
-	return line_at(p, f, pc, file, line);
-}
-
-int gobin__pc_frames(const struct gobin *gb, uint64_t pc,
-		     struct gobin_frame *frames, int max)
-{
-	const struct gobin_pcln *p = gb->pcln;
-	const struct gobin_func *f = gobin__func_at(gb, pc);
-	uint64_t inl = 0;
-	int n = 0;
-
-	if (max <= 0 || !frames)
-		return -EINVAL;
-	if (!f)
-		return -ENOENT;
-	inl = func_funcdata(p, f, p->inl_funcdata);
-
-	for (int depth = 0; inl && depth < MAX_INLINE_DEPTH && n < max;
-	     depth++) {
-		const uint8_t *node;
-		int32_t ix;
-		uint32_t nameoff;
-		int32_t parentpc;
-		const char *name;
-
-		if (func_pcdata(p, f, PCDATA_INLTREEINDEX, pc, &ix) || ix < 0)
-			break;
-		node = gobin__ptr(gb, inl + (uint64_t)ix * p->inl_size,
-				  p->inl_size);
-		if (!node)
-			break;
-		nameoff = gobin_le32(node + p->inl_nameoff);
-		parentpc = (int32_t)gobin_le32(node + p->inl_parentpc);
-		name = tab_str(p, (uint64_t)p->funcnametab + nameoff);
-		if (!name)
-			break;
-		frames[n].func = name;
-		frames[n].inlined = true;
-		if (line_at(p, f, pc, &frames[n].file, &frames[n].line)) {
-			frames[n].file = "?";
-			frames[n].line = 0;
-		}
-		n++;
-		/* The parent continues at an instruction carrying the call
-		 * site's position. */
-		if (parentpc < 0 || (uint64_t)parentpc >= f->end - f->entry)
-			break;
-		pc = f->entry + (uint64_t)parentpc;
-	}
-	if (n >= max)
-		return n;
-	frames[n].func = f->name;
-	frames[n].inlined = false;
-	if (line_at(p, f, pc, &frames[n].file, &frames[n].line)) {
-		frames[n].file = "?";
-		frames[n].line = 0;
-	}
-	return n + 1;
 }
