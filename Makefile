@@ -40,7 +40,9 @@ FUZZ_BINS  = $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .DELETE_ON_ERROR:
 # Keep the BPF objects and skeletons: they are inputs, not leftovers.
-.SECONDARY:
+# (Only those: a bare .SECONDARY would let make skip a new object that is
+# missing when the archive is newer than its source.)
+.SECONDARY: $(patsubst src/bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS)) $(SKELS)
 .PHONY: all deps demo check unit fuzz fuzz-build bench install clean fixtures
 
 all: $(BUILD)/gosnoop
