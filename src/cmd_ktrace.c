@@ -471,25 +471,6 @@ static int setup_probe(struct kt_inst *in, const struct ktrace_cli *cli,
 	return 0;
 }
 
-static bool pid_alive(pid_t pid)
-{
-	char path[64], buf[512], *s;
-	ssize_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	s = strrchr(buf, ')');
-	return s && s[1] == ' ' && s[2] != 'Z' && s[2] != 'X';
-}
-
 /* Goroutine attribution for the target's Go binary, if it is one. */
 static void go_attr_setup(struct go_attr *ga, const struct gobin *gb,
 			  const struct btf *btf, const char *btf_err)
@@ -729,7 +710,7 @@ int do_ktrace(int argc, char **argv)
 			break;
 		if (launched && launch__reap(&l, false) == 1)
 			break;
-		if (cli.t.kind == TARGET_PID && !pid_alive(cli.t.pid))
+		if (cli.t.kind == TARGET_PID && !target__pid_alive(cli.t.pid))
 			break;
 	}
 	for (int i = 0; i < np; i++) {

@@ -273,27 +273,6 @@ static void add_reason(void *sum, const void *v)
 	s->ns += x.ns;
 }
 
-/* A process that exited but was not reaped yet (zombie) is gone for us. */
-static bool pid_alive(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	/* "pid (comm) S ...": comm may hold ')' itself */
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-}
-
 /* The goid of a goroutine created but not yet run (see sched.h): the
  * runtime has stored it by now; read it from the process. */
 static int read_goid(__u32 pid, __u64 gp, int off, __u64 *goid)
@@ -346,7 +325,7 @@ static int collect(struct sched_bpf *skel, struct sched_report *rep,
 	/* a process that is gone (PATH target: we did not see it go) ended
 	 * no earlier than its last goroutine change */
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(fd, &next, &g) && !pid_alive(next.pid))
+		if (!bpf_map_lookup_elem(fd, &next, &g) && !target__pid_alive(next.pid))
 			sched_report__saw_pid_at(rep, next.pid, g.last_ns);
 		key = next;
 		prev = &key;
@@ -380,7 +359,7 @@ static bool target_gone(struct sched_cli *cli, struct launch *l,
 				       child_exit_ns ? child_exit_ns : now_ns());
 		return true;
 	}
-	if (cli->t.kind == TARGET_PID && !pid_alive(cli->t.pid)) {
+	if (cli->t.kind == TARGET_PID && !target__pid_alive(cli->t.pid)) {
 		sched_report__set_exit(rep, cli->t.pid, now_ns());
 		return true;
 	}
@@ -509,7 +488,7 @@ int do_sched(int argc, char **argv)
 					       &uopts);
 	if (!link) {
 		err = -errno;
-		if (attach_pid > 0 && !launched && !pid_alive(attach_pid))
+		if (attach_pid > 0 && !launched && !target__pid_alive(attach_pid))
 			err = -ESRCH;
 		err = attach_error(err, &cli.t);
 		goto out;

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
+#include "target.h"
 #include "funcs_session.h"
 #include "gobin.h"
 #include "pattern.h"
@@ -159,26 +160,6 @@ static int parse_args(int argc, char **argv, struct funcs_cli *cli,
 	return 0;
 }
 
-/* A process that exited but was not reaped yet (zombie) is gone for us. */
-static bool pid_alive(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-}
-
 static int load_error(int err)
 {
 	if (err == -EPERM || err == -EACCES)
@@ -291,7 +272,7 @@ static int run(struct funcs_session *s)
 			break;
 		if (launched && launch__reap(&l, false) == 1)
 			break;
-		if (cli->t.kind == TARGET_PID && !pid_alive(cli->t.pid))
+		if (cli->t.kind == TARGET_PID && !target__pid_alive(cli->t.pid))
 			break;
 		if (next_print && now >= next_print) {
 			ops->print(s, false);

@@ -46,6 +46,9 @@ int target__load_bias(pid_t pid, const struct gobin *gb, uint64_t *bias);
  * target and the problem on failure. Returns 0 or -errno. */
 int target__open_gobin(const struct target *t, struct gobin **gb);
 
+/* Is pid a live process? A zombie (exited, not reaped) counts as gone. */
+bool target__pid_alive(pid_t pid);
+
 /* Parse a PID argument: 0 or -EINVAL. */
 int target__parse_pid(const char *s, pid_t *pid);
 
