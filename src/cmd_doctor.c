@@ -86,15 +86,48 @@ static void print_json(struct jw *jw, const struct feature *f)
 	jw_end_line(jw);
 }
 
-/* "tp_btf: ok (tp_btf:sys_enter fired) — ktrace tp_btf:* probes available" */
+/* Print text from column `col` on, wrapped at word boundaries so that no
+ * line passes 80 columns; continuation lines start at column `indent`. */
+static void print_wrapped(const char *text, int col, int indent)
+{
+	const char *p = text;
+
+	while (*p) {
+		int room = 80 - col, len = (int)strlen(p), cut = len;
+
+		if (len > room) {
+			/* last blank that fits; a longer word goes whole */
+			for (cut = room; cut > 0 && p[cut] != ' '; cut--)
+				;
+			if (cut == 0)
+				cut = (int)strcspn(p, " ");
+		}
+		printf("%.*s\n", cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+		if (*p)
+			printf("%*s", indent, "");
+		col = indent;
+	}
+}
+
+/*
+ * One capability in 80 columns:
+ *   tp_btf            ok        ktrace tp_btf:* probes available
+ *                               (tp_btf:sys_enter fired)
+ */
 static void print_text(const struct feature *f)
 {
-	printf("%s: %s", f->name, feature_status__str(f->status));
-	if (f->detail[0])
-		printf(" (%s)", f->detail);
-	if (f->impact[0])
-		printf(" — %s", f->impact);
-	printf("\n");
+	char detail[sizeof(f->detail) + 2];
+
+	printf("%-17s %-9s ", f->name, feature_status__str(f->status));
+	print_wrapped(f->impact[0] ? f->impact : "-", 28, 28);
+	if (f->detail[0]) {
+		snprintf(detail, sizeof(detail), "(%s)", f->detail);
+		printf("%28s", "");
+		print_wrapped(detail, 28, 28);
+	}
 }
 
 static void print_summary(struct jw *jw, bool ok, const struct feature *why)
@@ -120,12 +153,15 @@ static void print_summary(struct jw *jw, bool ok, const struct feature *why)
 		jw_end_line(jw);
 		return;
 	}
-	if (ok)
-		printf("core: ok — privileges, BTF, ring buffer and uprobes work: "
-		       "gosnoop can trace Go programs here\n");
-	else
-		printf("core: %s %s — gosnoop cannot trace Go programs here\n",
+	if (ok) {
+		printf("%-17s %-9s ", "core", "ok");
+		print_wrapped("privileges, BTF, ring buffer and uprobes work: gosnoop can trace Go programs here",
+			      28, 28);
+	} else {
+		printf("%-17s %-9s ", "core", "failed");
+		printf("%s %s: gosnoop cannot trace Go programs here\n",
 		       why->name, feature_status__str(why->status));
+	}
 }
 
 /* The one stderr line that says why the core does not work. */

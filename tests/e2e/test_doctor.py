@@ -174,13 +174,27 @@ def test_text_matches_json():
     _, caps, _, _ = doctor()
     r = run(["doctor"], check=False)
     lines = r.stdout.splitlines()
-    assert len(lines) == len(caps) + 1, lines  # + the "core:" line
-    for line in lines[:-1]:
-        m = re.match(r"^([a-z_]+): (ok|missing|refused|untested)\b", line)
-        assert m, line
-        assert caps[m.group(1)]["status"] == m.group(2), (line, caps[m.group(1)])
-        assert caps[m.group(1)]["detail"] in line, line
-    assert lines[-1].startswith("core: "), lines[-1]
+    assert all(len(l) <= 80 for l in lines), [l for l in lines if len(l) > 80]
+    # A record starts at column 0; its wrapped impact and "(detail)"
+    # continue on lines indented by 28.
+    records = []
+    for line in lines:
+        if line.startswith(" "):
+            assert records and line.startswith(" " * 28), line
+            records[-1] += " " + line.strip()
+        else:
+            records.append(line)
+    assert len(records) == len(caps) + 1, records  # + the "core" line
+    for rec in records[:-1]:
+        m = re.match(r"^([a-z_]+) +(ok|missing|refused|untested) +(.*)$", rec)
+        assert m, rec
+        c = caps[m.group(1)]
+        assert c["status"] == m.group(2), (rec, c)
+        if c["detail"]:
+            assert rec.endswith("(" + c["detail"] + ")"), (rec, c["detail"])
+        if c["impact"]:
+            assert m.group(3).startswith(c["impact"]), (rec, c["impact"])
+    assert re.match(r"^core +(ok|failed) ", records[-1]), records[-1]
 
 
 def test_core_uprobe_and_uprobe_multi():
