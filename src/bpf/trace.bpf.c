@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosnoop trace: one record per call, with its arguments and results.
+ *
+ * Attached (by funcprobe) to each function's entry site and every RET;
+ * the cookie says which (funcs.h). Entry: skip the morestack path of the
+ * stack-check JBE (the function re-enters from the top: it would fire
+ * twice), copy argument registers, stack words and string bytes into
+ * `open_calls` under (pid, g, frame offset). RET: find the frame's record,
+ * add results, send it, forget it. Recursion gives each level its own
+ * frame offset; Go's stack copying keeps offsets from g.stack.hi.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "funcs.h"
+#include "trace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set before load. */
+const volatile __u32 g_source = FP_G_TLS;
+const volatile __s64 tls_g_offset = -8;
+const volatile __u32 off_stack_hi = 8;
+const volatile __u32 off_goid = 152;
+const volatile __u32 max_string = 64;
+const volatile __u64 min_ns = 0;
+const volatile __u32 filter_pid = 0;	/* 0: any */
+const volatile bool filter_by_goid = false;
+const volatile __u64 filter_goid = 0;
+const volatile bool want_stack = false;
+
+__u64 stats[TR_NSTATS] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* sized to the functions */
+	__type(key, __u32);
+	__type(value, struct tr_spec);
+} specs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TR_MAX_OPEN);
+	__type(key, struct tr_key);
+	__type(value, struct tr_event);
+} open_calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tr_event);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+static __always_inline void stat_inc(int i)
+{
+	if (i >= 0 && i < TR_NSTATS)
+		__sync_fetch_and_add(&stats[i], 1);
+}
+
+static __always_inline __u64 current_g(__u64 r14)
+{
+	struct task_struct *task;
+	__u64 g = 0, fsbase;
+
+	if (g_source == FP_G_R14)
+		return r14;
+	task = bpf_get_current_task_btf();
+	fsbase = BPF_CORE_READ(task, thread.fsbase);
+	if (bpf_probe_read_user(&g, sizeof(g), (void *)(fsbase + tls_g_offset)))
+		return 0;
+	return g;
+}
+
+static __always_inline void copy_regs(__u64 *r, struct fp_regs *ctx)
+{
+	r[0] = ctx->ax;
+	r[1] = ctx->bx;
+	r[2] = ctx->cx;
+	r[3] = ctx->di;
+	r[4] = ctx->si;
+	r[5] = ctx->r8;
+	r[6] = ctx->r9;
+	r[7] = ctx->r10;
+	r[8] = ctx->r11;
+}
+
+/* n = min(n, max) in one register the verifier then knows is bounded
+ * (clang otherwise checks a copy and passes the original) */
+#define CLAMP(n, max) \
+	asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(n) : "i"(max))
+
+static __always_inline void copy_stack(__u64 *dst, __u64 base, __u64 n)
+{
+	CLAMP(n, TR_STACK_WORDS * 8);
+	if (n && bpf_probe_read_user(dst, n, (void *)base))
+		__builtin_memset(dst, 0, TR_STACK_WORDS * 8);
+}
+
+static __always_inline __u64 src_word(struct tr_event *e, bool ret,
+				      __u8 kind, __u16 idx)
+{
+	__u64 v = 0;
+
+	if (kind == TR_SRC_REG && idx < TR_NREGS)
+		v = ret ? e->ret_regs[idx] : e->regs[idx];
+	else if (kind == TR_SRC_STACK && idx <= TR_STACK_WORDS * 8 - 8) {
+		__u8 *b = (__u8 *)(ret ? e->ret_stack : e->stack);
+
+		__builtin_memcpy(&v, b + (idx & (TR_STACK_WORDS * 8 - 1)),
+				 sizeof(v) - 0);
+	}
+	return v;
+}
+
+static __always_inline void copy_strings(struct tr_event *e,
+					 struct tr_spec *sp, bool ret)
+{
+#pragma unroll
+	for (int i = 0; i < TR_NSTR; i++) {
+		struct tr_str_op *op = &sp->ops[i];
+		__u64 ptr, len;
+
+		if (op->ptr_kind == TR_SRC_NONE || op->at_ret != ret)
+			continue;
+		ptr = src_word(e, ret, op->ptr_kind, op->ptr_idx);
+		len = src_word(e, ret, op->len_kind, op->len_idx);
+		if (len > TR_STR_CAP)
+			len = TR_STR_CAP;
+		len *= op->elem_size;
+		if (len > max_string)
+			len = max_string;
+		CLAMP(len, TR_STR_CAP);
+		e->str_len[i] = 0;
+		if (!ptr || !len)
+			continue;
+		if (!bpf_probe_read_user(e->str[i], len, (void *)ptr))
+			e->str_len[i] = len;
+	}
+}
+
+/* -o values: follow argument pointers (fetch ops compiled in user space). */
+static __always_inline void fetch_outs(struct tr_event *e, struct tr_spec *sp)
+{
+#pragma unroll
+	for (int i = 0; i < TR_NOUT; i++) {
+		struct tr_out_op *op = &sp->outs[i];
+		__u64 v, addr;
+		__u32 size;
+		bool ok = true;
+
+		e->out_ok[i] = 0;
+		e->outv[i] = 0;
+		if (op->kind == TR_SRC_NONE)
+			continue;
+		v = src_word(e, false, op->kind, op->idx);
+#pragma unroll
+		for (int h = 0; h < TR_OUT_HOPS; h++) {
+			if (h >= op->nhops || !ok)
+				break;
+			addr = v + op->off[h];
+			v = 0;
+			if (h == op->nhops - 1) {
+				size = op->size;
+				CLAMP(size, 8);
+				if (!size || bpf_probe_read_user(&v, size,
+								 (void *)addr))
+					ok = false;
+			} else if (bpf_probe_read_user(&v, sizeof(v),
+						       (void *)addr)) {
+				ok = false;
+			}
+		}
+		if (ok) {
+			e->outv[i] = v;
+			e->out_ok[i] = 1;
+		}
+	}
+}
+
+/* --filter on an integer argument: whether this call passes. */
+static __always_inline bool filter_pass(struct tr_event *e, struct tr_spec *sp)
+{
+	__u64 v = 0, w = sp->filt_val;
+	__u32 size = sp->filt_size, idx = sp->filt_idx;
+	bool lt, eq;
+
+	if (sp->filt_kind == TR_FILT_NONE)
+		return true;
+	if (sp->filt_kind == TR_FILT_NEVER)
+		return false;
+	if (sp->filt_kind == TR_FILT_REG) {
+		if (idx >= TR_NREGS)
+			return false;
+		v = e->regs[idx];
+	} else {
+		if (idx > TR_STACK_WORDS * 8 - 8)
+			return false;
+		__builtin_memcpy(&v, (__u8 *)e->stack +
+				 (idx & (TR_STACK_WORDS * 8 - 1)), sizeof(v));
+	}
+	if (size == 1)
+		v = sp->filt_signed ? (__u64)(__s64)(__s8)v : (__u8)v;
+	else if (size == 2)
+		v = sp->filt_signed ? (__u64)(__s64)(__s16)v : (__u16)v;
+	else if (size == 4)
+		v = sp->filt_signed ? (__u64)(__s64)(__s32)v : (__u32)v;
+	eq = v == w;
+	lt = sp->filt_signed ? (__s64)v < (__s64)w : v < w;
+	switch (sp->filt_op) {
+	case TR_OP_EQ: return eq;
+	case TR_OP_NE: return !eq;
+	case TR_OP_LT: return lt;
+	case TR_OP_LE: return lt || eq;
+	case TR_OP_GT: return !lt && !eq;
+	case TR_OP_GE: return !lt;
+	}
+	return false;
+}
+
+/*
+ * The Go stack at the entry site, by frame pointers (Go keeps RBP chains
+ * on amd64: [rbp] = caller's rbp, [rbp+8] = return PC). The site is
+ * before the prologue saves RBP (the JBE, or the entry), so RBP is still
+ * the caller's frame and the return address is at RSP + sp_delta.
+ */
+static __always_inline void walk_stack(struct tr_event *e, struct fp_regs *ctx,
+				       __u64 ra_slot, __u64 hi)
+{
+	__u64 frame[2], bp = ctx->bp, ra = 0;
+	__u32 n = 0;
+
+	e->stack_depth = 0;
+	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)ra_slot) || !ra)
+		return;
+	e->pcs[0] = ra;
+	n = 1;
+	for (int i = 1; i < TR_MAX_STACK; i++) {
+		if (bp <= ra_slot - 16 || bp >= hi ||
+		    bpf_probe_read_user(frame, sizeof(frame), (void *)bp))
+			break;
+		if (!frame[1])
+			break;
+		/* RBP already ours (a site after the prologue): skip the
+		 * duplicate of our own return address */
+		if (!(i == 1 && frame[1] == ra && bp + 8 == ra_slot)) {
+			if (n >= TR_MAX_STACK)
+				break;
+			e->pcs[n & (TR_MAX_STACK - 1)] = frame[1];
+			n++;
+		}
+		if (frame[0] <= bp)
+			break;
+		bp = frame[0];
+	}
+	e->stack_depth = n;
+}
+
+static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
+				    __u32 fid, struct tr_key *key, __u64 hi)
+{
+	__u64 ra = ctx->sp + (__s64)(__s32)(cookie >> 32);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct tr_spec *sp;
+	struct tr_event *e;
+	__u32 zero = 0;
+
+	sp = bpf_map_lookup_elem(&specs, &fid);
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sp || !e)
+		return 0;
+	if (bpf_probe_read_user(&e->goid, sizeof(e->goid),
+				(void *)(key->g + off_goid))) {
+		stat_inc(TR_STAT_READ_FAIL);
+		e->goid = 0;
+	}
+	if (filter_by_goid && e->goid != filter_goid) {
+		stat_inc(TR_STAT_FILTERED);
+		return 0;
+	}
+	key->off = (__u32)(hi - ra);
+	e->ts_entry = bpf_ktime_get_ns();
+	e->ts_ret = 0;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->g = key->g;
+	e->fid = fid;
+	copy_regs(e->regs, ctx);
+	copy_stack(e->stack, ra + 8, sp->stack_bytes);
+	if (!filter_pass(e, sp)) {
+		stat_inc(TR_STAT_FILTERED);
+		return 0;
+	}
+	copy_strings(e, sp, false);
+	fetch_outs(e, sp);
+	if (want_stack)
+		walk_stack(e, ctx, ra, hi);
+	else
+		e->stack_depth = 0;
+	bpf_map_update_elem(&open_calls, key, e, BPF_ANY);
+	stat_inc(TR_STAT_CALLS);
+	return 0;
+}
+
+static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
+				     struct tr_key *key, __u64 hi)
+{
+	struct tr_spec *sp;
+	struct tr_event *e;
+	__u64 now = bpf_ktime_get_ns(), size;
+
+	key->off = (__u32)(hi - ctx->sp);
+	e = bpf_map_lookup_elem(&open_calls, key);
+	if (!e || e->fid != fid) {
+		stat_inc(TR_STAT_UNPAIRED);
+		return 0;
+	}
+	if (min_ns && now - e->ts_entry < min_ns) {
+		stat_inc(TR_STAT_FAST);
+		bpf_map_delete_elem(&open_calls, key);
+		return 0;
+	}
+	sp = bpf_map_lookup_elem(&specs, &fid);
+	if (!sp)
+		return 0;
+	/* one goroutine runs on one thread at a time: nobody else writes
+	 * this frame's record */
+	e->ts_ret = now;
+	copy_regs(e->ret_regs, ctx);
+	copy_stack(e->ret_stack, ctx->sp + 8, sp->ret_stack_bytes);
+	copy_strings(e, sp, true);
+	/* only the string slots in use: most functions have none */
+	size = sp->nstr;
+	CLAMP(size, TR_NSTR);
+	size = __builtin_offsetof(struct tr_event, str) + size * TR_STR_CAP;
+	CLAMP(size, sizeof(*e));
+	if (bpf_ringbuf_output(&events, e, size, 0))
+		stat_inc(TR_STAT_LOST);
+	else
+		stat_inc(TR_STAT_SENT);
+	bpf_map_delete_elem(&open_calls, key);
+	return 0;
+}
+
+SEC("uprobe")
+int tr_call(struct fp_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 fid = cookie & FP_FID_MASK;
+	struct tr_key key = {};
+	__u64 hi = 0, r14 = ctx->r14;
+
+	/* read ctx at a fixed offset here: clang would otherwise fold the
+	 * field into a moved ctx pointer, which the verifier refuses */
+	asm volatile("" : "+r"(r14));
+
+	if ((cookie & FP_SITE_SKIP_JBE) &&
+	    (ctx->flags & (FP_EFLAGS_CF | FP_EFLAGS_ZF))) {
+		stat_inc(TR_STAT_SKIPPED_JBE);
+		return 0;
+	}
+	key.pid = bpf_get_current_pid_tgid() >> 32;
+	if (filter_pid && key.pid != filter_pid) {
+		stat_inc(TR_STAT_FILTERED);
+		return 0;
+	}
+	key.g = current_g(r14);
+	if (!key.g ||
+	    bpf_probe_read_user(&hi, sizeof(hi), (void *)(key.g + off_stack_hi))) {
+		stat_inc(TR_STAT_READ_FAIL);
+		return 0;
+	}
+	if (cookie & FP_SITE_ENTRY) {
+		on_entry(ctx, cookie, fid, &key, hi);
+		/* a function that is a bare RET: entry and return at once */
+		if (!(cookie & FP_SITE_RET))
+			return 0;
+	}
+	return on_return(ctx, fid, &key, hi);
+}
+
+/*
+ * Never attached: loaded alone (autoload) by `trace --set` to learn
+ * whether this kernel lets BPF write user memory: under lockdown the
+ * kernel withholds the helper (LOCKDOWN_BPF_WRITE_USER).
+ */
+SEC("uprobe")
+int tr_write_probe(struct fp_regs *ctx)
+{
+	__u64 v = 0;
+
+	bpf_probe_write_user((void *)ctx->sp, &v, sizeof(v));
+	return 0;
+}

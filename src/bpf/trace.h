@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by src/bpf/trace.bpf.c and the user space of `gosnoop trace`
+ * (src/cmd_trace.c, src/trace_decode.c): one call's record and the
+ * per-function capture spec. Sites and cookies are funcprobe's
+ * (src/bpf/funcs.h): FP_COOKIE(fid, FP_SITE_*, sp_delta).
+ *
+ * At the entry site the program copies the integer argument registers of
+ * Go's register ABI and the stack arguments (the words above the return
+ * address), plus the bytes behind up to TR_NSTR string/slice pointers;
+ * it keeps that in `open_calls` keyed by (pid, g, frame offset from
+ * g.stack.hi) until a RET of the same frame, which adds the result
+ * registers/words and sends the whole record on the ring buffer.
+ */
+#ifndef GOSNOOP_BPF_TRACE_H
+#define GOSNOOP_BPF_TRACE_H
+
+/* Go's integer argument registers, in ABI order (abi-internal.md):
+ * RAX RBX RCX RDI RSI R8 R9 R10 R11 -> regs[0..8]. The X registers are not
+ * in pt_regs: float arguments of the register ABI cannot be read. */
+#define TR_NREGS		9
+/* Stack words copied above the return address (ABI0 arguments and
+ * results; register-ABI arguments beyond the 9 registers). */
+#define TR_STACK_WORDS		16
+/* String/slice contents captured per call (entry and RET together). */
+#define TR_NSTR			6
+#define TR_STR_CAP		256	/* power of two; --max-string <= it */
+/* Calls open at once, all goroutines (LRU: a call whose return never
+ * comes, a panic, is forgotten eventually). */
+#define TR_MAX_OPEN		8192
+/* Return addresses kept by --stack (frame-pointer walk at the entry). */
+#define TR_MAX_STACK		32
+
+enum tr_src_kind {
+	TR_SRC_NONE = 0,
+	TR_SRC_REG = 1,		/* idx: regs[] index */
+	TR_SRC_STACK = 2,	/* idx: byte offset above the return
+				   address minus 8 (args base) */
+};
+
+/* Copy min(len * elem_size, max_string) bytes from ptr into str[slot]. */
+struct tr_str_op {
+	__u8 at_ret;		/* 0: at entry, 1: at the RET */
+	__u8 ptr_kind;		/* enum tr_src_kind; NONE: unused op */
+	__u8 len_kind;
+	__u8 pad;
+	__u16 ptr_idx;
+	__u16 len_idx;
+	__u32 elem_size;
+};
+
+/* -o EXPR: up to TR_NOUT extra integer values per call, each a word of
+ * the arguments followed through up to TR_OUT_HOPS pointers. */
+#define TR_NOUT			4
+#define TR_OUT_HOPS		4
+
+/* v = src word; for each hop h: addr = v + off[h]; v = the 8 bytes at
+ * addr (the last hop: size bytes). Read at the entry. */
+struct tr_out_op {
+	__u8 kind;		/* enum tr_src_kind; NONE: unused */
+	__u8 nhops;		/* 1..TR_OUT_HOPS */
+	__u8 size;		/* bytes of the last read, 1..8 */
+	__u8 pad;
+	__u16 idx;
+	__u16 pad2;
+	__u32 off[TR_OUT_HOPS];
+};
+
+enum tr_filt_kind {
+	TR_FILT_NONE = 0,	/* every call passes */
+	TR_FILT_REG = 1,	/* compare regs[idx] */
+	TR_FILT_STACK = 2,	/* compare the stack bytes at idx */
+	TR_FILT_NEVER = 3,	/* the function lacks the argument */
+};
+
+enum tr_filt_op { TR_OP_EQ, TR_OP_NE, TR_OP_LT, TR_OP_LE, TR_OP_GT, TR_OP_GE };
+
+/* Per function (array map `specs`, index fid). */
+struct tr_spec {
+	struct tr_str_op ops[TR_NSTR];
+	__u32 stack_bytes;	/* copied at entry, <= TR_STACK_WORDS*8 */
+	__u32 ret_stack_bytes;	/* copied at the RET (ABI0 results) */
+	__u32 nstr;		/* ops[0..nstr) used: records are sent
+				   without the unused str[] slots */
+	__u32 pad0;
+	/* --filter 'ARG OP INT', tested at the entry */
+	__u8 filt_kind;		/* enum tr_filt_kind */
+	__u8 filt_op;		/* enum tr_filt_op */
+	__u8 filt_size;		/* 1, 2, 4, 8 bytes */
+	__u8 filt_signed;
+	__u16 filt_idx;
+	__u16 pad;
+	__u64 filt_val;
+	struct tr_out_op outs[TR_NOUT];
+};
+
+enum tr_stat {
+	TR_STAT_CALLS = 0,	/* entries recorded */
+	TR_STAT_SKIPPED_JBE,	/* entry hits on the morestack path */
+	TR_STAT_SENT,		/* records sent */
+	TR_STAT_UNPAIRED,	/* RET without a recorded entry */
+	TR_STAT_FAST,		/* dropped by --min-latency */
+	TR_STAT_LOST,		/* ring buffer full */
+	TR_STAT_READ_FAIL,	/* g, g.stack.hi or goid unreadable */
+	TR_STAT_FILTERED,	/* dropped by -p, --goid, --filter */
+	TR_NSTATS,
+};
+
+struct tr_key {
+	__u32 pid;		/* tgid */
+	__u32 off;		/* g.stack.hi - address of the return
+				   address slot: stable across stack
+				   copies (see funcs.h fp_frame) */
+	__u64 g;
+};
+
+struct tr_event {
+	__u64 ts_entry;		/* CLOCK_MONOTONIC ns */
+	__u64 ts_ret;		/* 0 while the call runs */
+	__u32 pid, tid;
+	__u64 goid;
+	__u64 g;
+	__u32 fid;
+	__u16 str_len[TR_NSTR];	/* bytes captured per op */
+	__u32 stack_depth;	/* --stack: pcs[] used */
+	__u32 pad;
+	__u64 pcs[TR_MAX_STACK];	/* return addresses, caller first */
+	__u64 outv[TR_NOUT];	/* -o values */
+	__u8 out_ok[TR_NOUT];	/* 1: outv[i] was read */
+	__u8 pad2[4];
+	__u64 regs[TR_NREGS];
+	__u64 ret_regs[TR_NREGS];
+	__u64 stack[TR_STACK_WORDS];
+	__u64 ret_stack[TR_STACK_WORDS];
+	__u8 str[TR_NSTR][TR_STR_CAP];
+};
+
+#endif /* GOSNOOP_BPF_TRACE_H */

@@ -1,0 +1,880 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosnoop trace: one line per Go function call when it returns, with its
+ * arguments and results decoded from DWARF types (raw ABI words when the
+ * binary is stripped), goroutine id and duration.
+ *
+ * Sites come from funcprobe (the entry probe point, usually the emulated
+ * stack-check JBE, and every RET: never uretprobes); src/bpf/trace.bpf.c
+ * copies arguments at the entry and results at the RET, pairs them per
+ * goroutine frame and sends one record per call on a ring buffer;
+ * src/trace_decode.c turns records back into Go values.
+ *
+ * The session loop is this file's own, not funcs_session's: trace polls a
+ * ring buffer instead of printing maps and has options of its own
+ * (funcs_session has no hook for either); target, plan, launch and attach
+ * are the shared modules.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "common.h"
+#include "gobin.h"
+#include "json_writer.h"
+#include "pattern.h"
+#include "probe/funcprobe.h"
+#include "probe/launch.h"
+#include "target.h"
+#include "trace_decode.h"
+#include <linux/types.h>
+#include "bpf/funcs.h"
+#include "bpf/trace.h"
+#include "bpf/trace.skel.h"
+
+#define POLL_MS 100
+
+struct trace_cli {
+	struct target t;
+	pid_t pid;
+	const char *path_arg;
+	char **pats;
+	int pat_cnt;
+	double duration;
+	uint32_t max_string;
+	uint64_t min_ns;
+	bool has_goid;
+	uint64_t goid;
+	bool classic;
+	const char *set_arg;
+	bool allow_write;
+	pid_t pid_filter;	/* --filter 'pid == N' */
+	bool stack;		/* --stack */
+	const char *outs[TR_NOUT];	/* -o EXPR */
+	int nout;
+	const char *folded;	/* --folded FILE */
+	/* --filter 'ARG OP INT' on an argument (goid/pid go above) */
+	char filt_name[64];
+	enum tr_filt_op filt_op;
+	uint64_t filt_val;
+};
+
+struct trace_state {
+	struct trace_cli *cli;
+	struct gobin *gb;
+	struct funcprobe *fp;
+	struct trace_bpf *skel;
+	struct tr_plan *plans;
+	size_t nplans;
+	struct tr_out out;
+	uint64_t printed;
+	pid_t bias_pid;		/* out.bias is this process's */
+	/* --folded: stack -> calls, total ns (open addressing) */
+	struct folded_ent { char *key; uint64_t calls, ns; } *folded;
+	size_t folded_cap, folded_cnt;
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static int folded_add(struct trace_state *st, const char *key, uint64_t ns)
+{
+	struct folded_ent *e;
+	size_t i;
+
+	if (st->folded_cnt * 2 >= st->folded_cap) {
+		size_t ncap = st->folded_cap ? st->folded_cap * 2 : 1024;
+		struct folded_ent *n = calloc(ncap, sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		for (size_t j = 0; j < st->folded_cap; j++) {
+			if (!st->folded[j].key)
+				continue;
+			i = str_hash(st->folded[j].key) & (ncap - 1);
+			while (n[i].key)
+				i = (i + 1) & (ncap - 1);
+			n[i] = st->folded[j];
+		}
+		free(st->folded);
+		st->folded = n;
+		st->folded_cap = ncap;
+	}
+	i = str_hash(key) & (st->folded_cap - 1);
+	while (st->folded[i].key && strcmp(st->folded[i].key, key))
+		i = (i + 1) & (st->folded_cap - 1);
+	e = &st->folded[i];
+	if (!e->key) {
+		e->key = strdup(key);
+		if (!e->key)
+			return -ENOMEM;
+		st->folded_cnt++;
+	}
+	e->calls++;
+	e->ns += ns;
+	return 0;
+}
+
+/* FlameGraph's folded format: "frame;frame;func count" per line. */
+static int folded_write(struct trace_state *st, const char *path)
+{
+	FILE *f = fopen(path, "we");
+	int err = 0;
+
+	if (!f) {
+		err = -errno;
+		p_err("cannot write %s: %s", path, strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < st->folded_cap; i++)
+		if (st->folded[i].key)
+			fprintf(f, "%s %" PRIu64 "\n", st->folded[i].key,
+				st->folded[i].calls);
+	if (fclose(f)) {
+		err = -errno;
+		p_err("cannot write %s: %s", path, strerror(-err));
+	}
+	return err;
+}
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s trace [OPTIONS] TARGET PROBE...\n"
+		"TARGET: PATH (every process running it) | -p PID | -- CMD ARGS\n"
+		"        (with -p or --, every argument before '--' is a PROBE)\n"
+		"One line per Go function call when it returns: goroutine,\n"
+		"arguments and results (typed from DWARF; raw ABI words when\n"
+		"stripped), duration. Returns are probed at every RET.\n\n"
+		"  -j, --json             {\"type\":\"call\",\"ts_ns\":N,\"pid\":N,\"tid\":N,\n"
+		"                         \"goid\":N,\"func\":...,\"args\":{...},\"ret\":{...},\n"
+		"                         \"dur_ns\":N}; stripped: \"raw_args\"/\"raw_ret\"\n"
+		"  -p, --pid PID          only this process\n"
+		"  -d, --duration SECS    stop after SECS seconds\n"
+		"      --max-string N     bytes of string/slice contents (default 64,\n"
+		"                         at most %d)\n"
+		"      --min-latency DUR  only calls lasting DUR or more (in the\n"
+		"                         kernel): 500us, 2ms, 1s, 100ns\n"
+		"      --goid N           only calls made by goroutine N\n"
+		"      --filter 'ARG OP INT'  only calls whose integer argument ARG\n"
+		"                         compares so (== != < <= > >=; in the\n"
+		"                         kernel); stripped: arg0, arg1... (ABI\n"
+		"                         words); also 'goid == N', 'pid == N'\n"
+		"  -o, --output ARG.FIELD...  one more value per call (up to %d):\n"
+		"                         a field of an argument, pointers\n"
+		"                         followed in the kernel ('p.X', 'req.URL.Port')\n"
+		"      --stack            the Go stack at each call (frame pointers,\n"
+		"                         inlined frames from pclntab)\n"
+		"      --folded FILE      write the stacks with call counts to FILE\n"
+		"                         in FlameGraph's folded format (calls are\n"
+		"                         not printed unless --stack)\n"
+		"      --set ARG=VALUE --allow-write\n"
+		"                         overwrite an argument (needs\n"
+		"                         bpf_probe_write_user: refused under lockdown)\n"
+		"      --classic-uprobes  one classic uprobe per site\n"
+		"  -v, --verbose          probe sites, counters at exit\n"
+		"PROBE: a Go function name or shell glob ('main.*').\n"
+		"Calls still running when tracing ends are printed as such\n"
+		"(\"type\":\"running\"). With -- CMD, exits with CMD's status.\n",
+		prog_name, TR_STR_CAP, TR_NOUT);
+}
+
+static int parse_dur_ns(const char *s, uint64_t *out)
+{
+	static const struct { const char *u; double mul; } units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+	};
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0) || v > 1e6)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!strcmp(end, units[i].u)) {
+			*out = (uint64_t)(v * units[i].mul);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+enum { OPT_MAXSTR = 256, OPT_MINLAT, OPT_GOID, OPT_CLASSIC, OPT_SET,
+       OPT_ALLOW_WRITE, OPT_FILTER, OPT_STACK, OPT_FOLDED };
+
+/* --filter 'NAME OP INT': NAME an argument, goid or pid; OP one of
+ * == != < <= > >=; INT decimal or 0x hex, may be negative. */
+static int parse_filter(const char *s, struct trace_cli *cli)
+{
+	static const struct { const char *s; enum tr_filt_op op; } ops[] = {
+		{ "==", TR_OP_EQ }, { "!=", TR_OP_NE }, { "<=", TR_OP_LE },
+		{ ">=", TR_OP_GE }, { "<", TR_OP_LT }, { ">", TR_OP_GT },
+	};
+	const char *p = s, *name;
+	size_t nlen;
+	char *end;
+	bool found = false;
+
+	while (*p == ' ')
+		p++;
+	name = p;
+	while (*p && (*p == '_' || *p == '~' || (*p >= '0' && *p <= '9') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (unsigned char)*p >= 0x80))
+		p++;
+	nlen = (size_t)(p - name);
+	if (!nlen || nlen >= sizeof(cli->filt_name))
+		return -EINVAL;
+	while (*p == ' ')
+		p++;
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		size_t l = strlen(ops[i].s);
+
+		if (!strncmp(p, ops[i].s, l)) {
+			cli->filt_op = ops[i].op;
+			p += l;
+			found = true;
+			break;
+		}
+	}
+	if (!found)
+		return -EINVAL;
+	while (*p == ' ')
+		p++;
+	errno = 0;
+	if (*p == '-')
+		cli->filt_val = (uint64_t)strtoll(p, &end, 0);
+	else
+		cli->filt_val = strtoull(p, &end, 0);
+	if (errno || end == p)
+		return -EINVAL;
+	while (*end == ' ')
+		end++;
+	if (*end)
+		return -EINVAL;
+	memcpy(cli->filt_name, name, nlen);
+	cli->filt_name[nlen] = 0;
+	if (!strcmp(cli->filt_name, "goid")) {
+		if (cli->filt_op != TR_OP_EQ)
+			return -EINVAL;
+		cli->has_goid = true;
+		cli->goid = cli->filt_val;
+		cli->filt_name[0] = 0;
+	} else if (!strcmp(cli->filt_name, "pid")) {
+		if (cli->filt_op != TR_OP_EQ || !cli->filt_val ||
+		    cli->filt_val > INT32_MAX)
+			return -EINVAL;
+		cli->pid_filter = (pid_t)cli->filt_val;
+		cli->filt_name[0] = 0;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct trace_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "max-string", required_argument, NULL, OPT_MAXSTR },
+		{ "min-latency", required_argument, NULL, OPT_MINLAT },
+		{ "goid", required_argument, NULL, OPT_GOID },
+		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
+		{ "set", required_argument, NULL, OPT_SET },
+		{ "allow-write", no_argument, NULL, OPT_ALLOW_WRITE },
+		{ "filter", required_argument, NULL, OPT_FILTER },
+		{ "stack", no_argument, NULL, OPT_STACK },
+		{ "folded", required_argument, NULL, OPT_FOLDED },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	char *end;
+	long long n;
+	int c;
+
+	cli->max_string = 64;
+	target__split_cmd(&argc, argv, &cli->t);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jd:p:o:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (cli->nout >= TR_NOUT) {
+				p_err("at most %d -o expressions", TR_NOUT);
+				return -EINVAL;
+			}
+			cli->outs[cli->nout++] = optarg;
+			break;
+		case 'j':
+			json_output = true;
+			break;
+		case 'd':
+			errno = 0;
+			cli->duration = strtod(optarg, &end);
+			if (errno || *end || end == optarg ||
+			    !(cli->duration > 0) || cli->duration > 1e9) {
+				p_err("bad duration '%s': give seconds, e.g. 5 or 0.5",
+				      optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'p':
+			if (target__parse_pid(optarg, &cli->pid)) {
+				p_err("bad PID '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_MAXSTR:
+			errno = 0;
+			n = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 0 ||
+			    n > TR_STR_CAP) {
+				p_err("bad --max-string '%s': give 0..%d bytes",
+				      optarg, TR_STR_CAP);
+				return -EINVAL;
+			}
+			cli->max_string = (uint32_t)n;
+			break;
+		case OPT_MINLAT:
+			if (parse_dur_ns(optarg, &cli->min_ns)) {
+				p_err("bad --min-latency '%s': give a duration with its unit, e.g. 500us, 2ms, 1s",
+				      optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_GOID:
+			errno = 0;
+			cli->goid = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg) {
+				p_err("bad --goid '%s': give a goroutine id",
+				      optarg);
+				return -EINVAL;
+			}
+			cli->has_goid = true;
+			break;
+		case OPT_CLASSIC:
+			cli->classic = true;
+			break;
+		case OPT_SET:
+			cli->set_arg = optarg;
+			break;
+		case OPT_ALLOW_WRITE:
+			cli->allow_write = true;
+			break;
+		case OPT_STACK:
+			cli->stack = true;
+			break;
+		case OPT_FOLDED:
+			cli->folded = optarg;
+			break;
+		case OPT_FILTER:
+			if (parse_filter(optarg, cli)) {
+				p_err("bad --filter '%s': give ARG OP INT (OP: == != < <= > >=), 'goid == N' or 'pid == N'",
+				      optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (!cli->pid && !cli->t.cmd_argv && optind < argc)
+		cli->path_arg = argv[optind++];
+	cli->pats = argv + optind;
+	cli->pat_cnt = argc - optind;
+	if (!cli->path_arg && !cli->pid && !cli->t.cmd_argv) {
+		p_err("no target: give a PATH to a Go binary, -p PID, or -- CMD ARGS");
+		return -EINVAL;
+	}
+	if (cli->pat_cnt < 1) {
+		p_err("no PROBE: name the functions to trace, e.g. 'main.*'");
+		return -EINVAL;
+	}
+	if (cli->set_arg && !cli->allow_write) {
+		p_err("--set writes into the traced program: add --allow-write to confirm");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Whether this kernel lets BPF write user memory (--set needs
+ * bpf_probe_write_user): load the never-attached tr_write_probe alone.
+ * Under lockdown the kernel withholds the helper (kernel/trace/
+ * bpf_trace.c bpf_tracing_func_proto: LOCKDOWN_BPF_WRITE_USER) and the
+ * verifier answers "program of this type cannot use helper
+ * bpf_probe_write_user#36". 0 if allowed,
+ * else -errno after one line saying why.
+ */
+static int probe_write_user(void)
+{
+	struct trace_bpf *skel = trace_bpf__open();
+	static char log[4096];
+	char *line;
+	int err;
+
+	if (!skel) {
+		err = -errno;
+		p_err("cannot open the BPF program: %s", strerror(-err));
+		return err;
+	}
+	bpf_program__set_autoload(skel->progs.tr_call, false);
+	bpf_program__set_log_buf(skel->progs.tr_write_probe, log, sizeof(log));
+	err = trace_bpf__load(skel);
+	trace_bpf__destroy(skel);
+	if (!err)
+		return 0;
+	if (verbose)
+		fprintf(stderr, "%s", log);
+	line = strstr(log, "helper bpf_probe_write_user");
+	if (line) {
+		/* quote the verifier's own line */
+		while (line > log && line[-1] != '\n')
+			line--;
+		line[strcspn(line, "\n")] = 0;
+		p_err("--set needs bpf_probe_write_user, which this kernel withholds (kernel lockdown: the verifier says \"%s\")",
+		      line);
+	} else
+		p_err("--set needs bpf_probe_write_user, which this kernel refuses: %s",
+		      strerror(-err));
+	return -EPERM;
+}
+
+static void arg_needs(const struct gobin *gb, const struct gobin_func *f,
+		      int *nregs, int32_t *stack_args, void *ctx)
+{
+	struct tr_plan p;
+
+	if (trace_plan__build(gb, f, &p))
+		return;
+	*nregs = p.nregs;
+	*stack_args = p.stack_args;
+	trace_plan__free(&p);
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct trace_state *st = ctx;
+	static struct tr_event ev;	/* records come without unused
+					   string slots: complete them */
+	const struct tr_event *e = &ev;
+	const struct fp_func *ff;
+
+	if (len < offsetof(struct tr_event, str) || len > sizeof(ev))
+		return 0;
+	memcpy(&ev, data, len);
+	memset((char *)&ev + len, 0, sizeof(ev) - len);
+	if (e->fid >= st->nplans)
+		return 0;
+	ff = funcprobe__func(st->fp, e->fid);
+	if (st->out.syms && gobin__elf(st->gb)->pie &&
+	    st->bias_pid != (pid_t)e->pid) {
+		st->bias_pid = e->pid;
+		if (target__load_bias(e->pid, st->gb, &st->out.bias))
+			st->out.bias = 0;
+	}
+	if (!st->cli->folded || st->cli->stack)
+		trace_print(&st->out, &st->plans[e->fid], ff ? ff->name : "?",
+			    e);
+	if (st->cli->folded) {
+		static char key[8192];
+
+		if (trace_folded_stack(&st->out, ff ? ff->name : "?", e, key,
+				       sizeof(key)))
+			folded_add(st, key, e->ts_ret - e->ts_entry);
+	}
+	st->printed++;
+	return 0;
+}
+
+/* Calls whose RET never came while we watched: still running (or
+ * abandoned by a panic). Oldest first would need a sort: map order. */
+static void print_running(struct trace_state *st, pid_t only)
+{
+	int fd = bpf_map__fd(st->skel->maps.open_calls);
+	struct tr_key key, next, *prev = NULL;
+	struct tr_event e;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &e))
+			continue;
+		if (only > 0 && e.pid != (uint32_t)only)
+			continue;
+		if (e.fid >= st->nplans)
+			continue;
+		e.ts_ret = 0;
+		trace_print(&st->out, &st->plans[e.fid],
+			    funcprobe__func(st->fp, e.fid)->name, &e);
+	}
+}
+
+static int configure(struct trace_state *st)
+{
+	const struct gobin_abi_info *abi = gobin__abi(st->gb);
+	const struct gobin_layout *l = gobin__layout(st->gb);
+	struct trace_cli *cli = st->cli;
+	size_t n = funcprobe__cnt(st->fp);
+	bool r14;
+	int err;
+
+	if (l->g_goid < 0 || l->g_stack_hi < 0) {
+		p_err("%s: runtime.g layout unknown (no DWARF and no table row for %s): goroutines cannot be told apart",
+		      cli->t.display, gobin__go_version(st->gb) ?: "this Go release");
+		return -EPROTONOSUPPORT;
+	}
+	if (abi->g_in_r14 &&
+	    (!funcprobe__writes_r14(st->fp) || abi->g_access != GOBIN_G_TLS_FS))
+		r14 = true;
+	else if (abi->g_access == GOBIN_G_TLS_FS)
+		r14 = false;
+	else {
+		p_err("%s: cannot tell how to find the current goroutine (g) in this binary",
+		      cli->t.display);
+		return -EPROTONOSUPPORT;
+	}
+	st->plans = calloc(n ? n : 1, sizeof(*st->plans));
+	if (!st->plans)
+		return -ENOMEM;
+	st->nplans = n;
+	for (size_t i = 0; i < n; i++) {
+		err = trace_plan__build(st->gb, funcprobe__func(st->fp, i)->f,
+					&st->plans[i]);
+		if (err)
+			return err;
+		if (st->plans[i].raw && i == 0)
+			p_info("%s: no DWARF for %s: raw ABI words",
+			       cli->t.display, funcprobe__func(st->fp, i)->name);
+	}
+	if (cli->filt_name[0]) {
+		size_t hits = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			err = trace_plan__set_filter(&st->plans[i],
+						     cli->filt_name,
+						     cli->filt_op,
+						     cli->filt_val);
+			if (err == -EINVAL) {
+				p_err("--filter: argument '%s' of %s is not an integer in one register or stack slot",
+				      cli->filt_name,
+				      funcprobe__func(st->fp, i)->name);
+				return err;
+			}
+			hits += !err;
+		}
+		if (!hits) {
+			p_err("--filter: no traced function has an argument '%s'%s",
+			      cli->filt_name,
+			      st->plans[0].raw ? " (stripped binary: name ABI words arg0, arg1, ...)" : "");
+			return -EINVAL;
+		}
+	}
+	for (int k = 0; k < cli->nout; k++) {
+		size_t hits = 0;
+		char why[160] = "";
+
+		for (size_t i = 0; i < n; i++) {
+			err = trace_plan__add_out(&st->plans[i], k,
+						  cli->outs[k], why,
+						  sizeof(why));
+			if (err == -EINVAL) {
+				p_err("-o '%s' in %s: %s", cli->outs[k],
+				      funcprobe__func(st->fp, i)->name, why);
+				return err;
+			}
+			hits += !err;
+		}
+		if (!hits) {
+			p_err("-o '%s': no traced function has an argument by that name%s",
+			      cli->outs[k],
+			      st->plans[0].raw ? " (stripped binary: no DWARF)" : "");
+			return -EINVAL;
+		}
+	}
+	st->skel = trace_bpf__open();
+	if (!st->skel) {
+		err = -errno;
+		p_err("cannot open the BPF program: %s", strerror(-err));
+		return err;
+	}
+	bpf_program__set_autoload(st->skel->progs.tr_write_probe, false);
+	st->skel->rodata->g_source = r14 ? FP_G_R14 : FP_G_TLS;
+	st->skel->rodata->tls_g_offset = abi->tls_g_offset;
+	st->skel->rodata->off_stack_hi = l->g_stack_hi;
+	st->skel->rodata->off_goid = l->g_goid;
+	st->skel->rodata->max_string = cli->max_string;
+	st->skel->rodata->min_ns = cli->min_ns;
+	st->skel->rodata->filter_by_goid = cli->has_goid;
+	st->skel->rodata->filter_goid = cli->goid;
+	st->skel->rodata->want_stack = cli->stack || cli->folded;
+	p_info("g from %s", r14 ? "R14" : "the TLS slot");
+	err = bpf_map__set_max_entries(st->skel->maps.specs, (__u32)n);
+	if (err) {
+		p_err("cannot size the BPF maps: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int fill_specs(struct trace_state *st)
+{
+	int fd = bpf_map__fd(st->skel->maps.specs);
+
+	for (size_t i = 0; i < st->nplans; i++) {
+		__u32 k = (__u32)i;
+
+		if (bpf_map_update_elem(fd, &k, &st->plans[i].spec, BPF_ANY)) {
+			int err = -errno;
+
+			p_err("cannot fill the BPF spec map: %s", strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void report_stats(struct trace_state *st)
+{
+	const __u64 *s = st->skel->bss->stats;
+
+	if (s[TR_STAT_LOST])
+		p_warn("%llu calls lost: the ring buffer was full (the reader fell behind)",
+		       (unsigned long long)s[TR_STAT_LOST]);
+	p_info("calls %llu, sent %llu, morestack entries skipped %llu, returns without entry %llu, below --min-latency %llu, filtered %llu, unreadable g %llu",
+	       (unsigned long long)s[TR_STAT_CALLS],
+	       (unsigned long long)s[TR_STAT_SENT],
+	       (unsigned long long)s[TR_STAT_SKIPPED_JBE],
+	       (unsigned long long)s[TR_STAT_UNPAIRED],
+	       (unsigned long long)s[TR_STAT_FAST],
+	       (unsigned long long)s[TR_STAT_FILTERED],
+	       (unsigned long long)s[TR_STAT_READ_FAIL]);
+}
+
+static int run(struct trace_state *st)
+{
+	struct trace_cli *cli = st->cli;
+	struct funcprobe_opts fo = { .returns = true,
+				     .force_classic = cli->classic,
+				     .arg_needs = arg_needs };
+	struct launch l = { .pid = -1, .go_fd = -1 };
+	struct patterns pats = {};
+	struct ring_buffer *rb = NULL;
+	struct sigaction sa = {};
+	uint64_t deadline = 0;
+	pid_t attach_pid = 0;
+	bool launched = false, exited = false;
+	int err;
+
+	if (cli->set_arg) {
+		if (probe_write_user())
+			return EXIT_NOKERNEL;
+		p_err("--set is not implemented yet (this kernel would allow it)");
+		return EXIT_USAGE;
+	}
+	err = patterns__init(&pats, cli->pats, cli->pat_cnt);
+	if (err)
+		return exit_code_for(err);
+	err = target__resolve(&cli->t, cli->path_arg, cli->pid);
+	if (err)
+		goto out;
+	err = target__open_gobin(&cli->t, &st->gb);
+	if (err)
+		goto out;
+	err = funcprobe__plan(st->gb, &pats, cli->t.display, &fo, &st->fp);
+	if (err)
+		goto out;
+	funcprobe__report_plan(st->fp, "trace");
+	err = configure(st);
+	if (err)
+		goto out;
+	if (cli->t.kind == TARGET_PID)
+		st->skel->rodata->filter_pid = cli->t.pid;
+	if (cli->pid_filter)
+		st->skel->rodata->filter_pid = cli->pid_filter;
+	funcprobe__prepare(st->fp, st->skel->progs.tr_call);
+	err = trace_bpf__load(st->skel);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			p_err("cannot load the BPF program: %s (run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor')",
+			      strerror(-err));
+		else
+			p_err("cannot load the BPF program: %s (see 'gosnoop doctor')",
+			      strerror(-err));
+		goto out;
+	}
+	err = fill_specs(st);
+	if (err)
+		goto out;
+	if (json_output) {
+		st->out.jw = jw_new(stdout);
+		if (!st->out.jw) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	st->out.f = stdout;
+	st->out.syms = trace_syms__new(st->gb);
+	if (cli->stack || cli->folded)
+		st->out.gb = st->gb;
+	st->out.mono_to_real = clock_ns(CLOCK_REALTIME) -
+			       clock_ns(CLOCK_MONOTONIC);
+	rb = ring_buffer__new(bpf_map__fd(st->skel->maps.events), on_event,
+			      st, NULL);
+	if (!rb) {
+		err = -errno;
+		p_err("cannot open the ring buffer: %s", strerror(-err));
+		goto out;
+	}
+	if (cli->t.kind == TARGET_CMD) {
+		err = launch__start(&l, cli->t.path, cli->t.cmd_argv);
+		if (err) {
+			p_err("cannot start %s: %s", cli->t.display,
+			      strerror(-err));
+			goto out;
+		}
+		launched = true;
+		attach_pid = l.pid;
+	} else if (cli->t.kind == TARGET_PID) {
+		attach_pid = cli->t.pid;
+	}
+	err = funcprobe__attach(st->fp, st->skel->progs.tr_call, cli->t.path,
+				attach_pid, FP_SITES_ENTRY | FP_SITES_RET);
+	if (err)
+		goto out;
+	p_info("attached %zu sites of %zu functions through %s in %.1f ms",
+	       funcprobe__site_cnt(st->fp, FP_SITES_ENTRY | FP_SITES_RET),
+	       funcprobe__cnt(st->fp), funcprobe__mode(st->fp),
+	       funcprobe__attach_ms(st->fp));
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (cli->duration > 0)
+		deadline = clock_ns(CLOCK_MONOTONIC) +
+			   (uint64_t)(cli->duration * 1e9);
+	if (launched) {
+		err = launch__release(&l);
+		if (err) {
+			p_err("cannot start %s: %s", cli->t.display,
+			      strerror(-err));
+			goto out;
+		}
+	}
+	if (!json_output)
+		fprintf(stderr, "%s: tracing %zu functions of %s%s\n",
+			prog_name, funcprobe__cnt(st->fp), cli->t.display,
+			cli->duration > 0 || launched ? "" : "; Ctrl-C to stop");
+	while (!exiting) {
+		err = ring_buffer__poll(rb, POLL_MS);
+		if (err < 0 && err != -EINTR) {
+			p_err("reading the ring buffer: %s", strerror(-err));
+			break;
+		}
+		fflush(stdout);
+		if (deadline && clock_ns(CLOCK_MONOTONIC) >= deadline)
+			break;
+		if (launched && launch__reap(&l, false) == 1) {
+			exited = true;
+			break;
+		}
+		if (cli->t.kind == TARGET_PID && !target__pid_alive(cli->t.pid)) {
+			exited = true;
+			break;
+		}
+	}
+	err = 0;
+	funcprobe__detach(st->fp);
+	ring_buffer__consume(rb);
+	if (!cli->folded || cli->stack)
+		print_running(st, launched ? l.pid : attach_pid);
+	fflush(stdout);
+	report_stats(st);
+	if (cli->folded && folded_write(st, cli->folded))
+		err = EXIT_FAIL;
+	(void)exited;
+	if (launched) {
+		launch__reap(&l, true);
+		launched = false;
+		err = launch__exit_code(&l);
+		goto out_status;
+	}
+out:
+	if (launched)
+		launch__abort(&l);
+	err = err < 0 ? exit_code_for(err) : err;
+out_status:
+	ring_buffer__free(rb);
+	jw_free(st->out.jw);
+	trace_syms__free((struct tr_syms *)st->out.syms);
+	for (size_t i = 0; i < st->folded_cap; i++)
+		free(st->folded[i].key);
+	free(st->folded);
+	funcprobe__free(st->fp);
+	trace_bpf__destroy(st->skel);
+	for (size_t i = 0; i < st->nplans; i++)
+		trace_plan__free(&st->plans[i]);
+	free(st->plans);
+	gobin__free(st->gb);
+	patterns__free(&pats);
+	return err;
+}
+
+int do_trace(int argc, char **argv)
+{
+	struct trace_cli cli = {};
+	struct trace_state st = { .cli = &cli };
+	int ret;
+
+	/* one write(2) per record: the traced program may share our stdout
+	 * (-- CMD), and a record cut by a full stdio buffer would have its
+	 * lines spliced into ours. Before any output on stdout. */
+	setvbuf(stdout, NULL, _IOLBF, 1 << 16);
+	ret = parse_args(argc, argv, &cli);
+	if (ret)
+		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+	return run(&st);
+}

@@ -1,0 +1,388 @@
+"""gosnoop trace against tests/fixtures/args, a program whose traced
+functions print what they got and returned (one JSON line per call:
+{"f":…,"goid":…,"args":{…},"ret":{…}}, goid from runtime.Stack's header).
+Every value gosnoop decodes is compared with the program's own view."""
+import json
+import os
+import re
+import subprocess
+
+import gstest
+from gstest import GOSNOOP, fixture, run
+
+USAGE, NOKERNEL = 2, 3
+FUNCS = ["main.add", "main.greet", "main.mixed", "main.many", "main.swap",
+         "main.total", "main.check", "main.norm", "main.fib", "main.nap"]
+U64 = 1 << 64
+
+
+def trace(binary, probes, *prog_args, extra=(), json_mode=True):
+    cmd = [GOSNOOP] + (["--json"] if json_mode else []) + ["trace"] + list(extra) + \
+        list(probes) + ["--", fixture(binary)] + list(prog_args)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+
+
+def split(stdout):
+    """(program's call lines, gosnoop records)"""
+    prog, recs = [], []
+    for line in stdout.splitlines():
+        if line.startswith('{"type"'):
+            recs.append(json.loads(line))
+        elif line.startswith('{"args"'):
+            prog.append(json.loads(line))
+    return prog, recs
+
+
+def normalize(f, args, ret):
+    """The program's view and gosnoop's, in one comparable form."""
+    if f == "main.norm":
+        args = {"p": int(args["p"], 16)}
+    if f == "main.check":
+        if "~r0_nil" in ret:
+            ret = {"nil": ret["~r0_nil"]}
+        else:
+            ret = {"nil": ret["~r0"] is None}
+    return json.dumps(args, sort_keys=True), json.dumps(ret, sort_keys=True)
+
+
+def test_trace_values_equal_what_the_program_printed():
+    r = trace("args", FUNCS)
+    assert r.returncode == 0, r.stderr
+    prog, recs = split(r.stdout)
+    prog = [p for p in prog if p["f"] in FUNCS]
+    calls = [x for x in recs if x["type"] == "call"]
+    assert len(prog) >= 35, r.stdout[-500:]
+    want = sorted((p["f"], p["goid"]) + normalize(p["f"], p["args"], p["ret"]) for p in prog)
+    got = sorted((x["func"], x["goid"]) + normalize(x["func"], x["args"], x["ret"]) for x in calls)
+    assert got == want
+    # the pieces the brief names, spelled out
+    assert ("main.greet", 1, '{"name": "gopher", "times": 2}',
+            '{"~r0": "hello gopher hello gopher "}') in got
+    assert ("main.add", 1, '{"a": 3, "b": 4}', '{"~r0": 7}') in got
+    # several goroutines, each with the id the program saw
+    assert len({x["goid"] for x in calls if x["func"] == "main.add"}) == 4
+    for x in calls:
+        assert x["dur_ns"] > 0 and x["pid"] > 0 and x["tid"] > 0
+        assert list(x["args"]) == list(next(
+            p for p in prog if p["f"] == x["func"])["args"]) or x["func"] in (
+            "main.mixed", "main.many")  # program's map order is sorted
+    nap = [x for x in calls if x["func"] == "main.nap"]
+    assert len(nap) == 1 and 20e6 <= nap[0]["dur_ns"] < 2e9
+
+
+def test_trace_declaration_order_of_arguments():
+    r = trace("args", ["main.many", "main.mixed"])
+    _, recs = split(r.stdout)
+    many = next(x for x in recs if x["func"] == "main.many")
+    assert list(many["args"]) == [f"a{i}" for i in range(1, 12)]
+    mixed = next(x for x in recs if x["func"] == "main.mixed")
+    assert list(mixed["args"]) == list("abcdefgh") + ["ok"]
+
+
+def test_trace_floats_in_x_registers_are_unknown():
+    # register ABI: floats travel in X0-X14, which uprobes' pt_regs lacks
+    r = trace("args", ["main.scale"])
+    _, recs = split(r.stdout)
+    assert recs[0]["args"] == {"f": "?", "n": 3} and recs[0]["ret"] == {"~r0": "?"}
+
+
+def test_trace_error_result_not_nil_is_an_interface():
+    r = trace("args", ["main.check"])
+    _, recs = split(r.stdout)
+    rets = [x["ret"]["~r0"] for x in recs]
+    assert rets[0] is None
+    # errors.New returns a *errors.errorString; the itab's .symtab name
+    # ("go.itab.*errors.errorString,error") names the dynamic type
+    assert rets[1]["type"] == "*errors.errorString" and int(rets[1]["data"], 16) > 0
+
+
+def test_trace_stripped_gives_the_same_raw_words():
+    r = trace("args-stripped", ["main.add", "main.many", "main.greet", "main.fib"])
+    assert r.returncode == 0, r.stderr
+    prog, recs = split(r.stdout)
+    calls = [x for x in recs if x["type"] == "call"]
+    assert calls and all("raw_args" in x and "args" not in x for x in calls)
+    by_func = {}
+    for x in calls:
+        by_func.setdefault(x["func"], []).append(x)
+    want_add = sorted(((p["args"]["a"] % U64, p["args"]["b"] % U64), p["ret"]["~r0"] % U64)
+                      for p in prog if p["f"] == "main.add")
+    got_add = sorted((tuple(x["raw_args"]), x["raw_ret"][0]) for x in by_func["main.add"])
+    assert got_add == want_add
+    many = by_func["main.many"][0]
+    assert many["raw_args"] == list(range(1, 12)) and many["raw_ret"][0] == 66
+    # greet(name string, times int): RAX ptr, RBX len, RCX times; the
+    # result string is RAX ptr, RBX len
+    for x, p in zip(by_func["main.greet"], [p for p in prog if p["f"] == "main.greet"]):
+        assert x["raw_args"][1:] == [len(p["args"]["name"]), p["args"]["times"]]
+        assert x["raw_ret"][1] == len(p["ret"]["~r0"])
+    assert sorted(x["raw_args"][0] for x in by_func["main.fib"]) == \
+        sorted(p["args"]["n"] for p in prog if p["f"] == "main.fib")
+
+
+def test_trace_recursion_pairs_each_level():
+    r = trace("args", ["main.fib"])
+    prog, recs = split(r.stdout)
+    prog = [p for p in prog if p["f"] == "main.fib"]
+    calls = [x for x in recs if x["type"] == "call"]
+    # fib(6) makes 25 calls
+    assert len(calls) == len(prog) == 25
+    assert sorted((x["args"]["n"], x["ret"]["~r0"]) for x in calls) == \
+        sorted((p["args"]["n"], p["ret"]["~r0"]) for p in prog)
+    # each call's interval holds its callees': fib(6) holds all
+    top = next(x for x in calls if x["args"]["n"] == 6)
+    for x in calls:
+        assert top["ts_ns"] <= x["ts_ns"]
+        assert x["ts_ns"] + x["dur_ns"] <= top["ts_ns"] + top["dur_ns"]
+    # fib(n) returns after its two callees: records come out inner first
+    assert calls[-1] is top
+
+
+def test_trace_output_of_the_program_is_unchanged():
+    path = fixture("args")
+    base = subprocess.run([path], capture_output=True, text=True, timeout=60)
+    r = trace("args", FUNCS)
+
+    def norm(text):
+        lines = [l for l in text.splitlines() if not l.startswith('{"type"')]
+        # heap addresses and the ids of new goroutines (the runtime
+        # hands them out in per-P batches) vary from run to run
+        return sorted(re.sub(r'"goid":\d+', "", re.sub(r"0x[0-9a-f]+", "0x", l))
+                      for l in lines)
+    assert r.returncode == base.returncode == 0
+    assert norm(r.stdout) == norm(base.stdout)
+
+
+def test_trace_call_running_at_exit():
+    r = trace("args", ["main.nap"], "hang")
+    assert r.returncode == 0, r.stderr
+    _, recs = split(r.stdout)
+    running = [x for x in recs if x["type"] == "running"]
+    assert len(running) == 1 and running[0]["args"] == {"ms": 100000}
+    assert "ret" not in running[0] and "dur_ns" not in running[0]
+    assert [x["args"] for x in recs if x["type"] == "call"] == [{"ms": 20}]
+
+
+def test_trace_text_lines():
+    r = trace("args", ["main.greet", "main.swap", "main.total"], json_mode=False)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r'^\d\d:\d\d:\d\d\.\d{6} \d+/\d+ g1 main\.greet\(name="gopher", times=2\) = '
+                     r'"hello gopher hello gopher " \d', r.stdout, re.M), r.stdout
+    assert 'main.swap(p={X:1, Y:-2}) = {X:-2, Y:1}' in r.stdout
+    assert 'main.total(s=[]uint8{len:6 cap:6 "ababab"}) = 585' in r.stdout
+
+
+def test_trace_max_string_min_latency_goid():
+    r = trace("args", ["main.greet"], extra=["--max-string", "3"])
+    _, recs = split(r.stdout)
+    assert recs[0]["args"]["name"] == "gop" and recs[0]["ret"]["~r0"] == "hel"
+    r = trace("args", ["main.nap", "main.add"], extra=["--min-latency", "10ms"])
+    _, recs = split(r.stdout)
+    assert [x["func"] for x in recs] == ["main.nap"]
+    r = trace("args", ["main.add"], extra=["--goid", "1"])
+    prog, recs = split(r.stdout)
+    assert len(recs) == 2 and all(x["goid"] == 1 for x in recs)
+    assert len([p for p in prog if p["f"] == "main.add"]) == 5
+
+
+def one_line_error(args, code, *words):
+    r = run(args, check=False)
+    assert r.returncode == code, (args, r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+
+
+def test_trace_errors():
+    path = fixture("args")
+    one_line_error(["trace", path, "nosuch.*"], USAGE, "nosuch.*")
+    one_line_error(["trace", "-p", "999999", "main.add"], USAGE, "999999")
+    one_line_error(["trace", path], USAGE, "PROBE")
+    one_line_error(["trace", "--min-latency", "5", path, "main.add"], USAGE, "--min-latency")
+    one_line_error(["trace", "--set", "a=1", path, "main.add"], USAGE, "--allow-write")
+    # this machine runs under kernel lockdown: the helper is withheld
+    one_line_error(["trace", "--set", "a=1", "--allow-write", path, "main.add"], NOKERNEL,
+                   "bpf_probe_write_user", "lockdown")
+
+
+def test_trace_filter_on_arguments_in_the_kernel():
+    r = trace("args", ["main.fib", "main.add"], extra=["--filter", "n >= 4"])
+    prog, recs = split(r.stdout)
+    # main.add has no n: none of its calls pass
+    assert sorted(x["args"]["n"] for x in recs) == \
+        sorted(p["args"]["n"] for p in prog if p["f"] == "main.fib" and p["args"]["n"] >= 4)
+    assert all(x["func"] == "main.fib" for x in recs)
+    # int8 compared signed: mixed(a=-8) passes, add(-5, …) too, add(3, 4) not
+    r = trace("args", ["main.mixed", "main.add"], extra=["--filter", "a < 0"])
+    _, recs = split(r.stdout)
+    assert sorted((x["func"], x["args"]["a"]) for x in recs) == \
+        [("main.add", -5), ("main.mixed", -8)]
+    # stripped: ABI words by position
+    r = trace("args-stripped", ["main.add"], extra=["--filter", "arg1 == 1"])
+    _, recs = split(r.stdout)
+    assert [x["raw_args"] for x in recs] == [[100, 1]]
+    path = fixture("args")
+    one_line_error(["trace", "--filter", "zz == 1", path, "main.add"], USAGE, "zz")
+    one_line_error(["trace", "--filter", "p == 1", path, "main.swap"], USAGE, "not an integer")
+    one_line_error(["trace", "--filter", "n ~ 1", path, "main.fib"], USAGE, "--filter")
+
+
+def source_line(text):
+    import os
+    src = os.path.join(os.path.dirname(__file__), "..", "fixtures", "args", "main.go")
+    with open(src) as f:
+        for i, line in enumerate(f, 1):
+            if line.strip() == text:
+                return i
+    raise AssertionError(f"{text!r} not in {src}")
+
+
+def test_trace_stack_is_the_go_call_chain():
+    r = trace("args", ["main.add", "main.fib"], extra=["--stack"])
+    assert r.returncode == 0, r.stderr
+    _, recs = split(r.stdout)
+    first = next(x for x in recs if x["func"] == "main.add" and x["args"] == {"a": 3, "b": 4})
+    st = first["stack"]
+    assert [f["func"] for f in st] == ["main.main", "runtime.main", "runtime.goexit"]
+    assert st[0]["line"] == source_line("add(3, 4)") and st[0]["file"].endswith("args/main.go")
+    # in a goroutine: the closure, its go wrapper, goexit
+    g = next(x for x in recs if x["func"] == "main.add" and x["args"]["a"] == 100)
+    assert g["stack"][0]["func"] == "main.main.func1"
+    assert g["stack"][0]["line"] == source_line("add(100, i)")
+    # recursion: fib(n) sits under 6-n fib frames
+    for x in recs:
+        if x["func"] == "main.fib":
+            frames = [f["func"] for f in x["stack"]]
+            assert frames[-3:] == ["main.main", "runtime.main", "runtime.goexit"]
+            assert frames.count("main.fib") <= 6 - x["args"]["n"]
+
+
+def test_trace_folded_counts_calls_per_stack():
+    out = os.path.join(gstest.tmpdir(), "fib.folded")
+    r = trace("args", ["main.fib"], extra=["--folded", out])
+    assert r.returncode == 0, r.stderr
+    _, recs = split(r.stdout)
+    assert recs == []     # --folded alone prints no calls
+
+    # calls of fib(6) per recursion depth, from the recursion itself
+    def depths(n, d, acc):
+        acc[d] = acc.get(d, 0) + 1
+        if n >= 2:
+            depths(n - 1, d + 1, acc)
+            depths(n - 2, d + 1, acc)
+        return acc
+    want = {"runtime.goexit;runtime.main;main.main;" + ";".join(["main.fib"] * (d + 1)): c
+            for d, c in depths(6, 0, {}).items()}
+    with open(out) as f:
+        got = {l.rsplit(" ", 1)[0]: int(l.rsplit(" ", 1)[1]) for l in f if l.strip()}
+    assert got == want
+
+
+def esbuild_run(name, probes, extra=()):
+    from gstest import corpus
+    path = corpus(name)
+    d = gstest.tmpdir()
+    src = os.path.join(d, "in.js")
+    with open(src, "w") as f:
+        f.write("let x = 1 + 2\nconsole.log(x)\n")
+    r = subprocess.run([GOSNOOP, "--json", "trace", "--max-string", "256"] + list(extra) +
+                       list(probes) + ["--", path, src, "--outfile=" + os.path.join(d, "out.js")],
+                       capture_output=True, text=True,
+                       timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"type"')]
+
+
+def test_trace_esbuild_go113_abi0_dwarf_values_are_consistent():
+    # stack ABI0 with DWARF: strings.Index(s, substr string) int, arguments
+    # and the result in the frame above the return address
+    recs = [x for x in esbuild_run("esbuild-0.0.9-go1.13.8", ["strings.Index"])
+            if x["type"] == "call"]
+    checked = 0
+    for x in recs:
+        s, sub = x["args"]["s"].encode(), x["args"]["substr"].encode()
+        if len(s) < 256 and len(sub) < 256:
+            assert x["ret"]["~r2"] == s.find(sub), x
+            checked += 1
+    assert checked >= 3, recs[:3]
+
+
+def test_trace_esbuild_stripped_raw_words_are_consistent():
+    # go1.16, stripped, ABI0: args size 40 = s (2 words) + substr (2) +
+    # result (1); at the RET the frame still holds the arguments
+    recs = [x for x in esbuild_run("esbuild-0.11.23-go1.16.3", ["strings.Index"])
+            if x["type"] == "call"]
+    assert recs
+    for x in recs:
+        a, r = x["raw_args"], x["raw_ret"]
+        assert len(a) == len(r) == 5 and r[:4] == a[:4]
+        assert r[4] == U64 - 1 or r[4] + a[3] <= a[1]
+    # go1.17, stripped, register ABI: s in RAX RBX, substr in RCX RDI, the
+    # result in RAX
+    recs = [x for x in esbuild_run("esbuild-0.14.10-go1.17.5", ["strings.Index"])
+            if x["type"] == "call"]
+    assert recs
+    for x in recs:
+        a, r = x["raw_args"], x["raw_ret"]
+        assert len(a) == 4
+        assert r[0] == U64 - 1 or r[0] + a[3] <= a[1]
+
+
+def test_trace_output_expressions_follow_pointers():
+    # norm(p *Point) with p = &Point{3, 4}: p.X and p.Y read in the kernel
+    r = trace("args", ["main.norm", "main.swap"], extra=["-o", "p.X", "-o", "p.Y"])
+    assert r.returncode == 0, r.stderr
+    _, recs = split(r.stdout)
+    norm = next(x for x in recs if x["func"] == "main.norm")
+    assert norm["out"] == {"p.X": 3, "p.Y": 4}
+    # swap(p Point): the same path on a struct passed by value
+    swap = next(x for x in recs if x["func"] == "main.swap")
+    assert swap["out"] == {"p.X": 1, "p.Y": -2}
+    path = fixture("args")
+    one_line_error(["trace", "-o", "p.Z", path, "main.norm"], USAGE, "no field Z")
+    one_line_error(["trace", "-o", "q.X", path, "main.norm"], USAGE, "q.X")
+
+
+def test_trace_stack_growth_pairs_and_skips_morestack():
+    # deep(3000) with a 512-byte frame grows the goroutine stack several
+    # times: entries that take the prologue's branch to morestack re-enter
+    # from the top and must not be counted twice; frames keep their
+    # distance from g.stack.hi across the copies, so every return pairs
+    r = trace("args", ["main.deep"], extra=["-v"])
+    assert r.returncode == 0, r.stderr
+    _, recs = split(r.stdout)
+    own = next(json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"deep_calls"'))
+    calls = [x for x in recs if x["type"] == "call"]
+    assert len(calls) == own["deep_calls"]
+    assert sorted(x["args"]["n"] for x in calls) == list(range(own["deep_calls"]))
+    top = next(x for x in calls if x["args"]["n"] == own["deep_calls"] - 1)
+    assert top["ret"]["~r0"] == own["deep_ret"]
+    m = re.search(r"morestack entries skipped (\d+), returns without entry (\d+)", r.stderr)
+    assert m and int(m.group(1)) > 0 and int(m.group(2)) == 0, r.stderr
+
+
+def test_trace_pie_and_noinline_builds_decode_the_same():
+    import shutil
+    if not shutil.which("go"):
+        raise gstest.Skip("no go toolchain to build the PIE/noinline variants")
+    d = gstest.tmpdir()
+    src = os.path.join(os.path.dirname(__file__), "..", "fixtures")
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod", GOTOOLCHAIN="local")
+    for name, flags in (("args-pie", ["-buildmode=pie"]), ("args-noinline", ["-gcflags=all=-l"])):
+        out = os.path.join(d, name)
+        subprocess.run(["go", "build", "-o", out] + flags + ["./args"], cwd=src, env=env,
+                       check=True, capture_output=True, timeout=300)
+        r = subprocess.run([GOSNOOP, "--json", "trace", "main.greet", "main.swap", "main.check",
+                            "--", out], capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, (name, r.stderr)
+        prog, recs = split(r.stdout)
+        want = sorted(normalize(p["f"], p["args"], p["ret"]) for p in prog
+                      if p["f"] in ("main.greet", "main.swap", "main.check"))
+        got = sorted(normalize(x["func"], x["args"], x["ret"]) for x in recs)
+        assert got == want, name
+        # PIE: the itab is found at its run-time address minus the load bias
+        err = [x["ret"]["~r0"] for x in recs if x["func"] == "main.check"][1]
+        assert err["type"] == "*errors.errorString", (name, err)
