@@ -21,6 +21,8 @@ if [[ $(id -u) != 0 ]]; then
 fi
 # The goroutines of the stripped demo, from its first one on.
 run $G sched -- build/fixtures/demo-stripped -rounds 3
+# Calls with typed arguments and results (DWARF), per goroutine.
+run $G trace 'main.greet' 'main.sum' -- $demo -rounds 2
 # Which goroutine made each write(2) to stdout.
 run $G ktrace -f 'fd == 1' -o count tracepoint:syscalls:sys_enter_write \
 	-- build/fixtures/demo-stripped -rounds 1
