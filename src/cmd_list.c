@@ -109,10 +109,7 @@ int do_list(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	/* With -p or '-- CMD', every positional is a pattern. */
-	first_pat = optind;
-	if (!pid && !t.cmd_argv && optind < argc)
-		path_arg = argv[first_pat++];
+	first_pat = target__take_path(&t, pid, argc, argv, optind, &path_arg);
 	ret = patterns__init(&pats, argv + first_pat, argc - first_pat);
 	if (ret)
 		return EXIT_USAGE;

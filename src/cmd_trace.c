@@ -419,8 +419,8 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 			return -EINVAL;
 		}
 	}
-	if (!cli->pid && !cli->t.cmd_argv && optind < argc)
-		cli->path_arg = argv[optind++];
+	optind = target__take_path(&cli->t, cli->pid, argc, argv, optind,
+				   &cli->path_arg);
 	cli->pats = argv + optind;
 	cli->pat_cnt = argc - optind;
 	if (!cli->path_arg && !cli->pid && !cli->t.cmd_argv) {

@@ -143,9 +143,8 @@ static int parse_args(int argc, char **argv, struct funcs_cli *cli,
 			return -EINVAL;
 		}
 	}
-	/* With -p or '-- CMD', every positional is a pattern. */
-	if (!cli->pid && !cli->t.cmd_argv && optind < argc)
-		cli->path_arg = argv[optind++];
+	optind = target__take_path(&cli->t, cli->pid, argc, argv, optind,
+				   &cli->path_arg);
 	cli->pats = argv + optind;
 	cli->pat_cnt = argc - optind;
 	if (!cli->path_arg && !cli->pid && !cli->t.cmd_argv) {

@@ -44,6 +44,15 @@ bool target__pid_alive(pid_t pid)
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
+int target__take_path(const struct target *t, pid_t pid, int argc,
+		      char **argv, int first, const char **path)
+{
+	*path = NULL;
+	if (!pid && !t->cmd_argv && first < argc)
+		*path = argv[first++];
+	return first;
+}
+
 int target__parse_pid(const char *s, pid_t *pid)
 {
 	char *end;

@@ -34,6 +34,12 @@ struct target {
  * getopt so that the command's own options are never parsed as ours. */
 void target__split_cmd(int *argc, char **argv, struct target *t);
 
+/* After getopt, argv[first..argc) are positionals. With -p PID or
+ * '-- CMD' every one is a pattern; otherwise the first is the PATH (*path
+ * is NULL when there is none). Returns the index of the first pattern. */
+int target__take_path(const struct target *t, pid_t pid, int argc,
+		      char **argv, int first, const char **path);
+
 /* Fill t from a PATH argument (or -p PID / the CMD split off before) and
  * check it exists. Returns 0 or -errno, after printing one line. */
 int target__resolve(struct target *t, const char *path_arg, pid_t pid);

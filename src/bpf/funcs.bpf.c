@@ -19,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "funcs.h"
+#include "bpf_log2.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -75,19 +76,6 @@ static __always_inline void stat_inc(int i)
 		__sync_fetch_and_add(&stats[i], 1);
 }
 
-static __always_inline __u32 log2_slot(__u64 v)
-{
-	__u32 r = 0;
-
-	if (v >= (1ULL << 32)) { v >>= 32; r += 32; }
-	if (v >= (1ULL << 16)) { v >>= 16; r += 16; }
-	if (v >= (1ULL << 8))  { v >>= 8;  r += 8; }
-	if (v >= (1ULL << 4))  { v >>= 4;  r += 4; }
-	if (v >= (1ULL << 2))  { v >>= 2;  r += 2; }
-	if (v >= (1ULL << 1))  { r += 1; }
-	return r < FP_HIST_SLOTS ? r : FP_HIST_SLOTS - 1;
-}
-
 /* At the stack-check JBE, CF|ZF set means "branch to morestack". */
 static __always_inline bool takes_morestack(struct fp_regs *ctx, __u64 cookie)
 {
@@ -115,7 +103,7 @@ static __always_inline __u64 current_g(struct fp_regs *ctx)
 
 static __always_inline void hist_add(struct fp_hist *h, __u64 dur)
 {
-	__u32 slot = log2_slot(dur);
+	__u32 slot = log2_slot(dur, FP_HIST_SLOTS);
 
 	h->count++;
 	h->sum_ns += dur;

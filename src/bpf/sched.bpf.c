@@ -20,6 +20,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "sched.h"
+#include "bpf_log2.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -79,20 +80,6 @@ static __always_inline void stat_inc(int i)
 {
 	if (i >= 0 && i < SCHED_NSTATS)
 		__sync_fetch_and_add(&stats[i], 1);
-}
-
-static __always_inline __u32 log2_slot(__u64 v)
-{
-	__u32 r = 0;
-
-	/* unrolled binary search, verifier friendly */
-	if (v >= (1ULL << 32)) { v >>= 32; r += 32; }
-	if (v >= (1ULL << 16)) { v >>= 16; r += 16; }
-	if (v >= (1ULL << 8))  { v >>= 8;  r += 8; }
-	if (v >= (1ULL << 4))  { v >>= 4;  r += 4; }
-	if (v >= (1ULL << 2))  { v >>= 2;  r += 2; }
-	if (v >= (1ULL << 1))  { r += 1; }
-	return r < SCHED_HIST_SLOTS ? r : SCHED_HIST_SLOTS - 1;
 }
 
 static __always_inline __u8 read_reason(__u64 gp)
@@ -281,7 +268,7 @@ int sched_casgstatus(struct pt_regs *ctx)
 	g->ns[st & (SCHED_NSTATUS - 1)] += delta;
 	if (old == SCHED_G_RUNNABLE && new == SCHED_G_RUNNING &&
 	    g->last_state == SCHED_G_RUNNABLE) {
-		__u32 slot = log2_slot(delta);
+		__u32 slot = log2_slot(delta, SCHED_HIST_SLOTS);
 		__u64 *cnt = bpf_map_lookup_elem(&latency_hist, &slot);
 
 		if (cnt)
