@@ -18,6 +18,7 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "funcs_latency.h"
 #include "funcs_session.h"
 #include "gobin.h"
 #include "json_writer.h"
@@ -25,7 +26,6 @@
 #include <linux/types.h>
 #include "bpf/funcs.h"
 #include "bpf/funcs.skel.h"
-#include "bpf/funcs_r14.skel.h"
 
 #define BAR_WIDTH 36
 
@@ -69,71 +69,23 @@ static void usage(FILE *f)
 		prog_name);
 }
 
-/*
- * funcs_r14.bpf.c is funcs.bpf.c compiled without CO-RE: same maps,
- * program and globals, so the same skeleton layout. One set of code
- * drives both; these checks keep that true.
- */
-#define SAME_FIELD(f) \
-	_Static_assert(offsetof(struct funcs_bpf, f) == \
-		       offsetof(struct funcs_r14_bpf, f), "skeletons differ: " #f)
-SAME_FIELD(obj);
-SAME_FIELD(maps.hists);
-SAME_FIELD(maps.goid_hists);
-SAME_FIELD(progs.fp_latency);
-SAME_FIELD(rodata);
-SAME_FIELD(bss);
-_Static_assert(sizeof(struct funcs_bpf__rodata) ==
-	       sizeof(struct funcs_r14_bpf__rodata), "rodata differs");
-_Static_assert(sizeof(struct funcs_bpf__bss) ==
-	       sizeof(struct funcs_r14_bpf__bss), "bss differs");
-
 static bool use_r14;	/* which of the two objects s->skel is */
 
 static int configure(struct funcs_session *s)
 {
-	const struct gobin_abi_info *abi = gobin__abi(s->gb);
 	const struct gobin_layout *l = gobin__layout(s->gb);
 	struct lat_state *st = s->ops->priv;
 	size_t n = funcprobe__cnt(s->fp);
 	struct funcs_bpf *skel;
 	int err;
 
-	/*
-	 * Where g is. R14 in every Go (ABIInternal) function of a register
-	 * ABI binary, from entry to RET, and reading it is free and needs no
-	 * CO-RE (start ~5x faster, half the memory); assembly may use R14
-	 * for itself, so any probed function that may write it sends
-	 * everything to the TLS slot, right in every function of every
-	 * release.
-	 */
-	if (abi->g_in_r14 &&
-	    (!funcprobe__writes_r14(s->fp) || abi->g_access != GOBIN_G_TLS_FS)) {
-		use_r14 = true;
-		if (abi->g_access != GOBIN_G_TLS_FS)
-			p_warn("%s: the goroutine's TLS slot is unknown; reading g from R14 (calls of assembly functions may not pair)",
-			       s->cli->t.display);
-		skel = (struct funcs_bpf *)funcs_r14_bpf__open();
-	} else if (abi->g_access == GOBIN_G_TLS_FS) {
-		use_r14 = false;
-		skel = funcs_bpf__open();
-	} else {
-		p_err("%s: cannot tell how to find the current goroutine (g) in this binary",
-		      s->cli->t.display);
-		return -EPROTONOSUPPORT;
-	}
-	if (!skel) {
-		err = -errno;
-		p_err("cannot open the BPF program: %s", strerror(-err));
+	err = funcs_latency__open(s->gb, s->fp, s->cli->t.display, &skel,
+				  &use_r14);
+	if (err)
 		return err;
-	}
-	p_info("g from %s", use_r14 ? "R14" : "the TLS slot (CO-RE)");
 	s->skel = skel;
 	s->obj = skel->obj;
 	s->prog = skel->progs.fp_latency;
-	skel->rodata->g_source = use_r14 ? FP_G_R14 : FP_G_TLS;
-	skel->rodata->tls_g_offset = abi->tls_g_offset;
-	skel->rodata->off_stack_hi = l->g_stack_hi >= 0 ? l->g_stack_hi : 8;
 	if (s->cli->per_goid) {
 		if (l->g_goid < 0) {
 			p_err("%s: runtime.g layout unknown (no DWARF and no table row for %s): --per-goid needs g.goid",
@@ -448,19 +400,14 @@ static void print(struct funcs_session *s, bool final)
 
 static int load(struct funcs_session *s)
 {
-	if (use_r14)
-		return funcs_r14_bpf__load(s->skel);
-	return funcs_bpf__load(s->skel);
+	return funcs_latency__load(s->skel, use_r14);
 }
 
 static void destroy(struct funcs_session *s)
 {
 	struct lat_state *st = s->ops->priv;
 
-	if (use_r14)
-		funcs_r14_bpf__destroy(s->skel);
-	else
-		funcs_bpf__destroy(s->skel);
+	funcs_latency__destroy(s->skel, use_r14);
 	s->skel = NULL;
 	free(st->prev);
 	free(st->vals);

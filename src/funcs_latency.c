@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "funcs_latency.h"
+#include "gobin.h"
+#include "probe/funcprobe.h"
+#include <linux/types.h>
+#include "bpf/funcs.h"
+#include "bpf/funcs.skel.h"
+#include "bpf/funcs_r14.skel.h"
+
+/* One set of code drives both skeletons; these checks keep that true. */
+#define SAME_FIELD(f) \
+	_Static_assert(offsetof(struct funcs_bpf, f) == \
+		       offsetof(struct funcs_r14_bpf, f), "skeletons differ: " #f)
+SAME_FIELD(obj);
+SAME_FIELD(maps.hists);
+SAME_FIELD(maps.goid_hists);
+SAME_FIELD(progs.fp_latency);
+SAME_FIELD(rodata);
+SAME_FIELD(bss);
+_Static_assert(sizeof(struct funcs_bpf__rodata) ==
+	       sizeof(struct funcs_r14_bpf__rodata), "rodata differs");
+_Static_assert(sizeof(struct funcs_bpf__bss) ==
+	       sizeof(struct funcs_r14_bpf__bss), "bss differs");
+
+int funcs_latency__open(const struct gobin *gb, const struct funcprobe *fp,
+			const char *display, struct funcs_bpf **out,
+			bool *r14)
+{
+	const struct gobin_abi_info *abi = gobin__abi(gb);
+	const struct gobin_layout *l = gobin__layout(gb);
+	struct funcs_bpf *skel;
+
+	*out = NULL;
+	if (abi->g_in_r14 &&
+	    (!funcprobe__writes_r14(fp) || abi->g_access != GOBIN_G_TLS_FS)) {
+		*r14 = true;
+		if (abi->g_access != GOBIN_G_TLS_FS)
+			p_warn("%s: the goroutine's TLS slot is unknown; reading g from R14 (calls of assembly functions may not pair)",
+			       display);
+		skel = (struct funcs_bpf *)funcs_r14_bpf__open();
+	} else if (abi->g_access == GOBIN_G_TLS_FS) {
+		*r14 = false;
+		skel = funcs_bpf__open();
+	} else {
+		p_err("%s: cannot tell how to find the current goroutine (g) in this binary",
+		      display);
+		return -EPROTONOSUPPORT;
+	}
+	if (!skel) {
+		int err = -errno;
+
+		p_err("cannot open the BPF program: %s", strerror(-err));
+		return err;
+	}
+	p_info("g from %s", *r14 ? "R14" : "the TLS slot (CO-RE)");
+	skel->rodata->g_source = *r14 ? FP_G_R14 : FP_G_TLS;
+	skel->rodata->tls_g_offset = abi->tls_g_offset;
+	skel->rodata->off_stack_hi = l->g_stack_hi >= 0 ? l->g_stack_hi : 8;
+	*out = skel;
+	return 0;
+}
+
+int funcs_latency__load(struct funcs_bpf *skel, bool r14)
+{
+	if (r14)
+		return funcs_r14_bpf__load((struct funcs_r14_bpf *)skel);
+	return funcs_bpf__load(skel);
+}
+
+void funcs_latency__destroy(struct funcs_bpf *skel, bool r14)
+{
+	if (r14)
+		funcs_r14_bpf__destroy((struct funcs_r14_bpf *)skel);
+	else
+		funcs_bpf__destroy(skel);
+}
