@@ -21,7 +21,7 @@ endif
 CFLAGS ?= -O2 -g
 WARN    = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Isrc -Isrc/gobin -I$(BUILD)
-LIBS    = -lbpf -ldw -lelf -lz -lcapstone
+LIBS    = -lbpf -ldw -lelf -lz -lcapstone -lmicrohttpd -lyaml
 
 GOBIN_SRCS = $(sort $(wildcard src/gobin/*.c))
 APP_SRCS   = $(sort $(wildcard src/*.c src/probe/*.c))

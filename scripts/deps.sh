@@ -8,6 +8,8 @@ pkgs=(
 	libelf-dev libdw-dev zlib1g-dev	# ELF and DWARF
 	libcapstone-dev			# disassembly
 	libjson-c-dev libcmocka-dev	# JSON parsing in tests, unit tests
+	libmicrohttpd-dev libyaml-dev	# gosnoop serve: HTTP, config
+	prometheus			# promtool checks serve's /metrics
 	golang-go			# fixtures are built at test time
 	python3				# test runner and end-to-end tests
 	util-linux			# setpriv for the non-root tests

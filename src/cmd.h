@@ -10,6 +10,7 @@ int do_sched(int argc, char **argv);
 int do_ktrace(int argc, char **argv);
 int do_count(int argc, char **argv);
 int do_latency(int argc, char **argv);
+int do_serve(int argc, char **argv);
 int do_trace(int argc, char **argv);
 
 /* gosnoop list --kernel (src/ktrace_list.c) */

@@ -29,6 +29,7 @@ static const struct cmd cmds[] = {
 	{ "ktrace", do_ktrace, "kernel events, BTF-typed, tied to the goroutine that caused them" },
 	{ "count",  do_count,  "calls per function, counted in the kernel" },
 	{ "latency", do_latency, "call duration histograms per function" },
+	{ "serve",  do_serve,  "export function metrics to Prometheus (daemon)" },
 	{ "trace",  do_trace,  "Go function calls with typed arguments, results and durations" },
 };
 

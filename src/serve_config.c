@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `gosnoop serve` configuration: YAML (libyaml document API) into
+ * struct serve_config. Unknown keys are errors, not silently ignored: a
+ * typo ("latecy:") would otherwise leave a service unmeasured.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <yaml.h>
+
+#include "serve_config.h"
+
+struct cfg_ctx {
+	const char *path;
+	yaml_document_t *doc;
+	char *err;
+	size_t err_len;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int cfg_err(struct cfg_ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	size_t len;
+	va_list ap;
+
+	len = (size_t)snprintf(c->err, c->err_len, "%s:%zu: ", c->path,
+			       n ? n->start_mark.line + 1 : 1);
+	if (len >= c->err_len)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(c->err + len, c->err_len - len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
+						 : NULL;
+}
+
+static int get_string(struct cfg_ctx *c, const char *key, yaml_node_t *v,
+		      char **out)
+{
+	const char *s = scalar(v);
+
+	if (!s || !*s)
+		return cfg_err(c, v, "%s: expected a non-empty string", key);
+	if (*out)
+		return cfg_err(c, v, "%s given twice", key);
+	*out = strdup(s);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* A list of patterns: ["a", "b"], a block list, or one string. */
+static int get_patterns(struct cfg_ctx *c, const char *key, yaml_node_t *v,
+			char ***out, int *cnt)
+{
+	yaml_node_item_t *it;
+	size_t n;
+
+	if (*out)
+		return cfg_err(c, v, "%s given twice", key);
+	if (v->type == YAML_SCALAR_NODE) {
+		if (!*scalar(v))
+			return cfg_err(c, v, "%s: empty pattern", key);
+		*out = calloc(2, sizeof(**out));
+		if (!*out || !((*out)[0] = strdup(scalar(v))))
+			return -ENOMEM;
+		*cnt = 1;
+		return 0;
+	}
+	if (v->type != YAML_SEQUENCE_NODE)
+		return cfg_err(c, v, "%s: expected a list of function patterns",
+			       key);
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (!n)
+		return cfg_err(c, v, "%s: empty list", key);
+	*out = calloc(n + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+		const char *s = scalar(e);
+
+		if (!s || !*s)
+			return cfg_err(c, e, "%s: each pattern must be a non-empty string",
+				       key);
+		(*out)[*cnt] = strdup(s);
+		if (!(*out)[*cnt])
+			return -ENOMEM;
+		(*cnt)++;
+	}
+	return 0;
+}
+
+static int get_bool(struct cfg_ctx *c, const char *key, yaml_node_t *v,
+		    bool *out)
+{
+	const char *s = scalar(v);
+
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")))
+		*out = true;
+	else if (s && (!strcmp(s, "false") || !strcmp(s, "no") ||
+		       !strcmp(s, "off")))
+		*out = false;
+	else
+		return cfg_err(c, v, "%s: expected true or false", key);
+	return 0;
+}
+
+static int parse_target(struct cfg_ctx *c, yaml_node_t *n,
+			struct serve_target *t)
+{
+	yaml_node_pair_t *p;
+	int err;
+
+	t->line = (int)n->start_mark.line + 1;
+	if (n->type != YAML_MAPPING_NODE)
+		return cfg_err(c, n, "a target must be a mapping (binary: PATH or pid: N, latency: [...], count: [...])");
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+		const char *key = scalar(k);
+
+		if (!key)
+			return cfg_err(c, k, "keys must be plain strings");
+		if (!strcmp(key, "binary")) {
+			err = get_string(c, key, v, &t->binary);
+		} else if (!strcmp(key, "pid")) {
+			const char *s = scalar(v);
+			char *end;
+			long pid;
+
+			errno = 0;
+			pid = s ? strtol(s, &end, 10) : 0;
+			if (!s || errno || *end || end == s || pid <= 0 ||
+			    pid > INT_MAX)
+				return cfg_err(c, v, "pid: expected a process ID > 0");
+			if (t->pid)
+				return cfg_err(c, v, "pid given twice");
+			t->pid = (pid_t)pid;
+			err = 0;
+		} else if (!strcmp(key, "comm")) {
+			return cfg_err(c, k, "comm: targets by process name are not supported yet; use binary: PATH or pid: N");
+		} else if (!strcmp(key, "latency")) {
+			err = get_patterns(c, key, v, &t->latency, &t->latency_cnt);
+		} else if (!strcmp(key, "count")) {
+			err = get_patterns(c, key, v, &t->count, &t->count_cnt);
+		} else if (!strcmp(key, "sched")) {
+			err = get_bool(c, key, v, &t->sched);
+		} else {
+			return cfg_err(c, k, "unknown target key '%s' (binary, pid, latency, count, sched)",
+				       key);
+		}
+		if (err)
+			return err;
+	}
+	if (!t->binary && !t->pid)
+		return cfg_err(c, n, "a target needs binary: PATH or pid: N");
+	if (t->binary && t->pid)
+		return cfg_err(c, n, "a target takes binary: or pid:, not both");
+	if (!t->latency && !t->count && !t->sched)
+		return cfg_err(c, n, "a target needs latency: [...], count: [...] or sched: true");
+	return 0;
+}
+
+static int parse_root(struct cfg_ctx *c, struct serve_config *cfg)
+{
+	yaml_node_t *root = yaml_document_get_root_node(c->doc);
+	yaml_node_pair_t *p;
+	int err;
+
+	if (!root)
+		return cfg_err(c, NULL, "empty configuration (needs targets:)");
+	if (root->type != YAML_MAPPING_NODE)
+		return cfg_err(c, root, "the configuration must be a mapping (listen:, targets:)");
+	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+		const char *key = scalar(k);
+
+		if (!key)
+			return cfg_err(c, k, "keys must be plain strings");
+		if (!strcmp(key, "listen")) {
+			struct sockaddr_storage ss;
+			bool lo;
+
+			err = get_string(c, key, v, &cfg->listen);
+			if (err)
+				return err;
+			if (serve_config__parse_listen(cfg->listen, &ss, &lo))
+				return cfg_err(c, v, "listen: expected HOST:PORT, e.g. 127.0.0.1:9464");
+		} else if (!strcmp(key, "targets")) {
+			yaml_node_item_t *it;
+			size_t n;
+
+			if (cfg->targets)
+				return cfg_err(c, k, "targets given twice");
+			if (v->type != YAML_SEQUENCE_NODE)
+				return cfg_err(c, v, "targets: expected a list");
+			n = (size_t)(v->data.sequence.items.top -
+				     v->data.sequence.items.start);
+			if (!n)
+				return cfg_err(c, v, "targets: empty list");
+			cfg->targets = calloc(n, sizeof(*cfg->targets));
+			if (!cfg->targets)
+				return -ENOMEM;
+			for (it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++) {
+				err = parse_target(c, yaml_document_get_node(c->doc, *it),
+						   &cfg->targets[cfg->target_cnt++]);
+				if (err)
+					return err;
+			}
+		} else {
+			return cfg_err(c, k, "unknown key '%s' (listen, targets)", key);
+		}
+	}
+	if (!cfg->targets)
+		return cfg_err(c, root, "no targets: list what to probe");
+	return 0;
+}
+
+int serve_config__load(const char *path, struct serve_config *cfg,
+		       char *err, size_t err_len)
+{
+	struct cfg_ctx c = { .path = path, .err = err, .err_len = err_len };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	FILE *f;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	f = fopen(path, "r");
+	if (!f) {
+		ret = -errno;
+		snprintf(err, err_len, "cannot read %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		snprintf(err, err_len, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, err_len, "%s:%zu: %s%s%s", path,
+			 parser.problem_mark.line + 1,
+			 parser.problem ? parser.problem : "invalid YAML",
+			 parser.context ? " " : "",
+			 parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return -EINVAL;
+	}
+	c.doc = &doc;
+	ret = parse_root(&c, cfg);
+	if (ret == -ENOMEM)
+		snprintf(err, err_len, "%s: out of memory", path);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if (ret)
+		serve_config__free(cfg);
+	return ret;
+}
+
+static void free_list(char **l, int n)
+{
+	for (int i = 0; l && i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
+void serve_config__free(struct serve_config *cfg)
+{
+	for (size_t i = 0; i < cfg->target_cnt; i++) {
+		free(cfg->targets[i].binary);
+		free_list(cfg->targets[i].latency, cfg->targets[i].latency_cnt);
+		free_list(cfg->targets[i].count, cfg->targets[i].count_cnt);
+	}
+	free(cfg->targets);
+	free(cfg->listen);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int serve_config__parse_listen(const char *s, struct sockaddr_storage *ss,
+			       bool *loopback)
+{
+	char host[64];
+	const char *colon;
+	char *end;
+	unsigned long port;
+	size_t hl;
+
+	memset(ss, 0, sizeof(*ss));
+	colon = strrchr(s, ':');
+	if (!colon)
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port > 65535)
+		return -EINVAL;
+	hl = (size_t)(colon - s);
+	if (s[0] == '[') {	/* [::1]:9464 */
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+		if (hl < 3 || s[hl - 1] != ']' || hl - 2 >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, hl - 2);
+		host[hl - 2] = 0;
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			return -EINVAL;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+
+		if (!hl || hl >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s, hl);
+		host[hl] = 0;
+		if (!strcmp(host, "localhost"))
+			strcpy(host, "127.0.0.1");
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			return -EINVAL;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	}
+	return 0;
+}

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One `gosnoop serve` target: the count functions on the funcs_count
+ * program, the latency functions on funcs (or funcs_r14), each planned
+ * and attached with funcprobe exactly as `gosnoop count` / `gosnoop
+ * latency` do (src/cmd_count.c, src/cmd_latency.c), and left attached
+ * until the daemon stops. The counters stay in the kernel; a scrape reads
+ * them (per-CPU values summed here).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "gobin.h"
+#include "pattern.h"
+#include "funcs_latency.h"
+#include "serve_config.h"
+#include "serve_probes.h"
+#include "target.h"
+#include "probe/funcprobe.h"
+#include "bpf/funcs.skel.h"
+#include "bpf/funcs_count.skel.h"
+
+struct serve_tp {
+	struct target t;
+	char binary[PATH_MAX + 80];	/* sizeof(target.display) */
+	struct gobin *gb;
+	struct funcprobe *fp[SERVE_NKINDS];
+	struct funcs_count_bpf *count_skel;
+	struct funcs_bpf *lat_skel;	/* or a funcs_r14_bpf: same layout
+					   (checked in cmd_latency.c) */
+	bool lat_r14;
+	int ncpu;
+	uint64_t *cnt_vals;		/* ncpu */
+	struct fp_hist *lat_vals;	/* ncpu */
+};
+
+static int plan(struct serve_tp *tp, char **pat, int pat_cnt, bool returns,
+		struct funcprobe **out)
+{
+	struct funcprobe_opts fo = { .returns = returns };
+	struct patterns pats = {};
+	int err;
+
+	err = patterns__init(&pats, pat, pat_cnt);
+	if (err)
+		return err;
+	err = funcprobe__plan(tp->gb, &pats, tp->t.display, &fo, out);
+	if (!err)
+		funcprobe__report_plan(*out, returns ? "latency" : "count");
+	patterns__free(&pats);
+	return err;
+}
+
+static int load_error(int err)
+{
+	p_err("cannot load the BPF program: %s (%s)", strerror(-err),
+	      err == -EPERM || err == -EACCES ?
+	      "run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor'" :
+	      "see 'gosnoop doctor'");
+	return err;
+}
+
+static int start_count(struct serve_tp *tp, pid_t pid)
+{
+	struct funcprobe *fp = tp->fp[SERVE_COUNT];
+	int err;
+
+	tp->count_skel = funcs_count_bpf__open();
+	if (!tp->count_skel) {
+		err = -errno;
+		p_err("cannot open the BPF program: %s", strerror(-err));
+		return err;
+	}
+	err = bpf_map__set_max_entries(tp->count_skel->maps.counts,
+				       (__u32)funcprobe__cnt(fp));
+	if (err) {
+		p_err("cannot size the BPF maps: %s", strerror(-err));
+		return err;
+	}
+	funcprobe__prepare(fp, tp->count_skel->progs.fp_count);
+	err = funcs_count_bpf__load(tp->count_skel);
+	if (err)
+		return load_error(err);
+	return funcprobe__attach(fp, tp->count_skel->progs.fp_count, tp->t.path,
+				 pid, FP_SITES_ENTRY);
+}
+
+/* Latency: the program flavour funcs_latency__open() picks (R14 or TLS). */
+static int start_latency(struct serve_tp *tp, pid_t pid)
+{
+	struct funcprobe *fp = tp->fp[SERVE_LATENCY];
+	struct funcs_bpf *skel;
+	int err;
+
+	err = funcs_latency__open(tp->gb, fp, tp->t.display, &skel,
+				  &tp->lat_r14);
+	if (err)
+		return err;
+	tp->lat_skel = skel;
+	err = bpf_map__set_max_entries(skel->maps.hists,
+				       (__u32)funcprobe__cnt(fp));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.goid_hists, 1);
+	if (err) {
+		p_err("cannot size the BPF maps: %s", strerror(-err));
+		return err;
+	}
+	funcprobe__prepare(fp, skel->progs.fp_latency);
+	err = funcs_latency__load(skel, tp->lat_r14);
+	if (err)
+		return load_error(err);
+	return funcprobe__attach(fp, skel->progs.fp_latency, tp->t.path, pid,
+				 FP_SITES_ENTRY | FP_SITES_RET);
+}
+
+int serve_tp__start(const struct serve_target *cfg, struct serve_tp **out)
+{
+	struct serve_tp *tp;
+	pid_t pid;
+	int err;
+
+	*out = NULL;
+	tp = calloc(1, sizeof(*tp));
+	if (!tp)
+		return -ENOMEM;
+	err = target__resolve(&tp->t, cfg->binary, cfg->pid);
+	if (err)
+		goto fail;
+	pid = tp->t.kind == TARGET_PID ? tp->t.pid : 0;
+	if (cfg->binary) {
+		snprintf(tp->binary, sizeof(tp->binary), "%s", cfg->binary);
+	} else {
+		/* display is "EXE (PID n)": the label is the EXE */
+		char *p;
+
+		snprintf(tp->binary, sizeof(tp->binary), "%s", tp->t.display);
+		p = strstr(tp->binary, " (PID ");
+		if (p)
+			*p = 0;
+	}
+	err = target__open_gobin(&tp->t, &tp->gb);
+	if (err)
+		goto fail;
+	tp->ncpu = libbpf_num_possible_cpus();
+	if (tp->ncpu <= 0) {
+		p_err("cannot tell the number of CPUs");
+		err = tp->ncpu ? tp->ncpu : -EINVAL;
+		goto fail;
+	}
+	tp->cnt_vals = calloc((size_t)tp->ncpu, sizeof(*tp->cnt_vals));
+	tp->lat_vals = calloc((size_t)tp->ncpu, sizeof(*tp->lat_vals));
+	if (!tp->cnt_vals || !tp->lat_vals) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (cfg->count_cnt) {
+		err = plan(tp, cfg->count, cfg->count_cnt, false,
+			   &tp->fp[SERVE_COUNT]);
+		if (!err)
+			err = start_count(tp, pid);
+		if (err)
+			goto fail;
+	}
+	if (cfg->latency_cnt) {
+		err = plan(tp, cfg->latency, cfg->latency_cnt, true,
+			   &tp->fp[SERVE_LATENCY]);
+		if (!err)
+			err = start_latency(tp, pid);
+		if (err)
+			goto fail;
+	}
+	*out = tp;
+	return 0;
+fail:
+	serve_tp__stop(tp);
+	return err;
+}
+
+void serve_tp__stop(struct serve_tp *tp)
+{
+	if (!tp)
+		return;
+	for (int k = 0; k < SERVE_NKINDS; k++) {
+		funcprobe__detach(tp->fp[k]);
+		funcprobe__free(tp->fp[k]);
+	}
+	funcs_count_bpf__destroy(tp->count_skel);
+	funcs_latency__destroy(tp->lat_skel, tp->lat_r14);
+	gobin__free(tp->gb);
+	free(tp->cnt_vals);
+	free(tp->lat_vals);
+	free(tp);
+}
+
+const char *serve_tp__binary(const struct serve_tp *tp)
+{
+	return tp->binary;
+}
+
+pid_t serve_tp__pid(const struct serve_tp *tp)
+{
+	return tp->t.kind == TARGET_PID ? tp->t.pid : 0;
+}
+
+const struct funcprobe *serve_tp__plan(const struct serve_tp *tp,
+				       enum serve_kind kind)
+{
+	return tp->fp[kind];
+}
+
+int serve_tp__calls(struct serve_tp *tp, size_t fid, uint64_t *calls)
+{
+	__u32 key = (__u32)fid;
+
+	*calls = 0;
+	if (!tp->count_skel ||
+	    bpf_map_lookup_elem(bpf_map__fd(tp->count_skel->maps.counts), &key,
+				tp->cnt_vals))
+		return -ENOENT;
+	for (int c = 0; c < tp->ncpu; c++)
+		*calls += tp->cnt_vals[c];
+	return 0;
+}
+
+int serve_tp__hist(struct serve_tp *tp, size_t fid, struct fp_hist *h)
+{
+	__u32 key = (__u32)fid;
+
+	memset(h, 0, sizeof(*h));
+	if (!tp->lat_skel ||
+	    bpf_map_lookup_elem(bpf_map__fd(tp->lat_skel->maps.hists), &key,
+				tp->lat_vals))
+		return -ENOENT;
+	for (int c = 0; c < tp->ncpu; c++) {
+		h->count += tp->lat_vals[c].count;
+		h->sum_ns += tp->lat_vals[c].sum_ns;
+		for (int i = 0; i < FP_HIST_SLOTS; i++)
+			h->slots[i] += tp->lat_vals[c].slots[i];
+	}
+	return 0;
+}
+
+void serve_tp__lat_stats(const struct serve_tp *tp, uint64_t *stats)
+{
+	for (int i = 0; i < FP_NSTATS; i++)
+		stats[i] = tp->lat_skel ? tp->lat_skel->bss->stats[i] : 0;
+}
+
+const char *serve_tp__mode(const struct serve_tp *tp)
+{
+	for (int k = 0; k < SERVE_NKINDS; k++)
+		if (tp->fp[k])
+			return funcprobe__mode(tp->fp[k]);
+	return "none";
+}
+
+size_t serve_tp__sites(const struct serve_tp *tp, enum serve_kind kind)
+{
+	if (!tp->fp[kind])
+		return 0;
+	return funcprobe__site_cnt(tp->fp[kind], kind == SERVE_LATENCY ?
+				   FP_SITES_ENTRY | FP_SITES_RET :
+				   FP_SITES_ENTRY);
+}
