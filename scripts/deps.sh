@@ -7,7 +7,7 @@ pkgs=(
 	bpftool libbpf-dev		# skeletons, libbpf 1.1
 	libelf-dev libdw-dev zlib1g-dev	# ELF and DWARF
 	libcapstone-dev			# disassembly
-	libjson-c-dev libcmocka-dev	# JSON parsing in tests, unit tests
+	libcmocka-dev			# unit tests
 	libmicrohttpd-dev libyaml-dev	# gosnoop serve: HTTP, config
 	prometheus			# promtool checks serve's /metrics
 	golang-go			# fixtures are built at test time
