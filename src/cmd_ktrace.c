@@ -173,11 +173,8 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 			cli->outs[cli->nouts++] = optarg;
 			break;
 		case 'd':
-			cli->duration = strtod(optarg, &end);
-			if (*end || cli->duration <= 0) {
-				p_err("bad duration '%s'", optarg);
+			if (parse_seconds("duration", optarg, &cli->duration))
 				return -1;
-			}
 			break;
 		case 'n':
 			cli->max_events = strtoull(optarg, &end, 10);

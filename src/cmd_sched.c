@@ -131,19 +131,13 @@ static int parse_args(int argc, char **argv, struct sched_cli *cli)
 			cli->events = true;
 			break;
 		case 'd':
-		case 'i': {
-			double *v = c == 'd' ? &cli->duration : &cli->interval;
-
-			errno = 0;
-			*v = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(*v > 0) ||
-			    *v > 1e9) {
-				p_err("bad %s '%s': give seconds, e.g. 5 or 0.5",
-				      c == 'd' ? "duration" : "interval", optarg);
+			if (parse_seconds("duration", optarg, &cli->duration))
 				return -EINVAL;
-			}
 			break;
-		}
+		case 'i':
+			if (parse_seconds("interval", optarg, &cli->interval))
+				return -EINVAL;
+			break;
 		case 'p':
 			if (target__parse_pid(optarg, &cli->pid)) {
 				p_err("bad PID '%s'", optarg);

@@ -343,14 +343,8 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 			json_output = true;
 			break;
 		case 'd':
-			errno = 0;
-			cli->duration = strtod(optarg, &end);
-			if (errno || *end || end == optarg ||
-			    !(cli->duration > 0) || cli->duration > 1e9) {
-				p_err("bad duration '%s': give seconds, e.g. 5 or 0.5",
-				      optarg);
+			if (parse_seconds("duration", optarg, &cli->duration))
 				return -EINVAL;
-			}
 			break;
 		case 'p':
 			if (target__parse_pid(optarg, &cli->pid)) {

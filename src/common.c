@@ -81,6 +81,19 @@ void setup_libbpf_logging(void)
 	libbpf_set_print(libbpf_print);
 }
 
+int parse_seconds(const char *what, const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || *end || end == s || !(*out > 0) || *out > 1e9) {
+		p_err("bad %s '%s': give seconds, e.g. 5 or 0.5", what, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int exit_code_for(int err)
 {
 	switch (-err) {

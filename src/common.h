@@ -28,6 +28,10 @@ void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Route libbpf's messages through -v. */
 void setup_libbpf_logging(void);
 
+/* A positive number of seconds ("5", "0.5") for option `what` (-d, -i):
+ * 0, or -EINVAL after one line. */
+int parse_seconds(const char *what, const char *s, double *out);
+
 /* Map a gobin/libbpf -errno to the exit code class. */
 int exit_code_for(int err);
 

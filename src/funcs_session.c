@@ -52,19 +52,6 @@ static uint64_t real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static int parse_seconds(const char *what, const char *s, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	if (errno || *end || end == s || !(*out > 0) || *out > 1e9) {
-		p_err("bad %s '%s': give seconds, e.g. 5 or 0.5", what, s);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 enum { OPT_TOP = 256, OPT_PER_GOID, OPT_CLASSIC };
 
 /* 0, 1 (--help printed), or -EINVAL after one line. */
