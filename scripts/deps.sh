@@ -4,6 +4,8 @@
 set -euo pipefail
 pkgs=(
 	make gcc clang llvm pkg-config	# build; clang -target bpf, llvm-strip
+	libclang-rt-14-dev		# libFuzzer + sanitizer runtimes (fuzz/)
+	binutils			# nm, readelf, objcopy, addr2line: test ground truth
 	bpftool libbpf-dev		# skeletons, libbpf 1.1
 	libelf-dev libdw-dev zlib1g-dev	# ELF and DWARF
 	libcapstone-dev			# disassembly
