@@ -90,6 +90,65 @@ def bpf_stats(configs, count):
     return out
 
 
+def measure(count, repeat):
+    """Run every configuration `repeat` times, alternated; the figures."""
+    kt = [GOSNOOP, "ktrace"]
+    out3 = ["-o", "id", "-o", "regs->di", "-o", "regs->dx", "tp_btf:sys_enter", "--"]
+    configs = {
+        "none": [],
+        "empty": kt + ["--empty-program", "tp_btf:sys_enter", "--"],
+        "filter3": kt + ["-f", "id == 99999 && regs->di == 3 && regs->dx == 1",
+                         "tp_btf:sys_enter", "--"],
+        "out3": kt + out3,
+        # the same events written as JSON lines: what the reader sustains
+        "json3": [GOSNOOP, "--json", "ktrace"] + out3,
+    }
+    times = {k: [] for k in configs}
+    lost = {k: 0 for k in configs}
+    for _ in range(repeat):
+        for name, prefix in configs.items():
+            s, l = dd_seconds(prefix, count)
+            times[name].append(s)
+            lost[name] += l
+    med = {k: statistics.median(v) for k, v in times.items()}
+    events = 2 * count
+    return configs, {
+        "events_per_run": events,
+        "repeat": repeat,
+        "median_s": med,
+        "ns_per_event_over_none": {k: (med[k] - med["none"]) / events * 1e9 for k in med},
+        "ratio_out3_to_empty": med["out3"] / med["empty"],
+        "ratio_filter3_to_empty": med["filter3"] / med["empty"],
+        "json_events_per_second": events / med["json3"],
+        "events_lost": lost,
+        "target_ratio": 1.15,
+    }
+
+
+def report(configs, res):
+    print(f"\nktrace: dd, {res['events_per_run']} syscalls per run, median of {res['repeat']} runs")
+    for k in configs:
+        lost = res["events_lost"][k]
+        print(f"  {k:8} {res['median_s'][k]*1000:8.1f} ms  "
+              f"{res['ns_per_event_over_none'][k]:7.0f} ns/event over none"
+              + (f"  ({lost} events lost)" if lost else ""))
+    print(f"  out3/empty    = {res['ratio_out3_to_empty']:.3f} (target <= 1.15)")
+    print(f"  filter3/empty = {res['ratio_filter3_to_empty']:.3f}")
+    print(f"  JSON lines sustained: {res['json_events_per_second']:.0f} events/s, "
+          f"{res['events_lost']['json3']} lost")
+
+
+def run(results, args):
+    """Called by bench/run."""
+    if os.geteuid() != 0:
+        print("ktrace: skipped (needs root)")
+        return
+    quick = getattr(args, "quick", False)
+    configs, res = measure(50000 if quick else 200000, 3 if quick else 5)
+    report(configs, res)
+    results["ktrace"] = res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=200000, help="dd blocks (2 syscalls each)")
@@ -99,40 +158,8 @@ def main():
                     help="also the in-kernel ns per run (turns kernel.bpf_stats_enabled "
                          "on for the measurement, then back)")
     a = ap.parse_args()
-    kt = [GOSNOOP, "ktrace"]
-    configs = {
-        "none": [],
-        "empty": kt + ["--empty-program", "tp_btf:sys_enter", "--"],
-        "filter3": kt + ["-f", "id == 99999 && regs->di == 3 && regs->dx == 1",
-                         "tp_btf:sys_enter", "--"],
-        "out3": kt + ["-o", "id", "-o", "regs->di", "-o", "regs->dx",
-                      "tp_btf:sys_enter", "--"],
-    }
-    times = {k: [] for k in configs}
-    lost = {k: 0 for k in configs}
-    for _ in range(a.repeat):
-        for name, prefix in configs.items():
-            s, l = dd_seconds(prefix, a.count)
-            times[name].append(s)
-            lost[name] += l
-    med = {k: statistics.median(v) for k, v in times.items()}
-    events = 2 * a.count
-    res = {
-        "events_per_run": events,
-        "repeat": a.repeat,
-        "median_s": med,
-        "ns_per_event_over_none": {k: (med[k] - med["none"]) / events * 1e9 for k in med},
-        "ratio_out3_to_empty": med["out3"] / med["empty"],
-        "ratio_filter3_to_empty": med["filter3"] / med["empty"],
-        "events_lost": lost,
-        "target_ratio": 1.15,
-    }
-    print(f"dd: {events} syscalls per run, median of {a.repeat} runs")
-    for k in configs:
-        print(f"  {k:8} {med[k]*1000:8.1f} ms  {res['ns_per_event_over_none'][k]:7.0f} ns/event over none"
-              + (f"  ({lost[k]} events lost)" if lost[k] else ""))
-    print(f"  out3/empty    = {res['ratio_out3_to_empty']:.3f} (target <= 1.15)")
-    print(f"  filter3/empty = {res['ratio_filter3_to_empty']:.3f}")
+    configs, res = measure(a.count, a.repeat)
+    report(configs, res)
     if a.bpf_stats:
         res["prog_ns_per_run"] = bpf_stats(configs, a.count)
         for k, v in res["prog_ns_per_run"].items():
