@@ -29,6 +29,7 @@
 #include "probe/launch.h"
 #include "rt_tables.h"
 #include "bpf/sched.skel.h"
+#include "sched_hooks.h"
 #include "sched_report.h"
 #include "sched_snapshot.h"
 #include "target.h"
@@ -371,6 +372,8 @@ int do_sched(int argc, char **argv)
 	struct patterns pats = {};
 	struct sched_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
+	struct sched_hooks hooks = {};
+	bool use_hooks;
 	struct ring_buffer *rb = NULL;
 	struct launch l = { .pid = -1, .go_fd = -1 };
 	LIBBPF_OPTS(bpf_uprobe_opts, uopts);
@@ -466,6 +469,7 @@ int do_sched(int argc, char **argv)
 	skel->rodata->off_waitreason = gobin__layout(gb)->g_waitreason;
 	skel->rodata->off_startpc = gobin__layout(gb)->g_startpc;
 	skel->rodata->off_gopc = gobin__layout(gb)->g_gopc;
+	use_hooks = sched_hooks__plan(gb, skel, &hooks, cli.t.display);
 	err = sched_bpf__load(skel);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
@@ -486,6 +490,13 @@ int do_sched(int argc, char **argv)
 			err = -ESRCH;
 		err = attach_error(err, &cli.t);
 		goto out;
+	}
+	if (use_hooks) {
+		err = sched_hooks__attach(&hooks, skel, cli.t.path, attach_pid);
+		if (err) {
+			err = attach_error(err, &cli.t);
+			goto out;
+		}
 	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, rep,
 			      NULL);
@@ -567,6 +578,7 @@ int do_sched(int argc, char **argv)
 	/* stop the probe first, then take what it left */
 	bpf_link__destroy(link);
 	link = NULL;
+	sched_hooks__detach(&hooks);
 	ring_buffer__consume(rb);
 	err = collect(skel, rep, end);
 	if (err)
@@ -577,6 +589,7 @@ int do_sched(int argc, char **argv)
 out:
 	ring_buffer__free(rb);
 	bpf_link__destroy(link);
+	sched_hooks__detach(&hooks);
 	sched_bpf__destroy(skel);
 	if (launched) {
 		if (l.go_fd >= 0) {

@@ -34,6 +34,7 @@ const volatile __s64 sp_delta = 0;
 const volatile __u32 skip_flags = 0;
 const volatile __u32 target_tgid = 0;	/* 0: every process */
 const volatile bool events_enabled = false;
+const volatile bool syscall_hooks = false;	/* go1.26+, see the end */
 const volatile __u32 off_goid = 152;
 const volatile __u32 off_waitreason = 176;
 const volatile __u32 off_startpc = 312;
@@ -188,38 +189,19 @@ static __always_inline int track_new(struct sched_key *key, __u64 gp,
 	return 0;
 }
 
-SEC("uprobe")
-int sched_casgstatus(struct pt_regs *ctx)
+/*
+ * One status change of goroutine gp: old -> new, seen by casgstatus or,
+ * from_casg false, by the syscall hooks below.
+ */
+static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
+				     __u64 gp, __u32 old, __u32 new,
+				     bool from_casg)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 	struct sched_key key = {};
 	struct sched_g *g;
-	__u64 now, gp = 0, delta;
-	__u32 old = 0, new = 0, st, reason;
+	__u64 delta;
+	__u32 st, reason;
 
-	if (target_tgid && tgid != target_tgid)
-		return 0;
-	now = bpf_ktime_get_ns();
-	stat_inc(SCHED_STAT_HITS);
-	if (skip_flags && (ctx->flags & skip_flags)) {
-		stat_inc(SCHED_STAT_SKIPPED);
-		return 0;
-	}
-	if (abi == SCHED_ABI_REGS) {
-		gp = ctx->ax;
-		old = (__u32)ctx->bx;
-		new = (__u32)ctx->cx;
-	} else {
-		__u64 base = ctx->sp + sp_delta;
-
-		if (bpf_probe_read_user(&gp, 8, (void *)(base + 8)) ||
-		    bpf_probe_read_user(&old, 4, (void *)(base + 16)) ||
-		    bpf_probe_read_user(&new, 4, (void *)(base + 20))) {
-			stat_inc(SCHED_STAT_READ_FAIL);
-			return 0;
-		}
-	}
 	old &= ~SCHED_G_SCAN;
 	new &= ~SCHED_G_SCAN;
 	if (old >= SCHED_NSTATUS || new >= SCHED_NSTATUS || !gp) {
@@ -229,6 +211,15 @@ int sched_casgstatus(struct pt_regs *ctx)
 	key.pid = tgid;
 	key.gp = gp;
 	g = bpf_map_lookup_elem(&goroutines, &key);
+	/*
+	 * With the syscall hooks, the runtime's slow path (its CAS failed, or
+	 * a synctest bubble) calls casgstatus for the very change the hook
+	 * has just counted: the goroutine is already in `new`.
+	 */
+	if (g && from_casg && syscall_hooks && g->last_state == new &&
+	    ((old == SCHED_G_RUNNING && new == SCHED_G_SYSCALL) ||
+	     (old == SCHED_G_SYSCALL && new == SCHED_G_RUNNING)))
+		return 0;
 	if (g && old == SCHED_G_DEAD) {
 		/* this g died without our seeing it (a change we cannot
 		 * see); it is being reused for a new goroutine now */
@@ -304,4 +295,68 @@ int sched_casgstatus(struct pt_regs *ctx)
 		bpf_map_delete_elem(&goroutines, &key);
 	}
 	return 0;
+}
+
+SEC("uprobe")
+int sched_casgstatus(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+	__u64 now, gp = 0;
+	__u32 old = 0, new = 0;
+
+	if (target_tgid && tgid != target_tgid)
+		return 0;
+	now = bpf_ktime_get_ns();
+	stat_inc(SCHED_STAT_HITS);
+	if (skip_flags && (ctx->flags & skip_flags)) {
+		stat_inc(SCHED_STAT_SKIPPED);
+		return 0;
+	}
+	if (abi == SCHED_ABI_REGS) {
+		gp = ctx->ax;
+		old = (__u32)ctx->bx;
+		new = (__u32)ctx->cx;
+	} else {
+		__u64 base = ctx->sp + sp_delta;
+
+		if (bpf_probe_read_user(&gp, 8, (void *)(base + 8)) ||
+		    bpf_probe_read_user(&old, 4, (void *)(base + 16)) ||
+		    bpf_probe_read_user(&new, 4, (void *)(base + 20))) {
+			stat_inc(SCHED_STAT_READ_FAIL);
+			return 0;
+		}
+	}
+	return on_change(tgid, tid, now, gp, old, new, true);
+}
+
+/*
+ * go1.26+: reentersyscall and exitsyscall switch running <-> syscall with
+ * a plain CAS on g.atomicstatus and call casgstatus only when that fails
+ * (src/runtime/proc.go, "Try to do a quick CAS to avoid calling into
+ * casgstatus", CL 708596). Both are nosplit Go functions of the calling
+ * goroutine: g is in R14 (register ABI), the change is implied.
+ */
+static __always_inline int syscall_hook(__u64 gp, __u32 old, __u32 new)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+
+	if (target_tgid && tgid != target_tgid)
+		return 0;
+	stat_inc(SCHED_STAT_HITS);
+	return on_change(tgid, (__u32)pid_tgid, bpf_ktime_get_ns(), gp, old,
+			 new, false);
+}
+
+SEC("uprobe")
+int sched_entersyscall(struct pt_regs *ctx)
+{
+	return syscall_hook(ctx->r14, SCHED_G_RUNNING, SCHED_G_SYSCALL);
+}
+
+SEC("uprobe")
+int sched_exitsyscall(struct pt_regs *ctx)
+{
+	return syscall_hook(ctx->r14, SCHED_G_SYSCALL, SCHED_G_RUNNING);
 }

@@ -359,6 +359,31 @@ def test_stripped_esbuild_corpus():
         assert "let x=1;" in r.stdout
 
 
+def test_syscall_time_on_go125_and_go126():
+    """go1.26 enters and leaves syscalls without casgstatus (a plain CAS in
+    reentersyscall/exitsyscall): sched probes those two functions too.
+    esbuild bundling N files parses each in its own goroutine, which opens
+    and reads its file (strace shows the N openat calls): every one of
+    those N goroutines must show syscall time, on go1.25 as on go1.26."""
+    n = 12
+    for name in ("go1.25", "go1.26"):
+        exe = corpus(name)
+        d = tmpdir()
+        for i in range(1, n + 1):
+            nxt = f"require('./f{i + 1}.js')" if i < n else "1"
+            open(os.path.join(d, f"f{i}.js"), "w").write(
+                f"module.exports = {nxt} + {i};\n")
+        r = run(["--json", "sched", "--", exe, os.path.join(d, "f1.js"),
+                 "--bundle", "--outfile=" + os.path.join(d, "out.js")],
+                timeout=120)
+        assert r.returncode == 0, r.stderr
+        gs = by_type(parse_lines(r.stdout), "goroutine")
+        scanners = [g for g in gs if "maybeParseFile" in g["start"]]
+        assert len(scanners) == n, (name, len(scanners))
+        in_syscall = [g for g in scanners if g["ns"]["syscall"] > 0]
+        assert len(in_syscall) == n, (name, [g["ns"] for g in scanners])
+
+
 def test_bad_inputs():
     def one_line(args, code, word):
         r = run(args, check=False, timeout=60)
