@@ -14,6 +14,8 @@ import time
 
 import gstest
 from gstest import GOSNOOP, Skip, fixture, tmpdir
+# the calls fixture's protocol, as test_count_latency reads it
+from test_count_latency import own_counts, wait_for
 
 
 def start_contained(name, *args):
@@ -61,26 +63,6 @@ def ns_pid(pid):
     return None
 
 
-def wait_line(stream, text, timeout=30):
-    deadline = time.time() + timeout
-    lines = []
-    while time.time() < deadline:
-        line = stream.readline()
-        if not line:
-            break
-        lines.append(line)
-        if text in line:
-            return
-    raise AssertionError(f"no {text!r} in {lines!r}")
-
-
-def own_counts(stdout):
-    for line in reversed(stdout.splitlines()):
-        if line.startswith('{"counts"'):
-            return json.loads(line)["counts"]
-    raise AssertionError(f"fixture printed no counts: {stdout[-300:]!r}")
-
-
 def test_count_in_a_container_by_host_pid():
     p, pid, exe = start_contained("calls", "-wait")
     assert p.stdout.readline().strip() == "ready"
@@ -92,7 +74,7 @@ def test_count_in_a_container_by_host_pid():
                           "main.fib", "main.add"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     gstest._procs.append(g)
-    wait_line(g.stderr, "attached")
+    wait_for(g.stderr, r"attached \d+ sites")
     p.stdin.write("go\n")
     p.stdin.flush()
     out, err = p.communicate(timeout=120)
