@@ -38,6 +38,8 @@
 #include "probe/launch.h"
 #include "target.h"
 #include "trace_decode.h"
+#include "trace_folded.h"
+#include "trace_unwind.h"
 #include <linux/types.h>
 #include "bpf/funcs.h"
 #include "bpf/trace.h"
@@ -64,10 +66,14 @@ struct trace_cli {
 	const char *outs[TR_NOUT];	/* -o EXPR */
 	int nout;
 	const char *folded;	/* --folded FILE */
-	/* --filter 'ARG OP INT' on an argument (goid/pid go above) */
+	/* --filter 'ARG OP INT' on an argument (goid/pid go above), or
+	 * 'ARG == "TEXT"' on a string argument (filt_is_str) */
 	char filt_name[64];
 	enum tr_filt_op filt_op;
 	uint64_t filt_val;
+	bool filt_is_str;
+	char filt_str[TR_FILT_STR_MAX];
+	size_t filt_str_len;
 };
 
 struct trace_state {
@@ -79,80 +85,11 @@ struct trace_state {
 	size_t nplans;
 	struct tr_out out;
 	uint64_t printed;
+	uint64_t unwound;	/* calls reported as unwound */
+	struct tr_unwind *unwind;	/* RETs per goroutine */
 	pid_t bias_pid;		/* out.bias is this process's */
-	/* --folded: stack -> calls, total ns (open addressing) */
-	struct folded_ent { char *key; uint64_t calls, ns; } *folded;
-	size_t folded_cap, folded_cnt;
+	struct tr_folded folded;	/* --folded: stack -> calls */
 };
-
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-static int folded_add(struct trace_state *st, const char *key, uint64_t ns)
-{
-	struct folded_ent *e;
-	size_t i;
-
-	if (st->folded_cnt * 2 >= st->folded_cap) {
-		size_t ncap = st->folded_cap ? st->folded_cap * 2 : 1024;
-		struct folded_ent *n = calloc(ncap, sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		for (size_t j = 0; j < st->folded_cap; j++) {
-			if (!st->folded[j].key)
-				continue;
-			i = str_hash(st->folded[j].key) & (ncap - 1);
-			while (n[i].key)
-				i = (i + 1) & (ncap - 1);
-			n[i] = st->folded[j];
-		}
-		free(st->folded);
-		st->folded = n;
-		st->folded_cap = ncap;
-	}
-	i = str_hash(key) & (st->folded_cap - 1);
-	while (st->folded[i].key && strcmp(st->folded[i].key, key))
-		i = (i + 1) & (st->folded_cap - 1);
-	e = &st->folded[i];
-	if (!e->key) {
-		e->key = strdup(key);
-		if (!e->key)
-			return -ENOMEM;
-		st->folded_cnt++;
-	}
-	e->calls++;
-	e->ns += ns;
-	return 0;
-}
-
-/* FlameGraph's folded format: "frame;frame;func count" per line. */
-static int folded_write(struct trace_state *st, const char *path)
-{
-	FILE *f = fopen(path, "we");
-	int err = 0;
-
-	if (!f) {
-		err = -errno;
-		p_err("cannot write %s: %s", path, strerror(-err));
-		return err;
-	}
-	for (size_t i = 0; i < st->folded_cap; i++)
-		if (st->folded[i].key)
-			fprintf(f, "%s %" PRIu64 "\n", st->folded[i].key,
-				st->folded[i].calls);
-	if (fclose(f)) {
-		err = -errno;
-		p_err("cannot write %s: %s", path, strerror(-err));
-	}
-	return err;
-}
 
 static volatile sig_atomic_t exiting;
 
@@ -191,10 +128,14 @@ static void usage(FILE *f)
 		"      --filter 'ARG OP INT'  only calls whose integer argument ARG\n"
 		"                         compares so (== != < <= > >=; in the\n"
 		"                         kernel); stripped: arg0, arg1... (ABI\n"
-		"                         words); also 'goid == N', 'pid == N'\n"
-		"  -o, --output ARG.FIELD...  one more value per call (up to %d):\n"
-		"                         a field of an argument, pointers\n"
-		"                         followed in the kernel ('p.X', 'req.URL.Port')\n"
+		"                         words); 'ARG == \"TEXT\"', 'ARG != \"TEXT\"'\n"
+		"                         on a string argument (up to %d bytes);\n"
+		"                         also 'goid == N', 'pid == N'\n"
+		"  -o, --output EXPR      one more value per call (up to %d): ARG,\n"
+		"                         ARG.FIELD, (*ARG).FIELD, ARG[N], len(ARG),\n"
+		"                         cap(ARG) (maps, channels too); pointers\n"
+		"                         followed in the kernel ('p.X', 'req.URL.Port');\n"
+		"                         stripped: string(argN), ABI words N, N+1\n"
 		"      --stack            the Go stack at each call (frame pointers,\n"
 		"                         inlined frames from pclntab)\n"
 		"      --folded FILE      write the stacks with call counts to FILE\n"
@@ -207,8 +148,9 @@ static void usage(FILE *f)
 		"  -v, --verbose          probe sites, counters at exit\n"
 		"PROBE: a Go function name or shell glob ('main.*').\n"
 		"Calls still running when tracing ends are printed as such\n"
-		"(\"type\":\"running\"). With -- CMD, exits with CMD's status.\n",
-		prog_name, TR_STR_CAP, TR_NOUT);
+		"(\"type\":\"running\"); calls a panic or runtime.Goexit abandoned\n"
+		"as unwound (\"type\":\"unwound\"). With -- CMD, exits with CMD's status.\n",
+		prog_name, TR_STR_CAP, TR_FILT_STR_MAX, TR_NOUT);
 }
 
 static int parse_dur_ns(const char *s, uint64_t *out)
@@ -234,6 +176,28 @@ static int parse_dur_ns(const char *s, uint64_t *out)
 
 enum { OPT_MAXSTR = 256, OPT_MINLAT, OPT_GOID, OPT_CLASSIC, OPT_SET,
        OPT_ALLOW_WRITE, OPT_FILTER, OPT_STACK, OPT_FOLDED };
+
+/* --filter 'NAME == "TEXT"' (or !=): p at the opening quote. */
+static int parse_filter_str(const char *p, const char *name, size_t nlen,
+			    struct trace_cli *cli)
+{
+	int err;
+
+	if (cli->filt_op != TR_OP_EQ && cli->filt_op != TR_OP_NE)
+		return -EINVAL;
+	err = trace_parse_go_string(p, cli->filt_str, sizeof(cli->filt_str),
+				    &cli->filt_str_len, &p);
+	if (err)
+		return err;
+	while (*p == ' ')
+		p++;
+	if (*p || !strncmp(name, "goid", nlen) || !strncmp(name, "pid", nlen))
+		return -EINVAL;
+	cli->filt_is_str = true;
+	memcpy(cli->filt_name, name, nlen);
+	cli->filt_name[nlen] = 0;
+	return 0;
+}
 
 /* --filter 'NAME OP INT': NAME an argument, goid or pid; OP one of
  * == != < <= > >=; INT decimal or 0x hex, may be negative. */
@@ -274,6 +238,8 @@ static int parse_filter(const char *s, struct trace_cli *cli)
 		return -EINVAL;
 	while (*p == ' ')
 		p++;
+	if (*p == '"')
+		return parse_filter_str(p, name, nlen, cli);
 	errno = 0;
 	if (*p == '-')
 		cli->filt_val = (uint64_t)strtoll(p, &end, 0);
@@ -325,7 +291,7 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 	};
 	char *end;
 	long long n;
-	int c;
+	int c, err;
 
 	cli->max_string = 64;
 	target__split_cmd(&argc, argv, &cli->t);
@@ -396,8 +362,14 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 			cli->folded = optarg;
 			break;
 		case OPT_FILTER:
-			if (parse_filter(optarg, cli)) {
-				p_err("bad --filter '%s': give ARG OP INT (OP: == != < <= > >=), 'goid == N' or 'pid == N'",
+			err = parse_filter(optarg, cli);
+			if (err == -E2BIG) {
+				p_err("bad --filter '%s': strings are compared in the kernel up to %d bytes",
+				      optarg, TR_FILT_STR_MAX);
+				return -EINVAL;
+			}
+			if (err) {
+				p_err("bad --filter '%s': give ARG OP INT (OP: == != < <= > >=), ARG == \"TEXT\" or ARG != \"TEXT\", 'goid == N' or 'pid == N'",
 				      optarg);
 				return -EINVAL;
 			}
@@ -508,6 +480,11 @@ static int on_event(void *ctx, void *data, size_t len)
 		if (target__load_bias(e->pid, st->gb, &st->out.bias))
 			st->out.bias = 0;
 	}
+	if (e->ts_ret)
+		trace_unwind__ret(st->unwind, e->pid, e->g, e->ts_ret,
+				  e->frame_off);
+	else
+		st->unwound++;	/* only unwound calls come unfinished */
 	if (!st->cli->folded || st->cli->stack)
 		trace_print(&st->out, &st->plans[e->fid], ff ? ff->name : "?",
 			    e);
@@ -516,14 +493,17 @@ static int on_event(void *ctx, void *data, size_t len)
 
 		if (trace_folded_stack(&st->out, ff ? ff->name : "?", e, key,
 				       sizeof(key)))
-			folded_add(st, key, e->ts_ret - e->ts_entry);
+			trace_folded__add(&st->folded, key,
+					  e->ts_ret ? e->ts_ret - e->ts_entry
+						    : 0);
 	}
 	st->printed++;
 	return 0;
 }
 
-/* Calls whose RET never came while we watched: still running (or
- * abandoned by a panic). Oldest first would need a sort: map order. */
+/* Calls whose RET never came while we watched: still running, or
+ * unwound when their goroutine has since returned from a shallower
+ * frame (trace_unwind.h). Oldest first would need a sort: map order. */
 static void print_running(struct trace_state *st, pid_t only)
 {
 	int fd = bpf_map__fd(st->skel->maps.open_calls);
@@ -540,6 +520,11 @@ static void print_running(struct trace_state *st, pid_t only)
 		if (e.fid >= st->nplans)
 			continue;
 		e.ts_ret = 0;
+		if (trace_unwind__gone(st->unwind, e.pid, e.g, e.ts_entry,
+				       e.frame_off)) {
+			e.flags |= TR_EV_UNWOUND;
+			st->unwound++;
+		}
 		trace_print(&st->out, &st->plans[e.fid],
 			    funcprobe__func(st->fp, e.fid)->name, &e);
 	}
@@ -586,10 +571,22 @@ static int configure(struct trace_state *st)
 		size_t hits = 0;
 
 		for (size_t i = 0; i < n; i++) {
-			err = trace_plan__set_filter(&st->plans[i],
-						     cli->filt_name,
-						     cli->filt_op,
-						     cli->filt_val);
+			if (cli->filt_is_str)
+				err = trace_plan__set_filter_str(
+					&st->plans[i], cli->filt_name,
+					cli->filt_op, cli->filt_str,
+					cli->filt_str_len);
+			else
+				err = trace_plan__set_filter(&st->plans[i],
+							     cli->filt_name,
+							     cli->filt_op,
+							     cli->filt_val);
+			if (err == -EINVAL && cli->filt_is_str) {
+				p_err("--filter: argument '%s' of %s is not a string",
+				      cli->filt_name,
+				      funcprobe__func(st->fp, i)->name);
+				return err;
+			}
 			if (err == -EINVAL) {
 				p_err("--filter: argument '%s' of %s is not an integer in one register or stack slot",
 				      cli->filt_name,
@@ -623,7 +620,7 @@ static int configure(struct trace_state *st)
 		if (!hits) {
 			p_err("-o '%s': no traced function has an argument by that name%s",
 			      cli->outs[k],
-			      st->plans[0].raw ? " (stripped binary: no DWARF)" : "");
+			      st->plans[0].raw ? " (stripped binary, no DWARF: only string(argN), ABI words N and N+1 as a string)" : "");
 			return -EINVAL;
 		}
 	}
@@ -676,9 +673,10 @@ static void report_stats(struct trace_state *st)
 	if (s[TR_STAT_LOST])
 		p_warn("%llu calls lost: the ring buffer was full (the reader fell behind)",
 		       (unsigned long long)s[TR_STAT_LOST]);
-	p_info("calls %llu, sent %llu, morestack entries skipped %llu, returns without entry %llu, below --min-latency %llu, filtered %llu, unreadable g %llu",
+	p_info("calls %llu, sent %llu, unwound %llu, morestack entries skipped %llu, returns without entry %llu, below --min-latency %llu, filtered %llu, unreadable g %llu",
 	       (unsigned long long)s[TR_STAT_CALLS],
 	       (unsigned long long)s[TR_STAT_SENT],
+	       (unsigned long long)st->unwound,
 	       (unsigned long long)s[TR_STAT_SKIPPED_JBE],
 	       (unsigned long long)s[TR_STAT_UNPAIRED],
 	       (unsigned long long)s[TR_STAT_FAST],
@@ -750,6 +748,11 @@ static int run(struct trace_state *st)
 	}
 	st->out.f = stdout;
 	st->out.syms = trace_syms__new(st->gb);
+	st->unwind = trace_unwind__new();
+	if (!st->unwind) {
+		err = -ENOMEM;
+		goto out;
+	}
 	if (cli->stack || cli->folded)
 		st->out.gb = st->gb;
 	st->out.mono_to_real = clock_ns(CLOCK_REALTIME) -
@@ -783,6 +786,10 @@ static int run(struct trace_state *st)
 	       funcprobe__attach_ms(st->fp));
 
 	sa.sa_handler = on_signal;
+	/* a write(2) to a full stdout pipe interrupted by Ctrl-C must
+	 * resume, not fail with EINTR and lose the buffered records
+	 * (epoll_wait still returns EINTR: the loop sees exiting) */
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -827,7 +834,7 @@ static int run(struct trace_state *st)
 		print_running(st, launched ? l.pid : attach_pid);
 	fflush(stdout);
 	report_stats(st);
-	if (cli->folded && folded_write(st, cli->folded))
+	if (cli->folded && trace_folded__write(&st->folded, cli->folded))
 		err = EXIT_FAIL;
 	(void)exited;
 	if (launched) {
@@ -844,9 +851,8 @@ out_status:
 	ring_buffer__free(rb);
 	jw_free(st->out.jw);
 	trace_syms__free((struct tr_syms *)st->out.syms);
-	for (size_t i = 0; i < st->folded_cap; i++)
-		free(st->folded[i].key);
-	free(st->folded);
+	trace_unwind__free(st->unwind);
+	trace_folded__free(&st->folded);
 	funcprobe__free(st->fp);
 	trace_bpf__destroy(st->skel);
 	for (size_t i = 0; i < st->nplans; i++)

@@ -4,6 +4,9 @@
  * its entry site and its RETs (DWARF locations, else Go's ABI rules), what
  * the BPF program must copy for it (struct tr_spec), and how a record
  * turns back into Go values (text or JSON). No BPF here: testable alone.
+ * Split by idea: trace_plan.c (layout, --filter), trace_expr.c (-o),
+ * trace_syms.c (dynamic type names), trace_decode.c (values, records),
+ * trace_stack.c (--stack, --folded).
  */
 #ifndef GOSNOOP_TRACE_DECODE_H
 #define GOSNOOP_TRACE_DECODE_H
@@ -78,6 +81,16 @@ int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 		      struct tr_plan *p);
 void trace_plan__free(struct tr_plan *p);
 
+/* Ask the kernel for the bytes of the strings, slices, maps, channels
+ * and error messages in vals[vi] (already done for DWARF's values). */
+void trace_plan__want_strings(struct tr_plan *p, int vi);
+
+/* Where the 8-byte word at image offset off of v is in the record
+ * (register or stack copy, entry or RET); false if no single piece
+ * holds it. */
+bool trace_plan__word_src(const struct tr_value *v, uint64_t off,
+			  uint8_t *kind, uint16_t *idx, bool *at_ret);
+
 /*
  * --filter on an integer argument: set p->spec's filter so the kernel
  * passes only calls whose argument `name` (or, raw, `argN`: the N-th ABI
@@ -89,14 +102,31 @@ int trace_plan__set_filter(struct tr_plan *p, const char *name,
 			   enum tr_filt_op op, uint64_t val);
 
 /*
- * -o EXPR into slot (< TR_NOUT): ARG(.FIELD)*, pointers followed (p.A on
- * a *T reads T.A in the kernel). 0; -ENOENT p has no argument ARG;
- * -EINVAL a path that does not fit (the last step must be at most 8
- * bytes once behind a pointer, at most TR_OUT_HOPS pointers), after
- * writing the reason into why.
+ * --filter 'NAME == "text"' (or !=) on a string argument: the kernel
+ * compares len bytes (<= TR_FILT_STR_MAX) at the entry. 0; -ENOENT no
+ * such argument; -EINVAL not a string in registers/stack slots, another
+ * operator, or text too long.
+ */
+int trace_plan__set_filter_str(struct tr_plan *p, const char *name,
+			       enum tr_filt_op op, const char *str, size_t len);
+
+/*
+ * -o EXPR into slot (< TR_NOUT): ARG, .FIELD, (*X), X[N], len(X), cap(X)
+ * (trace_expr.c), pointers followed in the kernel; on a raw plan
+ * (stripped) string(argN): the string whose ptr and len are ABI words N
+ * and N+1. 0; -ENOENT p has no argument ARG; -EINVAL an expression that
+ * does not fit (the last step must be at most 8 bytes once behind a
+ * pointer, at most TR_OUT_HOPS pointers), after writing the reason into
+ * why.
  */
 int trace_plan__add_out(struct tr_plan *p, int slot, const char *expr,
 			char *why, size_t whylen);
+
+/* A double-quoted Go string literal at p (escapes \" \\ \n \t \xHH) into
+ * out (at most cap bytes, *n of them); *end after the closing quote. 0,
+ * -EINVAL malformed, -E2BIG longer than cap. */
+int trace_parse_go_string(const char *p, char *out, size_t cap, size_t *n,
+			  const char **end);
 
 struct tr_syms;
 
@@ -126,6 +156,12 @@ size_t trace_folded_stack(const struct tr_out *o, const char *func,
 struct tr_syms *trace_syms__new(const struct gobin *gb);
 void trace_syms__free(struct tr_syms *s);
 const char *trace_syms__type_name(const struct tr_syms *s, uint64_t addr);
+/* Whether the itab at addr is error's for a *T whose T starts with a
+ * string field (DWARF): the record's error message is then T's string. */
+bool trace_syms__error_msg(const struct tr_syms *s, uint64_t addr);
+
+/* --stack: e's frames under the call line (trace_stack.c). */
+void trace_print_stack(struct tr_out *o, const struct tr_event *e);
 
 /* One call: complete (ts_ret != 0) or still running. */
 void trace_print(struct tr_out *o, const struct tr_plan *p, const char *func,

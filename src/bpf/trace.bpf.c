@@ -125,23 +125,35 @@ static __always_inline void copy_strings(struct tr_event *e,
 #pragma unroll
 	for (int i = 0; i < TR_NSTR; i++) {
 		struct tr_str_op *op = &sp->ops[i];
-		__u64 ptr, len;
+		__u64 ptr, len, hdr[2], full = 0;
 
 		if (op->ptr_kind == TR_SRC_NONE || op->at_ret != ret)
 			continue;
+		e->str_len[i] = 0;
 		ptr = src_word(e, ret, op->ptr_kind, op->ptr_idx);
-		len = src_word(e, ret, op->len_kind, op->len_idx);
+		if (op->mode == TR_STR_DEREF) {
+			/* ptr -> struct { s string; ... } */
+			if (!ptr || bpf_probe_read_user(hdr, sizeof(hdr),
+							(void *)ptr))
+				continue;
+			ptr = hdr[0];
+			len = hdr[1];
+			full = len;
+		} else if (op->mode == TR_STR_FIXED) {
+			len = 1;
+		} else {
+			len = src_word(e, ret, op->len_kind, op->len_idx);
+		}
 		if (len > TR_STR_CAP)
 			len = TR_STR_CAP;
 		len *= op->elem_size;
-		if (len > max_string)
+		if (len > max_string && op->mode != TR_STR_FIXED)
 			len = max_string;
 		CLAMP(len, TR_STR_CAP);
-		e->str_len[i] = 0;
 		if (!ptr || !len)
 			continue;
 		if (!bpf_probe_read_user(e->str[i], len, (void *)ptr))
-			e->str_len[i] = len;
+			e->str_len[i] = len | (full > len ? TR_STR_CUT : 0);
 	}
 }
 
@@ -159,22 +171,32 @@ static __always_inline void fetch_outs(struct tr_event *e, struct tr_spec *sp)
 		e->outv[i] = 0;
 		if (op->kind == TR_SRC_NONE)
 			continue;
+		/* s[i]: only while i < len(s) */
+		if (op->chk_kind != TR_SRC_NONE &&
+		    !(src_word(e, false, op->chk_kind, op->chk_idx) >
+		      (__u64)op->chk_min))
+			continue;
 		v = src_word(e, false, op->kind, op->idx);
 #pragma unroll
 		for (int h = 0; h < TR_OUT_HOPS; h++) {
 			if (h >= op->nhops || !ok)
 				break;
 			addr = v + op->off[h];
-			v = 0;
 			if (h == op->nhops - 1) {
+				/* len of a nil map or channel */
+				if (!v && (op->flags & TR_OUT_NIL_ZERO))
+					break;
+				v = 0;
 				size = op->size;
 				CLAMP(size, 8);
 				if (!size || bpf_probe_read_user(&v, size,
 								 (void *)addr))
 					ok = false;
-			} else if (bpf_probe_read_user(&v, sizeof(v),
-						       (void *)addr)) {
-				ok = false;
+			} else {
+				v = 0;
+				if (bpf_probe_read_user(&v, sizeof(v),
+							(void *)addr))
+					ok = false;
 			}
 		}
 		if (ok) {
@@ -182,6 +204,32 @@ static __always_inline void fetch_outs(struct tr_event *e, struct tr_spec *sp)
 			e->out_ok[i] = 1;
 		}
 	}
+}
+
+/* --filter 'ARG == "text"': the string's bytes against the spec's, read
+ * into the last string slot (the entry fills it only later). */
+static __always_inline bool str_filter_eq(struct tr_event *e,
+					  struct tr_spec *sp)
+{
+	__u64 ptr = src_word(e, false, sp->filt_kind, sp->filt_idx);
+	__u64 len = src_word(e, false, sp->filt_len_kind, sp->filt_len_idx);
+	__u8 *buf = e->str[TR_NSTR - 1];
+
+	if (len != sp->filt_str_len)
+		return false;
+	if (!len)
+		return true;
+	CLAMP(len, TR_FILT_STR_MAX);
+	if (!len || bpf_probe_read_user(buf, len, (void *)ptr))
+		return false;
+#pragma unroll
+	for (int i = 0; i < TR_FILT_STR_MAX; i++) {
+		if (i >= len)
+			break;
+		if (buf[i] != sp->filt_bytes[i])
+			return false;
+	}
+	return true;
 }
 
 /* --filter on an integer argument: whether this call passes. */
@@ -195,6 +243,10 @@ static __always_inline bool filter_pass(struct tr_event *e, struct tr_spec *sp)
 		return true;
 	if (sp->filt_kind == TR_FILT_NEVER)
 		return false;
+	if (sp->filt_str) {
+		eq = str_filter_eq(e, sp);
+		return sp->filt_op == TR_OP_NE ? !eq : eq;
+	}
 	if (sp->filt_kind == TR_FILT_REG) {
 		if (idx >= TR_NREGS)
 			return false;
@@ -262,6 +314,45 @@ static __always_inline void walk_stack(struct tr_event *e, struct fp_regs *ctx,
 	e->stack_depth = n;
 }
 
+/* e on the ring buffer, without the unused string slots of its spec. */
+static __always_inline void send_event(struct tr_event *e, struct tr_spec *sp)
+{
+	__u64 size = sp->nstr;
+
+	CLAMP(size, TR_NSTR);
+	size = __builtin_offsetof(struct tr_event, str) + size * TR_STR_CAP;
+	CLAMP(size, sizeof(*e));
+	if (bpf_ringbuf_output(&events, e, size, 0))
+		stat_inc(TR_STAT_LOST);
+	else
+		stat_inc(TR_STAT_SENT);
+}
+
+/*
+ * A new call in a frame that still has an open record: the old call's
+ * RET never came (a panic unwound it and a recover further up resumed,
+ * or runtime.Goexit ended the goroutine and its g was reused). Send it
+ * as unwound before it is overwritten.
+ */
+static __always_inline void flush_abandoned(struct tr_key *key)
+{
+	struct tr_event *old = bpf_map_lookup_elem(&open_calls, key);
+	struct tr_spec *osp;
+	__u32 ofid;
+
+	if (!old)
+		return;
+	ofid = old->fid;
+	osp = bpf_map_lookup_elem(&specs, &ofid);
+	if (!osp)
+		return;
+	old->ts_ret = 0;
+	old->flags |= TR_EV_UNWOUND;
+	stat_inc(TR_STAT_UNWOUND);
+	send_event(old, osp);
+	bpf_map_delete_elem(&open_calls, key);
+}
+
 static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 				    __u32 fid, struct tr_key *key, __u64 hi)
 {
@@ -280,17 +371,22 @@ static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 		stat_inc(TR_STAT_READ_FAIL);
 		e->goid = 0;
 	}
+	key->off = (__u32)(hi - ra);
+	/* before any filter: a RET of this call, even one filtered out,
+	 * would pair with the abandoned record */
+	flush_abandoned(key);
 	if (filter_by_goid && e->goid != filter_goid) {
 		stat_inc(TR_STAT_FILTERED);
 		return 0;
 	}
-	key->off = (__u32)(hi - ra);
 	e->ts_entry = bpf_ktime_get_ns();
 	e->ts_ret = 0;
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
 	e->g = key->g;
 	e->fid = fid;
+	e->frame_off = key->off;
+	e->flags = 0;
 	copy_regs(e->regs, ctx);
 	copy_stack(e->stack, ra + 8, sp->stack_bytes);
 	if (!filter_pass(e, sp)) {
@@ -313,7 +409,7 @@ static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
 {
 	struct tr_spec *sp;
 	struct tr_event *e;
-	__u64 now = bpf_ktime_get_ns(), size;
+	__u64 now = bpf_ktime_get_ns();
 
 	key->off = (__u32)(hi - ctx->sp);
 	e = bpf_map_lookup_elem(&open_calls, key);
@@ -336,14 +432,7 @@ static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
 	copy_stack(e->ret_stack, ctx->sp + 8, sp->ret_stack_bytes);
 	copy_strings(e, sp, true);
 	/* only the string slots in use: most functions have none */
-	size = sp->nstr;
-	CLAMP(size, TR_NSTR);
-	size = __builtin_offsetof(struct tr_event, str) + size * TR_STR_CAP;
-	CLAMP(size, sizeof(*e));
-	if (bpf_ringbuf_output(&events, e, size, 0))
-		stat_inc(TR_STAT_LOST);
-	else
-		stat_inc(TR_STAT_SENT);
+	send_event(e, sp);
 	bpf_map_delete_elem(&open_calls, key);
 	return 0;
 }

@@ -25,6 +25,9 @@
 /* String/slice contents captured per call (entry and RET together). */
 #define TR_NSTR			6
 #define TR_STR_CAP		256	/* power of two; --max-string <= it */
+/* str_len[] bit: the string had more bytes than were copied (set where
+ * the record does not hold its length: error messages) */
+#define TR_STR_CUT		0x8000
 /* Calls open at once, all goroutines (LRU: a call whose return never
  * comes, a panic, is forgotten eventually). */
 #define TR_MAX_OPEN		8192
@@ -38,12 +41,18 @@ enum tr_src_kind {
 				   address minus 8 (args base) */
 };
 
-/* Copy min(len * elem_size, max_string) bytes from ptr into str[slot]. */
+/* Copy min(len * elem_size, max_string) bytes from ptr into str[slot].
+ * mode TR_STR_DEREF: the ptr word points to a struct whose first 16
+ * bytes are a string header (ptr, len): an error's message, read through
+ * the interface's data word (*errors.errorString is struct { s string }).
+ * TR_STR_FIXED: elem_size bytes at ptr, whatever --max-string: the first
+ * words of a map or channel (their len, cap; see trace_expr.c). */
+enum tr_str_mode { TR_STR_SLICE = 0, TR_STR_DEREF = 1, TR_STR_FIXED = 2 };
 struct tr_str_op {
 	__u8 at_ret;		/* 0: at entry, 1: at the RET */
 	__u8 ptr_kind;		/* enum tr_src_kind; NONE: unused op */
-	__u8 len_kind;
-	__u8 pad;
+	__u8 len_kind;		/* TR_STR_SLICE only */
+	__u8 mode;		/* enum tr_str_mode */
 	__u16 ptr_idx;
 	__u16 len_idx;
 	__u32 elem_size;
@@ -54,17 +63,30 @@ struct tr_str_op {
 #define TR_NOUT			4
 #define TR_OUT_HOPS		4
 
-/* v = src word; for each hop h: addr = v + off[h]; v = the 8 bytes at
- * addr (the last hop: size bytes). Read at the entry. */
+/* The last hop reads through a nil pointer as 0: len(m), len(ch) of a
+ * nil map or channel. */
+#define TR_OUT_NIL_ZERO		1
+
+/* v = src word; when chk_kind is set, the value exists only if the
+ * chk word > chk_min (s[i]: len(s) > i); for each hop h: addr = v +
+ * off[h]; v = the 8 bytes at addr (the last hop: size bytes). Read at
+ * the entry. */
 struct tr_out_op {
 	__u8 kind;		/* enum tr_src_kind; NONE: unused */
 	__u8 nhops;		/* 1..TR_OUT_HOPS */
 	__u8 size;		/* bytes of the last read, 1..8 */
-	__u8 pad;
+	__u8 flags;		/* TR_OUT_NIL_ZERO */
 	__u16 idx;
+	__u8 chk_kind;		/* enum tr_src_kind; NONE: no bound check */
+	__u8 pad;
+	__u16 chk_idx;
 	__u16 pad2;
+	__u32 chk_min;
 	__u32 off[TR_OUT_HOPS];
 };
+
+/* --filter 'ARG == "text"': bytes compared in the kernel, at most. */
+#define TR_FILT_STR_MAX		64
 
 enum tr_filt_kind {
 	TR_FILT_NONE = 0,	/* every call passes */
@@ -89,8 +111,15 @@ struct tr_spec {
 	__u8 filt_size;		/* 1, 2, 4, 8 bytes */
 	__u8 filt_signed;
 	__u16 filt_idx;
-	__u16 pad;
+	/* string filter (filt_str): filt_idx names the ptr word, filt_len_*
+	 * the len word; only TR_OP_EQ and TR_OP_NE */
+	__u8 filt_str;
+	__u8 filt_len_kind;
+	__u16 filt_len_idx;
+	__u16 filt_str_len;	/* <= TR_FILT_STR_MAX */
+	__u16 pad1;
 	__u64 filt_val;
+	__u8 filt_bytes[TR_FILT_STR_MAX];
 	struct tr_out_op outs[TR_NOUT];
 };
 
@@ -103,6 +132,8 @@ enum tr_stat {
 	TR_STAT_LOST,		/* ring buffer full */
 	TR_STAT_READ_FAIL,	/* g, g.stack.hi or goid unreadable */
 	TR_STAT_FILTERED,	/* dropped by -p, --goid, --filter */
+	TR_STAT_UNWOUND,	/* open entries replaced by a new call in
+				   the same frame: their RET never came */
 	TR_NSTATS,
 };
 
@@ -114,6 +145,10 @@ struct tr_key {
 	__u64 g;
 };
 
+/* The call's frame was abandoned (a panic unwound it, runtime.Goexit):
+ * sent with ts_ret 0 when a later call reused the frame. */
+#define TR_EV_UNWOUND		1
+
 struct tr_event {
 	__u64 ts_entry;		/* CLOCK_MONOTONIC ns */
 	__u64 ts_ret;		/* 0 while the call runs */
@@ -123,11 +158,12 @@ struct tr_event {
 	__u32 fid;
 	__u16 str_len[TR_NSTR];	/* bytes captured per op */
 	__u32 stack_depth;	/* --stack: pcs[] used */
-	__u32 pad;
+	__u32 frame_off;	/* tr_key.off: depth of the frame */
 	__u64 pcs[TR_MAX_STACK];	/* return addresses, caller first */
 	__u64 outv[TR_NOUT];	/* -o values */
 	__u8 out_ok[TR_NOUT];	/* 1: outv[i] was read */
-	__u8 pad2[4];
+	__u8 flags;		/* TR_EV_* */
+	__u8 pad2[3];
 	__u64 regs[TR_NREGS];
 	__u64 ret_regs[TR_NREGS];
 	__u64 stack[TR_STACK_WORDS];

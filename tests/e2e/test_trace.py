@@ -386,3 +386,275 @@ def test_trace_pie_and_noinline_builds_decode_the_same():
         # PIE: the itab is found at its run-time address minus the load bias
         err = [x["ret"]["~r0"] for x in recs if x["func"] == "main.check"][1]
         assert err["type"] == "*errors.errorString", (name, err)
+
+
+def prog_calls(prog, f):
+    return [p for p in prog if p["f"] == f]
+
+
+def test_trace_filter_on_strings_in_the_kernel():
+    # greet("gopher", 2), greet("", 0); sizes(..., name="go"), sizes(..., "x")
+    r = trace("args", ["main.greet", "main.sizes"], extra=["--filter", 'name == "gopher"'])
+    assert r.returncode == 0, r.stderr
+    prog, recs = split(r.stdout)
+    want = [p["args"] for p in prog_calls(prog, "main.greet") if p["args"]["name"] == "gopher"]
+    assert [(x["func"], x["args"]) for x in recs] == [("main.greet", want[0])]
+    r = trace("args", ["main.greet", "main.sizes"], extra=["--filter", 'name != "gopher"'])
+    prog, recs = split(r.stdout)
+    want = sorted(p["args"]["name"] for p in prog
+                  if p["f"] in ("main.greet", "main.sizes") and p["args"]["name"] != "gopher")
+    assert sorted(x["args"]["name"] for x in recs) == want == ["", "go", "x"]
+    # same length, other bytes: compared byte by byte, not by length
+    r = trace("args", ["main.sizes"], extra=["--filter", 'name == "gx"'])
+    assert split(r.stdout)[1] == []
+    r = trace("args", ["main.greet"], extra=["--filter", 'name == ""'])
+    assert [x["args"]["times"] for x in split(r.stdout)[1]] == [0]
+    path = fixture("args")
+    one_line_error(["trace", "--filter", 'times == "2"', path, "main.greet"], USAGE,
+                   "times", "not a string")
+    one_line_error(["trace", "--filter", 'name < "go"', path, "main.greet"], USAGE, "--filter")
+    one_line_error(["trace", "--filter", 'name == "go', path, "main.greet"], USAGE, "--filter")
+    one_line_error(["trace", "--filter", 'name == "%s"' % ("y" * 65), path, "main.greet"],
+                   USAGE, "64 bytes")
+
+
+def test_trace_output_expressions_index_len_cap_deref():
+    # sizes(mp map[string]int, ch chan int, s []int, name string): the
+    # program prints len/cap of each and s[0]
+    r = trace("args", ["main.sizes"],
+              extra=["-o", "len(mp)", "-o", "len(ch)", "-o", "cap(ch)", "-o", "s[0]"])
+    assert r.returncode == 0, r.stderr
+    prog, recs = split(r.stdout)
+    want = prog_calls(prog, "main.sizes")
+    assert len(recs) == len(want) == 2
+    for x, p in zip(recs, want):
+        for k in ("len(mp)", "len(ch)", "cap(ch)"):
+            assert x["out"][k] == p["args"][k], (k, x, p)
+        # s[0] only while 0 < len(s): the empty slice has none
+        assert x["out"]["s[0]"] == (p["args"]["s[0]"] if p["args"]["len(s)"] else "?")
+    r = trace("args", ["main.sizes", "main.norm"],
+              extra=["-o", "len(s)", "-o", "cap(s)", "-o", "(*p).Y", "-o", "name[1]"])
+    prog, recs = split(r.stdout)
+    for x, p in zip([x for x in recs if x["func"] == "main.sizes"], prog_calls(prog, "main.sizes")):
+        assert x["out"]["len(s)"] == p["args"]["len(s)"]
+        assert x["out"]["cap(s)"] == p["args"]["cap(s)"]
+        assert x["out"]["name[1]"] == (ord(p["args"]["name"][1]) if len(p["args"]["name"]) > 1
+                                       else "?")
+    norm = next(x for x in recs if x["func"] == "main.norm")
+    assert norm["out"] == {"(*p).Y": 4}    # main.go: norm(&Point{X: 3, Y: 4})
+    path = fixture("args")
+    one_line_error(["trace", "-o", "len(n)", path, "main.fib"], USAGE, "len of int")
+    one_line_error(["trace", "-o", "cap(mp)", path, "main.sizes"], USAGE, "cap of map")
+    one_line_error(["trace", "-o", "s[", path, "main.sizes"], USAGE, "ARG[N]")
+    one_line_error(["trace", "-o", "(*s).X", path, "main.sizes"], USAGE, "not a pointer")
+
+
+def test_trace_maps_and_channels_show_len():
+    r = trace("args", ["main.sizes"])
+    prog, recs = split(r.stdout)
+    for x, p in zip(recs, prog_calls(prog, "main.sizes")):
+        mp, ch = x["args"]["mp"], x["args"]["ch"]
+        if p["args"]["len(mp)"] == 0:       # sizes(nil, nil, ...)
+            assert mp is None and ch is None
+            continue
+        assert int(mp["ptr"], 16) > 0 and mp["len"] == p["args"]["len(mp)"]
+        assert (ch["len"], ch["cap"]) == (p["args"]["len(ch)"], p["args"]["cap(ch)"])
+    r = trace("args", ["main.sizes"], json_mode=False)
+    assert re.search(r"mp=map\[string\]int\{0x[0-9a-f]+ len:3\}, ch=chan int\{0x[0-9a-f]+ len:2 cap:5\}",
+                     r.stdout), r.stdout
+    assert "mp=nil, ch=nil" in r.stdout
+
+
+def test_trace_truncated_strings_are_marked():
+    r = trace("args", ["main.greet"], extra=["--max-string", "3"])
+    prog, recs = split(r.stdout)
+    g = [x for x in recs if x["args"]["name"] == "gop"][0]
+    assert g["truncated"] == ["name", "~r0"]
+    empty = [x for x in recs if x["args"]["times"] == 0][0]
+    assert "truncated" not in empty
+    # a string that fits whole is not marked
+    r = trace("args", ["main.greet"], extra=["--max-string", "6"])
+    g = [x for x in split(r.stdout)[1] if x["args"]["times"] == 2][0]
+    assert g["args"]["name"] == "gopher" and g["truncated"] == ["~r0"]
+    r = trace("args", ["main.greet"], extra=["--max-string", "3"], json_mode=False)
+    assert 'main.greet(name="gop"..., times=2) = "hel"... ' in r.stdout, r.stdout
+    assert 'main.greet(name="", times=0) = "" ' in r.stdout, r.stdout
+
+
+def test_trace_error_messages_read_in_the_kernel():
+    r = trace("args", ["main.fail", "main.checkLong", "main.check"])
+    assert r.returncode == 0, r.stderr
+    prog, recs = split(r.stdout)
+    fails = [x["ret"]["~r0"] for x in recs if x["func"] == "main.fail"]
+    want = [p["ret"]["error"] for p in prog_calls(prog, "main.fail")]
+    assert fails[0] is None and want[0] == ""
+    # *main.codeError: struct { msg string; code int }, DWARF shows msg first
+    assert fails[1]["type"] == "*main.codeError" and fails[1]["error"] == want[1]
+    chk = [x["ret"]["~r0"] for x in recs if x["func"] == "main.check"]
+    assert chk[1]["type"] == "*errors.errorString" and chk[1]["error"] == "negative: -7"
+    # 300 bytes, 64 read: cut and marked as such
+    long = next(x for x in recs if x["func"] == "main.checkLong")
+    own = prog_calls(prog, "main.checkLong")[0]["ret"]["error"]
+    assert len(own) == 300 and long["ret"]["~r0"]["error"] == own[:64]
+    assert long["truncated"] == ["~r0"]
+    r = trace("args", ["main.fail", "main.checkLong"], extra=["--max-string", "256"],
+              json_mode=False)
+    assert 'main.fail(code=42) = error{*main.codeError "failed with code 42"} ' in r.stdout
+    assert 'error{*errors.errorString "%s"...}' % ("x" * 256) in r.stdout
+
+
+def test_trace_panicked_call_is_unwound():
+    # safe(0), safe(3), safe(0): boom(3) panics, safe(3) recovers. boom(3)
+    # never returns: when boom(0) then takes the same frame, the kernel
+    # reports boom(3) as unwound
+    r = trace("args", ["main.boom", "main.safe"], extra=["-v"])
+    assert r.returncode == 0, r.stderr
+    prog, recs = split(r.stdout)
+    boom = [x for x in recs if x["func"] == "main.boom"]
+    assert sorted((x["type"], x["args"]["n"]) for x in boom) == \
+        [("call", 0), ("call", 0), ("unwound", 3)]
+    unw = next(x for x in boom if x["type"] == "unwound")
+    assert "ret" not in unw and "dur_ns" not in unw
+    assert sorted((x["args"]["n"], x["ret"]["r"]) for x in recs if x["func"] == "main.safe") == \
+        sorted((p["args"]["n"], p["ret"]["~r0"]) for p in prog_calls(prog, "main.safe"))
+    assert [p["args"]["n"] for p in prog_calls(prog, "main.boom") if p["ret"]["panics"]] == [3]
+    assert "unwound 1," in r.stderr
+    # a filtered-out call reusing the frame still flushes it: its RET
+    # must not pair with boom(3)'s record
+    r = trace("args", ["main.boom", "main.safe"], extra=["--filter", "n == 3"])
+    _, recs = split(r.stdout)
+    assert sorted((x["func"], x["type"]) for x in recs) == \
+        [("main.boom", "unwound"), ("main.safe", "call")]
+    # hang: safe(5) in a goroutine that then ends, nothing reuses boom's
+    # frame; at exit safe(5)'s later RET from a shallower frame of the
+    # same goroutine tells
+    r = trace("args", ["main.boom", "main.safe"], "hang", extra=["--filter", "n == 5"],
+              json_mode=False)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r" g\d+ main\.boom\(n=5\) unwound$", r.stdout, re.M), r.stdout
+    assert "still running" not in r.stdout
+    assert re.search(r" g\d+ main\.safe\(n=5\) = r=-1 \d", r.stdout, re.M), r.stdout
+
+
+SERVED = {
+    "index.html": b"hello from gosnoop\n",
+    "sub/a.txt": b"abc\n",
+    "x y.bin": bytes(range(256)) * 3,
+}
+# the request URIs as sent: net/url.ParseRequestURI gets them verbatim
+REQUESTS = [("/index.html", "index.html"), ("/sub/a.txt?v=1", "sub/a.txt"),
+            ("/x%20y.bin", "x y.bin"), ("/index.html", "index.html")]
+
+
+def http_get(port, path):
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+        return r.status, r.read()
+
+
+def serve_esbuild(path):
+    """esbuild --serve --servedir on a free port, stdin kept open (esbuild
+    >= 0.14 stops when it closes): (process, port) once it answers."""
+    import socket
+    import time
+    d = gstest.tmpdir()
+    for name, body in SERVED.items():
+        os.makedirs(os.path.dirname(os.path.join(d, name)), exist_ok=True)
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(body)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    p = subprocess.Popen([path, f"--serve=127.0.0.1:{port}", f"--servedir={d}"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    gstest._procs.append(p)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            if http_get(port, "/index.html")[0] == 200:
+                return p, port
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{path} did not serve on port {port}")
+
+
+def test_trace_esbuild_serving_http_request_paths():
+    """esbuild releases (stripped: raw ABI words) serving HTTP under trace:
+    net/url.ParseRequestURI(rawURL string) gets each request's URI; with
+    -o 'string(arg0)' the kernel reads the string from ABI words 0 (ptr)
+    and 1 (len): the traced values must be exactly the URIs requested,
+    and every response byte-identical to the file served. Register ABI
+    (go1.17) and stack ABI0 (go1.16)."""
+    import select
+    import signal
+    tried = 0
+    for name in ("esbuild-0.14.10-go1.17.5", "esbuild-0.11.23-go1.16.3"):
+        try:
+            path = gstest.corpus(name)
+        except gstest.Skip:
+            continue
+        tried += 1
+        es, port = serve_esbuild(path)
+        g = gstest.spawn([GOSNOOP, "--json", "trace", "-v", "-p", str(es.pid),
+                          "-o", "string(arg0)", "net/url.ParseRequestURI"])
+        err = ""
+        while "attached" not in err:
+            r, _, _ = select.select([g.stderr], [], [], 30)
+            assert r, (name, err)
+            line = g.stderr.readline()
+            assert line, (name, err)
+            err += line
+        for uri, file in REQUESTS:
+            status, body = http_get(port, uri)
+            assert status == 200 and body == SERVED[file], (name, uri, status, body[:40])
+        import time
+        time.sleep(0.3)
+        g.send_signal(signal.SIGINT)
+        out, rest = g.communicate(timeout=60)
+        assert g.returncode == 0, (name, err + rest)
+        es.stdin.close()
+        es.kill()
+        recs = [json.loads(l) for l in out.splitlines() if l.startswith('{"type"')]
+        got = [x["out"]["string(arg0)"] for x in recs if x["type"] == "call"]
+        assert sorted(got) == sorted(u for u, _ in REQUESTS), (name, got)
+        for x in recs:
+            # the raw words hold the same string: its length in word 1
+            assert x["raw_args"][1] == len(x["out"]["string(arg0)"]), (name, x)
+            assert x["pid"] == es.pid
+    if not tried:
+        raise gstest.Skip("no esbuild go1.16/go1.17 in the corpus")
+
+
+def test_trace_esbuild_go113_abi0_error_message_and_bytes():
+    # stack ABI0 with DWARF: esbuild reads its input with
+    # ioutil.ReadFile -> os.(*File).Read; the last Read returns (0, io.EOF)
+    # on the stack, and io.EOF is errors.New("EOF") (io/io.go): the
+    # message is read through the interface's data word
+    from gstest import corpus
+    path = corpus("esbuild-0.0.9-go1.13.8")
+    d = gstest.tmpdir()
+    src = os.path.join(d, "in.js")
+    text = "let x = 1 + 2\nconsole.log(x)\n"
+    with open(src, "w") as f:
+        f.write(text)
+    r = subprocess.run([GOSNOOP, "--json", "trace", "os.(*File).Read", "io/ioutil.ReadFile",
+                        "--", path, src, "--outfile=" + os.path.join(d, "out.js")],
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"type"')]
+    rf = [x for x in recs if x["type"] == "call" and x["func"] == "io/ioutil.ReadFile"
+          and x["args"]["filename"] == src]
+    assert len(rf) == 1, recs
+    # go1.13 numbers unnamed results after the arguments: ~r1, ~r2
+    data, err = list(rf[0]["ret"].values())
+    assert err is None
+    assert data["len"] == len(text) and data["data"] == text, data
+    eofs = [x for x in recs if x["type"] == "call" and x["func"] == "os.(*File).Read"
+            and x["ret"]["err"] is not None]
+    assert eofs, recs
+    for x in eofs:
+        assert x["ret"]["n"] == 0
+        assert x["ret"]["err"]["type"] == "*errors.errorString"
+        assert x["ret"]["err"]["error"] == "EOF"

@@ -10,7 +10,12 @@
 #include "testutil.h"
 
 #include "../../src/json_writer.c"
+#include "../../src/trace_plan.c"
+#include "../../src/trace_expr.c"
+#include "../../src/trace_syms.c"
+#include "../../src/trace_stack.c"
 #include "../../src/trace_decode.c"
+#include "../../src/trace_unwind.c"
 
 static struct gobin *open_fixture(const char *name)
 {
@@ -179,6 +184,233 @@ static void test_stripped_is_raw_and_filters(void **state)
 	gobin__free(gb);
 }
 
+
+/* .symtab address of symbol name (nm's view), 0 if none */
+static uint64_t sym_addr(struct gobin *gb, const char *name)
+{
+	for (size_t i = 0; i < gobin__sym_cnt(gb); i++) {
+		const struct gobin_sym *s = gobin__sym(gb, i);
+
+		if (s && s->name && !strcmp(s->name, name))
+			return s->addr;
+	}
+	return 0;
+}
+
+static void test_error_message_types(void **state)
+{
+	struct gobin *gb = open_fixture("args");
+	struct tr_syms *sy;
+
+	if (!gb)
+		skip();
+	sy = trace_syms__new(gb);
+	assert_non_null(sy);
+	/* struct { s string }, struct { msg string; code int } (main.go),
+	 * struct { msg string; err error } (fmt/errors.go): Error() is
+	 * the leading string */
+	assert_true(trace_syms__error_msg(sy, sym_addr(gb, "go.itab.*errors.errorString,error")));
+	assert_true(trace_syms__error_msg(sy, sym_addr(gb, "go.itab.*main.codeError,error")));
+	assert_true(trace_syms__error_msg(sy, sym_addr(gb, "go.itab.*fmt.wrapError,error")));
+	/* PathError{Op, Path string; Err error} leads with a string that is
+	 * not its message: Error() is Op + " " + Path + ": " + Err */
+	assert_false(trace_syms__error_msg(sy, sym_addr(gb, "go.itab.*io/fs.PathError,error")));
+	assert_false(trace_syms__error_msg(sy, sym_addr(gb, "go.itab.*strconv.NumError,error")));
+	assert_string_equal(trace_syms__type_name(sy, sym_addr(gb, "go.itab.*main.codeError,error")),
+			    "*main.codeError,error");
+	trace_syms__free(sy);
+	gobin__free(gb);
+}
+
+static char *json_of(struct tr_out *o, const struct tr_plan *p,
+		     const char *fn, const struct tr_event *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	o->jw = jw_new(f);
+	trace_print(o, p, fn, e);
+	jw_free(o->jw);
+	o->jw = NULL;
+	fclose(f);
+	return buf;
+}
+
+static void test_error_message_decoded(void **state)
+{
+	struct gobin *gb = open_fixture("args");
+	struct tr_event *e = calloc(1, sizeof(*e));
+	struct tr_out o = {};
+	struct tr_plan p;
+	uint64_t itab;
+	char *out;
+
+	if (!gb) {
+		free(e);
+		skip();
+	}
+	o.syms = trace_syms__new(gb);
+	/* func check(n int) error: the result in RAX (itab), RBX (data);
+	 * the kernel follows RBX to the message at the RET */
+	plan_of(gb, "main.check", &p);
+	assert_int_equal(p.nstr, 1);
+	assert_int_equal(p.spec.ops[0].mode, TR_STR_DEREF);
+	assert_int_equal(p.spec.ops[0].at_ret, 1);
+	assert_int_equal(p.spec.ops[0].ptr_idx, 1);
+	itab = sym_addr(gb, "go.itab.*errors.errorString,error");
+	e->ts_entry = 10;
+	e->ts_ret = 20;
+	e->regs[0] = (uint64_t)-7;
+	e->ret_regs[0] = itab;
+	e->ret_regs[1] = 0xc000010000;
+	memcpy(e->str[0], "negative: -7", 12);
+	e->str_len[0] = 12;
+	out = json_of(&o, &p, "main.check", e);
+	assert_non_null(strstr(out, "\"ret\":{\"~r0\":{\"type\":\"*errors.errorString\","
+				    "\"data\":\"0xc000010000\",\"error\":\"negative: -7\"}}"));
+	assert_null(strstr(out, "truncated"));
+	free(out);
+	/* the kernel saw a longer message than it copied */
+	e->str_len[0] = 12 | TR_STR_CUT;
+	out = json_of(&o, &p, "main.check", e);
+	assert_non_null(strstr(out, "\"truncated\":[\"~r0\"]"));
+	free(out);
+	/* a type whose message is not its leading string: no "error" */
+	e->ret_regs[0] = sym_addr(gb, "go.itab.*io/fs.PathError,error");
+	e->str_len[0] = 12;
+	out = json_of(&o, &p, "main.check", e);
+	assert_non_null(strstr(out, "\"type\":\"*io/fs.PathError\""));
+	assert_null(strstr(out, "\"error\""));
+	free(out);
+	trace_plan__free(&p);
+	trace_syms__free((struct tr_syms *)o.syms);
+	free(e);
+	gobin__free(gb);
+}
+
+static void test_output_expressions_compile(void **state)
+{
+	struct gobin *gb = open_fixture("args");
+	struct tr_plan p;
+	char why[160];
+
+	if (!gb)
+		skip();
+	/* func sizes(mp map[string]int, ch chan int, s []int, name string):
+	 * mp RAX, ch RBX, s RCX RDI RSI, name R8 R9 (abi-internal.md) */
+	plan_of(gb, "main.sizes", &p);
+	assert_int_equal(trace_plan__add_out(&p, 0, "len(mp)", why, sizeof(why)), 0);
+	assert_int_equal(p.spec.outs[0].kind, TR_SRC_REG);
+	assert_int_equal(p.spec.outs[0].idx, 0);
+	assert_int_equal(p.spec.outs[0].nhops, 1);
+	assert_int_equal(p.spec.outs[0].off[0], 0);	/* hmap.count */
+	assert_int_equal(p.spec.outs[0].flags, TR_OUT_NIL_ZERO);
+	assert_int_equal(trace_plan__add_out(&p, 1, "cap(ch)", why, sizeof(why)), 0);
+	assert_int_equal(p.spec.outs[1].idx, 1);
+	assert_int_equal(p.spec.outs[1].off[0], 8);	/* hchan.dataqsiz */
+	/* s[2]: the element at s.ptr + 16, only while len(s) (RDI) > 2 */
+	assert_int_equal(trace_plan__add_out(&p, 2, "s[2]", why, sizeof(why)), 0);
+	assert_int_equal(p.spec.outs[2].idx, 2);
+	assert_int_equal(p.spec.outs[2].chk_kind, TR_SRC_REG);
+	assert_int_equal(p.spec.outs[2].chk_idx, 3);
+	assert_int_equal(p.spec.outs[2].chk_min, 2);
+	assert_int_equal(p.spec.outs[2].off[0], 16);
+	assert_int_equal(p.spec.outs[2].size, 8);
+	/* len(s): a part of the argument itself, no kernel work */
+	assert_int_equal(trace_plan__add_out(&p, 3, "len(name)", why, sizeof(why)), 0);
+	assert_true(p.outs[3].in_img);
+	assert_int_equal(p.outs[3].img_off, 8);
+	assert_int_equal(p.spec.outs[3].kind, TR_SRC_NONE);
+	assert_int_equal(trace_plan__add_out(&p, 0, "cap(mp)", why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "cap of map"));
+	assert_int_equal(trace_plan__add_out(&p, 0, "s[1", why, sizeof(why)), -EINVAL);
+	assert_int_equal(trace_plan__add_out(&p, 0, "zz.X", why, sizeof(why)), -ENOENT);
+	trace_plan__free(&p);
+	/* norm(p *Point): (*p).Y is 8 bytes into *p */
+	plan_of(gb, "main.norm", &p);
+	assert_int_equal(trace_plan__add_out(&p, 0, "(*p).Y", why, sizeof(why)), 0);
+	assert_int_equal(p.spec.outs[0].nhops, 1);
+	assert_int_equal(p.spec.outs[0].off[0], 8);
+	assert_int_equal(trace_plan__add_out(&p, 1, "(*p)", why, sizeof(why)), -EINVAL);
+	trace_plan__free(&p);
+	gobin__free(gb);
+}
+
+static void test_string_filter_spec(void **state)
+{
+	struct gobin *gb = open_fixture("args");
+	struct tr_plan p;
+
+	if (!gb)
+		skip();
+	plan_of(gb, "main.greet", &p);
+	assert_int_equal(trace_plan__set_filter_str(&p, "name", TR_OP_EQ, "go", 2), 0);
+	assert_int_equal(p.spec.filt_str, 1);
+	assert_int_equal(p.spec.filt_kind, TR_FILT_REG);
+	assert_int_equal(p.spec.filt_idx, 0);		/* RAX: ptr */
+	assert_int_equal(p.spec.filt_len_idx, 1);	/* RBX: len */
+	assert_int_equal(p.spec.filt_str_len, 2);
+	assert_memory_equal(p.spec.filt_bytes, "go", 2);
+	assert_int_equal(trace_plan__set_filter_str(&p, "times", TR_OP_EQ, "2", 1), -EINVAL);
+	assert_int_equal(trace_plan__set_filter_str(&p, "name", TR_OP_LT, "go", 2), -EINVAL);
+	assert_int_equal(trace_plan__set_filter_str(&p, "nope", TR_OP_EQ, "go", 2), -ENOENT);
+	trace_plan__free(&p);
+	gobin__free(gb);
+}
+
+static void test_unwind_needs_a_shallower_later_return(void **state)
+{
+	struct tr_unwind *u = trace_unwind__new();
+
+	/* depth = distance from g.stack.hi: callers are shallower */
+	assert_non_null(u);
+	assert_false(trace_unwind__gone(u, 1, 0xc000, 100, 300));
+	/* t=200: a RET at depth 100 (the caller of a call entered at t=150
+	 * at depth 300): that call is gone; one entered at t=250 is not */
+	assert_int_equal(trace_unwind__ret(u, 1, 0xc000, 200, 100), 0);
+	assert_true(trace_unwind__gone(u, 1, 0xc000, 150, 300));
+	assert_false(trace_unwind__gone(u, 1, 0xc000, 250, 300));
+	/* a RET at the same depth or deeper says nothing */
+	assert_false(trace_unwind__gone(u, 1, 0xc000, 150, 100));
+	/* later deeper RETs keep the earlier shallow mark in force */
+	assert_int_equal(trace_unwind__ret(u, 1, 0xc000, 300, 500), 0);
+	assert_true(trace_unwind__gone(u, 1, 0xc000, 150, 300));
+	assert_false(trace_unwind__gone(u, 1, 0xc000, 250, 500));
+	assert_true(trace_unwind__gone(u, 1, 0xc000, 250, 600));
+	/* other goroutines, other processes: independent */
+	assert_false(trace_unwind__gone(u, 1, 0xd000, 150, 300));
+	assert_false(trace_unwind__gone(u, 2, 0xc000, 150, 300));
+	for (uint64_t g = 1; g <= 1000; g++)
+		assert_int_equal(trace_unwind__ret(u, 3, g << 12, 10, 50), 0);
+	assert_true(trace_unwind__gone(u, 3, 777 << 12, 5, 60));
+	trace_unwind__free(u);
+}
+
+static void test_go_string_literal(void **state)
+{
+	char out[8];
+	const char *end;
+	size_t n;
+
+	assert_int_equal(trace_parse_go_string("\"a\\\"b\\x41\\n\" rest", out,
+					       sizeof(out), &n, &end), 0);
+	assert_int_equal(n, 5);
+	assert_memory_equal(out, "a\"bA\n", 5);
+	assert_string_equal(end, " rest");
+	assert_int_equal(trace_parse_go_string("\"\"", out, sizeof(out), &n, &end), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(trace_parse_go_string("\"123456789\"", out, sizeof(out),
+					       &n, &end), -E2BIG);
+	assert_int_equal(trace_parse_go_string("\"open", out, sizeof(out), &n, &end),
+			 -EINVAL);
+	assert_int_equal(trace_parse_go_string("\"\\q\"", out, sizeof(out), &n, &end),
+			 -EINVAL);
+	assert_int_equal(trace_parse_go_string("\"\\x4\"", out, sizeof(out), &n, &end),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +418,12 @@ int main(void)
 		cmocka_unit_test(test_many_args_spill_to_the_stack),
 		cmocka_unit_test(test_decode_record_to_json),
 		cmocka_unit_test(test_stripped_is_raw_and_filters),
+		cmocka_unit_test(test_error_message_types),
+		cmocka_unit_test(test_error_message_decoded),
+		cmocka_unit_test(test_output_expressions_compile),
+		cmocka_unit_test(test_string_filter_spec),
+		cmocka_unit_test(test_unwind_needs_a_shallower_later_return),
+		cmocka_unit_test(test_go_string_literal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
