@@ -84,16 +84,22 @@ $(BUILD)/gosnoop: $(APP_OBJS) $(BUILD)/libgobin.a
 
 # ---------------------------------------------------------------- tests
 # Unit tests link the library twice: plain, and an ASan+UBSan build of
-# library and tests together.
+# library and tests together. UNIT_SRCS_<test>: src/ files (outside the
+# library) a test compiles in too.
+UNIT_SRCS_test_ktrace_expr = src/ktrace_expr.c src/ktrace_expr_parse.c \
+	src/ktrace_probe.c src/ktrace_btf.c src/ktrace_tpfmt.c
+$(BUILD)/tests/test_ktrace_expr $(BUILD)/tests-san/test_ktrace_expr: \
+	$(UNIT_SRCS_test_ktrace_expr) tests/unit/ktrace_interp.h
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libgobin.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libgobin.a -lcmocka $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_SRCS_$*) $(BUILD)/libgobin.a -lcmocka $(LIBS)
 
 $(BUILD)/tests-san/%: tests/unit/%.c tests/unit/testutil.h $(GOBIN_SRCS) $(HDRS)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SANFLAGS) -Itests/unit -o $@ $< $(GOBIN_SRCS) -lcmocka $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SANFLAGS) -Itests/unit -o $@ $< $(UNIT_SRCS_$*) $(GOBIN_SRCS) -lcmocka $(LIBS)
 
 $(BUILD)/fuzz/%: fuzz/%.c $(GOBIN_SRCS) $(HDRS)
 	$(call msg,FUZZ,$@)

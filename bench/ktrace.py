@@ -19,11 +19,19 @@ Configurations, alternated --repeat times, median of each:
 The figure the issue sets a target for (<= 1.15) is out3 / empty; the
 per-event nanoseconds are (config - none) / 2N, reported for scale only
 (this VM's timings are noisy and its syscalls slow). Nothing is asserted.
+
+Also the CPU seconds of each whole command (ktrace with its reader and
+BPF program, and dd; from getrusage of the children) minus those of the
+same command copying one block (start-up and exit): on a shared, loaded
+machine, a steadier figure than wall time. --before OTHER_GOSNOOP
+measures another build in the same alternated runs, for before/after
+ratios under the same load.
 """
 import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,15 +41,25 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOSNOOP = os.environ.get("GOSNOOP") or os.path.join(ROOT, "build", "gosnoop")
 
 
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def dd_seconds(prefix, count):
+    """dd's own copy time, events lost, and the CPU seconds of the whole
+    command (ktrace, its reader and its BPF program, and dd): on a busy
+    machine CPU time is far steadier than wall time."""
     cmd = prefix + ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", f"count={count}"]
+    cpu0 = children_cpu()
     r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                        stdin=subprocess.DEVNULL)
+    cpu = children_cpu() - cpu0
     m = re.search(r"copied, ([0-9.]+) s", r.stderr)
     if r.returncode != 0 or not m:
         raise SystemExit(f"failed: {' '.join(cmd)}: {r.stderr.strip()[-300:]}")
     lost = re.search(r"(\d+) events lost", r.stderr)
-    return float(m.group(1)), int(lost.group(1)) if lost else 0
+    return float(m.group(1)), int(lost.group(1)) if lost else 0, cpu
 
 
 def prog_stats(prefix, count):
@@ -90,50 +108,90 @@ def bpf_stats(configs, count):
     return out
 
 
-def measure(count, repeat):
-    """Run every configuration `repeat` times, alternated; the figures."""
-    kt = [GOSNOOP, "ktrace"]
+def gosnoop_configs(gosnoop, sfx=""):
+    kt = [gosnoop, "ktrace"]
     out3 = ["-o", "id", "-o", "regs->di", "-o", "regs->dx", "tp_btf:sys_enter", "--"]
-    configs = {
-        "none": [],
-        "empty": kt + ["--empty-program", "tp_btf:sys_enter", "--"],
-        "filter3": kt + ["-f", "id == 99999 && regs->di == 3 && regs->dx == 1",
-                         "tp_btf:sys_enter", "--"],
-        "out3": kt + out3,
+    return {
+        "empty" + sfx: kt + ["--empty-program", "tp_btf:sys_enter", "--"],
+        "filter3" + sfx: kt + ["-f", "id == 99999 && regs->di == 3 && regs->dx == 1",
+                               "tp_btf:sys_enter", "--"],
+        "out3" + sfx: kt + out3,
         # the same events written as JSON lines: what the reader sustains
-        "json3": [GOSNOOP, "--json", "ktrace"] + out3,
+        "json3" + sfx: [gosnoop, "--json", "ktrace"] + out3,
     }
+
+
+def measure(count, repeat, before=None):
+    """Run every configuration `repeat` times, alternated; the figures.
+    before: another gosnoop binary measured in the same runs (its
+    configurations end in "@before")."""
+    configs = {"none": []}
+    configs.update(gosnoop_configs(GOSNOOP))
+    if before:
+        configs.update(gosnoop_configs(before, "@before"))
     times = {k: [] for k in configs}
+    cpus = {k: [] for k in configs}
+    start = {k: [] for k in configs}
     lost = {k: 0 for k in configs}
     for _ in range(repeat):
         for name, prefix in configs.items():
-            s, l = dd_seconds(prefix, count)
+            s, l, c = dd_seconds(prefix, count)
             times[name].append(s)
+            cpus[name].append(c)
             lost[name] += l
+            # the same command with one block: its start-up and exit CPU
+            start[name].append(dd_seconds(prefix, 1)[2])
     med = {k: statistics.median(v) for k, v in times.items()}
+    # CPU per run for the events alone (start-up taken off)
+    cpu = {k: statistics.median(cpus[k]) - statistics.median(start[k]) for k in configs}
     events = 2 * count
-    return configs, {
+    extra = {}
+    if before:
+        extra = {
+            "before": before,
+            "ratio_out3_to_empty_before": med["out3@before"] / med["empty@before"],
+            "ratio_filter3_to_empty_before": med["filter3@before"] / med["empty@before"],
+            # both builds' empty programs are the same floor
+            "ratio_out3_after_to_empty_before": med["out3"] / med["empty@before"],
+            "cpu_ratio_out3_to_empty_before": cpu["out3@before"] / cpu["empty@before"],
+            "cpu_ratio_filter3_to_empty_before":
+                cpu["filter3@before"] / cpu["empty@before"],
+        }
+    return configs, dict(extra, **{
         "events_per_run": events,
         "repeat": repeat,
         "median_s": med,
         "ns_per_event_over_none": {k: (med[k] - med["none"]) / events * 1e9 for k in med},
         "ratio_out3_to_empty": med["out3"] / med["empty"],
+        "cpu_s": cpu,
+        "cpu_ratio_out3_to_empty": cpu["out3"] / cpu["empty"],
+        "cpu_ratio_filter3_to_empty": cpu["filter3"] / cpu["empty"],
         "ratio_filter3_to_empty": med["filter3"] / med["empty"],
         "json_events_per_second": events / med["json3"],
         "events_lost": lost,
         "target_ratio": 1.15,
-    }
+    })
 
 
 def report(configs, res):
     print(f"\nktrace: dd, {res['events_per_run']} syscalls per run, median of {res['repeat']} runs")
     for k in configs:
         lost = res["events_lost"][k]
-        print(f"  {k:8} {res['median_s'][k]*1000:8.1f} ms  "
-              f"{res['ns_per_event_over_none'][k]:7.0f} ns/event over none"
+        print(f"  {k:15} {res['median_s'][k]*1000:8.1f} ms  "
+              f"{res['ns_per_event_over_none'][k]:7.0f} ns/event over none  "
+              f"cpu {res['cpu_s'][k]*1000:7.1f} ms"
               + (f"  ({lost} events lost)" if lost else ""))
     print(f"  out3/empty    = {res['ratio_out3_to_empty']:.3f} (target <= 1.15)")
     print(f"  filter3/empty = {res['ratio_filter3_to_empty']:.3f}")
+    print(f"  CPU time (ktrace + dd, start-up off): out3/empty = "
+          f"{res['cpu_ratio_out3_to_empty']:.3f}, filter3/empty = "
+          f"{res['cpu_ratio_filter3_to_empty']:.3f}")
+    if "before" in res:
+        print(f"  before ({res['before']}): out3/empty = "
+              f"{res['ratio_out3_to_empty_before']:.3f}, filter3/empty = "
+              f"{res['ratio_filter3_to_empty_before']:.3f}; CPU: out3/empty = "
+              f"{res['cpu_ratio_out3_to_empty_before']:.3f}, filter3/empty = "
+              f"{res['cpu_ratio_filter3_to_empty_before']:.3f}")
     print(f"  JSON lines sustained: {res['json_events_per_second']:.0f} events/s, "
           f"{res['events_lost']['json3']} lost")
 
@@ -154,11 +212,13 @@ def main():
     ap.add_argument("--count", type=int, default=200000, help="dd blocks (2 syscalls each)")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--json", help="write results here")
+    ap.add_argument("--before", help="another gosnoop binary (e.g. an older build) "
+                    "measured in the same runs, alternated with this one")
     ap.add_argument("--bpf-stats", action="store_true",
                     help="also the in-kernel ns per run (turns kernel.bpf_stats_enabled "
                          "on for the measurement, then back)")
     a = ap.parse_args()
-    configs, res = measure(a.count, a.repeat)
+    configs, res = measure(a.count, a.repeat, a.before)
     report(configs, res)
     if a.bpf_stats:
         res["prog_ns_per_run"] = bpf_stats(configs, a.count)

@@ -43,7 +43,8 @@
 
 #define POLL_MS 100
 #define MAX_PROBES 32
-#define MAX_OUTPUT_EXPRS 32
+#define MAX_EXPR_OPTS 64
+#define MAX_POSITIONAL (MAX_PROBES + 1)
 
 static volatile sig_atomic_t exiting;
 
@@ -60,14 +61,26 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * One -o or --filter, and where it stood: options before the first probe
+ * apply to every probe, options after a probe to that probe only (as a
+ * bpftrace program's probe { ... } block). probe: index of the probe it
+ * follows, -1 for every probe.
+ */
+struct expr_opt {
+	bool filter;
+	const char *text;
+	int npos;		/* positional arguments before it */
+	int probe;
+};
+
 struct ktrace_cli {
 	struct target t;
 	const char *path_arg;
 	pid_t pid;
 	const char *comm;
-	const char *filter;
-	const char *outs[MAX_OUTPUT_EXPRS];
-	int nouts;
+	struct expr_opt exprs[MAX_EXPR_OPTS];
+	int nexprs;
 	const char *probe_args[MAX_PROBES];
 	int nprobe_args;
 	double duration;
@@ -101,6 +114,8 @@ static void usage(FILE *f)
 		"                       (repeatable): 'prev->pid', 'next->comm',\n"
 		"                       'ip4(&sk->__sk_common.skc_daddr)',\n"
 		"                       'ntohs(...)', 'errno(ret)', 'str(p)'\n"
+		"  -o/-f before the first PROBE apply to every probe; after a\n"
+		"  PROBE, to that probe only (both filters must hold).\n"
 		"  -d, --duration SECS  stop after SECS seconds\n"
 		"  -n, --count N        stop after N events\n"
 		"  -v, --verbose        more detail (twice: libbpf debug)\n"
@@ -135,16 +150,26 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 		{ "empty-program", no_argument, NULL, 'E' },
 		{}
 	};
+	const char *pos[MAX_POSITIONAL];
+	int npos = 0, probe_pos[MAX_PROBES];
 	char *end;
 	int c;
 
 	target__split_cmd(&argc, argv, &cli->t);
-	/* 0, not 1: GNU getopt then starts afresh and permutes, so options
-	 * may follow the probes (main's "+" parse left REQUIRE_ORDER). */
+	/* 0, not 1: GNU getopt starts afresh (main's "+" parse left
+	 * REQUIRE_ORDER); the leading '-' returns the positional arguments
+	 * in place (as 1), so each -o/-f knows the probe it follows. */
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "jp:c:f:o:d:n:vh", opts,
+	while ((c = getopt_long(argc, argv, "-jp:c:f:o:d:n:vh", opts,
 				NULL)) != -1) {
 		switch (c) {
+		case 1:
+			if (npos >= MAX_POSITIONAL) {
+				p_err("at most %d probes", MAX_PROBES);
+				return -1;
+			}
+			pos[npos++] = optarg;
+			break;
 		case 'j':
 			json_output = true;
 			break;
@@ -158,19 +183,16 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 			cli->comm = optarg;
 			break;
 		case 'f':
-			if (cli->filter) {
-				p_err("one --filter only (combine with && or ||)");
-				return -1;
-			}
-			cli->filter = optarg;
-			break;
 		case 'o':
-			if (cli->nouts >= MAX_OUTPUT_EXPRS) {
-				p_err("at most %d -o expressions",
-				      MAX_OUTPUT_EXPRS);
+			if (cli->nexprs >= MAX_EXPR_OPTS) {
+				p_err("at most %d -o and --filter options",
+				      MAX_EXPR_OPTS);
 				return -1;
 			}
-			cli->outs[cli->nouts++] = optarg;
+			cli->exprs[cli->nexprs++] = (struct expr_opt){
+				.filter = c == 'f', .text = optarg,
+				.npos = npos,
+			};
 			break;
 		case 'd':
 			if (parse_seconds("duration", optarg, &cli->duration))
@@ -197,16 +219,19 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 			return -1;
 		}
 	}
-	for (int i = optind; i < argc; i++) {
-		if (looks_like_probe(argv[i]) || cli->path_arg || cli->pid ||
-		    cli->t.cmd_argv || i + 1 == argc) {
+	for (int i = optind; i < argc && npos < MAX_POSITIONAL; i++)
+		pos[npos++] = argv[i];
+	for (int i = 0; i < npos; i++) {
+		if (looks_like_probe(pos[i]) || cli->path_arg || cli->pid ||
+		    cli->t.cmd_argv || i + 1 == npos) {
 			if (cli->nprobe_args >= MAX_PROBES) {
 				p_err("at most %d probes", MAX_PROBES);
 				return -1;
 			}
-			cli->probe_args[cli->nprobe_args++] = argv[i];
+			probe_pos[cli->nprobe_args] = i;
+			cli->probe_args[cli->nprobe_args++] = pos[i];
 		} else {
-			cli->path_arg = argv[i];
+			cli->path_arg = pos[i];
 		}
 	}
 	if (!cli->nprobe_args) {
@@ -214,15 +239,33 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 		      "or tp_btf:sched_switch (list them: gosnoop list --kernel)");
 		return -1;
 	}
+	/* each -o/-f belongs to the last probe before it, if any */
+	for (int i = 0; i < cli->nexprs; i++) {
+		struct expr_opt *e = &cli->exprs[i];
+
+		e->probe = -1;
+		for (int k = 0; k < cli->nprobe_args; k++)
+			if (probe_pos[k] < e->npos)
+				e->probe = k;
+		for (int k = 0; k < i; k++)
+			if (e->filter && cli->exprs[k].filter &&
+			    cli->exprs[k].probe == e->probe) {
+				p_err("one --filter %s (combine with && or ||)",
+				      e->probe < 0 ? "before the first probe"
+						   : "per probe");
+				return -1;
+			}
+	}
 	return 0;
 }
 
-/* Compile one probe: fields or args, then --filter, then outputs. */
-static int prepare_probe(struct ktrace_cli *cli, struct kt_probe *p,
+/* Compile probe idx: fields or args, then the filters that apply to it
+ * (for every probe, then its own), then its outputs. */
+static int prepare_probe(struct ktrace_cli *cli, int idx, struct kt_probe *p,
 			 const struct btf *btf, const char *tracefs)
 {
 	char err[512] = "";
-	int ret;
+	int ret, nouts = 0;
 
 	if (p->kind == KT_KIND_TRACEPOINT)
 		ret = kt_tpfmt__load(p, tracefs, err, sizeof(err));
@@ -231,17 +274,26 @@ static int prepare_probe(struct ktrace_cli *cli, struct kt_probe *p,
 	if (ret)
 		goto fail;
 	p->spec.nargs = p->nargs + (p->has_ret ? 1 : 0);
-	if (cli->filter) {
-		ret = kt_expr__filter(p, btf, cli->filter, err, sizeof(err));
+	for (int i = 0; i < cli->nexprs; i++) {
+		const struct expr_opt *e = &cli->exprs[i];
+
+		if (!e->filter || (e->probe >= 0 && e->probe != idx))
+			continue;
+		ret = kt_expr__filter(p, btf, e->text, err, sizeof(err));
 		if (ret)
 			goto fail;
 	}
-	for (int i = 0; i < cli->nouts; i++) {
-		ret = kt_expr__output(p, btf, cli->outs[i], err, sizeof(err));
+	for (int i = 0; i < cli->nexprs; i++) {
+		const struct expr_opt *e = &cli->exprs[i];
+
+		if (e->filter || (e->probe >= 0 && e->probe != idx))
+			continue;
+		ret = kt_expr__output(p, btf, e->text, err, sizeof(err));
 		if (ret)
 			goto fail;
+		nouts++;
 	}
-	if (!cli->nouts) {
+	if (!nouts) {
 		if (p->kind == KT_KIND_TRACEPOINT)
 			ret = kt_tpfmt__emit_all(p, err, sizeof(err));
 		else
@@ -249,11 +301,21 @@ static int prepare_probe(struct ktrace_cli *cli, struct kt_probe *p,
 		if (ret)
 			goto fail;
 	}
+	ret = kt_spec__optimize(&p->spec);
+	if (ret) {
+		snprintf(err, sizeof(err), "%s: internal error: bad op list",
+			 p->text);
+		goto fail;
+	}
 	p_info("%s: %u ops, %u bytes of data per event", p->text,
 	       p->spec.nops, p->spec.data_len);
 	return 0;
 fail:
-	p_err("%s", err[0] ? err : strerror(-ret));
+	/* with several probes, say which one the expression failed on */
+	if (cli->nprobe_args > 1 && err[0])
+		p_err("%s: %s", p->text, err);
+	else
+		p_err("%s", err[0] ? err : strerror(-ret));
 	return ret == -ENOMEM ? ret : -EINVAL;
 }
 
@@ -587,7 +649,7 @@ int do_ktrace(int argc, char **argv)
 		}
 	}
 	for (int i = 0; i < np; i++) {
-		err = prepare_probe(&cli, probes[i], btf, tracefs);
+		err = prepare_probe(&cli, i, probes[i], btf, tracefs);
 		if (err) {
 			ret = err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
 			goto out;

@@ -49,8 +49,10 @@ int kx_fail(struct cc *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(c->err, c->errlen, "expression '%s': %s (at column %zu)",
-		 c->src, msg, c->tok.pos + 1);
+	/* a long expression is cut: the message stays one readable line */
+	snprintf(c->err, c->errlen, "expression '%.*s%s': %s (at column %zu)",
+		 80, c->src, strlen(c->src) > 80 ? "..." : "", msg,
+		 c->tok.pos + 1);
 	c->failed = -EINVAL;
 	return c->failed;
 }
@@ -59,8 +61,16 @@ int kx_fail(struct cc *c, const char *fmt, ...)
 
 int kx_op(struct cc *c, __u8 code, __u8 size, __u8 flags, __s64 imm)
 {
+	struct kt_spec *s = &c->p->spec;
+
 	if (c->failed)
 		return c->failed;
+	/* a.b.c[2]: one offset, not three (every op costs per event) */
+	if (code == KT_OP_ADDI && s->nops > c->first_op &&
+	    s->ops[s->nops - 1].code == KT_OP_ADDI) {
+		s->ops[s->nops - 1].imm += imm;
+		return 0;
+	}
 	if (kt_op(c->p, code, size, flags, imm))
 		return kx_fail(c, "too many operations (at most %d per probe)",
 			       KT_MAX_OPS);
@@ -327,21 +337,45 @@ int kx_deref(struct cc *c, struct val *v)
 	return kx_from_btf(c, v->target_id, true, user, v);
 }
 
+/*
+ * The ops of one expression start and end with an empty stack; the BPF
+ * program's stack holds KT_STACK values. Refuse deeper expressions here,
+ * with a message, rather than drop every event in the kernel.
+ */
+static int check_depth(struct cc *c, __u32 from)
+{
+	int d = kt_spec__stack_depth(&c->p->spec, from);
+
+	if (d == -E2BIG)
+		return kx_fail(c, "too deeply nested: more than %d values at "
+			       "once", KT_STACK);
+	if (d < 0)
+		return kx_fail(c, "internal error: bad op list");
+	return 0;
+}
+
 int kt_expr__filter(struct kt_probe *p, const struct btf *btf,
 		    const char *text, char *err, size_t errlen)
 {
-	struct kt_spec saved = p->spec;
+	struct kt_spec *saved = malloc(sizeof(*saved));
+	__u32 from = p->spec.nops;
 	struct cc c;
 	struct val v;
+	int ret = 0;
 
+	if (!saved)
+		return -ENOMEM;
+	*saved = p->spec;
 	if (kx_parse(&c, p, btf, text, err, errlen, &v) ||
 	    kx_scalar_operand(&c, &v, "--filter") ||
-	    kx_op(&c, KT_OP_FILTER, 0, 0, 0)) {
-		p->spec = saved;
-		return c.failed;
+	    kx_op(&c, KT_OP_FILTER, 0, 0, 0) || check_depth(&c, from)) {
+		p->spec = *saved;
+		ret = c.failed;
+	} else {
+		p->has_filter = true;
 	}
-	p->has_filter = true;
-	return 0;
+	free(saved);
+	return ret;
 }
 
 static void trim_copy(char *dst, size_t len, const char *s)
@@ -356,11 +390,37 @@ static void trim_copy(char *dst, size_t len, const char *s)
 	snprintf(dst, len, "%.*s", (int)n, s);
 }
 
+static int compile_output(struct kt_probe *p, const struct btf *btf,
+			  const char *text, char *err, size_t errlen);
+
+/* One -o; on failure the probe is left as it was. */
 int kt_expr__output(struct kt_probe *p, const struct btf *btf,
 		    const char *text, char *err, size_t errlen)
 {
+	struct kt_spec *saved = malloc(sizeof(*saved));
+	size_t nout = p->nout, nconst = p->nconst;
+	int ret;
+
+	if (!saved)
+		return -ENOMEM;
+	*saved = p->spec;
+	ret = compile_output(p, btf, text, err, errlen);
+	if (ret) {
+		p->spec = *saved;
+		while (p->nout > nout)
+			free(p->outs[--p->nout].name);
+		p->nconst = nconst;
+	}
+	free(saved);
+	return ret;
+}
+
+static int compile_output(struct kt_probe *p, const struct btf *btf,
+			  const char *text, char *err, size_t errlen)
+{
+	__u32 from = p->spec.nops;
 	struct kt_out *o = NULL;
-	char name[128];
+	char name[KX_MAX_LEN + 1];
 	struct cc c;
 	struct val v;
 	int ret;
@@ -368,6 +428,10 @@ int kt_expr__output(struct kt_probe *p, const struct btf *btf,
 	trim_copy(name, sizeof(name), text);
 	if (kx_parse(&c, p, btf, text, err, errlen, &v))
 		return c.failed;
+	/* the name is the JSON key: one per output */
+	for (size_t i = 0; i < p->nout; i++)
+		if (!strcmp(p->outs[i].name, name))
+			return kx_fail(&c, "already an output of this probe");
 	if (v.is_str)
 		return kx_fail(&c, "a string constant is not an output");
 	if (v.kind == V_ADDR) {
@@ -418,7 +482,9 @@ int kt_expr__output(struct kt_probe *p, const struct btf *btf,
 	if (ret == -E2BIG)
 		return kx_fail(&c, "too many outputs for one probe (%d bytes, "
 			       "%d values at most)", KT_DATA_MAX, KT_MAX_OUTS);
-	return ret;
+	if (ret)
+		return ret;
+	return check_depth(&c, from);
 }
 
 int kt_expr__emit_args(struct kt_probe *p, const struct btf *btf, char *err,

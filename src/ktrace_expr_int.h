@@ -57,7 +57,12 @@ struct cc {
 	char *err;
 	size_t errlen;
 	int failed;
+	int depth;		/* of recursion: bounded, any input is safe */
+	__u32 first_op;		/* this expression's first op */
 };
+
+#define KX_MAX_LEN	512	/* bytes of one expression */
+#define KX_MAX_DEPTH	64	/* nested parentheses, prefix operators */
 
 /* ktrace_expr.c */
 int kx_fail(struct cc *c, const char *fmt, ...)

@@ -40,9 +40,13 @@ static void next(struct cc *c)
 		size_t n = 0;
 
 		while (isalnum((unsigned char)s[i]) || s[i] == '_') {
-			if (n < sizeof(c->tok.text) - 1)
-				c->tok.text[n++] = s[i];
-			i++;
+			if (n >= sizeof(c->tok.text) - 1) {
+				kx_fail(c, "name too long (at most %zu "
+					"characters)", sizeof(c->tok.text) - 1);
+				c->tok.kind = T_END;
+				return;
+			}
+			c->tok.text[n++] = s[i++];
 		}
 		c->tok.kind = T_IDENT;
 		c->pos = i;
@@ -307,6 +311,9 @@ static int postfix(struct cc *c, struct val *v)
 			if (c->tok.kind != T_NUM)
 				return kx_fail(c, "an index must be a number");
 			idx = c->tok.num;
+			if (idx < 0 || idx > (1 << 20))
+				return kx_fail(c, "index %lld out of range",
+					       (long long)idx);
 			next(c);
 			if (expect(c, "]"))
 				return c->failed;
@@ -341,6 +348,8 @@ static int postfix(struct cc *c, struct val *v)
 					return kx_fail(c, "cannot index this "
 							  "value");
 				es = btf__resolve_size(c->btf, v->target_id);
+				if (es > (1 << 20))
+					return kx_fail(c, "element too large");
 				if (es <= 0)
 					return kx_fail(c, "element size "
 							  "unknown");
@@ -355,7 +364,25 @@ static int postfix(struct cc *c, struct val *v)
 	}
 }
 
+static int unary_nested(struct cc *c, struct val *v);
+
+/* Bounded recursion: prefix operators and parentheses nest at most
+ * KX_MAX_DEPTH deep, so no input can exhaust the C stack. */
 static int unary(struct cc *c, struct val *v)
+{
+	int ret;
+
+	if (++c->depth > KX_MAX_DEPTH) {
+		c->depth--;
+		return kx_fail(c, "too deeply nested (at most %d levels)",
+			       KX_MAX_DEPTH);
+	}
+	ret = unary_nested(c, v);
+	c->depth--;
+	return ret;
+}
+
+static int unary_nested(struct cc *c, struct val *v)
 {
 	if (is_p(c, "!") || is_p(c, "-")) {
 		bool neg = c->tok.text[0] == '-';
@@ -371,7 +398,7 @@ static int unary(struct cc *c, struct val *v)
 
 			if (kx_unpush_const(c, v, &imm))
 				return c->failed;
-			v->cval = -imm;
+			v->cval = (__s64)(0 - (__u64)imm);	/* no UB */
 			return kx_op(c, KT_OP_IMM, 0, 0, v->cval);
 		}
 		if (kx_op(c, neg ? KT_OP_NEG : KT_OP_NOT, 0, 0, 0))
@@ -615,8 +642,11 @@ int kx_parse(struct cc *c, struct kt_probe *p, const struct btf *btf,
 	c->src = text;
 	c->err = err;
 	c->errlen = errlen;
+	c->first_op = p->spec.nops;
+	if (strlen(text) > KX_MAX_LEN)
+		return kx_fail(c, "longer than %d bytes", KX_MAX_LEN);
 	next(c);
-	if (expr(c, v))
+	if (expr(c, v) || c->failed)
 		return c->failed;
 	if (c->tok.kind != T_END)
 		return kx_fail(c, "unexpected '%s'", c->tok.text);

@@ -112,6 +112,15 @@ int kt_op(struct kt_probe *p, __u8 code, __u8 size, __u8 flags, __s64 imm);
 int kt_emit(struct kt_probe *p, __u8 code, __u8 flags, uint16_t len,
 	    __s64 imm, const char *name, enum kt_fmt fmt,
 	    struct kt_out **out);
+/* Deepest value stack the ops from index `from` on reach, starting from
+ * an empty stack: -E2BIG past KT_STACK, -EINVAL if one pops an empty
+ * stack or is unknown. */
+int kt_spec__stack_depth(const struct kt_spec *s, __u32 from);
+/* Fuse the compiled op list into fewer ops that do the same (ARG ADDI
+ * LOAD -> ARG_LOAD, IMM EQ -> EQ with an immediate, op EMIT_VAL -> op
+ * storing its result) and split a filter's top-level && into one FILTER
+ * per operand. After every expression is compiled; 0 or -EINVAL. */
+int kt_spec__optimize(struct kt_spec *s);
 /* Add a string constant (with NUL); its offset, or -E2BIG. */
 int kt_const_str(struct kt_probe *p, const char *s, size_t len);
 

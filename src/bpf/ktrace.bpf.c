@@ -66,6 +66,14 @@ struct {
 	__type(value, struct kt_event);
 } scratch SEC(".maps");
 
+/* Bytes this CPU sent since it last woke the reader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} unwoken SEC(".maps");
+
 struct vm {
 	__u64 st[KT_STACK];
 	__u64 args[KT_MAX_ARGS];
@@ -223,6 +231,18 @@ static __always_inline void emit_strv(struct vm *vm, __u64 addr,
 	*(__u32 *)&data[off & (KT_DATA_MAX - 1)] = n;
 }
 
+/* The result of a value op: pushed, or (KT_F_EMIT) stored in the
+ * record where the EMIT_VAL it was fused with would have put it. */
+static __always_inline long put(struct vm *vm, const struct kt_op *op,
+				__u64 a)
+{
+	if (op->flags & KT_F_EMIT) {
+		*(__u64 *)&vm->ev->data[op->off & (KT_DATA_MAX - 1)] = a;
+		return 0;
+	}
+	return push(vm, a);
+}
+
 static long step(__u32 i, void *arg)
 {
 	struct vm *vm = arg;
@@ -242,11 +262,17 @@ static long step(__u32 i, void *arg)
 		off = (__u32)op->imm;
 		if (off >= KT_MAX_ARGS)
 			goto bad;
-		return push(vm, vm->args[off]);
+		return put(vm, op, vm->args[off]);
+	case KT_OP_ARG_LOAD:
+		off = op->len;
+		if (off >= KT_MAX_ARGS)
+			goto bad;
+		return put(vm, op, load(vm->args[off] + op->imm, op->size,
+					op->flags));
 	case KT_OP_CTX:
-		return push(vm, vm->base + op->imm);
+		return put(vm, op, vm->base + op->imm);
 	case KT_OP_IMM:
-		return push(vm, op->imm);
+		return put(vm, op, op->imm);
 	case KT_OP_ADDI:
 	case KT_OP_ANDI:
 	case KT_OP_SHRI:
@@ -269,9 +295,9 @@ static long step(__u32 i, void *arg)
 		case KT_OP_BSWAP: a = bswap(a, op->size); break;
 		case KT_OP_NOT: a = !a; break;
 		case KT_OP_NEG: a = -a; break;
-		case KT_OP_STREQ: a = streq(vm, a, op); break;
+		case KT_OP_STREQ: return push(vm, streq(vm, a, op));
 		}
-		return push(vm, a);
+		return put(vm, op, a);
 	case KT_OP_EQ:
 	case KT_OP_NE:
 	case KT_OP_LT:
@@ -282,10 +308,14 @@ static long step(__u32 i, void *arg)
 	case KT_OP_LOR:
 	case KT_OP_ADD:
 	case KT_OP_SUB:
-		if (pop(vm, &b) || pop(vm, &a))
+		if (op->flags & KT_F_IMM)
+			b = op->imm;
+		else if (pop(vm, &b))
 			return 1;
-		return push(vm, compare(op->code, a, b,
-					op->flags & KT_F_SIGNED));
+		if (pop(vm, &a))
+			return 1;
+		return put(vm, op, compare(op->code, a, b,
+					   op->flags & KT_F_SIGNED));
 	case KT_OP_FILTER:
 		if (pop(vm, &a))
 			return 1;
@@ -396,6 +426,7 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, zero = 0, len;
 	struct kt_event *ev;
+	__u64 *pending, flags = BPF_RB_NO_WAKEUP;
 	struct vm vm = {};
 
 	if (filter_tgid && tgid != filter_tgid)
@@ -404,9 +435,11 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 	vm.ev = ev = bpf_map_lookup_elem(&scratch, &zero);
 	if (!vm.spec || !ev)
 		return 0;
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	if (filter_comm_len && !comm_matches(ev->comm))
-		return 0;
+	if (filter_comm_len) {
+		bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+		if (!comm_matches(ev->comm))
+			return 0;
+	}
 	/*
 	 * The verifier allows no variable offset on a ctx pointer; the
 	 * record is read with bpf_probe_read_kernel anyway, so pass the
@@ -447,6 +480,9 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 			stat_inc(KT_STAT_BAD_SPEC);
 		return 0;
 	}
+	/* after the filter: a dropped event needs no comm */
+	if (!filter_comm_len)
+		bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->tgid = tgid;
 	ev->tid = (__u32)id;
@@ -462,14 +498,21 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 	if (len > KT_DATA_MAX)
 		len = KT_DATA_MAX;
 	/*
-	 * A wakeup per record costs more than the record (an irq_work and
-	 * a context switch of the reader): wake the reader only when data
-	 * piles up; it also polls every 100 ms.
+	 * A wakeup per record costs more than the record (an irq_work, a
+	 * self-IPI through the APIC and a context switch of the reader):
+	 * each CPU wakes the reader once per KT_WAKEUP_BYTES / 2 it sends
+	 * (counted here: cheaper than asking the ring buffer how much is
+	 * unread). The reader also polls every 100 ms.
 	 */
-	if (bpf_ringbuf_output(&events, ev, KT_EVENT_HDR_SIZE + len,
-			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
-			       KT_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
-					       : BPF_RB_NO_WAKEUP))
+	pending = bpf_map_lookup_elem(&unwoken, &zero);
+	if (pending) {
+		*pending += KT_EVENT_HDR_SIZE + len;
+		if (*pending >= KT_WAKEUP_BYTES / 2) {
+			*pending = 0;
+			flags = BPF_RB_FORCE_WAKEUP;
+		}
+	}
+	if (bpf_ringbuf_output(&events, ev, KT_EVENT_HDR_SIZE + len, flags))
 		stat_inc(KT_STAT_LOST);
 	return 0;
 }

@@ -60,11 +60,18 @@ enum kt_op_code {
 	KT_OP_EMIT_STRV, /* pop address of a NULL-terminated char *[];
 			   count (u32) at data[off], then up to imm strings
 			   of len bytes each from data[off + 8]; F_USER */
+	/* Fused by kt_spec__optimize (ktrace_probe.c): fewer steps of the
+	 * interpreter per event for the common shapes. */
+	KT_OP_ARG_LOAD,	/* push LOAD(args[len] + imm): ARG, ADDI, LOAD */
 	KT_OP__COUNT,
 };
 
 #define KT_F_USER	1	/* user memory: bpf_probe_read_user* */
 #define KT_F_SIGNED	2	/* sign-extend a LOAD; signed compare */
+#define KT_F_IMM	4	/* EQ..SUB: b is imm, not popped (IMM, op) */
+#define KT_F_EMIT	8	/* a value op stores its result as 8 bytes at
+				   data[off] instead of pushing it (op,
+				   EMIT_VAL) */
 
 struct kt_op {
 	__u8 code;

@@ -105,6 +105,125 @@ def test_tracepoint_output_expression_and_filter():
     assert any(e["args"]["errno(ret)"] == "-ENOENT" for e in mine), mine
 
 
+
+PER_PROBE = r"""
+import os, sys
+sys.stdin.readline()
+d = sys.argv[1]
+fd = os.open(os.path.join(d, "created"), os.O_WRONLY | os.O_CREAT, 0o644)
+other = os.open("/etc/hostname", os.O_RDONLY)      # no O_CREAT
+for s in (b"abc", b"hello world", b"x" * 7):
+    os.write(fd, s)
+os.write(fd, b"")                  # count 0: the write filter drops it
+print(fd, flush=True)
+"""
+
+
+def syscall_nr(name):
+    """__NR_name from the kernel's uapi header (x86-64)."""
+    for path in ("/usr/include/x86_64-linux-gnu/asm/unistd_64.h",
+                 "/usr/include/asm/unistd_64.h"):
+        if os.path.exists(path):
+            with open(path) as f:
+                m = re.search(rf"#define __NR_{name}\s+(\d+)", f.read())
+            if m:
+                return int(m.group(1))
+    raise Skip("asm/unistd_64.h missing (linux-libc-dev)")
+
+
+def test_output_and_filter_per_probe():
+    """-o/-f before the first probe apply to both probes, after a probe to
+    that one only: write() events carry only their own outputs and only
+    the fd the program printed; openat() events only their filename, only
+    with O_CREAT; both carry the shared __syscall_nr (from unistd_64.h)."""
+    d = tmpdir()
+    py = subprocess.Popen([sys.executable, "-c", PER_PROBE, d], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    gstest._procs.append(py)
+    kt = start_ktrace(["-p", str(py.pid), "-o", "__syscall_nr",
+                       "tracepoint:syscalls:sys_enter_write", "-f", "fd > 2 && count > 0",
+                       "-o", "count", "-o", "fd",
+                       "tracepoint:syscalls:sys_enter_openat", "-o", "filename",
+                       "-f", "flags & 64"])                  # O_CREAT
+    py.stdin.write("go\n")
+    py.stdin.close()
+    fd = int(py.stdout.readline())
+    py.wait(timeout=10)
+    events, err = finish(kt)
+    writes = [e for e in events if e["probe"].endswith("sys_enter_write")]
+    opens = [e for e in events if e["probe"].endswith("sys_enter_openat")]
+    assert [sorted(e["args"]) for e in writes] == [["__syscall_nr", "count", "fd"]] * 3, \
+        (events, err)
+    assert [e["args"]["count"] for e in writes] == [3, 11, 7], writes
+    assert {e["args"]["fd"] for e in writes} == {fd}, (fd, writes)
+    assert {e["args"]["__syscall_nr"] for e in writes} == {syscall_nr("write")}, writes
+    assert len(opens) == 1, (opens, err)
+    assert opens[0]["args"] == {"__syscall_nr": syscall_nr("openat"),
+                                "filename": os.path.join(d, "created")}, opens
+    assert all(e["pid"] == py.pid for e in events), events
+
+
+def test_per_probe_option_errors():
+    """A -o before the first probe must fit every probe (the error names
+    the probe it does not fit); one --filter per place."""
+    r = run(["ktrace", "-o", "prev->pid", "tp_btf:sched_switch", "tp_btf:sys_enter"],
+            check=False)
+    assert r.returncode == 2, r.stderr
+    line = one_error_line(r)
+    assert line.startswith("gosnoop: tp_btf:sys_enter: expression 'prev->pid': "
+                           "unknown name 'prev'"), line
+    r = run(["ktrace", "tp_btf:sched_switch", "-f", "prev->pid == 1", "-f", "next->pid == 1"],
+            check=False)
+    assert r.returncode == 2 and "one --filter per probe" in one_error_line(r), r.stderr
+
+
+COMM_WRITER = r"""
+import os, sys
+open("/proc/self/comm", "w").write(sys.argv[1])
+fd = os.open("/dev/null", os.O_WRONLY)
+sys.stdin.readline()
+for n in map(int, sys.argv[2:]):
+    os.write(fd, b"x" * n)
+print(fd, flush=True)
+"""
+
+
+def test_comm_filter_long_name():
+    """--comm NAME: only tasks of that comm, named as the user knows the
+    program (longer than the kernel's 15 bytes; it keeps the first 15).
+    A twin with another comm writes other lengths; only A's appear."""
+    a_name, b_name = "ktcommA-long-name-x", "ktcommB-long-name-x"
+    procs = {}
+    for name, sizes in ((a_name, [3, 141, 59]), (b_name, [26, 5])):
+        p = subprocess.Popen([sys.executable, "-c", COMM_WRITER, name] + [str(n) for n in sizes],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+        gstest._procs.append(p)
+        procs[name] = (p, sizes)
+    deadline = time.time() + 10
+    while time.time() < deadline:       # both have renamed themselves
+        if all(open(f"/proc/{p.pid}/comm").read().strip() == n[:15]
+               for n, (p, _) in procs.items()):
+            break
+        time.sleep(0.05)
+    kt = start_ktrace(["-c", a_name, "-f", "fd > 2", "-o", "fd", "-o", "count",
+                       "tracepoint:syscalls:sys_enter_write"])
+    fds = {}
+    for name, (p, _) in procs.items():
+        p.stdin.write("go\n")
+        p.stdin.close()
+        fds[name] = int(p.stdout.readline())
+        p.wait(timeout=10)
+    time.sleep(0.3)
+    kt.terminate()
+    events, err = finish(kt)
+    a = procs[a_name][0]
+    assert events, err
+    assert {(e["pid"], e["comm"]) for e in events} == {(a.pid, a_name[:15])}, events
+    assert [e["args"]["count"] for e in events] == [3, 141, 59], events
+    assert {e["args"]["fd"] for e in events} == {fds[a_name]}, events
+    assert all(e["goid"] is None for e in events), events
+
 PINGPONG = r"""
 import os, sys
 r1, w1 = os.pipe(); r2, w2 = os.pipe()
