@@ -22,6 +22,15 @@ CFLAGS ?= -O2 -g
 WARN    = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Isrc -Isrc/gobin -I$(BUILD)
 LIBS    = -lbpf -ldw -lelf -lz -lcapstone -lmicrohttpd -lyaml
+# gosnoop itself: the libraries linked in statically and no PIE. Start-up
+# is most of a short run's cost: on the development VM loading and
+# relocating the shared libraries took ~25 ms before main() (capstone's
+# tables alone are 77,000 relocations); statically and without PIE they
+# need none. microhttpd stays shared (its static archive needs GnuTLS).
+# `make APP_LDFLAGS= APP_LIBS='$(LIBS)'` links the old way.
+APP_LDFLAGS ?= -no-pie
+APP_LIBS ?= -Wl,-Bstatic -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -lcapstone \
+	-lyaml -Wl,-Bdynamic -lmicrohttpd
 
 GOBIN_SRCS = $(sort $(wildcard src/gobin/*.c))
 APP_SRCS   = $(sort $(wildcard src/*.c src/probe/*.c))
@@ -80,7 +89,7 @@ $(BUILD)/libgobin.a: $(GOBIN_OBJS)
 
 $(BUILD)/gosnoop: $(APP_OBJS) $(BUILD)/libgobin.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $(APP_OBJS) $(BUILD)/libgobin.a $(LIBS)
+	$(Q)$(CC) $(CFLAGS) $(APP_LDFLAGS) -o $@ $(APP_OBJS) $(BUILD)/libgobin.a $(APP_LIBS)
 
 # ---------------------------------------------------------------- tests
 # Unit tests link the library twice: plain, and an ASan+UBSan build of
@@ -90,6 +99,14 @@ UNIT_SRCS_test_ktrace_expr = src/ktrace_expr.c src/ktrace_expr_parse.c \
 	src/ktrace_probe.c src/ktrace_btf.c src/ktrace_tpfmt.c
 $(BUILD)/tests/test_ktrace_expr $(BUILD)/tests-san/test_ktrace_expr: \
 	$(UNIT_SRCS_test_ktrace_expr) tests/unit/ktrace_interp.h
+UNIT_SRCS_test_sched_allgs = src/sched_allgs.c
+$(BUILD)/tests/test_sched_allgs $(BUILD)/tests-san/test_sched_allgs: \
+	$(UNIT_SRCS_test_sched_allgs)
+UNIT_SRCS_test_serve_config = src/serve_config.c
+$(BUILD)/tests/test_serve_config $(BUILD)/tests-san/test_serve_config: \
+	$(UNIT_SRCS_test_serve_config)
+UNIT_SRCS_test_kbtf = src/probe/kbtf.c
+$(BUILD)/tests/test_kbtf $(BUILD)/tests-san/test_kbtf: $(UNIT_SRCS_test_kbtf)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libgobin.a
 	$(call msg,CC,$@)

@@ -17,11 +17,22 @@ per-hit cost  A tight Go loop calls main.work (a small non-leaf function:
               uretprobe, which is only safe here because main.work never
               grows its stack). Each figure is the fastest of 5 runs
               (other load only adds time).
-attach/detach gosnoop count over 10, 100, 1000, 5000 functions of the
-              largest binary at hand, uprobe_multi vs one classic uprobe
-              per function. Classic runs are capped at 100 functions (each
-              detach costs ~0.1 s here); larger counts are extrapolated
-              per function and marked so.
+yardsticks    what a trap costs on this machine, to read the floors by:
+              a getppid(2) round trip, an int3 caught as SIGTRAP (trap +
+              signal delivery + rt_sigreturn), and an empty uprobe on a
+              5-byte NOP, which kernels >= 6.18 turn into a CALL to a
+              trampoline that enters the kernel by a syscall instead of
+              the int3 trap (arch/x86/kernel/uprobes.c, "optimized
+              uprobes"; Go never puts a 5-byte NOP at a function entry,
+              so gosnoop cannot use it: this only shows what the trap
+              itself costs).
+attach/detach gosnoop count over 10, 100, 1000, 5000, 10,000 functions
+              (--quick: up to 1000) of the binary with the most functions
+              at hand, uprobe_multi vs one classic uprobe per function.
+              Classic runs are measured only while the estimate from the
+              previous size stays under a minute (each classic detach
+              costs tens of ms here); larger sizes are extrapolated per
+              function and marked so.
 start, RSS    start-to-attached time and peak RSS of gosnoop count vs
               bpftrace for one probe.
 """
@@ -175,6 +186,90 @@ class EmptyUprobe:
         os.close(self.prog)
 
 
+YARD_C = r'''
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e9 + t.tv_nsec;
+}
+static void on_trap(int s) { (void)s; }
+/* the probe site: a 5-byte NOP (0f 1f 44 00 00) */
+__attribute__((noinline)) void nop5(void)
+{
+	__asm__ volatile(".globl nop5_site\nnop5_site: .byte 0x0f,0x1f,0x44,0x00,0x00");
+}
+int main(int argc, char **argv)
+{
+	int n = atoi(argv[2]);
+	double t0 = now();
+	if (argv[1][0] == 's') {
+		for (int i = 0; i < n; i++)
+			syscall(SYS_getppid);
+	} else if (argv[1][0] == 't') {
+		signal(SIGTRAP, on_trap);
+		for (int i = 0; i < n; i++)
+			__asm__ volatile("int3");
+	} else {
+		for (int i = 0; i < n; i++)
+			nop5();
+	}
+	printf("%.1f\n", (now() - t0) / n);
+	return 0;
+}
+'''
+
+
+def build_yardstick():
+    os.makedirs(CACHE, exist_ok=True)
+    src, out = os.path.join(CACHE, "yard.c"), os.path.join(CACHE, "yard")
+    if not os.path.exists(src) or open(src).read() != YARD_C:
+        with open(src, "w") as f:
+            f.write(YARD_C)
+        if os.path.exists(out):
+            os.unlink(out)
+    if not os.path.exists(out):
+        subprocess.run(["cc", "-O2", "-no-pie", "-o", out, src], check=True)
+    return out
+
+
+def yardsticks(fig, quick):
+    try:
+        yard = build_yardstick()
+    except (OSError, subprocess.CalledProcessError) as e:
+        fig("yardsticks", None, unit="ns", note=f"no C compiler: {e}")
+        return
+    n = 20000 if quick else 100000
+
+    def one(mode, k=n):
+        r = subprocess.run([yard, mode, str(k)], capture_output=True, text=True, check=True)
+        return float(r.stdout)
+
+    sc = median_ns(lambda: one("s"), 3)
+    fig("yardstick: getppid(2) round trip, ns", sc, unit="ns")
+    fig("yardstick: int3 -> SIGTRAP handler -> rt_sigreturn, ns",
+        median_ns(lambda: one("t", n // 4), 3), unit="ns", base=("getppid", sc))
+    nm = subprocess.run(["nm", yard], capture_output=True, text=True).stdout
+    site = next((int(l.split()[0], 16) for l in nm.splitlines() if l.endswith(" nop5_site")), None)
+    base = median_ns(lambda: one("n"), 3)
+
+    def probed():
+        p = EmptyUprobe(yard, [elf_vaddr_to_offset(yard, site)])
+        try:
+            return one("n")
+        finally:
+            p.close()
+    fig("yardstick: empty uprobe on a 5-byte NOP (syscall, no trap), ns/hit",
+        median_ns(probed, 3) - base, unit="ns", base=("getppid", sc))
+
+
 def run_loop(loop, n):
     r = subprocess.run([loop, "-n", str(n)], capture_output=True, text=True, check=True)
     return float(r.stdout.strip())
@@ -268,9 +363,15 @@ def per_hit(fig, loop, quick, have_bpftrace):
         c = gos(["count"] + extra + [loop, "main.work"], "count")
         fig(f"gosnoop count ({label}), ns/hit", c, unit="ns", base=("single-step floor", step),
             target="<= 0.1x single-step floor")
+        if label == "uprobe_multi":
+            fig("gosnoop count, calls/s counted (every one: count == calls)",
+                1e9 / (base + c), unit="/s", base=("emulation floor, /s", 1e9 / (base + emul)))
         lat = gos(["latency"] + extra + [loop, "main.work"], "latency")
         fig(f"gosnoop latency ({label}), ns/call", lat, unit="ns", base=("pair floor", pair),
             target="<= 0.6x pair floor")
+        if label == "uprobe_multi":
+            fig("gosnoop latency, calls/s timed (every one: count == calls)",
+                1e9 / (base + lat), unit="/s", base=("pair floor, /s", 1e9 / (base + pair)))
     if have_bpftrace:
         bc = median_ns(lambda: with_bpftrace(
             f"uprobe:{loop}:main.work {{ @c = count(); }}", loop, n)[0], repeat) - base
@@ -306,19 +407,28 @@ def attach_detach(fig, quick):
     binary, names = many_functions_binary()
     if not binary:
         return
-    # main.* and ordinary packages first: skip the runtime's own oddities
-    names = [n for n in names if not n.startswith(("runtime.", "internal/", "type:", "type.."))]
-    sizes = [10, 100, 1000] if quick else [10, 100, 1000, 5000]
+    # ordinary packages first, the runtime's own functions after them
+    # (needed to reach 10,000; no process runs the binary, so none fires)
+    rt = ("runtime.", "internal/", "type:", "type..")
+    names = [n for n in names if not n.startswith(rt)] + \
+            [n for n in names if n.startswith(rt)]
+    sizes = [10, 100, 1000] if quick else [10, 100, 1000, 5000, 10000]
     per_classic = None
     for size in sizes:
         if size > len(names):
+            fig(f"attach+detach {size} functions", None, unit="ms",
+                note=f"{os.path.basename(binary)} has only {len(names)} functions")
             break
         sel = names[:size]
+        # many names: a pattern file would be nicer, but the command line
+        # holds 10,000 Go names (~400 kB) easily
         for mode, extra in (("uprobe_multi", []), ("classic", ["--classic-uprobes"])):
-            if mode == "classic" and size > 100:
-                if per_classic is not None:
-                    fig(f"attach+detach {size} functions, classic (extrapolated from 100)",
-                        per_classic * size, unit="ms", note="extrapolated")
+            limit_s = 2 if quick else 60
+            if mode == "classic" and per_classic is not None and \
+                    per_classic * size / 1000 > limit_s:
+                fig(f"attach+detach {size} functions, classic (extrapolated: "
+                    f"a run would take ~{per_classic * size / 1000:.0f} s)",
+                    per_classic * size, unit="ms", note="extrapolated")
                 continue
             r = subprocess.run([GOSNOOP, "count", "-v", "-d", "0.1"] + extra + [binary] + sel,
                                capture_output=True, text=True, timeout=1200)
@@ -330,30 +440,46 @@ def attach_detach(fig, quick):
                 continue
             nf = int(a.group(2))
             total = float(a.group(3)) + float(d.group(1))
+            target = {1000: "1000 in <= 100 ms", 10000: "10,000 in <= 300 ms"}
             fig(f"attach+detach {nf} functions, {mode} (attach {float(a.group(3)):.0f} + "
                 f"detach {float(d.group(1)):.0f})", total, unit="ms",
-                target="1000 in <= 100 ms" if size == 1000 and mode == "uprobe_multi" else "")
-            if mode == "classic" and size == 100:
+                target=target.get(size, "") if mode == "uprobe_multi" else "")
+            if mode == "classic":
                 per_classic = total / nf
     fig_bin = os.path.basename(binary)
     return fig_bin
 
 
-def start_and_rss(fig, loop, have_bpftrace):
+def start_and_rss(fig, loop, have_bpftrace, quick=False):
+    def spawn(cmd, **kw):
+        # close_fds=False lets Python spawn with posix_spawn (vfork): a
+        # fork of this Python would add its own page-table copy, ~10 ms
+        # on this VM, to every start-up figure
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, close_fds=False, **kw)
+
+    def true_start():
+        t0 = time.perf_counter()
+        spawn(["/bin/true"]).wait()
+        return (time.perf_counter() - t0) * 1000
+
     def gos_start(cmd):
         t0 = time.perf_counter()
-        g = subprocess.Popen(["/usr/bin/time", "-f", "RSS %M", GOSNOOP, cmd, "-v", "-d", "0.5",
-                              loop, "main.work"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+        g = spawn([GOSNOOP, cmd, "-v", "-d", "0.3", loop, "main.work"],
+                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         line = wait_line(g.stderr, r"attached \d+ sites")
-        # gosnoop's own clock from its start to attached; the wall time
-        # here also has fork/exec and the dynamic loader
+        # wall: fork/exec, the dynamic loader and everything to attached;
+        # own: gosnoop's clock from main's first steps to attached
         dt = (time.perf_counter() - t0) * 1000
-        err = g.communicate(timeout=60)[1]
-        rss = int(re.search(r"RSS (\d+)", err).group(1)) / 1024
+        g.communicate(timeout=60)
         own = float(re.search(r"\(([\d.]+) ms after start\)", line).group(1))
+        r = subprocess.run(["/usr/bin/time", "-f", "RSS %M", GOSNOOP, cmd, "-d", "0.1", loop,
+                            "main.work"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           text=True, stdin=subprocess.DEVNULL)
+        rss = int(re.search(r"RSS (\d+)", r.stderr).group(1)) / 1024
         return dt, rss, own
 
+    fig("spawn and reap /bin/true from this harness (start floor)",
+        statistics.median(true_start() for _ in range(7)), unit="ms")
     b_ms = b_rss = None
     if have_bpftrace:
         def bt_start():
@@ -366,11 +492,11 @@ def start_and_rss(fig, loop, have_bpftrace):
             err = b.communicate(timeout=60)[1]
             rss = int(re.search(r"RSS (\d+)", err).group(1)) / 1024
             return dt, rss
-        vals = [bt_start() for _ in range(3)]
+        vals = [bt_start() for _ in range(1 if quick else 3)]
         b_ms = statistics.median(v[0] for v in vals)
         b_rss = max(v[1] for v in vals)
     for cmd in ("count", "latency"):
-        vals = [gos_start(cmd) for _ in range(3)]
+        vals = [gos_start(cmd) for _ in range(3 if quick else 5)]
         g_ms = statistics.median(v[0] for v in vals)
         g_rss = max(v[1] for v in vals)
         g_own = statistics.median(v[2] for v in vals)
@@ -399,13 +525,15 @@ def run(results, args):
                      "ratio": value / bval if value is not None and bval else None,
                      "target": target, "note": note})
 
+    yardsticks(fig, quick)
     per_hit(fig, loop, quick, have_bpftrace)
     attach_detach(fig, quick)
-    start_and_rss(fig, loop, have_bpftrace)
+    start_and_rss(fig, loop, have_bpftrace, quick)
 
     print(f"\n{'count/latency benchmark':62} {'value':>10} {'baseline':>10} {'ratio':>6}")
     for f in figs:
-        v = "-" if f["value"] is None else f"{f['value']:.1f} {f['unit']}"
+        v = "-" if f["value"] is None else (f"{f['value']:.0f} {f['unit']}" if f["value"] >= 1e4
+                                            else f"{f['value']:.1f} {f['unit']}")
         b = "-" if f["baseline_value"] is None else f"{f['baseline_value']:.1f}"
         r = "-" if f["ratio"] is None else f"{f['ratio']:.3f}"
         print(f"{f['name'][:62]:62} {v:>10} {b:>10} {r:>6}")

@@ -11,8 +11,13 @@ session:
   - gosnoop sched --probe-entry (the first instruction, single-stepped:
     where bpftrace and the seed article put it)
   - bpftrace counting casgstatus calls at its entry, where it can
+  - gosnoop --json sched into a file: JSON lines (one per state change)
+    written per second over the traced run, and the events it lost
+    (sched_stats.lost_events): what the reader sustains, like ktrace's row
 Target (issue 4): gosnoop sched <= 25x untraced.
 """
+import json
+import tempfile
 import os
 import re
 import shutil
@@ -20,7 +25,7 @@ import statistics
 import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GOSNOOP = os.path.join(ROOT, "build", "gosnoop")
+GOSNOOP = os.environ.get("GOSNOOP") or os.path.join(ROOT, "build", "gosnoop")
 FIXTURE = os.path.join(ROOT, "build", "fixtures", "sched")
 ROUND_TRIP = re.compile(r"pingpong: \d+ round trips, ([0-9.]+) ns/roundtrip")
 
@@ -41,8 +46,9 @@ def run(results, args):
     if os.geteuid() != 0 or not os.path.exists(FIXTURE):
         print("sched: skipped (needs root and build/fixtures/sched)")
         return
-    repeat = max(3, getattr(args, "repeat", 5) // 2)
-    n = "20000"
+    quick = getattr(args, "quick", False)
+    repeat = 1 if quick else max(3, getattr(args, "repeat", 5) // 2)
+    n = "5000" if quick else "20000"
     app = [FIXTURE, "-pingpong", n]
     rows = [("untraced", median_of(app, repeat))]
     rows.append(("gosnoop sched (emulated probe point)",
@@ -63,3 +69,31 @@ def run(results, args):
         print(f"  {name:48} {v if v is not None else float('nan'):12.0f} ns"
               f"  {ratio if ratio else float('nan'):8.1f}x")
     results["sched"] = out
+    js = json_rate(app)
+    if js:
+        print(f"  JSON lines into a file: {js['events_per_second']:.0f} events/s "
+              f"({js['transitions']} changes in {js['duration_s']:.2f} s), "
+              f"{js['lost_events']} lost")
+        results["sched_json"] = js
+
+
+def json_rate(app):
+    """gosnoop --json sched -- app, stdout into a file: state changes
+    written per second of tracing, and how many were lost."""
+    with tempfile.TemporaryFile("w+") as f:
+        r = subprocess.run([GOSNOOP, "--json", "sched", "--"] + app, stdout=f,
+                           stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=600)
+        if r.returncode:
+            return None
+        f.seek(0)
+        n, stats = 0, None
+        for line in f:
+            if '"type":"transition"' in line:
+                n += 1
+            elif '"type":"sched_stats"' in line:
+                stats = json.loads(line)
+    if not stats or not stats.get("duration_ns"):
+        return None
+    dur = stats["duration_ns"] / 1e9
+    return {"transitions": n, "duration_s": dur, "events_per_second": n / dur,
+            "lost_events": stats.get("lost_events", 0) + stats.get("lost_goroutine_ends", 0)}

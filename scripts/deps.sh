@@ -8,13 +8,14 @@ pkgs=(
 	binutils			# nm, readelf, objcopy, addr2line: test ground truth
 	bpftool libbpf-dev		# skeletons, libbpf 1.1
 	libelf-dev libdw-dev zlib1g-dev	# ELF and DWARF
+	libzstd-dev liblzma-dev libbz2-dev	# static libdw/libelf need them
 	libcapstone-dev			# disassembly
 	libcmocka-dev			# unit tests
 	libmicrohttpd-dev libyaml-dev	# gosnoop serve: HTTP, config
-	prometheus			# promtool checks serve's /metrics
+	prometheus			# promtool and a real server scrape serve
 	golang-go			# fixtures are built at test time
 	python3				# test runner and end-to-end tests
-	util-linux			# setpriv for the non-root tests
+	util-linux			# setpriv (non-root tests), unshare (container test)
 	bpftrace			# benchmarks compare against it
 )
 missing=()

@@ -63,7 +63,7 @@ static void usage(FILE *f)
 		"Buckets: [2^k, 2^(k+1)) ns; le_ns is the bucket's last value,\n"
 		"2^(k+1)-1. p50/p90/p99 are interpolated inside a bucket (the\n"
 		"mean when all calls share one). Durations include the probes'\n"
-		"own cost (a RET probe is single-stepped: ~10 us here).\n"
+		"own cost (a single-stepped RET probe: 2-20 us per call).\n"
 		"Ends on Ctrl-C, after -d, or when the traced process exits;\n"
 		"with -- CMD, exits with CMD's status.\n",
 		prog_name);

@@ -9,6 +9,7 @@
 #include "funcs_latency.h"
 #include "gobin.h"
 #include "probe/funcprobe.h"
+#include "probe/kbtf.h"
 #include <linux/types.h>
 #include "bpf/funcs.h"
 #include "bpf/funcs.skel.h"
@@ -59,7 +60,19 @@ int funcs_latency__open(const struct gobin *gb, const struct funcprobe *fp,
 		p_err("cannot open the BPF program: %s", strerror(-err));
 		return err;
 	}
-	p_info("g from %s", *r14 ? "R14" : "the TLS slot (CO-RE)");
+	if (!*r14) {
+		uint32_t off;
+		int err = kbtf__task_fsbase_offset(&off);
+
+		if (err) {
+			p_err("%s: g is in the goroutine's TLS slot, and task_struct.thread.fsbase is not in the kernel's BTF (/sys/kernel/btf/vmlinux: %s); a kernel with CONFIG_DEBUG_INFO_BTF is needed",
+			      display, strerror(-err));
+			funcs_bpf__destroy(skel);
+			return -EOPNOTSUPP;
+		}
+		skel->rodata->off_task_fsbase = off;
+	}
+	p_info("g from %s", *r14 ? "R14" : "the TLS slot (fsbase from the kernel's BTF)");
 	skel->rodata->g_source = *r14 ? FP_G_R14 : FP_G_TLS;
 	skel->rodata->tls_g_offset = abi->tls_g_offset;
 	skel->rodata->off_stack_hi = l->g_stack_hi >= 0 ? l->g_stack_hi : 8;

@@ -222,10 +222,16 @@ int target__load_bias(pid_t pid, const struct gobin *gb, uint64_t *bias)
 
 int target__open_gobin(const struct target *t, struct gobin **gb)
 {
+	return target__open_gobin_flags(t, 0, gb);
+}
+
+int target__open_gobin_flags(const struct target *t, unsigned int flags,
+			     struct gobin **gb)
+{
 	char err[256];
 	int ret;
 
-	ret = gobin__open(t->path, gb, err, sizeof(err));
+	ret = gobin__open_flags(t->path, flags, gb, err, sizeof(err));
 	if (!ret)
 		return 0;
 	switch (-ret) {

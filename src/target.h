@@ -51,6 +51,9 @@ int target__load_bias(pid_t pid, const struct gobin *gb, uint64_t *bias);
 /* Read the target's executable as a Go binary; prints one line naming the
  * target and the problem on failure. Returns 0 or -errno. */
 int target__open_gobin(const struct target *t, struct gobin **gb);
+/* The same with GOBIN_OPEN_* flags (gobin.h). */
+int target__open_gobin_flags(const struct target *t, unsigned int flags,
+			     struct gobin **gb);
 
 /* Is pid a live process? A zombie (exited, not reaped) counts as gone. */
 bool target__pid_alive(pid_t pid);

@@ -17,7 +17,6 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
 #include "funcs.h"
 #include "bpf_log2.h"
 
@@ -28,7 +27,15 @@ const volatile __u32 g_source = FP_G_TLS;
 const volatile __s64 tls_g_offset = -8;
 const volatile __u32 off_stack_hi = 8;	/* runtime.g.stack.hi */
 const volatile __u32 off_goid = 152;
+/* task_struct.thread.fsbase, from the kernel's BTF by user space
+ * (src/probe/kbtf.c): a constant, not a CO-RE relocation, so libbpf never
+ * loads the whole kernel BTF for this object */
+const volatile __u32 off_task_fsbase = 0;
 const volatile bool per_goid = false;
+/* `gosnoop serve` with buckets: configured: slot i counts durations in
+ * (bounds[i-1], bounds[i]] ns, slot nbounds the rest; 0: log2 slots. */
+const volatile __u32 nbounds = 0;
+const volatile __u64 bounds[FP_HIST_SLOTS - 1] = {};
 
 __u64 stats[FP_NSTATS] = {};
 
@@ -48,8 +55,15 @@ struct {
 	__type(value, struct fp_hist);
 } goid_hists SEC(".maps");
 
+/*
+ * Not preallocated (an LRU hash always is: 16384 stacks of 520 bytes took
+ * ~16 ms to create at start-up here, more than everything else in
+ * `latency`), so an entry exists only while its goroutine has a timed
+ * call open: on_return deletes it when the last one returns.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, FP_MAX_GOROUTINES);
 	__type(key, struct fp_gkey);
 	__type(value, struct fp_gstack);
@@ -88,14 +102,14 @@ static __always_inline __u64 current_g(struct fp_regs *ctx)
 #ifdef FP_G_FROM_R14_ONLY
 	return ctx->r14;
 #else
-	struct task_struct *task;
-	__u64 g = 0, fsbase;
+	__u64 g = 0, fsbase = 0, task;
 
 	if (g_source == FP_G_R14)
 		return ctx->r14;
-	task = bpf_get_current_task_btf();
-	fsbase = BPF_CORE_READ(task, thread.fsbase);
-	if (bpf_probe_read_user(&g, sizeof(g), (void *)(fsbase + tls_g_offset)))
+	task = bpf_get_current_task();
+	if (bpf_probe_read_kernel(&fsbase, sizeof(fsbase),
+				  (void *)(task + off_task_fsbase)) ||
+	    bpf_probe_read_user(&g, sizeof(g), (void *)(fsbase + tls_g_offset)))
 		return 0;
 	return g;
 #endif
@@ -104,6 +118,16 @@ static __always_inline __u64 current_g(struct fp_regs *ctx)
 static __always_inline void hist_add(struct fp_hist *h, __u64 dur)
 {
 	__u32 slot = log2_slot(dur, FP_HIST_SLOTS);
+
+	if (nbounds) {
+		slot = nbounds;
+		for (__u32 i = 0; i < FP_HIST_SLOTS - 1; i++) {
+			if (i < nbounds && dur <= bounds[i]) {
+				slot = i;
+				break;
+			}
+		}
+	}
 
 	h->count++;
 	h->sum_ns += dur;
@@ -239,6 +263,8 @@ static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
 	st->depth = d;
 	stat_inc(FP_STAT_PAIRED);
 	record(fid, key->pid, key->g, now - st->frames[d].ts);
+	if (d == 0)
+		bpf_map_delete_elem(&gstacks, key);
 	return 0;
 }
 

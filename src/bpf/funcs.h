@@ -45,8 +45,10 @@
 /* Open calls remembered per goroutine (recursion depth). Deeper calls are
  * not timed (counted in FP_STAT_DEPTH_OVERFLOW); their callers still are. */
 #define FP_MAX_DEPTH		32
-/* Goroutines with a timed call open at the same time, all processes. LRU:
- * a goroutine that died with calls open is forgotten eventually. */
+/* Goroutines with a timed call open at the same time, all processes. An
+ * entry leaves when its goroutine's last open call returns; one that died
+ * with calls open (a process exiting from inside a timed call) stays
+ * until the end; beyond this many, entries are counted in map-full. */
 #define FP_MAX_GOROUTINES	16384
 #define FP_MAX_GOID_KEYS	65536
 
@@ -55,7 +57,9 @@
  * x86-64 struct pt_regs (arch/x86/include/uapi/asm/ptrace.h, a stable
  * ABI), spelled out here: vmlinux.h's copy would make every access a
  * CO-RE relocation, and an object with any of them makes libbpf load and
- * parse the kernel's BTF (~13 MB of RSS, tens of ms at start).
+ * parse the kernel's BTF (~13 MB of RSS, tens of ms at start). For the
+ * same reason the one kernel offset needed (task->thread.fsbase) is a
+ * constant set before load.
  */
 struct fp_regs {
 	__u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
@@ -67,7 +71,7 @@ struct fp_regs {
 enum fp_g_source {
 	FP_G_TLS = 0,		/* *(fsbase + tls_g_offset): every ABI, also
 				   in assembly functions that reuse R14;
-				   needs CO-RE (task->thread.fsbase) */
+				   fsbase read at off_task_fsbase */
 	FP_G_R14 = 1,		/* register ABI, when no probed function
 				   writes R14 (funcs_r14.bpf.c: no CO-RE) */
 };

@@ -33,8 +33,8 @@ static bool links_cgo(const struct gobin *gb)
 	       gobin__func_by_name(gb, "_cgo_topofstack");
 }
 
-int gobin__open_mem(const void *buf, size_t len, struct gobin **out,
-		    char *err, size_t errlen)
+static int open_mem(const void *buf, size_t len, unsigned int flags,
+		    struct gobin **out, char *err, size_t errlen)
 {
 	struct gobin *gb;
 	int ret;
@@ -58,7 +58,7 @@ int gobin__open_mem(const void *buf, size_t len, struct gobin **out,
 		ret = gobin_pcln__load(gb, err, errlen);
 	if (!ret)
 		ret = gobin_buildinfo__load(gb, err, errlen);
-	if (!ret)
+	if (!ret && !(flags & GOBIN_OPEN_NO_DWARF))
 		ret = gobin_dwarf__load(gb, err, errlen);
 	if (!ret)
 		ret = gobin_layout__load(gb, err, errlen);
@@ -73,8 +73,20 @@ int gobin__open_mem(const void *buf, size_t len, struct gobin **out,
 	return 0;
 }
 
+int gobin__open_mem(const void *buf, size_t len, struct gobin **out,
+		    char *err, size_t errlen)
+{
+	return open_mem(buf, len, 0, out, err, errlen);
+}
+
 int gobin__open(const char *path, struct gobin **out, char *err,
 		size_t errlen)
+{
+	return gobin__open_flags(path, 0, out, err, errlen);
+}
+
+int gobin__open_flags(const char *path, unsigned int flags, struct gobin **out,
+		      char *err, size_t errlen)
 {
 	struct gobin *gb;
 	struct stat st;
@@ -104,14 +116,23 @@ int gobin__open(const char *path, struct gobin **out, char *err,
 		close(fd);
 		return -ENOEXEC;
 	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	/*
+	 * MAP_SHARED, not MAP_PRIVATE: the kernel installs every registered
+	 * uprobe's INT3 into each private mapping of the probed file that
+	 * could be executable (uprobe_mmap(): valid_vma() wants VM_MAYEXEC
+	 * and not VM_MAYSHARE), read-only ones too. A private map would show
+	 * another gosnoop's breakpoints (a `latency` running on the same
+	 * binary) in place of the code; a shared one is the page cache,
+	 * which uprobes never write.
+	 */
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	ret = -errno;
 	close(fd);
 	if (map == MAP_FAILED) {
 		snprintf(err, errlen, "cannot map: %s", strerror(-ret));
 		return ret;
 	}
-	ret = gobin__open_mem(map, (size_t)st.st_size, &gb, err, errlen);
+	ret = open_mem(map, (size_t)st.st_size, flags, &gb, err, errlen);
 	if (ret) {
 		munmap(map, (size_t)st.st_size);
 		return ret;

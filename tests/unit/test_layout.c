@@ -916,6 +916,39 @@ static void test_stripped_fixture(void **state)
 	gobin__free(gb);
 }
 
+/*
+ * GOBIN_OPEN_NO_DWARF on a fixture with DWARF: no DWARF is read, the
+ * layout is the table row, and the row agrees with what DWARF says for
+ * the fields both give (ground truth: the same binary opened normally).
+ */
+static void test_open_no_dwarf(void **state)
+{
+	char buf[4096], err[256];
+	const char *path = tu_fixture("demo", buf, sizeof(buf));
+	struct gobin *full, *lean = NULL;
+	const struct gobin_layout *lf, *ll;
+	uint64_t off;
+
+	(void)state;
+	if (!path)
+		skip();
+	full = open_bin(path);
+	assert_int_equal(gobin__open_flags(path, GOBIN_OPEN_NO_DWARF, &lean,
+					   err, sizeof(err)), 0);
+	lf = gobin__layout(full);
+	ll = gobin__layout(lean);
+	assert_int_equal(lf->source, GOBIN_LAYOUT_DWARF);
+	assert_int_equal(ll->source, GOBIN_LAYOUT_TABLE);
+	assert_int_equal(gobin__dwarf_member_offset(lean, "runtime.g", "goid",
+						    &off), -ENODATA);
+	assert_int_equal(ll->g_goid, lf->g_goid);
+	assert_int_equal(ll->g_stack_hi, lf->g_stack_hi);
+	assert_int_equal(ll->g_atomicstatus, lf->g_atomicstatus);
+	assert_int_equal(gobin__func_cnt(lean), gobin__func_cnt(full));
+	gobin__free(lean);
+	gobin__free(full);
+}
+
 /* Rewrites every "go1.<digits>" in the image: to "gX1..." (no version) when
  * minor < 0, else to "go1.<minor>" (two digits, same length as 1.19's). */
 static void patch_version(uint8_t *buf, size_t len, int minor)
@@ -1002,6 +1035,7 @@ int main(void)
 		cmocka_unit_test(test_gstatus),
 		cmocka_unit_test(test_dwarf_binaries),
 		cmocka_unit_test(test_stripped_fixture),
+		cmocka_unit_test(test_open_no_dwarf),
 		cmocka_unit_test(test_unknown_release),
 		CORPUS_TEST("esbuild-0.0.9-go1.13.8"),
 		CORPUS_TEST("esbuild-0.6.1-go1.14.2"),
