@@ -527,7 +527,7 @@ int do_sched(int argc, char **argv)
 					   bpf_map__fd(skel->maps.goroutines),
 					   start, &seeded);
 		if (err == -ENOENT)
-			p_info("%s has no symbol table: goroutines that do not change state while traced are not listed",
+			p_info("%s: runtime.allgs not found (no symbol, no runtime.allgadd code to read it from): goroutines that do not change state while traced are not listed",
 			       cli.t.display);
 		else if (err)
 			p_warn("cannot read the goroutines PID %d has: %s",

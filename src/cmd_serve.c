@@ -1,56 +1,54 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gosnoop serve: a daemon that keeps count/latency probes attached to Go
- * services (configured in YAML, src/serve_config.c) and exports what they
- * aggregate in the kernel as Prometheus text on /metrics (libmicrohttpd),
- * with /healthz and /debug/probes (JSON). docs/serve.md.
+ * gosnoop serve: a daemon that keeps count/latency (and sched) probes
+ * attached to Go services, configured in YAML (serve_config.c), and
+ * exports what they aggregate in the kernel as Prometheus text
+ * (serve_http.c, serve_metrics.c). docs/serve.md.
  *
- * Threads: main sets up, then sleeps until SIGTERM/SIGINT; libmicrohttpd's
- * one internal thread answers requests one at a time and only reads the
- * BPF maps, so nothing is shared that changes while serving. Stopping
- * ends the HTTP thread first, then detaches.
+ * This file: options, start, the main loop and reload. The main loop
+ * waits on the configuration's directory (inotify) with a short timeout
+ * and, in turn: reloads on SIGHUP or when the file changed, follows the
+ * targets' processes about once a second (serve_targets.c), and stops on
+ * SIGTERM/SIGINT: HTTP first, then every probe detached.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <pthread.h>
+#include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
-
 #include "cmd.h"
 #include "common.h"
-#include "gobin.h"
-#include "json_writer.h"
+#include "serve.h"
 #include "serve_config.h"
 #include "serve_probes.h"
-#include "probe/funcprobe.h"
-
-#ifndef GOSNOOP_VERSION
-#define GOSNOOP_VERSION "0.1.0"	/* as src/main.c */
-#endif
+#include "serve_sched.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9464"
+/* Editors write in bursts (temp file, rename, chmod): act once it is
+ * quiet this long. */
+#define WATCH_SETTLE_S	0.2
+/* How often processes are followed (comm: rescans, ended pids). */
+#define UPDATE_EVERY_S	1.0
 
-struct serve_state {
-	/* cfg, tps and tp_cnt change on reload (main thread) under lock;
-	 * the HTTP thread reads them under it */
-	pthread_mutex_t lock;
-	struct serve_config cfg;
-	const char *config_path;
-	struct serve_tp **tps;
-	size_t tp_cnt;
-	double start_time;		/* CLOCK_REALTIME seconds */
-	uint64_t scrapes;
-	bool reload_ok;			/* the last reload worked */
-	double reload_time;		/* when (start counts as one) */
-	uint64_t reloads, reload_failures;
+/* What the main loop keeps besides the shared state. */
+struct serve_main {
+	struct serve_state st;
+	struct MHD_Daemon *httpd;
+	const char *listen_arg;		/* --listen: wins over listen: */
+	char *listen;			/* where httpd listens now */
+	int watch_fd;			/* inotify on the config's dir, or -1 */
+	struct stat seen;		/* the config file as last read */
+	bool settling;			/* a change seen, waiting for quiet */
+	double settle_until;
 };
 
 static volatile sig_atomic_t exiting, hup_seen;
@@ -66,293 +64,26 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s serve --config FILE [--listen HOST:PORT]\n"
-		"Keep count/latency probes on Go services and export them to\n"
-		"Prometheus: /metrics, /healthz, /debug/probes (JSON).\n\n"
+		"Usage: %s serve --config FILE [--listen HOST:PORT] [--no-watch]\n"
+		"Keep count/latency/sched probes on Go services and export them\n"
+		"to Prometheus: /metrics, /healthz, /debug/probes (JSON).\n\n"
 		"  -c, --config FILE     YAML configuration (docs/serve.md)\n"
 		"  -l, --listen HOST:PORT  where to listen (default: the config's\n"
 		"                        listen:, else %s; loopback unless\n"
 		"                        given otherwise)\n"
+		"      --no-watch        reload on SIGHUP only, not when FILE changes\n"
 		"  -v, --verbose         probe sites, attach and detach times\n"
 		"Stops on SIGTERM or SIGINT (detaches, exit 0). An invalid\n"
 		"configuration is reported as FILE:LINE, exit 2.\n",
 		prog_name, DEFAULT_LISTEN);
 }
 
-/* A label value: \, " and newline escaped (Prometheus text format). */
-static void put_label(FILE *f, const char *s)
+static double mono_s(void)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '"')
-			fputs("\\\"", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-}
+	struct timespec ts;
 
-static void put_labels(FILE *f, struct serve_tp *tp, const char *func)
-{
-	fputs("binary=\"", f);
-	put_label(f, serve_tp__binary(tp));
-	fputc('"', f);
-	if (serve_tp__pid(tp))
-		fprintf(f, ",pid=\"%d\"", (int)serve_tp__pid(tp));
-	if (func) {
-		fputs(",function=\"", f);
-		put_label(f, func);
-		fputc('"', f);
-	}
-}
-
-/* ns as exact decimal seconds: 1023 -> "0.000001023" (no float noise). */
-static void put_seconds(FILE *f, uint64_t ns)
-{
-	char frac[16];
-	int len;
-
-	len = snprintf(frac, sizeof(frac), "%09" PRIu64,
-		       (uint64_t)(ns % 1000000000ULL));
-	while (len > 0 && frac[len - 1] == '0')
-		frac[--len] = 0;
-	if (len)
-		fprintf(f, "%" PRIu64 ".%s", (uint64_t)(ns / 1000000000ULL), frac);
-	else
-		fprintf(f, "%" PRIu64, (uint64_t)(ns / 1000000000ULL));
-}
-
-static void write_metrics(struct serve_state *st, FILE *f)
-{
-	fputs("# HELP gosnoop_build_info gosnoop's version.\n"
-	      "# TYPE gosnoop_build_info gauge\n", f);
-	fprintf(f, "gosnoop_build_info{version=\"%s\"} 1\n", GOSNOOP_VERSION);
-
-	fputs("# HELP gosnoop_probes_attached Functions probed, per target and kind (count, latency).\n"
-	      "# TYPE gosnoop_probes_attached gauge\n", f);
-	for (size_t i = 0; i < st->tp_cnt; i++) {
-		static const char *const kinds[] = { "count", "latency" };
-
-		for (int k = 0; k < SERVE_NKINDS; k++) {
-			const struct funcprobe *fp = serve_tp__plan(st->tps[i], k);
-
-			if (!fp)
-				continue;
-			fputs("gosnoop_probes_attached{", f);
-			put_labels(f, st->tps[i], NULL);
-			fprintf(f, ",kind=\"%s\"} %zu\n", kinds[k],
-				funcprobe__cnt(fp));
-		}
-	}
-
-	fputs("# HELP gosnoop_function_calls_total Calls of each Go function, counted in the kernel at its entry.\n"
-	      "# TYPE gosnoop_function_calls_total counter\n", f);
-	for (size_t i = 0; i < st->tp_cnt; i++) {
-		const struct funcprobe *fp = serve_tp__plan(st->tps[i], SERVE_COUNT);
-
-		for (size_t fid = 0; fp && fid < funcprobe__cnt(fp); fid++) {
-			uint64_t n;
-
-			if (serve_tp__calls(st->tps[i], fid, &n))
-				continue;
-			fputs("gosnoop_function_calls_total{", f);
-			put_labels(f, st->tps[i], funcprobe__func(fp, fid)->name);
-			fprintf(f, "} %" PRIu64 "\n", n);
-		}
-	}
-
-	/*
-	 * The kernel's log2 slot i holds [2^i, 2^(i+1)) ns, in whole ns, so
-	 * its le is 2^(i+1)-1 ns; the last slot is open-ended (+Inf). The
-	 * count is the buckets' sum (calls that returned and were paired).
-	 */
-	fputs("# HELP gosnoop_function_duration_seconds Duration of returned calls of each Go function (log2 buckets).\n"
-	      "# TYPE gosnoop_function_duration_seconds histogram\n", f);
-	for (size_t i = 0; i < st->tp_cnt; i++) {
-		const struct funcprobe *fp = serve_tp__plan(st->tps[i], SERVE_LATENCY);
-
-		for (size_t fid = 0; fp && fid < funcprobe__cnt(fp); fid++) {
-			const char *name = funcprobe__func(fp, fid)->name;
-			struct fp_hist h;
-			uint64_t cum = 0; /* cumulative */
-
-			if (serve_tp__hist(st->tps[i], fid, &h))
-				continue;
-			for (int s = 0; s < FP_HIST_SLOTS - 1; s++) {
-				cum += (uint64_t)h.slots[s];
-				fputs("gosnoop_function_duration_seconds_bucket{", f);
-				put_labels(f, st->tps[i], name);
-				fputs(",le=\"", f);
-				put_seconds(f, (1ULL << (s + 1)) - 1);
-				fprintf(f, "\"} %" PRIu64 "\n", cum);
-			}
-			cum += (uint64_t)h.slots[FP_HIST_SLOTS - 1];
-			fputs("gosnoop_function_duration_seconds_bucket{", f);
-			put_labels(f, st->tps[i], name);
-			fprintf(f, ",le=\"+Inf\"} %" PRIu64 "\n", cum);
-			fputs("gosnoop_function_duration_seconds_sum{", f);
-			put_labels(f, st->tps[i], name);
-			fputs("} ", f);
-			put_seconds(f, h.sum_ns);
-			fputs("\ngosnoop_function_duration_seconds_count{", f);
-			put_labels(f, st->tps[i], name);
-			fprintf(f, "} %" PRIu64 "\n", cum);
-		}
-	}
-	fputs("# HELP gosnoop_config_last_reload_successful Whether the last configuration (re)load worked.\n"
-	      "# TYPE gosnoop_config_last_reload_successful gauge\n", f);
-	fprintf(f, "gosnoop_config_last_reload_successful %d\n", st->reload_ok);
-	fputs("# HELP gosnoop_config_last_reload_success_timestamp_seconds When the configuration last loaded.\n"
-	      "# TYPE gosnoop_config_last_reload_success_timestamp_seconds gauge\n", f);
-	fprintf(f, "gosnoop_config_last_reload_success_timestamp_seconds %.3f\n",
-		st->reload_time);
-	fputs("# HELP gosnoop_start_time_seconds When the daemon started (Unix time).\n"
-	      "# TYPE gosnoop_start_time_seconds gauge\n", f);
-	fprintf(f, "gosnoop_start_time_seconds %.3f\n", st->start_time);
-}
-
-static void write_probes_json(struct serve_state *st, FILE *f)
-{
-	static const char *const kinds[] = { "count", "latency" };
-	static const char *const stat_names[FP_NSTATS] = {
-		"entries", "morestack_skipped", "paired", "unpaired_returns",
-		"stale_entries", "re_entries", "too_deep", "read_failures",
-		"map_full",
-	};
-	struct jw *jw = jw_new(f);
-
-	if (!jw)
-		return;
-	jw_start_object(jw);
-	jw_name(jw, "config"); jw_string(jw, st->config_path);
-	jw_name(jw, "scrapes"); jw_uint(jw, st->scrapes);
-	jw_name(jw, "reloads"); jw_uint(jw, st->reloads);
-	jw_name(jw, "reload_failures"); jw_uint(jw, st->reload_failures);
-	jw_name(jw, "last_reload_successful"); jw_bool(jw, st->reload_ok);
-	jw_name(jw, "targets");
-	jw_start_array(jw);
-	for (size_t i = 0; i < st->tp_cnt; i++) {
-		struct serve_tp *tp = st->tps[i];
-		uint64_t stats[FP_NSTATS];
-
-		jw_start_object(jw);
-		jw_name(jw, "binary"); jw_string(jw, serve_tp__binary(tp));
-		if (serve_tp__pid(tp)) {
-			jw_name(jw, "pid"); jw_uint(jw, (uint64_t)serve_tp__pid(tp));
-		}
-		jw_name(jw, "mode"); jw_string(jw, serve_tp__mode(tp));
-		for (int k = 0; k < SERVE_NKINDS; k++) {
-			const struct funcprobe *fp = serve_tp__plan(tp, k);
-
-			if (!fp)
-				continue;
-			jw_name(jw, kinds[k]);
-			jw_start_object(jw);
-			jw_name(jw, "sites"); jw_uint(jw, serve_tp__sites(tp, k));
-			jw_name(jw, "functions");
-			jw_start_array(jw);
-			for (size_t fid = 0; fid < funcprobe__cnt(fp); fid++) {
-				const struct fp_func *ff = funcprobe__func(fp, fid);
-
-				jw_start_object(jw);
-				jw_name(jw, "func"); jw_string(jw, ff->name);
-				jw_name(jw, "entry"); jw_hex(jw, ff->entry_site);
-				jw_name(jw, "rets"); jw_uint(jw, ff->ret_cnt);
-				jw_end_object(jw);
-			}
-			jw_end_array(jw);
-			jw_name(jw, "skipped");
-			jw_start_array(jw);
-			for (size_t s = 0; s < funcprobe__skipped_cnt(fp); s++) {
-				const struct fp_skipped *sk = funcprobe__skipped(fp, s);
-
-				jw_start_object(jw);
-				jw_name(jw, "func"); jw_string(jw, sk->f->name);
-				jw_name(jw, "reason"); jw_string(jw, sk->reason);
-				jw_end_object(jw);
-			}
-			jw_end_array(jw);
-			if (k == SERVE_LATENCY) {
-				serve_tp__lat_stats(tp, stats);
-				jw_name(jw, "pairing");
-				jw_start_object(jw);
-				for (int s = 0; s < FP_NSTATS; s++) {
-					jw_name(jw, stat_names[s]);
-					jw_uint(jw, stats[s]);
-				}
-				jw_end_object(jw);
-			}
-			jw_end_object(jw);
-		}
-		jw_end_object(jw);
-	}
-	jw_end_array(jw);
-	jw_end_object(jw);
-	jw_end_line(jw);
-	jw_free(jw);
-}
-
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
-			     const char *type, char *body, size_t len)
-{
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
-				  const char *url, const char *method,
-				  const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **con_cls)
-{
-	struct serve_state *st = cls;
-	const char *type = "text/plain; charset=utf-8";
-	unsigned int status = MHD_HTTP_OK;
-	char *body = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		body = strdup("only GET\n");
-		return body ? reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, type,
-				    body, strlen(body)) : MHD_NO;
-	}
-	f = open_memstream(&body, &len);
-	if (!f)
-		return MHD_NO;
-	pthread_mutex_lock(&st->lock);
-	if (!strcmp(url, "/metrics")) {
-		st->scrapes++;
-		type = "text/plain; version=0.0.4; charset=utf-8";
-		write_metrics(st, f);
-	} else if (!strcmp(url, "/healthz")) {
-		fputs("ok\n", f);
-	} else if (!strcmp(url, "/debug/probes")) {
-		type = "application/json";
-		write_probes_json(st, f);
-	} else if (!strcmp(url, "/")) {
-		fputs("gosnoop serve: /metrics /healthz /debug/probes\n", f);
-	} else {
-		status = MHD_HTTP_NOT_FOUND;
-		fputs("not found: /metrics /healthz /debug/probes\n", f);
-	}
-	pthread_mutex_unlock(&st->lock);
-	if (fclose(f)) {
-		free(body);
-		return MHD_NO;
-	}
-	return reply(conn, status, type, body, len);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static double real_s(void)
@@ -363,116 +94,157 @@ static double real_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static bool same_list(char **a, int an, char **b, int bn)
+/* sched: true: goroutine metrics of each probed process (serve_sched.h),
+ * kept in the serve_tp's extra pointer. */
+static int inst_started(const struct serve_target *cfg, struct serve_tp *tp,
+			pid_t pid)
 {
-	if (an != bn)
-		return false;
-	for (int i = 0; i < an; i++)
-		if (strcmp(a[i], b[i]))
-			return false;
-	return true;
+	(void)pid;
+	return serve_sched__start_tp(tp, cfg);
 }
 
-/* Same probes: then a reload keeps them attached, counters and all. */
-static bool same_target(const struct serve_target *a,
-			const struct serve_target *b)
+static void inst_stopping(struct serve_tp *tp)
 {
-	if (!!a->binary != !!b->binary ||
-	    (a->binary && strcmp(a->binary, b->binary)) || a->pid != b->pid ||
-	    a->sched != b->sched)
-		return false;
-	return same_list(a->latency, a->latency_cnt, b->latency, b->latency_cnt) &&
-	       same_list(a->count, a->count_cnt, b->count, b->count_cnt);
+	serve_sched__stop_tp(tp);
+}
+
+static const struct serve_hooks hooks = {
+	.started = inst_started,
+	.stopping = inst_stopping,
+};
+
+/* The file's identity and version: what a change of it changes. */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static void stop_groups(struct serve_group *g, size_t n, const bool *keep)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!keep || !keep[i])
+			serve_group__stop(&g[i], &hooks);
 }
 
 /*
- * SIGHUP: read the file again; targets whose probes are unchanged keep
- * their serve_tp (still attached, counters intact), new ones are started,
- * removed ones detached. Anything wrong (bad file, a target that cannot
- * start) leaves the running configuration exactly as it was.
+ * Read the file again: targets that are unchanged (serve_config__same_
+ * target) keep their processes, probes and counters; new ones start,
+ * removed ones stop; a new listen: rebinds. Anything wrong (a bad file,
+ * a target that cannot start, an address that cannot be bound) leaves
+ * the running configuration exactly as it was.
  */
-static void reload(struct serve_state *st)
+static void reload(struct serve_main *m, const char *why_now)
 {
+	struct serve_state *st = &m->st;
+	struct serve_group *ngroups = NULL;
+	struct MHD_Daemon *nhttpd = NULL, *old_httpd = NULL;
 	struct serve_config ncfg;
-	struct serve_tp **ntps;
-	bool *kept;
-	size_t n_kept = 0, n_new = 0;
+	const char *nlisten;
 	char msg[512], why[600];
+	bool *kept = NULL, *reused = NULL;
+	size_t n_kept = 0, n_new = 0, n_removed;
 	int err;
 
 	pthread_mutex_lock(&st->lock);
 	st->reloads++;
 	pthread_mutex_unlock(&st->lock);
+	if (stat(st->config_path, &m->seen))
+		memset(&m->seen, 0, sizeof(m->seen));
 	err = serve_config__load(st->config_path, &ncfg, msg, sizeof(msg));
 	if (err) {
 		snprintf(why, sizeof(why), "%s", msg);
 		goto failed;
 	}
-	if (ncfg.listen && (!st->cfg.listen || strcmp(ncfg.listen, st->cfg.listen)))
-		p_warn("reload: a new listen: takes a restart; still listening where started");
-	ntps = calloc(ncfg.target_cnt, sizeof(*ntps));
-	kept = calloc(st->tp_cnt ? st->tp_cnt : 1, sizeof(*kept));
-	if (!ntps || !kept) {
-		free(ntps);
-		free(kept);
-		serve_config__free(&ncfg);
+	ngroups = calloc(ncfg.target_cnt, sizeof(*ngroups));
+	kept = calloc(st->group_cnt + 1, sizeof(*kept));
+	reused = calloc(ncfg.target_cnt, sizeof(*reused));
+	if (!ngroups || !kept || !reused) {
 		snprintf(why, sizeof(why), "out of memory");
-		goto failed;
+		goto undo;
 	}
 	for (size_t i = 0; i < ncfg.target_cnt; i++) {
-		for (size_t j = 0; j < st->tp_cnt; j++) {
-			if (!kept[j] && same_target(&st->cfg.targets[j],
-						    &ncfg.targets[i])) {
-				kept[j] = true;
-				ntps[i] = st->tps[j];
+		for (size_t j = 0; j < st->group_cnt; j++) {
+			if (!kept[j] && serve_config__same_target(st->groups[j].cfg,
+								  &ncfg.targets[i])) {
+				kept[j] = reused[i] = true;
+				ngroups[i] = st->groups[j];
 				n_kept++;
 				break;
 			}
 		}
-		if (ntps[i])
+		ngroups[i].cfg = &ncfg.targets[i];
+		if (reused[i])
 			continue;
-		err = serve_tp__start(&ncfg.targets[i], &ntps[i]);
+		err = serve_group__start(&ngroups[i], &hooks);
 		if (err) {
 			snprintf(why, sizeof(why), "%s:%d: cannot start this target",
 				 st->config_path, ncfg.targets[i].line);
-			/* undo: stop only what this reload started */
-			for (size_t k = 0; k < i; k++) {
-				bool reused = false;
-
-				for (size_t j = 0; j < st->tp_cnt; j++)
-					reused |= ntps[k] == st->tps[j];
-				if (!reused)
-					serve_tp__stop(ntps[k]);
-			}
-			free(ntps);
-			free(kept);
-			serve_config__free(&ncfg);
-			goto failed;
+			memset(&ngroups[i], 0, sizeof(ngroups[i]));
+			goto undo;
 		}
 		n_new++;
 	}
+	nlisten = ncfg.listen ?: DEFAULT_LISTEN;
+	if (m->listen_arg) {
+		if (ncfg.listen && strcmp(ncfg.listen, m->listen_arg))
+			p_warn("reload: listen: %s ignored: --listen %s wins",
+			       ncfg.listen, m->listen_arg);
+	} else if (strcmp(nlisten, m->listen)) {
+		char *dup = strdup(nlisten);
+
+		if (!dup || serve_http__start(st, nlisten, ncfg.target_cnt, &nhttpd)) {
+			free(dup);
+			snprintf(why, sizeof(why), "%s: cannot listen on %s",
+				 st->config_path, nlisten);
+			goto undo;
+		}
+		free(m->listen);
+		m->listen = dup;
+	}
+
+	n_removed = st->group_cnt - n_kept;
 	pthread_mutex_lock(&st->lock);
-	for (size_t j = 0; j < st->tp_cnt; j++)
-		if (!kept[j])
-			serve_tp__stop(st->tps[j]);
-	/* said before the unlock: whoever reads it then sees the new state */
-	fprintf(stderr, "%s: reloaded %s: %zu targets (%zu kept, %zu new, %zu removed)\n",
-		prog_name, st->config_path, ncfg.target_cnt, n_kept, n_new,
-		st->tp_cnt - n_kept);
-	free(st->tps);
+	{
+		struct serve_group *old = st->groups;
+		size_t old_cnt = st->group_cnt;
+		struct serve_config old_cfg = st->cfg;
+
+		st->groups = ngroups;
+		st->group_cnt = ncfg.target_cnt;
+		st->cfg = ncfg;
+		st->reload_ok = true;
+		st->reload_time = real_s();
+		pthread_mutex_unlock(&st->lock);
+		/* out of reach of the HTTP thread now */
+		stop_groups(old, old_cnt, kept);
+		free(old);
+		serve_config__free(&old_cfg);
+	}
+	if (nhttpd) {
+		old_httpd = m->httpd;
+		m->httpd = nhttpd;
+		serve_http__stop(old_httpd);
+	}
+	/* said last: whoever reads it sees the new state, and nothing of
+	 * the old one is left open */
+	fprintf(stderr, "%s: reloaded %s (%s): %zu targets (%zu kept, %zu new, %zu removed)\n",
+		prog_name, st->config_path, why_now, st->group_cnt, n_kept,
+		n_new, n_removed);
 	free(kept);
-	/* listen: stays what the daemon was started with */
-	free(ncfg.listen);
-	ncfg.listen = st->cfg.listen;
-	st->cfg.listen = NULL;
-	serve_config__free(&st->cfg);
-	st->cfg = ncfg;
-	st->tps = ntps;
-	st->tp_cnt = ncfg.target_cnt;
-	st->reload_ok = true;
-	st->reload_time = real_s();
-	pthread_mutex_unlock(&st->lock);
+	free(reused);
 	return;
+undo:
+	/* stop only what this reload started */
+	for (size_t i = 0; ngroups && i < ncfg.target_cnt; i++)
+		if (!reused[i] && ngroups[i].cfg)
+			serve_group__stop(&ngroups[i], &hooks);
+	free(ngroups);
+	free(kept);
+	free(reused);
+	serve_config__free(&ncfg);
 failed:
 	/* state first, then the message: a scrape prompted by the message
 	 * must already see the failure */
@@ -483,41 +255,126 @@ failed:
 	p_warn("reload failed, keeping the running configuration: %s", why);
 }
 
-static void stop_targets(struct serve_state *st)
+/*
+ * Watch the directory, not the file: editors and Kubernetes ConfigMaps
+ * replace the file (write a temp file, rename it over; swap a symlink),
+ * which a watch on the old inode would never see. Whatever happens in the
+ * directory, the file is reloaded only if what the path names changed.
+ */
+static int watch_config(struct serve_main *m)
 {
-	for (size_t i = 0; i < st->tp_cnt; i++)
-		serve_tp__stop(st->tps[i]);
-	free(st->tps);
-	st->tps = NULL;
-	st->tp_cnt = 0;
+	char *copy = strdup(m->st.config_path);
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	m->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (m->watch_fd < 0 ||
+	    inotify_add_watch(m->watch_fd, dirname(copy),
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE |
+			      IN_ATTRIB) < 0) {
+		err = -errno;
+		p_warn("cannot watch %s for changes (%s): reload with SIGHUP",
+		       m->st.config_path, strerror(-err));
+		if (m->watch_fd >= 0)
+			close(m->watch_fd);
+		m->watch_fd = -1;
+	}
+	free(copy);
+	return err;
+}
+
+static void drain_watch(struct serve_main *m)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(m->watch_fd, buf, sizeof(buf)) > 0)
+		;
+	m->settling = true;
+	m->settle_until = mono_s() + WATCH_SETTLE_S;
+}
+
+static bool config_changed(struct serve_main *m)
+{
+	struct stat now;
+
+	return !stat(m->st.config_path, &now) && !same_file(&now, &m->seen);
+}
+
+static void poll_sched(struct serve_state *st)
+{
+	for (size_t i = 0; i < st->group_cnt; i++)
+		for (size_t j = 0; j < st->groups[i].inst_cnt; j++)
+			serve_sched__poll_tps(&st->groups[i].inst[j].tp, 1);
+}
+
+static void main_loop(struct serve_main *m)
+{
+	struct serve_state *st = &m->st;
+	double next_update = mono_s() + UPDATE_EVERY_S;
+
+	while (!exiting) {
+		struct pollfd pfd = { .fd = m->watch_fd, .events = POLLIN };
+		double now;
+
+		/* a signal ends the wait early (EINTR) */
+		if (poll(&pfd, m->watch_fd >= 0, 100) > 0 &&
+		    (pfd.revents & POLLIN))
+			drain_watch(m);
+		if (exiting)
+			break;
+		now = mono_s();
+		if (hup_seen) {
+			hup_seen = 0;
+			reload(m, "SIGHUP");
+		} else if (m->settling && now >= m->settle_until) {
+			m->settling = false;
+			if (config_changed(m))
+				reload(m, "file changed");
+		}
+		if (now >= next_update) {
+			/* the main thread alone changes groups: no lock to read */
+			for (size_t i = 0; i < st->group_cnt && !exiting; i++)
+				serve_group__update(&st->groups[i], st);
+			next_update = mono_s() + UPDATE_EVERY_S;
+		}
+		poll_sched(st);
+	}
 }
 
 int do_serve(int argc, char **argv)
 {
+	enum { OPT_NO_WATCH = 256 };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "no-watch", no_argument, NULL, OPT_NO_WATCH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct serve_state st = { .lock = PTHREAD_MUTEX_INITIALIZER };
-	struct sockaddr_storage addr;
-	struct MHD_Daemon *httpd = NULL;
+	static struct serve_main m = {
+		.st = { .lock = PTHREAD_MUTEX_INITIALIZER, .hooks = &hooks },
+		.watch_fd = -1,
+	};
+	struct serve_state *st = &m.st;
 	struct sigaction sa = {};
-	const char *listen_arg = NULL, *listen;
+	struct sockaddr_storage addr;
+	bool watch = true, loopback;
 	char err_msg[512];
-	bool loopback;
 	int c, err, ret = EXIT_FAIL;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "c:l:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			st.config_path = optarg;
+			st->config_path = optarg;
 			break;
 		case 'l':
-			listen_arg = optarg;
+			m.listen_arg = optarg;
+			break;
+		case OPT_NO_WATCH:
+			watch = false;
 			break;
 		case 'v':
 			verbose++;
@@ -534,30 +391,29 @@ int do_serve(int argc, char **argv)
 		p_err("serve: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!st.config_path) {
+	if (!st->config_path) {
 		p_err("serve: no configuration: give --config FILE (docs/serve.md)");
 		return EXIT_USAGE;
 	}
-	err = serve_config__load(st.config_path, &st.cfg, err_msg,
+	if (stat(st->config_path, &m.seen))
+		memset(&m.seen, 0, sizeof(m.seen));
+	err = serve_config__load(st->config_path, &st->cfg, err_msg,
 				 sizeof(err_msg));
 	if (err) {
 		p_err("%s", err_msg);
 		return err == -EINVAL ? EXIT_USAGE : exit_code_for(err);
 	}
-	listen = listen_arg ?: st.cfg.listen ?: DEFAULT_LISTEN;
-	if (serve_config__parse_listen(listen, &addr, &loopback)) {
-		p_err("bad --listen '%s': give HOST:PORT, e.g. %s", listen,
+	m.listen = strdup(m.listen_arg ?: st->cfg.listen ?: DEFAULT_LISTEN);
+	if (!m.listen)
+		goto out;
+	if (serve_config__parse_listen(m.listen, &addr, &loopback)) {
+		p_err("bad --listen '%s': give HOST:PORT, e.g. %s", m.listen,
 		      DEFAULT_LISTEN);
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (!loopback)
-		p_warn("listening on %s: not loopback, reachable from other hosts",
-		       listen);
-	for (size_t i = 0; i < st.cfg.target_cnt; i++)
-		if (st.cfg.targets[i].sched)
-			p_warn("%s:%d: sched: not exported by serve yet (ignored)",
-			       st.config_path, st.cfg.targets[i].line);
+	if (watch)
+		watch_config(&m);
 
 	/* Signals before attaching: a SIGTERM during a slow attach must
 	 * still end in a clean detach. SIGHUP must not kill the daemon. */
@@ -568,56 +424,36 @@ int do_serve(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	st.tps = calloc(st.cfg.target_cnt, sizeof(*st.tps));
-	if (!st.tps)
+	st->groups = calloc(st->cfg.target_cnt, sizeof(*st->groups));
+	if (!st->groups)
 		goto out;
-	for (size_t i = 0; i < st.cfg.target_cnt && !exiting; i++) {
-		err = serve_tp__start(&st.cfg.targets[i], &st.tps[st.tp_cnt]);
+	for (size_t i = 0; i < st->cfg.target_cnt && !exiting; i++) {
+		struct serve_group *g = &st->groups[st->group_cnt];
+
+		g->cfg = &st->cfg.targets[i];
+		err = serve_group__start(g, &hooks);
 		if (err) {
-			p_err("%s:%d: cannot start this target", st.config_path,
-			      st.cfg.targets[i].line);
+			p_err("%s:%d: cannot start this target", st->config_path,
+			      st->cfg.targets[i].line);
 			ret = exit_code_for(err);
 			goto out;
 		}
-		st.tp_cnt++;
+		st->group_cnt++;
 	}
-	st.start_time = real_s();
-	st.reload_ok = true;
-	st.reload_time = st.start_time;
-
-	httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-				 (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				 0, NULL, NULL, on_request, &st,
-				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-				 MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-				 MHD_OPTION_END);
-	if (!httpd) {
-		p_err("cannot listen on %s (in use, or not an address of this host?)",
-		      listen);
+	st->start_time = real_s();
+	st->reload_ok = true;
+	st->reload_time = st->start_time;
+	if (serve_http__start(st, m.listen, st->group_cnt, &m.httpd))
 		goto out;
-	}
-	{
-		/* the bound port: with :0 the kernel picked it (tests) */
-		const union MHD_DaemonInfo *di =
-			MHD_get_daemon_info(httpd, MHD_DAEMON_INFO_BIND_PORT);
-		const char *colon = strrchr(listen, ':');
-
-		fprintf(stderr, "%s: serving metrics of %zu targets on http://%.*s:%u/metrics\n",
-			prog_name, st.tp_cnt, (int)(colon - listen), listen,
-			di ? (unsigned)di->port : 0u);
-	}
-	while (!exiting) {
-		usleep(50 * 1000);
-		if (hup_seen) {
-			hup_seen = 0;
-			reload(&st);
-		}
-	}
+	main_loop(&m);
 	ret = EXIT_OK;
 out:
-	if (httpd)
-		MHD_stop_daemon(httpd);
-	stop_targets(&st);
-	serve_config__free(&st.cfg);
+	serve_http__stop(m.httpd);
+	stop_groups(st->groups, st->group_cnt, NULL);
+	free(st->groups);
+	serve_config__free(&st->cfg);
+	free(m.listen);
+	if (m.watch_fd >= 0)
+		close(m.watch_fd);
 	return ret;
 }

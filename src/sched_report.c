@@ -54,6 +54,18 @@ const char *sched_reason_name(const struct sched_report *r, unsigned int w)
 	return buf[w];
 }
 
+const char *sched_report__status_name(const struct sched_report *r,
+				      unsigned int st)
+{
+	return sched_status_name(r, st);
+}
+
+const char *sched_report__reason_name(const struct sched_report *r,
+				      unsigned int w)
+{
+	return sched_reason_name(r, w);
+}
+
 /* A PIE's load bias, from the live process; retried until it is known
  * or the process is gone. */
 static void find_bias(struct sched_report *r, struct pid_bias *p)

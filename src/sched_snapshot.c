@@ -4,9 +4,10 @@
  * attaches: a goroutine blocked for the whole trace never passes through
  * casgstatus, so the probe alone would never list it. The runtime keeps
  * every g in runtime.allgs ([]*g, proc.go, every release go1.13..go1.26);
- * with a symbol table we read that slice and each g from /proc/PID/mem and
- * seed the probe's map. Entries the probe created meanwhile win
- * (BPF_NOEXIST).
+ * we read that slice and each g from /proc/PID/mem and seed the probe's
+ * map. The slice is found by its symbol or, stripped, from the code of
+ * runtime.allgadd (sched_allgs.c). Entries the probe created meanwhile
+ * win (BPF_NOEXIST).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,11 +20,16 @@
 
 #include "bpf/sched.h"
 #include "gobin.h"
+#include "sched_allgs.h"
 #include "sched_snapshot.h"
 #include "target.h"
 
 /* A process with more goroutines than this is read only up to it. */
 #define SNAPSHOT_MAX_G (1 << 20)
+/* Stripped binaries: addresses runtime.allgadd might keep allgs at. */
+#define ALLGS_MAX_CANDIDATES 8
+/* A candidate's first goroutines checked to be goroutines. */
+#define ALLGS_CHECK_G 8
 
 static int read_at(int fd, uint64_t addr, void *buf, size_t len)
 {
@@ -75,19 +81,67 @@ static int seed_one(int fd, int map_fd, const struct gobin_layout *l,
 	return 0;
 }
 
+/*
+ * The []*g at addr. check: addr is only a guess, so the slice must be
+ * non-empty and its first entries must point at g's with a status the
+ * runtime uses; -ERANGE if not.
+ */
+static int read_allgs(int fd, const struct gobin_layout *l, uint64_t addr,
+		      bool check, uint64_t **out, size_t *cnt)
+{
+	uint64_t hdr[3], *gps;
+	size_t n;
+	int ret;
+
+	/* a slice header: array pointer, len, cap */
+	ret = read_at(fd, addr, hdr, sizeof(hdr));
+	if (ret)
+		return ret;
+	n = hdr[1];
+	if (n > hdr[2] || n > SNAPSHOT_MAX_G || (check && (!n || !hdr[0])))
+		return -ERANGE;
+	gps = calloc(n ? n : 1, sizeof(*gps));
+	if (!gps)
+		return -ENOMEM;
+	ret = read_at(fd, hdr[0], gps, n * sizeof(*gps));
+	for (size_t i = 0; !ret && check && i < n && i < ALLGS_CHECK_G; i++) {
+		uint32_t status;
+
+		if (!gps[i] || l->g_atomicstatus < 0 ||
+		    read_at(fd, gps[i] + (uint64_t)l->g_atomicstatus, &status,
+			    sizeof(status)) ||
+		    (status & ~SCHED_G_SCAN) >= SCHED_NSTATUS)
+			ret = -ERANGE;
+	}
+	if (ret) {
+		free(gps);
+		return ret;
+	}
+	*out = gps;
+	*cnt = n;
+	return 0;
+}
+
 int sched_snapshot__seed(const struct gobin *gb, pid_t pid, int map_fd,
 			 uint64_t now, size_t *seeded)
 {
 	const struct gobin_sym *sym = gobin__sym_by_name(gb, "runtime.allgs");
 	const struct gobin_layout *l = gobin__layout(gb);
-	uint64_t bias = 0, hdr[3], *gps = NULL;
+	uint64_t bias = 0, addrs[ALLGS_MAX_CANDIDATES], *gps = NULL;
+	size_t n = 0, addr_cnt;
 	char path[64];
-	size_t n;
-	int fd, ret;
+	int fd, ret = -ENOENT;
 
 	*seeded = 0;
-	if (!sym)
-		return -ENOENT;		/* stripped: nothing to read */
+	if (sym) {
+		addrs[0] = sym->addr;
+		addr_cnt = 1;
+	} else {
+		addr_cnt = sched_allgs__candidates(gb, addrs,
+						    ALLGS_MAX_CANDIDATES);
+		if (!addr_cnt)
+			return -ENOENT;	/* nothing to read */
+	}
 	if (gobin__elf(gb)->pie) {
 		ret = target__load_bias(pid, gb, &bias);
 		if (ret)
@@ -97,27 +151,16 @@ int sched_snapshot__seed(const struct gobin *gb, pid_t pid, int map_fd,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	/* a slice header: array pointer, len, cap */
-	ret = read_at(fd, sym->addr + bias, hdr, sizeof(hdr));
-	if (ret)
-		goto out;
-	n = hdr[1];
-	if (n > hdr[2] || n > SNAPSHOT_MAX_G) {
-		ret = -ERANGE;
-		goto out;
+	for (size_t i = 0; i < addr_cnt; i++) {
+		ret = read_allgs(fd, l, addrs[i] + bias, !sym, &gps, &n);
+		if (!ret)
+			break;
 	}
-	gps = calloc(n ? n : 1, sizeof(*gps));
-	if (!gps) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = read_at(fd, hdr[0], gps, n * sizeof(*gps));
-	if (ret)
-		goto out;
-	for (size_t i = 0; i < n; i++)
+	if (ret == -ERANGE && !sym)
+		ret = -ENOENT;	/* no candidate held goroutines */
+	for (size_t i = 0; !ret && i < n; i++)
 		if (gps[i])
 			seed_one(fd, map_fd, l, pid, gps[i], now, seeded);
-out:
 	free(gps);
 	close(fd);
 	return ret;

@@ -13,8 +13,9 @@ struct gobin;
 /*
  * Read runtime.allgs of process pid and add every live goroutine not yet
  * in the map (map_fd: sched.bpf.c's goroutines) as seen at now. Returns 0
- * (*seeded: how many were added) or -errno: -ENOENT when the binary has
- * no symbol table (stripped), else /proc/PID/mem's errors.
+ * (*seeded: how many were added) or -errno: -ENOENT when neither a
+ * runtime.allgs symbol nor the code of runtime.allgadd (stripped
+ * binaries) shows where the slice is, else /proc/PID/mem's errors.
  */
 int sched_snapshot__seed(const struct gobin *gb, pid_t pid, int map_fd,
 			 uint64_t now, size_t *seeded);

@@ -5,6 +5,7 @@
  * typo ("latecy:") would otherwise leave a service unmeasured.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -118,6 +119,147 @@ static int get_bool(struct cfg_ctx *c, const char *key, yaml_node_t *v,
 	return 0;
 }
 
+/*
+ * Seconds, written in decimal ("0.0001", "2.5e-3"), to whole ns exactly:
+ * no floating point, so a bound is the boundary the kernel compares
+ * integer durations with. 0, or -EINVAL (not a number, not a whole number
+ * of ns, <= 0, or too large).
+ */
+static int seconds_to_ns(const char *s, uint64_t *ns)
+{
+	uint64_t m = 0;
+	int digits = 0, frac = 0, exp = 0, e;
+	bool dot = false;
+
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9') {
+			if (m > (UINT64_MAX - 9) / 10)
+				return -EINVAL;
+			m = m * 10 + (uint64_t)(*s - '0');
+			digits++;
+			frac += dot;
+		} else if (*s == '.' && !dot) {
+			dot = true;
+		} else {
+			break;
+		}
+	}
+	if (!digits)
+		return -EINVAL;
+	if (*s == 'e' || *s == 'E') {
+		char *end;
+		long x;
+
+		errno = 0;
+		x = strtol(s + 1, &end, 10);
+		if (errno || end == s + 1 || *end || x < -30 || x > 30)
+			return -EINVAL;
+		exp = (int)x;
+	} else if (*s) {
+		return -EINVAL;
+	}
+	for (e = 9 + exp - frac; e > 0; e--) {
+		if (m > UINT64_MAX / 10)
+			return -EINVAL;
+		m *= 10;
+	}
+	for (; e < 0; e++) {
+		if (m % 10)
+			return -EINVAL;
+		m /= 10;
+	}
+	if (!m || m > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	*ns = m;
+	return 0;
+}
+
+/* buckets: [0.0001, 0.001, ...]: seconds, strictly increasing. */
+static int get_buckets(struct cfg_ctx *c, yaml_node_t *v, uint64_t *ns,
+		       int *cnt)
+{
+	yaml_node_item_t *it;
+
+	if (*cnt)
+		return cfg_err(c, v, "buckets given twice");
+	if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top ==
+					      v->data.sequence.items.start)
+		return cfg_err(c, v, "buckets: expected a list of upper bounds in seconds, e.g. [0.001, 0.01, 0.1, 1]");
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+		const char *s = scalar(e);
+
+		if (*cnt == SERVE_MAX_BUCKETS)
+			return cfg_err(c, e, "buckets: at most %d bounds (+Inf is implied)",
+				       SERVE_MAX_BUCKETS);
+		if (!s || seconds_to_ns(s, &ns[*cnt]))
+			return cfg_err(c, e, "buckets: '%s' is not a positive number of seconds with whole nanoseconds",
+				       s ? s : "");
+		if (*cnt && ns[*cnt] <= ns[*cnt - 1])
+			return cfg_err(c, e, "buckets: must increase ('%s' does not)", s);
+		(*cnt)++;
+	}
+	return 0;
+}
+
+/* Names gosnoop's own series use: an extra label cannot take them. */
+static const char *const own_labels[] = {
+	"binary", "pid", "function", "le", "kind", "state", "reason",
+	"version", "quantile",
+};
+
+/* [a-zA-Z_][a-zA-Z0-9_]*, and not __*, which Prometheus reserves. */
+static bool valid_label_name(const char *s)
+{
+	if (!s || !*s || isdigit((unsigned char)*s) || !strncmp(s, "__", 2))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+/* labels: {name: value}: Prometheus label names, not gosnoop's own. */
+static int get_labels(struct cfg_ctx *c, yaml_node_t *v,
+		      struct serve_label **out, int *cnt)
+{
+	yaml_node_pair_t *p;
+	size_t n;
+
+	if (*out)
+		return cfg_err(c, v, "labels given twice");
+	if (v->type != YAML_MAPPING_NODE)
+		return cfg_err(c, v, "labels: expected a mapping, e.g. {env: prod}");
+	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	*out = calloc(n + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *e = yaml_document_get_node(c->doc, p->value);
+		const char *name = scalar(k), *val = scalar(e);
+
+		if (!valid_label_name(name))
+			return cfg_err(c, k, "labels: '%s' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)",
+				       name ? name : "");
+		for (size_t i = 0; i < sizeof(own_labels) / sizeof(*own_labels); i++)
+			if (!strcmp(name, own_labels[i]))
+				return cfg_err(c, k, "labels: '%s' is a label gosnoop sets itself", name);
+		for (int i = 0; i < *cnt; i++)
+			if (!strcmp((*out)[i].name, name))
+				return cfg_err(c, k, "labels: '%s' given twice", name);
+		if (!val || !*val)
+			return cfg_err(c, e, "labels: %s: expected a non-empty string", name);
+		(*out)[*cnt].name = strdup(name);
+		(*out)[*cnt].value = strdup(val);
+		(*cnt)++;
+		if (!(*out)[*cnt - 1].name || !(*out)[*cnt - 1].value)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int parse_target(struct cfg_ctx *c, yaml_node_t *n,
 			struct serve_target *t)
 {
@@ -151,7 +293,16 @@ static int parse_target(struct cfg_ctx *c, yaml_node_t *n,
 			t->pid = (pid_t)pid;
 			err = 0;
 		} else if (!strcmp(key, "comm")) {
-			return cfg_err(c, k, "comm: targets by process name are not supported yet; use binary: PATH or pid: N");
+			err = get_string(c, key, v, &t->comm);
+			if (!err && strlen(t->comm) > SERVE_COMM_MAX)
+				return cfg_err(c, v, "comm: '%s' is longer than the %d characters /proc/PID/comm keeps",
+					       t->comm, SERVE_COMM_MAX);
+			if (!err && strchr(t->comm, '/'))
+				return cfg_err(c, v, "comm: a process name, not a path (use binary: PATH)");
+		} else if (!strcmp(key, "labels")) {
+			err = get_labels(c, v, &t->labels, &t->label_cnt);
+		} else if (!strcmp(key, "buckets")) {
+			err = get_buckets(c, v, t->buckets_ns, &t->bucket_cnt);
 		} else if (!strcmp(key, "latency")) {
 			err = get_patterns(c, key, v, &t->latency, &t->latency_cnt);
 		} else if (!strcmp(key, "count")) {
@@ -159,16 +310,18 @@ static int parse_target(struct cfg_ctx *c, yaml_node_t *n,
 		} else if (!strcmp(key, "sched")) {
 			err = get_bool(c, key, v, &t->sched);
 		} else {
-			return cfg_err(c, k, "unknown target key '%s' (binary, pid, latency, count, sched)",
+			return cfg_err(c, k, "unknown target key '%s' (binary, pid, comm, latency, count, sched, labels, buckets)",
 				       key);
 		}
 		if (err)
 			return err;
 	}
-	if (!t->binary && !t->pid)
-		return cfg_err(c, n, "a target needs binary: PATH or pid: N");
-	if (t->binary && t->pid)
-		return cfg_err(c, n, "a target takes binary: or pid:, not both");
+	if (!!t->binary + !!t->pid + !!t->comm == 0)
+		return cfg_err(c, n, "a target needs binary: PATH, pid: N or comm: NAME");
+	if (!!t->binary + !!t->pid + !!t->comm > 1)
+		return cfg_err(c, n, "a target takes one of binary:, pid:, comm:");
+	if (t->bucket_cnt && !t->latency)
+		return cfg_err(c, n, "buckets: only latency: functions have a histogram");
 	if (!t->latency && !t->count && !t->sched)
 		return cfg_err(c, n, "a target needs latency: [...], count: [...] or sched: true");
 	return 0;
@@ -177,6 +330,8 @@ static int parse_target(struct cfg_ctx *c, yaml_node_t *n,
 static int parse_root(struct cfg_ctx *c, struct serve_config *cfg)
 {
 	yaml_node_t *root = yaml_document_get_root_node(c->doc);
+	uint64_t buckets[SERVE_MAX_BUCKETS];
+	int bucket_cnt = 0;
 	yaml_node_pair_t *p;
 	int err;
 
@@ -223,12 +378,25 @@ static int parse_root(struct cfg_ctx *c, struct serve_config *cfg)
 				if (err)
 					return err;
 			}
+		} else if (!strcmp(key, "buckets")) {
+			err = get_buckets(c, v, buckets, &bucket_cnt);
+			if (err)
+				return err;
 		} else {
-			return cfg_err(c, k, "unknown key '%s' (listen, targets)", key);
+			return cfg_err(c, k, "unknown key '%s' (listen, buckets, targets)", key);
 		}
 	}
 	if (!cfg->targets)
 		return cfg_err(c, root, "no targets: list what to probe");
+	/* the top-level buckets: are every target's default */
+	for (size_t i = 0; i < cfg->target_cnt; i++) {
+		struct serve_target *t = &cfg->targets[i];
+
+		if (t->bucket_cnt || !bucket_cnt)
+			continue;
+		memcpy(t->buckets_ns, buckets, sizeof(buckets));
+		t->bucket_cnt = bucket_cnt;
+	}
 	return 0;
 }
 
@@ -287,12 +455,50 @@ void serve_config__free(struct serve_config *cfg)
 {
 	for (size_t i = 0; i < cfg->target_cnt; i++) {
 		free(cfg->targets[i].binary);
+		free(cfg->targets[i].comm);
+		for (int l = 0; l < cfg->targets[i].label_cnt; l++) {
+			free(cfg->targets[i].labels[l].name);
+			free(cfg->targets[i].labels[l].value);
+		}
+		free(cfg->targets[i].labels);
 		free_list(cfg->targets[i].latency, cfg->targets[i].latency_cnt);
 		free_list(cfg->targets[i].count, cfg->targets[i].count_cnt);
 	}
 	free(cfg->targets);
 	free(cfg->listen);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+static bool same_list(char **a, int an, char **b, int bn)
+{
+	if (an != bn)
+		return false;
+	for (int i = 0; i < an; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return true;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool serve_config__same_target(const struct serve_target *a,
+			       const struct serve_target *b)
+{
+	if (!same_str(a->binary, b->binary) || a->pid != b->pid ||
+	    !same_str(a->comm, b->comm) || a->sched != b->sched ||
+	    a->label_cnt != b->label_cnt || a->bucket_cnt != b->bucket_cnt ||
+	    memcmp(a->buckets_ns, b->buckets_ns,
+		   (size_t)a->bucket_cnt * sizeof(*a->buckets_ns)))
+		return false;
+	for (int i = 0; i < a->label_cnt; i++)
+		if (strcmp(a->labels[i].name, b->labels[i].name) ||
+		    strcmp(a->labels[i].value, b->labels[i].value))
+			return false;
+	return same_list(a->latency, a->latency_cnt, b->latency, b->latency_cnt) &&
+	       same_list(a->count, a->count_cnt, b->count, b->count_cnt);
 }
 
 int serve_config__parse_listen(const char *s, struct sockaddr_storage *ss,

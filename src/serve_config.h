@@ -4,10 +4,14 @@
  *
  *	listen: 127.0.0.1:9464
  *	targets:
- *	  - binary: /usr/local/bin/myservice   # or  pid: 1234
+ *	buckets: [0.0001, 0.001, 0.01, 0.1, 1]   # optional, seconds
+ *	targets:
+ *	  - binary: /usr/local/bin/myservice   # or  pid: 1234  or  comm: NAME
  *	    latency: ["main.handle*", "net/http.(*conn).serve"]
  *	    count: ["runtime.mallocgc"]
  *	    sched: true
+ *	    labels: {env: prod}
+ *	    buckets: [...]                       # overrides the top level
  *
  * Parsed with libyaml's document loader (every node keeps its line), so
  * each error names FILE:LINE.
@@ -17,16 +21,35 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
+/* Histogram bounds a target can set: the BPF histogram's slots minus the
+ * open-ended last one (FP_HIST_SLOTS - 1, checked in serve_probes.c). */
+#define SERVE_MAX_BUCKETS	39
+/* /proc/PID/comm holds at most TASK_COMM_LEN - 1 characters. */
+#define SERVE_COMM_MAX		15
+
+struct serve_label {
+	char *name;
+	char *value;
+};
+
 struct serve_target {
-	char *binary;		/* binary: PATH (NULL with pid) */
-	pid_t pid;		/* pid: N (0 with binary) */
+	/* exactly one of binary, pid, comm */
+	char *binary;		/* binary: PATH */
+	pid_t pid;		/* pid: N */
+	char *comm;		/* comm: NAME, matched against /proc/PID/comm */
 	char **latency;		/* function patterns */
 	int latency_cnt;
 	char **count;
 	int count_cnt;
 	bool sched;
+	struct serve_label *labels;	/* labels: {name: value}, in order */
+	int label_cnt;
+	/* buckets: upper bounds in ns, ascending; 0 of them: log2 buckets */
+	uint64_t buckets_ns[SERVE_MAX_BUCKETS];
+	int bucket_cnt;
 	int line;		/* where the target starts, 1-based */
 };
 
@@ -44,6 +67,9 @@ struct serve_config {
 int serve_config__load(const char *path, struct serve_config *cfg,
 		       char *err, size_t err_len);
 void serve_config__free(struct serve_config *cfg);
+/* Same probes, labels and buckets: a reload keeps such a target running. */
+bool serve_config__same_target(const struct serve_target *a,
+			       const struct serve_target *b);
 
 /* "HOST:PORT" (IPv4 or [IPv6]) -> sockaddr; 0 or -EINVAL. */
 struct sockaddr_storage;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -34,10 +35,19 @@ struct serve_tp {
 	struct funcs_bpf *lat_skel;	/* or a funcs_r14_bpf: same layout
 					   (checked in cmd_latency.c) */
 	bool lat_r14;
+	/* the histogram's upper bounds (ns) when configured; else log2 */
+	uint64_t buckets_ns[SERVE_MAX_BUCKETS];
+	int bucket_cnt;
+	char *labels;			/* binary="…"[,pid="…"][,extra…] */
+	struct stat file;		/* the attached file, at attach */
+	void *ext;			/* serve_tp__set_ext() */
 	int ncpu;
 	uint64_t *cnt_vals;		/* ncpu */
 	struct fp_hist *lat_vals;	/* ncpu */
 };
+
+_Static_assert(SERVE_MAX_BUCKETS == FP_HIST_SLOTS - 1,
+	       "configured buckets fill the BPF histogram's slots but the last");
 
 static int plan(struct serve_tp *tp, char **pat, int pat_cnt, bool returns,
 		struct funcprobe **out)
@@ -102,6 +112,11 @@ static int start_latency(struct serve_tp *tp, pid_t pid)
 	if (err)
 		return err;
 	tp->lat_skel = skel;
+	/* the kernel sorts durations into the configured bounds itself:
+	 * exact, unlike re-bucketing log2 slots */
+	skel->rodata->nbounds = (__u32)tp->bucket_cnt;
+	memcpy((void *)skel->rodata->bounds, tp->buckets_ns,
+	       sizeof(tp->buckets_ns));
 	err = bpf_map__set_max_entries(skel->maps.hists,
 				       (__u32)funcprobe__cnt(fp));
 	if (!err)
@@ -118,20 +133,48 @@ static int start_latency(struct serve_tp *tp, pid_t pid)
 				 FP_SITES_ENTRY | FP_SITES_RET);
 }
 
-int serve_tp__start(const struct serve_target *cfg, struct serve_tp **out)
+/* binary="…"[,pid="…"][,name="value"…]: every series of this process. */
+static int make_labels(struct serve_tp *tp, const struct serve_target *cfg,
+		       pid_t pid)
+{
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&tp->labels, &len);
+	if (!f)
+		return -ENOMEM;
+	fputs("binary=\"", f);
+	serve__put_label_value(f, tp->binary);
+	fputc('"', f);
+	if (pid)
+		fprintf(f, ",pid=\"%d\"", (int)pid);
+	for (int i = 0; i < cfg->label_cnt; i++) {
+		fprintf(f, ",%s=\"", cfg->labels[i].name);
+		serve__put_label_value(f, cfg->labels[i].value);
+		fputc('"', f);
+	}
+	return fclose(f) ? -ENOMEM : 0;
+}
+
+int serve_tp__start(const struct serve_target *cfg, pid_t pid,
+		    struct serve_tp **out)
 {
 	struct serve_tp *tp;
-	pid_t pid;
+	struct stat sb;
 	int err;
 
 	*out = NULL;
 	tp = calloc(1, sizeof(*tp));
 	if (!tp)
 		return -ENOMEM;
-	err = target__resolve(&tp->t, cfg->binary, cfg->pid);
+	err = target__resolve(&tp->t, pid ? NULL : cfg->binary, pid);
 	if (err)
 		goto fail;
 	pid = tp->t.kind == TARGET_PID ? tp->t.pid : 0;
+	if (!stat(tp->t.path, &sb))
+		tp->file = sb;
+	memcpy(tp->buckets_ns, cfg->buckets_ns, sizeof(tp->buckets_ns));
+	tp->bucket_cnt = cfg->bucket_cnt;
 	if (cfg->binary) {
 		snprintf(tp->binary, sizeof(tp->binary), "%s", cfg->binary);
 	} else {
@@ -143,6 +186,9 @@ int serve_tp__start(const struct serve_target *cfg, struct serve_tp **out)
 		if (p)
 			*p = 0;
 	}
+	err = make_labels(tp, cfg, pid);
+	if (err)
+		goto fail;
 	err = target__open_gobin(&tp->t, &tp->gb);
 	if (err)
 		goto fail;
@@ -194,7 +240,43 @@ void serve_tp__stop(struct serve_tp *tp)
 	gobin__free(tp->gb);
 	free(tp->cnt_vals);
 	free(tp->lat_vals);
+	free(tp->labels);
 	free(tp);
+}
+
+const char *serve_tp__labels(const struct serve_tp *tp)
+{
+	return tp->labels;
+}
+
+enum serve_file serve_tp__file_state(const struct serve_tp *tp,
+				     const struct stat *now)
+{
+	const struct stat *was = &tp->file;
+
+	if (now->st_dev != was->st_dev || now->st_ino != was->st_ino)
+		return SERVE_FILE_REPLACED;
+	if (now->st_size != was->st_size ||
+	    now->st_mtim.tv_sec != was->st_mtim.tv_sec ||
+	    now->st_mtim.tv_nsec != was->st_mtim.tv_nsec)
+		return SERVE_FILE_REWRITTEN;
+	return SERVE_FILE_SAME;
+}
+
+const uint64_t *serve_tp__buckets(const struct serve_tp *tp, int *cnt)
+{
+	*cnt = tp->bucket_cnt;
+	return tp->buckets_ns;
+}
+
+void *serve_tp__ext(const struct serve_tp *tp)
+{
+	return tp->ext;
+}
+
+void serve_tp__set_ext(struct serve_tp *tp, void *ext)
+{
+	tp->ext = ext;
 }
 
 const char *serve_tp__binary(const struct serve_tp *tp)

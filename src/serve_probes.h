@@ -27,11 +27,40 @@ enum serve_kind {
 	SERVE_NKINDS,
 };
 
-/* Resolve, plan, load and attach one configured target. 0 or -errno after
- * one error line. */
-int serve_tp__start(const struct serve_target *cfg, struct serve_tp **out);
+/*
+ * Resolve, plan, load and attach one process (pid > 0: a pid: target, or
+ * one process of a comm: target) or every process running cfg->binary
+ * (pid 0). 0 or -errno after one error line.
+ */
+int serve_tp__start(const struct serve_target *cfg, pid_t pid,
+		    struct serve_tp **out);
 /* Detach and free (NULL is fine). */
 void serve_tp__stop(struct serve_tp *tp);
+
+/*
+ * Every label of this target's series, preformatted and escaped:
+ * binary="…"[,pid="…"][,extra labels of the config, in order]. Built once
+ * at start (the one place labels are made); series add their own after.
+ */
+const char *serve_tp__labels(const struct serve_tp *tp);
+/* The histogram's configured upper bounds in ns (cnt 0: log2 slots). */
+const uint64_t *serve_tp__buckets(const struct serve_tp *tp, int *cnt);
+/* What became of the attached file, now is a stat() of its path. */
+enum serve_file {
+	SERVE_FILE_SAME,
+	SERVE_FILE_REPLACED,	/* another inode (a deploy's rename): the
+				   probes are still on the old one */
+	SERVE_FILE_REWRITTEN,	/* same inode, other size or mtime: the
+				   probes' offsets belong to the old code */
+};
+struct stat;
+enum serve_file serve_tp__file_state(const struct serve_tp *tp,
+				     const struct stat *now);
+/* One pointer for per-target extras (sched), kept until stop. */
+void *serve_tp__ext(const struct serve_tp *tp);
+void serve_tp__set_ext(struct serve_tp *tp, void *ext);
+/* A Prometheus label value: \, " and newline escaped (serve_metrics.c). */
+void serve__put_label_value(FILE *f, const char *s);
 
 /* The `binary` label: the executable's path. */
 const char *serve_tp__binary(const struct serve_tp *tp);

@@ -34,6 +34,8 @@ const volatile __s64 sp_delta = 0;
 const volatile __u32 skip_flags = 0;
 const volatile __u32 target_tgid = 0;	/* 0: every process */
 const volatile bool events_enabled = false;
+/* serve aggregates from `totals` and the map, never reads the ring */
+const volatile bool ends_enabled = true;
 const volatile bool syscall_hooks = false;	/* go1.26+, see the end */
 const volatile __u32 off_goid = 152;
 const volatile __u32 off_waitreason = 176;
@@ -63,6 +65,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sched_reason_stat);
 } wait_reasons SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sched_totals);
+} totals SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -130,6 +139,8 @@ static __always_inline void emit_end(__u32 pid, struct sched_g *g)
 {
 	struct sched_end *r;
 
+	if (!ends_enabled)
+		return;
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		stat_inc(SCHED_STAT_LOST_ENDS);
@@ -199,8 +210,9 @@ static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
 {
 	struct sched_key key = {};
 	struct sched_g *g;
+	struct sched_totals *tot;	/* serve's counters */
 	__u64 delta;
-	__u32 st, reason;
+	__u32 st, reason, zero = 0;
 
 	old &= ~SCHED_G_SCAN;
 	new &= ~SCHED_G_SCAN;
@@ -257,6 +269,9 @@ static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
 	if (st != g->last_state)
 		stat_inc(SCHED_STAT_MISMATCH);
 	g->ns[st & (SCHED_NSTATUS - 1)] += delta;
+	tot = bpf_map_lookup_elem(&totals, &zero);
+	if (tot)
+		tot->state_ns[st & (SCHED_NSTATUS - 1)] += delta;
 	if (old == SCHED_G_RUNNABLE && new == SCHED_G_RUNNING &&
 	    g->last_state == SCHED_G_RUNNABLE) {
 		__u32 slot = log2_slot(delta, SCHED_HIST_SLOTS);
@@ -264,6 +279,8 @@ static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
 
 		if (cnt)
 			*cnt += 1;
+		if (tot)
+			tot->latency_ns += delta;
 	}
 	if (old == SCHED_G_WAITING) {
 		struct sched_reason_stat *rs;

@@ -87,6 +87,14 @@ struct sched_reason_stat {
 	__u64 ns;
 };
 
+/* Running totals over every goroutine the program watched (one per-CPU
+ * slot): what `gosnoop serve` exports as counters without needing a
+ * goroutine's end record. Time is added when a goroutine leaves a status. */
+struct sched_totals {
+	__u64 state_ns[SCHED_NSTATUS];	/* time spent in each status */
+	__u64 latency_ns;		/* sum of runnable -> running latencies */
+};
+
 enum sched_rec_type {
 	SCHED_REC_TRANSITION = 1,	/* only with events_enabled */
 	SCHED_REC_END = 2,		/* a goroutine exited: its totals */

@@ -3,9 +3,13 @@ machinery, Prometheus text on /metrics over 127.0.0.1.
 
 The fixture (tests/fixtures/calls) counts its own calls and prints them;
 the exported counters must equal those counts exactly, each histogram's
-_count the calls that returned, its buckets cumulative. promtool (Debian's
-prometheus package) must accept the output. Bad configs exit 2 naming
-FILE:LINE; SIGTERM detaches and exits 0 within a second."""
+_count the calls that returned, its buckets cumulative. promtool and a
+real Prometheus server (Debian's prometheus package) must accept and
+scrape the output; esbuild serving HTTP under the daemon must answer
+byte-identically while its per-request calls are counted. Targets by
+binary, pid and comm follow processes that start, end and are replaced.
+Bad configs exit 2 naming FILE:LINE; reloads (SIGHUP or file change)
+keep unchanged probes; SIGTERM detaches and exits 0 within a second."""
 import json
 import os
 import queue
@@ -15,6 +19,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 import gstest
@@ -39,9 +44,9 @@ class Daemon:
     """gosnoop serve on 127.0.0.1:0 (the kernel picks the port; the
     daemon prints it). stderr is read by a thread so it never blocks."""
 
-    def __init__(self, config):
-        self.p = subprocess.Popen([GOSNOOP, "serve", "--config", config,
-                                   "--listen", "127.0.0.1:0"],
+    def __init__(self, config, *args, listen="127.0.0.1:0"):
+        self.p = subprocess.Popen([GOSNOOP, "serve", "--config", config] +
+                                  (["--listen", listen] if listen else []) + list(args),
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
         gstest._procs.append(self.p)
@@ -119,7 +124,7 @@ TIMED = ["main.classify", "main.sleep10ms", "main.fib"]
 
 def test_metrics_equal_the_fixtures_own_counts():
     path = private_fixture()
-    # the issue's minimal form, as written (sched: accepted, not yet exported)
+    # the issue's minimal form, as written
     cfg = write_config(f"""listen: 127.0.0.1:9464
 targets:
   - binary: {path}   # the fixture
@@ -177,8 +182,11 @@ targets:
     status, ctype, body = d.get("/debug/probes")
     assert status == 200 and ctype == "application/json", (status, ctype)
     probes = json.loads(body)
-    (t,) = probes["targets"]
+    (g,) = probes["targets"]
+    assert (g["binary"], g["line"], g["state"]) == (path, 3, "running"), g
+    (t,) = g["processes"]
     assert t["binary"] == path and t["mode"] == "uprobe_multi", t
+    assert "pid" not in t and t["labels"] == f'binary="{path}"', t
     assert sorted(f["func"] for f in t["count"]["functions"]) == sorted(COUNTED)
     assert sorted(f["func"] for f in t["latency"]["functions"]) == sorted(TIMED)
     assert t["latency"]["pairing"]["paired"] == sum(own[f] for f in TIMED), t["latency"]
@@ -192,7 +200,6 @@ targets:
     rc, secs = d.stop(signal.SIGTERM)
     assert rc == 0, "".join(d.stderr)
     assert secs < 1.0, secs
-    assert "sched: not exported by serve yet" in "".join(d.stderr)
 
 
 def test_promtool_accepts_metrics():
@@ -233,7 +240,7 @@ def test_sighup_reload_keeps_unchanged_probes():
     path = private_fixture()
     fib_target = f"  - binary: {path}\n    count: [main.fib]\n"
     cfg = write_config("targets:\n" + fib_target)
-    d = Daemon(cfg)
+    d = Daemon(cfg, "--no-watch")     # SIGHUP alone (the file watch has its test)
     fib = own_record(plain_run(path).stdout)["counts"]["main.fib"]
 
     def values():
@@ -292,7 +299,27 @@ def test_bad_config_names_file_and_line():
         (f"targets:\n  - binary: {path}\n", 2, "needs latency"),
         ("listen: 127.0.0.1:1\n", 1, "no targets"),
         (f"targets:\n  - binary: {path}\n    count: {{a: b}}\n", 3, "count"),
-        (f"targets:\n  - comm: calls\n    count: [main.fib]\n", 2, "comm"),
+        (f"targets:\n  - comm: a_name_of_16chars\n    count: [main.fib]\n", 2, "comm"),
+        (f"targets:\n  - comm: {path}\n    count: [main.fib]\n", 2, "comm"),
+        (f"targets:\n  - comm: calls\n    pid: 1\n    count: [main.fib]\n", 2, "one of"),
+        (f"targets:\n  - binary: {path}\n    count: [main.fib]\n    labels: {{0x: a}}\n", 4,
+         "'0x' is not a label name"),
+        (f"targets:\n  - binary: {path}\n    count: [main.fib]\n    labels:\n      env: a\n"
+         f"      __name__: b\n", 6, "'__name__' is not a label name"),
+        (f"targets:\n  - binary: {path}\n    count: [main.fib]\n    labels: {{function: x}}\n", 4,
+         "gosnoop sets itself"),
+        (f"targets:\n  - binary: {path}\n    count: [main.fib]\n    labels: [env]\n", 4,
+         "mapping"),
+        (f"buckets: [0.1, 0.01]\ntargets:\n  - binary: {path}\n    latency: [main.fib]\n", 1,
+         "must increase"),
+        (f"targets:\n  - binary: {path}\n    latency: [main.fib]\n    buckets:\n      - 0.001\n"
+         f"      - 1e-10\n", 6, "whole nanoseconds"),
+        (f"targets:\n  - binary: {path}\n    latency: [main.fib]\n    buckets: [-1]\n", 4,
+         "positive"),
+        (f"targets:\n  - binary: {path}\n    count: [main.fib]\n    buckets: [1]\n", 2,
+         "only latency"),
+        ("buckets: [" + ", ".join(str(i) for i in range(1, 41)) +
+         f"]\ntargets:\n  - binary: {path}\n    latency: [main.fib]\n", 1, "at most 39"),
     ]
     for text, line, words in cases:
         cfg = write_config(text)
@@ -337,7 +364,7 @@ def test_100_reloads_leave_no_fds_links_or_maps():
     a = f"targets:\n  - binary: {path}\n    count: [main.fib]\n    latency: [main.classify]\n"
     b = f"targets:\n  - binary: {path}\n    count: [main.add]\n    latency: [main.sleep10ms]\n"
     cfg = write_config(a)
-    d = Daemon(cfg)
+    d = Daemon(cfg, "--no-watch")
     before = fd_kinds(d.p.pid)
     assert before.get("anon_inode:bpf_link", 0) >= 2, before
     assert before.get("anon_inode:bpf-map", 0) >= 2, before
@@ -353,6 +380,14 @@ def test_100_reloads_leave_no_fds_links_or_maps():
     rss1 = rss_kb(d.p.pid)
     probes = json.loads(d.get("/debug/probes")[2])
     assert (probes["reloads"], probes["reload_failures"]) == (100, 0), probes
+    # the daemon's own account agrees with /proc (its HTTP connection is
+    # one more fd while it answers)
+    me = probes["self"]
+    assert (me["bpf_links"], me["bpf_maps"], me["bpf_progs"]) == \
+        (after["anon_inode:bpf_link"], after["anon_inode:bpf-map"],
+         after["anon_inode:bpf-prog"]), (me, after)
+    assert sum(after.values()) <= me["fds"] <= sum(after.values()) + 2, (me, after)
+    assert abs(me["rss_kb"] - rss1) < 4096, (me, rss1)
     own = own_record(plain_run(path).stdout)["counts"]
     samples = parse_metrics(d.get("/metrics")[2])
     calls = {l["function"]: v for n, l, v in samples if n == "gosnoop_function_calls_total"}
@@ -362,6 +397,17 @@ def test_100_reloads_leave_no_fds_links_or_maps():
     print(f"fds {before}; RSS {rss0} -> {rss1} kB after 100 reloads")
     # no leak (valgrind finds none); allow the allocator some slack
     assert rss1 - rss0 < 8192, (rss0, rss1)
+
+
+def scrape_until_gone(d, which, timeout=15):
+    """Scrape (as Prometheus would) until no series matches which(name,
+    labels); return what still matched at the end."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [(n, l) for n, l, v in parse_metrics(d.get("/metrics")[2]) if which(n, l)]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.3)
 
 
 def test_pid_target():
@@ -383,7 +429,408 @@ def test_pid_target():
     count = [(l, v) for n, l, v in samples if n == "gosnoop_function_duration_seconds_count"]
     assert count == [({"binary": path, "pid": str(p.pid), "function": "main.classify"},
                       own["main.classify"])], count
-    # the process is gone; the daemon keeps serving (its series stay, for now)
+    # the process is gone: within a couple of seconds its series go, the
+    # target stays (state exited), the daemon keeps serving
+    # (they stay until a scrape has read their last values)
+    assert not scrape_until_gone(d, lambda n, l: "pid" in l)
+    wait_line(d, rf"process {p.pid} ended: its series are gone")
+    (g,) = json.loads(d.get("/debug/probes")[2])["targets"]
+    assert (g["pid"], g["state"], g["exited"], g["processes"]) == (p.pid, "exited", 1, []), g
     assert d.p.poll() is None and d.get("/healthz")[2] == "ok\n"
     rc, secs = d.stop(signal.SIGINT)
+    assert rc == 0 and secs < 1.0, (rc, secs)
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Prometheus:
+    """A real Prometheus server (Debian's prometheus package) on
+    127.0.0.1, temporary storage, scraping the daemon every second."""
+
+    def __init__(self, target_port):
+        exe = shutil.which("prometheus")
+        if not exe:
+            raise Skip("prometheus missing (apt-get install prometheus)")
+        d = gstest.tmpdir()
+        cfg = os.path.join(d, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write(f"""global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: gosnoop
+    static_configs:
+      - targets: ['127.0.0.1:{target_port}']
+""")
+        self.port = free_port()
+        self.log = open(os.path.join(d, "prometheus.log"), "w+")
+        self.p = subprocess.Popen([exe, f"--config.file={cfg}",
+                                   f"--storage.tsdb.path={os.path.join(d, 'tsdb')}",
+                                   f"--web.listen-address=127.0.0.1:{self.port}"],
+                                  stdin=subprocess.DEVNULL, stdout=self.log,
+                                  stderr=subprocess.STDOUT)
+        gstest._procs.append(self.p)
+
+    def query(self, q):
+        """[(labels, value)] of an instant query over the HTTP API."""
+        url = f"http://127.0.0.1:{self.port}/api/v1/query?" + \
+            urllib.parse.urlencode({"query": q})
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = json.loads(r.read())
+        assert body["status"] == "success", body
+        return [(s["metric"], float(s["value"][1])) for s in body["data"]["result"]]
+
+    def wait_for(self, q, want, timeout=30):
+        """Poll query q until its result is want ({function: value});
+        return the last result."""
+        deadline = time.monotonic() + timeout
+        got = None
+        while time.monotonic() < deadline:
+            try:
+                got = {l.get("function", l.get("__name__", "")): v for l, v in self.query(q)}
+            except (OSError, ValueError):
+                got = None     # not up yet
+            if got == want:
+                return got
+            time.sleep(0.5)
+        self.log.seek(0)
+        raise AssertionError(f"{q}: {got} != {want}; prometheus log: {self.log.read()[-1500:]}")
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        rc = self.p.wait(timeout=30)
+        self.log.close()
+        return rc
+
+
+def test_prometheus_server_scrapes_the_fixtures_counts():
+    path = private_fixture()
+    cfg = write_config(f"targets:\n  - binary: {path}\n    count: [main.fib, main.add]\n"
+                       f"    latency: [main.classify, main.sleep10ms]\n")
+    d = Daemon(cfg)
+    prom = Prometheus(d.port)
+    try:
+        own = own_record(plain_run(path).stdout)["counts"]
+        sel = f'{{job="gosnoop",binary="{path}"}}'
+        prom.wait_for(f'up{{job="gosnoop"}}', {"up": 1.0})
+        prom.wait_for(f"gosnoop_function_calls_total{sel}",
+                      {"main.fib": own["main.fib"], "main.add": own["main.add"]})
+        prom.wait_for(f"gosnoop_function_duration_seconds_count{sel}",
+                      {"main.classify": own["main.classify"],
+                       "main.sleep10ms": own["main.sleep10ms"]})
+        # every sleep10ms call took >= 10 ms: Prometheus' own quantile
+        # estimate over the buckets lands at or above it
+        (q,) = prom.query(f'histogram_quantile(0.5, gosnoop_function_duration_seconds_bucket'
+                          f'{{job="gosnoop",function="main.sleep10ms"}})')
+        assert q[1] >= 0.010, q
+        # and a second run adds exactly its own calls
+        own2 = own_record(plain_run(path).stdout)["counts"]
+        prom.wait_for(f"gosnoop_function_calls_total{sel}",
+                      {"main.fib": own["main.fib"] + own2["main.fib"],
+                       "main.add": own["main.add"] + own2["main.add"]})
+    finally:
+        assert prom.stop() == 0
+    rc, secs = d.stop()
+    assert rc == 0 and secs < 1.0, (rc, secs)
+
+
+def waiting_fixture(path):
+    """The fixture at path, started with -wait: it works once told."""
+    p = subprocess.Popen([path, "-wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    gstest._procs.append(p)
+    assert p.stdout.readline().strip() == "ready"
+    return p
+
+
+def finish(p):
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    out, _ = p.communicate(timeout=120)
+    return own_record(out)["counts"]
+
+
+def test_comm_target_follows_processes():
+    # a unique process name (<= 15 chars): other tests' processes stay out
+    name = f"gsn{os.getpid() % 100000}c"
+    d0 = gstest.tmpdir()
+    path = os.path.join(d0, name)
+    shutil.copy2(fixture("calls"), path)
+    not_go = os.path.join(gstest.tmpdir(), name)      # same comm, not a Go binary
+    shutil.copy2(shutil.which("sleep"), not_go)
+    cfg = write_config(f"targets:\n  - comm: {name}\n    count: [main.fib, main.add]\n"
+                       f"    latency: [main.classify]\n    labels: {{env: test}}\n")
+    d = Daemon(cfg)
+    (g,) = json.loads(d.get("/debug/probes")[2])["targets"]
+    assert (g["comm"], g["state"], g["processes"]) == (name, "waiting", []), g
+    # two processes started after the daemon: each is found and probed
+    a, b = waiting_fixture(path), waiting_fixture(path)
+    s = subprocess.Popen([not_go, "30"], stdin=subprocess.DEVNULL)
+    gstest._procs.append(s)
+    seen = set()
+    while len(seen) < 2:
+        seen.add(int(re.search(r"probing process (\d+)", wait_line(d, r"probing process")).group(1)))
+    assert seen == {a.pid, b.pid}, seen
+    own = {a.pid: finish(a), b.pid: finish(b)}
+    samples = parse_metrics(d.get("/metrics")[2])
+    calls = {(l["pid"], l["function"]): v for n, l, v in samples
+             if n == "gosnoop_function_calls_total"}
+    assert calls == {(str(pid), f): own[pid][f] for pid in own
+                     for f in ("main.fib", "main.add")}, (calls, own)
+    counts = {l["pid"]: v for n, l, v in samples
+              if n == "gosnoop_function_duration_seconds_count"}
+    assert counts == {str(pid): own[pid]["main.classify"] for pid in own}, counts
+    for n, l, v in samples:
+        if n.startswith("gosnoop_function"):
+            assert (l["binary"], l["env"]) == (path, "test"), l
+    # the non-Go process with the same name: reported, not retried
+    (g,) = json.loads(d.get("/debug/probes")[2])["targets"]
+    assert [f["pid"] for f in g["failed"]] == [s.pid], g["failed"]
+    assert len([x for x in d.stderr if f"process {s.pid} cannot be probed" in x]) == 1
+    s.kill()
+    s.wait()
+    # both ended: their series go, the target waits for the next one
+    assert not scrape_until_gone(d, lambda n, l: n.startswith("gosnoop_function"))
+    for _ in range(2):
+        wait_line(d, r"process \d+ ended: its series are gone")
+    time.sleep(1.5)      # a rescan after the sleep ended
+    (g,) = json.loads(d.get("/debug/probes")[2])["targets"]
+    assert (g["state"], g["exited"], g["processes"], g["failed"]) == \
+        ("waiting", 2, [], []), g
+    # and a new one is picked up again
+    c = waiting_fixture(path)
+    wait_line(d, rf"probing process {c.pid}")
+    own_c = finish(c)
+    samples = parse_metrics(d.get("/metrics")[2])
+    calls = {(l["pid"], l["function"]): v for n, l, v in samples
+             if n == "gosnoop_function_calls_total"}
+    assert calls == {(str(c.pid), "main.fib"): own_c["main.fib"],
+                     (str(c.pid), "main.add"): own_c["main.add"]}, calls
+    rc, secs = d.stop()
+    assert rc == 0 and secs < 1.0, (rc, secs)
+
+
+def test_binary_target_restarts_and_replaced_file():
+    path = private_fixture()
+    cfg = write_config(f"targets:\n  - binary: {path}\n    count: [main.fib]\n")
+    d = Daemon(cfg)
+    # started after the daemon, then restarted: both runs counted
+    runs = [own_record(plain_run(path).stdout)["counts"]["main.fib"] for _ in range(2)]
+
+    def fib():
+        return [(l["binary"], v) for n, l, v in parse_metrics(d.get("/metrics")[2])
+                if n == "gosnoop_function_calls_total"]
+    assert fib() == [(path, sum(runs))]
+    # a deploy renames a new file over the path: the probes follow it
+    tmp = path + ".new"
+    shutil.copy2(fixture("calls"), tmp)
+    os.rename(tmp, path)
+    wait_line(d, r"was replaced: probing the new file")
+    (g,) = json.loads(d.get("/debug/probes")[2])["targets"]
+    assert (g["replaced"], len(g["processes"])) == (1, 1), g
+    assert fib() == [(path, 0)]       # a new series: Prometheus sees a counter reset
+    again = own_record(plain_run(path).stdout)["counts"]["main.fib"]
+    assert fib() == [(path, again)]
+    # rewritten in place (same inode; nothing runs it): the old offsets
+    # must not stay armed; the new contents are probed
+    ino = os.stat(path).st_ino
+    shutil.copyfile(fixture("calls"), path)
+    assert os.stat(path).st_ino == ino
+    wait_line(d, r"rewritten in place: probes detached")
+    wait_line(d, r"was replaced: probing the new file")
+    (g,) = json.loads(d.get("/debug/probes")[2])["targets"]
+    assert (g["replaced"], len(g["processes"])) == (2, 1), g
+    third = own_record(plain_run(path).stdout)["counts"]["main.fib"]
+    assert fib() == [(path, third)]
+    rc, secs = d.stop()
+    assert rc == 0 and secs < 1.0, (rc, secs)
+
+
+def replace_file(path, text):
+    """As editors do: write a temporary file, rename it over."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+
+
+def test_reload_on_file_change_and_listen_rebinds():
+    path = private_fixture()
+    port1 = free_port()
+    fib_target = f"  - binary: {path}\n    count: [main.fib]\n"
+    cfg = write_config(f"listen: 127.0.0.1:{port1}\ntargets:\n" + fib_target)
+    d = Daemon(cfg, listen=None)
+    assert d.port == port1
+    fib = own_record(plain_run(path).stdout)["counts"]["main.fib"]
+
+    def values(port):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            samples = parse_metrics(r.read().decode())
+        calls = {l["function"]: v for n, l, v in samples if n == "gosnoop_function_calls_total"}
+        ok = [v for n, l, v in samples if n == "gosnoop_config_last_reload_successful"]
+        return calls, ok
+
+    # no signal: renaming a new file over it is enough; fib keeps its count
+    replace_file(cfg, f"listen: 127.0.0.1:{port1}\ntargets:\n" + fib_target +
+                 f"  - binary: {path}\n    count: [main.add]\n")
+    wait_line(d, r"reloaded .* \(file changed\): 2 targets \(1 kept, 1 new, 0 removed\)")
+    own = own_record(plain_run(path).stdout)["counts"]
+    assert values(port1) == ({"main.fib": fib + own["main.fib"], "main.add": own["main.add"]},
+                             [1.0])
+    # a bad file (written in place): the old configuration runs on, says why
+    with open(cfg, "w") as f:
+        f.write(f"listen: 127.0.0.1:{port1}\ntargets:\n  - binary: {path}\n    cout: [x]\n")
+    line = wait_line(d, r"reload failed")
+    assert f"{cfg}:4: unknown target key 'cout'" in line, line
+    assert values(port1) == ({"main.fib": fib + own["main.fib"], "main.add": own["main.add"]},
+                             [0.0])
+    # a new listen: rebinds; the counters carry over, the old port closes
+    port2 = free_port()
+    replace_file(cfg, f"listen: 127.0.0.1:{port2}\ntargets:\n" + fib_target)
+    line = wait_line(d, r"serving metrics of 1 targets on http://127\.0\.0\.1:\d+/metrics")
+    assert f":{port2}/" in line, line
+    wait_line(d, r"reloaded .* \(file changed\): 1 targets \(1 kept, 0 new, 1 removed\)")
+    assert values(port2) == ({"main.fib": fib + own["main.fib"]}, [1.0])
+    try:
+        values(port1)
+        raise AssertionError(f"port {port1} still answers")
+    except urllib.error.URLError:
+        pass
+    # an address that cannot be bound: a failed reload, still on port2
+    replace_file(cfg, f"listen: 192.0.2.1:{port1}\ntargets:\n" + fib_target)
+    line = wait_line(d, r"reload failed")
+    assert "cannot listen on 192.0.2.1" in line, line
+    assert values(port2) == ({"main.fib": fib + own["main.fib"]}, [0.0])
+    # an unrelated file in the same directory changes nothing
+    n = len(d.stderr)
+    with open(os.path.join(os.path.dirname(cfg), "other.txt"), "w") as f:
+        f.write("x")
+    time.sleep(1)
+    assert not [x for x in d.stderr[n:] if "reload" in x], d.stderr[n:]
+    rc, secs = d.stop()
+    assert rc == 0 and secs < 1.0, (rc, secs)
+
+
+def test_labels_and_buckets():
+    path = private_fixture()
+    # bounds in seconds: 9999999 ns is 1 ns below the 10 ms every
+    # sleep10ms call lasts at least (the fixture measured each itself)
+    cfg = write_config(f"""buckets: [0.000001, 0.009999999, 0.5]
+targets:
+  - binary: {path}
+    latency: [main.sleep10ms, main.classify]
+    count: [main.fib]
+    labels: {{env: prod, team: 'a "quoted" \\\\ name'}}
+  - binary: {path}
+    latency: [main.sleep10ms]
+    buckets: [1e-2, 2.5E-2, 1]
+""")
+    d = Daemon(cfg)
+    run = own_record(plain_run(path).stdout)
+    own = run["counts"]
+    text = d.get("/metrics")[2]
+    samples = parse_metrics(text)
+    # the value is: a "quoted" \\ name (two backslashes); escaped in the text format:
+    team = r'a \"quoted\" \\\\ name'
+    assert f'binary="{path}",env="prod",team="{team}",function="main.fib"' in text
+    labeled = [l for n, l, v in samples if n.startswith("gosnoop_function") and "env" in l]
+    assert labeled and all((l["env"], l["team"]) == ("prod", team) for l in labeled)
+    # the first target: the top-level buckets, exactly as configured
+    b1 = [(l["le"], v) for n, l, v in samples if n == "gosnoop_function_duration_seconds_bucket"
+          and l.get("env") and l["function"] == "main.sleep10ms"]
+    assert [le for le, _ in b1] == ["0.000001", "0.009999999", "0.5", "+Inf"], b1
+    n = own["main.sleep10ms"]
+    assert b1[1] == ("0.009999999", 0) and b1[-1] == ("+Inf", n), (b1, run["sleep_ns"])
+    # durations seen by the probe are >= the fixture's own (it measures
+    # inside the call): those it measured above 0.5 s are above it here too
+    assert b1[2][1] <= sum(1 for ns in run["sleep_ns"] if ns <= 500_000_000), b1
+    # the second target: its own buckets; 1e-2 s is 10 ms exactly
+    b2 = [(l["le"], v) for n, l, v in samples if n == "gosnoop_function_duration_seconds_bucket"
+          and "env" not in l]
+    assert [le for le, _ in b2] == ["0.01", "0.025", "1", "+Inf"], b2
+    assert b2[-1][1] == n and all(a[1] <= b[1] for a, b in zip(b2, b2[1:])), b2
+    cls = [v for n_, l, v in samples if n_ == "gosnoop_function_duration_seconds_count"
+           and l["function"] == "main.classify"]
+    assert cls == [own["main.classify"]], cls
+    promtool = shutil.which("promtool")
+    if promtool:
+        r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+    # changing only the labels is a change: that target restarts
+    with open(cfg) as f:
+        new = f.read().replace("env: prod", "env: staging")
+    replace_file(cfg, new)
+    wait_line(d, r"reloaded .*: 2 targets \(1 kept, 1 new, 1 removed\)")
+    envs = {l.get("env") for n, l, v in parse_metrics(d.get("/metrics")[2])
+            if n == "gosnoop_function_calls_total"}
+    assert envs == {"staging"}, envs
+    rc, secs = d.stop()
+    assert rc == 0 and secs < 1.0, (rc, secs)
+
+
+def test_esbuild_http_server_under_serve():
+    """A real Go HTTP server (esbuild --serve, go1.22) started after the
+    daemon: every response stays byte-identical while each request's
+    net/http calls show up in /metrics and in a real Prometheus."""
+    path = os.path.join(gstest.tmpdir(), "esbuild")
+    shutil.copy2(gstest.corpus("go1.22"), path)   # private: only this test's server counts
+    funcs = ["net/http.(*conn).serve", "net/http.(*response).finishRequest"]
+    cfg = write_config(f"targets:\n  - binary: {path}\n    count: {json.dumps(funcs)}\n"
+                       f"    latency: {json.dumps(funcs)}\n    labels: {{service: esbuild}}\n")
+    d = Daemon(cfg)
+    prom = Prometheus(d.port)
+    try:
+        www = gstest.tmpdir()
+        payload = os.urandom(100_000)
+        with open(os.path.join(www, "blob.bin"), "wb") as f:
+            f.write(payload)
+        port = free_port()
+        # esbuild >= 0.14 stops when its stdin closes: keep it open
+        srv = subprocess.Popen([path, f"--serve=127.0.0.1:{port}", f"--servedir={www}"],
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        gstest._procs.append(srv)
+        url = f"http://127.0.0.1:{port}/blob.bin"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("esbuild did not start serving")
+
+        def calls():
+            s = parse_metrics(d.get("/metrics")[2])
+            return ({l["function"]: v for n, l, v in s if n == "gosnoop_function_calls_total"},
+                    {l["function"]: v for n, l, v in s
+                     if n == "gosnoop_function_duration_seconds_count"})
+        before, _ = calls()
+        n = 40
+        bodies = [urllib.request.urlopen(url, timeout=10).read() for _ in range(n)]
+        assert all(b == payload for b in bodies), [len(b) for b in bodies]
+        # urllib opens one connection per request: one (*conn).serve and
+        # one finishRequest each; serve returns once the client hung up
+        want = {f: before[f] + n for f in funcs}
+        deadline = time.monotonic() + 15
+        while calls() != (want, want) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert calls() == (want, want), (calls(), want)
+        assert srv.poll() is None, "esbuild died under the probes"
+        sel = f'{{job="gosnoop",service="esbuild"}}'
+        prom.wait_for(f"gosnoop_function_calls_total{sel}", want)
+        prom.wait_for(f"gosnoop_function_duration_seconds_count{sel}", want)
+        srv.stdin.close()
+        srv.wait(timeout=30)
+    finally:
+        assert prom.stop() == 0
+    rc, secs = d.stop()
     assert rc == 0 and secs < 1.0, (rc, secs)

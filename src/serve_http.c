@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The endpoints of `gosnoop serve` (libmicrohttpd, one internal thread,
+ * requests answered one at a time): /metrics (serve_metrics.c),
+ * /healthz, and /debug/probes, a JSON account of every configured target:
+ * the processes probed for it, what is attached where, what was skipped
+ * and why, the latency program's pairing counters.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "common.h"
+#include "gobin.h"
+#include "json_writer.h"
+#include "serve.h"
+#include "serve_probes.h"
+#include "serve_sched.h"
+#include "probe/funcprobe.h"
+
+static void write_plan_json(struct serve_tp *tp, enum serve_kind k,
+			    struct jw *jw)
+{
+	static const char *const stat_names[FP_NSTATS] = {
+		"entries", "morestack_skipped", "paired", "unpaired_returns",
+		"stale_entries", "re_entries", "too_deep", "read_failures",
+		"map_full",
+	};
+	const struct funcprobe *fp = serve_tp__plan(tp, k);
+	uint64_t stats[FP_NSTATS];
+
+	jw_start_object(jw);
+	jw_name(jw, "sites"); jw_uint(jw, serve_tp__sites(tp, k));
+	jw_name(jw, "functions");
+	jw_start_array(jw);
+	for (size_t fid = 0; fid < funcprobe__cnt(fp); fid++) {
+		const struct fp_func *ff = funcprobe__func(fp, fid);
+
+		jw_start_object(jw);
+		jw_name(jw, "func"); jw_string(jw, ff->name);
+		jw_name(jw, "entry"); jw_hex(jw, ff->entry_site);
+		jw_name(jw, "rets"); jw_uint(jw, ff->ret_cnt);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+	jw_name(jw, "skipped");
+	jw_start_array(jw);
+	for (size_t s = 0; s < funcprobe__skipped_cnt(fp); s++) {
+		const struct fp_skipped *sk = funcprobe__skipped(fp, s);
+
+		jw_start_object(jw);
+		jw_name(jw, "func"); jw_string(jw, sk->f->name);
+		jw_name(jw, "reason"); jw_string(jw, sk->reason);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+	if (k == SERVE_LATENCY) {
+		serve_tp__lat_stats(tp, stats);
+		jw_name(jw, "pairing");
+		jw_start_object(jw);
+		for (int s = 0; s < FP_NSTATS; s++) {
+			jw_name(jw, stat_names[s]);
+			jw_uint(jw, stats[s]);
+		}
+		jw_end_object(jw);
+	}
+	jw_end_object(jw);
+}
+
+static void write_inst_json(const struct serve_inst *in, struct jw *jw)
+{
+	static const char *const kinds[] = { "count", "latency" };
+	struct serve_tp *tp = in->tp;
+
+	jw_start_object(jw);
+	jw_name(jw, "binary"); jw_string(jw, serve_tp__binary(tp));
+	if (in->pid) {
+		jw_name(jw, "pid"); jw_uint(jw, (uint64_t)in->pid);
+	}
+	if (in->ended) {
+		/* gone after the next scrape */
+		jw_name(jw, "ended"); jw_bool(jw, true);
+	}
+	jw_name(jw, "labels"); jw_string(jw, serve_tp__labels(tp));
+	jw_name(jw, "mode"); jw_string(jw, serve_tp__mode(tp));
+	for (int k = 0; k < SERVE_NKINDS; k++) {
+		if (!serve_tp__plan(tp, k))
+			continue;
+		jw_name(jw, kinds[k]);
+		write_plan_json(tp, k, jw);
+	}
+	serve_sched__write_json_tp(tp, jw);
+	jw_end_object(jw);
+}
+
+static void write_group_json(const struct serve_group *g, struct jw *jw)
+{
+	const struct serve_target *t = g->cfg;
+
+	jw_start_object(jw);
+	jw_name(jw, "line"); jw_uint(jw, (uint64_t)t->line);
+	if (t->binary) {
+		jw_name(jw, "binary"); jw_string(jw, t->binary);
+	} else if (t->pid) {
+		jw_name(jw, "pid"); jw_uint(jw, (uint64_t)t->pid);
+	} else {
+		jw_name(jw, "comm"); jw_string(jw, t->comm);
+	}
+	/* running: something is probed; exited: a pid: target's process
+	 * ended; waiting: no process of a comm: target (yet) */
+	jw_name(jw, "state");
+	jw_string(jw, g->inst_cnt ? "running" :
+		      t->pid ? "exited" : "waiting");
+	jw_name(jw, "exited"); jw_uint(jw, g->exited);
+	if (t->binary) {
+		jw_name(jw, "replaced"); jw_uint(jw, g->replaced);
+	}
+	jw_name(jw, "processes");
+	jw_start_array(jw);
+	for (size_t i = 0; i < g->inst_cnt; i++)
+		write_inst_json(&g->inst[i], jw);
+	jw_end_array(jw);
+	if (t->comm) {
+		jw_name(jw, "failed");
+		jw_start_array(jw);
+		for (size_t i = 0; i < g->failed_cnt; i++) {
+			jw_start_object(jw);
+			jw_name(jw, "pid"); jw_uint(jw, (uint64_t)g->failed[i].pid);
+			jw_name(jw, "error");
+			jw_string(jw, strerror(-g->failed[i].err));
+			jw_end_object(jw);
+		}
+		jw_end_array(jw);
+	}
+	jw_end_object(jw);
+}
+
+/*
+ * The daemon's own resources, for the self-audit (a reload must leave
+ * them as they were): open fds by kind, as /proc/self/fd names them, and
+ * resident memory.
+ */
+static void write_self_json(struct jw *jw)
+{
+	static const char *const kinds[] = {
+		"anon_inode:bpf_link", "anon_inode:bpf-map", "anon_inode:bpf-prog",
+	};
+	static const char *const names[] = { "bpf_links", "bpf_maps", "bpf_progs" };
+	uint64_t cnt[3] = {}, fds = 0, rss_kb = 0;
+	char path[300], target[PATH_MAX], line[256];
+	struct dirent *de;
+	FILE *f;
+	DIR *d;
+
+	d = opendir("/proc/self/fd");
+	while (d && (de = readdir(d))) {
+		ssize_t n;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
+			continue;
+		fds++;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		for (int k = 0; k < 3; k++)
+			cnt[k] += !strcmp(target, kinds[k]);
+	}
+	if (d)
+		closedir(d);
+	f = fopen("/proc/self/status", "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			rss_kb = strtoull(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	jw_start_object(jw);
+	jw_name(jw, "fds"); jw_uint(jw, fds);
+	for (int k = 0; k < 3; k++) {
+		jw_name(jw, names[k]);
+		jw_uint(jw, cnt[k]);
+	}
+	jw_name(jw, "rss_kb"); jw_uint(jw, rss_kb);
+	jw_end_object(jw);
+}
+
+static void write_probes_json(struct serve_state *st, FILE *f)
+{
+	struct jw *jw = jw_new(f);
+
+	if (!jw)
+		return;
+	jw_start_object(jw);
+	jw_name(jw, "config"); jw_string(jw, st->config_path);
+	jw_name(jw, "scrapes"); jw_uint(jw, st->scrapes);
+	jw_name(jw, "reloads"); jw_uint(jw, st->reloads);
+	jw_name(jw, "reload_failures"); jw_uint(jw, st->reload_failures);
+	jw_name(jw, "last_reload_successful"); jw_bool(jw, st->reload_ok);
+	jw_name(jw, "self"); write_self_json(jw);
+	jw_name(jw, "targets");
+	jw_start_array(jw);
+	for (size_t i = 0; i < st->group_cnt; i++)
+		write_group_json(&st->groups[i], jw);
+	jw_end_array(jw);
+	jw_end_object(jw);
+	jw_end_line(jw);
+	jw_free(jw);
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
+			     const char *type, char *body, size_t len)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct serve_state *st = cls;
+	const char *type = "text/plain; charset=utf-8";
+	unsigned int status = MHD_HTTP_OK;
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		body = strdup("only GET\n");
+		return body ? reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, type,
+				    body, strlen(body)) : MHD_NO;
+	}
+	f = open_memstream(&body, &len);
+	if (!f)
+		return MHD_NO;
+	pthread_mutex_lock(&st->lock);
+	if (!strcmp(url, "/metrics")) {
+		st->scrapes++;
+		type = "text/plain; version=0.0.4; charset=utf-8";
+		serve_metrics__write(st, f);
+	} else if (!strcmp(url, "/healthz")) {
+		fputs("ok\n", f);
+	} else if (!strcmp(url, "/debug/probes")) {
+		type = "application/json";
+		write_probes_json(st, f);
+	} else if (!strcmp(url, "/")) {
+		fputs("gosnoop serve: /metrics /healthz /debug/probes\n", f);
+	} else {
+		status = MHD_HTTP_NOT_FOUND;
+		fputs("not found: /metrics /healthz /debug/probes\n", f);
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (fclose(f)) {
+		free(body);
+		return MHD_NO;
+	}
+	return reply(conn, status, type, body, len);
+}
+
+int serve_http__start(struct serve_state *st, const char *listen,
+		      size_t target_cnt, struct MHD_Daemon **out)
+{
+	struct sockaddr_storage addr;
+	const union MHD_DaemonInfo *di;
+	struct MHD_Daemon *httpd;
+	const char *colon;
+	bool loopback;
+
+	*out = NULL;
+	if (serve_config__parse_listen(listen, &addr, &loopback)) {
+		p_err("bad listen address '%s': give HOST:PORT, e.g. 127.0.0.1:9464",
+		      listen);
+		return -EINVAL;
+	}
+	if (!loopback)
+		p_warn("listening on %s: not loopback, reachable from other hosts",
+		       listen);
+	httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+				 (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				 0, NULL, NULL, on_request, st,
+				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+				 MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+				 MHD_OPTION_END);
+	if (!httpd) {
+		p_err("cannot listen on %s (in use, or not an address of this host?)",
+		      listen);
+		return -EADDRINUSE;
+	}
+	/* the bound port: with :0 the kernel picked it (tests) */
+	di = MHD_get_daemon_info(httpd, MHD_DAEMON_INFO_BIND_PORT);
+	colon = strrchr(listen, ':');
+	fprintf(stderr, "%s: serving metrics of %zu targets on http://%.*s:%u/metrics\n",
+		prog_name, target_cnt, (int)(colon - listen), listen,
+		di ? (unsigned)di->port : 0u);
+	*out = httpd;
+	return 0;
+}
+
+void serve_http__stop(struct MHD_Daemon *httpd)
+{
+	if (httpd)
+		MHD_stop_daemon(httpd);
+}

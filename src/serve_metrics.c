@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The /metrics body of `gosnoop serve`: Prometheus text format 0.0.4,
+ * read from the BPF maps of every probed process at scrape time.
+ * Every series of a process starts with its preformatted label set
+ * (serve_tp__labels: binary, pid, the config's extra labels).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "serve.h"
+#include "serve_probes.h"
+#include "serve_sched.h"
+#include "probe/funcprobe.h"
+
+#ifndef GOSNOOP_VERSION
+#define GOSNOOP_VERSION "0.1.0"	/* as src/main.c */
+#endif
+
+void serve__put_label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '"')
+			fputs("\\\"", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void put_labels(FILE *f, const struct serve_tp *tp, const char *func)
+{
+	fputs(serve_tp__labels(tp), f);
+	if (func) {
+		fputs(",function=\"", f);
+		serve__put_label_value(f, func);
+		fputc('"', f);
+	}
+}
+
+/* ns as exact decimal seconds: 1023 -> "0.000001023" (no float noise). */
+static void put_seconds(FILE *f, uint64_t ns)
+{
+	char frac[16];
+	int len;
+
+	len = snprintf(frac, sizeof(frac), "%09" PRIu64,
+		       (uint64_t)(ns % 1000000000ULL));
+	while (len > 0 && frac[len - 1] == '0')
+		frac[--len] = 0;
+	if (len)
+		fprintf(f, "%" PRIu64 ".%s", (uint64_t)(ns / 1000000000ULL), frac);
+	else
+		fprintf(f, "%" PRIu64, (uint64_t)(ns / 1000000000ULL));
+}
+
+/* Every probed process of every group, in config order. */
+#define for_each_tp(st, g, i, tp)					\
+	for (g = (st)->groups; g < (st)->groups + (st)->group_cnt; g++)	\
+		for (i = 0; i < g->inst_cnt && ((tp = g->inst[i].tp), 1); i++)
+
+static void write_probes_attached(struct serve_state *st, FILE *f)
+{
+	static const char *const kinds[] = { "count", "latency" };
+	struct serve_group *g;
+	struct serve_tp *tp;
+	size_t i;
+
+	fputs("# HELP gosnoop_probes_attached Functions probed, per target and kind (count, latency).\n"
+	      "# TYPE gosnoop_probes_attached gauge\n", f);
+	for_each_tp(st, g, i, tp) {
+		for (int k = 0; k < SERVE_NKINDS; k++) {
+			const struct funcprobe *fp = serve_tp__plan(tp, k);
+
+			if (!fp)
+				continue;
+			fputs("gosnoop_probes_attached{", f);
+			put_labels(f, tp, NULL);
+			fprintf(f, ",kind=\"%s\"} %zu\n", kinds[k],
+				funcprobe__cnt(fp));
+		}
+	}
+}
+
+static void write_calls(struct serve_state *st, FILE *f)
+{
+	struct serve_group *g;
+	struct serve_tp *tp;
+	size_t i;
+
+	fputs("# HELP gosnoop_function_calls_total Calls of each Go function, counted in the kernel at its entry.\n"
+	      "# TYPE gosnoop_function_calls_total counter\n", f);
+	for_each_tp(st, g, i, tp) {
+		const struct funcprobe *fp = serve_tp__plan(tp, SERVE_COUNT);
+
+		for (size_t fid = 0; fp && fid < funcprobe__cnt(fp); fid++) {
+			uint64_t n;
+
+			if (serve_tp__calls(tp, fid, &n))
+				continue;
+			fputs("gosnoop_function_calls_total{", f);
+			put_labels(f, tp, funcprobe__func(fp, fid)->name);
+			fprintf(f, "} %" PRIu64 "\n", n);
+		}
+	}
+}
+
+static void put_bucket(FILE *f, const struct serve_tp *tp, const char *name,
+		       const uint64_t *le_ns, uint64_t cum)
+{
+	fputs("gosnoop_function_duration_seconds_bucket{", f);
+	put_labels(f, tp, name);
+	fputs(",le=\"", f);
+	if (le_ns)
+		put_seconds(f, *le_ns);
+	else
+		fputs("+Inf", f);
+	fprintf(f, "\"} %" PRIu64 "\n", cum);
+}
+
+/*
+ * Slot i of the kernel's histogram holds, in whole ns: with configured
+ * buckets, (bound[i-1], bound[i]], so its le is bound[i] exactly; else
+ * the log2 range [2^i, 2^(i+1)), so its le is 2^(i+1)-1 ns. The last
+ * slot used is open-ended (+Inf). The count is the buckets' sum (calls
+ * that returned and were paired).
+ */
+static void write_durations(struct serve_state *st, FILE *f)
+{
+	struct serve_group *g;
+	struct serve_tp *tp;
+	size_t i;
+
+	fputs("# HELP gosnoop_function_duration_seconds Duration of returned calls of each Go function.\n"
+	      "# TYPE gosnoop_function_duration_seconds histogram\n", f);
+	for_each_tp(st, g, i, tp) {
+		const struct funcprobe *fp = serve_tp__plan(tp, SERVE_LATENCY);
+		int nb;
+		const uint64_t *bounds = serve_tp__buckets(tp, &nb);
+
+		for (size_t fid = 0; fp && fid < funcprobe__cnt(fp); fid++) {
+			const char *name = funcprobe__func(fp, fid)->name;
+			int last = nb ? nb : FP_HIST_SLOTS - 1;
+			struct fp_hist h;
+			uint64_t cum = 0; /* cumulative */
+
+			if (serve_tp__hist(tp, fid, &h))
+				continue;
+			for (int s = 0; s < last; s++) {
+				uint64_t le = nb ? bounds[s] : (1ULL << (s + 1)) - 1;
+
+				cum += (uint64_t)h.slots[s];
+				put_bucket(f, tp, name, &le, cum);
+			}
+			cum += (uint64_t)h.slots[last];
+			put_bucket(f, tp, name, NULL, cum);
+			fputs("gosnoop_function_duration_seconds_sum{", f);
+			put_labels(f, tp, name);
+			fputs("} ", f);
+			put_seconds(f, h.sum_ns);
+			fputs("\ngosnoop_function_duration_seconds_count{", f);
+			put_labels(f, tp, name);
+			fprintf(f, "} %" PRIu64 "\n", cum);
+		}
+	}
+}
+
+/* sched: the goroutine families of every process with sched: true
+ * (serve_sched.h; processes without are skipped). */
+static void write_sched(struct serve_state *st, FILE *f)
+{
+	struct serve_tp **tps;
+	struct serve_group *g;
+	struct serve_tp *tp;
+	size_t i, n = 0;
+
+	for_each_tp(st, g, i, tp)
+		n += serve_tp__ext(tp) != NULL;
+	if (!n)
+		return;
+	tps = calloc(n, sizeof(*tps));
+	if (!tps)
+		return;
+	n = 0;
+	for_each_tp(st, g, i, tp)
+		if (serve_tp__ext(tp))
+			tps[n++] = tp;
+	serve_sched__write_metrics_tps(f, tps, n);
+	free(tps);
+}
+
+void serve_metrics__write(struct serve_state *st, FILE *f)
+{
+	fputs("# HELP gosnoop_build_info gosnoop's version.\n"
+	      "# TYPE gosnoop_build_info gauge\n", f);
+	fprintf(f, "gosnoop_build_info{version=\"%s\"} 1\n", GOSNOOP_VERSION);
+	write_probes_attached(st, f);
+	write_calls(st, f);
+	write_durations(st, f);
+	write_sched(st, f);
+	fputs("# HELP gosnoop_config_last_reload_successful Whether the last configuration (re)load worked.\n"
+	      "# TYPE gosnoop_config_last_reload_successful gauge\n", f);
+	fprintf(f, "gosnoop_config_last_reload_successful %d\n", st->reload_ok);
+	fputs("# HELP gosnoop_config_last_reload_success_timestamp_seconds When the configuration last loaded.\n"
+	      "# TYPE gosnoop_config_last_reload_success_timestamp_seconds gauge\n", f);
+	fprintf(f, "gosnoop_config_last_reload_success_timestamp_seconds %.3f\n",
+		st->reload_time);
+	fputs("# HELP gosnoop_start_time_seconds When the daemon started (Unix time).\n"
+	      "# TYPE gosnoop_start_time_seconds gauge\n", f);
+	fprintf(f, "gosnoop_start_time_seconds %.3f\n", st->start_time);
+}

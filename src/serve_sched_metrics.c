@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosnoop serve, `sched: true`: the five metric families of every target
+ * in Prometheus text format 0.0.4 (docs/serve.md), each family's HELP and
+ * TYPE once, then every target's samples.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "serve_sched.h"
+#include "serve_sched_int.h"
+
+const char *const ss_names[SS_NSTATES] = {
+	"running", "runnable", "waiting", "syscall", "other",
+};
+
+/* A label value: \, " and newline escaped (Prometheus text format). */
+static void put_label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			fputs("\\\\", f);
+		else if (*v == '"')
+			fputs("\\\"", f);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+/* name{LABELS[,extra="value"] */
+static void put_series(FILE *f, const char *name, const struct serve_sched *s,
+		       const char *labels, const char *extra, const char *value)
+{
+	fprintf(f, "%s{", name);
+	if (labels) {
+		fputs(labels, f);
+	} else {
+		fputs("binary=\"", f);
+		put_label(f, serve_sched__binary(s));
+		fputc('"', f);
+		if (serve_sched_pid(s))
+			fprintf(f, ",pid=\"%d\"", (int)serve_sched_pid(s));
+	}
+	if (extra) {
+		fprintf(f, ",%s=\"", extra);
+		put_label(f, value);
+		fputc('"', f);
+	}
+}
+
+/* ns as exact decimal seconds: 1023 -> "0.000001023" (no float noise). */
+static void put_seconds(FILE *f, uint64_t ns)
+{
+	char frac[16];
+	int len;
+
+	len = snprintf(frac, sizeof(frac), "%09" PRIu64,
+		       (uint64_t)(ns % 1000000000ULL));
+	while (len > 0 && frac[len - 1] == '0')
+		frac[--len] = 0;
+	if (len)
+		fprintf(f, "%" PRIu64 ".%s", (uint64_t)(ns / 1000000000ULL), frac);
+	else
+		fprintf(f, "%" PRIu64, (uint64_t)(ns / 1000000000ULL));
+}
+
+#define LABELS(i) (labels ? labels[i] : NULL)
+
+void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
+				const char *const *labels, size_t n)
+{
+	struct ss_sample *sm = calloc(n ? n : 1, sizeof(*sm));
+	bool *ok = calloc(n ? n : 1, sizeof(*ok));
+
+	if (!sm || !ok)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		ok[i] = all[i] && !serve_sched_sample(all[i], &sm[i]);
+
+	fputs("# HELP gosnoop_goroutines Goroutines in each scheduling state (gosnoop sched's states; other: copystack, preempted, ...).\n"
+	      "# TYPE gosnoop_goroutines gauge\n", f);
+	for (size_t i = 0; i < n; i++) {
+		for (int ss = 0; ok[i] && sm[i].gauges && ss < SS_NSTATES; ss++) {
+			put_series(f, "gosnoop_goroutines", all[i], LABELS(i),
+				   "state", ss_names[ss]);
+			fprintf(f, "} %" PRIu64 "\n", sm[i].count[ss]);
+		}
+	}
+
+	fputs("# HELP gosnoop_goroutine_state_seconds_total Time goroutines spent in each scheduling state, summed over goroutines.\n"
+	      "# TYPE gosnoop_goroutine_state_seconds_total counter\n", f);
+	for (size_t i = 0; i < n; i++) {
+		for (int ss = 0; ok[i] && ss < SS_NSTATES; ss++) {
+			put_series(f, "gosnoop_goroutine_state_seconds_total",
+				   all[i], LABELS(i), "state", ss_names[ss]);
+			fputs("} ", f);
+			put_seconds(f, sm[i].state_ns[ss]);
+			fputc('\n', f);
+		}
+	}
+
+	/* log2 slot k holds [2^k, 2^(k+1)) whole ns: le is 2^(k+1)-1 ns;
+	 * the last slot is open-ended */
+	fputs("# HELP gosnoop_sched_latency_seconds Scheduling latency: time from runnable to running (log2 buckets).\n"
+	      "# TYPE gosnoop_sched_latency_seconds histogram\n", f);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t cum = 0;
+
+		if (!ok[i])
+			continue;
+		for (int k = 0; k < SCHED_HIST_SLOTS - 1; k++) {
+			cum += sm[i].hist[k];
+			put_series(f, "gosnoop_sched_latency_seconds_bucket",
+				   all[i], LABELS(i), NULL, NULL);
+			fputs(",le=\"", f);
+			put_seconds(f, (1ULL << (k + 1)) - 1);
+			fprintf(f, "\"} %" PRIu64 "\n", cum);
+		}
+		cum += sm[i].hist[SCHED_HIST_SLOTS - 1];
+		put_series(f, "gosnoop_sched_latency_seconds_bucket", all[i],
+			   LABELS(i), "le", "+Inf");
+		fprintf(f, "} %" PRIu64 "\n", cum);
+		put_series(f, "gosnoop_sched_latency_seconds_sum", all[i],
+			   LABELS(i), NULL, NULL);
+		fputs("} ", f);
+		put_seconds(f, sm[i].hist_sum_ns);
+		fputc('\n', f);
+		put_series(f, "gosnoop_sched_latency_seconds_count", all[i],
+			   LABELS(i), NULL, NULL);
+		fprintf(f, "} %" PRIu64 "\n", cum);
+	}
+
+	fputs("# HELP gosnoop_wait_seconds_total Time goroutines spent waiting, by wait reason (as the Go runtime names it).\n"
+	      "# TYPE gosnoop_wait_seconds_total counter\n", f);
+	for (size_t i = 0; i < n; i++) {
+		for (int r = 0; ok[i] && r < SCHED_NREASONS; r++) {
+			bool canon;
+			const char *name = serve_sched_reason(all[i], r, &canon);
+
+			/* a series appears once its reason has been seen */
+			if (!canon || !sm[i].reason_ns[r])
+				continue;
+			put_series(f, "gosnoop_wait_seconds_total", all[i],
+				   LABELS(i), "reason", name);
+			fputs("} ", f);
+			put_seconds(f, sm[i].reason_ns[r]);
+			fputc('\n', f);
+		}
+	}
+
+	fputs("# HELP gosnoop_lost_events_total Records a probe's ring buffer had no room for (sched: aggregated in the kernel, none are sent).\n"
+	      "# TYPE gosnoop_lost_events_total counter\n", f);
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		put_series(f, "gosnoop_lost_events_total", all[i], LABELS(i),
+			   "source", "sched");
+		fprintf(f, "} %" PRIu64 "\n", sm[i].lost);
+	}
+out:
+	free(sm);
+	free(ok);
+}
+

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The processes behind each configured `gosnoop serve` target, as they
+ * come and go:
+ *
+ *	binary: PATH	one serve_tp on the file (uprobes are per inode, so
+ *			processes started later are counted too); when the
+ *			file at PATH is replaced (a deploy renames a new
+ *			inode over it) the probes move to the new file.
+ *	pid: N		one serve_tp for that process; when it ends, its
+ *			series go (the group stays, with nothing in it).
+ *	comm: NAME	one serve_tp per process whose /proc/PID/comm is
+ *			NAME, found by rescanning /proc about once a second;
+ *			dropped when the process ends.
+ *
+ * A process is known by its PID and its start time (field 22 of
+ * /proc/PID/stat), so a reused PID is a new process.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "serve.h"
+#include "serve_probes.h"
+
+/* 0 and the start time of a live (not zombie) process, or -ESRCH. */
+static int proc_start(pid_t pid, unsigned long long *start)
+{
+	char path[64], buf[1024], *p;
+	int field;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ESRCH;
+	n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = 0;
+	/* "pid (comm) S ppid ...": comm may hold ')' and spaces itself */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return -ESRCH;
+	p += 2;			/* field 3, the state */
+	for (field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return -ESRCH;
+	*start = strtoull(p, NULL, 10);
+	return 0;
+}
+
+static bool comm_is(pid_t pid, const char *comm)
+{
+	char path[64], buf[32];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n && buf[n - 1] == '\n')
+		n--;
+	buf[n] = 0;
+	return !strcmp(buf, comm);
+}
+
+static int start_inst(struct serve_group *g, const struct serve_hooks *h,
+		      pid_t pid, struct serve_inst *out)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = pid;
+	if (pid && proc_start(pid, &out->start)) {
+		p_err("process %d: gone", pid);
+		return -ESRCH;
+	}
+	err = serve_tp__start(g->cfg, pid, &out->tp);
+	if (err)
+		return err;
+	if (h && h->started) {
+		err = h->started(g->cfg, out->tp, pid);
+		if (err) {
+			serve_tp__stop(out->tp);
+			out->tp = NULL;
+		}
+	}
+	return err;
+}
+
+static void stop_inst(struct serve_inst *in, const struct serve_hooks *h)
+{
+	if (h && h->stopping)
+		h->stopping(in->tp);
+	serve_tp__stop(in->tp);
+	in->tp = NULL;
+}
+
+static int add_inst(struct serve_group *g, const struct serve_inst *in,
+		    pthread_mutex_t *lock)
+{
+	struct serve_inst *n;
+
+	if (lock)
+		pthread_mutex_lock(lock);
+	n = realloc(g->inst, (g->inst_cnt + 1) * sizeof(*n));
+	if (n) {
+		g->inst = n;
+		g->inst[g->inst_cnt++] = *in;
+	}
+	if (lock)
+		pthread_mutex_unlock(lock);
+	return n ? 0 : -ENOMEM;
+}
+
+static bool tracked(const struct serve_group *g, pid_t pid,
+		    unsigned long long start)
+{
+	for (size_t i = 0; i < g->inst_cnt; i++)
+		if (g->inst[i].pid == pid && g->inst[i].start == start)
+			return true;
+	for (size_t i = 0; i < g->failed_cnt; i++)
+		if (g->failed[i].pid == pid && g->failed[i].start == start)
+			return true;
+	return false;
+}
+
+static void add_failed(struct serve_group *g, pthread_mutex_t *lock,
+		       const struct serve_failed *f)
+{
+	struct serve_failed *n;
+
+	if (lock)
+		pthread_mutex_lock(lock);
+	n = realloc(g->failed, (g->failed_cnt + 1) * sizeof(*n));
+	if (n) {
+		g->failed = n;
+		g->failed[g->failed_cnt++] = *f;
+	}
+	if (lock)
+		pthread_mutex_unlock(lock);
+}
+
+/* comm: probe every matching process not seen yet. */
+static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
+		      const struct serve_hooks *h)
+{
+	pid_t self = getpid();
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		unsigned long long start;
+		struct serve_inst in;
+		pid_t pid;
+		int err;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)atoi(de->d_name);
+		if (pid == self || !comm_is(pid, g->cfg->comm) ||
+		    proc_start(pid, &start) || tracked(g, pid, start))
+			continue;
+		err = start_inst(g, h, pid, &in);
+		if (!err && in.start != start) {
+			/* it ended and the PID was reused while attaching */
+			stop_inst(&in, h);
+			continue;
+		}
+		if (!err)
+			err = add_inst(g, &in, lock);
+		if (!err) {
+			fprintf(stderr, "%s: comm %s: probing process %d\n",
+				prog_name, g->cfg->comm, pid);
+			continue;
+		}
+		if (in.tp)
+			stop_inst(&in, h);
+		p_warn("comm %s: process %d cannot be probed (%s); not retried while it runs",
+		       g->cfg->comm, pid, strerror(-err));
+		add_failed(g, lock, &(struct serve_failed){
+			.pid = pid, .start = start, .err = err });
+	}
+	closedir(d);
+}
+
+int serve_group__start(struct serve_group *g, const struct serve_hooks *h)
+{
+	struct serve_inst in;
+	int err;
+
+	if (g->cfg->comm) {
+		scan_comm(g, NULL, h);
+		if (!g->inst_cnt)
+			fprintf(stderr, "%s: comm %s: no such process yet; looking every second\n",
+				prog_name, g->cfg->comm);
+		return 0;
+	}
+	err = start_inst(g, h, g->cfg->pid, &in);
+	if (!err)
+		err = add_inst(g, &in, NULL);
+	if (err && in.tp)
+		stop_inst(&in, h);
+	return err;
+}
+
+static bool failed_before(const struct serve_group *g, const struct stat *sb)
+{
+	return sb->st_dev == g->failed_dev && sb->st_ino == g->failed_ino &&
+	       sb->st_size == g->failed_size &&
+	       sb->st_mtim.tv_sec == g->failed_mtim.tv_sec &&
+	       sb->st_mtim.tv_nsec == g->failed_mtim.tv_nsec;
+}
+
+/*
+ * binary: follow the file at PATH. Another inode there (a deploy renamed
+ * a new file over it): probe it, then let go of the old one; if it cannot
+ * be probed, the old probes stay. The same inode rewritten (cp onto it,
+ * possible only while nothing runs it): the probes sit at offsets of the
+ * old code, where a process started from the new one could hit them
+ * mid-instruction, so they go first. A version that cannot be probed is
+ * not retried until it changes again.
+ */
+static void follow_file(struct serve_group *g, pthread_mutex_t *lock,
+			const struct serve_hooks *h)
+{
+	struct serve_inst in, old;
+	enum serve_file fs = SERVE_FILE_REPLACED;
+	struct stat sb;
+	int err;
+
+	/* gone for now (mid-deploy): keep what is attached */
+	if (stat(g->cfg->binary, &sb))
+		return;
+	if (g->inst_cnt) {
+		fs = serve_tp__file_state(g->inst[0].tp, &sb);
+		if (fs == SERVE_FILE_SAME)
+			return;
+	}
+	if (fs == SERVE_FILE_REWRITTEN) {
+		pthread_mutex_lock(lock);
+		old = g->inst[0];
+		g->inst_cnt = 0;
+		pthread_mutex_unlock(lock);
+		stop_inst(&old, h);
+		p_warn("%s was rewritten in place: probes detached, probing the new contents",
+		       g->cfg->binary);
+	}
+	if (failed_before(g, &sb))
+		return;
+	err = start_inst(g, h, 0, &in);
+	if (err) {
+		g->failed_dev = sb.st_dev;
+		g->failed_ino = sb.st_ino;
+		g->failed_size = sb.st_size;
+		g->failed_mtim = sb.st_mtim;
+		p_warn("%s changed and the new file cannot be probed (%s); %s",
+		       g->cfg->binary, strerror(-err), g->inst_cnt ?
+		       "the old probes stay" : "nothing is probed until it changes again");
+		return;
+	}
+	if (g->inst_cnt) {
+		pthread_mutex_lock(lock);
+		old = g->inst[0];
+		g->inst[0] = in;
+		g->replaced++;
+		pthread_mutex_unlock(lock);
+		stop_inst(&old, h);
+	} else if (add_inst(g, &in, lock)) {
+		stop_inst(&in, h);
+		return;
+	} else {
+		pthread_mutex_lock(lock);
+		g->replaced++;
+		pthread_mutex_unlock(lock);
+	}
+	fprintf(stderr, "%s: %s was replaced: probing the new file\n",
+		prog_name, g->cfg->binary);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void serve_group__update(struct serve_group *g, struct serve_state *st)
+{
+	pthread_mutex_t *lock = &st->lock;
+	const struct serve_hooks *h = st->hooks;
+	unsigned long long start;
+	uint64_t scrapes;
+	size_t i = 0, n = 0;
+	double now = mono_s();
+
+	pthread_mutex_lock(lock);
+	scrapes = st->scrapes;
+	/* forget failures of processes that ended */
+	for (i = 0; i < g->failed_cnt; i++)
+		if (!proc_start(g->failed[i].pid, &start) &&
+		    start == g->failed[i].start)
+			g->failed[n++] = g->failed[i];
+	g->failed_cnt = n;
+	pthread_mutex_unlock(lock);
+
+	for (i = 0; i < g->inst_cnt;) {
+		struct serve_inst *in = &g->inst[i], gone;
+
+		if (!in->pid || (!in->ended && !proc_start(in->pid, &start) &&
+				 start == in->start)) {
+			i++;
+			continue;
+		}
+		if (!in->ended) {
+			pthread_mutex_lock(lock);
+			in->ended = true;
+			in->ended_at = now;
+			in->scrapes_at_end = scrapes;
+			pthread_mutex_unlock(lock);
+		}
+		/* its last counts not scraped yet: keep them a while */
+		if (scrapes == in->scrapes_at_end &&
+		    now - in->ended_at < SERVE_ENDED_KEEP_S) {
+			i++;
+			continue;
+		}
+		pthread_mutex_lock(lock);
+		gone = *in;
+		g->inst[i] = g->inst[--g->inst_cnt];
+		g->exited++;
+		pthread_mutex_unlock(lock);
+		stop_inst(&gone, h);
+		fprintf(stderr, "%s: process %d ended: its series are gone\n",
+			prog_name, gone.pid);
+	}
+	if (g->cfg->comm)
+		scan_comm(g, lock, h);
+	if (g->cfg->binary)
+		follow_file(g, lock, h);
+}
+
+void serve_group__stop(struct serve_group *g, const struct serve_hooks *h)
+{
+	for (size_t i = 0; i < g->inst_cnt; i++)
+		stop_inst(&g->inst[i], h);
+	free(g->inst);
+	free(g->failed);
+	g->inst = NULL;
+	g->failed = NULL;
+	g->inst_cnt = g->failed_cnt = 0;
+}
