@@ -29,7 +29,7 @@
 #include "probe/launch.h"
 #include "rt_tables.h"
 #include "bpf/sched.skel.h"
-#include "sched_hooks.h"
+#include "sched_probe.h"
 #include "sched_report.h"
 #include "sched_snapshot.h"
 #include "target.h"
@@ -194,35 +194,6 @@ static int parse_args(int argc, char **argv, struct sched_cli *cli)
 	}
 	if (optind < argc)
 		cli->path_arg = argv[optind];
-	return 0;
-}
-
-/* What the probe needs from the binary, or one line saying what is not
- * there. */
-static int check_binary(const struct target *t, const struct gobin *gb,
-			const struct gobin_func **casg)
-{
-	const struct gobin_layout *l = gobin__layout(gb);
-	const struct gobin_abi_info *a = gobin__abi(gb);
-	const char *ver = gobin__go_version(gb);
-
-	if (l->source == GOBIN_LAYOUT_NONE || l->g_goid < 0 ||
-	    l->g_waitreason < 0 || l->g_startpc < 0 || l->g_gopc < 0) {
-		p_err("%s: %s has no known runtime.g layout and no DWARF: add a row for it to src/gobin/rt_tables.c (see docs/runtime-layout.md; this gosnoop knows go1.%d..go1.%d)",
-		      t->display, ver ? ver : "this Go release",
-		      rt_min_minor(), rt_max_minor());
-		return -EPROTONOSUPPORT;
-	}
-	if (a->abi != GOBIN_ABI0 && a->abi != GOBIN_ABI_INTERNAL) {
-		p_err("%s: unknown calling convention (Go release %s)",
-		      t->display, ver ? ver : "unknown");
-		return -EPROTONOSUPPORT;
-	}
-	*casg = gobin__func_by_name(gb, "runtime.casgstatus");
-	if (!*casg) {
-		p_err("%s: no runtime.casgstatus in the pclntab", t->display);
-		return -ENOENT;
-	}
 	return 0;
 }
 
@@ -395,7 +366,7 @@ int do_sched(int argc, char **argv)
 	err = target__open_gobin(&cli.t, &gb);
 	if (err)
 		goto out;
-	err = check_binary(&cli.t, gb, &casg);
+	err = sched_probe__check_binary(cli.t.display, gb, &casg);
 	if (err)
 		goto out;
 	err = gobin__probe_point(gb, casg,
@@ -469,7 +440,7 @@ int do_sched(int argc, char **argv)
 	skel->rodata->off_waitreason = gobin__layout(gb)->g_waitreason;
 	skel->rodata->off_startpc = gobin__layout(gb)->g_startpc;
 	skel->rodata->off_gopc = gobin__layout(gb)->g_gopc;
-	use_hooks = sched_hooks__plan(gb, skel, &hooks, cli.t.display);
+	use_hooks = sched_probe__plan_hooks(gb, skel, &hooks, cli.t.display);
 	err = sched_bpf__load(skel);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
@@ -492,7 +463,7 @@ int do_sched(int argc, char **argv)
 		goto out;
 	}
 	if (use_hooks) {
-		err = sched_hooks__attach(&hooks, skel, cli.t.path, attach_pid);
+		err = sched_probe__attach_hooks(&hooks, skel, cli.t.path, attach_pid);
 		if (err) {
 			err = attach_error(err, &cli.t);
 			goto out;
@@ -578,7 +549,7 @@ int do_sched(int argc, char **argv)
 	/* stop the probe first, then take what it left */
 	bpf_link__destroy(link);
 	link = NULL;
-	sched_hooks__detach(&hooks);
+	sched_probe__detach_hooks(&hooks);
 	ring_buffer__consume(rb);
 	err = collect(skel, rep, end);
 	if (err)
@@ -589,7 +560,7 @@ int do_sched(int argc, char **argv)
 out:
 	ring_buffer__free(rb);
 	bpf_link__destroy(link);
-	sched_hooks__detach(&hooks);
+	sched_probe__detach_hooks(&hooks);
 	sched_bpf__destroy(skel);
 	if (launched) {
 		if (l.go_fd >= 0) {

@@ -42,8 +42,7 @@ static void put_labels(FILE *f, const struct serve_tp *tp, const char *func)
 	}
 }
 
-/* ns as exact decimal seconds: 1023 -> "0.000001023" (no float noise). */
-static void put_seconds(FILE *f, uint64_t ns)
+void serve__put_seconds(FILE *f, uint64_t ns)
 {
 	char frac[16];
 	int len;
@@ -116,7 +115,7 @@ static void put_bucket(FILE *f, const struct serve_tp *tp, const char *name,
 	put_labels(f, tp, name);
 	fputs(",le=\"", f);
 	if (le_ns)
-		put_seconds(f, *le_ns);
+		serve__put_seconds(f, *le_ns);
 	else
 		fputs("+Inf", f);
 	fprintf(f, "\"} %" PRIu64 "\n", cum);
@@ -161,7 +160,7 @@ static void write_durations(struct serve_state *st, FILE *f)
 			fputs("gosnoop_function_duration_seconds_sum{", f);
 			put_labels(f, tp, name);
 			fputs("} ", f);
-			put_seconds(f, h.sum_ns);
+			serve__put_seconds(f, h.sum_ns);
 			fputs("\ngosnoop_function_duration_seconds_count{", f);
 			put_labels(f, tp, name);
 			fprintf(f, "} %" PRIu64 "\n", cum);

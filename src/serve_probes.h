@@ -61,6 +61,8 @@ void *serve_tp__ext(const struct serve_tp *tp);
 void serve_tp__set_ext(struct serve_tp *tp, void *ext);
 /* A Prometheus label value: \, " and newline escaped (serve_metrics.c). */
 void serve__put_label_value(FILE *f, const char *s);
+/* ns as exact decimal seconds: 1023 -> "0.000001023" (no float noise). */
+void serve__put_seconds(FILE *f, uint64_t ns);
 
 /* The `binary` label: the executable's path. */
 const char *serve_tp__binary(const struct serve_tp *tp);

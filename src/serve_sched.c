@@ -34,7 +34,7 @@
 #include "gobin.h"
 #include "json_writer.h"
 #include "rt_tables.h"
-#include "sched_hooks.h"
+#include "sched_probe.h"
 #include "sched_report.h"
 #include "sched_snapshot.h"
 #include "serve_sched.h"
@@ -112,34 +112,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* What the probe needs from the binary (as gosnoop sched checks it). */
-static int check_binary(const struct target *t, const struct gobin *gb,
-			const struct gobin_func **casg)
-{
-	const struct gobin_layout *l = gobin__layout(gb);
-	const struct gobin_abi_info *a = gobin__abi(gb);
-	const char *ver = gobin__go_version(gb);
-
-	if (l->source == GOBIN_LAYOUT_NONE || l->g_goid < 0 ||
-	    l->g_waitreason < 0 || l->g_startpc < 0 || l->g_gopc < 0) {
-		p_err("%s: %s has no known runtime.g layout and no DWARF: add a row for it to src/gobin/rt_tables.c (see docs/runtime-layout.md; this gosnoop knows go1.%d..go1.%d)",
-		      t->display, ver ? ver : "this Go release",
-		      rt_min_minor(), rt_max_minor());
-		return -EPROTONOSUPPORT;
-	}
-	if (a->abi != GOBIN_ABI0 && a->abi != GOBIN_ABI_INTERNAL) {
-		p_err("%s: unknown calling convention (Go release %s)",
-		      t->display, ver ? ver : "unknown");
-		return -EPROTONOSUPPORT;
-	}
-	*casg = gobin__func_by_name(gb, "runtime.casgstatus");
-	if (!*casg) {
-		p_err("%s: no runtime.casgstatus in the pclntab", t->display);
-		return -ENOENT;
-	}
-	return 0;
 }
 
 /* Wait reason names from the binary (or the release table), once. */
@@ -249,7 +221,7 @@ static int attach(struct serve_sched *s, const struct gobin *gb)
 	uint64_t off;
 	int err;
 
-	err = check_binary(&s->t, gb, &casg);
+	err = sched_probe__check_binary(s->t.display, gb, &casg);
 	if (err)
 		return err;
 	err = gobin__probe_point(gb, casg, abi0 ? 0 : 3,
@@ -291,7 +263,7 @@ static int attach(struct serve_sched *s, const struct gobin *gb)
 	s->skel->rodata->off_waitreason = l->g_waitreason;
 	s->skel->rodata->off_startpc = l->g_startpc;
 	s->skel->rodata->off_gopc = l->g_gopc;
-	s->hooked = sched_hooks__plan(gb, s->skel, &s->hooks, s->t.display);
+	s->hooked = sched_probe__plan_hooks(gb, s->skel, &s->hooks, s->t.display);
 	/* nothing is written to it: the smallest ring the kernel takes */
 	err = bpf_map__set_max_entries(s->skel->maps.events,
 				       (__u32)sysconf(_SC_PAGESIZE));
@@ -322,7 +294,7 @@ static int attach(struct serve_sched *s, const struct gobin *gb)
 		return err;
 	}
 	if (s->hooked) {
-		err = sched_hooks__attach(&s->hooks, s->skel, s->t.path,
+		err = sched_probe__attach_hooks(&s->hooks, s->skel, s->t.path,
 					  s->pid > 0 ? s->pid : -1);
 		if (err) {
 			p_err("cannot attach the syscall uprobes to %s: %s",
@@ -414,7 +386,7 @@ void serve_sched__stop(struct serve_sched *s)
 {
 	if (!s)
 		return;
-	sched_hooks__detach(&s->hooks);
+	sched_probe__detach_hooks(&s->hooks);
 	bpf_link__destroy(s->link);
 	sched_bpf__destroy(s->skel);
 	for (int i = 0; i < SCHED_NREASONS; i++)

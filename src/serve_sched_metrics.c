@@ -9,27 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "serve_probes.h"
 #include "serve_sched.h"
 #include "serve_sched_int.h"
 
 const char *const ss_names[SS_NSTATES] = {
 	"running", "runnable", "waiting", "syscall", "other",
 };
-
-/* A label value: \, " and newline escaped (Prometheus text format). */
-static void put_label(FILE *f, const char *v)
-{
-	for (; *v; v++) {
-		if (*v == '\\')
-			fputs("\\\\", f);
-		else if (*v == '"')
-			fputs("\\\"", f);
-		else if (*v == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*v, f);
-	}
-}
 
 /* name{LABELS[,extra="value"] */
 static void put_series(FILE *f, const char *name, const struct serve_sched *s,
@@ -40,32 +26,16 @@ static void put_series(FILE *f, const char *name, const struct serve_sched *s,
 		fputs(labels, f);
 	} else {
 		fputs("binary=\"", f);
-		put_label(f, serve_sched__binary(s));
+		serve__put_label_value(f, serve_sched__binary(s));
 		fputc('"', f);
 		if (serve_sched_pid(s))
 			fprintf(f, ",pid=\"%d\"", (int)serve_sched_pid(s));
 	}
 	if (extra) {
 		fprintf(f, ",%s=\"", extra);
-		put_label(f, value);
+		serve__put_label_value(f, value);
 		fputc('"', f);
 	}
-}
-
-/* ns as exact decimal seconds: 1023 -> "0.000001023" (no float noise). */
-static void put_seconds(FILE *f, uint64_t ns)
-{
-	char frac[16];
-	int len;
-
-	len = snprintf(frac, sizeof(frac), "%09" PRIu64,
-		       (uint64_t)(ns % 1000000000ULL));
-	while (len > 0 && frac[len - 1] == '0')
-		frac[--len] = 0;
-	if (len)
-		fprintf(f, "%" PRIu64 ".%s", (uint64_t)(ns / 1000000000ULL), frac);
-	else
-		fprintf(f, "%" PRIu64, (uint64_t)(ns / 1000000000ULL));
 }
 
 #define LABELS(i) (labels ? labels[i] : NULL)
@@ -98,7 +68,7 @@ void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
 			put_series(f, "gosnoop_goroutine_state_seconds_total",
 				   all[i], LABELS(i), "state", ss_names[ss]);
 			fputs("} ", f);
-			put_seconds(f, sm[i].state_ns[ss]);
+			serve__put_seconds(f, sm[i].state_ns[ss]);
 			fputc('\n', f);
 		}
 	}
@@ -117,7 +87,7 @@ void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
 			put_series(f, "gosnoop_sched_latency_seconds_bucket",
 				   all[i], LABELS(i), NULL, NULL);
 			fputs(",le=\"", f);
-			put_seconds(f, (1ULL << (k + 1)) - 1);
+			serve__put_seconds(f, (1ULL << (k + 1)) - 1);
 			fprintf(f, "\"} %" PRIu64 "\n", cum);
 		}
 		cum += sm[i].hist[SCHED_HIST_SLOTS - 1];
@@ -127,7 +97,7 @@ void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
 		put_series(f, "gosnoop_sched_latency_seconds_sum", all[i],
 			   LABELS(i), NULL, NULL);
 		fputs("} ", f);
-		put_seconds(f, sm[i].hist_sum_ns);
+		serve__put_seconds(f, sm[i].hist_sum_ns);
 		fputc('\n', f);
 		put_series(f, "gosnoop_sched_latency_seconds_count", all[i],
 			   LABELS(i), NULL, NULL);
@@ -147,7 +117,7 @@ void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
 			put_series(f, "gosnoop_wait_seconds_total", all[i],
 				   LABELS(i), "reason", name);
 			fputs("} ", f);
-			put_seconds(f, sm[i].reason_ns[r]);
+			serve__put_seconds(f, sm[i].reason_ns[r]);
 			fputc('\n', f);
 		}
 	}

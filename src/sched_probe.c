@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Syscall hooks for go1.26+ (see sched_hooks.h and the end of
+ * What the sched program needs from a binary (sched_probe.h). The
+ * syscall hooks for go1.26+ (see the end of
  * src/bpf/sched.bpf.c): runtime.reentersyscall and runtime.exitsyscall
  * CAS g.atomicstatus running <-> syscall directly and call casgstatus only
  * when the CAS fails (go/src/runtime/proc.go at go1.26, CL 708596).
@@ -15,11 +16,39 @@
 
 #include "common.h"
 #include "gobin.h"
+#include "rt_tables.h"
 #include "bpf/sched.skel.h"
-#include "sched_hooks.h"
+#include "sched_probe.h"
 
 /* The first release whose enter/exitsyscall bypass casgstatus. */
 #define SYSCALL_HOOKS_MINOR 26
+
+int sched_probe__check_binary(const char *display, const struct gobin *gb,
+			      const struct gobin_func **casg)
+{
+	const struct gobin_layout *l = gobin__layout(gb);
+	const struct gobin_abi_info *a = gobin__abi(gb);
+	const char *ver = gobin__go_version(gb);
+
+	if (l->source == GOBIN_LAYOUT_NONE || l->g_goid < 0 ||
+	    l->g_waitreason < 0 || l->g_startpc < 0 || l->g_gopc < 0) {
+		p_err("%s: %s has no known runtime.g layout and no DWARF: add a row for it to src/gobin/rt_tables.c (see docs/runtime-layout.md; this gosnoop knows go1.%d..go1.%d)",
+		      display, ver ? ver : "this Go release",
+		      rt_min_minor(), rt_max_minor());
+		return -EPROTONOSUPPORT;
+	}
+	if (a->abi != GOBIN_ABI0 && a->abi != GOBIN_ABI_INTERNAL) {
+		p_err("%s: unknown calling convention (Go release %s)",
+		      display, ver ? ver : "unknown");
+		return -EPROTONOSUPPORT;
+	}
+	*casg = gobin__func_by_name(gb, "runtime.casgstatus");
+	if (!*casg) {
+		p_err("%s: no runtime.casgstatus in the pclntab", display);
+		return -ENOENT;
+	}
+	return 0;
+}
 
 static int site(const struct gobin *gb, const char *name,
 		unsigned long long *off)
@@ -38,7 +67,7 @@ static int site(const struct gobin *gb, const char *name,
 	return 0;
 }
 
-bool sched_hooks__plan(const struct gobin *gb, struct sched_bpf *skel,
+bool sched_probe__plan_hooks(const struct gobin *gb, struct sched_bpf *skel,
 		       struct sched_hooks *h, const char *display)
 {
 	*h = (struct sched_hooks){};
@@ -55,7 +84,7 @@ bool sched_hooks__plan(const struct gobin *gb, struct sched_bpf *skel,
 	return true;
 }
 
-int sched_hooks__attach(struct sched_hooks *h, struct sched_bpf *skel,
+int sched_probe__attach_hooks(struct sched_hooks *h, struct sched_bpf *skel,
 			const char *path, pid_t pid)
 {
 	h->enter = bpf_program__attach_uprobe(skel->progs.sched_entersyscall,
@@ -67,13 +96,13 @@ int sched_hooks__attach(struct sched_hooks *h, struct sched_bpf *skel,
 	if (!h->exit) {
 		int err = -errno;
 
-		sched_hooks__detach(h);
+		sched_probe__detach_hooks(h);
 		return err;
 	}
 	return 0;
 }
 
-void sched_hooks__detach(struct sched_hooks *h)
+void sched_probe__detach_hooks(struct sched_hooks *h)
 {
 	bpf_link__destroy(h->enter);
 	bpf_link__destroy(h->exit);
