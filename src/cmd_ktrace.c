@@ -324,6 +324,7 @@ struct go_attr {
 	__u64 fsbase_off;
 	int64_t tls_g_off;
 	int goid_off, startpc_off;
+	int g_m_off, m_curg_off;	/* 0: no is-it-a-g check */
 };
 
 static void set_rodata(struct ktrace_bpf *skel, const struct ktrace_cli *cli,
@@ -346,6 +347,8 @@ static void set_rodata(struct ktrace_bpf *skel, const struct ktrace_cli *cli,
 	ro->tls_g_off = ga->tls_g_off;
 	ro->goid_off = ga->goid_off;
 	ro->startpc_off = ga->startpc_off;
+	ro->g_m_off = ga->g_m_off;
+	ro->m_curg_off = ga->m_curg_off;
 }
 
 static struct bpf_program *only_prog(struct ktrace_bpf *skel,
@@ -561,6 +564,10 @@ static void go_attr_setup(struct go_attr *ga, const struct gobin *gb,
 	ga->tls_g_off = a->tls_g_offset;
 	ga->goid_off = l->g_goid;
 	ga->startpc_off = l->g_startpc;
+	if (l->g_m > 0 && l->m_curg > 0) {
+		ga->g_m_off = l->g_m;
+		ga->m_curg_off = l->m_curg;
+	}
 	p_info("goroutines: fsbase at task+%llu, g at fsbase%+lld, goid at "
 	       "g+%d, startpc at g+%d", (unsigned long long)ga->fsbase_off,
 	       (long long)ga->tls_g_off, ga->goid_off, ga->startpc_off);

@@ -43,6 +43,14 @@ const volatile __u64 fsbase_off = 0;
 const volatile __s64 tls_g_off = -8;
 const volatile __u32 goid_off = 0;
 const volatile __u32 startpc_off = 0;
+/*
+ * Is it a g? A PATH target is matched by comm, which another program can
+ * share: its TLS would be read as a g. A real one is its m's current
+ * goroutine or its m's g0 (m.g0 is m's first field in every release).
+ * 0: no check (offsets unknown).
+ */
+const volatile __u32 g_m_off = 0;
+const volatile __u32 m_curg_off = 0;
 
 __u64 stats[KT_NSTATS] = {};
 
@@ -412,6 +420,17 @@ static __always_inline void goroutine(struct kt_event *ev)
 	    bpf_probe_read_user(&startpc, 8, (void *)(g + startpc_off))) {
 		stat_inc(KT_STAT_NO_G);
 		return;
+	}
+	if (g_m_off) {
+		__u64 m = 0, g0 = 0, curg = 0;
+
+		if (bpf_probe_read_user(&m, 8, (void *)(g + g_m_off)) || !m ||
+		    bpf_probe_read_user(&g0, 8, (void *)m) ||
+		    bpf_probe_read_user(&curg, 8, (void *)(m + m_curg_off)) ||
+		    (g != g0 && g != curg)) {
+			stat_inc(KT_STAT_NO_G);
+			return;
+		}
 	}
 	ev->g = g;
 	ev->goid = goid;
