@@ -75,6 +75,51 @@ def tmpdir():
     return d
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_get(port, path, timeout=10):
+    """GET http://127.0.0.1:PORT/PATH: (status, body bytes)."""
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
+        return r.status, r.read()
+
+
+def esbuild_serve(path, files, wait_path=None, timeout=20):
+    """Start the esbuild at PATH with --serve on a free port and --servedir
+    holding files ({relative path: bytes}); stdin stays open (esbuild >=
+    0.14 stops when it closes). Returns (process, port, servedir) once
+    wait_path (default: the first file) answers 200."""
+    import time
+    d = tmpdir()
+    for name, body in files.items():
+        full = os.path.join(d, name)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as f:
+            f.write(body)
+    port = free_port()
+    p = subprocess.Popen([path, f"--serve=127.0.0.1:{port}", f"--servedir={d}"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    _procs.append(p)
+    probe = "/" + (wait_path or next(iter(files)))
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if http_get(port, probe, timeout=2)[0] == 200:
+                return p, port, d
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{path} did not serve on port {port}")
+
+
 def spawn(args, **kw):
     """Start a background process that cleanup() kills."""
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -412,28 +412,9 @@ def test_latency_per_goid():
 def http_case(name_part):
     """esbuild --serve under `gosnoop latency 'net/http.*' -p PID`: every
     request answered correctly, and each connection's serve() paired."""
-    import socket
     import urllib.request
-    path = corpus(name_part)
-    d = gstest.tmpdir()
-    with open(os.path.join(d, "index.html"), "w") as f:
-        f.write("hello gosnoop\n")
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    # esbuild >= 0.14 stops when its stdin closes: keep it open
-    srv = subprocess.Popen([path, f"--serve=127.0.0.1:{port}", f"--servedir={d}"],
-                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    gstest._procs.append(srv)
+    srv, port, _ = gstest.esbuild_serve(corpus(name_part), {"index.html": b"hello gosnoop\n"})
     url = f"http://127.0.0.1:{port}/index.html"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            time.sleep(0.1)
     g = subprocess.Popen([GOSNOOP, "--json", "latency", "-v", "-p", str(srv.pid), "net/http.*"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     gstest._procs.append(g)

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import time
 
+import gstest
 from gstest import GOSNOOP, ROOT, Skip, corpus, fixture, run, strip_copy, tmpdir
 
 USAGE, NOKERNEL = 2, 3
@@ -448,36 +449,12 @@ def test_filters():
     assert all(t["goid"] == 1 for t in by_type(recs, "transition"))
 
 
-def _free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def _serve_and_trace(exe, requests=5):
     """esbuild --serve under `gosnoop sched -p`: one goroutine per HTTP
     connection. Returns gosnoop's JSON records."""
-    import socket
     import urllib.request
-    www = tmpdir()
-    open(os.path.join(www, "index.html"), "w").write("hi\n")
-    port = _free_port()
-    # esbuild >= 0.14 stops when stdin closes: keep it open
-    srv = subprocess.Popen([exe, f"--serve=127.0.0.1:{port}", f"--servedir={www}"],
-                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    srv, port, _ = gstest.esbuild_serve(exe, {"index.html": b"hi\n"})
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError(f"{exe} did not listen on {port}")
         g = subprocess.Popen([GOSNOOP, "--json", "sched", "-d", "3", "-p", str(srv.pid)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # wait until the probe is in place

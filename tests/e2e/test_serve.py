@@ -441,15 +441,6 @@ def test_pid_target():
     assert rc == 0 and secs < 1.0, (rc, secs)
 
 
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class Prometheus:
     """A real Prometheus server (Debian's prometheus package) on
     127.0.0.1, temporary storage, scraping the daemon every second."""
@@ -469,7 +460,7 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:{target_port}']
 """)
-        self.port = free_port()
+        self.port = gstest.free_port()
         self.log = open(os.path.join(d, "prometheus.log"), "w+")
         self.p = subprocess.Popen([exe, f"--config.file={cfg}",
                                    f"--storage.tsdb.path={os.path.join(d, 'tsdb')}",
@@ -663,7 +654,7 @@ def replace_file(path, text):
 
 def test_reload_on_file_change_and_listen_rebinds():
     path = private_fixture()
-    port1 = free_port()
+    port1 = gstest.free_port()
     fib_target = f"  - binary: {path}\n    count: [main.fib]\n"
     cfg = write_config(f"listen: 127.0.0.1:{port1}\ntargets:\n" + fib_target)
     d = Daemon(cfg, listen=None)
@@ -692,7 +683,7 @@ def test_reload_on_file_change_and_listen_rebinds():
     assert values(port1) == ({"main.fib": fib + own["main.fib"], "main.add": own["main.add"]},
                              [0.0])
     # a new listen: rebinds; the counters carry over, the old port closes
-    port2 = free_port()
+    port2 = gstest.free_port()
     replace_file(cfg, f"listen: 127.0.0.1:{port2}\ntargets:\n" + fib_target)
     line = wait_line(d, r"serving metrics of 1 targets on http://127\.0\.0\.1:\d+/metrics")
     assert f":{port2}/" in line, line
@@ -788,25 +779,9 @@ def test_esbuild_http_server_under_serve():
     d = Daemon(cfg)
     prom = Prometheus(d.port)
     try:
-        www = gstest.tmpdir()
         payload = os.urandom(100_000)
-        with open(os.path.join(www, "blob.bin"), "wb") as f:
-            f.write(payload)
-        port = free_port()
-        # esbuild >= 0.14 stops when its stdin closes: keep it open
-        srv = subprocess.Popen([path, f"--serve=127.0.0.1:{port}", f"--servedir={www}"],
-                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-        gstest._procs.append(srv)
+        srv, port, _ = gstest.esbuild_serve(path, {"blob.bin": payload})
         url = f"http://127.0.0.1:{port}/blob.bin"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url, timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("esbuild did not start serving")
 
         def calls():
             s = parse_metrics(d.get("/metrics")[2])

@@ -546,40 +546,6 @@ REQUESTS = [("/index.html", "index.html"), ("/sub/a.txt?v=1", "sub/a.txt"),
             ("/x%20y.bin", "x y.bin"), ("/index.html", "index.html")]
 
 
-def http_get(port, path):
-    import urllib.request
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
-        return r.status, r.read()
-
-
-def serve_esbuild(path):
-    """esbuild --serve --servedir on a free port, stdin kept open (esbuild
-    >= 0.14 stops when it closes): (process, port) once it answers."""
-    import socket
-    import time
-    d = gstest.tmpdir()
-    for name, body in SERVED.items():
-        os.makedirs(os.path.dirname(os.path.join(d, name)), exist_ok=True)
-        with open(os.path.join(d, name), "wb") as f:
-            f.write(body)
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    p = subprocess.Popen([path, f"--serve=127.0.0.1:{port}", f"--servedir={d}"],
-                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    gstest._procs.append(p)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            if http_get(port, "/index.html")[0] == 200:
-                return p, port
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{path} did not serve on port {port}")
-
-
 def test_trace_esbuild_serving_http_request_paths():
     """esbuild releases (stripped: raw ABI words) serving HTTP under trace:
     net/url.ParseRequestURI(rawURL string) gets each request's URI; with
@@ -596,7 +562,7 @@ def test_trace_esbuild_serving_http_request_paths():
         except gstest.Skip:
             continue
         tried += 1
-        es, port = serve_esbuild(path)
+        es, port, _ = gstest.esbuild_serve(path, SERVED, wait_path="index.html")
         g = gstest.spawn([GOSNOOP, "--json", "trace", "-v", "-p", str(es.pid),
                           "-o", "string(arg0)", "net/url.ParseRequestURI"])
         err = ""
@@ -607,7 +573,7 @@ def test_trace_esbuild_serving_http_request_paths():
             assert line, (name, err)
             err += line
         for uri, file in REQUESTS:
-            status, body = http_get(port, uri)
+            status, body = gstest.http_get(port, uri)
             assert status == 200 and body == SERVED[file], (name, uri, status, body[:40])
         import time
         time.sleep(0.3)
