@@ -415,6 +415,16 @@ static void destroy(struct funcs_session *s)
 	st->vals = NULL;
 }
 
+/* Stacks of processes that exited inside a timed call (PATH targets). */
+static void tick(struct funcs_session *s)
+{
+	unsigned int n = funcs_latency__sweep(s->skel);
+
+	if (n)
+		p_info("dropped the open calls of %u goroutines of exited processes",
+		       n);
+}
+
 int do_latency(int argc, char **argv)
 {
 	static struct lat_state st;
@@ -425,6 +435,7 @@ int do_latency(int argc, char **argv)
 		.load = load,
 		.destroy = destroy,
 		.print = print,
+		.tick = tick,
 		.priv = &st,
 	};
 

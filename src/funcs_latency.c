@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "common.h"
@@ -10,6 +11,7 @@
 #include "gobin.h"
 #include "probe/funcprobe.h"
 #include "probe/kbtf.h"
+#include "target.h"
 #include <linux/types.h>
 #include "bpf/funcs.h"
 #include "bpf/funcs.skel.h"
@@ -93,4 +95,30 @@ void funcs_latency__destroy(struct funcs_bpf *skel, bool r14)
 		funcs_r14_bpf__destroy((struct funcs_r14_bpf *)skel);
 	else
 		funcs_bpf__destroy(skel);
+}
+
+unsigned int funcs_latency__sweep(struct funcs_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.gstacks);
+	struct fp_gkey key, next, dead[64];
+	unsigned int n = 0, dropped = 0;
+	pid_t last_pid = 0;
+	bool last_alive = true;
+	void *prev = NULL;
+
+	/* collect first: deleting while walking restarts the walk */
+	while (n < 64 && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if ((pid_t)key.pid != last_pid) {
+			last_pid = (pid_t)key.pid;
+			last_alive = target__pid_alive(last_pid);
+		}
+		if (!last_alive)
+			dead[n++] = key;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		if (!bpf_map_delete_elem(fd, &dead[i]))
+			dropped++;
+	return dropped;
 }

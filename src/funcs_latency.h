@@ -28,5 +28,13 @@ int funcs_latency__open(const struct gobin *gb, const struct funcprobe *fp,
 			bool *r14);
 int funcs_latency__load(struct funcs_bpf *skel, bool r14);
 void funcs_latency__destroy(struct funcs_bpf *skel, bool r14);
+/*
+ * Drop the open-call stacks of processes that are gone. The program frees
+ * a goroutine's stack when its last timed call returns; a process that
+ * exits (or a goroutine that dies) inside a timed call leaves its stack
+ * behind, and enough of them would fill the map. Call every second or so
+ * from the session's loop. Returns how many were dropped.
+ */
+unsigned int funcs_latency__sweep(struct funcs_bpf *skel);
 
 #endif

@@ -253,11 +253,17 @@ static int run(struct funcs_session *s)
 			cli->duration > 0 || launched ? "" :
 			"; Ctrl-C to stop");
 
+	uint64_t next_tick = 0;
+
 	while (!exiting) {
 		uint64_t now;
 
 		usleep(POLL_MS * 1000);
 		now = mono_ns();
+		if (ops->tick && now >= next_tick) {
+			ops->tick(s);
+			next_tick = now + 1000000000ULL;
+		}
 		if (deadline && now >= deadline)
 			break;
 		if (launched && launch__reap(&l, false) == 1)

@@ -48,6 +48,8 @@ struct funcs_ops {
 	void (*destroy)(struct funcs_session *s);
 	/* Print what was aggregated since the last call (final: at exit). */
 	void (*print)(struct funcs_session *s, bool final);
+	/* Optional: housekeeping, about once a second while attached. */
+	void (*tick)(struct funcs_session *s);
 	void *priv;
 };
 

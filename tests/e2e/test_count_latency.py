@@ -206,13 +206,41 @@ def test_exit_status_of_command():
     assert rec["count"] == own_counts(r.stdout)["main.fib"]
 
 
+_readers = {}
+
+
+def _lines_of(stream):
+    """A queue the lines of stream arrive on, read by a thread (a blocking
+    readline could wait forever for a line that never comes)."""
+    import queue
+    import threading
+    q = _readers.get(id(stream))
+    if q is None:
+        q = _readers[id(stream)] = queue.Queue()
+
+        def pump():
+            try:
+                for line in iter(stream.readline, ""):
+                    q.put(line)
+            except (ValueError, OSError):   # closed by communicate()
+                pass
+            q.put(None)
+        threading.Thread(target=pump, daemon=True).start()
+    return q
+
+
 def wait_for(stream, pattern, timeout=30):
     """Read lines from stream until one matches; returns the lines."""
+    import queue
+    q = _lines_of(stream)
     lines = []
     deadline = time.time() + timeout
     while time.time() < deadline:
-        line = stream.readline()
-        if not line:
+        try:
+            line = q.get(timeout=max(0.01, deadline - time.time()))
+        except queue.Empty:
+            break
+        if line is None:
             break
         lines.append(line)
         if re.search(pattern, line):
@@ -440,3 +468,45 @@ def test_http_server_go116_abi0():
 
 def test_http_server_go126():
     http_case("go1.26")
+
+
+def gstacks_entries(pid):
+    """Entries of the latency program's open-call map (gstacks) of the
+    gosnoop process pid, read by bpftool from the kernel."""
+    maps = json.loads(subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True,
+                                     text=True, check=True).stdout)
+    ids = [m["id"] for m in maps if m.get("name") == "gstacks"
+           and any(p.get("pid") == pid for p in m.get("pids", []))]
+    if not ids:
+        # bpftool without pid information: only this test's gosnoop runs
+        ids = [m["id"] for m in maps if m.get("name") == "gstacks"]
+    assert len(ids) == 1, ids
+    return json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", str(ids[0])],
+                                     capture_output=True, text=True, check=True).stdout)
+
+
+def test_latency_drops_open_calls_of_exited_processes():
+    """The args fixture's "hang" mode exits while a goroutine sleeps inside
+    main.nap: that call never returns, and the program keeps its open-call
+    stack. A PATH session must drop it once the process is gone (else such
+    stacks pile up until the map is full and calls go uncounted)."""
+    if not shutil.which("bpftool"):
+        raise Skip("bpftool not installed")
+    path = os.path.join(gstest.tmpdir(), "args")
+    shutil.copy2(fixture("args"), path)
+    g = subprocess.Popen([GOSNOOP, "--json", "latency", "-v", path, "main.nap"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    gstest._procs.append(g)
+    wait_for(g.stderr, r"attached \d+ sites")
+    r = plain_run(path, "hang")
+    assert r.returncode == 0, r.stderr
+    # the fixture prints each call of main.nap that returned: one
+    returned = [l for l in r.stdout.splitlines() if '"f":"main.nap"' in l]
+    assert len(returned) == 1, r.stdout
+    wait_for(g.stderr, r"dropped the open calls of 1 goroutines", timeout=10)
+    assert gstacks_entries(g.pid) == []
+    g.send_signal(signal.SIGINT)
+    out, err = g.communicate(timeout=60)
+    assert g.returncode == 0, err
+    lat = gosnoop_records(out, "latency")
+    assert [rec["count"] for rec in lat] == [len(returned)], lat
