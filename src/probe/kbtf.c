@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -108,33 +110,101 @@ int kbtf__member_offset_in(const void *buf, size_t len, const char *sname,
 	return -ENOENT;
 }
 
-int kbtf__task_fsbase_offset(uint32_t *off)
+/* The whole file, read (sysfs files of unknown size: until EOF). */
+static int read_all(int fd, size_t hint, void **out, size_t *len)
+{
+	size_t cap = hint ? hint : 1 << 20, n = 0;
+	char *buf = malloc(cap), *nb;
+	ssize_t r;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (n == cap) {
+			if (cap > (256u << 20)) {	/* no BTF is this big */
+				free(buf);
+				return -EFBIG;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = pread(fd, buf + n, cap - n, (off_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = -errno;
+
+			free(buf);
+			return err;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+int kbtf__task_fsbase_offset_from(const char *path, unsigned int flags,
+				  uint32_t *off)
 {
 	uint32_t thread, fsbase;
 	struct stat st;
-	void *map;
+	void *img = MAP_FAILED;
+	size_t len = 0;
+	bool mapped = false;
 	int fd, err;
 
-	fd = open(VMLINUX_BTF, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || st.st_size <= 0) {
-		err = -errno ?: -EINVAL;
+	if (fstat(fd, &st)) {
+		err = -errno;
 		close(fd);
 		return err;
 	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	err = -errno;
+	/*
+	 * mmap of /sys/kernel/btf/vmlinux is allowed only from kernel ~6.15
+	 * ("btf: allow mmap of vmlinux btf"); older ones refuse it: read.
+	 */
+	if (!(flags & KBTF_NO_MMAP) && st.st_size > 0) {
+		img = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
+			   fd, 0);
+		if (img != MAP_FAILED) {
+			mapped = true;
+			len = (size_t)st.st_size;
+		}
+	}
+	if (!mapped) {
+		err = read_all(fd, st.st_size > 0 ? (size_t)st.st_size : 0,
+			       &img, &len);
+		if (err) {
+			close(fd);
+			return err;
+		}
+	}
 	close(fd);
-	if (map == MAP_FAILED)
-		return err;
-	err = kbtf__member_offset_in(map, (size_t)st.st_size, "task_struct",
-				     "thread", &thread);
+	err = kbtf__member_offset_in(img, len, "task_struct", "thread",
+				     &thread);
 	if (!err)
-		err = kbtf__member_offset_in(map, (size_t)st.st_size,
-					     "thread_struct", "fsbase", &fsbase);
-	munmap(map, (size_t)st.st_size);
+		err = kbtf__member_offset_in(img, len, "thread_struct",
+					     "fsbase", &fsbase);
+	if (mapped)
+		munmap(img, len);
+	else
+		free(img);
 	if (!err)
 		*off = thread + fsbase;
 	return err;
+}
+
+int kbtf__task_fsbase_offset(uint32_t *off)
+{
+	return kbtf__task_fsbase_offset_from(VMLINUX_BTF, 0, off);
 }

@@ -28,4 +28,10 @@ int kbtf__member_offset_in(const void *buf, size_t len, const char *sname,
  */
 int kbtf__task_fsbase_offset(uint32_t *off);
 
+/* The same from a BTF file at path; KBTF_NO_MMAP: read it, never map it
+ * (what kernels before ~6.15 require of the sysfs file; for tests). */
+#define KBTF_NO_MMAP	1u
+int kbtf__task_fsbase_offset_from(const char *path, unsigned int flags,
+				  uint32_t *off);
+
 #endif /* GOSNOOP_PROBE_KBTF_H */

@@ -155,6 +155,16 @@ static void test_running_kernel(void **state)
 	assert_true(thread > 0 && fsbase >= 0);
 	assert_int_equal(kbtf__task_fsbase_offset(&off), 0);
 	assert_int_equal(off, thread + fsbase);
+	/* the read path (kernels that refuse mmap of the sysfs file) */
+	off = 0;
+	assert_int_equal(kbtf__task_fsbase_offset_from("/sys/kernel/btf/vmlinux",
+						       KBTF_NO_MMAP, &off), 0);
+	assert_int_equal(off, thread + fsbase);
+	assert_int_equal(kbtf__task_fsbase_offset_from("/nonexistent/btf", 0, &off),
+			 -ENOENT);
+	/* not BTF at all */
+	assert_int_equal(kbtf__task_fsbase_offset_from("/proc/self/cmdline",
+						       KBTF_NO_MMAP, &off), -EINVAL);
 }
 
 int main(void)
