@@ -35,10 +35,10 @@ int sched_probe__check_binary(const char *display, const struct gobin *gb,
  * A release that needs them but lacks them gets one warning line.
  */
 bool sched_probe__plan_hooks(const struct gobin *gb, struct sched_bpf *skel,
-		       struct sched_hooks *h, const char *display);
+			     struct sched_hooks *h, const char *display);
 /* After load: attach both (pid -1: every process of path). 0 or -errno. */
 int sched_probe__attach_hooks(struct sched_hooks *h, struct sched_bpf *skel,
-			const char *path, pid_t pid);
+			      const char *path, pid_t pid);
 void sched_probe__detach_hooks(struct sched_hooks *h);
 
 #endif
