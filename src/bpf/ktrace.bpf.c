@@ -50,6 +50,12 @@ const volatile __u32 startpc_off = 0;
  * 0: no check (offsets unknown).
  */
 const volatile __u32 g_m_off = 0;
+/*
+ * Each CPU wakes the reader after this many bytes of records; user space
+ * lowers it on big machines so that all CPUs together wake it well before
+ * the ring is full (KT_WAKEUP_BYTES / 2, at most the ring / 2 / CPUs).
+ */
+const volatile __u32 wakeup_bytes = KT_WAKEUP_BYTES / 2;
 const volatile __u32 m_curg_off = 0;
 
 __u64 stats[KT_NSTATS] = {};
@@ -519,14 +525,14 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 	/*
 	 * A wakeup per record costs more than the record (an irq_work, a
 	 * self-IPI through the APIC and a context switch of the reader):
-	 * each CPU wakes the reader once per KT_WAKEUP_BYTES / 2 it sends
+	 * each CPU wakes the reader once per wakeup_bytes it sends
 	 * (counted here: cheaper than asking the ring buffer how much is
 	 * unread). The reader also polls every 100 ms.
 	 */
 	pending = bpf_map_lookup_elem(&unwoken, &zero);
 	if (pending) {
 		*pending += KT_EVENT_HDR_SIZE + len;
-		if (*pending >= KT_WAKEUP_BYTES / 2) {
+		if (*pending >= wakeup_bytes) {
 			*pending = 0;
 			flags = BPF_RB_FORCE_WAKEUP;
 		}
