@@ -25,6 +25,11 @@ lost        The reader falls behind on purpose (its stdout is a pipe
             nobody reads until the loop ends): the ring buffer fills, and
             gosnoop must count and report what it dropped: printed + lost
             == calls.
+
+--before OTHER_GOSNOOP: another build (e.g. of the last commit) measured
+in the same runs, alternating with this one, for before/after figures
+(configurations ending in "@before"). Per call figures note the median
+of the runs too.
 """
 import json
 import os
@@ -118,11 +123,11 @@ def lost_of(stderr):
     return int(m.group(1)) if m else 0
 
 
-def gosnoop_to_file(loop, n, par=1, extra=()):
+def gosnoop_to_file(loop, n, par=1, extra=(), gosnoop=GOSNOOP):
     """gosnoop trace --json main.work, records to a file while the loop
     runs: (ns per call, records, lost, loop wall seconds)."""
     out = tempfile.NamedTemporaryFile(prefix="gosnoop-trace-", suffix=".json", delete=False)
-    g = subprocess.Popen([GOSNOOP, "--json", "trace", "-v"] + list(extra) + [loop, "main.work"],
+    g = subprocess.Popen([gosnoop, "--json", "trace", "-v"] + list(extra) + [loop, "main.work"],
                          stdout=out,
                          stderr=subprocess.PIPE, text=True)
     try:
@@ -200,13 +205,29 @@ def reader_behind(loop, n):
     return 2 * n, printed, lost_of(err), warn
 
 
+def alternated(fns, repeat):
+    """Each of fns (name -> function) run repeat times, in turns, so
+    that load changes affect all alike: name -> list of results."""
+    vals = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            vals[k].append(fn())
+    return vals
+
+
+def median(vals):
+    v = sorted(vals)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
 def main():
+    before = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
     if os.geteuid() != 0:
         print("trace: skipped (needs root for uprobes)")
         return {}
     quick = bool(os.environ.get("BENCH_QUICK"))
     n = 20000 if quick else 50000
-    repeat = 1 if quick else 3
+    repeat = int(os.environ.get("BENCH_REPEAT", 1 if quick else 3))
     loop = build_loop()
     figs = []
 
@@ -217,7 +238,7 @@ def main():
                      "ratio": value / bval if value is not None and bval else None,
                      "target": target, "note": note})
 
-    entry, _, ret = func_sites(loop, "main.work")
+    entry, jbe, ret = func_sites(loop, "main.work")
     base = median_ns(lambda: run_loop(loop, n)[0], repeat)
     fig("untraced loop, ns per call", base)
 
@@ -230,23 +251,51 @@ def main():
     pair = median_ns(pair_once, repeat) - base
     fig("empty uprobes at 1st insn + RET (pair floor), ns/call", pair)
 
-    def gos_once():
-        ns, recs, lost, _ = gosnoop_to_file(loop, n)
+    def trace_floor_once():
+        p = EmptyUprobe(loop, [elf_vaddr_to_offset(loop, jbe), elf_vaddr_to_offset(loop, ret)])
+        try:
+            return run_loop(loop, n)[0]
+        finally:
+            p.close()
+    floor = median_ns(trace_floor_once, repeat) - base
+    fig("empty uprobes at the JBE + RET (trace's probe floor), ns/call", floor,
+        base=("pair floor", pair),
+        note="the sites trace uses, empty programs: what is left is the traps")
+
+    def gos_once(gosnoop):
+        ns, recs, lost, _ = gosnoop_to_file(loop, n, gosnoop=gosnoop)
         check_records(recs, n, 1)
         assert lost == 0, f"{lost} lost"
         return ns
-    gos = median_ns(gos_once, repeat) - base
 
-    def probes_once():
-        ns, recs, _, _ = gosnoop_to_file(loop, n, extra=["--filter", "a < 0"])
+    def probes_once(gosnoop):
+        ns, recs, _, _ = gosnoop_to_file(loop, n, extra=["--filter", "a < 0"],
+                                         gosnoop=gosnoop)
         assert not recs, "--filter 'a < 0' let calls through"
         return ns
-    probes = median_ns(probes_once, repeat) - base
+    fns = {"probes": lambda: probes_once(GOSNOOP), "json": lambda: gos_once(GOSNOOP)}
+    if before:
+        fns["probes@before"] = lambda: probes_once(before)
+        fns["json@before"] = lambda: gos_once(before)
+    runs = alternated(fns, repeat)
+    med = {k: median(v) - base for k, v in runs.items()}
+    probes = min(runs["probes"]) - base
+    gos = min(runs["json"]) - base
+
+    def med_note(k):
+        return f"median of {repeat}: {med[k]:.0f} ns = {med[k] / pair:.3f}x"
     fig("gosnoop trace, every call dropped by --filter at the entry, ns/call", probes,
         base=("pair floor", pair),
-        note="the probes (emulated JBE + single-stepped RET) without records")
+        note="the probes (emulated JBE + single-stepped RET) without records; " +
+        med_note("probes"))
     fig("gosnoop trace --json > file (args, result, record), ns/call", gos,
-        base=("pair floor", pair), target="<= 0.6x pair floor")
+        base=("pair floor", pair), target="<= 0.6x pair floor", note=med_note("json"))
+    if before:
+        fig("@before: trace, every call dropped by --filter, ns/call",
+            min(runs["probes@before"]) - base, base=("pair floor", pair),
+            note=f"{before}; " + med_note("probes@before"))
+        fig("@before: trace --json > file, ns/call", min(runs["json@before"]) - base,
+            base=("pair floor", pair), note=med_note("json@before"))
     if shutil.which("bpftrace"):
         bt, rets = with_bpftrace(loop, n, repeat)
         bt -= base

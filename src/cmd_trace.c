@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,6 +47,12 @@
 #include "bpf/trace.skel.h"
 
 #define POLL_MS 100
+/* stdout is written in whole records, many per write(2) (one write per
+ * record cost the reader more than decoding it): flushed before a record
+ * once this much is pending, so a record shorter than the rest of the
+ * buffer never straddles two writes, and after every poll. */
+#define OUT_BUF_BYTES	(256 << 10)
+#define OUT_FLUSH_BYTES	(128 << 10)
 
 struct trace_cli {
 	struct target t;
@@ -87,7 +94,6 @@ struct trace_state {
 	uint64_t printed;
 	uint64_t unwound;	/* calls reported as unwound */
 	struct tr_unwind *unwind;	/* RETs per goroutine */
-	pid_t bias_pid;		/* out.bias is this process's */
 	struct tr_folded folded;	/* --folded: stack -> calls */
 };
 
@@ -459,6 +465,27 @@ static void arg_needs(const struct gobin *gb, const struct gobin_func *f,
 	trace_plan__free(&p);
 }
 
+/* Before a record: write out the buffer if the record might not fit. */
+static void flush_if_full(void)
+{
+	if (__fpending(stdout) >= OUT_FLUSH_BYTES)
+		fflush(stdout);
+}
+
+/*
+ * The load bias of e's process (PIE: symbolizing type and code pointers)
+ * from where its entry site was mapped, not from /proc/PID/maps: records
+ * are read in batches, often after a short-lived process exited.
+ */
+static void set_bias(struct trace_state *st, const struct tr_event *e)
+{
+	const struct fp_func *ff = funcprobe__func(st->fp, e->fid);
+
+	st->out.bias = 0;
+	if (st->out.syms && gobin__elf(st->gb)->pie && ff && e->entry_ip)
+		st->out.bias = e->entry_ip - ff->entry_site;
+}
+
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct trace_state *st = ctx;
@@ -474,17 +501,13 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (e->fid >= st->nplans)
 		return 0;
 	ff = funcprobe__func(st->fp, e->fid);
-	if (st->out.syms && gobin__elf(st->gb)->pie &&
-	    st->bias_pid != (pid_t)e->pid) {
-		st->bias_pid = e->pid;
-		if (target__load_bias(e->pid, st->gb, &st->out.bias))
-			st->out.bias = 0;
-	}
+	set_bias(st, e);
 	if (e->ts_ret)
 		trace_unwind__ret(st->unwind, e->pid, e->g, e->ts_ret,
 				  e->frame_off);
 	else
 		st->unwound++;	/* only unwound calls come unfinished */
+	flush_if_full();
 	if (!st->cli->folded || st->cli->stack)
 		trace_print(&st->out, &st->plans[e->fid], ff ? ff->name : "?",
 			    e);
@@ -525,9 +548,22 @@ static void print_running(struct trace_state *st, pid_t only)
 			e.flags |= TR_EV_UNWOUND;
 			st->unwound++;
 		}
+		flush_if_full();
+		set_bias(st, &e);
 		trace_print(&st->out, &st->plans[e.fid],
 			    funcprobe__func(st->fp, e.fid)->name, &e);
 	}
+}
+
+/* Per-CPU bytes between wakeups of the reader (see the BPF program). */
+static __u32 wakeup_bytes(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 per = TR_WAKEUP_BYTES;
+
+	if (ncpu > 0 && (__u64)TR_RINGBUF_BYTES / 2 / ncpu < per)
+		per = TR_RINGBUF_BYTES / 2 / ncpu;
+	return per;
 }
 
 static int configure(struct trace_state *st)
@@ -640,6 +676,7 @@ static int configure(struct trace_state *st)
 	st->skel->rodata->filter_by_goid = cli->has_goid;
 	st->skel->rodata->filter_goid = cli->goid;
 	st->skel->rodata->want_stack = cli->stack || cli->folded;
+	st->skel->rodata->wakeup_bytes = wakeup_bytes();
 	p_info("g from %s", r14 ? "R14" : "the TLS slot");
 	err = bpf_map__set_max_entries(st->skel->maps.specs, (__u32)n);
 	if (err) {
@@ -673,6 +710,9 @@ static void report_stats(struct trace_state *st)
 	if (s[TR_STAT_LOST])
 		p_warn("%llu calls lost: the ring buffer was full (the reader fell behind)",
 		       (unsigned long long)s[TR_STAT_LOST]);
+	if (s[TR_STAT_OPEN_FULL])
+		p_warn("%llu calls not traced: %d calls were open at once (returns never seen: panics, or goroutines blocked in traced calls)",
+		       (unsigned long long)s[TR_STAT_OPEN_FULL], TR_MAX_OPEN);
 	p_info("calls %llu, sent %llu, unwound %llu, morestack entries skipped %llu, returns without entry %llu, below --min-latency %llu, filtered %llu, unreadable g %llu",
 	       (unsigned long long)s[TR_STAT_CALLS],
 	       (unsigned long long)s[TR_STAT_SENT],
@@ -765,6 +805,8 @@ static int run(struct trace_state *st)
 		goto out;
 	}
 	if (cli->t.kind == TARGET_CMD) {
+		/* what we printed so far goes before anything CMD prints */
+		fflush(stdout);
 		err = launch__start(&l, cli->t.path, cli->t.cmd_argv);
 		if (err) {
 			p_err("cannot start %s: %s", cli->t.display,
@@ -869,10 +911,11 @@ int do_trace(int argc, char **argv)
 	struct trace_state st = { .cli = &cli };
 	int ret;
 
-	/* one write(2) per record: the traced program may share our stdout
-	 * (-- CMD), and a record cut by a full stdio buffer would have its
-	 * lines spliced into ours. Before any output on stdout. */
-	setvbuf(stdout, NULL, _IOLBF, 1 << 16);
+	/* whole records per write(2) (on_event flushes before the buffer
+	 * could fill): the traced program may share our stdout (-- CMD),
+	 * and a record cut by a full stdio buffer would have its lines
+	 * spliced into ours. Before any output on stdout. */
+	setvbuf(stdout, NULL, _IOFBF, OUT_BUF_BYTES);
 	ret = parse_args(argc, argv, &cli);
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;

@@ -29,6 +29,10 @@ const volatile __u32 filter_pid = 0;	/* 0: any */
 const volatile bool filter_by_goid = false;
 const volatile __u64 filter_goid = 0;
 const volatile bool want_stack = false;
+/* Each CPU wakes the reader after this many bytes of records; user space
+ * lowers it on big machines so that all CPUs together wake it well before
+ * the ring is full (TR_WAKEUP_BYTES, at most the ring / 2 / CPUs). */
+const volatile __u32 wakeup_bytes = TR_WAKEUP_BYTES;
 
 __u64 stats[TR_NSTATS] = {};
 
@@ -39,8 +43,15 @@ struct {
 	__type(value, struct tr_spec);
 } specs SEC(".maps");
 
+/*
+ * Not preallocated (an LRU hash always is: 8192 records of 2.3 KB cost
+ * ~15 ms of start-up and 19 MB of kernel memory): an entry lives from a
+ * call's entry to its RET, or until a new call in the same frame sends it
+ * as unwound (flush_abandoned); the rest are printed at exit.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, TR_MAX_OPEN);
 	__type(key, struct tr_key);
 	__type(value, struct tr_event);
@@ -55,8 +66,16 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20);
+	__uint(max_entries, TR_RINGBUF_BYTES);
 } events SEC(".maps");
+
+/* Bytes this CPU sent since it last woke the reader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} unwoken SEC(".maps");
 
 static __always_inline void stat_inc(int i)
 {
@@ -317,12 +336,27 @@ static __always_inline void walk_stack(struct tr_event *e, struct fp_regs *ctx,
 /* e on the ring buffer, without the unused string slots of its spec. */
 static __always_inline void send_event(struct tr_event *e, struct tr_spec *sp)
 {
-	__u64 size = sp->nstr;
+	__u64 size = sp->nstr, *pending, flags = BPF_RB_NO_WAKEUP;
+	__u32 zero = 0;
 
 	CLAMP(size, TR_NSTR);
 	size = __builtin_offsetof(struct tr_event, str) + size * TR_STR_CAP;
 	CLAMP(size, sizeof(*e));
-	if (bpf_ringbuf_output(&events, e, size, 0))
+	/*
+	 * A wakeup per record costs more than the record (an irq_work and
+	 * an IPI in the traced thread, a context switch of the reader):
+	 * each CPU wakes the reader once per wakeup_bytes it sends; the
+	 * reader also polls every 100 ms and drains the buffer at exit.
+	 */
+	pending = bpf_map_lookup_elem(&unwoken, &zero);
+	if (pending) {
+		*pending += size;
+		if (*pending >= wakeup_bytes) {
+			*pending = 0;
+			flags = BPF_RB_FORCE_WAKEUP;
+		}
+	}
+	if (bpf_ringbuf_output(&events, e, size, flags))
 		stat_inc(TR_STAT_LOST);
 	else
 		stat_inc(TR_STAT_SENT);
@@ -384,6 +418,7 @@ static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
 	e->g = key->g;
+	e->entry_ip = ctx->ip;	/* the kernel sets it to the probed address */
 	e->fid = fid;
 	e->frame_off = key->off;
 	e->flags = 0;
@@ -399,7 +434,10 @@ static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 		walk_stack(e, ctx, ra, hi);
 	else
 		e->stack_depth = 0;
-	bpf_map_update_elem(&open_calls, key, e, BPF_ANY);
+	if (bpf_map_update_elem(&open_calls, key, e, BPF_ANY)) {
+		stat_inc(TR_STAT_OPEN_FULL);
+		return 0;
+	}
 	stat_inc(TR_STAT_CALLS);
 	return 0;
 }

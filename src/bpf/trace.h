@@ -28,9 +28,14 @@
 /* str_len[] bit: the string had more bytes than were copied (set where
  * the record does not hold its length: error messages) */
 #define TR_STR_CUT		0x8000
-/* Calls open at once, all goroutines (LRU: a call whose return never
- * comes, a panic, is forgotten eventually). */
-#define TR_MAX_OPEN		8192
+/* Calls open at once, all goroutines (a call whose RET never comes, a
+ * panic, stays until a call reuses its frame or gosnoop exits). */
+#define TR_MAX_OPEN		16384
+/* The ring buffer, and the most bytes a CPU sends before it wakes the
+ * reader (at most ring / 2 / CPUs: all CPUs together wake it well before
+ * the ring is full). */
+#define TR_RINGBUF_BYTES	(4 << 20)
+#define TR_WAKEUP_BYTES		(128 << 10)
 /* Return addresses kept by --stack (frame-pointer walk at the entry). */
 #define TR_MAX_STACK		32
 
@@ -134,6 +139,8 @@ enum tr_stat {
 	TR_STAT_FILTERED,	/* dropped by -p, --goid, --filter */
 	TR_STAT_UNWOUND,	/* open entries replaced by a new call in
 				   the same frame: their RET never came */
+	TR_STAT_OPEN_FULL,	/* entries not recorded: TR_MAX_OPEN calls
+				   were open */
 	TR_NSTATS,
 };
 
@@ -155,6 +162,9 @@ struct tr_event {
 	__u32 pid, tid;
 	__u64 goid;
 	__u64 g;
+	__u64 entry_ip;		/* where the entry site is mapped: the load
+				   bias of a PIE, even once the process is
+				   gone when the record is read */
 	__u32 fid;
 	__u16 str_len[TR_NSTR];	/* bytes captured per op */
 	__u32 stack_depth;	/* --stack: pcs[] used */
