@@ -366,9 +366,14 @@ static __always_inline void send_event(struct tr_event *e, struct tr_spec *sp)
  * A new call in a frame that still has an open record: the old call's
  * RET never came (a panic unwound it and a recover further up resumed,
  * or runtime.Goexit ended the goroutine and its g was reused). Send it
- * as unwound before it is overwritten.
+ * as unwound before it is overwritten. Except the same call run again:
+ * when the entry site is the function's first instruction (no JBE to
+ * skip), a call that grows its stack hits it twice, the second time on
+ * the new stack (another g.stack.hi, the same offset from it): that
+ * record is just replaced.
  */
-static __always_inline void flush_abandoned(struct tr_key *key)
+static __always_inline void flush_abandoned(struct tr_key *key, __u32 fid,
+					    __u64 cookie, __u64 hi)
 {
 	struct tr_event *old = bpf_map_lookup_elem(&open_calls, key);
 	struct tr_spec *osp;
@@ -377,6 +382,9 @@ static __always_inline void flush_abandoned(struct tr_key *key)
 	if (!old)
 		return;
 	ofid = old->fid;
+	if (ofid == fid && old->stack_hi != hi &&
+	    !(cookie & FP_SITE_SKIP_JBE))
+		return;
 	osp = bpf_map_lookup_elem(&specs, &ofid);
 	if (!osp)
 		return;
@@ -408,7 +416,7 @@ static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 	key->off = (__u32)(hi - ra);
 	/* before any filter: a RET of this call, even one filtered out,
 	 * would pair with the abandoned record */
-	flush_abandoned(key);
+	flush_abandoned(key, fid, cookie, hi);
 	if (filter_by_goid && e->goid != filter_goid) {
 		stat_inc(TR_STAT_FILTERED);
 		return 0;
@@ -421,6 +429,7 @@ static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 	e->entry_ip = ctx->ip;	/* the kernel sets it to the probed address */
 	e->fid = fid;
 	e->frame_off = key->off;
+	e->stack_hi = hi;
 	e->flags = 0;
 	copy_regs(e->regs, ctx);
 	copy_stack(e->stack, ra + 8, sp->stack_bytes);

@@ -169,6 +169,8 @@ struct tr_event {
 	__u16 str_len[TR_NSTR];	/* bytes captured per op */
 	__u32 stack_depth;	/* --stack: pcs[] used */
 	__u32 frame_off;	/* tr_key.off: depth of the frame */
+	__u64 stack_hi;		/* g.stack.hi at entry: a copy of the stack
+				   (morestack) changes it */
 	__u64 pcs[TR_MAX_STACK];	/* return addresses, caller first */
 	__u64 outv[TR_NOUT];	/* -o values */
 	__u8 out_ok[TR_NOUT];	/* 1: outv[i] was read */
