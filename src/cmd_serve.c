@@ -266,8 +266,11 @@ static int watch_config(struct serve_main *m)
 	char *copy = strdup(m->st.config_path);
 	int err = 0;
 
-	if (!copy)
+	if (!copy) {
+		p_warn("cannot watch %s for changes (out of memory): reload with SIGHUP",
+		       m->st.config_path);
 		return -ENOMEM;
+	}
 	m->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (m->watch_fd < 0 ||
 	    inotify_add_watch(m->watch_fd, dirname(copy),
@@ -404,8 +407,10 @@ int do_serve(int argc, char **argv)
 		return err == -EINVAL ? EXIT_USAGE : exit_code_for(err);
 	}
 	m.listen = strdup(m.listen_arg ?: st->cfg.listen ?: DEFAULT_LISTEN);
-	if (!m.listen)
+	if (!m.listen) {
+		p_err("serve: out of memory");
 		goto out;
+	}
 	if (serve_config__parse_listen(m.listen, &addr, &loopback)) {
 		p_err("bad --listen '%s': give HOST:PORT, e.g. %s", m.listen,
 		      DEFAULT_LISTEN);
@@ -416,8 +421,12 @@ int do_serve(int argc, char **argv)
 		watch_config(&m);
 
 	/* Signals before attaching: a SIGTERM during a slow attach must
-	 * still end in a clean detach. SIGHUP must not kill the daemon. */
+	 * still end in a clean detach. SIGHUP must not kill the daemon.
+	 * SA_RESTART: a signal during a reload must not fail its reads with
+	 * EINTR (poll() in the main loop still returns early: never
+	 * restarted). */
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -425,8 +434,10 @@ int do_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	st->groups = calloc(st->cfg.target_cnt, sizeof(*st->groups));
-	if (!st->groups)
+	if (!st->groups) {
+		p_err("serve: out of memory");
 		goto out;
+	}
 	for (size_t i = 0; i < st->cfg.target_cnt && !exiting; i++) {
 		struct serve_group *g = &st->groups[st->group_cnt];
 

@@ -97,12 +97,12 @@ void serve_http__stop(struct MHD_Daemon *httpd);
  * serve_targets.c. start: the processes of g->cfg at start or reload: a
  * binary: or pid: target that cannot be probed is an error (-errno after
  * one line); a comm: target takes whatever runs now (maybe nothing).
- * update: about once a second: drop processes that ended, probe new
+ * update: about once a second: drop processes that ended (and the
+ * open-call stacks any process left in a latency map), probe new
  * processes of comm: targets, re-attach a binary: whose file was
  * replaced. Takes st->lock to change g. stop: detach everything.
  */
 int serve_group__start(struct serve_group *g, const struct serve_hooks *h);
-struct serve_state;
 void serve_group__update(struct serve_group *g, struct serve_state *st);
 void serve_group__stop(struct serve_group *g, const struct serve_hooks *h);
 

@@ -327,6 +327,36 @@ static int parse_target(struct cfg_ctx *c, yaml_node_t *n,
 	return 0;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/*
+ * Whether a and b would export the same series: the same process(es) and
+ * the same labels (in any order). Prometheus rejects a scrape with a
+ * series twice. The binary label is the path as written, so two
+ * spellings of one path are told apart.
+ */
+static bool same_series(const struct serve_target *a,
+			const struct serve_target *b)
+{
+	if (a->pid != b->pid || !same_str(a->binary, b->binary) ||
+	    !same_str(a->comm, b->comm) || a->label_cnt != b->label_cnt)
+		return false;
+	for (int i = 0; i < a->label_cnt; i++) {
+		int j;
+
+		for (j = 0; j < b->label_cnt; j++)
+			if (!strcmp(a->labels[i].name, b->labels[j].name))
+				break;
+		if (j == b->label_cnt ||
+		    strcmp(a->labels[i].value, b->labels[j].value))
+			return false;
+	}
+	return true;
+}
+
 static int parse_root(struct cfg_ctx *c, struct serve_config *cfg)
 {
 	yaml_node_t *root = yaml_document_get_root_node(c->doc);
@@ -373,10 +403,17 @@ static int parse_root(struct cfg_ctx *c, struct serve_config *cfg)
 				return -ENOMEM;
 			for (it = v->data.sequence.items.start;
 			     it < v->data.sequence.items.top; it++) {
-				err = parse_target(c, yaml_document_get_node(c->doc, *it),
-						   &cfg->targets[cfg->target_cnt++]);
+				yaml_node_t *tn = yaml_document_get_node(c->doc, *it);
+				struct serve_target *t =
+					&cfg->targets[cfg->target_cnt++];
+
+				err = parse_target(c, tn, t);
 				if (err)
 					return err;
+				for (size_t j = 0; j + 1 < cfg->target_cnt; j++)
+					if (same_series(&cfg->targets[j], t))
+						return cfg_err(c, tn, "same target as line %d: their series would collide; merge them, or tell them apart with labels:",
+							       cfg->targets[j].line);
 			}
 		} else if (!strcmp(key, "buckets")) {
 			err = get_buckets(c, v, buckets, &bucket_cnt);
@@ -477,11 +514,6 @@ static bool same_list(char **a, int an, char **b, int bn)
 		if (strcmp(a[i], b[i]))
 			return false;
 	return true;
-}
-
-static bool same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
 }
 
 bool serve_config__same_target(const struct serve_target *a,

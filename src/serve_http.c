@@ -55,7 +55,7 @@ static void write_plan_json(struct serve_tp *tp, enum serve_kind k,
 		const struct fp_skipped *sk = funcprobe__skipped(fp, s);
 
 		jw_start_object(jw);
-		jw_name(jw, "func"); jw_string(jw, sk->f->name);
+		jw_name(jw, "func"); jw_string(jw, sk->name);
 		jw_name(jw, "reason"); jw_string(jw, sk->reason);
 		jw_end_object(jw);
 	}

@@ -29,7 +29,7 @@
 struct serve_tp {
 	struct target t;
 	char binary[PATH_MAX + 80];	/* sizeof(target.display) */
-	struct gobin *gb;
+	struct gobin *gb;		/* until attached */
 	struct funcprobe *fp[SERVE_NKINDS];
 	struct funcs_count_bpf *count_skel;
 	struct funcs_bpf *lat_skel;	/* or a funcs_r14_bpf: same layout
@@ -157,7 +157,7 @@ static int make_labels(struct serve_tp *tp, const struct serve_target *cfg,
 }
 
 int serve_tp__start(const struct serve_target *cfg, pid_t pid,
-		    struct serve_tp **out)
+		    struct gobin *gb, struct serve_tp **out)
 {
 	struct serve_tp *tp;
 	struct stat sb;
@@ -165,8 +165,11 @@ int serve_tp__start(const struct serve_target *cfg, pid_t pid,
 
 	*out = NULL;
 	tp = calloc(1, sizeof(*tp));
-	if (!tp)
+	if (!tp) {
+		gobin__free(gb);
 		return -ENOMEM;
+	}
+	tp->gb = gb;
 	err = target__resolve(&tp->t, pid ? NULL : cfg->binary, pid);
 	if (err)
 		goto fail;
@@ -189,9 +192,11 @@ int serve_tp__start(const struct serve_target *cfg, pid_t pid,
 	err = make_labels(tp, cfg, pid);
 	if (err)
 		goto fail;
-	err = target__open_gobin(&tp->t, &tp->gb);
-	if (err)
-		goto fail;
+	if (!tp->gb) {
+		err = target__open_gobin(&tp->t, &tp->gb);
+		if (err)
+			goto fail;
+	}
 	tp->ncpu = libbpf_num_possible_cpus();
 	if (tp->ncpu <= 0) {
 		p_err("cannot tell the number of CPUs");
@@ -220,6 +225,11 @@ int serve_tp__start(const struct serve_target *cfg, pid_t pid,
 		if (err)
 			goto fail;
 	}
+	/* Attached: the plans hold copies of the names they show. The
+	 * mapping goes too: a deploy that rewrites the file in place would
+	 * make a scrape that read it fault (SIGBUS past the new end). */
+	gobin__free(tp->gb);
+	tp->gb = NULL;
 	*out = tp;
 	return 0;
 fail:
@@ -325,6 +335,11 @@ int serve_tp__hist(struct serve_tp *tp, size_t fid, struct fp_hist *h)
 			h->slots[i] += tp->lat_vals[c].slots[i];
 	}
 	return 0;
+}
+
+unsigned int serve_tp__sweep(struct serve_tp *tp)
+{
+	return tp->lat_skel ? funcs_latency__sweep(tp->lat_skel) : 0;
 }
 
 void serve_tp__lat_stats(const struct serve_tp *tp, uint64_t *stats)

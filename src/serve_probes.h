@@ -30,10 +30,13 @@ enum serve_kind {
 /*
  * Resolve, plan, load and attach one process (pid > 0: a pid: target, or
  * one process of a comm: target) or every process running cfg->binary
- * (pid 0). 0 or -errno after one error line.
+ * (pid 0). gb: the file already opened by the caller (taken over, freed
+ * on failure too), or NULL. 0 or -errno after one error line. Keeps no
+ * reference to the file's mapping once attached.
  */
+struct gobin;
 int serve_tp__start(const struct serve_target *cfg, pid_t pid,
-		    struct serve_tp **out);
+		    struct gobin *gb, struct serve_tp **out);
 /* Detach and free (NULL is fine). */
 void serve_tp__stop(struct serve_tp *tp);
 
@@ -75,6 +78,13 @@ const struct funcprobe *serve_tp__plan(const struct serve_tp *tp,
 int serve_tp__calls(struct serve_tp *tp, size_t fid, uint64_t *calls);
 /* Histogram of function fid of the latency plan; 0 or -errno. */
 int serve_tp__hist(struct serve_tp *tp, size_t fid, struct fp_hist *h);
+/*
+ * Drop the latency program's open-call stacks of processes that have
+ * ended (funcs_latency__sweep): a process that exits inside a timed call
+ * leaves one behind, and this target lives as long as the daemon. About
+ * once a second; returns how many went.
+ */
+unsigned int serve_tp__sweep(struct serve_tp *tp);
 /* The latency program's pairing counters (FP_NSTATS of them). */
 void serve_tp__lat_stats(const struct serve_tp *tp, uint64_t *stats);
 /* "uprobe_multi" or "classic uprobes" */

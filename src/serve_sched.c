@@ -68,7 +68,6 @@ static enum ss_state ss_of(unsigned int status)
 struct serve_sched {
 	pthread_mutex_t lock;		/* everything below that changes */
 	struct target t;
-	char binary[PATH_MAX + 80];	/* the `binary` label */
 	pid_t pid;			/* > 0: a pid: target */
 	dev_t dev;			/* the executable, to tell a process */
 	ino_t ino;			/* that still runs it from a reused pid */
@@ -322,15 +321,6 @@ int serve_sched__start(const char *binary_path, pid_t pid,
 	err = target__resolve(&s->t, s->pid ? NULL : binary_path, s->pid);
 	if (err)
 		goto fail;
-	snprintf(s->binary, sizeof(s->binary), "%s",
-		 s->pid ? s->t.display : binary_path);
-	if (s->pid) {
-		/* display is "EXE (PID n)": the label is the EXE */
-		char *p = strstr(s->binary, " (PID ");
-
-		if (p)
-			*p = 0;
-	}
 	if (stat(s->t.path, &st)) {
 		err = -errno;
 		p_err("%s: %s", s->t.display, strerror(-err));
@@ -582,22 +572,6 @@ void serve_sched__poll(struct serve_sched *s)
 		s->last_prune_ns = mono_ns();
 	}
 	pthread_mutex_unlock(&s->lock);
-}
-
-int serve_sched__fd(const struct serve_sched *s)
-{
-	(void)s;
-	return -1;
-}
-
-const char *serve_sched__binary(const struct serve_sched *s)
-{
-	return s->binary;
-}
-
-pid_t serve_sched_pid(const struct serve_sched *s)
-{
-	return s->pid;
 }
 
 const char *serve_sched_reason(const struct serve_sched *s, int r, bool *canon)

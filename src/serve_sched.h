@@ -39,8 +39,6 @@ void serve_sched__stop(struct serve_sched *s);
  * far stays in the counters).
  */
 void serve_sched__poll(struct serve_sched *s);
-/* Nothing to wait for (aggregation is in the kernel): always -1. */
-int serve_sched__fd(const struct serve_sched *s);
 
 /*
  * The five families, each HELP/TYPE once, then every target's samples:
@@ -48,8 +46,7 @@ int serve_sched__fd(const struct serve_sched *s);
  * gosnoop_sched_latency_seconds (histogram), gosnoop_wait_seconds_total
  * {reason}, gosnoop_lost_events_total{source="sched"}. labels[i] is
  * target i's label set, preformatted and escaped, without braces
- * (`binary="/usr/bin/x",team="a"`); NULL (or labels NULL) writes
- * binary="..." (and pid="N") itself. all[i] NULL is skipped.
+ * (`binary="/usr/bin/x",team="a"`). all[i] NULL is skipped.
  */
 void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
 				const char *const *labels, size_t n);
@@ -59,8 +56,6 @@ void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
  * lost events). */
 void serve_sched__write_json(struct serve_sched *s, struct jw *jw);
 
-/* The executable's path as the `binary` label would show it. */
-const char *serve_sched__binary(const struct serve_sched *s);
 /* uprobe links attached: runtime.casgstatus, and on go1.26+
  * runtime.reentersyscall and runtime.exitsyscall. */
 size_t serve_sched__sites(const struct serve_sched *s);

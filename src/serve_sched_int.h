@@ -40,7 +40,6 @@ struct ss_sample {
 
 /* Read the kernel's aggregates and the live goroutines: 0 or -errno. */
 int serve_sched_sample(struct serve_sched *s, struct ss_sample *out);
-pid_t serve_sched_pid(const struct serve_sched *s);
 /* The name of waitReason r; *canon false when an earlier reason has the
  * same name (its series carries both). */
 const char *serve_sched_reason(const struct serve_sched *s, int r, bool *canon);

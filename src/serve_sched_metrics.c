@@ -18,27 +18,16 @@ const char *const ss_names[SS_NSTATES] = {
 };
 
 /* name{LABELS[,extra="value"] */
-static void put_series(FILE *f, const char *name, const struct serve_sched *s,
-		       const char *labels, const char *extra, const char *value)
+static void put_series(FILE *f, const char *name, const char *labels,
+		       const char *extra, const char *value)
 {
-	fprintf(f, "%s{", name);
-	if (labels) {
-		fputs(labels, f);
-	} else {
-		fputs("binary=\"", f);
-		serve__put_label_value(f, serve_sched__binary(s));
-		fputc('"', f);
-		if (serve_sched_pid(s))
-			fprintf(f, ",pid=\"%d\"", (int)serve_sched_pid(s));
-	}
+	fprintf(f, "%s{%s", name, labels);
 	if (extra) {
 		fprintf(f, ",%s=\"", extra);
 		serve__put_label_value(f, value);
 		fputc('"', f);
 	}
 }
-
-#define LABELS(i) (labels ? labels[i] : NULL)
 
 void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
 				const char *const *labels, size_t n)
@@ -55,7 +44,7 @@ void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
 	      "# TYPE gosnoop_goroutines gauge\n", f);
 	for (size_t i = 0; i < n; i++) {
 		for (int ss = 0; ok[i] && sm[i].gauges && ss < SS_NSTATES; ss++) {
-			put_series(f, "gosnoop_goroutines", all[i], LABELS(i),
+			put_series(f, "gosnoop_goroutines", labels[i],
 				   "state", ss_names[ss]);
 			fprintf(f, "} %" PRIu64 "\n", sm[i].count[ss]);
 		}
@@ -66,7 +55,7 @@ void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
 	for (size_t i = 0; i < n; i++) {
 		for (int ss = 0; ok[i] && ss < SS_NSTATES; ss++) {
 			put_series(f, "gosnoop_goroutine_state_seconds_total",
-				   all[i], LABELS(i), "state", ss_names[ss]);
+				   labels[i], "state", ss_names[ss]);
 			fputs("} ", f);
 			serve__put_seconds(f, sm[i].state_ns[ss]);
 			fputc('\n', f);
@@ -85,22 +74,22 @@ void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
 		for (int k = 0; k < SCHED_HIST_SLOTS - 1; k++) {
 			cum += sm[i].hist[k];
 			put_series(f, "gosnoop_sched_latency_seconds_bucket",
-				   all[i], LABELS(i), NULL, NULL);
+				   labels[i], NULL, NULL);
 			fputs(",le=\"", f);
 			serve__put_seconds(f, (1ULL << (k + 1)) - 1);
 			fprintf(f, "\"} %" PRIu64 "\n", cum);
 		}
 		cum += sm[i].hist[SCHED_HIST_SLOTS - 1];
-		put_series(f, "gosnoop_sched_latency_seconds_bucket", all[i],
-			   LABELS(i), "le", "+Inf");
+		put_series(f, "gosnoop_sched_latency_seconds_bucket",
+			   labels[i], "le", "+Inf");
 		fprintf(f, "} %" PRIu64 "\n", cum);
-		put_series(f, "gosnoop_sched_latency_seconds_sum", all[i],
-			   LABELS(i), NULL, NULL);
+		put_series(f, "gosnoop_sched_latency_seconds_sum",
+			   labels[i], NULL, NULL);
 		fputs("} ", f);
 		serve__put_seconds(f, sm[i].hist_sum_ns);
 		fputc('\n', f);
-		put_series(f, "gosnoop_sched_latency_seconds_count", all[i],
-			   LABELS(i), NULL, NULL);
+		put_series(f, "gosnoop_sched_latency_seconds_count",
+			   labels[i], NULL, NULL);
 		fprintf(f, "} %" PRIu64 "\n", cum);
 	}
 
@@ -114,8 +103,8 @@ void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
 			/* a series appears once its reason has been seen */
 			if (!canon || !sm[i].reason_ns[r])
 				continue;
-			put_series(f, "gosnoop_wait_seconds_total", all[i],
-				   LABELS(i), "reason", name);
+			put_series(f, "gosnoop_wait_seconds_total",
+				   labels[i], "reason", name);
 			fputs("} ", f);
 			serve__put_seconds(f, sm[i].reason_ns[r]);
 			fputc('\n', f);
@@ -127,7 +116,7 @@ void serve_sched__write_metrics(FILE *f, struct serve_sched *const *all,
 	for (size_t i = 0; i < n; i++) {
 		if (!ok[i])
 			continue;
-		put_series(f, "gosnoop_lost_events_total", all[i], LABELS(i),
+		put_series(f, "gosnoop_lost_events_total", labels[i],
 			   "source", "sched");
 		fprintf(f, "} %" PRIu64 "\n", sm[i].lost);
 	}

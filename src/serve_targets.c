@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "gobin.h"
 #include "serve.h"
 #include "serve_probes.h"
 
@@ -81,18 +83,22 @@ static bool comm_is(pid_t pid, const char *comm)
 	return !strcmp(buf, comm);
 }
 
+/* gb: the process's file, opened already (taken over), or NULL. */
 static int start_inst(struct serve_group *g, const struct serve_hooks *h,
-		      pid_t pid, struct serve_inst *out)
+		      pid_t pid, struct gobin *gb, struct serve_inst *out)
 {
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	out->pid = pid;
 	if (pid && proc_start(pid, &out->start)) {
-		p_err("process %d: gone", pid);
+		gobin__free(gb);
+		/* a comm: process that ended since the scan saw it: no news */
+		if (!g->cfg->comm)
+			p_err("process %d: gone", pid);
 		return -ESRCH;
 	}
-	err = serve_tp__start(g->cfg, pid, &out->tp);
+	err = serve_tp__start(g->cfg, pid, gb, &out->tp);
 	if (err)
 		return err;
 	if (h && h->started) {
@@ -158,7 +164,43 @@ static void add_failed(struct serve_group *g, pthread_mutex_t *lock,
 		pthread_mutex_unlock(lock);
 }
 
-/* comm: probe every matching process not seen yet. */
+/*
+ * Open the executable of a process the comm: scan found, saying nothing
+ * (serve_tp__start takes it over): 0 (a Go program, *gb set), -ESRCH (it
+ * ended meanwhile), -ENOPKG (not Go) or another -errno.
+ */
+static int open_comm_exe(pid_t pid, struct gobin **gb)
+{
+	unsigned long long start;
+	char exe[64], why[256];
+	int err;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	err = gobin__open(exe, gb, why, sizeof(why));
+	if (err && (err == -ENOENT || proc_start(pid, &start)))
+		return -ESRCH;
+	return err;
+}
+
+/* The executable's path, for messages ("?" when it cannot be read). */
+static void exe_path(pid_t pid, char *buf, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, buf, len - 1);
+	if (n < 0)
+		n = snprintf(buf, len, "?");
+	buf[n] = 0;
+}
+
+/*
+ * comm: probe every matching process not seen yet. A process that ends
+ * before it is probed is passed over in silence (the race is harmless);
+ * one that cannot be probed (not Go, ...) is said once, in one line, and
+ * not retried while it runs.
+ */
 static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
 		      const struct serve_hooks *h)
 {
@@ -170,7 +212,8 @@ static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		unsigned long long start;
+		unsigned long long start, start2;
+		struct gobin *gb = NULL;
 		struct serve_inst in;
 		pid_t pid;
 		int err;
@@ -181,7 +224,22 @@ static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
 		if (pid == self || !comm_is(pid, g->cfg->comm) ||
 		    proc_start(pid, &start) || tracked(g, pid, start))
 			continue;
-		err = start_inst(g, h, pid, &in);
+		err = open_comm_exe(pid, &gb);
+		if (err == -ESRCH)
+			continue;
+		if (err == -ENOPKG) {
+			char exe[PATH_MAX];
+
+			exe_path(pid, exe, sizeof(exe));
+			p_warn("comm %s: process %d runs %s, not a Go program; not probed while it runs",
+			       g->cfg->comm, pid, exe);
+			add_failed(g, lock, &(struct serve_failed){
+				.pid = pid, .start = start, .err = err });
+			continue;
+		}
+		/* other errors: serve_tp__start says what, the warning
+		 * below that it is not retried */
+		err = start_inst(g, h, pid, err ? NULL : gb, &in);
 		if (!err && in.start != start) {
 			/* it ended and the PID was reused while attaching */
 			stop_inst(&in, h);
@@ -196,6 +254,8 @@ static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
 		}
 		if (in.tp)
 			stop_inst(&in, h);
+		if (err == -ESRCH || proc_start(pid, &start2) || start2 != start)
+			continue;	/* ended while being probed */
 		p_warn("comm %s: process %d cannot be probed (%s); not retried while it runs",
 		       g->cfg->comm, pid, strerror(-err));
 		add_failed(g, lock, &(struct serve_failed){
@@ -212,11 +272,11 @@ int serve_group__start(struct serve_group *g, const struct serve_hooks *h)
 	if (g->cfg->comm) {
 		scan_comm(g, NULL, h);
 		if (!g->inst_cnt)
-			fprintf(stderr, "%s: comm %s: no such process yet; looking every second\n",
-				prog_name, g->cfg->comm);
+			fprintf(stderr, "%s: comm %s: no %sprocess yet; looking every second\n",
+				prog_name, g->cfg->comm, g->failed_cnt ? "Go " : "");
 		return 0;
 	}
-	err = start_inst(g, h, g->cfg->pid, &in);
+	err = start_inst(g, h, g->cfg->pid, NULL, &in);
 	if (!err)
 		err = add_inst(g, &in, NULL);
 	if (err && in.tp)
@@ -268,7 +328,7 @@ static void follow_file(struct serve_group *g, pthread_mutex_t *lock,
 	}
 	if (failed_before(g, &sb))
 		return;
-	err = start_inst(g, h, 0, &in);
+	err = start_inst(g, h, 0, NULL, &in);
 	if (err) {
 		g->failed_dev = sb.st_dev;
 		g->failed_ino = sb.st_ino;
@@ -355,6 +415,11 @@ void serve_group__update(struct serve_group *g, struct serve_state *st)
 		fprintf(stderr, "%s: process %d ended: its series are gone\n",
 			prog_name, gone.pid);
 	}
+	/* the HTTP thread reads the histograms, never the open-call
+	 * stacks: no lock */
+	for (i = 0; i < g->inst_cnt; i++)
+		if (!g->inst[i].ended)
+			serve_tp__sweep(g->inst[i].tp);
 	if (g->cfg->comm)
 		scan_comm(g, lock, h);
 	if (g->cfg->binary)

@@ -45,8 +45,10 @@ struct funcprobe {
 	size_t cnt;
 	struct fp_skipped *skipped;
 	size_t skipped_cnt;
-	char **names;		/* allocated "name@0x..." spellings */
-	size_t name_cnt;
+	/* every name in funcs[] and skipped[], copied: the gobin (and the
+	 * file it maps) may go once the probes are attached */
+	char **names;
+	size_t name_cnt, name_cap;
 	enum fp_mode mode;
 	int *link_fds;		/* uprobe_multi links */
 	size_t link_fd_cnt;
@@ -61,6 +63,32 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* A copy of f's name that fp owns; with_addr: "name@0xaddr" (two
+ * functions share the name). */
+static const char *own_name(struct funcprobe *fp, const struct gobin_func *f,
+			    bool with_addr)
+{
+	char *s;
+
+	if (fp->name_cnt == fp->name_cap) {
+		size_t ncap = fp->name_cap ? fp->name_cap * 2 : 64;
+		char **n = realloc(fp->names, ncap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		fp->names = n;
+		fp->name_cap = ncap;
+	}
+	if (!with_addr)
+		s = strdup(f->name ? f->name : "?");
+	else if (asprintf(&s, "%s@0x%" PRIx64, f->name, f->entry) < 0)
+		s = NULL;
+	if (!s)
+		return NULL;
+	fp->names[fp->name_cnt++] = s;
+	return s;
 }
 
 static int add_skipped(struct funcprobe *fp, size_t *cap,
@@ -82,6 +110,9 @@ static int add_skipped(struct funcprobe *fp, size_t *cap,
 		*cap = ncap;
 	}
 	fp->skipped[fp->skipped_cnt].f = f;
+	fp->skipped[fp->skipped_cnt].name = own_name(fp, f, false);
+	if (!fp->skipped[fp->skipped_cnt].name)
+		return -ENOMEM;
 	va_start(ap, fmt);
 	vsnprintf(fp->skipped[fp->skipped_cnt].reason,
 		  sizeof(fp->skipped[0].reason), fmt, ap);
@@ -145,22 +176,6 @@ static int match(struct funcprobe *fp, struct patterns *pats,
 	return 0;
 }
 
-static const char *dup_name(struct funcprobe *fp, const struct gobin_func *f)
-{
-	char *s, **n;
-
-	if (asprintf(&s, "%s@0x%" PRIx64, f->name, f->entry) < 0)
-		return NULL;
-	n = realloc(fp->names, (fp->name_cnt + 1) * sizeof(*n));
-	if (!n) {
-		free(s);
-		return NULL;
-	}
-	fp->names = n;
-	fp->names[fp->name_cnt++] = s;
-	return s;
-}
-
 /*
  * Plan one function: the entry site and (opts.returns) its RET sites.
  * Returns 1 if planned into *ff, 0 if skipped (recorded), -errno.
@@ -178,7 +193,6 @@ static int plan_func(struct funcprobe *fp, const struct gobin_func *f,
 
 	memset(ff, 0, sizeof(*ff));
 	ff->f = f;
-	ff->name = f->name;
 	if (f->end <= f->entry)
 		return add_skipped(fp, skip_cap, f, "empty function");
 	if (fp->opts.arg_needs)
@@ -348,12 +362,10 @@ int funcprobe__plan(const struct gobin *gb, struct patterns *pats,
 			goto fail;
 		if (err == 0)
 			continue;
-		if (dup[i]) {
-			ff->name = dup_name(fp, m[i]);
-			if (!ff->name) {
-				err = -ENOMEM;
-				goto fail;
-			}
+		ff->name = own_name(fp, m[i], dup[i]);
+		if (!ff->name) {
+			err = -ENOMEM;
+			goto fail;
 		}
 		fp->cnt++;
 	}
@@ -512,7 +524,7 @@ void funcprobe__report_plan(const struct funcprobe *fp, const char *what)
 		for (size_t i = 0; i < fp->skipped_cnt; i++) {
 			jw_start_object(jw);
 			jw_name(jw, "type"); jw_string(jw, "skipped");
-			jw_name(jw, "func"); jw_string(jw, fp->skipped[i].f->name);
+			jw_name(jw, "func"); jw_string(jw, fp->skipped[i].name);
 			jw_name(jw, "reason"); jw_string(jw, fp->skipped[i].reason);
 			jw_end_object(jw);
 			jw_end_line(jw);
@@ -529,7 +541,7 @@ void funcprobe__report_plan(const struct funcprobe *fp, const char *what)
 				fp->skipped_cnt - i);
 			break;
 		}
-		fprintf(stderr, "  %s: %s\n", fp->skipped[i].f->name,
+		fprintf(stderr, "  %s: %s\n", fp->skipped[i].name,
 			fp->skipped[i].reason);
 	}
 }

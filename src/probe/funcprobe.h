@@ -61,8 +61,9 @@ struct funcprobe_opts {
 
 struct fp_func {
 	const struct gobin_func *f;
-	const char *name;	/* f->name, or "name@0xaddr" when two
-				   functions share the name */
+	/* f->name, or "name@0xaddr" when two functions share the name:
+	 * a copy fp owns, good after the gobin is freed (f is not) */
+	const char *name;
 	uint64_t entry_site;	/* file vaddr */
 	int64_t sp_delta;	/* see gobin_probe_point */
 	bool emulated;		/* entry site is emulated, not stepped */
@@ -76,6 +77,7 @@ struct fp_func {
 
 struct fp_skipped {
 	const struct gobin_func *f;
+	const char *name;	/* f->name, a copy fp owns (as fp_func's) */
 	char reason[112];
 };
 
@@ -83,6 +85,9 @@ struct fp_skipped {
  * Match pats against every function of gb and plan the sites. Fails with
  * -ENOENT (after one error line) when nothing matched at all, or nothing
  * matched can be probed; a pattern that matched nothing is a warning.
+ * gb must outlive funcprobe__report_plan() and funcprobe__attach(); after
+ * them fp keeps what it needs (names copied, links), so a long-lived user
+ * may free gb and the file mapping with it; the f pointers then dangle.
  */
 int funcprobe__plan(const struct gobin *gb, struct patterns *pats,
 		    const char *target, const struct funcprobe_opts *opts,

@@ -253,7 +253,7 @@ def test_sighup_reload_keeps_unchanged_probes():
     # add a target: main.fib's probe stays attached and keeps its count
     with open(cfg, "w") as f:
         f.write("targets:\n" + fib_target +
-                f"  - binary: {path}\n    count: [main.classify]\n")
+                f"  - binary: {path}\n    count: [main.classify]\n    labels: {{part: b}}\n")
     d.p.send_signal(signal.SIGHUP)
     wait_line(d, r"reloaded .*: 2 targets \(1 kept, 1 new, 0 removed\)")
     own = own_record(plain_run(path).stdout)["counts"]
@@ -581,10 +581,14 @@ def test_comm_target_follows_processes():
     for n, l, v in samples:
         if n.startswith("gosnoop_function"):
             assert (l["binary"], l["env"]) == (path, "test"), l
-    # the non-Go process with the same name: reported, not retried
+    # the non-Go process with the same name: reported once, in one line
+    # (a warning naming its executable), and not retried
     (g,) = json.loads(d.get("/debug/probes")[2])["targets"]
     assert [f["pid"] for f in g["failed"]] == [s.pid], g["failed"]
-    assert len([x for x in d.stderr if f"process {s.pid} cannot be probed" in x]) == 1
+    about = [x for x in d.stderr if str(s.pid) in x or not_go in x]
+    assert len(about) == 1, about
+    assert about[0].startswith("gosnoop: warning: ") and \
+        f"process {s.pid} runs {not_go}, not a Go program" in about[0], about
     s.kill()
     s.wait()
     # both ended: their series go, the target waits for the next one
@@ -670,7 +674,7 @@ def test_reload_on_file_change_and_listen_rebinds():
 
     # no signal: renaming a new file over it is enough; fib keeps its count
     replace_file(cfg, f"listen: 127.0.0.1:{port1}\ntargets:\n" + fib_target +
-                 f"  - binary: {path}\n    count: [main.add]\n")
+                 f"  - binary: {path}\n    count: [main.add]\n    labels: {{part: b}}\n")
     wait_line(d, r"reloaded .* \(file changed\): 2 targets \(1 kept, 1 new, 0 removed\)")
     own = own_record(plain_run(path).stdout)["counts"]
     assert values(port1) == ({"main.fib": fib + own["main.fib"], "main.add": own["main.add"]},
