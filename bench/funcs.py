@@ -88,23 +88,29 @@ func main() {
 
 
 # ---------------------------------------------------------------- helpers
-def build_loop():
+def build_go(name, source):
+    """go build a one-file program into CACHE/name (rebuilt when source
+    changes); returns its path."""
     os.makedirs(CACHE, exist_ok=True)
-    d = os.path.join(CACHE, "loop-src")
+    d = os.path.join(CACHE, name + "-src")
     os.makedirs(d, exist_ok=True)
-    out = os.path.join(CACHE, "loop")
+    out = os.path.join(CACHE, name)
     src = os.path.join(d, "main.go")
-    if not os.path.exists(src) or open(src).read() != LOOP_GO:
+    if not os.path.exists(src) or open(src).read() != source:
         with open(src, "w") as f:
-            f.write(LOOP_GO)
+            f.write(source)
         with open(os.path.join(d, "go.mod"), "w") as f:
-            f.write("module loop\n\ngo 1.19\n")
+            f.write(f"module {name}\n\ngo 1.19\n")
         if os.path.exists(out):
             os.unlink(out)
     if not os.path.exists(out):
         subprocess.run(["go", "build", "-o", out, "."], cwd=d, check=True,
                        env=dict(os.environ, CGO_ENABLED="0", GOFLAGS="", GOTOOLCHAIN="local"))
     return out
+
+
+def build_loop():
+    return build_go("loop", LOOP_GO)
 
 
 def elf_vaddr_to_offset(path, vaddr):

@@ -42,7 +42,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from funcs import (CACHE, GOSNOOP, EmptyUprobe, elf_vaddr_to_offset,  # noqa: E402
+from funcs import (GOSNOOP, EmptyUprobe, build_go, elf_vaddr_to_offset,  # noqa: E402
                    func_sites, median_ns, wait_line)
 
 LOOP_GO = r'''package main
@@ -88,21 +88,7 @@ func main() {
 
 
 def build_loop():
-    d = os.path.join(CACHE, "trace-loop-src")
-    os.makedirs(d, exist_ok=True)
-    out = os.path.join(CACHE, "trace-loop")
-    src = os.path.join(d, "main.go")
-    if not os.path.exists(src) or open(src).read() != LOOP_GO:
-        with open(src, "w") as f:
-            f.write(LOOP_GO)
-        with open(os.path.join(d, "go.mod"), "w") as f:
-            f.write("module loop\n\ngo 1.19\n")
-        if os.path.exists(out):
-            os.unlink(out)
-    if not os.path.exists(out):
-        subprocess.run(["go", "build", "-o", out, "."], cwd=d, check=True,
-                       env=dict(os.environ, CGO_ENABLED="0", GOFLAGS="", GOTOOLCHAIN="local"))
-    return out
+    return build_go("trace-loop", LOOP_GO)
 
 
 def run_loop(loop, n, par=1):

@@ -327,17 +327,6 @@ struct go_attr {
 	int g_m_off, m_curg_off;	/* 0: no is-it-a-g check */
 };
 
-/* Per-CPU bytes between wakeups of the reader (see the BPF program). */
-static __u32 wakeup_bytes(void)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 per = KT_WAKEUP_BYTES / 2;
-
-	if (ncpu > 0 && (__u64)KT_RINGBUF_BYTES / 2 / ncpu < per)
-		per = KT_RINGBUF_BYTES / 2 / ncpu;
-	return per;
-}
-
 static void set_rodata(struct ktrace_bpf *skel, const struct ktrace_cli *cli,
 		       pid_t tgid, const char *comm, const struct go_attr *ga,
 		       int idx, const struct kt_probe *p)
@@ -360,7 +349,8 @@ static void set_rodata(struct ktrace_bpf *skel, const struct ktrace_cli *cli,
 	ro->startpc_off = ga->startpc_off;
 	ro->g_m_off = ga->g_m_off;
 	ro->m_curg_off = ga->m_curg_off;
-	ro->wakeup_bytes = wakeup_bytes();
+	ro->wakeup_bytes =
+		ringbuf_wakeup_bytes(KT_RINGBUF_BYTES, KT_WAKEUP_BYTES / 2);
 }
 
 static struct bpf_program *only_prog(struct ktrace_bpf *skel,

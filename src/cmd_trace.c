@@ -555,17 +555,6 @@ static void print_running(struct trace_state *st, pid_t only)
 	}
 }
 
-/* Per-CPU bytes between wakeups of the reader (see the BPF program). */
-static __u32 wakeup_bytes(void)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 per = TR_WAKEUP_BYTES;
-
-	if (ncpu > 0 && (__u64)TR_RINGBUF_BYTES / 2 / ncpu < per)
-		per = TR_RINGBUF_BYTES / 2 / ncpu;
-	return per;
-}
-
 static int configure(struct trace_state *st)
 {
 	const struct gobin_abi_info *abi = gobin__abi(st->gb);
@@ -676,7 +665,8 @@ static int configure(struct trace_state *st)
 	st->skel->rodata->filter_by_goid = cli->has_goid;
 	st->skel->rodata->filter_goid = cli->goid;
 	st->skel->rodata->want_stack = cli->stack || cli->folded;
-	st->skel->rodata->wakeup_bytes = wakeup_bytes();
+	st->skel->rodata->wakeup_bytes =
+		ringbuf_wakeup_bytes(TR_RINGBUF_BYTES, TR_WAKEUP_BYTES);
 	p_info("g from %s", r14 ? "R14" : "the TLS slot");
 	err = bpf_map__set_max_entries(st->skel->maps.specs, (__u32)n);
 	if (err) {

@@ -117,3 +117,12 @@ int exit_code_for(int err)
 		return EXIT_FAIL;
 	}
 }
+
+unsigned int ringbuf_wakeup_bytes(unsigned long ring_bytes, unsigned int want)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu > 0 && ring_bytes / 2 / (unsigned long)ncpu < want)
+		return (unsigned int)(ring_bytes / 2 / (unsigned long)ncpu);
+	return want;
+}

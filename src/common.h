@@ -35,4 +35,11 @@ int parse_seconds(const char *what, const char *s, double *out);
 /* Map a gobin/libbpf -errno to the exit code class. */
 int exit_code_for(int err);
 
+/*
+ * Bytes each CPU sends before it wakes a ring buffer's reader (see
+ * src/bpf/bpf_wakeup.h): want, lowered so that all CPUs together wake it
+ * before half of a ring of ring_bytes is full.
+ */
+unsigned int ringbuf_wakeup_bytes(unsigned long ring_bytes, unsigned int want);
+
 #endif

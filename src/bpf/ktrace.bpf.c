@@ -19,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "ktrace.h"
+#include "bpf_wakeup.h"
 
 #ifndef barrier_var
 #define barrier_var(var) asm volatile("" : "+r"(var))
@@ -50,12 +51,6 @@ const volatile __u32 startpc_off = 0;
  * 0: no check (offsets unknown).
  */
 const volatile __u32 g_m_off = 0;
-/*
- * Each CPU wakes the reader after this many bytes of records; user space
- * lowers it on big machines so that all CPUs together wake it well before
- * the ring is full (KT_WAKEUP_BYTES / 2, at most the ring / 2 / CPUs).
- */
-const volatile __u32 wakeup_bytes = KT_WAKEUP_BYTES / 2;
 const volatile __u32 m_curg_off = 0;
 
 __u64 stats[KT_NSTATS] = {};
@@ -79,14 +74,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kt_event);
 } scratch SEC(".maps");
-
-/* Bytes this CPU sent since it last woke the reader. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} unwoken SEC(".maps");
 
 struct vm {
 	__u64 st[KT_STACK];
@@ -451,7 +438,6 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, zero = 0, len;
 	struct kt_event *ev;
-	__u64 *pending, flags = BPF_RB_NO_WAKEUP;
 	struct vm vm = {};
 
 	if (filter_tgid && tgid != filter_tgid)
@@ -522,22 +508,8 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 	len = vm.spec->data_len;
 	if (len > KT_DATA_MAX)
 		len = KT_DATA_MAX;
-	/*
-	 * A wakeup per record costs more than the record (an irq_work, a
-	 * self-IPI through the APIC and a context switch of the reader):
-	 * each CPU wakes the reader once per wakeup_bytes it sends
-	 * (counted here: cheaper than asking the ring buffer how much is
-	 * unread). The reader also polls every 100 ms.
-	 */
-	pending = bpf_map_lookup_elem(&unwoken, &zero);
-	if (pending) {
-		*pending += KT_EVENT_HDR_SIZE + len;
-		if (*pending >= wakeup_bytes) {
-			*pending = 0;
-			flags = BPF_RB_FORCE_WAKEUP;
-		}
-	}
-	if (bpf_ringbuf_output(&events, ev, KT_EVENT_HDR_SIZE + len, flags))
+	if (bpf_ringbuf_output(&events, ev, KT_EVENT_HDR_SIZE + len,
+			       wakeup_flags(KT_EVENT_HDR_SIZE + len)))
 		stat_inc(KT_STAT_LOST);
 	return 0;
 }

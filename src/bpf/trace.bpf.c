@@ -15,6 +15,7 @@
 #include <bpf/bpf_core_read.h>
 #include "funcs.h"
 #include "trace.h"
+#include "bpf_wakeup.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -32,7 +33,6 @@ const volatile bool want_stack = false;
 /* Each CPU wakes the reader after this many bytes of records; user space
  * lowers it on big machines so that all CPUs together wake it well before
  * the ring is full (TR_WAKEUP_BYTES, at most the ring / 2 / CPUs). */
-const volatile __u32 wakeup_bytes = TR_WAKEUP_BYTES;
 
 __u64 stats[TR_NSTATS] = {};
 
@@ -68,14 +68,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, TR_RINGBUF_BYTES);
 } events SEC(".maps");
-
-/* Bytes this CPU sent since it last woke the reader. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} unwoken SEC(".maps");
 
 static __always_inline void stat_inc(int i)
 {
@@ -336,27 +328,12 @@ static __always_inline void walk_stack(struct tr_event *e, struct fp_regs *ctx,
 /* e on the ring buffer, without the unused string slots of its spec. */
 static __always_inline void send_event(struct tr_event *e, struct tr_spec *sp)
 {
-	__u64 size = sp->nstr, *pending, flags = BPF_RB_NO_WAKEUP;
-	__u32 zero = 0;
+	__u64 size = sp->nstr;
 
 	CLAMP(size, TR_NSTR);
 	size = __builtin_offsetof(struct tr_event, str) + size * TR_STR_CAP;
 	CLAMP(size, sizeof(*e));
-	/*
-	 * A wakeup per record costs more than the record (an irq_work and
-	 * an IPI in the traced thread, a context switch of the reader):
-	 * each CPU wakes the reader once per wakeup_bytes it sends; the
-	 * reader also polls every 100 ms and drains the buffer at exit.
-	 */
-	pending = bpf_map_lookup_elem(&unwoken, &zero);
-	if (pending) {
-		*pending += size;
-		if (*pending >= wakeup_bytes) {
-			*pending = 0;
-			flags = BPF_RB_FORCE_WAKEUP;
-		}
-	}
-	if (bpf_ringbuf_output(&events, e, size, flags))
+	if (bpf_ringbuf_output(&events, e, size, wakeup_flags(size)))
 		stat_inc(TR_STAT_LOST);
 	else
 		stat_inc(TR_STAT_SENT);
