@@ -66,6 +66,7 @@ struct trace_cli {
 	bool has_goid;
 	uint64_t goid;
 	bool classic;
+	bool probe_entry;	/* --probe-entry */
 	const char *set_arg;
 	bool allow_write;
 	pid_t pid_filter;	/* --filter 'pid == N' */
@@ -151,6 +152,8 @@ static void usage(FILE *f)
 		"                         overwrite an argument (needs\n"
 		"                         bpf_probe_write_user: refused under lockdown)\n"
 		"      --classic-uprobes  one classic uprobe per site\n"
+		"      --probe-entry      entry probes on first instructions\n"
+		"                         (single-stepped, as bpftrace; for comparisons)\n"
 		"  -v, --verbose          probe sites, counters at exit\n"
 		"PROBE: a Go function name or shell glob ('main.*').\n"
 		"Calls still running when tracing ends are printed as such\n"
@@ -181,7 +184,7 @@ static int parse_dur_ns(const char *s, uint64_t *out)
 }
 
 enum { OPT_MAXSTR = 256, OPT_MINLAT, OPT_GOID, OPT_CLASSIC, OPT_SET,
-       OPT_ALLOW_WRITE, OPT_FILTER, OPT_STACK, OPT_FOLDED };
+       OPT_ALLOW_WRITE, OPT_FILTER, OPT_STACK, OPT_FOLDED, OPT_PROBE_ENTRY };
 
 /* --filter 'NAME == "TEXT"' (or !=): p at the opening quote. */
 static int parse_filter_str(const char *p, const char *name, size_t nlen,
@@ -286,6 +289,7 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 		{ "min-latency", required_argument, NULL, OPT_MINLAT },
 		{ "goid", required_argument, NULL, OPT_GOID },
 		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
+		{ "probe-entry", no_argument, NULL, OPT_PROBE_ENTRY },
 		{ "set", required_argument, NULL, OPT_SET },
 		{ "allow-write", no_argument, NULL, OPT_ALLOW_WRITE },
 		{ "filter", required_argument, NULL, OPT_FILTER },
@@ -354,6 +358,9 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 			break;
 		case OPT_CLASSIC:
 			cli->classic = true;
+			break;
+		case OPT_PROBE_ENTRY:
+			cli->probe_entry = true;
 			break;
 		case OPT_SET:
 			cli->set_arg = optarg;
@@ -683,6 +690,7 @@ static int fill_specs(struct trace_state *st)
 	for (size_t i = 0; i < st->nplans; i++) {
 		__u32 k = (__u32)i;
 
+		st->plans[i].spec.arg_regs = (__u32)st->plans[i].nregs;
 		if (bpf_map_update_elem(fd, &k, &st->plans[i].spec, BPF_ANY)) {
 			int err = -errno;
 
@@ -719,6 +727,7 @@ static int run(struct trace_state *st)
 	struct trace_cli *cli = st->cli;
 	struct funcprobe_opts fo = { .returns = true,
 				     .force_classic = cli->classic,
+				     .entry_first_insn = cli->probe_entry,
 				     .arg_needs = arg_needs };
 	struct launch l = { .pid = -1, .go_fd = -1 };
 	struct patterns pats = {};

@@ -339,18 +339,38 @@ static __always_inline void send_event(struct tr_event *e, struct tr_spec *sp)
 		stat_inc(TR_STAT_SENT);
 }
 
+/* Same arguments (the registers and stack words they use) as the open
+ * record? Other registers are whatever morestack left in them. */
+static __always_inline bool same_args(const struct tr_event *old,
+				      const struct tr_event *e,
+				      const struct tr_spec *sp)
+{
+	for (int i = 0; i < TR_NREGS; i++)
+		if ((__u32)i < sp->arg_regs && old->regs[i] != e->regs[i])
+			return false;
+	for (int i = 0; i < TR_STACK_WORDS; i++)
+		if ((__u32)i * 8 < sp->stack_bytes &&
+		    old->stack[i] != e->stack[i])
+			return false;
+	return true;
+}
+
 /*
  * A new call in a frame that still has an open record: the old call's
  * RET never came (a panic unwound it and a recover further up resumed,
  * or runtime.Goexit ended the goroutine and its g was reused). Send it
  * as unwound before it is overwritten. Except the same call run again:
- * when the entry site is the function's first instruction (no JBE to
- * skip), a call that grows its stack hits it twice, the second time on
- * the new stack (another g.stack.hi, the same offset from it): that
- * record is just replaced.
+ * where the entry site is the function's first instruction (no JBE to
+ * skip), the prologue's call to morestack (stack growth, or a preemption
+ * request in stackguard0) re-runs the function from its entry with the
+ * same arguments, on a new stack (another g.stack.hi, the same offset
+ * from it) or the same one. That record is just replaced (e, filled from
+ * this hit, replaces it).
  */
-static __always_inline void flush_abandoned(struct tr_key *key, __u32 fid,
-					    __u64 cookie, __u64 hi)
+static __always_inline void flush_abandoned(struct tr_key *key,
+					    const struct tr_event *e,
+					    const struct tr_spec *sp,
+					    __u64 cookie)
 {
 	struct tr_event *old = bpf_map_lookup_elem(&open_calls, key);
 	struct tr_spec *osp;
@@ -359,8 +379,8 @@ static __always_inline void flush_abandoned(struct tr_key *key, __u32 fid,
 	if (!old)
 		return;
 	ofid = old->fid;
-	if (ofid == fid && old->stack_hi != hi &&
-	    !(cookie & FP_SITE_SKIP_JBE))
+	if (ofid == e->fid && !(cookie & FP_SITE_SKIP_JBE) &&
+	    (old->stack_hi != e->stack_hi || same_args(old, e, sp)))
 		return;
 	osp = bpf_map_lookup_elem(&specs, &ofid);
 	if (!osp)
@@ -391,13 +411,6 @@ static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 		e->goid = 0;
 	}
 	key->off = (__u32)(hi - ra);
-	/* before any filter: a RET of this call, even one filtered out,
-	 * would pair with the abandoned record */
-	flush_abandoned(key, fid, cookie, hi);
-	if (filter_by_goid && e->goid != filter_goid) {
-		stat_inc(TR_STAT_FILTERED);
-		return 0;
-	}
 	e->ts_entry = bpf_ktime_get_ns();
 	e->ts_ret = 0;
 	e->pid = pid_tgid >> 32;
@@ -410,6 +423,13 @@ static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 	e->flags = 0;
 	copy_regs(e->regs, ctx);
 	copy_stack(e->stack, ra + 8, sp->stack_bytes);
+	/* before any filter: a RET of this call, even one filtered out,
+	 * would pair with the abandoned record */
+	flush_abandoned(key, e, sp, cookie);
+	if (filter_by_goid && e->goid != filter_goid) {
+		stat_inc(TR_STAT_FILTERED);
+		return 0;
+	}
 	if (!filter_pass(e, sp)) {
 		stat_inc(TR_STAT_FILTERED);
 		return 0;

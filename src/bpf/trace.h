@@ -109,7 +109,7 @@ struct tr_spec {
 	__u32 ret_stack_bytes;	/* copied at the RET (ABI0 results) */
 	__u32 nstr;		/* ops[0..nstr) used: records are sent
 				   without the unused str[] slots */
-	__u32 pad0;
+	__u32 arg_regs;		/* integer argument registers used */
 	/* --filter 'ARG OP INT', tested at the entry */
 	__u8 filt_kind;		/* enum tr_filt_kind */
 	__u8 filt_op;		/* enum tr_filt_op */

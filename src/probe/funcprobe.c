@@ -209,6 +209,13 @@ static int plan_func(struct funcprobe *fp, const struct gobin_func *f,
 		pp.emulated = false;
 		pp.why = "entry (stack check not a JBE)";
 	}
+	if (fp->opts.entry_first_insn) {
+		pp.addr = f->entry;
+		pp.sp_delta = 0;
+		pp.emulated = false;
+		pp.skip_flags = 0;
+		pp.why = "entry, as asked";
+	}
 	ff->entry_site = pp.addr;
 	ff->sp_delta = pp.sp_delta;
 	ff->emulated = pp.emulated;

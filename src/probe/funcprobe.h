@@ -49,6 +49,9 @@ struct funcprobe_opts {
 	/* Attach classic perf-event uprobes even where uprobe_multi works
 	 * (for comparisons; each takes ~0.1 s to detach). */
 	bool force_classic;
+	/* Put every entry site on the function's first instruction, where
+	 * bpftrace puts it (single-stepped; for comparisons and tests). */
+	bool entry_first_insn;
 	/*
 	 * What the entry site must still see intact (trace: the arguments):
 	 * the first *nregs integer argument registers, *stack_args bytes of

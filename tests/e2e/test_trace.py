@@ -363,6 +363,25 @@ def test_trace_stack_growth_pairs_and_skips_morestack():
     assert m and int(m.group(1)) > 0 and int(m.group(2)) == 0, r.stderr
 
 
+def test_trace_stack_growth_at_entry_instruction_sites():
+    """--probe-entry: entry probes on each function's first instruction
+    (bpftrace's place), where a call that grows its stack hits the probe
+    twice (morestack re-runs it from the top on the new stack). Each call
+    must still be reported once, never as "unwound", with its result."""
+    r = trace("args", ["main.deep"], extra=["-v", "--probe-entry"])
+    assert r.returncode == 0, r.stderr
+    _, recs = split(r.stdout)
+    own = next(json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"deep_calls"'))
+    assert not [x for x in recs if x["type"] == "unwound"], r.stderr
+    calls = [x for x in recs if x["type"] == "call"]
+    assert sorted(x["args"]["n"] for x in calls) == list(range(own["deep_calls"]))
+    top = next(x for x in calls if x["args"]["n"] == own["deep_calls"] - 1)
+    assert top["ret"]["~r0"] == own["deep_ret"]
+    # the premise: the site is the first instruction, not the JBE
+    assert re.search(r"entry sites: 0 emulated \(0 at the stack-check JBE\), 1 single-stepped",
+                     r.stderr), r.stderr
+
+
 def test_trace_pie_and_noinline_builds_decode_the_same():
     import shutil
     if not shutil.which("go"):
