@@ -37,6 +37,7 @@
 #include "ktrace_probe.h"
 #include "probe/features.h"
 #include "probe/launch.h"
+#include "ringbuf_reader.h"
 #include "probe/tracefs.h"
 #include "bpf/ktrace.skel.h"
 #include "target.h"
@@ -606,7 +607,7 @@ int do_ktrace(int argc, char **argv)
 	struct kt_out_ctx oc = {};
 	struct gobin *gb = NULL;
 	struct go_attr ga = {};
-	struct ring_buffer *rb = NULL;
+	struct rb_reader *rb = NULL;
 	struct launch l = { .pid = -1, .go_fd = -1 };
 	struct sigaction sa = {};
 	const struct btf *btf = NULL;
@@ -732,8 +733,8 @@ int do_ktrace(int argc, char **argv)
 	oc.btf = btf;
 	oc.gb = gb;
 	oc.max = cli.max_events;
-	rb = ring_buffer__new(bpf_map__fd(insts[0].skel->maps.events),
-			      kt_out__record, &oc, NULL);
+	rb = rb_reader__new(bpf_map__fd(insts[0].skel->maps.events),
+			    kt_out__record, &oc);
 	if (!rb) {
 		err = -errno;
 		p_err("cannot open the ring buffer: %s", strerror(-err));
@@ -764,7 +765,7 @@ int do_ktrace(int argc, char **argv)
 	fflush(stdout);
 	fflush(stderr);
 	while (!exiting) {
-		int n = ring_buffer__poll(rb, POLL_MS);
+		int n = rb_reader__poll(rb, POLL_MS);
 
 		fflush(stdout);
 		if (n < 0 && n != -EINTR) {
@@ -786,7 +787,7 @@ int do_ktrace(int argc, char **argv)
 		insts[i].link = NULL;
 	}
 	if (!cli.max_events || oc.count < cli.max_events)
-		ring_buffer__consume(rb);
+		rb_reader__drain(rb);
 	fflush(stdout);
 	report_stats(insts, np);
 	if (launched && ret == EXIT_OK) {
@@ -794,7 +795,7 @@ int do_ktrace(int argc, char **argv)
 			ret = launch__exit_code(&l);
 	}
 out:
-	ring_buffer__free(rb);
+	rb_reader__free(rb);
 	for (int i = np - 1; i >= 0; i--)
 		inst_free(&insts[i]);
 	if (launched && !l.reaped) {

@@ -37,6 +37,7 @@
 #include "pattern.h"
 #include "probe/funcprobe.h"
 #include "probe/launch.h"
+#include "ringbuf_reader.h"
 #include "target.h"
 #include "trace_decode.h"
 #include "trace_folded.h"
@@ -731,7 +732,7 @@ static int run(struct trace_state *st)
 				     .arg_needs = arg_needs };
 	struct launch l = { .pid = -1, .go_fd = -1 };
 	struct patterns pats = {};
-	struct ring_buffer *rb = NULL;
+	struct rb_reader *rb = NULL;
 	struct sigaction sa = {};
 	uint64_t deadline = 0;
 	pid_t attach_pid = 0;
@@ -796,8 +797,7 @@ static int run(struct trace_state *st)
 		st->out.gb = st->gb;
 	st->out.mono_to_real = clock_ns(CLOCK_REALTIME) -
 			       clock_ns(CLOCK_MONOTONIC);
-	rb = ring_buffer__new(bpf_map__fd(st->skel->maps.events), on_event,
-			      st, NULL);
+	rb = rb_reader__new(bpf_map__fd(st->skel->maps.events), on_event, st);
 	if (!rb) {
 		err = -errno;
 		p_err("cannot open the ring buffer: %s", strerror(-err));
@@ -851,7 +851,7 @@ static int run(struct trace_state *st)
 			prog_name, funcprobe__cnt(st->fp), cli->t.display,
 			cli->duration > 0 || launched ? "" : "; Ctrl-C to stop");
 	while (!exiting) {
-		err = ring_buffer__poll(rb, POLL_MS);
+		err = rb_reader__poll(rb, POLL_MS);
 		if (err < 0 && err != -EINTR) {
 			p_err("reading the ring buffer: %s", strerror(-err));
 			break;
@@ -870,7 +870,7 @@ static int run(struct trace_state *st)
 	}
 	err = 0;
 	funcprobe__detach(st->fp);
-	ring_buffer__consume(rb);
+	rb_reader__drain(rb);
 	if (!cli->folded || cli->stack)
 		print_running(st, launched ? l.pid : attach_pid);
 	fflush(stdout);
@@ -889,7 +889,7 @@ out:
 		launch__abort(&l);
 	err = err < 0 ? exit_code_for(err) : err;
 out_status:
-	ring_buffer__free(rb);
+	rb_reader__free(rb);
 	jw_free(st->out.jw);
 	trace_syms__free((struct tr_syms *)st->out.syms);
 	trace_unwind__free(st->unwind);

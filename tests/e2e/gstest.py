@@ -6,10 +6,14 @@ something they need is missing so that the run shows SKIP, never a pass.
 import csv
 import json
 import os
+import queue
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
+import time
 
 ROOT = os.environ.get("GOSNOOP_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -158,3 +162,42 @@ def cleanup():
     for d in _tmpdirs:
         shutil.rmtree(d, ignore_errors=True)
     _tmpdirs.clear()
+
+
+_readers = {}
+
+
+def lines_of(stream):
+    """A queue the lines of stream arrive on, read by a thread (a blocking
+    readline could wait forever for a line that never comes)."""
+    q = _readers.get(id(stream))
+    if q is None:
+        q = _readers[id(stream)] = queue.Queue()
+
+        def pump():
+            try:
+                for line in iter(stream.readline, ""):
+                    q.put(line)
+            except (ValueError, OSError):   # closed by communicate()
+                pass
+            q.put(None)
+        threading.Thread(target=pump, daemon=True).start()
+    return q
+
+
+def wait_for(stream, pattern, timeout=30):
+    """Read lines from stream until one matches; returns the lines."""
+    q = lines_of(stream)
+    lines = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            line = q.get(timeout=max(0.01, deadline - time.time()))
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        lines.append(line)
+        if re.search(pattern, line):
+            return lines
+    raise AssertionError(f"no line matching {pattern!r} in {lines!r}")

@@ -15,7 +15,8 @@ import time
 import gstest
 from gstest import GOSNOOP, Skip, fixture, tmpdir
 # the calls fixture's protocol, as test_count_latency reads it
-from test_count_latency import own_counts, wait_for
+from gstest import wait_for
+from test_count_latency import own_counts
 
 
 def start_contained(name, *args):

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 import gstest
-from gstest import GOSNOOP, Skip, corpus, fixture, run, run_json, spawn, strip_copy
+from gstest import GOSNOOP, Skip, corpus, fixture, run, run_json, spawn, strip_copy, wait_for
 
 # src/bpf/funcs.h FP_MAX_DEPTH: open calls timed per goroutine.
 MAX_DEPTH = 32
@@ -204,48 +204,6 @@ def test_exit_status_of_command():
     assert r.returncode == 7, (r.returncode, r.stderr)
     (rec,) = gosnoop_records(r.stdout, "count")
     assert rec["count"] == own_counts(r.stdout)["main.fib"]
-
-
-_readers = {}
-
-
-def _lines_of(stream):
-    """A queue the lines of stream arrive on, read by a thread (a blocking
-    readline could wait forever for a line that never comes)."""
-    import queue
-    import threading
-    q = _readers.get(id(stream))
-    if q is None:
-        q = _readers[id(stream)] = queue.Queue()
-
-        def pump():
-            try:
-                for line in iter(stream.readline, ""):
-                    q.put(line)
-            except (ValueError, OSError):   # closed by communicate()
-                pass
-            q.put(None)
-        threading.Thread(target=pump, daemon=True).start()
-    return q
-
-
-def wait_for(stream, pattern, timeout=30):
-    """Read lines from stream until one matches; returns the lines."""
-    import queue
-    q = _lines_of(stream)
-    lines = []
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            line = q.get(timeout=max(0.01, deadline - time.time()))
-        except queue.Empty:
-            break
-        if line is None:
-            break
-        lines.append(line)
-        if re.search(pattern, line):
-            return lines
-    raise AssertionError(f"no line matching {pattern!r} in {lines!r}")
 
 
 def test_pid_target():

@@ -4,6 +4,7 @@ comms switching on one CPU, goroutines that print their own goids), and
 the error paths (bad probes and expressions, fentry refused, no BTF)."""
 import json
 import os
+import queue
 import re
 import select
 import shutil
@@ -85,6 +86,37 @@ def test_execve_tracepoint_decodes_filename_and_argv():
     assert e["args"]["argv"] == ["/bin/true", "first", "sec ond", ""], e["args"]
     assert e["args"]["__syscall_nr"] == 59      # x86-64 execve
     assert isinstance(e["args"]["envp"], list)
+
+
+def test_a_lone_event_shows_while_tracing():
+    """One execve, far below the batched-wakeup threshold, is printed while
+    ktrace still runs, not only when it ends (the reader drains on its
+    poll timeout too)."""
+    token = f"gosnoop-live-{os.getpid()}-{time.monotonic_ns()}"
+    kt = start_ktrace(["tracepoint:syscalls:sys_enter_execve"])
+    t0 = time.monotonic()
+    subprocess.run(["/bin/true", token], check=True)
+    q = gstest.lines_of(kt.stdout)
+    event = None
+    while event is None and time.monotonic() - t0 < 10:
+        try:
+            line = q.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        e = json.loads(line)
+        if e.get("args", {}).get("argv") == ["/bin/true", token]:
+            event = e
+    seen_after = time.monotonic() - t0
+    assert event is not None, "the execve was not shown within 10 s"
+    assert kt.poll() is None, "ktrace ended before it showed the event"
+    assert event["args"]["filename"] == "/bin/true"
+    # the reader drains every 100 ms; 2 s leaves room for a loaded machine
+    assert seen_after < 2, f"shown {seen_after:.2f} s after the execve"
+    kt.send_signal(signal.SIGINT)
+    kt.wait(timeout=30)
+    assert kt.returncode == 0
 
 
 def test_tracepoint_output_expression_and_filter():

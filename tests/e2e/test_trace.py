@@ -4,8 +4,10 @@ functions print what they got and returned (one JSON line per call:
 Every value gosnoop decodes is compared with the program's own view."""
 import json
 import os
+import queue
 import re
 import subprocess
+import time
 
 import gstest
 from gstest import GOSNOOP, fixture, run
@@ -162,6 +164,48 @@ def test_trace_call_running_at_exit():
     assert len(running) == 1 and running[0]["args"] == {"ms": 100000}
     assert "ret" not in running[0] and "dur_ns" not in running[0]
     assert [x["args"] for x in recs if x["type"] == "call"] == [{"ms": 20}]
+
+
+def test_trace_calls_show_while_the_program_runs():
+    """Ten calls of main.classify, far below the batched-wakeup threshold,
+    are printed while the program still runs (-hold keeps it alive after
+    its work), not only when gosnoop ends."""
+    p = subprocess.Popen([fixture("calls"), "-wait", "-hold"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    gstest._procs.append(p)
+    assert p.stdout.readline().strip() == "ready"
+    g = subprocess.Popen([GOSNOOP, "--json", "trace", "-v", "-p", str(p.pid),
+                          "main.classify"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    gstest._procs.append(g)
+    gstest.wait_for(g.stderr, r"attached \d+ sites")
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    own = json.loads(gstest.wait_for(p.stdout, r"^\{")[-1])["counts"]["main.classify"]
+    t0 = time.monotonic()
+    q = gstest.lines_of(g.stdout)
+    calls = []
+    while len(calls) < own and time.monotonic() - t0 < 10:
+        try:
+            line = q.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        rec = json.loads(line)
+        if rec["type"] == "call" and rec["func"] == "main.classify":
+            calls.append(rec)
+    assert len(calls) == own == 10, (len(calls), own)
+    assert p.poll() is None and g.poll() is None, "shown only after the program ended"
+    assert time.monotonic() - t0 < 2
+    # classify's own arguments, in the program's order
+    assert [c["args"]["x"] for c in calls] == [-5, 0, 2, 3, 1001, 4, 7, -1, 0, 9]
+    p.stdin.write("bye\n")
+    p.stdin.close()
+    p.wait(timeout=30)
+    g.wait(timeout=30)
+    assert g.returncode == 0
 
 
 def test_trace_text_lines():
