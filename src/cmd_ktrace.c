@@ -86,7 +86,9 @@ struct ktrace_cli {
 	int nprobe_args;
 	double duration;
 	uint64_t max_events;
-	bool empty;		/* bench: attach the empty program */
+	/* bench/ktrace.py's yardsticks, tp_btf only: an empty program, or
+	 * one that sends each event as a bare record */
+	enum { KT_PROG_PROBE, KT_PROG_EMPTY, KT_PROG_RECORD_FLOOR } bench_prog;
 };
 
 /* One probe's kernel side: its skeleton instance and link. */
@@ -149,6 +151,7 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "empty-program", no_argument, NULL, 'E' },
+		{ "record-floor-program", no_argument, NULL, 'F' },
 		{}
 	};
 	const char *pos[MAX_POSITIONAL];
@@ -210,7 +213,10 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 			verbose++;
 			break;
 		case 'E':
-			cli->empty = true;
+			cli->bench_prog = KT_PROG_EMPTY;
+			break;
+		case 'F':
+			cli->bench_prog = KT_PROG_RECORD_FLOOR;
 			break;
 		case 'h':
 			usage(stdout);
@@ -394,8 +400,11 @@ static int open_load(struct kt_inst *in, const struct ktrace_cli *cli,
 	if (!strcmp(which, "tracepoint"))
 		prog = in->skel->progs.kt_tracepoint;
 	else if (!strcmp(which, "tp_btf"))
-		prog = cli->empty ? in->skel->progs.kt_empty
-				  : in->skel->progs.kt_tp_btf;
+		prog = cli->bench_prog == KT_PROG_EMPTY ?
+				in->skel->progs.kt_empty :
+		       cli->bench_prog == KT_PROG_RECORD_FLOOR ?
+				in->skel->progs.kt_record_floor :
+				in->skel->progs.kt_tp_btf;
 	else if (!strcmp(which, "fentry"))
 		prog = in->skel->progs.kt_fentry;
 	else if (!strcmp(which, "fexit"))
