@@ -403,10 +403,8 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 				   &cli->path_arg);
 	cli->pats = argv + optind;
 	cli->pat_cnt = argc - optind;
-	if (!cli->path_arg && !cli->pid && !cli->t.cmd_argv) {
-		p_err("no target: give a PATH to a Go binary, -p PID, or -- CMD ARGS");
+	if (target__check_given(&cli->t, cli->path_arg, cli->pid))
 		return -EINVAL;
-	}
 	if (cli->pat_cnt < 1) {
 		p_err("no PROBE: name the functions to trace, e.g. 'main.*'");
 		return -EINVAL;

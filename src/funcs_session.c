@@ -134,12 +134,10 @@ static int parse_args(int argc, char **argv, struct funcs_cli *cli,
 				   &cli->path_arg);
 	cli->pats = argv + optind;
 	cli->pat_cnt = argc - optind;
-	if (!cli->path_arg && !cli->pid && !cli->t.cmd_argv) {
-		p_err("no target: give a PATH to a Go binary, -p PID, or -- CMD ARGS");
+	if (target__check_given(&cli->t, cli->path_arg, cli->pid))
 		return -EINVAL;
-	}
 	if (cli->pat_cnt < 1) {
-		p_err("no PATTERN: name the functions to %s, e.g. 'main.*'",
+		p_err("no PATTERN: name the functions, e.g. '%s PATH \"main.*\"'",
 		      ops->verb);
 		return -EINVAL;
 	}

@@ -136,6 +136,15 @@ static int resolve_pid(struct target *t, pid_t pid)
 	return 0;
 }
 
+int target__check_given(const struct target *t, const char *path_arg,
+			pid_t pid)
+{
+	if (path_arg || pid > 0 || t->cmd_argv)
+		return 0;
+	p_err("no target: give a PATH to a Go binary, -p PID, or -- CMD ARGS");
+	return -EINVAL;
+}
+
 int target__resolve(struct target *t, const char *path_arg, pid_t pid)
 {
 	struct stat st;
@@ -166,10 +175,9 @@ int target__resolve(struct target *t, const char *path_arg, pid_t pid)
 		snprintf(t->display, sizeof(t->display), "%s", t->path);
 		return 0;
 	}
-	if (!path_arg) {
-		p_err("no target: give a PATH to a Go binary, -p PID, or -- CMD ARGS");
-		return -EINVAL;
-	}
+	ret = target__check_given(t, path_arg, pid);
+	if (ret)
+		return ret;
 	if (stat(path_arg, &st)) {
 		ret = -errno;
 		p_err("%s: %s", path_arg, strerror(errno));

@@ -40,6 +40,12 @@ void target__split_cmd(int *argc, char **argv, struct target *t);
 int target__take_path(const struct target *t, pid_t pid, int argc,
 		      char **argv, int first, const char **path);
 
+/* 0 if a target was named at all (a PATH, -p PID or '-- CMD'); else
+ * -EINVAL after one line saying how to name one. Commands call it before
+ * they check their other positionals, so "no target" is reported first. */
+int target__check_given(const struct target *t, const char *path_arg,
+			pid_t pid);
+
 /* Fill t from a PATH argument (or -p PID / the CMD split off before) and
  * check it exists. Returns 0 or -errno, after printing one line. */
 int target__resolve(struct target *t, const char *path_arg, pid_t pid);

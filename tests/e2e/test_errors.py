@@ -95,6 +95,13 @@ def test_usage_errors():
     one_line_error(["info", "a", "b"], USAGE)
     one_line_error(["list", "main.main", "--"], USAGE, "nothing after")
     one_line_error(["list", "--", "/nonexistent/cmd"], USAGE, "not found")
+    # nothing named: the target is asked for first, then the functions
+    calls = fixture("calls")
+    for cmd, what in (("trace", "no PROBE"), ("count", "no PATTERN"),
+                      ("latency", "no PATTERN")):
+        one_line_error([cmd], USAGE, "no target")
+        one_line_error([cmd, calls], USAGE, what)
+        one_line_error([cmd, "-p", str(os.getpid())], USAGE, what)
 
 
 def test_json_mode_errors_are_json_too():
