@@ -61,6 +61,12 @@ struct serve_group {
 	struct timespec failed_mtim;
 	struct serve_failed *failed;
 	size_t failed_cnt;
+	/* gosnoop_target_processes: the target's own label set (its
+	 * processes' binary="…"[,pid="…"][,extra…] for binary: and pid:,
+	 * comm="NAME"[,extra…] for comm:) and the live processes its probes
+	 * cover, as of the last start or update (serve_targets.c) */
+	char *labels;
+	size_t live;
 };
 
 /* Per-process extras (cmd_serve.c: sched), around every serve_tp. */
@@ -100,7 +106,8 @@ void serve_http__stop(struct MHD_Daemon *httpd);
  * update: about once a second: drop processes that ended (and the
  * open-call stacks any process left in a latency map), probe new
  * processes of comm: targets, re-attach a binary: whose file was
- * replaced. Takes st->lock to change g. stop: detach everything.
+ * replaced; count the live processes the probes cover (g->live). Takes
+ * st->lock to change g. stop: detach everything.
  */
 int serve_group__start(struct serve_group *g, const struct serve_hooks *h);
 void serve_group__update(struct serve_group *g, struct serve_state *st);

@@ -207,6 +207,7 @@ static int get_buckets(struct cfg_ctx *c, yaml_node_t *v, uint64_t *ns,
 static const char *const own_labels[] = {
 	"binary", "pid", "function", "le", "kind", "state", "reason",
 	"version", "quantile",
+	"comm",		/* gosnoop_target_processes of a comm: target */
 };
 
 /* [a-zA-Z_][a-zA-Z0-9_]*, and not __*, which Prometheus reserves. */

@@ -85,6 +85,25 @@ static void write_probes_attached(struct serve_state *st, FILE *f)
 	}
 }
 
+/*
+ * One sample per configured target, 0 included (an alert on absence
+ * needs the 0): the live processes its probes cover, as counted by the
+ * last update (serve_targets.c, about once a second).
+ */
+static void write_target_processes(struct serve_state *st, FILE *f)
+{
+	struct serve_group *g;
+
+	fputs("# HELP gosnoop_target_processes Live processes a configured target's probes cover now.\n"
+	      "# TYPE gosnoop_target_processes gauge\n", f);
+	for (g = st->groups; g < st->groups + st->group_cnt; g++) {
+		if (!g->labels)
+			continue;
+		fprintf(f, "gosnoop_target_processes{%s} %zu\n", g->labels,
+			g->live);
+	}
+}
+
 static void write_calls(struct serve_state *st, FILE *f)
 {
 	struct serve_group *g;
@@ -197,6 +216,7 @@ void serve_metrics__write(struct serve_state *st, FILE *f)
 	fputs("# HELP gosnoop_build_info gosnoop's version.\n"
 	      "# TYPE gosnoop_build_info gauge\n", f);
 	fprintf(f, "gosnoop_build_info{version=\"%s\"} 1\n", GOSNOOP_VERSION);
+	write_target_processes(st, f);
 	write_probes_attached(st, f);
 	write_calls(st, f);
 	write_durations(st, f);

@@ -14,7 +14,8 @@
  *			dropped when the process ends.
  *
  * A process is known by its PID and its start time (field 22 of
- * /proc/PID/stat), so a reused PID is a new process.
+ * /proc/PID/stat), so a reused PID is a new process. Each target also
+ * counts the live processes its probes cover (gosnoop_target_processes).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -264,6 +265,104 @@ static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
 	closedir(d);
 }
 
+/*
+ * binary: the processes whose executable is the attached file (the same
+ * inode, size and mtime): the uprobes sit in that inode, so they are the
+ * ones counted, whatever path they were started by. stat() follows
+ * /proc/PID/exe into the process's own mount namespace; zombies and
+ * kernel threads have none.
+ */
+static size_t file_processes(const struct serve_tp *tp)
+{
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char exe[64];
+		struct stat sb;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", atoi(de->d_name));
+		if (!stat(exe, &sb) && serve_tp__file_state(tp, &sb) == SERVE_FILE_SAME)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * gosnoop_target_processes: live processes this target's probes cover
+ * now. pid:/comm: the processes probed and not seen ended (an end is
+ * noticed by the next update, within a second); binary: the processes
+ * running the attached file.
+ */
+static size_t live_processes(const struct serve_group *g)
+{
+	size_t n = 0;
+
+	if (g->cfg->binary)
+		return g->inst_cnt ? file_processes(g->inst[0].tp) : 0;
+	for (size_t i = 0; i < g->inst_cnt; i++)
+		n += g->inst[i].pid && !g->inst[i].ended;
+	return n;
+}
+
+/*
+ * The target's own label set, made once at start: binary: and pid: have
+ * their process's (so the gauge joins their other series, and a pid:
+ * keeps its binary label after the process ended); comm: has no one
+ * binary or pid, so comm="NAME" and the extra labels.
+ */
+static int make_group_labels(struct serve_group *g)
+{
+	const struct serve_target *cfg = g->cfg;
+	size_t len = 0;
+	FILE *f;
+
+	if (!cfg->comm) {
+		if (!g->inst_cnt)
+			return -ESRCH;
+		g->labels = strdup(serve_tp__labels(g->inst[0].tp));
+		return g->labels ? 0 : -ENOMEM;
+	}
+	f = open_memstream(&g->labels, &len);
+	if (!f)
+		return -ENOMEM;
+	fputs("comm=\"", f);
+	serve__put_label_value(f, cfg->comm);
+	fputc('"', f);
+	for (int i = 0; i < cfg->label_cnt; i++) {
+		fprintf(f, ",%s=\"", cfg->labels[i].name);
+		serve__put_label_value(f, cfg->labels[i].value);
+		fputc('"', f);
+	}
+	if (fclose(f)) {
+		free(g->labels);
+		g->labels = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Called without st->lock: the HTTP thread cannot see g yet. */
+static int finish_start(struct serve_group *g, const struct serve_hooks *h)
+{
+	int err = make_group_labels(g);
+
+	if (err) {
+		p_err("target of line %d: %s", g->cfg->line, strerror(-err));
+		serve_group__stop(g, h);
+		return err;
+	}
+	g->live = live_processes(g);
+	return 0;
+}
+
 int serve_group__start(struct serve_group *g, const struct serve_hooks *h)
 {
 	struct serve_inst in;
@@ -274,14 +373,14 @@ int serve_group__start(struct serve_group *g, const struct serve_hooks *h)
 		if (!g->inst_cnt)
 			fprintf(stderr, "%s: comm %s: no %sprocess yet; looking every second\n",
 				prog_name, g->cfg->comm, g->failed_cnt ? "Go " : "");
-		return 0;
+		return finish_start(g, h);
 	}
 	err = start_inst(g, h, g->cfg->pid, NULL, &in);
 	if (!err)
 		err = add_inst(g, &in, NULL);
 	if (err && in.tp)
 		stop_inst(&in, h);
-	return err;
+	return err ? err : finish_start(g, h);
 }
 
 static bool failed_before(const struct serve_group *g, const struct stat *sb)
@@ -424,6 +523,10 @@ void serve_group__update(struct serve_group *g, struct serve_state *st)
 		scan_comm(g, lock, h);
 	if (g->cfg->binary)
 		follow_file(g, lock, h);
+	n = live_processes(g);
+	pthread_mutex_lock(lock);
+	g->live = n;
+	pthread_mutex_unlock(lock);
 }
 
 void serve_group__stop(struct serve_group *g, const struct serve_hooks *h)
@@ -432,7 +535,10 @@ void serve_group__stop(struct serve_group *g, const struct serve_hooks *h)
 		stop_inst(&g->inst[i], h);
 	free(g->inst);
 	free(g->failed);
+	free(g->labels);
 	g->inst = NULL;
 	g->failed = NULL;
+	g->labels = NULL;
+	g->live = 0;
 	g->inst_cnt = g->failed_cnt = 0;
 }

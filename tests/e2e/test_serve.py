@@ -308,6 +308,8 @@ def test_bad_config_names_file_and_line():
          f"      __name__: b\n", 6, "'__name__' is not a label name"),
         (f"targets:\n  - binary: {path}\n    count: [main.fib]\n    labels: {{function: x}}\n", 4,
          "gosnoop sets itself"),
+        (f"targets:\n  - comm: calls\n    count: [main.fib]\n    labels: {{comm: x}}\n", 4,
+         "gosnoop sets itself"),
         (f"targets:\n  - binary: {path}\n    count: [main.fib]\n    labels: [env]\n", 4,
          "mapping"),
         (f"buckets: [0.1, 0.01]\ntargets:\n  - binary: {path}\n    latency: [main.fib]\n", 1,
@@ -410,6 +412,12 @@ def scrape_until_gone(d, which, timeout=15):
         time.sleep(0.3)
 
 
+def target_processes(d):
+    """{(sorted label items): value} of gosnoop_target_processes."""
+    return {tuple(sorted(l.items())): v for n, l, v in parse_metrics(d.get("/metrics")[2])
+            if n == "gosnoop_target_processes"}
+
+
 def test_pid_target():
     path = private_fixture()
     p = subprocess.Popen([path, "-wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -431,9 +439,11 @@ def test_pid_target():
                       own["main.classify"])], count
     # the process is gone: within a couple of seconds its series go, the
     # target stays (state exited), the daemon keeps serving
-    # (they stay until a scrape has read their last values)
-    assert not scrape_until_gone(d, lambda n, l: "pid" in l)
+    # (they stay until a scrape has read their last values); the
+    # target's own gosnoop_target_processes stays, at 0
+    assert not scrape_until_gone(d, lambda n, l: "pid" in l and n != "gosnoop_target_processes")
     wait_line(d, rf"process {p.pid} ended: its series are gone")
+    assert target_processes(d) == {(("binary", path), ("pid", str(p.pid))): 0}
     (g,) = json.loads(d.get("/debug/probes")[2])["targets"]
     assert (g["pid"], g["state"], g["exited"], g["processes"]) == (p.pid, "exited", 1, []), g
     assert d.p.poll() is None and d.get("/healthz")[2] == "ok\n"
