@@ -14,7 +14,13 @@
  * the offset of task_struct.thread.fsbase comes from user space (read
  * from vmlinux BTF when there is one), so tracepoints load and run on a
  * kernel without /sys/kernel/btf/vmlinux (without goroutine attribution).
+ * Hence vmlinux.h without preserve_access_index: the only kernel struct
+ * read directly is x86-64's pt_regs (kprobe fallbacks), whose layout is
+ * the user ABI's; with a CO-RE relocation in it, libbpf would parse the
+ * whole vmlinux BTF again for every instance it loads (~0.1 s each here,
+ * and ktrace loads one per probe: 360 for sys_enter_*).
  */
+#define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -75,15 +81,34 @@ struct {
 	__type(value, struct kt_event);
 } scratch SEC(".maps");
 
-struct vm {
+/*
+ * The interpreter's state, per CPU (a program does not nest on its CPU):
+ * in map memory rather than on the stack, the verifier tracks none of
+ * its values, so the op loop's callback is verified in one pass instead
+ * of once per stack depth and drop state it could see (a load of one
+ * instance took ~60 ms), and no event pays for zeroing it.
+ */
+struct vm_mem {
 	__u64 st[KT_STACK];
 	__u64 args[KT_MAX_ARGS];
 	__u64 base;		/* tracepoint record (ctx) */
-	struct kt_spec *spec;
-	struct kt_event *ev;
 	__u32 sp;
 	__u32 drop;		/* 1: filtered out, 2: bad spec */
 	char cmp[KT_CMP_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vm_mem);
+} vm_mem SEC(".maps");
+
+/* What the op loop's callback gets (on the stack: pointers only). */
+struct vm {
+	struct vm_mem *m;
+	struct kt_spec *spec;
+	struct kt_event *ev;
 };
 
 static __always_inline void stat_inc(int i)
@@ -93,31 +118,31 @@ static __always_inline void stat_inc(int i)
 
 static __always_inline int push(struct vm *vm, __u64 v)
 {
-	__u32 sp = vm->sp;
+	__u32 sp = vm->m->sp;
 
 	if (sp >= KT_STACK) {
-		vm->drop = 2;
+		vm->m->drop = 2;
 		return 1;
 	}
-	vm->sp = sp + 1;
+	vm->m->sp = sp + 1;
 	/* keep the mask: the verifier needs it, the compiler thinks not */
 	barrier_var(sp);
-	vm->st[sp & (KT_STACK - 1)] = v;
+	vm->m->st[sp & (KT_STACK - 1)] = v;
 	return 0;
 }
 
 static __always_inline int pop(struct vm *vm, __u64 *v)
 {
-	__u32 sp = vm->sp;
+	__u32 sp = vm->m->sp;
 
 	if (sp == 0 || sp > KT_STACK) {
-		vm->drop = 2;
+		vm->m->drop = 2;
 		return 1;
 	}
 	sp--;
-	vm->sp = sp;
+	vm->m->sp = sp;
 	barrier_var(sp);
-	*v = vm->st[sp & (KT_STACK - 1)];
+	*v = vm->m->st[sp & (KT_STACK - 1)];
 	return 0;
 }
 
@@ -189,10 +214,10 @@ static __always_inline __u64 streq(struct vm *vm, __u64 addr,
 		return 0;
 	c = &vm->spec->consts[off];
 	if (op->flags & KT_F_USER)
-		n = bpf_probe_read_user_str(vm->cmp, sizeof(vm->cmp),
+		n = bpf_probe_read_user_str(vm->m->cmp, sizeof(vm->m->cmp),
 					    (void *)addr);
 	else
-		n = bpf_probe_read_kernel_str(vm->cmp, sizeof(vm->cmp),
+		n = bpf_probe_read_kernel_str(vm->m->cmp, sizeof(vm->m->cmp),
 					      (void *)addr);
 	if (n < 0)
 		return 0;
@@ -200,7 +225,7 @@ static __always_inline __u64 streq(struct vm *vm, __u64 addr,
 	for (int i = 0; i < KT_CMP_MAX; i++) {
 		if (i >= len)
 			break;
-		if (vm->cmp[i] != c[i])
+		if (vm->m->cmp[i] != c[i])
 			return 0;
 	}
 	return 1;
@@ -263,15 +288,15 @@ static long step(__u32 i, void *arg)
 		off = (__u32)op->imm;
 		if (off >= KT_MAX_ARGS)
 			goto bad;
-		return put(vm, op, vm->args[off]);
+		return put(vm, op, vm->m->args[off]);
 	case KT_OP_ARG_LOAD:
 		off = op->len;
 		if (off >= KT_MAX_ARGS)
 			goto bad;
-		return put(vm, op, load(vm->args[off] + op->imm, op->size,
+		return put(vm, op, load(vm->m->args[off] + op->imm, op->size,
 					op->flags));
 	case KT_OP_CTX:
-		return put(vm, op, vm->base + op->imm);
+		return put(vm, op, vm->m->base + op->imm);
 	case KT_OP_IMM:
 		return put(vm, op, op->imm);
 	case KT_OP_ADDI:
@@ -292,7 +317,7 @@ static long step(__u32 i, void *arg)
 		case KT_OP_SHRI: a >>= (op->imm & 63); break;
 		case KT_OP_MULI: a *= op->imm; break;
 		case KT_OP_LOAD: a = load(a, op->size, op->flags); break;
-		case KT_OP_DATALOC: a = vm->base + (a & 0xffff); break;
+		case KT_OP_DATALOC: a = vm->m->base + (a & 0xffff); break;
 		case KT_OP_BSWAP: a = bswap(a, op->size); break;
 		case KT_OP_NOT: a = !a; break;
 		case KT_OP_NEG: a = -a; break;
@@ -321,7 +346,7 @@ static long step(__u32 i, void *arg)
 		if (pop(vm, &a))
 			return 1;
 		if (!a) {
-			vm->drop = 1;
+			vm->m->drop = 1;
 			return 1;
 		}
 		break;
@@ -374,7 +399,7 @@ static long step(__u32 i, void *arg)
 	}
 	return 0;
 bad:
-	vm->drop = 2;
+	vm->m->drop = 2;
 	return 1;
 }
 
@@ -444,8 +469,11 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 		return 0;
 	vm.spec = bpf_map_lookup_elem(&spec, &zero);
 	vm.ev = ev = bpf_map_lookup_elem(&scratch, &zero);
-	if (!vm.spec || !ev)
+	vm.m = bpf_map_lookup_elem(&vm_mem, &zero);
+	if (!vm.spec || !ev || !vm.m)
 		return 0;
+	vm.m->sp = 0;
+	vm.m->drop = 0;
 	if (filter_comm_len) {
 		bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 		if (!comm_matches(ev->comm))
@@ -457,7 +485,7 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 	 * address through map memory, which turns it into a plain number.
 	 */
 	ev->g = (__u64)ctx;
-	vm.base = *(volatile __u64 *)&ev->g;
+	vm.m->base = *(volatile __u64 *)&ev->g;
 	if (args) {
 		/*
 		 * ctx_nargs is a constant to the verifier (frozen rodata, one
@@ -470,24 +498,24 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 #pragma unroll
 		for (int i = 0; i < KT_MAX_ARGS; i++)
 			if (i < ctx_nargs)
-				vm.args[i] = a[i];
+				vm.m->args[i] = a[i];
 	} else if (regs && is_ret) {
 		/* kretprobe: only the return value (slot nargs - 1) */
 		__u32 n = vm.spec->nargs;
 
 		if (n >= 1 && n <= KT_MAX_ARGS)
-			vm.args[n - 1] = PT_REGS_RC(regs);
+			vm.m->args[n - 1] = PT_REGS_RC(regs);
 	} else if (regs) {
-		vm.args[0] = PT_REGS_PARM1(regs);
-		vm.args[1] = PT_REGS_PARM2(regs);
-		vm.args[2] = PT_REGS_PARM3(regs);
-		vm.args[3] = PT_REGS_PARM4(regs);
-		vm.args[4] = PT_REGS_PARM5(regs);
-		vm.args[5] = regs->r9;	/* libbpf 1.1 has no PARM6 */
+		vm.m->args[0] = PT_REGS_PARM1(regs);
+		vm.m->args[1] = PT_REGS_PARM2(regs);
+		vm.m->args[2] = PT_REGS_PARM3(regs);
+		vm.m->args[3] = PT_REGS_PARM4(regs);
+		vm.m->args[4] = PT_REGS_PARM5(regs);
+		vm.m->args[5] = regs->r9;	/* libbpf 1.1 has no PARM6 */
 	}
 	bpf_loop(KT_MAX_OPS, step, &vm, 0);
-	if (vm.drop) {
-		if (vm.drop == 2)
+	if (vm.m->drop) {
+		if (vm.m->drop == 2)
 			stat_inc(KT_STAT_BAD_SPEC);
 		return 0;
 	}
