@@ -18,11 +18,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +35,7 @@
 #include "cmd.h"
 #include "common.h"
 #include "gobin.h"
+#include "ktrace_names.h"
 #include "ktrace_out.h"
 #include "ktrace_probe.h"
 #include "probe/features.h"
@@ -43,7 +46,8 @@
 #include "target.h"
 
 #define POLL_MS 100
-#define MAX_PROBES 32
+#define MAX_PROBES 32		/* PROBE arguments */
+#define MAX_EXPANDED 1024	/* probes after globs are expanded */
 #define MAX_EXPR_OPTS 64
 #define MAX_POSITIONAL (MAX_PROBES + 1)
 
@@ -107,6 +111,8 @@ static void usage(FILE *f)
 		"PROBE:  tracepoint:CAT:NAME  every field decoded (tracefs format)\n"
 		"        tp_btf:NAME          typed args from vmlinux BTF\n"
 		"        fentry:FUNC fexit:FUNC  kernel function args (and ret)\n"
+		"        Globs in the names ('tracepoint:syscalls:sys_enter_*',\n"
+		"        'tp_btf:sched_*') attach every match (at most %d).\n"
 		"TARGET: PATH (processes named like it) | -p PID | -- CMD ARGS\n\n"
 		"  -j, --json           JSON lines\n"
 		"  -p, --pid PID        only this process; attribute goroutines\n"
@@ -123,7 +129,7 @@ static void usage(FILE *f)
 		"  -n, --count N        stop after N events\n"
 		"  -v, --verbose        more detail (twice: libbpf debug)\n"
 		"Exit: 2 bad probe or expression, 3 the kernel cannot do it.\n",
-		prog_name);
+		prog_name, MAX_EXPANDED);
 }
 
 static bool looks_like_probe(const char *s)
@@ -266,10 +272,12 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 	return 0;
 }
 
-/* Compile probe idx: fields or args, then the filters that apply to it
- * (for every probe, then its own), then its outputs. */
+/* Compile a probe made from PROBE argument idx: fields or args, then the
+ * filters that apply to it (for every probe, then its argument's), then
+ * its outputs. name_it: errors say which probe (there are several). */
 static int prepare_probe(struct ktrace_cli *cli, int idx, struct kt_probe *p,
-			 const struct btf *btf, const char *tracefs)
+			 const struct btf *btf, const char *tracefs,
+			 bool name_it)
 {
 	char err[512] = "";
 	int ret, nouts = 0;
@@ -319,7 +327,7 @@ static int prepare_probe(struct ktrace_cli *cli, int idx, struct kt_probe *p,
 	return 0;
 fail:
 	/* with several probes, say which one the expression failed on */
-	if (cli->nprobe_args > 1 && err[0])
+	if (name_it && err[0])
 		p_err("%s: %s", p->text, err);
 	else
 		p_err("%s", err[0] ? err : strerror(-ret));
@@ -458,6 +466,53 @@ static void inst_free(struct kt_inst *in)
 	ktrace_bpf__destroy(in->skel);
 	in->link = NULL;
 	in->skel = NULL;
+}
+
+#define DETACH_THREADS 32
+
+struct detacher {
+	struct kt_inst *insts;
+	int n, first, step;
+};
+
+static void *detach_some(void *arg)
+{
+	struct detacher *d = arg;
+
+	for (int i = d->first; i < d->n; i += d->step) {
+		bpf_link__destroy(d->insts[i].link);
+		d->insts[i].link = NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Detach every probe. Closing a tracepoint's perf event waits for an RCU
+ * grace period (~50 ms on this VM), one after another: 360 probes took
+ * 18 s. Threads let the waits overlap.
+ */
+static void detach_all(struct kt_inst *insts, int n)
+{
+	struct detacher d[DETACH_THREADS];
+	pthread_t tid[DETACH_THREADS];
+	int nthreads = n < DETACH_THREADS ? n : DETACH_THREADS, started = 0;
+
+	if (n <= 2) {
+		d[0] = (struct detacher){ insts, n, 0, 1 };
+		detach_some(&d[0]);
+		return;
+	}
+	for (int t = 0; t < nthreads; t++) {
+		d[t] = (struct detacher){ insts, n, t, nthreads };
+		if (pthread_create(&tid[t], NULL, detach_some, &d[t]))
+			break;
+		started++;
+	}
+	for (int t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	/* what threads could not be started for */
+	for (int t = started; t < nthreads; t++)
+		detach_some(&d[t]);
 }
 
 /*
@@ -608,11 +663,90 @@ static void report_stats(struct kt_inst *insts, int n)
 		       (unsigned long long)bad);
 }
 
+/* Lift RLIMIT_NOFILE's soft limit to the hard one: each probe is a
+ * program with its own maps and link, ~9 descriptors. */
+static void raise_fd_limit(int probes)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max ||
+	    rl.rlim_cur >= (rlim_t)probes * 10 + 64)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		p_warn("cannot raise the open file limit: %s", strerror(errno));
+}
+
+/*
+ * The probes the PROBE arguments name, globs expanded (in the order
+ * given, each glob's matches sorted): texts[i] (owned) and the argument
+ * each came from (arg_of[i], for the -o/-f after it). 0, or -errno after
+ * one line.
+ */
+static int expand_probes(const struct ktrace_cli *cli, char ***texts,
+			 int **arg_of, int *np)
+{
+	const struct btf *btf = NULL;
+	const char *btf_err = NULL;
+	char err[512];
+	int n = 0;
+
+	*texts = calloc(MAX_EXPANDED, sizeof(**texts));
+	*arg_of = calloc(MAX_EXPANDED, sizeof(**arg_of));
+	if (!*texts || !*arg_of)
+		return -ENOMEM;
+	for (int a = 0; a < cli->nprobe_args; a++) {
+		const char *arg = cli->probe_args[a];
+		char **names;
+		size_t cnt;
+		int ret;
+
+		if (!kt_names__is_glob(arg)) {
+			if (n == MAX_EXPANDED)
+				goto too_many;
+			(*texts)[n] = strdup(arg);
+			if (!(*texts)[n])
+				return -ENOMEM;
+			(*arg_of)[n++] = a;
+			continue;
+		}
+		if (!btf && !btf_err)
+			btf = kt_btf(&btf_err);
+		ret = kt_names__expand(arg, btf, MAX_EXPANDED - n, &names,
+				       &cnt, err, sizeof(err));
+		if (ret == -E2BIG)
+			goto too_many;
+		if (ret) {
+			if (ret == -ENOPKG)
+				p_err("%s: %s; tracepoint:CAT:NAME probes still "
+				      "work", err, btf_err);
+			else
+				p_err("%s", err);
+			return ret;
+		}
+		p_info("%s: %zu probes", arg, cnt);
+		for (size_t i = 0; i < cnt; i++) {
+			(*texts)[n] = names[i];
+			(*arg_of)[n++] = a;
+		}
+		free(names);
+	}
+	*np = n;
+	return 0;
+too_many:
+	p_err("the probes name more than %d kernel probes together; narrow "
+	      "the globs (gosnoop list --kernel PATTERN shows what they match)",
+	      MAX_EXPANDED);
+	return -E2BIG;
+}
+
 int do_ktrace(int argc, char **argv)
 {
 	struct ktrace_cli cli = {};
-	struct kt_probe *probes[MAX_PROBES] = {};
-	struct kt_inst insts[MAX_PROBES] = {};
+	struct kt_probe **probes = NULL;
+	struct kt_inst *insts = NULL;
+	char **texts = NULL;
+	int *arg_of = NULL;
 	struct kt_out_ctx oc = {};
 	struct gobin *gb = NULL;
 	struct go_attr ga = {};
@@ -625,16 +759,31 @@ int do_ktrace(int argc, char **argv)
 	uint64_t deadline = 0;
 	bool need_btf = false, need_tracefs = false, launched = false;
 	pid_t tgid = 0;
-	int ret = EXIT_OK, err = 0, np;
+	int ret = EXIT_OK, err = 0, np = 0;
 
 	ret = parse_args(argc, argv, &cli);
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
-	np = cli.nprobe_args;
+	err = expand_probes(&cli, &texts, &arg_of, &np);
+	if (!err) {
+		probes = calloc(np, sizeof(*probes));
+		insts = calloc(np, sizeof(*insts));
+		if (!probes || !insts)
+			err = -ENOMEM;
+	}
+	if (err) {
+		if (err == -ENOMEM)
+			p_err("out of memory");
+		ret = err == -ENOMEM ? EXIT_FAIL :
+		      err == -ENOPKG ? EXIT_NOKERNEL : EXIT_USAGE;
+		np = 0;
+		goto out;
+	}
+	raise_fd_limit(np);
 	for (int i = 0; i < np; i++) {
 		char perr[256];
 
-		err = kt_probe__parse(cli.probe_args[i], &probes[i], perr,
+		err = kt_probe__parse(texts[i], &probes[i], perr,
 				      sizeof(perr));
 		if (err) {
 			p_err("%s", perr);
@@ -668,7 +817,8 @@ int do_ktrace(int argc, char **argv)
 		}
 	}
 	for (int i = 0; i < np; i++) {
-		err = prepare_probe(&cli, i, probes[i], btf, tracefs);
+		err = prepare_probe(&cli, arg_of[i], probes[i], btf, tracefs,
+				    np > 1);
 		if (err) {
 			ret = err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
 			goto out;
@@ -791,10 +941,7 @@ int do_ktrace(int argc, char **argv)
 		if (cli.t.kind == TARGET_PID && !target__pid_alive(cli.t.pid))
 			break;
 	}
-	for (int i = 0; i < np; i++) {
-		bpf_link__destroy(insts[i].link);
-		insts[i].link = NULL;
-	}
+	detach_all(insts, np);
 	if (!cli.max_events || oc.count < cli.max_events)
 		rb_reader__drain(rb);
 	fflush(stdout);
@@ -805,6 +952,7 @@ int do_ktrace(int argc, char **argv)
 	}
 out:
 	rb_reader__free(rb);
+	detach_all(insts, np);
 	for (int i = np - 1; i >= 0; i--)
 		inst_free(&insts[i]);
 	if (launched && !l.reaped) {
@@ -814,6 +962,12 @@ out:
 	}
 	for (int i = 0; i < np; i++)
 		kt_probe__free(probes[i]);
+	for (int i = 0; texts && i < MAX_EXPANDED; i++)
+		free(texts[i]);
+	free(probes);
+	free(insts);
+	free(texts);
+	free(arg_of);
 	gobin__free(gb);
 	return ret;
 }

@@ -20,8 +20,8 @@
 
 #include "common.h"
 #include "json_writer.h"
+#include "ktrace_names.h"
 #include "ktrace_probe.h"
-#include "probe/tracefs.h"
 
 int ktrace_list(int argc, char **argv);
 
@@ -121,93 +121,14 @@ static void emit(struct klist *k, const char *kind, const char *full,
 	printf("\n");
 }
 
-static int cmp_str(const void *a, const void *b)
+static void emit_matching(const char *full, const char *bare, void *ctx)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+	struct klist *k = ctx;
+	const char *kind = !strncmp(full, "tracepoint:", 11) ? "tracepoint" :
+			   !strncmp(full, "tp_btf:", 7) ? "tp_btf" : "fentry";
 
-static int list_tracepoints(struct klist *k)
-{
-	char path[320], line[512], full[600];
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	FILE *f;
-	int err;
-
-	err = tracefs__ensure_mounted(path, sizeof(path));
-	if (err) {
-		p_warn("no tracepoints: %s", tracefs__strerror(err));
-		return 0;
-	}
-	strncat(path, "/available_events", sizeof(path) - strlen(path) - 1);
-	f = fopen(path, "re");
-	if (!f) {
-		p_warn("no tracepoints: %s: %s", path, strerror(errno));
-		return 0;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!*line)
-			continue;
-		if (n == cap) {
-			char **nn;
-
-			cap = cap ? cap * 2 : 1024;
-			nn = realloc(names, cap * sizeof(*nn));
-			if (!nn)
-				break;
-			names = nn;
-		}
-		names[n] = strdup(line);
-		if (names[n])
-			n++;
-	}
-	fclose(f);
-	qsort(names, n, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		snprintf(full, sizeof(full), "tracepoint:%s", names[i]);
-		if (match(k, full, names[i]))
-			emit(k, "tracepoint", full, names[i]);
-		free(names[i]);
-	}
-	free(names);
-	return 0;
-}
-
-static void list_btf(struct klist *k, bool tp_btf)
-{
-	__u32 cnt = btf__type_cnt(k->btf);
-	char **names = NULL;
-	size_t n = 0;
-
-	names = calloc(cnt, sizeof(*names));
-	if (!names)
-		return;
-	for (__u32 i = 1; i < cnt; i++) {
-		const struct btf_type *t = btf__type_by_id(k->btf, i);
-		const char *nm = btf__name_by_offset(k->btf, t->name_off);
-
-		if (!nm)
-			continue;
-		if (tp_btf && btf_is_typedef(t) &&
-		    !strncmp(nm, "btf_trace_", 10))
-			names[n++] = (char *)nm + 10;
-		else if (!tp_btf && btf_is_func(t) &&
-			 strncmp(nm, "__bpf_trace_", 12))
-			names[n++] = (char *)nm;
-	}
-	qsort(names, n, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		char full[320];
-
-		if (i && !strcmp(names[i], names[i - 1]))
-			continue;
-		snprintf(full, sizeof(full), "%s:%s",
-			 tp_btf ? "tp_btf" : "fentry", names[i]);
-		if (match(k, full, names[i]))
-			emit(k, tp_btf ? "tp_btf" : "fentry", full, names[i]);
-	}
-	free(names);
+	if (match(k, full, bare))
+		emit(k, kind, full, bare);
 }
 
 int ktrace_list(int argc, char **argv)
@@ -221,6 +142,7 @@ int ktrace_list(int argc, char **argv)
 	};
 	struct klist k = {};
 	const char *btf_err;
+	char why[400];
 	int c, ret = EXIT_OK;
 
 	optind = 0;	/* start afresh: permute (see cmd_ktrace.c) */
@@ -253,10 +175,11 @@ int ktrace_list(int argc, char **argv)
 	if (json_output)
 		k.jw = jw_new(stdout);
 	k.btf = kt_btf(&btf_err);
-	list_tracepoints(&k);
+	if (kt_names__tracepoints(emit_matching, &k, why, sizeof(why)))
+		p_warn("no tracepoints: %s", why);
 	if (k.btf) {
-		list_btf(&k, true);
-		list_btf(&k, false);
+		kt_names__btf(k.btf, true, emit_matching, &k);
+		kt_names__btf(k.btf, false, emit_matching, &k);
 	} else {
 		p_warn("no tp_btf events or kernel functions: %s", btf_err);
 	}

@@ -36,6 +36,23 @@ static bool valid_ident(const char *s)
 	return true;
 }
 
+int kt_kind_parse(const char *s, size_t len, enum kt_kind *kind)
+{
+	if ((len == 10 && !strncmp(s, "tracepoint", len)) ||
+	    (len == 2 && !strncmp(s, "tp", len)) ||
+	    (len == 1 && !strncmp(s, "t", len)))
+		*kind = KT_KIND_TRACEPOINT;
+	else if (len == 6 && !strncmp(s, "tp_btf", len))
+		*kind = KT_KIND_TP_BTF;
+	else if (len == 6 && !strncmp(s, "fentry", len))
+		*kind = KT_KIND_FENTRY;
+	else if (len == 5 && !strncmp(s, "fexit", len))
+		*kind = KT_KIND_FEXIT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int kt_probe__parse(const char *text, struct kt_probe **out, char *err,
 		    size_t errlen)
 {
@@ -55,17 +72,7 @@ int kt_probe__parse(const char *text, struct kt_probe **out, char *err,
 		return -ENOMEM;
 	p->text = strdup(text);
 	kl = colon - text;
-	if ((kl == 10 && !strncmp(text, "tracepoint", kl)) ||
-	    (kl == 2 && !strncmp(text, "tp", kl)) ||
-	    (kl == 1 && !strncmp(text, "t", kl)))
-		p->kind = KT_KIND_TRACEPOINT;
-	else if (kl == 6 && !strncmp(text, "tp_btf", kl))
-		p->kind = KT_KIND_TP_BTF;
-	else if (kl == 6 && !strncmp(text, "fentry", kl))
-		p->kind = KT_KIND_FENTRY;
-	else if (kl == 5 && !strncmp(text, "fexit", kl))
-		p->kind = KT_KIND_FEXIT;
-	else {
+	if (kt_kind_parse(text, kl, &p->kind)) {
 		snprintf(err, errlen, "probe '%s': unknown probe type '%.*s' "
 			 "(tracepoint, tp_btf, fentry, fexit)", text, (int)kl,
 			 text);

@@ -102,6 +102,9 @@ struct kt_probe {
 int kt_probe__parse(const char *text, struct kt_probe **out, char *err,
 		    size_t errlen);
 void kt_probe__free(struct kt_probe *p);
+/* The kind a probe type names ("tracepoint", "tp", "t", "tp_btf", "fentry",
+ * "fexit"; s need not be NUL-terminated): 0, or -EINVAL. */
+int kt_kind_parse(const char *s, size_t len, enum kt_kind *kind);
 const char *kt_kind_name(enum kt_kind k);
 
 /* ---- op assembler (the compilers' back end) ---- */

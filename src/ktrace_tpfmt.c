@@ -33,6 +33,35 @@ static char *trim(char *s)
 
 /* "const char *const * argv" -> type "const char *const *", name "argv";
  * "char prev_comm[16]" -> "char", "prev_comm", array. */
+/*
+ * syscalls:* tracepoints keep every argument in an unsigned long slot
+ * ("field:int dfd; offset:16; size:8; signed:0;"): read one declared as a
+ * signed type as that type, so openat's dfd shows AT_FDCWD as -100, not
+ * 4294967196, and a 32-bit one from its low half (little-endian), as the
+ * kernel's SYSCALL_DEFINE does.
+ */
+static void syscall_arg_type(struct tp_field *f)
+{
+	static const char *const s32[] = {
+		"int", "pid_t", "clockid_t", "key_serial_t", "timer_t",
+		"mqd_t", "rwf_t", "__s32", "s32",
+	};
+	static const char *const s64[] = {
+		"long", "off_t", "loff_t", "ssize_t", "__s64", "s64",
+	};
+
+	for (size_t i = 0; i < sizeof(s32) / sizeof(s32[0]); i++)
+		if (!strcmp(f->type, s32[i])) {
+			f->is_signed = true;
+			if (f->size == 8)
+				f->size = 4;
+			return;
+		}
+	for (size_t i = 0; i < sizeof(s64) / sizeof(s64[0]); i++)
+		if (!strcmp(f->type, s64[i]))
+			f->is_signed = true;
+}
+
 static int parse_decl(char *decl, struct tp_field *f)
 {
 	char *name, *br;
@@ -126,6 +155,8 @@ int kt_tpfmt__load(struct kt_probe *p, const char *tracefs, char *err,
 		fld.offset = off;
 		fld.size = size;
 		fld.is_signed = sgn;
+		if (p->user_ptrs && !fld.is_ptr && !fld.is_array)
+			syscall_arg_type(&fld);
 		if (p->nfields == cap) {
 			struct tp_field *n;
 

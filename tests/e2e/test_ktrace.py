@@ -33,6 +33,7 @@ def start_ktrace(args, env=None):
                 break
             err += line
             if "tracing" in line:
+                p.start_err = err
                 return p
         elif p.poll() is not None:
             break
@@ -510,6 +511,120 @@ def test_without_vmlinux_btf_tracepoints_still_work():
         # the record's prev is the task the program ran in
         assert e["args"]["prev_pid"] == e["tid"], e
         assert e["args"]["prev_comm"] == e["comm"], e
+
+
+def test_syscall_int_arguments_are_signed():
+    """syscalls:* keep arguments in unsigned long slots; one declared int
+    reads as an int: openat's dfd is AT_FDCWD, -100 (include/uapi/linux/
+    fcntl.h), and a filter compares it as such."""
+    target = os.path.join(tmpdir(), "opened-by-cat")
+    with open(target, "w") as f:
+        f.write("x")
+    r = subprocess.run([GOSNOOP, "--json", "ktrace", "-f", "dfd == -100", "-o", "dfd",
+                        "-o", "filename", "tracepoint:syscalls:sys_enter_openat", "--",
+                        "/bin/cat", target], capture_output=True, text=True, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+    assert events and all(e["args"]["dfd"] == -100 for e in events), events
+    assert target in [e["args"]["filename"] for e in events], events
+
+
+# ------------------------------------------------------------------ globs
+
+def test_syscall_glob_sees_what_strace_sees():
+    """'tracepoint:syscalls:sys_enter_*' becomes every syscall entry
+    tracepoint tracefs lists (360 here), and on one process (by its comm)
+    gives the same syscall numbers in the same order as strace -n of it."""
+    if not shutil.which("strace"):
+        raise Skip("strace is not installed")
+    with open("/sys/kernel/tracing/available_events") as f:
+        want_n = sum(1 for l in f if l.startswith("syscalls:sys_enter_"))
+    comm = f"gsnglob{os.getpid() % 100000}"
+    exe = os.path.join(tmpdir(), comm)
+    shutil.copy2("/bin/cat", exe)
+    kt = start_ktrace(["--comm", comm, "tracepoint:syscalls:sys_enter_*"])
+    assert f"tracing {want_n} probes" in kt.start_err, kt.start_err
+    log = os.path.join(tmpdir(), "strace.txt")
+    subprocess.run(["strace", "-n", "-qq", "-o", log, exe, "/etc/hostname"], check=True,
+                   stdout=subprocess.DEVNULL, timeout=60)
+    time.sleep(0.3)
+    kt.send_signal(signal.SIGINT)
+    events, err = finish(kt, timeout=120)
+    assert kt.returncode == 0, err
+    with open(log) as f:
+        want = [int(m.group(1)) for m in (re.match(r"\[\s*(\d+)\]", l) for l in f) if m]
+    got = [e["args"]["__syscall_nr"] for e in events]
+    # strace's execve was entered while the comm was still strace's
+    assert want[0] == 59 and len(want) > 20, want
+    assert got == want[1:], (got, want)
+    assert {e["comm"] for e in events} == {comm}
+    assert events[0]["probe"].startswith("tracepoint:syscalls:sys_enter_")
+
+
+def test_glob_options_apply_to_each_match():
+    """-o after a glob applies to every probe it names; one that lacks
+    the field is named in the error."""
+    comm = f"gsnecho{os.getpid() % 100000}"
+    exe = os.path.join(tmpdir(), comm)
+    shutil.copy2("/bin/echo", exe)
+    kt = start_ktrace(["--comm", comm, "tracepoint:syscalls:sys_enter_write*", "-o", "fd"])
+    assert "tracing 2 probes" in kt.start_err, kt.start_err    # write, writev
+    r = subprocess.run([exe, "hello"], capture_output=True, text=True, check=True)
+    assert r.stdout == "hello\n"
+    time.sleep(0.3)
+    kt.send_signal(signal.SIGINT)
+    events, err = finish(kt)
+    writes = [(e["probe"], e["args"]) for e in events]
+    assert writes == [("tracepoint:syscalls:sys_enter_write", {"fd": 1})], (writes, err)
+    r = run(["ktrace", "tracepoint:syscalls:sys_enter_*write*", "-o", "fd"], check=False)
+    line = one_error_line(r)
+    assert r.returncode == 2 and "sys_enter_process_vm_writev" in line and "fd" in line, line
+
+
+def test_tp_btf_glob_against_btf_and_its_events():
+    """'tp_btf:sched_process_*' becomes the btf_trace_sched_process_*
+    typedefs bpftool finds in vmlinux BTF; a command's exec and exit
+    arrive, and only for its pid."""
+    bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
+    if not os.path.exists(bpftool):
+        raise Skip("bpftool is not installed")
+    dump = subprocess.run([bpftool, "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
+                          capture_output=True, text=True, check=True).stdout
+    want = sorted("tp_btf:" + m for m in
+                  re.findall(r"TYPEDEF 'btf_trace_(sched_process_\w+)'", dump))
+    assert len(want) >= 5, want
+    r = subprocess.run([GOSNOOP, "--json", "ktrace", "-v", "tp_btf:sched_process_*",
+                        "--", "/bin/sh", "-c", "/bin/true"],
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    attached = sorted(re.findall(r"(tp_btf:\S+): attached", r.stderr))
+    assert attached == want, (attached, want)
+    events = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+    pids = {e["pid"] for e in events}
+    assert len(pids) == 1, pids      # the command's own (sh), nothing else
+    probes = [e["probe"] for e in events]
+    assert "tp_btf:sched_process_fork" in probes      # sh forks /bin/true
+    assert probes.count("tp_btf:sched_process_exec") == 1   # sh itself
+    assert "tp_btf:sched_process_exit" in probes
+
+
+def test_glob_errors():
+    for probe, code, words in (
+            ("tracepoint:nosuchcat*:*", 2, "matches nothing"),
+            ("tracepoint:*:*", 2, "more than 1024"),
+            ("tracepoint:sys_enter_*", 2, "CATEGORY:NAME"),
+            ("kprobe:tcp_*", 2, "expected"),
+            ("tp_btf:nosuch_*", 2, "matches nothing")):
+        r = run(["ktrace", probe], check=False)
+        line = one_error_line(r)
+        assert r.returncode == code and words in line, (probe, r.returncode, line)
+    # no vmlinux BTF: a tp_btf glob cannot be listed
+    env = dict(os.environ, GOSNOOP_VMLINUX_BTF="/nonexistent")
+    r = subprocess.run([GOSNOOP, "ktrace", "tp_btf:sched_*"], capture_output=True, text=True,
+                       env=env, timeout=60, stdin=subprocess.DEVNULL)
+    line = one_error_line(r)
+    assert r.returncode == 3 and "BTF" in line, (r.returncode, line)
 
 
 def test_list_kernel():
