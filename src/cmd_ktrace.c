@@ -51,11 +51,11 @@
 #define MAX_EXPR_OPTS 64
 #define MAX_POSITIONAL (MAX_PROBES + 1)
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting;	/* the signal that stops us */
 
 static void on_signal(int sig)
 {
-	exiting = 1;
+	exiting = sig;
 }
 
 static uint64_t now_ns(void)
@@ -946,20 +946,15 @@ int do_ktrace(int argc, char **argv)
 		rb_reader__drain(rb);
 	fflush(stdout);
 	report_stats(insts, np);
-	if (launched && ret == EXIT_OK) {
-		if (launch__reap(&l, false) == 1 || l.reaped)
-			ret = launch__exit_code(&l);
-	}
+	if (launched && ret == EXIT_OK)
+		ret = launch__finish(&l, exiting);
 out:
 	rb_reader__free(rb);
 	detach_all(insts, np);
 	for (int i = np - 1; i >= 0; i--)
 		inst_free(&insts[i]);
-	if (launched && !l.reaped) {
-		if (ret != EXIT_OK)
-			launch__abort(&l);
-		launch__reap(&l, true);
-	}
+	if (launched && !l.reaped)	/* an error: CMD must not outlive us */
+		launch__finish(&l, SIGTERM);
 	for (int i = 0; i < np; i++)
 		kt_probe__free(probes[i]);
 	for (int i = 0; texts && i < MAX_EXPANDED; i++)

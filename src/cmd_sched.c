@@ -353,7 +353,7 @@ int do_sched(int argc, char **argv)
 	pid_t attach_pid = -1;
 	char probe_name[64];
 	bool launched = false;
-	int ret, err;
+	int ret, err, code = EXIT_OK;
 
 	ret = parse_args(argc, argv, &cli);
 	if (ret)
@@ -562,25 +562,13 @@ out:
 	bpf_link__destroy(link);
 	sched_probe__detach_hooks(&hooks);
 	sched_bpf__destroy(skel);
-	if (launched) {
-		if (l.go_fd >= 0) {
-			/* never released: do not run CMD at all */
-			launch__abort(&l);
-		} else {
-			/* stopped by a signal meant for both of us (a
-			 * terminal's Ctrl-C reaches CMD by itself; kill(1)
-			 * does not): pass it on, then wait */
-			if (exiting && launch__reap(&l, false) == 0)
-				kill(l.pid, exiting);
-			launch__reap(&l, true);
-		}
-	}
+	/* CMD never released is not run at all; else ended as launch.h says */
+	if (launched)
+		code = launch__finish(&l, exiting);
 	sched_report__free(rep);
 	patterns__free(&pats);
 	gobin__free(gb);
 	if (err)
 		return exit_code_for(err);
-	if (launched)
-		return launch__exit_code(&l);
-	return EXIT_OK;
+	return code;
 }

@@ -99,11 +99,11 @@ struct trace_state {
 	struct tr_folded folded;	/* --folded: stack -> calls */
 };
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting;	/* the signal that stops us */
 
 static void on_signal(int sig)
 {
-	exiting = 1;
+	exiting = sig;
 }
 
 static uint64_t clock_ns(clockid_t c)
@@ -877,14 +877,13 @@ static int run(struct trace_state *st)
 		err = EXIT_FAIL;
 	(void)exited;
 	if (launched) {
-		launch__reap(&l, true);
 		launched = false;
-		err = launch__exit_code(&l);
+		err = launch__finish(&l, exiting);
 		goto out_status;
 	}
 out:
-	if (launched)
-		launch__abort(&l);
+	if (launched)	/* an error: CMD must not outlive us */
+		launch__finish(&l, SIGTERM);
 	err = err < 0 ? exit_code_for(err) : err;
 out_status:
 	rb_reader__free(rb);

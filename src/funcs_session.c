@@ -29,11 +29,11 @@
 
 #define POLL_MS 100
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting;	/* the signal that stops us */
 
 static void on_signal(int sig)
 {
-	exiting = 1;
+	exiting = sig;
 }
 
 static uint64_t mono_ns(void)
@@ -279,16 +279,13 @@ static int run(struct funcs_session *s)
 	ops->print(s, true);
 	err = 0;
 	if (launched) {
-		/* Ctrl-C reaches the command too (same process group);
-		 * wait for it and exit with its status */
-		launch__reap(&l, true);
 		launched = false;
-		err = launch__exit_code(&l);
+		err = launch__finish(&l, exiting);
 		goto out_status;
 	}
 out:
-	if (launched)
-		launch__abort(&l);
+	if (launched)	/* an error: CMD must not outlive us */
+		launch__finish(&l, SIGTERM);
 	funcprobe__free(s->fp);
 	ops->destroy(s);
 	gobin__free(s->gb);

@@ -109,3 +109,34 @@ int launch__exit_code(const struct launch *l)
 		return 128 + WTERMSIG(l->status);
 	return 1;
 }
+
+/* Wait up to ms for the child to end: 1 if reaped. */
+static int reap_within(struct launch *l, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 10) {
+		if (launch__reap(l, false) != 0)
+			return 1;
+		usleep(10000);
+	}
+	return launch__reap(l, false) != 0;
+}
+
+int launch__finish(struct launch *l, int sig)
+{
+	bool by_limit = !sig;
+
+	if (l->go_fd >= 0) {
+		launch__abort(l);
+		return launch__exit_code(l);
+	}
+	if (launch__reap(l, false) == 0) {
+		kill(l->pid, by_limit ? SIGTERM : sig);
+		if (!reap_within(l, LAUNCH_GRACE_MS)) {
+			kill(l->pid, SIGKILL);
+			launch__reap(l, true);
+		}
+		if (by_limit)
+			return 0;
+	}
+	return launch__exit_code(l);
+}

@@ -31,4 +31,15 @@ int launch__reap(struct launch *l, bool wait);
 /* The shell's view of the status: the exit code, or 128 + signal. */
 int launch__exit_code(const struct launch *l);
 
+#define LAUNCH_GRACE_MS 5000
+/*
+ * Tracing is over; end CMD and return gosnoop's exit code. CMD exited by
+ * itself: its status. Tracing stopped by signal sig (sent to gosnoop alone,
+ * as kill(1), systemd and docker do; a terminal's Ctrl-C reaches CMD by
+ * itself): sig passed on, CMD's status. Stopped by -d or -n (sig 0): CMD
+ * ended with SIGTERM, as timeout(1) and bpftrace -c do, and 0. A CMD still
+ * running LAUNCH_GRACE_MS after the signal is killed.
+ */
+int launch__finish(struct launch *l, int sig);
+
 #endif

@@ -1,0 +1,75 @@
+"""`-- CMD`: when tracing ends before CMD does, gosnoop ends CMD too and
+exits at once (as timeout(1) and bpftrace -c do): a signal sent to
+gosnoop alone (kill(1), systemd, docker stop) is passed on and gosnoop
+exits with CMD's status; -d ends CMD with SIGTERM and exits 0."""
+import os
+import signal
+import subprocess
+import time
+
+import gstest
+from gstest import GOSNOOP, fixture
+
+# one probe each; calls -wait -hold blocks on its stdin: it runs until told
+COMMANDS = [["count", "main.fib"], ["trace", "main.fib"], ["sched"],
+            ["ktrace", "tp_btf:sched_switch", "-o", "prev_state"]]
+
+
+def children_of(pid):
+    kids = []
+    for e in os.listdir("/proc"):
+        if e.isdigit():
+            try:
+                with open(f"/proc/{e}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                kids.append(int(e))
+    return kids
+
+
+def start(cmd, extra=()):
+    """gosnoop CMD... -- calls -wait -hold; returns (gosnoop, CMD's pid)
+    once CMD runs (it printed "ready")."""
+    g = subprocess.Popen([GOSNOOP] + cmd + list(extra) + ["--", fixture("calls"), "-wait",
+                                                          "-hold"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    gstest._procs.append(g)
+    gstest.wait_for(g.stdout, r"^ready")
+    kids = children_of(g.pid)
+    assert len(kids) == 1, kids
+    return g, kids[0]
+
+
+def gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_sigterm_to_gosnoop_alone_ends_cmd_and_gosnoop():
+    for cmd in COMMANDS:
+        g, child = start(cmd)
+        t0 = time.monotonic()
+        g.send_signal(signal.SIGTERM)
+        rc = g.wait(timeout=30)
+        took = time.monotonic() - t0
+        # CMD died of the SIGTERM passed on: the shell's 128 + 15
+        assert rc == 128 + signal.SIGTERM, (cmd, rc, g.stderr.read())
+        assert took < 4, (cmd, took)
+        assert gone(child), (cmd, child)
+
+
+def test_duration_ends_cmd_and_exits_0():
+    for cmd in COMMANDS:
+        t0 = time.monotonic()
+        g, child = start(cmd, ["-d", "1"])
+        rc = g.wait(timeout=30)
+        took = time.monotonic() - t0
+        assert rc == 0, (cmd, rc, g.stderr.read())
+        assert took < 6, (cmd, took)      # 1 s of tracing, start-up, the end
+        assert gone(child), (cmd, child)
