@@ -40,6 +40,7 @@
 #include "ktrace_probe.h"
 #include "probe/features.h"
 #include "probe/launch.h"
+#include "record_out.h"
 #include "ringbuf_reader.h"
 #include "probe/tracefs.h"
 #include "bpf/ktrace.skel.h"
@@ -740,6 +741,15 @@ too_many:
 	return -E2BIG;
 }
 
+/* One event printed: a write(2) may end here (record_out.h). */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	int ret = kt_out__record(ctx, data, size);
+
+	record_out__end();
+	return ret;
+}
+
 int do_ktrace(int argc, char **argv)
 {
 	struct ktrace_cli cli = {};
@@ -761,6 +771,7 @@ int do_ktrace(int argc, char **argv)
 	pid_t tgid = 0;
 	int ret = EXIT_OK, err = 0, np = 0;
 
+	record_out__init();
 	ret = parse_args(argc, argv, &cli);
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
@@ -893,7 +904,7 @@ int do_ktrace(int argc, char **argv)
 	oc.gb = gb;
 	oc.max = cli.max_events;
 	rb = rb_reader__new(bpf_map__fd(insts[0].skel->maps.events),
-			    kt_out__record, &oc);
+			    on_record, &oc);
 	if (!rb) {
 		err = -errno;
 		p_err("cannot open the ring buffer: %s", strerror(-err));

@@ -27,6 +27,7 @@
 #include "gobin.h"
 #include "pattern.h"
 #include "probe/launch.h"
+#include "record_out.h"
 #include "rt_tables.h"
 #include "bpf/sched.skel.h"
 #include "sched_probe.h"
@@ -355,6 +356,7 @@ int do_sched(int argc, char **argv)
 	bool launched = false;
 	int ret, err, code = EXIT_OK;
 
+	record_out__init();
 	ret = parse_args(argc, argv, &cli);
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;

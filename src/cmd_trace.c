@@ -21,7 +21,6 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +36,7 @@
 #include "pattern.h"
 #include "probe/funcprobe.h"
 #include "probe/launch.h"
+#include "record_out.h"
 #include "ringbuf_reader.h"
 #include "target.h"
 #include "trace_decode.h"
@@ -52,8 +52,6 @@
  * record cost the reader more than decoding it): flushed before a record
  * once this much is pending, so a record shorter than the rest of the
  * buffer never straddles two writes, and after every poll. */
-#define OUT_BUF_BYTES	(256 << 10)
-#define OUT_FLUSH_BYTES	(128 << 10)
 
 struct trace_cli {
 	struct target t;
@@ -471,13 +469,6 @@ static void arg_needs(const struct gobin *gb, const struct gobin_func *f,
 	trace_plan__free(&p);
 }
 
-/* Before a record: write out the buffer if the record might not fit. */
-static void flush_if_full(void)
-{
-	if (__fpending(stdout) >= OUT_FLUSH_BYTES)
-		fflush(stdout);
-}
-
 /*
  * The load bias of e's process (PIE: symbolizing type and code pointers)
  * from where its entry site was mapped, not from /proc/PID/maps: records
@@ -513,10 +504,11 @@ static int on_event(void *ctx, void *data, size_t len)
 				  e->frame_off);
 	else
 		st->unwound++;	/* only unwound calls come unfinished */
-	flush_if_full();
-	if (!st->cli->folded || st->cli->stack)
+	if (!st->cli->folded || st->cli->stack) {
 		trace_print(&st->out, &st->plans[e->fid], ff ? ff->name : "?",
 			    e);
+		record_out__end();
+	}
 	if (st->cli->folded) {
 		static char key[8192];
 
@@ -554,10 +546,10 @@ static void print_running(struct trace_state *st, pid_t only)
 			e.flags |= TR_EV_UNWOUND;
 			st->unwound++;
 		}
-		flush_if_full();
 		set_bias(st, &e);
 		trace_print(&st->out, &st->plans[e.fid],
 			    funcprobe__func(st->fp, e.fid)->name, &e);
+		record_out__end();
 	}
 }
 
@@ -907,11 +899,7 @@ int do_trace(int argc, char **argv)
 	struct trace_state st = { .cli = &cli };
 	int ret;
 
-	/* whole records per write(2) (on_event flushes before the buffer
-	 * could fill): the traced program may share our stdout (-- CMD),
-	 * and a record cut by a full stdio buffer would have its lines
-	 * spliced into ours. Before any output on stdout. */
-	setvbuf(stdout, NULL, _IOFBF, OUT_BUF_BYTES);
+	record_out__init();
 	ret = parse_args(argc, argv, &cli);
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;

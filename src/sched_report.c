@@ -16,6 +16,7 @@
 #include "rt_tables.h"
 #include "sched_perfetto.h"
 #include "sched_internal.h"
+#include "record_out.h"
 #include "sched_report.h"
 #include "target.h"
 
@@ -537,6 +538,7 @@ static void print_event(struct sched_report *r,
 		}
 		jw_end_object(jw);
 		jw_end_line(jw);
+		record_out__end();
 		return;
 	}
 	if (!r->events_header) {
@@ -549,6 +551,7 @@ static void print_event(struct sched_report *r,
 	       e->pid, e->tid, (unsigned long long)e->goid,
 	       sched_status_name(r, e->from), sched_status_name(r, e->to),
 	       reason ? reason : "");
+	record_out__end();
 }
 
 int sched_report__record(struct sched_report *r, const void *data,

@@ -2,6 +2,7 @@
 exits at once (as timeout(1) and bpftrace -c do): a signal sent to
 gosnoop alone (kill(1), systemd, docker stop) is passed on and gosnoop
 exits with CMD's status; -d ends CMD with SIGTERM and exits 0."""
+import json
 import os
 import signal
 import subprocess
@@ -73,3 +74,42 @@ def test_duration_ends_cmd_and_exits_0():
         assert rc == 0, (cmd, rc, g.stderr.read())
         assert took < 6, (cmd, took)      # 1 s of tracing, start-up, the end
         assert gone(child), (cmd, child)
+
+
+def test_records_stay_whole_when_cmd_shares_stdout():
+    """CMD writes a line to our common stdout between every two traced
+    calls; every line gosnoop writes is still a whole JSON record (to a
+    file and to a pipe), for trace, ktrace and sched events."""
+    n = 3000
+    cmds = [["trace", "main.classify"],
+            ["ktrace", "-o", "fd", "-o", "count", "tracepoint:syscalls:sys_enter_write"],
+            ["sched", "--events"]]
+    for cmd in cmds:
+        for to_file in (True, False):
+            argv = [GOSNOOP, "--json"] + cmd + ["--", fixture("calls"), f"-chatter={n}"]
+            if to_file:
+                path = os.path.join(gstest.tmpdir(), "shared.out")
+                with open(path, "w") as f:
+                    r = subprocess.run(argv, stdout=f, stderr=subprocess.PIPE, text=True,
+                                       timeout=120, stdin=subprocess.DEVNULL)
+                with open(path) as f:
+                    out = f.read()
+            else:
+                r = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                                   stdin=subprocess.DEVNULL)
+                out = r.stdout
+            assert r.returncode == 0, (cmd, r.stderr)
+            lines = out.splitlines()
+            child = [l for l in lines if l.startswith("CHILD line ")]
+            ours = [l for l in lines if not l.startswith("CHILD line ")]
+            assert len(child) == n, (cmd, to_file, len(child))
+            bad = []
+            for l in ours:
+                try:
+                    json.loads(l)
+                except ValueError:
+                    bad.append(l)
+            assert not bad, (cmd, to_file, len(bad), bad[:3])
+            if cmd[0] == "trace":
+                calls = [json.loads(l) for l in ours]
+                assert sum(1 for c in calls if c.get("type") == "call") == n

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+/* Records reach stdout whole: see record_out.h. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdio_ext.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "record_out.h"
+
+/* glibc ignores setvbuf's size without a buffer of our own (it uses the
+ * file's block size, 4 KiB, and writes whatever fits: records cut). */
+static char stdout_buf[1 << 20];
+static size_t flush_bytes = 128 << 10;
+
+void record_out__init(void)
+{
+	struct stat st;
+
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+	/*
+	 * A pipe or socket takes a write of up to PIPE_BUF bytes whole; a
+	 * longer one can have another writer's data put in its middle. A
+	 * file or terminal takes each write(2) whole, however long.
+	 */
+	if (!fstat(STDOUT_FILENO, &st) &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		flush_bytes = PIPE_BUF / 2;
+}
+
+void record_out__end(void)
+{
+	if (__fpending(stdout) >= flush_bytes)
+		fflush(stdout);
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Streams of records on stdout (trace calls, ktrace events, sched events)
+ * written whole: every write(2) ends at the end of a record. The traced
+ * program may write to the same pipe, file or terminal (with `-- CMD` it
+ * shares our stdout), and a record cut by a full stdio buffer had the
+ * program's lines spliced into it: broken JSON lines.
+ */
+#ifndef GOSNOOP_RECORD_OUT_H
+#define GOSNOOP_RECORD_OUT_H
+
+/* Give stdout a buffer no record fills; before anything is written. */
+void record_out__init(void);
+/* A record ends here: write out what is buffered once it is enough. */
+void record_out__end(void);
+
+#endif
