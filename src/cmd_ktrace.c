@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -741,10 +742,76 @@ too_many:
 	return -E2BIG;
 }
 
+/*
+ * A PIE target's load bias in the process an event came from, for its
+ * goroutine's start function: a PATH target has several processes, and
+ * -- CMD's is known only once it runs. Looked up in /proc once per
+ * process (a process gone before its events are read keeps bias 0: no
+ * start function).
+ */
+#define BIAS_CACHE 64
+
+static struct {
+	__u32 pid[BIAS_CACHE];
+	uint64_t bias[BIAS_CACHE];
+	unsigned int next;
+	bool per_process;	/* PIE and not a -p PID target */
+} biases;
+
+static uint64_t bias_of(const struct gobin *gb, __u32 pid)
+{
+	unsigned int i = biases.next % BIAS_CACHE;
+	uint64_t bias = 0;
+
+	for (unsigned int k = 0; k < BIAS_CACHE; k++)
+		if (biases.pid[k] == pid)
+			return biases.bias[k];
+	if (target__load_bias((pid_t)pid, gb, &bias))
+		bias = 0;
+	biases.pid[i] = pid;
+	biases.bias[i] = bias;
+	biases.next++;
+	return bias;
+}
+
+/*
+ * -- CMD: its bias as soon as it has exec'd the target (a few ms), so
+ * that events read after it exited still name start functions.
+ */
+static void seed_bias(const struct gobin *gb, const char *path, pid_t pid)
+{
+	struct stat want, exe;
+	char proc[64];
+	uint64_t bias;
+
+	if (stat(path, &want))
+		return;
+	snprintf(proc, sizeof(proc), "/proc/%d/exe", pid);
+	for (int i = 0; i < 200; i++) {
+		/* until the exec, the child is a copy of gosnoop */
+		if (!stat(proc, &exe) && exe.st_ino == want.st_ino &&
+		    exe.st_dev == want.st_dev &&
+		    !target__load_bias(pid, gb, &bias)) {
+			biases.pid[0] = (__u32)pid;
+			biases.bias[0] = bias;
+			biases.next = 1;
+			return;
+		}
+		usleep(5000);
+	}
+}
+
 /* One event printed: a write(2) may end here (record_out.h). */
 static int on_record(void *ctx, void *data, size_t size)
 {
-	int ret = kt_out__record(ctx, data, size);
+	struct kt_out_ctx *oc = ctx;
+	const struct kt_event *ev = data;
+	int ret;
+
+	if (biases.per_process && size >= KT_EVENT_HDR_SIZE &&
+	    (ev->flags & KT_EV_GOID))
+		oc->bias = bias_of(oc->gb, ev->tgid);
+	ret = kt_out__record(ctx, data, size);
 
 	record_out__end();
 	return ret;
@@ -866,6 +933,8 @@ int do_ktrace(int argc, char **argv)
 		tgid = cli.t.pid;
 		if (gb && target__load_bias(tgid, gb, &oc.bias))
 			oc.bias = 0;
+	} else if (gb && gobin__elf(gb)->pie) {
+		biases.per_process = true;
 	}
 	if (cli.t.kind == TARGET_CMD) {
 		err = launch__start(&l, cli.t.path, cli.t.cmd_argv);
@@ -926,6 +995,8 @@ int do_ktrace(int argc, char **argv)
 			ret = EXIT_FAIL;
 			goto out;
 		}
+		if (biases.per_process)
+			seed_bias(gb, cli.t.path, l.pid);
 	}
 	/* On stderr in both modes: tests wait for it before they act. */
 	fprintf(stderr, "%s: tracing %d probe%s%s\n", prog_name, np,

@@ -113,3 +113,18 @@ def test_records_stay_whole_when_cmd_shares_stdout():
             if cmd[0] == "trace":
                 calls = [json.loads(l) for l in ours]
                 assert sum(1 for c in calls if c.get("type") == "call") == n
+
+
+def test_ktrace_names_goroutine_start_of_a_pie_cmd():
+    """A PIE's goroutine start functions need its load bias, known only
+    once CMD has exec'd: the main goroutine (goid 1) starts at
+    runtime.main (src/runtime/proc.go: newproc of mainPC), whose writes
+    the demo makes."""
+    r = subprocess.run([GOSNOOP, "--json", "ktrace", "-o", "fd",
+                        "tracepoint:syscalls:sys_enter_write", "--", fixture("demo-pie")],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"type":"kevent"')]
+    main = [e for e in events if e["goid"] == 1]
+    assert main, events
+    assert {e.get("start") for e in main} == {"runtime.main"}, main[:3]
