@@ -526,7 +526,7 @@ void feat_probe_tracepoint(struct feature *f, const struct features_opts *opts)
 			 "; no %s/events/syscalls/sys_enter_getpid: kernel "
 			 "without CONFIG_FTRACE_SYSCALLS?", mnt);
 	}
-	set_impact(f, "ktrace tracepoint: unavailable, use raw_tp: or tp_btf:");
+	set_impact(f, "ktrace tracepoint: unavailable, use tp_btf:");
 }
 
 void feat_probe_raw_tp(struct feature *f)
@@ -534,10 +534,9 @@ void feat_probe_raw_tp(struct feature *f)
 	probe_kernel_prog(f, "doctor_raw_tp", DOCTOR_SLOT_RAW_TP, TRIG_GETPID,
 			  "raw_tp:sys_enter");
 	if (f->status == FEATURE_STATUS_OK)
-		set_impact(f, "ktrace raw_tp:* probes available");
+		set_impact(f, "what ktrace tp_btf: probes attach through");
 	else
-		set_impact(f, "ktrace raw_tp: unavailable, use tp_btf: or "
-			   "tracepoint:");
+		set_impact(f, "ktrace tp_btf: unavailable, use tracepoint:");
 }
 
 void feat_probe_tp_btf(struct feature *f)
@@ -547,8 +546,7 @@ void feat_probe_tp_btf(struct feature *f)
 	if (f->status == FEATURE_STATUS_OK)
 		set_impact(f, "ktrace tp_btf:* probes available");
 	else
-		set_impact(f, "ktrace tp_btf: unavailable, use raw_tp: or "
-			   "tracepoint:");
+		set_impact(f, "ktrace tp_btf: unavailable, use tracepoint:");
 }
 
 /* Why a privileged fentry/fexit load is refused: the usual suspects. */
@@ -608,17 +606,18 @@ void feat_probe_kprobe(struct feature *f)
 		set_detail(f, "no kprobe PMU: " KPROBE_PMU_PATH " absent%s; "
 			   "kernel without CONFIG_KPROBES",
 			   mnt ? ", no kprobe_events in tracefs" : "");
-		set_impact(f, "ktrace kprobe: unavailable, use tp_btf:, raw_tp: "
-			   "or tracepoint:");
+		set_impact(f, "no fallback for ktrace fentry:/fexit: (they "
+			   "try kprobes when refused)");
 		return;
 	}
 	probe_kernel_prog(f, "doctor_kprobe", DOCTOR_SLOT_KPROBE,
 			  TRIG_NANOSLEEP, "kprobe:" FENTRY_TARGET);
 	if (f->status == FEATURE_STATUS_OK)
-		set_impact(f, "ktrace kprobe: probes available");
+		set_impact(f, "ktrace fentry:/fexit: fall back to kprobes "
+			   "when refused");
 	else
-		set_impact(f, "ktrace kprobe: unavailable, use tp_btf:, raw_tp: "
-			   "or tracepoint:");
+		set_impact(f, "no fallback for ktrace fentry:/fexit: (they "
+			   "try kprobes when refused)");
 }
 
 /* ------------------------------------------------------------ write_user */
