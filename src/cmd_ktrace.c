@@ -164,7 +164,7 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 	};
 	const char *pos[MAX_POSITIONAL];
 	int npos = 0, probe_pos[MAX_PROBES];
-	char *end;
+	unsigned long long n;
 	int c;
 
 	target__split_cmd(&argc, argv, &cli->t);
@@ -211,11 +211,12 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 				return -1;
 			break;
 		case 'n':
-			cli->max_events = strtoull(optarg, &end, 10);
-			if (*end || !cli->max_events) {
-				p_err("bad count '%s'", optarg);
+			if (parse_uint(optarg, &n) || !n) {
+				p_err("bad count '%s': give a number of events "
+				      "above 0", optarg);
 				return -1;
 			}
+			cli->max_events = n;
 			break;
 		case 'v':
 			verbose++;

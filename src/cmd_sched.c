@@ -120,7 +120,7 @@ static int parse_args(int argc, char **argv, struct sched_cli *cli)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	char *end;
+	unsigned long long n;
 	int c;
 
 	target__split_cmd(&argc, argv, &cli->t);
@@ -152,12 +152,11 @@ static int parse_args(int argc, char **argv, struct sched_cli *cli)
 				      MAX_GOID_FILTERS);
 				return -EINVAL;
 			}
-			errno = 0;
-			cli->goids[cli->goid_cnt] = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg) {
+			if (parse_uint(optarg, &n)) {
 				p_err("bad goroutine id '%s'", optarg);
 				return -EINVAL;
 			}
+			cli->goids[cli->goid_cnt] = n;
 			cli->goid_cnt++;
 			break;
 		case OPT_START:

@@ -298,6 +298,7 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	unsigned long long goid;
 	char *end;
 	long long n;
 	int c, err;
@@ -346,13 +347,12 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 			}
 			break;
 		case OPT_GOID:
-			errno = 0;
-			cli->goid = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg) {
+			if (parse_uint(optarg, &goid)) {
 				p_err("bad --goid '%s': give a goroutine id",
 				      optarg);
 				return -EINVAL;
 			}
+			cli->goid = goid;
 			cli->has_goid = true;
 			break;
 		case OPT_CLASSIC:

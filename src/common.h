@@ -32,6 +32,10 @@ void setup_libbpf_logging(void);
  * 0, or -EINVAL after one line. */
 int parse_seconds(const char *what, const char *s, double *out);
 
+/* A decimal number of digits only (no sign: strtoull takes "-3" as
+ * 2^64 - 3): 0, or -EINVAL (nothing printed). */
+int parse_uint(const char *s, unsigned long long *out);
+
 /* Map a gobin/libbpf -errno to the exit code class. */
 int exit_code_for(int err);
 

@@ -95,6 +95,12 @@ def test_usage_errors():
     one_line_error(["info", "a", "b"], USAGE)
     one_line_error(["list", "main.main", "--"], USAGE, "nothing after")
     one_line_error(["list", "--", "/nonexistent/cmd"], USAGE, "not found")
+    # counts and ids: digits only ("-3" is not 2^64 - 3)
+    for args in (["ktrace", "-n", "-3", "tp_btf:sys_enter"],
+                 ["ktrace", "-n", "0", "tp_btf:sys_enter"],
+                 ["trace", "--goid", "-1", fixture("calls"), "main.fib"],
+                 ["sched", "--goid", "+2", fixture("calls")]):
+        one_line_error(args, USAGE, "bad")
     # nothing named: the target is asked for first, then the functions
     calls = fixture("calls")
     for cmd, what in (("trace", "no PROBE"), ("count", "no PATTERN"),
