@@ -131,6 +131,12 @@ struct gobin_frame {
 int gobin__pc_frames(const struct gobin *gb, uint64_t pc,
 		     struct gobin_frame *frames, int max);
 
+/* Every call the compiler inlined, anywhere in the binary: cb(callee)
+ * once per inline-tree node (call site). 0, or -ENOENT without pclntab. */
+int gobin__for_each_inlined_call(const struct gobin *gb,
+				 void (*cb)(const char *callee, void *ctx),
+				 void *ctx);
+
 /* ---------------------------------------------------- version, build info */
 enum gobin_version_source {
 	GOBIN_VER_NONE,

@@ -196,3 +196,70 @@ int gobin__pc_frames(const struct gobin *gb, uint64_t pc,
 	}
 	return n + 1;
 }
+
+/* The largest value of pc-value table tbl over the whole function: -1 if
+ * none (no table, or only -1s). */
+static int32_t pcvalue_max(const struct gobin_pcln *p, uint32_t tbl)
+{
+	uint32_t val = (uint32_t)-1;
+	int32_t max = -1;
+	bool first = true;
+	size_t off;
+
+	if (tbl == 0 || p->pctab > p->len || tbl > p->len - p->pctab)
+		return -1;
+	off = p->pctab + tbl;
+	for (;;) {
+		uint32_t uvdelta, pcdelta;
+
+		if (!read_varint(p, &off, &uvdelta) ||
+		    (uvdelta == 0 && !first))
+			return max;
+		if (uvdelta & 1)
+			uvdelta = ~(uvdelta >> 1);
+		else
+			uvdelta >>= 1;
+		if (!read_varint(p, &off, &pcdelta))
+			return max;
+		val += uvdelta;
+		if ((int32_t)val > max)
+			max = (int32_t)val;
+		first = false;
+	}
+}
+
+int gobin__for_each_inlined_call(const struct gobin *gb,
+				 void (*cb)(const char *callee, void *ctx),
+				 void *ctx)
+{
+	const struct gobin_pcln *p = gb->pcln;
+
+	if (!p)
+		return -ENOENT;
+	for (size_t i = 0; i < p->nfunc; i++) {
+		const struct gobin_func *f = &p->funcs[i];
+		uint64_t inl = pcln_func_funcdata(p, f, p->inl_funcdata);
+		int32_t nodes;
+
+		if (!inl || PCDATA_INLTREEINDEX >= pcln_func_npcdata(p, f))
+			continue;
+		/* every node is some pc's innermost frame or the parent of
+		 * one, so the largest index names the last node */
+		nodes = pcvalue_max(p, pcln_func_u32(p, f, p->f_pcdata +
+						      PCDATA_INLTREEINDEX * 4)) + 1;
+		for (int32_t ix = 0; ix < nodes && ix < (1 << 20); ix++) {
+			const uint8_t *node = gobin__ptr(gb, inl + (uint64_t)ix *
+							 p->inl_size,
+							 p->inl_size);
+			const char *name;
+
+			if (!node)
+				break;
+			name = pcln_tab_str(p, (uint64_t)p->funcnametab +
+					    gobin_le32(node + p->inl_nameoff));
+			if (name)
+				cb(name, ctx);
+		}
+	}
+	return 0;
+}

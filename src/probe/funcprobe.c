@@ -345,7 +345,8 @@ int funcprobe__plan(const struct gobin *gb, struct patterns *pats,
 	err = match(fp, pats, &m, &n, &dup);
 	if (err)
 		goto fail;
-	if (patterns__report_unmatched(pats, target)) {
+	if (funcprobe__report_inlined_only(gb, pats) ||
+	    patterns__report_unmatched(pats, target)) {
 		err = -ENOENT;
 		goto fail;
 	}
@@ -512,6 +513,7 @@ void funcprobe__report_plan(const struct funcprobe *fp, const char *what)
 	p_info("%s: %zu functions; entry sites: %zu emulated (%zu at the stack-check JBE), %zu single-stepped; %zu RET sites",
 	       what, fp->cnt, emulated, jbe, fp->cnt - emulated,
 	       funcprobe__site_cnt(fp, FP_SITES_RET));
+	funcprobe__report_inlined(fp, fp->gb);
 	if (verbose >= 2) {
 		for (size_t i = 0; i < fp->cnt; i++) {
 			const struct fp_func *ff = &fp->funcs[i];

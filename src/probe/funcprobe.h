@@ -97,6 +97,19 @@ int funcprobe__plan(const struct gobin *gb, struct patterns *pats,
 		    struct funcprobe **out);
 void funcprobe__free(struct funcprobe *fp);
 
+/*
+ * Calls uprobes cannot see (funcprobe_inline.c). report_inlined_only:
+ * after matching, for patterns that matched no function but name calls the
+ * compiler inlined: true (after one error line) when that is every
+ * pattern, else a warning for each. report_inlined: warn about probed
+ * functions that are also inlined somewhere (called by report_plan).
+ */
+struct patterns;
+bool funcprobe__report_inlined_only(const struct gobin *gb,
+				    struct patterns *pats);
+void funcprobe__report_inlined(const struct funcprobe *fp,
+			       const struct gobin *gb);
+
 size_t funcprobe__cnt(const struct funcprobe *fp);
 const struct fp_func *funcprobe__func(const struct funcprobe *fp, size_t fid);
 size_t funcprobe__skipped_cnt(const struct funcprobe *fp);
