@@ -587,7 +587,7 @@ static int configure(struct trace_state *st)
 		if (err)
 			return err;
 		if (st->plans[i].raw && i == 0)
-			p_info("%s: no DWARF for %s: raw ABI words",
+			p_info("%s: no DWARF parameters for %s: raw ABI words",
 			       cli->t.display, funcprobe__func(st->fp, i)->name);
 	}
 	if (cli->filt_name[0]) {

@@ -687,3 +687,151 @@ def test_trace_esbuild_go113_abi0_error_message_and_bytes():
         assert x["ret"]["n"] == 0
         assert x["ret"]["err"]["type"] == "*errors.errorString"
         assert x["ret"]["err"]["error"] == "EOF"
+
+
+def prog_lines(stdout):
+    """The abi0 fixture's own lines: {"f":…,"args":[…],"ret":[…]}"""
+    return [json.loads(l) for l in stdout.splitlines() if l.startswith('{"args"')]
+
+
+def test_trace_assembly_functions_use_abi0_in_a_register_abi_binary():
+    """tests/fixtures/abi0 (go1.19, register ABI) calls two assembly
+    functions, which are ABI0: arguments, then results, in the frame above
+    the return address (their DWARF has no parameters, so the words are
+    raw). The words at the RET must be what the Go caller passed and got
+    back, as it printed them; with DWARF (.symtab names them "….abi0") and
+    stripped (pclntab: the function's file is asm_amd64.s). addasm leaves
+    0 in RAX, where the register ABI would have the result."""
+    for binary in ("abi0", "abi0-stripped"):
+        r = trace(binary, ["main.addasm", "main.strbyte"])
+        assert r.returncode == 0, r.stderr
+        prog = prog_lines(r.stdout)
+        _, recs = split(r.stdout)
+        calls = [x for x in recs if x["type"] == "call"]
+        assert len(prog) == 5 and len(calls) == 5, r.stdout
+        for p, x in zip(prog, calls):
+            assert x["func"] == p["f"], (binary, x, p)
+            a, ret = x["raw_args"], x["raw_ret"]
+            if p["f"] == "main.addasm":
+                # frame: a, b, result (args size 24)
+                want = [v % U64 for v in p["args"] + p["ret"]]
+                assert len(a) == 3 and a[:2] == want[:2] and ret == want, (binary, x, p)
+            else:
+                # frame: s.ptr, s.len, i, c (a byte in its word), n
+                s, i = p["args"]
+                c, n = p["ret"]
+                assert len(a) == 5 and a[1:3] == [len(s), i], (binary, x, p)
+                assert ret[:3] == a[:3] and ret[3] & 0xff == c and ret[4] == n, (binary, x, p)
+
+
+def test_trace_assembly_abi0_words_filter_and_string_out():
+    # --filter and -o on ABI0 words read the stack slots, not registers:
+    # strbyte's s is words 0 (ptr) and 1 (len)
+    r = trace("abi0-stripped", ["main.strbyte"],
+              extra=["--filter", "arg2 == 2", "-o", "string(arg0)"])
+    assert r.returncode == 0, r.stderr
+    prog = [p for p in prog_lines(r.stdout) if p["args"][1] == 2]
+    _, recs = split(r.stdout)
+    assert len(prog) == 1 and len(recs) == 1, r.stdout
+    assert recs[0]["out"]["string(arg0)"] == prog[0]["args"][0] == "abi zero"
+
+
+def test_trace_cgo_wrappers_results_on_the_stack():
+    """cgo's _Cfunc_ wrappers are //go:cgo_unsafe_args Go functions, which
+    the compiler pins to ABI0: the C side writes the result into the
+    frame. The cgo fixture prints add(a, b) = C.c_add(a, b)."""
+    for binary in ("cgo", "cgo-stripped"):
+        r = trace(binary, ["main._Cfunc_c_add"])
+        assert r.returncode == 0, r.stderr
+        printed = [tuple(map(int, m)) for m in
+                   re.findall(r"^add\((-?\d+), (-?\d+)\) = (-?\d+)$", r.stdout, re.M)]
+        _, recs = split(r.stdout)
+        assert len(printed) == 3 and len(recs) == 3, r.stdout
+        if binary == "cgo":
+            got = [(x["args"]["p0"], x["args"]["p1"], x["ret"]["r1"]) for x in recs]
+        else:
+            # p0, p1, r1: three words, the result last
+            got = [tuple(x["raw_ret"]) for x in recs]
+            assert all(x["raw_args"][:2] == list(g[:2]) for x, g in zip(recs, got))
+        assert got == printed, (binary, got, printed)
+
+
+def test_trace_esbuild_syscall_assembly_is_abi0():
+    """syscall.Syscall(trap, a1, a2, a3) (r1, r2, err) is assembly
+    (syscall/asm_linux_amd64.s, ABI0) in go1.17 and go1.18 (stripped
+    esbuild releases). os's init wraps stdin with os.NewFile, which asks
+    unix.IsNonblock: fcntl(0, F_GETFL) (trap 72 on amd64, linux
+    arch/x86/entry/syscalls/syscall_64.tbl; F_GETFL 3). stdin is a file
+    opened O_RDWR|O_APPEND here; the result must equal Python's own
+    fcntl(F_GETFL) of it."""
+    import fcntl
+    tried = 0
+    for name in ("esbuild-0.14.10-go1.17.5", "esbuild-0.14.38-go1.18"):
+        try:
+            path = gstest.corpus(name)
+        except gstest.Skip:
+            continue
+        tried += 1
+        d = gstest.tmpdir()
+        src = os.path.join(d, "in.js")
+        with open(src, "w") as f:
+            f.write("let x = 1 + 2\nconsole.log(x)\n")
+        fd = os.open(os.path.join(d, "stdin"), os.O_RDWR | os.O_APPEND | os.O_CREAT)
+        try:
+            flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+            r = subprocess.run([GOSNOOP, "--json", "trace", "--filter", "arg0 == 72",
+                                "syscall.Syscall", "--", path, src,
+                                "--outfile=" + os.path.join(d, "out.js")],
+                               capture_output=True, text=True, timeout=120, stdin=fd)
+        finally:
+            os.close(fd)
+        assert r.returncode == 0, (name, r.stderr)
+        recs = [json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"type"')]
+        calls = [x for x in recs if x["type"] == "call"]
+        # trap, a1, a2, a3, r1, r2, err
+        stdin = [x for x in calls if x["raw_ret"][:3] == [72, 0, 3]]
+        assert len(stdin) == 1, (name, calls)
+        assert flags & os.O_APPEND and stdin[0]["raw_ret"][4] == flags, (name, stdin, flags)
+        assert stdin[0]["raw_ret"][6] == 0, (name, stdin)
+        assert all(len(x["raw_args"]) == 7 and x["raw_args"][0] == 72 for x in calls), name
+    if not tried:
+        raise gstest.Skip("no esbuild go1.17/go1.18 in the corpus")
+
+
+def test_trace_esbuild_abi0_wrapper_of_a_go_function():
+    """From go1.19 syscall.Syscall is Go (ABIInternal); assembly that
+    jumps to it (golang.org/x/sys/unix.Syscall) reaches it through an ABI0
+    wrapper of the same name (file <autogenerated> in pclntab). esbuild
+    asks whether stdin is a terminal: ioctl(0, TCGETS) (trap 16, TCGETS
+    0x5401), which fails on a regular file with the errno Python's own
+    ioctl gets. The wrapper shows the 7 stack words (trap, a1, a2, a3, r1,
+    r2, err), the body RAX RBX RCX RDI and the results r1 r2 in RAX RBX."""
+    import errno
+    import fcntl
+    import termios
+    path = gstest.corpus("esbuild-0.23.1-go1.22.5")
+    d = gstest.tmpdir()
+    src = os.path.join(d, "in.js")
+    with open(src, "w") as f:
+        f.write("let x = 1 + 2\nconsole.log(x)\n")
+    with open(src, "rb") as stdin:
+        try:
+            fcntl.ioctl(stdin.fileno(), termios.TCGETS, bytes(64))
+            raise AssertionError("TCGETS on a regular file succeeded")
+        except OSError as e:
+            want_errno = e.errno
+        assert want_errno == errno.ENOTTY
+        r = subprocess.run([GOSNOOP, "--json", "trace", "--filter", "arg0 == 16",
+                            "syscall.Syscall", "--", path, src,
+                            "--outfile=" + os.path.join(d, "out.js")],
+                           capture_output=True, text=True, timeout=120, stdin=stdin)
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"type"')]
+    calls = [x for x in recs if x["type"] == "call"]
+    wrapper = [x for x in calls if len(x["raw_args"]) == 7 and x["raw_ret"][1:3] == [0, 0x5401]]
+    body = [x for x in calls if len(x["raw_args"]) == 4 and x["raw_args"][1:3] == [0, 0x5401]]
+    assert len(wrapper) == 1 and len(body) == 1, calls
+    assert wrapper[0]["raw_ret"][0] == 16 and wrapper[0]["raw_ret"][4] == U64 - 1
+    assert wrapper[0]["raw_ret"][6] == want_errno, wrapper
+    assert body[0]["raw_args"][0] == 16 and body[0]["raw_ret"][0] == U64 - 1, body
+    assert wrapper[0]["func"] != body[0]["func"]  # syscall.Syscall@ADDR, two bodies
