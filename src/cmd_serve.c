@@ -12,6 +12,7 @@
  * SIGTERM/SIGINT: HTTP first, then every probe detached.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <poll.h>
@@ -136,6 +137,27 @@ static void stop_groups(struct serve_group *g, size_t n, const bool *keep)
  * a target that cannot start, an address that cannot be bound) leaves
  * the running configuration exactly as it was.
  */
+
+/*
+ * Start one target with errors prefixed by its FILE:LINE (one line says
+ * what failed and where); the generic line only if nothing was said.
+ */
+static int start_group(struct serve_group *g, const struct serve_hooks *h,
+		       const char *config_path)
+{
+	unsigned long errs = p_err_count;
+	char where[PATH_MAX + 16];
+	int err;
+
+	snprintf(where, sizeof(where), "%s:%d", config_path, g->cfg->line);
+	p_context = where;
+	err = serve_group__start(g, h);
+	p_context = NULL;
+	if (err && p_err_count == errs)
+		p_err("%s: cannot start this target", where);
+	return err;
+}
+
 static void reload(struct serve_main *m, const char *why_now)
 {
 	struct serve_state *st = &m->st;
@@ -178,7 +200,7 @@ static void reload(struct serve_main *m, const char *why_now)
 		ngroups[i].cfg = &ncfg.targets[i];
 		if (reused[i])
 			continue;
-		err = serve_group__start(&ngroups[i], &hooks);
+		err = start_group(&ngroups[i], &hooks, st->config_path);
 		if (err) {
 			snprintf(why, sizeof(why), "%s:%d: cannot start this target",
 				 st->config_path, ncfg.targets[i].line);
@@ -442,10 +464,8 @@ int do_serve(int argc, char **argv)
 		struct serve_group *g = &st->groups[st->group_cnt];
 
 		g->cfg = &st->cfg.targets[i];
-		err = serve_group__start(g, &hooks);
+		err = start_group(g, &hooks, st->config_path);
 		if (err) {
-			p_err("%s:%d: cannot start this target", st->config_path,
-			      st->cfg.targets[i].line);
 			ret = exit_code_for(err);
 			goto out;
 		}

@@ -12,13 +12,22 @@
 bool json_output;
 int verbose;
 const char *prog_name = "gosnoop";
+const char *p_context;
+unsigned long p_err_count;
 
 static void vprint_line(FILE *f, const char *level, const char *fmt,
 			va_list ap)
 {
 	char buf[1024];
+	int n = 0;
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (p_context && strcmp(level, "info"))
+		n = snprintf(buf, sizeof(buf), "%s: ", p_context);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = 0;
+	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	if (!strcmp(level, "error"))
+		p_err_count++;
 	if (json_output && !strcmp(level, "error")) {
 		struct jw *jw = jw_new(stdout);
 

@@ -18,6 +18,10 @@ enum {
 extern bool json_output;	/* --json */
 extern int verbose;		/* -v, repeatable */
 extern const char *prog_name;	/* "gosnoop" */
+/* While set, errors and warnings start with it ("FILE:LINE" of the serve
+ * target being started): one line says what failed and where. */
+extern const char *p_context;
+extern unsigned long p_err_count;	/* errors printed so far */
 
 /* One line on stderr ("gosnoop: ..."), or {"type":"error",...} on stdout
  * in JSON mode so a consumer of the stream sees it too. */

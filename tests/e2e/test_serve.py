@@ -322,6 +322,10 @@ def test_bad_config_names_file_and_line():
          "only latency"),
         ("buckets: [" + ", ".join(str(i) for i in range(1, 41)) +
          f"]\ntargets:\n  - binary: {path}\n    latency: [main.fib]\n", 1, "at most 39"),
+        # targets that cannot start: why, in the same one line
+        (f"targets:\n  - binary: {path}\n    count: [main.fib]\n  - binary: /nonexistent/svc\n"
+         f"    count: [main.x]\n", 4, "/nonexistent/svc: No such file"),
+        ("targets:\n  - binary: /etc/hostname\n    count: [main.x]\n", 2, "not an ELF file"),
     ]
     for text, line, words in cases:
         cfg = write_config(text)
