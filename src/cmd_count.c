@@ -41,7 +41,8 @@ static void usage(FILE *f)
 		"Calls per Go function, counted in the kernel.\n\n"
 		"  -j, --json           {\"type\":\"count\",\"func\":...,\"count\":N} lines\n"
 		"  -d, --duration SECS  stop after SECS seconds\n"
-		"  -i, --interval SECS  print (and start over) every SECS seconds\n"
+		"  -i, --interval SECS  print (and start over) every SECS seconds;\n"
+		"                       JSON: {\"type\":\"interval\",\"ts_ns\":N} first\n"
 		"      --top N          only the N most called functions\n"
 		"  -p, --pid PID        count in this process only\n"
 		"      --classic-uprobes  one classic uprobe per function instead\n"
@@ -146,6 +147,8 @@ static void print(struct funcs_session *s, bool final)
 	if (json_output) {
 		struct jw *jw = jw_new(stdout);
 
+		if (jw && s->cli->interval > 0)
+			funcs_session__interval_marker(jw);
 		for (size_t i = 0; jw && i < shown; i++) {
 			jw_start_object(jw);
 			jw_name(jw, "type"); jw_string(jw, "count");

@@ -3,7 +3,8 @@
  * gosnoop latency: a log2 histogram of call durations per function, built
  * in the kernel (src/bpf/funcs.bpf.c fp_latency: entry site and every RET
  * site, paired per goroutine), printed like bcc's funclatency with count,
- * average and p50/p90/p99 estimated from the buckets.
+ * average, the exact min and max, and p50/p90/p99 estimated from the
+ * buckets within [min, max].
  */
 #include <errno.h>
 #include <stddef.h>
@@ -30,7 +31,8 @@
 #define BAR_WIDTH 36
 
 struct lat_state {
-	struct fp_hist *prev;	/* totals at the last print (-i only) */
+	struct fp_hist *prev;	/* totals of each half of `hists` at its
+				   last read (-i only) */
 	struct fp_hist *vals;	/* one per possible CPU */
 	int ncpu;
 	bool printed;
@@ -40,6 +42,7 @@ struct lat_row {
 	const char *name;
 	uint64_t goid;
 	struct fp_hist h;
+	bool have_mm;		/* h.min_ns/max_ns are this row's */
 };
 
 static void usage(FILE *f)
@@ -51,9 +54,11 @@ static void usage(FILE *f)
 		"Call durations per Go function: a log2 histogram built in the\n"
 		"kernel, returns seen at every RET (never uretprobes).\n\n"
 		"  -j, --json           {\"type\":\"latency\",\"func\":...,\"count\":N,\n"
-		"                       \"sum_ns\":N,\"buckets\":[{\"le_ns\":N,\"count\":N}]}\n"
+		"                       \"sum_ns\":N,\"min_ns\":N,\"max_ns\":N,\n"
+		"                       \"buckets\":[{\"le_ns\":N,\"count\":N}]}\n"
 		"  -d, --duration SECS  stop after SECS seconds\n"
-		"  -i, --interval SECS  print (and start over) every SECS seconds\n"
+		"  -i, --interval SECS  print (and start over) every SECS seconds;\n"
+		"                       JSON: {\"type\":\"interval\",\"ts_ns\":N} first\n"
 		"      --per-goid       one histogram per function and goroutine\n"
 		"  -p, --pid PID        only this process\n"
 		"      --classic-uprobes  one classic uprobe per site instead of\n"
@@ -61,8 +66,9 @@ static void usage(FILE *f)
 		"  -v, --verbose        probe sites, attach/detach times, pairing\n"
 		"PATTERN: shell glob over Go names ('main.*', 'net/http.*').\n"
 		"Buckets: [2^k, 2^(k+1)) ns; le_ns is the bucket's last value,\n"
-		"2^(k+1)-1. p50/p90/p99 are interpolated inside a bucket (the\n"
-		"mean when all calls share one). Durations include the probes'\n"
+		"2^(k+1)-1. min and max are exact; p50/p90/p99 are interpolated\n"
+		"inside a bucket narrowed to [min, max] (the mean when all calls\n"
+		"share one). Durations include the probes'\n"
 		"own cost (a single-stepped RET probe: 2-20 us per call).\n"
 		"Ends on Ctrl-C, after -d, or when the traced process exits;\n"
 		"with -- CMD, exits with CMD's status.\n",
@@ -96,7 +102,13 @@ static int configure(struct funcs_session *s)
 		skel->rodata->off_goid = l->g_goid;
 		skel->rodata->per_goid = true;
 	}
-	err = bpf_map__set_max_entries(skel->maps.hists, (__u32)n);
+	/* -i: two halves, one per epoch parity (funcs.bpf.c `epoch`) */
+	if (s->cli->interval > 0 && !s->cli->per_goid) {
+		skel->rodata->nfuncs = (__u32)n;
+		err = bpf_map__set_max_entries(skel->maps.hists, 2 * (__u32)n);
+	} else {
+		err = bpf_map__set_max_entries(skel->maps.hists, (__u32)n);
+	}
 	if (!err && !s->cli->per_goid)
 		err = bpf_map__set_max_entries(skel->maps.goid_hists, 1);
 	if (err) {
@@ -110,7 +122,7 @@ static int configure(struct funcs_session *s)
 	}
 	st->vals = calloc(st->ncpu, sizeof(*st->vals));
 	if (s->cli->interval > 0)
-		st->prev = calloc(n, sizeof(*st->prev));
+		st->prev = calloc(2 * n, sizeof(*st->prev));
 	if (!st->vals || (s->cli->interval > 0 && !st->prev))
 		return -ENOMEM;
 	return 0;
@@ -126,29 +138,47 @@ static uint64_t slot_hi(int i)	/* last value in the slot */
 	return (1ULL << (i + 1)) - 1;
 }
 
-/* The p-quantile, interpolated linearly inside its log2 bucket. */
-static double percentile(const struct fp_hist *h, double p)
+static double clamp(double v, double lo, double hi)
 {
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * The p-quantile, interpolated linearly inside its log2 bucket. No call
+ * is faster than min or slower than max, so a bucket is first narrowed to
+ * [min, max]: the slowest bucket is as wide as its lower bound, and
+ * interpolating up to its end put p99 far above the slowest call.
+ */
+static double percentile(const struct lat_row *r, double p)
+{
+	const struct fp_hist *h = &r->h;
 	double want = p * (double)h->count, seen = 0;
+	double lo_all = 0, hi_all = (double)slot_hi(FP_HIST_SLOTS - 1) + 1;
 
 	if (!h->count)
 		return 0;
+	if (r->have_mm) {
+		lo_all = (double)h->min_ns;
+		hi_all = (double)h->max_ns;
+	}
 	/* all in one bucket: nothing tells the calls apart but the mean */
 	for (int i = 0; i < FP_HIST_SLOTS; i++)
 		if (h->slots[i] == h->count)
-			return (double)h->sum_ns / (double)h->count;
+			return clamp((double)h->sum_ns / (double)h->count,
+				     lo_all, hi_all);
 	for (int i = 0; i < FP_HIST_SLOTS; i++) {
 		double c = (double)h->slots[i];
 
 		if (c && seen + c >= want) {
 			double frac = (want - seen) / c;
+			double lo = clamp((double)slot_lo(i), lo_all, hi_all);
+			double hi = clamp((double)slot_hi(i) + 1, lo_all, hi_all);
 
-			return (double)slot_lo(i) +
-			       frac * (double)(slot_hi(i) + 1 - slot_lo(i));
+			return clamp(lo + frac * (hi - lo), lo_all, hi_all);
 		}
 		seen += c;
 	}
-	return (double)slot_hi(FP_HIST_SLOTS - 1);
+	return hi_all;
 }
 
 static const char *dur(double ns, char *buf, size_t len)
@@ -202,13 +232,18 @@ static void print_text(const struct lat_row *r, bool per_goid)
 		printf("%*" PRIu64 " -> %-*" PRIu64 " : %-8" PRIu64 " |%s|\n",
 		       width, slot_lo(i), width, slot_hi(i), (uint64_t)r->h.slots[i], bar);
 	}
-	printf("count %" PRIu64 ", avg %s, p50 %s, p90 %s, p99 %s, total %s\n",
-	       (uint64_t)r->h.count, dur((double)r->h.sum_ns / (double)r->h.count, b1,
-			       sizeof(b1)),
-	       dur(percentile(&r->h, 0.50), b2, sizeof(b2)),
-	       dur(percentile(&r->h, 0.90), b3, sizeof(b3)),
-	       dur(percentile(&r->h, 0.99), b4, sizeof(b4)),
-	       dur((double)r->h.sum_ns, b5, sizeof(b5)));
+	printf("count %" PRIu64 ", avg %s, total %s\n", (uint64_t)r->h.count,
+	       dur((double)r->h.sum_ns / (double)r->h.count, b1, sizeof(b1)),
+	       dur((double)r->h.sum_ns, b2, sizeof(b2)));
+	if (r->have_mm)
+		printf("min %s, ", dur((double)r->h.min_ns, b1, sizeof(b1)));
+	printf("p50 %s, p90 %s, p99 %s",
+	       dur(percentile(r, 0.50), b3, sizeof(b3)),
+	       dur(percentile(r, 0.90), b4, sizeof(b4)),
+	       dur(percentile(r, 0.99), b5, sizeof(b5)));
+	if (r->have_mm)
+		printf(", max %s", dur((double)r->h.max_ns, b1, sizeof(b1)));
+	printf("\n");
 }
 
 static void print_json(struct jw *jw, const struct lat_row *r, bool per_goid)
@@ -221,6 +256,10 @@ static void print_json(struct jw *jw, const struct lat_row *r, bool per_goid)
 	}
 	jw_name(jw, "count"); jw_uint(jw, r->h.count);
 	jw_name(jw, "sum_ns"); jw_uint(jw, r->h.sum_ns);
+	if (r->have_mm) {
+		jw_name(jw, "min_ns"); jw_uint(jw, r->h.min_ns);
+		jw_name(jw, "max_ns"); jw_uint(jw, r->h.max_ns);
+	}
 	jw_name(jw, "buckets");
 	jw_start_array(jw);
 	for (int i = 0; i < FP_HIST_SLOTS; i++) {
@@ -249,12 +288,21 @@ static int cmp_rows(const void *a, const void *b)
 	return x->goid < y->goid ? -1 : x->goid > y->goid;
 }
 
-static void hist_add(struct fp_hist *to, const struct fp_hist *from)
+/* Add one CPU's aggregate; its min/max only if they are of epoch tag-1. */
+static void hist_add(struct lat_row *to, const struct fp_hist *from,
+		     uint64_t tag)
 {
-	to->count += from->count;
-	to->sum_ns += from->sum_ns;
+	to->h.count += from->count;
+	to->h.sum_ns += from->sum_ns;
 	for (int i = 0; i < FP_HIST_SLOTS; i++)
-		to->slots[i] += from->slots[i];
+		to->h.slots[i] += from->slots[i];
+	if (from->mm_tag != tag)
+		return;
+	if (!to->have_mm || from->min_ns < to->h.min_ns)
+		to->h.min_ns = from->min_ns;
+	if (!to->have_mm || from->max_ns > to->h.max_ns)
+		to->h.max_ns = from->max_ns;
+	to->have_mm = true;
 }
 
 static void hist_sub(struct fp_hist *to, const struct fp_hist *from)
@@ -297,6 +345,8 @@ static size_t collect_goid(struct funcs_session *s, struct lat_row **rows)
 		r[n].name = ff->name;
 		r[n].goid = key.goid;
 		r[n].h = h;
+		/* per goroutine, epoch stays 0: any tag is this key's */
+		r[n].have_mm = h.mm_tag != 0;
 		n++;
 	}
 	*rows = r;
@@ -346,26 +396,38 @@ static void print(struct funcs_session *s, bool final)
 		if (s->cli->interval > 0)
 			reset_goid(s);
 	} else {
+		__u32 e = skel->bss->epoch, half = 0;
+
 		rows = calloc(n ? n : 1, sizeof(*rows));
 		if (!rows)
 			return;
+		if (s->cli->interval > 0) {
+			/* new calls go to the other half from now on; this
+			 * one holds exactly the interval's (at the end the
+			 * probes are gone: nothing to switch) */
+			if (!final)
+				__atomic_store_n(&skel->bss->epoch, e + 1,
+						 __ATOMIC_SEQ_CST);
+			half = e & 1;
+		}
 		for (__u32 fid = 0; fid < n; fid++) {
-			struct fp_hist sum = {};
+			__u32 key = fid + half * (__u32)n;
+			struct lat_row *r = &rows[rows_cnt];
 
-			if (bpf_map_lookup_elem(fd, &fid, st->vals))
+			memset(r, 0, sizeof(*r));
+			if (bpf_map_lookup_elem(fd, &key, st->vals))
 				continue;
 			for (int c = 0; c < st->ncpu; c++)
-				hist_add(&sum, &st->vals[c]);
+				hist_add(r, &st->vals[c], (uint64_t)e + 1);
 			if (st->prev) {
-				struct fp_hist now = sum;
+				struct fp_hist now = r->h;
 
-				hist_sub(&sum, &st->prev[fid]);
-				st->prev[fid] = now;
+				hist_sub(&r->h, &st->prev[key]);
+				st->prev[key] = now;
 			}
-			if (!sum.count)
+			if (!r->h.count)
 				continue;
-			rows[rows_cnt].name = funcprobe__func(s->fp, fid)->name;
-			rows[rows_cnt].h = sum;
+			r->name = funcprobe__func(s->fp, fid)->name;
 			rows_cnt++;
 		}
 	}
@@ -373,6 +435,8 @@ static void print(struct funcs_session *s, bool final)
 	if (json_output) {
 		struct jw *jw = jw_new(stdout);
 
+		if (jw && s->cli->interval > 0)
+			funcs_session__interval_marker(jw);
 		for (size_t i = 0; jw && i < rows_cnt; i++)
 			print_json(jw, &rows[i], per_goid);
 		jw_free(jw);

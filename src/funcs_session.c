@@ -22,6 +22,7 @@
 #include "common.h"
 #include "target.h"
 #include "funcs_session.h"
+#include "json_writer.h"
 #include "gobin.h"
 #include "pattern.h"
 #include "probe/funcprobe.h"
@@ -310,4 +311,17 @@ int funcs_session__main(int argc, char **argv, const struct funcs_ops *ops,
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
 	return run(&s);
+}
+
+void funcs_session__interval_marker(struct jw *jw)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	jw_start_object(jw);
+	jw_name(jw, "type"); jw_string(jw, "interval");
+	jw_name(jw, "ts_ns");
+	jw_uint(jw, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+	jw_end_object(jw);
+	jw_end_line(jw);
 }

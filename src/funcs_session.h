@@ -69,6 +69,15 @@ struct funcs_session {
  * Parse the options every function command takes (plus, through
  * extra_opts/handle, its own), then run. Returns the exit code.
  */
+/*
+ * -i in JSON: each batch opens with {"type":"interval","ts_ns":N}, N its
+ * end on CLOCK_MONOTONIC (the clock of sched's markers and of every BPF
+ * timestamp), also when no function was called: a consumer groups the
+ * records that follow by it.
+ */
+struct jw;
+void funcs_session__interval_marker(struct jw *jw);
+
 int funcs_session__main(int argc, char **argv, const struct funcs_ops *ops,
 			void (*usage)(FILE *f));
 

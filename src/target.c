@@ -93,16 +93,55 @@ static int find_in_path(const char *cmd, char *out, size_t len)
 	return -ENOENT;
 }
 
+/* The process (thread group) thread tid belongs to: Tgid in its status. */
+static int thread_group_of(pid_t tid, pid_t *tgid)
+{
+	char path[64], line[256];
+	int ret = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		int v;
+
+		if (sscanf(line, "Tgid: %d", &v) == 1 && v > 0) {
+			*tgid = v;
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
 static int resolve_pid(struct target *t, pid_t pid)
 {
 	char link[64], exe[PATH_MAX], rooted[PATH_MAX + 64];
 	struct stat st_exe, st_rooted;
+	pid_t tgid = pid;
 	ssize_t n;
 
 	snprintf(link, sizeof(link), "/proc/%d", pid);
 	if (access(link, F_OK)) {
 		p_err("no process with PID %d (has it exited?)", pid);
 		return -ESRCH;
+	}
+	/*
+	 * A thread id (from `top -H`, `ps -L`, a tid column) names a thread,
+	 * and /proc/TID works for it although `ls /proc` hides it; but the
+	 * probes and the in-kernel filters are per process (uprobe_multi
+	 * wants a thread-group leader, the programs compare tgids), and
+	 * goroutines move between threads anyway. Like `perf record -p TID`,
+	 * which takes every thread of TID's process, use the process; unlike
+	 * perf, say so.
+	 */
+	if (!thread_group_of(pid, &tgid) && tgid != pid) {
+		p_warn("%d is a thread of process %d: tracing process %d (all its threads)",
+		       pid, tgid, tgid);
+		pid = tgid;
 	}
 	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
 	n = readlink(link, exe, sizeof(exe) - 1);

@@ -47,7 +47,9 @@ int target__check_given(const struct target *t, const char *path_arg,
 			pid_t pid);
 
 /* Fill t from a PATH argument (or -p PID / the CMD split off before) and
- * check it exists. Returns 0 or -errno, after printing one line. */
+ * check it exists. Returns 0 or -errno, after printing one line. A PID
+ * that is a thread of another process stands for that process (t->pid),
+ * after one warning line. */
 int target__resolve(struct target *t, const char *path_arg, pid_t pid);
 
 /* Run-time address minus file address of the target's executable in a

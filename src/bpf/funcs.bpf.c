@@ -39,7 +39,17 @@ const volatile __u64 bounds[FP_HIST_SLOTS - 1] = {};
 
 __u64 stats[FP_NSTATS] = {};
 
-/* Sized to the number of functions before load. */
+/*
+ * `gosnoop latency -i`: the `hists` map holds two halves of nfuncs
+ * entries, and calls go to half (epoch & 1). At each interval user space
+ * bumps epoch and reads the half just left, where nothing else lands:
+ * its counts, and its min/max (tagged epoch + 1), are exactly the
+ * interval's. 0 (one half) everywhere else.
+ */
+const volatile __u32 nfuncs = 0;
+__u32 epoch = 0;
+
+/* Sized to the number of functions before load (twice that: see epoch). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -115,7 +125,7 @@ static __always_inline __u64 current_g(struct fp_regs *ctx)
 #endif
 }
 
-static __always_inline void hist_add(struct fp_hist *h, __u64 dur)
+static __always_inline void hist_add(struct fp_hist *h, __u64 dur, __u64 tag)
 {
 	__u32 slot = log2_slot(dur, FP_HIST_SLOTS);
 
@@ -133,15 +143,27 @@ static __always_inline void hist_add(struct fp_hist *h, __u64 dur)
 	h->sum_ns += dur;
 	if (slot < FP_HIST_SLOTS)
 		h->slots[slot]++;
+	if (h->mm_tag != tag) {
+		h->min_ns = dur;
+		h->max_ns = dur;
+		h->mm_tag = tag;
+	} else if (dur < h->min_ns) {
+		h->min_ns = dur;
+	} else if (dur > h->max_ns) {
+		h->max_ns = dur;
+	}
 }
 
 static __always_inline void record(__u32 fid, __u32 pid, __u64 g, __u64 dur)
 {
+	__u32 e = *(volatile __u32 *)&epoch, key = fid;
 	struct fp_hist *h;
 
-	h = bpf_map_lookup_elem(&hists, &fid);
+	if (e & 1)
+		key += nfuncs;
+	h = bpf_map_lookup_elem(&hists, &key);
 	if (h)
-		hist_add(h, dur);
+		hist_add(h, dur, (__u64)e + 1);
 	if (per_goid) {
 		struct fp_goid_key k = { .fid = fid, .pid = pid };
 		__u32 zero = 0;
@@ -168,7 +190,7 @@ static __always_inline void record(__u32 fid, __u32 pid, __u64 g, __u64 dur)
 			if (!h)
 				return;
 		}
-		hist_add(h, dur);
+		hist_add(h, dur, (__u64)e + 1);
 	}
 }
 

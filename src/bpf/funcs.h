@@ -92,11 +92,20 @@ enum fp_stat {
 	FP_NSTATS,
 };
 
-/* Per-function (per-CPU) latency aggregate. */
+/*
+ * Per-function (per-CPU) latency aggregate. min_ns/max_ns bound the
+ * estimates read from the buckets (a log2 bucket is as wide as its lower
+ * bound); they cannot be subtracted like the counts, so they belong to
+ * one `epoch` of the program: mm_tag is epoch + 1 when they were last
+ * set, and the first call of a newer epoch starts them over.
+ */
 struct fp_hist {
 	__u64 count;
 	__u64 sum_ns;
 	__u64 slots[FP_HIST_SLOTS];
+	__u64 min_ns;
+	__u64 max_ns;
+	__u64 mm_tag;		/* epoch + 1 of min_ns/max_ns; 0: none */
 };
 
 /* One open call of a goroutine. off: g.stack.hi minus the address of the
