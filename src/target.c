@@ -219,7 +219,14 @@ int target__resolve(struct target *t, const char *path_arg, pid_t pid)
 		return ret;
 	if (stat(path_arg, &st)) {
 		ret = -errno;
-		p_err("%s: %s", path_arg, strerror(errno));
+		/* "trace main.f ./app": a Go name where the target belongs */
+		if (ret == -ENOENT && !strchr(path_arg, '/') &&
+		    strpbrk(path_arg, ".*?["))
+			p_err("%s: no such file; the target comes before the "
+			      "patterns: PATH PATTERN..., -p PID PATTERN... or "
+			      "PATTERN... -- CMD", path_arg);
+		else
+			p_err("%s: %s", path_arg, strerror(-ret));
 		return ret;
 	}
 	if (S_ISDIR(st.st_mode)) {

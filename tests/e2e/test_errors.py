@@ -95,6 +95,8 @@ def test_usage_errors():
     one_line_error(["info", "a", "b"], USAGE)
     one_line_error(["list", "main.main", "--"], USAGE, "nothing after")
     one_line_error(["list", "--", "/nonexistent/cmd"], USAGE, "not found")
+    # patterns before the target: say where the target goes
+    one_line_error(["trace", "main.fib", fixture("calls")], USAGE, "the target comes before")
     # counts and ids: digits only ("-3" is not 2^64 - 3)
     for args in (["ktrace", "-n", "-3", "tp_btf:sys_enter"],
                  ["ktrace", "-n", "0", "tp_btf:sys_enter"],
