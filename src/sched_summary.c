@@ -162,9 +162,8 @@ static void row(const char *first, const char *name, const uint64_t c[NCOLS],
 		 sched_fmt_ns(b[1], 16, c[COL_RUNNABLE]),
 		 sched_fmt_ns(b[2], 16, c[COL_WAITING]),
 		 sched_fmt_ns(b[3], 16, c[COL_SYSCALL]), changes, last);
-	/* 80 columns: the name's multi-byte characters take one each */
-	if (strlen(line) > 80 + strlen(nm) - 21)
-		line[80 + strlen(nm) - 21] = 0;
+	/* the last column, a wait reason ("GC sweep wait"), is never cut:
+	 * a line a few columns past 80 reads better than half a word */
 	printf("%s\n", line);
 }
 
