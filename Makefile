@@ -105,6 +105,9 @@ $(BUILD)/tests/test_sched_allgs $(BUILD)/tests-san/test_sched_allgs: \
 UNIT_SRCS_test_serve_config = src/serve_config.c
 $(BUILD)/tests/test_serve_config $(BUILD)/tests-san/test_serve_config: \
 	$(UNIT_SRCS_test_serve_config)
+UNIT_SRCS_test_json_writer = src/json_writer.c
+$(BUILD)/tests/test_json_writer $(BUILD)/tests-san/test_json_writer: \
+	$(UNIT_SRCS_test_json_writer)
 UNIT_SRCS_test_kbtf = src/probe/kbtf.c
 $(BUILD)/tests/test_kbtf $(BUILD)/tests-san/test_kbtf: $(UNIT_SRCS_test_kbtf)
 

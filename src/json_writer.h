@@ -19,6 +19,11 @@ void jw_end_object(struct jw *jw);
 void jw_start_array(struct jw *jw);
 void jw_end_array(struct jw *jw);
 void jw_name(struct jw *jw, const char *name);
+/*
+ * Strings are bytes: well-formed UTF-8 is written as is, each byte B of
+ * anything else as \udcBB (U+DC00 + B, PEP 383's "surrogateescape"), so
+ * the line is valid JSON and the bytes can be recovered exactly.
+ */
 void jw_string(struct jw *jw, const char *s);	/* NULL -> null */
 void jw_string_len(struct jw *jw, const char *s, size_t len);
 void jw_uint(struct jw *jw, uint64_t v);

@@ -434,7 +434,12 @@ static int compile_output(struct kt_probe *p, const struct btf *btf,
 			return kx_fail(&c, "already an output of this probe");
 	if (v.is_str)
 		return kx_fail(&c, "a string constant is not an output");
-	if (v.kind == V_ADDR) {
+	if (p->kind == KT_KIND_TRACEPOINT && kt_tpfmt__is_buf(p, name)) {
+		/* write's `-o buf`: the count bytes the default view shows,
+		 * not a string read up to a NUL past the buffer's end */
+		p->spec.nops = from;
+		ret = kt_tpfmt__emit_buf(p, name, name);
+	} else if (v.kind == V_ADDR) {
 		ret = kt_emit(p, KT_OP_EMIT_BYTES,
 			      v.obj_user ? KT_F_USER : 0, v.addr_len, 0, name,
 			      v.fmt, NULL);

@@ -113,6 +113,43 @@ static size_t cstrlen(const uint8_t *s, size_t max)
 	return z ? (size_t)(z - s) : max;
 }
 
+/*
+ * A string the BPF side did not read (src/bpf/ktrace.h KT_STR_*): "NULL"
+ * for a NULL pointer, "?" when the read failed (its page was not
+ * resident: a tracepoint program cannot fault it in), else NULL for a
+ * string that was read, empty or not.
+ */
+static const char *str_missing(const uint8_t *s, size_t len)
+{
+	if (len < 2 || s[0])
+		return NULL;
+	if (s[1] == KT_STR_NULL)
+		return "NULL";
+	if (s[1] == KT_STR_UNREADABLE)
+		return "?";
+	return NULL;
+}
+
+/* The same for the count of a buffer (KT_BUF_*). */
+static const char *buf_missing(uint32_t count)
+{
+	if (count == KT_BUF_NULL)
+		return "NULL";
+	if (count == KT_BUF_UNREADABLE)
+		return "?";
+	return NULL;
+}
+
+/* A string or buffer the BPF side did not read: null in JSON, the
+ * reason unquoted in text. */
+static void put_missing(FILE *f, struct jw *jw, const char *why)
+{
+	if (jw)
+		jw_null(jw);
+	else
+		fputs(why, f);
+}
+
 static uint64_t get_u64(const uint8_t *p)
 {
 	uint64_t v;
@@ -135,7 +172,7 @@ static void put_value(struct kt_out_ctx *c, struct jw *jw,
 	FILE *f = c->f;
 	char ip[INET6_ADDRSTRLEN];
 	uint64_t u;
-	uint32_t n;
+	uint32_t n, cut;
 	const char *name;
 
 	switch (o->fmt) {
@@ -196,6 +233,11 @@ static void put_value(struct kt_out_ctx *c, struct jw *jw,
 		}
 		return;
 	case KT_FMT_STR:
+		name = str_missing(d, o->len);
+		if (name) {
+			put_missing(f, jw, name);
+			return;
+		}
 		n = cstrlen(d, o->len);
 		if (jw)
 			jw_string_len(jw, (const char *)d, n);
@@ -204,6 +246,11 @@ static void put_value(struct kt_out_ctx *c, struct jw *jw,
 		return;
 	case KT_FMT_BUF:
 		n = get_u32(d);
+		name = buf_missing(n);
+		if (name) {
+			put_missing(f, jw, name);
+			return;
+		}
 		if (n > (uint32_t)o->len - 4)
 			n = o->len - 4;
 		if (jw)
@@ -215,6 +262,14 @@ static void put_value(struct kt_out_ctx *c, struct jw *jw,
 		n = get_u32(d);
 		if (n > KT_STRV_MAX)
 			n = KT_STRV_MAX;
+		/* the array: NULL, unreadable, or unreadable past entry n */
+		cut = get_u32(d + 4);
+		name = cut == KT_STR_NULL ? "NULL" :
+		       cut == KT_STR_UNREADABLE ? "?" : NULL;
+		if (name && !n) {
+			put_missing(f, jw, name);
+			return;
+		}
 		if (jw)
 			jw_start_array(jw);
 		else
@@ -222,14 +277,21 @@ static void put_value(struct kt_out_ctx *c, struct jw *jw,
 		for (uint32_t i = 0; i < n; i++) {
 			const uint8_t *s = d + 8 + (size_t)i * o->strv_len;
 			size_t l = cstrlen(s, o->strv_len);
+			const char *why = str_missing(s, o->strv_len);
 
-			if (jw) {
+			if (!jw && i)
+				fputc(' ', f);
+			if (why)
+				put_missing(f, jw, why);
+			else if (jw)
 				jw_string_len(jw, (const char *)s, l);
-			} else {
-				if (i)
-					fputc(' ', f);
+			else
 				put_quoted(f, s, l);
-			}
+		}
+		if (name) {
+			if (!jw && n)
+				fputc(' ', f);
+			put_missing(f, jw, name);
 		}
 		if (jw)
 			jw_end_array(jw);

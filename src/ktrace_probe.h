@@ -133,6 +133,12 @@ int kt_tpfmt__load(struct kt_probe *p, const char *tracefs, char *err,
 		   size_t errlen);
 /* Outputs for every non-common field (strings read, argv decoded). */
 int kt_tpfmt__emit_all(struct kt_probe *p, char *err, size_t errlen);
+/* Is field a syscall's `const char *` buffer bounded by the next field
+ * (write's buf, count)? Then kt_tpfmt__emit_buf outputs it as name the
+ * way the default view does: count bytes, at most 128 (-ENOENT if not). */
+bool kt_tpfmt__is_buf(const struct kt_probe *p, const char *field);
+int kt_tpfmt__emit_buf(struct kt_probe *p, const char *field,
+		       const char *name);
 
 /* ---- BTF (ktrace_btf.c) ---- */
 /* vmlinux BTF, loaded once; NULL (and *err set) when there is none.

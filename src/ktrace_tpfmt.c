@@ -191,6 +191,63 @@ static bool is_len_name(const char *n)
 }
 
 /*
+ * The length field that bounds `const char *` field f of a syscall (the
+ * next field, named like a length: write's buf and count), or NULL.
+ */
+static const struct tp_field *buf_count(const struct kt_probe *p,
+					const struct tp_field *f)
+{
+	const struct tp_field *nf = next_field(p, f);
+
+	if (!f->is_const_char || !p->user_ptrs || !nf || nf->is_ptr ||
+	    !is_len_name(nf->name) || nf->size > 8)
+		return NULL;
+	return nf;
+}
+
+/* Buffer f, count bytes of it (at most BUF_LEN), as output name. */
+static int emit_buf(struct kt_probe *p, const struct tp_field *f,
+		    const struct tp_field *count, const char *name)
+{
+	int ret;
+
+	if ((ret = kt_op(p, KT_OP_CTX, 0, 0, f->offset)) ||
+	    (ret = kt_op(p, KT_OP_LOAD, f->size > 8 ? 8 : f->size, 0, 0)) ||
+	    (ret = kt_op(p, KT_OP_CTX, 0, 0, count->offset)) ||
+	    (ret = kt_op(p, KT_OP_LOAD, count->size, 0, 0)))
+		return ret;
+	return kt_emit(p, KT_OP_EMIT_BUF, KT_F_USER, 4 + BUF_LEN, 0, name,
+		       KT_FMT_BUF, NULL);
+}
+
+static const struct tp_field *find_field(const struct kt_probe *p,
+					 const char *name)
+{
+	for (size_t i = 0; i < p->nfields; i++)
+		if (!strcmp(p->fields[i].name, name))
+			return &p->fields[i];
+	return NULL;
+}
+
+bool kt_tpfmt__is_buf(const struct kt_probe *p, const char *field)
+{
+	const struct tp_field *f = find_field(p, field);
+
+	return f && buf_count(p, f);
+}
+
+int kt_tpfmt__emit_buf(struct kt_probe *p, const char *field,
+		       const char *name)
+{
+	const struct tp_field *f = find_field(p, field), *count;
+
+	count = f ? buf_count(p, f) : NULL;
+	if (!count)
+		return -ENOENT;
+	return emit_buf(p, f, count, name);
+}
+
+/*
  * One field's decoding:
  *  - integers: loaded with their size and sign;
  *  - char name[N]: the string in the record;
@@ -207,7 +264,7 @@ static int emit_field(struct kt_probe *p, const struct tp_field *f,
 		      char *err, size_t errlen)
 {
 	__u8 uflag = p->user_ptrs ? KT_F_USER : 0;
-	const struct tp_field *nf = next_field(p, f);
+	const struct tp_field *count = buf_count(p, f);
 	struct kt_out *o;
 	int ret;
 
@@ -230,18 +287,12 @@ static int emit_field(struct kt_probe *p, const struct tp_field *f,
 			       f->size < KT_STR_MAX ? f->size : KT_STR_MAX, 0,
 			       f->name, KT_FMT_STR, NULL);
 	}
+	if (count)
+		return emit_buf(p, f, count, f->name);
 	if ((ret = kt_op(p, KT_OP_CTX, 0, 0, f->offset)) ||
 	    (ret = kt_op(p, KT_OP_LOAD, f->size > 8 ? 8 : f->size,
 			 f->is_signed ? KT_F_SIGNED : 0, 0)))
 		return ret;
-	if (f->is_const_char && p->user_ptrs && nf && !nf->is_ptr &&
-	    is_len_name(nf->name) && nf->size <= 8) {
-		if ((ret = kt_op(p, KT_OP_CTX, 0, 0, nf->offset)) ||
-		    (ret = kt_op(p, KT_OP_LOAD, nf->size, 0, 0)))
-			return ret;
-		return kt_emit(p, KT_OP_EMIT_BUF, uflag, 4 + BUF_LEN, 0,
-			       f->name, KT_FMT_BUF, NULL);
-	}
 	if (f->is_const_char)
 		return kt_emit(p, KT_OP_EMIT_STR, uflag, USTR_LEN, 0, f->name,
 			       KT_FMT_STR, NULL);

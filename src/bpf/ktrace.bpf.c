@@ -231,10 +231,38 @@ static __always_inline __u64 streq(struct vm *vm, __u64 addr,
 	return 1;
 }
 
+/*
+ * A string into dst (at most len bytes, NUL-terminated); an empty, NULL
+ * or unreadable one is marked in dst[1] (ktrace.h: KT_STR_*), so user
+ * space can print "", NULL or ? for them. The helpers zero dst when the
+ * read fails; a page of the string not yet faulted in fails it, since a
+ * tracepoint program must not sleep.
+ */
+static __always_inline void read_str(__u8 *dst, __u32 len, __u64 addr,
+				     __u8 flags)
+{
+	__u8 mark = KT_STR_NULL;
+	long n = -1;
+
+	if (addr) {
+		if (flags & KT_F_USER)
+			n = bpf_probe_read_user_str(dst, len, (void *)addr);
+		else
+			n = bpf_probe_read_kernel_str(dst, len, (void *)addr);
+		if (n > 1)
+			return;
+		mark = n == 1 ? 0 : KT_STR_UNREADABLE;
+	}
+	if (len < 2)
+		return;
+	dst[0] = 0;
+	dst[1] = mark;
+}
+
 static __always_inline void emit_strv(struct vm *vm, __u64 addr,
 				      const struct kt_op *op, __u32 off)
 {
-	__u32 len = op->len, n = 0;
+	__u32 len = op->len, n = 0, cut = addr ? 0 : KT_STR_NULL;
 	__u8 *data = vm->ev->data;
 
 	if (len > KT_STR_MAX)
@@ -243,18 +271,21 @@ static __always_inline void emit_strv(struct vm *vm, __u64 addr,
 		__u64 p = 0;
 		__u32 o;
 
-		if (i >= op->imm)
+		if (i >= op->imm || !addr)
 			break;
-		if (read_mem(&p, 8, addr + 8 * i, op->flags) || !p)
+		if (read_mem(&p, 8, addr + 8 * i, op->flags)) {
+			cut = KT_STR_UNREADABLE;
+			break;
+		}
+		if (!p)
 			break;
 		o = (off + 8 + i * len) & (KT_DATA_MAX - 1);
-		if (op->flags & KT_F_USER)
-			bpf_probe_read_user_str(&data[o], len, (void *)p);
-		else
-			bpf_probe_read_kernel_str(&data[o], len, (void *)p);
+		read_str(&data[o], len, p, op->flags);
 		n++;
 	}
-	*(__u32 *)&data[off & (KT_DATA_MAX - 1)] = n;
+	off &= KT_DATA_MAX - 1;
+	*(__u32 *)&data[off] = n;
+	*(__u32 *)&data[off + 4] = cut;
 }
 
 /* The result of a value op: pushed, or (KT_F_EMIT) stored in the
@@ -361,12 +392,7 @@ static long step(__u32 i, void *arg)
 		len = op->len;
 		if (len > KT_STR_MAX)
 			len = KT_STR_MAX;
-		if (op->flags & KT_F_USER)
-			bpf_probe_read_user_str(&vm->ev->data[off], len,
-						(void *)a);
-		else
-			bpf_probe_read_kernel_str(&vm->ev->data[off], len,
-						  (void *)a);
+		read_str(&vm->ev->data[off], len, a, op->flags);
 		break;
 	case KT_OP_EMIT_BYTES:
 		if (pop(vm, &a))
@@ -385,8 +411,10 @@ static long step(__u32 i, void *arg)
 			len = KT_STR_MAX;
 		if (b < len)
 			len = b;
-		if (read_mem(&vm->ev->data[off + 4], len, a, op->flags))
-			len = 0;
+		if (!a && len)
+			len = KT_BUF_NULL;
+		else if (read_mem(&vm->ev->data[off + 4], len, a, op->flags))
+			len = KT_BUF_UNREADABLE;
 		*(__u32 *)&vm->ev->data[off] = len;
 		break;
 	case KT_OP_EMIT_STRV:

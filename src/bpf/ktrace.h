@@ -58,13 +58,30 @@ enum kt_op_code {
 	KT_OP_EMIT_BUF,	/* pop n, pop address; min(n, len) bytes at
 			   data[off + 4], that count as u32 at data[off] */
 	KT_OP_EMIT_STRV, /* pop address of a NULL-terminated char *[];
-			   count (u32) at data[off], then up to imm strings
-			   of len bytes each from data[off + 8]; F_USER */
+			   count (u32) at data[off], 0 or KT_STR_NULL/
+			   _UNREADABLE (u32, the array itself) at data[off +
+			   4], then up to imm strings of len bytes each from
+			   data[off + 8]; F_USER */
 	/* Fused by kt_spec__optimize (ktrace_probe.c): fewer steps of the
 	 * interpreter per event for the common shapes. */
 	KT_OP_ARG_LOAD,	/* push LOAD(args[len] + imm): ARG, ADDI, LOAD */
 	KT_OP__COUNT,
 };
+
+/*
+ * Strings the BPF side could not read. EMIT_STR and each string of
+ * EMIT_STRV store a string NUL-terminated and, when the area has 2 bytes
+ * or more, say in the byte after a leading NUL what it was: 0 for a real
+ * empty string, KT_STR_NULL for a NULL pointer, KT_STR_UNREADABLE when
+ * the read failed (a page the task never touched: a tracepoint program
+ * cannot fault it in; or a bad address). EMIT_BUF stores KT_BUF_NULL or
+ * KT_BUF_UNREADABLE as its count instead; EMIT_STRV says after its count
+ * whether the array was NULL or could not be read (from entry count on).
+ */
+#define KT_STR_NULL		0xfe
+#define KT_STR_UNREADABLE	0xff
+#define KT_BUF_NULL		0xfffffffeU
+#define KT_BUF_UNREADABLE	0xffffffffU
 
 #define KT_F_USER	1	/* user memory: bpf_probe_read_user* */
 #define KT_F_SIGNED	2	/* sign-extend a LOAD; signed compare */
