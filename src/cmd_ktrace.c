@@ -55,9 +55,10 @@
 
 static volatile sig_atomic_t exiting;	/* the signal that stops us */
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	exiting = sig;
+	launch__note_signal(si);
 }
 
 static uint64_t now_ns(void)
@@ -360,6 +361,8 @@ static void set_rodata(struct ktrace_bpf *skel, const struct ktrace_cli *cli,
 	}
 	ro->probe_idx = idx;
 	ro->ctx_nargs = p->spec.nargs;
+	if (p->kind != KT_KIND_TRACEPOINT && kt_btf(NULL))
+		ro->ctx_read_mask = kt_btf__ctx_read_mask(p, kt_btf(NULL));
 	ro->go_attr = ga->on;
 	ro->fsbase_off = ga->fsbase_off;
 	ro->tls_g_off = ga->tls_g_off;
@@ -505,8 +508,9 @@ static void detach_all(struct kt_inst *insts, int n)
 		detach_some(&d[0]);
 		return;
 	}
-	for (int t = 0; t < nthreads; t++) {
+	for (int t = 0; t < nthreads; t++)
 		d[t] = (struct detacher){ insts, n, t, nthreads };
+	for (int t = 0; t < nthreads; t++) {
 		if (pthread_create(&tid[t], NULL, detach_some, &d[t]))
 			break;
 		started++;
@@ -981,7 +985,8 @@ int do_ktrace(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	sa.sa_handler = on_signal;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

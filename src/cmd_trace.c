@@ -99,9 +99,10 @@ struct trace_state {
 
 static volatile sig_atomic_t exiting;	/* the signal that stops us */
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	exiting = sig;
+	launch__note_signal(si);
 }
 
 static uint64_t clock_ns(clockid_t c)
@@ -816,11 +817,11 @@ static int run(struct trace_state *st)
 	       funcprobe__cnt(st->fp), funcprobe__mode(st->fp),
 	       funcprobe__attach_ms(st->fp));
 
-	sa.sa_handler = on_signal;
+	sa.sa_sigaction = on_signal;
 	/* a write(2) to a full stdout pipe interrupted by Ctrl-C must
 	 * resume, not fail with EINTR and lose the buffered records
 	 * (epoll_wait still returns EINTR: the loop sees exiting) */
-	sa.sa_flags = SA_RESTART;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

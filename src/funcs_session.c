@@ -32,9 +32,10 @@
 
 static volatile sig_atomic_t exiting;	/* the signal that stops us */
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	exiting = sig;
+	launch__note_signal(si);
 }
 
 static uint64_t mono_ns(void)
@@ -224,7 +225,8 @@ static int run(struct funcs_session *s)
 	       funcprobe__cnt(s->fp), funcprobe__mode(s->fp),
 	       funcprobe__attach_ms(s->fp), (mono_ns() - t_start) / 1e6);
 
-	sa.sa_handler = on_signal;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -121,22 +121,35 @@ static int reap_within(struct launch *l, int ms)
 	return launch__reap(l, false) != 0;
 }
 
+static volatile sig_atomic_t signal_to_us_alone;
+
+void launch__note_signal(const siginfo_t *si)
+{
+	/* kill(1), systemd, docker; a terminal's signals are SI_KERNEL */
+	signal_to_us_alone = si && (si->si_code == SI_USER ||
+				    si->si_code == SI_QUEUE ||
+				    si->si_code == SI_TKILL);
+}
+
 int launch__finish(struct launch *l, int sig)
 {
-	bool by_limit = !sig;
-
 	if (l->go_fd >= 0) {
 		launch__abort(l);
 		return launch__exit_code(l);
 	}
-	if (launch__reap(l, false) == 0) {
-		kill(l->pid, by_limit ? SIGTERM : sig);
-		if (!reap_within(l, LAUNCH_GRACE_MS)) {
-			kill(l->pid, SIGKILL);
-			launch__reap(l, true);
-		}
-		if (by_limit)
-			return 0;
+	if (launch__reap(l, false) != 0)
+		return launch__exit_code(l);
+	if (sig) {
+		/* CMD shuts down as it sees fit; we wait, as for Ctrl-C */
+		if (signal_to_us_alone)
+			kill(l->pid, sig);
+		launch__reap(l, true);
+		return launch__exit_code(l);
 	}
-	return launch__exit_code(l);
+	kill(l->pid, SIGTERM);
+	if (!reap_within(l, LAUNCH_GRACE_MS)) {
+		kill(l->pid, SIGKILL);
+		launch__reap(l, true);
+	}
+	return 0;
 }

@@ -8,6 +8,7 @@
 #ifndef GOSNOOP_PROBE_LAUNCH_H
 #define GOSNOOP_PROBE_LAUNCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -34,12 +35,16 @@ int launch__exit_code(const struct launch *l);
 #define LAUNCH_GRACE_MS 5000
 /*
  * Tracing is over; end CMD and return gosnoop's exit code. CMD exited by
- * itself: its status. Tracing stopped by signal sig (sent to gosnoop alone,
- * as kill(1), systemd and docker do; a terminal's Ctrl-C reaches CMD by
- * itself): sig passed on, CMD's status. Stopped by -d or -n (sig 0): CMD
- * ended with SIGTERM, as timeout(1) and bpftrace -c do, and 0. A CMD still
- * running LAUNCH_GRACE_MS after the signal is killed.
+ * itself: its status. Tracing stopped by signal sig: CMD's status once it
+ * exits; the signal is passed on only if it was sent to gosnoop alone
+ * (kill(1), systemd, docker; see launch__note_signal): a terminal's
+ * Ctrl-C reached CMD by itself, and a second one would force a program
+ * that shuts down gracefully on the first. Stopped by -d or -n (sig 0):
+ * CMD ended with SIGTERM, as timeout(1) and bpftrace -c do, SIGKILL after
+ * LAUNCH_GRACE_MS, and 0.
  */
 int launch__finish(struct launch *l, int sig);
+/* From the commands' SA_SIGINFO handlers: who sent the stopping signal. */
+void launch__note_signal(const siginfo_t *si);
 
 #endif

@@ -4,12 +4,15 @@ gosnoop alone (kill(1), systemd, docker stop) is passed on and gosnoop
 exits with CMD's status; -d ends CMD with SIGTERM and exits 0."""
 import json
 import os
+import pty
+import select
+import shutil
 import signal
 import subprocess
 import time
 
 import gstest
-from gstest import GOSNOOP, fixture
+from gstest import GOSNOOP, ROOT, Skip, fixture
 
 # one probe each; calls -wait -hold blocks on its stdin: it runs until told
 COMMANDS = [["count", "main.fib"], ["trace", "main.fib"], ["sched"],
@@ -128,3 +131,50 @@ def test_ktrace_names_goroutine_start_of_a_pie_cmd():
     main = [e for e in events if e["goid"] == 1]
     assert main, events
     assert {e.get("start") for e in main} == {"runtime.main"}, main[:3]
+
+
+def build_sigint():
+    go = shutil.which("go")
+    if not go:
+        raise Skip("go is not installed")
+    out = os.path.join(gstest.tmpdir(), "sigint")
+    subprocess.run([go, "build", "-o", out, "./sigint"], check=True, capture_output=True,
+                   cwd=os.path.join(ROOT, "tests", "fixtures"), timeout=300,
+                   env=dict(os.environ, CGO_ENABLED="0"))
+    return out
+
+
+def test_terminal_ctrl_c_reaches_cmd_once():
+    """A terminal's Ctrl-C reaches gosnoop and CMD together (the kernel
+    sends SIGINT to the foreground process group): gosnoop must not pass
+    it on a second time, or a program that shuts down gracefully on the
+    first is forced by the second. Run under a real pseudo-terminal."""
+    exe = build_sigint()
+    for cmd in (["count", "main.tick"], ["trace", "main.tick"], ["sched"],
+                ["ktrace", "tp_btf:sched_switch", "-o", "prev_state"]):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(GOSNOOP, [GOSNOOP] + cmd + ["--", exe])
+        out = b""
+        deadline = time.monotonic() + 30
+        sent = False
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            if not sent and b"ready" in out:
+                time.sleep(0.5)
+                os.write(fd, b"\x03")       # the terminal's ^C
+                sent = True
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        text = out.decode(errors="replace")
+        assert "interrupt 1" in text and "graceful" in text, (cmd, text[-2000:])
+        assert "interrupt 2" not in text, (cmd, text[-2000:])
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (cmd, status, text[-500:])
