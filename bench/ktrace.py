@@ -88,7 +88,7 @@ def prog_stats(prefix, count):
     best = (0, 0)
     while p.poll() is None:
         for pr in progs():
-            if pr["id"] not in old and pr.get("name") in ("kt_tp_btf", "kt_empty",
+            if pr["id"] not in old and pr.get("name") in ("kt_raw_tp", "kt_empty",
                                                                    "kt_record_floor") \
                     and pr.get("run_cnt", 0) > best[1]:
                 best = (pr["run_time_ns"], pr["run_cnt"])

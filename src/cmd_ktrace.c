@@ -361,7 +361,9 @@ static void set_rodata(struct ktrace_bpf *skel, const struct ktrace_cli *cli,
 	}
 	ro->probe_idx = idx;
 	ro->ctx_nargs = p->spec.nargs;
-	if (p->kind != KT_KIND_TRACEPOINT && kt_btf(NULL))
+	/* fentry/fexit: the verifier types their ctx loads from BTF */
+	if ((p->kind == KT_KIND_FENTRY || p->kind == KT_KIND_FEXIT) &&
+	    kt_btf(NULL))
 		ro->ctx_read_mask = kt_btf__ctx_read_mask(p, kt_btf(NULL));
 	ro->go_attr = ga->on;
 	ro->fsbase_off = ga->fsbase_off;
@@ -418,7 +420,7 @@ static int open_load(struct kt_inst *in, const struct ktrace_cli *cli,
 				in->skel->progs.kt_empty :
 		       cli->bench_prog == KT_PROG_RECORD_FLOOR ?
 				in->skel->progs.kt_record_floor :
-				in->skel->progs.kt_tp_btf;
+				in->skel->progs.kt_raw_tp;
 	else if (!strcmp(which, "fentry"))
 		prog = in->skel->progs.kt_fentry;
 	else if (!strcmp(which, "fexit"))
@@ -428,7 +430,8 @@ static int open_load(struct kt_inst *in, const struct ktrace_cli *cli,
 	else
 		prog = in->skel->progs.kt_kretprobe;
 	only_prog(in->skel, prog);
-	if (!strcmp(which, "tp_btf") || !strcmp(which, "fentry") ||
+	/* BTF attach targets; tp_btf: probes are raw_tp (ktrace.bpf.c) */
+	if (prog == in->skel->progs.kt_empty || !strcmp(which, "fentry") ||
 	    !strcmp(which, "fexit")) {
 		err = bpf_program__set_attach_target(prog, 0, p->name);
 		if (err)
@@ -597,8 +600,11 @@ static int setup_probe(struct kt_inst *in, const struct ktrace_cli *cli,
 	if (p->kind == KT_KIND_TRACEPOINT)
 		in->link = bpf_program__attach_tracepoint(loaded_prog(in),
 							  p->cat, p->name);
-	else
+	else if (loaded_prog(in) == in->skel->progs.kt_empty)
 		in->link = bpf_program__attach(loaded_prog(in));
+	else
+		in->link = bpf_program__attach_raw_tracepoint(loaded_prog(in),
+							      p->name);
 	if (!in->link) {
 		err = -errno;
 		p_err("%s: cannot attach: %s", p->text, strerror(-err));

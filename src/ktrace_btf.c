@@ -213,6 +213,40 @@ static int member_offset(const struct btf *btf, __u32 struct_id,
 	return -ENOENT;
 }
 
+/*
+ * May a tp_btf/fentry program load an argument of this type from its ctx
+ * directly? The verifier types such a load from BTF (btf_ctx_access) and
+ * refuses some ("func 'sched_kthread_work_execute_end' arg1 type
+ * FUNC_PROTO is not a struct": a function pointer); scalars and pointers
+ * to a struct or union it takes, anything else is read with a helper.
+ */
+static bool ctx_load_direct(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = skip_mods(btf, id, NULL);
+
+	if (!t)
+		return false;
+	if (btf_is_int(t) || btf_is_enum(t) || btf_is_enum64(t))
+		return true;
+	if (!btf_is_ptr(t))
+		return false;
+	t = skip_mods(btf, t->type, NULL);
+	return t && (btf_is_struct(t) || btf_is_union(t));
+}
+
+__u32 kt_btf__ctx_read_mask(const struct kt_probe *p, const struct btf *btf)
+{
+	__u32 mask = 0;
+
+	for (int i = 0; i < p->nargs && i < KT_MAX_ARGS; i++)
+		if (!ctx_load_direct(btf, p->arg_types[i]))
+			mask |= 1u << i;
+	if (p->has_ret && p->nargs < KT_MAX_ARGS &&
+	    !ctx_load_direct(btf, p->ret_type))
+		mask |= 1u << p->nargs;
+	return mask;
+}
+
 int kt_btf__fsbase_offset(const struct btf *btf, __u64 *off)
 {
 	int task = btf__find_by_name_kind(btf, "task_struct",

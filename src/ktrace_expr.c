@@ -498,7 +498,24 @@ int kt_expr__emit_args(struct kt_probe *p, const struct btf *btf, char *err,
 	int ret;
 
 	for (int i = 0; i < p->nargs; i++) {
+		size_t nops = p->spec.nops, nout = p->nout;
+
 		ret = kt_expr__output(p, btf, p->arg_names[i], err, errlen);
+		if (ret != -EINVAL)
+			goto next;
+		/*
+		 * Not an expression of its own (a struct or union passed by
+		 * value, as tmigr_group_set_cpu_active's state): its raw
+		 * ctx slot, in hex, rather than no probe at all.
+		 */
+		p->spec.nops = nops;
+		while (p->nout > nout)
+			free(p->outs[--p->nout].name);
+		ret = kt_op(p, KT_OP_ARG, 0, 0, i);
+		if (!ret)
+			ret = kt_emit(p, KT_OP_EMIT_VAL, 0, 8, 0, p->arg_names[i],
+				      KT_FMT_HEX, NULL);
+next:
 		if (ret)
 			return ret;
 	}

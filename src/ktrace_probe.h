@@ -147,6 +147,10 @@ const struct btf *kt_btf(const char **err);
 /* Arguments of a tp_btf event or a kernel function (fentry/fexit). */
 int kt_btf__probe_args(struct kt_probe *p, const struct btf *btf, char *err,
 		       size_t errlen);
+/* The ctx slots (bit i: argument i; fexit's return value after them) a
+ * program must read with a helper: the verifier refuses direct loads of
+ * some argument types (function pointers, pointers to pointers). */
+__u32 kt_btf__ctx_read_mask(const struct kt_probe *p, const struct btf *btf);
 /* Offset of task_struct.thread.fsbase; -ENOENT if BTF lacks it. */
 int kt_btf__fsbase_offset(const struct btf *btf, __u64 *off);
 /* Name of the enumerator of enum type id with value v, or NULL. */

@@ -23,11 +23,13 @@ struct rb_reader;
 struct rb_reader *rb_reader__new(int map_fd, ring_buffer_sample_fn fn,
 				 void *ctx);
 /*
- * Waits for a wakeup, a signal or timeout_ms, then consumes every record:
- * how many, or -errno.
+ * Waits for a wakeup, a signal or timeout_ms, then consumes the records
+ * there are, for at most ~50 ms (a faster producer must not keep the
+ * caller from its deadline and signals): how many, or -errno.
  */
 int rb_reader__poll(struct rb_reader *r, int timeout_ms);
-/* Consumes every record there is now: how many, or -errno. */
+/* Consumes every record until none is left (at exit, after detaching):
+ * how many, or -errno. */
 int rb_reader__drain(struct rb_reader *r);
 void rb_reader__free(struct rb_reader *r);
 

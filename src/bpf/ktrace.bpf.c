@@ -40,6 +40,8 @@ const volatile __u32 filter_comm_len = 0;
 const volatile __u16 probe_idx = 0;
 /* ctx u64 slots of a tp_btf/fentry/fexit program (fexit: args + ret) */
 const volatile __u32 ctx_nargs = 0;
+/* bit i: slot i is read with a helper, not loaded (kt_btf__ctx_read_mask) */
+const volatile __u32 ctx_read_mask = 0;
 /*
  * Goroutine attribution (go_attr): current g is the pointer at
  * fsbase + tls_g_off in the task's user memory, fsbase is at
@@ -524,9 +526,14 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 		__u64 *a = args;
 
 #pragma unroll
-		for (int i = 0; i < KT_MAX_ARGS; i++)
-			if (i < ctx_nargs)
+		for (int i = 0; i < KT_MAX_ARGS; i++) {
+			if (i >= ctx_nargs)
+				continue;
+			if (ctx_read_mask & (1u << i))
+				bpf_probe_read_kernel(&vm.m->args[i], 8, &a[i]);
+			else
 				vm.m->args[i] = a[i];
+		}
 	} else if (regs && is_ret) {
 		/* kretprobe: only the return value (slot nargs - 1) */
 		__u32 n = vm.spec->nargs;
@@ -576,10 +583,19 @@ int kt_tracepoint(void *ctx)
 	return run(ctx, NULL, NULL, false);
 }
 
-SEC("?tp_btf")
-int kt_tp_btf(__u64 *ctx)
+/*
+ * tp_btf:NAME probes run as raw tracepoints: the same arguments in the
+ * same u64 slots, through the same kernel path (__bpf_trace_run) as a
+ * tp_btf program, but a raw_tp program needs no BTF to load or attach.
+ * libbpf parses the whole vmlinux BTF again for every tp_btf object it
+ * loads (~30 ms each here: 23 s for 758 probes), and the verifier would
+ * type each ctx load from BTF and refuse some (function pointers). The
+ * arguments are typed from BTF in user space all the same.
+ */
+SEC("?raw_tp")
+int kt_raw_tp(struct bpf_raw_tracepoint_args *ctx)
 {
-	return run(NULL, ctx, NULL, false);
+	return run(NULL, ctx->args, NULL, false);
 }
 
 SEC("?fentry")
@@ -621,8 +637,8 @@ int kt_empty(__u64 *ctx)
  * same batched wakeups; nothing evaluated, no comm, no goroutine. What a
  * probe costs above this is what its expressions and attribution cost.
  */
-SEC("?tp_btf")
-int kt_record_floor(__u64 *ctx)
+SEC("?raw_tp")
+int kt_record_floor(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, zero = 0, len;
