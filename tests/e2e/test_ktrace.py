@@ -609,6 +609,26 @@ def test_tp_btf_glob_against_btf_and_its_events():
     assert "tp_btf:sched_process_exit" in probes
 
 
+def test_tp_btf_events_the_verifier_types_strictly_load():
+    """Events with a function-pointer argument (sched_kthread_work_*: a
+    tp_btf program's ctx load of it is refused) or a union passed by value
+    (tmigr_group_set_cpu_*): they load and attach, the default view shows
+    the raw slot. The names come from vmlinux BTF via bpftool."""
+    bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
+    if not os.path.exists(bpftool):
+        raise Skip("bpftool is not installed")
+    dump = subprocess.run([bpftool, "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
+                          capture_output=True, text=True, check=True).stdout
+    for glob, prefix in (("tp_btf:sched_kthread_work_execute_*", "sched_kthread_work_execute_"),
+                         ("tp_btf:tmigr_group_set_cpu_*", "tmigr_group_set_cpu_")):
+        want = len(re.findall(rf"TYPEDEF 'btf_trace_{prefix}\w+'", dump))
+        if not want:
+            continue
+        r = run(["ktrace", "-d", "0.3", glob], check=False)
+        assert r.returncode == 0, (glob, r.stderr)
+        assert f"tracing {want} probes" in r.stderr, (glob, r.stderr)
+
+
 def test_glob_errors():
     for probe, code, words in (
             ("tracepoint:nosuchcat*:*", 2, "matches nothing"),
