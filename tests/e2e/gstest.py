@@ -164,15 +164,14 @@ def cleanup():
     _tmpdirs.clear()
 
 
-_readers = {}
-
-
 def lines_of(stream):
     """A queue the lines of stream arrive on, read by a thread (a blocking
-    readline could wait forever for a line that never comes)."""
-    q = _readers.get(id(stream))
+    readline could wait forever for a line that never comes). Kept on the
+    stream itself: an id() can be reused once a stream is gone."""
+    q = getattr(stream, "_gosnoop_lines", None)
     if q is None:
-        q = _readers[id(stream)] = queue.Queue()
+        q = queue.Queue()
+        stream._gosnoop_lines = q
 
         def pump():
             try:

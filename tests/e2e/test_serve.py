@@ -199,7 +199,7 @@ targets:
 
     rc, secs = d.stop(signal.SIGTERM)
     assert rc == 0, "".join(d.stderr)
-    assert secs < 1.0, secs
+    assert secs < 5.0, secs
 
 
 def test_promtool_accepts_metrics():
@@ -220,7 +220,7 @@ def test_promtool_accepts_metrics():
     assert r.returncode == 0, r.stdout + r.stderr
     assert "gosnoop_function_duration_seconds_bucket" in text
     rc, secs = d.stop(signal.SIGINT)
-    assert rc == 0 and secs < 1.0, (rc, secs, "".join(d.stderr))
+    assert rc == 0 and secs < 5.0, (rc, secs, "".join(d.stderr))
 
 
 def wait_line(d, pattern, timeout=30):
@@ -285,7 +285,7 @@ def test_sighup_reload_keeps_unchanged_probes():
     probes = json.loads(d.get("/debug/probes")[2])
     assert (probes["reloads"], probes["reload_failures"]) == (4, 2), probes
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)
 
 
 def test_bad_config_names_file_and_line():
@@ -399,7 +399,7 @@ def test_100_reloads_leave_no_fds_links_or_maps():
     calls = {l["function"]: v for n, l, v in samples if n == "gosnoop_function_calls_total"}
     assert calls == {"main.fib": own["main.fib"]}, calls
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)
     print(f"fds {before}; RSS {rss0} -> {rss1} kB after 100 reloads")
     # no leak (valgrind finds none); allow the allocator some slack
     assert rss1 - rss0 < 8192, (rss0, rss1)
@@ -452,7 +452,7 @@ def test_pid_target():
     assert (g["pid"], g["state"], g["exited"], g["processes"]) == (p.pid, "exited", 1, []), g
     assert d.p.poll() is None and d.get("/healthz")[2] == "ok\n"
     rc, secs = d.stop(signal.SIGINT)
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)
 
 
 class Prometheus:
@@ -543,7 +543,7 @@ def test_prometheus_server_scrapes_the_fixtures_counts():
     finally:
         assert prom.stop() == 0
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)
 
 
 def waiting_fixture(path):
@@ -623,7 +623,7 @@ def test_comm_target_follows_processes():
     assert calls == {(str(c.pid), "main.fib"): own_c["main.fib"],
                      (str(c.pid), "main.add"): own_c["main.add"]}, calls
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)
 
 
 def test_binary_target_restarts_and_replaced_file():
@@ -659,7 +659,7 @@ def test_binary_target_restarts_and_replaced_file():
     third = own_record(plain_run(path).stdout)["counts"]["main.fib"]
     assert fib() == [(path, third)]
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)
 
 
 def replace_file(path, text):
@@ -724,7 +724,7 @@ def test_reload_on_file_change_and_listen_rebinds():
     time.sleep(1)
     assert not [x for x in d.stderr[n:] if "reload" in x], d.stderr[n:]
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)
 
 
 def test_labels_and_buckets():
@@ -782,7 +782,7 @@ targets:
             if n == "gosnoop_function_calls_total"}
     assert envs == {"staging"}, envs
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)
 
 
 def test_esbuild_http_server_under_serve():
@@ -826,4 +826,4 @@ def test_esbuild_http_server_under_serve():
     finally:
         assert prom.stop() == 0
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)

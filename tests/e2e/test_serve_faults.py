@@ -63,7 +63,7 @@ def test_binary_truncated_in_place_does_not_kill_the_daemon():
     wait_line(d, r"rewritten in place: probes detached")
     wait_line(d, r"cannot be probed")
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs, "".join(d.stderr))
+    assert rc == 0 and secs < 5.0, (rc, secs, "".join(d.stderr))
 
     # pid: an ended process's series stay until a scrape has read them:
     # truncate its file in that window, then scrape (no race here)
@@ -92,7 +92,7 @@ def test_binary_truncated_in_place_does_not_kill_the_daemon():
     assert status == 200 and calls == {f: own[f] for f in COUNTED}, (calls, own)
     assert d.p.poll() is None, "".join(d.stderr)
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs, "".join(d.stderr))
+    assert rc == 0 and secs < 5.0, (rc, secs, "".join(d.stderr))
 
 
 def test_open_calls_of_exited_processes_are_dropped():
@@ -120,7 +120,7 @@ def test_open_calls_of_exited_processes_are_dropped():
     assert gstacks_entries(d.p.pid) == []
     assert d.get("/metrics")[0] == 200
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)
 
 
 def test_duplicate_targets_rejected():
@@ -160,4 +160,4 @@ def test_duplicate_targets_rejected():
     ok = [v for n, l, v in samples if n == "gosnoop_config_last_reload_successful"]
     assert (calls, timed, ok) == ([("a", fib)], [("c", fib)], [0.0]), (calls, timed, ok)
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)

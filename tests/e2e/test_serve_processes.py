@@ -89,7 +89,7 @@ def test_target_processes_counts_the_tests_own_processes():
     assert got == {by_file: 0, by_comm: 0}, got
     finish(other)
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)
 
 
 def test_target_processes_of_a_pid_target():
@@ -119,4 +119,4 @@ def test_target_processes_of_a_pid_target():
     (g,) = json.loads(d.get("/debug/probes")[2])["targets"]
     assert (g["state"], g["processes"]) == ("exited", []), g
     rc, secs = d.stop()
-    assert rc == 0 and secs < 1.0, (rc, secs)
+    assert rc == 0 and secs < 5.0, (rc, secs)

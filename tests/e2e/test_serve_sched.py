@@ -166,7 +166,7 @@ def test_goroutines_started_while_watched():
     _, _, v0 = scrape(d, path)
     assert set(gauges(v0).values()) == {0.0}, gauges(v0)
     n0 = check_histogram(v0)
-    secs = 4
+    secs = 8    # the scrapes below must end before the workers do, on a loaded machine too
     fx = start_fixture(path, secs)
     t_fx = time.monotonic()
     time.sleep(1.0)
