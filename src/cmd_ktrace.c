@@ -353,6 +353,7 @@ static void set_rodata(struct ktrace_bpf *skel, const struct ktrace_cli *cli,
 	struct ktrace_bpf__rodata *ro = skel->rodata;
 
 	ro->filter_tgid = tgid > 0 ? (__u32)tgid : 0;
+	ro->self_tgid = (__u32)getpid();
 	if (comm) {
 		size_t n = strnlen(comm, 15);
 
@@ -394,16 +395,19 @@ static const char *load_hint(int err)
 	if (err == -EPERM)
 		return " (run as root, or with CAP_BPF and CAP_PERFMON; see "
 		       "'gosnoop doctor')";
+	if (err == -EMFILE || err == -ENFILE)
+		return " (each probe holds ~10 descriptors: raise 'ulimit -n' "
+		       "or narrow the probes)";
 	return " (see 'gosnoop doctor'; -vv shows the verifier log)";
 }
 
 /*
  * Open, configure and load one instance with program prog_sel chosen by
- * the caller; share ring buffer rb_fd (or create it when < 0).
+ * the caller; share first's ring buffer (first is NULL for the first).
  */
 static int open_load(struct kt_inst *in, const struct ktrace_cli *cli,
 		     pid_t tgid, const char *comm, const struct go_attr *ga,
-		     int idx, int rb_fd, const char *which,
+		     int idx, const struct kt_inst *first, const char *which,
 		     const struct kt_probe *p)
 {
 	struct bpf_program *prog;
@@ -437,8 +441,17 @@ static int open_load(struct kt_inst *in, const struct ktrace_cli *cli,
 		if (err)
 			return err;
 	}
-	if (rb_fd >= 0) {
-		err = bpf_map__reuse_fd(in->skel->maps.events, rb_fd);
+	/*
+	 * One ring buffer for all probes, and one count per CPU of what was
+	 * sent since the last wakeup (bpf_wakeup.h): per probe, 360 probes x
+	 * 128 KiB per CPU would exceed the ring before any wakeup.
+	 */
+	if (first) {
+		err = bpf_map__reuse_fd(in->skel->maps.events,
+					bpf_map__fd(first->skel->maps.events));
+		if (!err)
+			err = bpf_map__reuse_fd(in->skel->maps.unwoken,
+					bpf_map__fd(first->skel->maps.unwoken));
 		if (err)
 			return err;
 	}
@@ -531,7 +544,8 @@ static void detach_all(struct kt_inst *insts, int n)
  */
 static int setup_func_probe(struct kt_inst *in, const struct ktrace_cli *cli,
 			    pid_t tgid, const char *comm,
-			    const struct go_attr *ga, int idx, int rb_fd,
+			    const struct go_attr *ga, int idx,
+			    const struct kt_inst *first,
 			    struct kt_probe *p)
 {
 	bool exit_probe = p->kind == KT_KIND_FEXIT;
@@ -539,7 +553,7 @@ static int setup_func_probe(struct kt_inst *in, const struct ktrace_cli *cli,
 	const char *kp = exit_probe ? "kretprobe" : "kprobe";
 	int err1, err2;
 
-	err1 = open_load(in, cli, tgid, comm, ga, idx, rb_fd, tramp, p);
+	err1 = open_load(in, cli, tgid, comm, ga, idx, first, tramp, p);
 	if (!err1 && !(err1 = store_spec(in, p))) {
 		in->link = bpf_program__attach(loaded_prog(in));
 		if (in->link)
@@ -549,7 +563,7 @@ static int setup_func_probe(struct kt_inst *in, const struct ktrace_cli *cli,
 	p_info("%s: %s failed: %s; trying %s", p->text, tramp,
 	       features__errno_name(err1), kp);
 	inst_free(in);
-	err2 = open_load(in, cli, tgid, comm, ga, idx, rb_fd, kp, p);
+	err2 = open_load(in, cli, tgid, comm, ga, idx, first, kp, p);
 	if (!err2 && !(err2 = store_spec(in, p))) {
 		in->link = bpf_program__attach_kprobe(loaded_prog(in),
 						      exit_probe, p->name);
@@ -577,13 +591,15 @@ static int setup_func_probe(struct kt_inst *in, const struct ktrace_cli *cli,
 
 static int setup_probe(struct kt_inst *in, const struct ktrace_cli *cli,
 		       pid_t tgid, const char *comm, const struct go_attr *ga,
-		       int idx, int rb_fd, struct kt_probe *p)
+		       int idx, const struct kt_inst *first,
+		       struct kt_probe *p)
 {
 	int err;
 
 	if (p->kind == KT_KIND_FENTRY || p->kind == KT_KIND_FEXIT)
-		return setup_func_probe(in, cli, tgid, comm, ga, idx, rb_fd, p);
-	err = open_load(in, cli, tgid, comm, ga, idx, rb_fd,
+		return setup_func_probe(in, cli, tgid, comm, ga, idx, first,
+						p);
+	err = open_load(in, cli, tgid, comm, ga, idx, first,
 			p->kind == KT_KIND_TRACEPOINT ? "tracepoint" : "tp_btf",
 			p);
 	if (err) {
@@ -607,7 +623,8 @@ static int setup_probe(struct kt_inst *in, const struct ktrace_cli *cli,
 							      p->name);
 	if (!in->link) {
 		err = -errno;
-		p_err("%s: cannot attach: %s", p->text, strerror(-err));
+		p_err("%s: cannot attach: %s%s", p->text, strerror(-err),
+		      err == -EMFILE || err == -ENFILE ? load_hint(err) : "");
 		return err;
 	}
 	return 0;
@@ -653,7 +670,8 @@ static void go_attr_setup(struct go_attr *ga, const struct gobin *gb,
 	       (long long)ga->tls_g_off, ga->goid_off, ga->startpc_off);
 }
 
-static void report_stats(struct kt_inst *insts, int n)
+/* counted_out: -n was reached; what was lost after it does not matter */
+static void report_stats(struct kt_inst *insts, int n, bool counted_out)
 {
 	__u64 lost = 0, bad = 0, no_g = 0;
 
@@ -668,7 +686,7 @@ static void report_stats(struct kt_inst *insts, int n)
 		p_info("%llu events without a goroutine (g not readable: a "
 		       "thread outside Go code, or its TLS paged out)",
 		       (unsigned long long)no_g);
-	if (lost)
+	if (lost && !counted_out)
 		p_warn("%llu events lost (ring buffer full)",
 		       (unsigned long long)lost);
 	if (bad)
@@ -961,9 +979,8 @@ int do_ktrace(int argc, char **argv)
 
 	oc.t0_ns = now_ns();
 	for (int i = 0; i < np; i++) {
-		int rb_fd = i ? bpf_map__fd(insts[0].skel->maps.events) : -1;
-
-		err = setup_probe(&insts[i], &cli, tgid, comm, &ga, i, rb_fd,
+		err = setup_probe(&insts[i], &cli, tgid, comm, &ga, i,
+				  i ? &insts[0] : NULL,
 				  probes[i]);
 		if (err) {
 			ret = exit_code_for(err);
@@ -1035,11 +1052,13 @@ int do_ktrace(int argc, char **argv)
 		if (cli.t.kind == TARGET_PID && !target__pid_alive(cli.t.pid))
 			break;
 	}
+	if (np > 50)	/* ~25-50 ms each for tracepoints (detach_all) */
+		fprintf(stderr, "%s: detaching %d probes\n", prog_name, np);
 	detach_all(insts, np);
 	if (!cli.max_events || oc.count < cli.max_events)
 		rb_reader__drain(rb);
 	fflush(stdout);
-	report_stats(insts, np);
+	report_stats(insts, np, cli.max_events && oc.count >= cli.max_events);
 	if (launched && ret == EXIT_OK)
 		ret = launch__finish(&l, exiting);
 out:

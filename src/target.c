@@ -178,6 +178,17 @@ static int resolve_pid(struct target *t, pid_t pid)
 int target__check_given(const struct target *t, const char *path_arg,
 			pid_t pid)
 {
+	struct stat st;
+
+	/* "trace 'main.*'" or "trace main.f ./app": a Go name where the
+	 * target belongs (no '/', no such file) */
+	if (path_arg && !pid && !t->cmd_argv && !strchr(path_arg, '/') &&
+	    strpbrk(path_arg, ".*?[") && stat(path_arg, &st)) {
+		p_err("no target: '%s' is not a file; the target comes before "
+		      "the patterns: PATH PATTERN..., -p PID PATTERN... or "
+		      "PATTERN... -- CMD", path_arg);
+		return -EINVAL;
+	}
 	if (path_arg || pid > 0 || t->cmd_argv)
 		return 0;
 	p_err("no target: give a PATH to a Go binary, -p PID, or -- CMD ARGS");
@@ -206,9 +217,16 @@ int target__resolve(struct target *t, const char *path_arg, pid_t pid)
 			return -EINVAL;
 		}
 		ret = find_in_path(t->cmd_argv[0], t->path, sizeof(t->path));
+		if (ret == -EACCES) {
+			/* bad input, not a missing privilege (exit 2, not 3) */
+			p_err("%s: not executable (chmod +x it, or run it with "
+			      "its interpreter)", t->cmd_argv[0]);
+			return -ENOEXEC;
+		}
 		if (ret) {
-			p_err("%s: command not found", t->cmd_argv[0]);
-			return ret;
+			p_err("%s: %s", t->cmd_argv[0], ret == -ENOENT ?
+			      "command not found" : strerror(-ret));
+			return ret == -ENOENT ? ret : -ENOEXEC;
 		}
 		t->kind = TARGET_CMD;
 		snprintf(t->display, sizeof(t->display), "%s", t->path);

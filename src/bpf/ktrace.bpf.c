@@ -35,6 +35,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set before load. 0 / "" = no filter. */
 const volatile __u32 filter_tgid = 0;
+/* gosnoop itself: its own writes would feed back (perf trace skips itself) */
+const volatile __u32 self_tgid = 0;
 const volatile char filter_comm[16] = {};
 const volatile __u32 filter_comm_len = 0;
 const volatile __u16 probe_idx = 0;
@@ -495,7 +497,7 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 	struct kt_event *ev;
 	struct vm vm = {};
 
-	if (filter_tgid && tgid != filter_tgid)
+	if ((filter_tgid && tgid != filter_tgid) || tgid == self_tgid)
 		return 0;
 	vm.spec = bpf_map_lookup_elem(&spec, &zero);
 	vm.ev = ev = bpf_map_lookup_elem(&scratch, &zero);

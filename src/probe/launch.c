@@ -23,6 +23,9 @@ int launch__start(struct launch *l, const char *path, char **argv)
 	l->status = 0;
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
+	/* an inherited SIG_IGN would reap CMD by itself: waitpid would
+	 * never see it end (ECHILD) */
+	signal(SIGCHLD, SIG_DFL);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -43,7 +46,9 @@ int launch__start(struct launch *l, const char *path, char **argv)
 		} while (n < 0 && errno == EINTR);
 		if (n != 1)
 			_exit(127);
-		prctl(PR_SET_PDEATHSIG, 0);
+		/* gosnoop killed (SIGKILL, or SIGPIPE from `| head`):
+		 * CMD ends too, as launch.h promises, not left untraced */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		close(fds[0]);
 		execv(path, argv);
 		fprintf(stderr, "gosnoop: cannot run %s: %s\n", path,

@@ -97,6 +97,14 @@ def test_usage_errors():
     one_line_error(["list", "--", "/nonexistent/cmd"], USAGE, "not found")
     # patterns before the target: say where the target goes
     one_line_error(["trace", "main.fib", fixture("calls")], USAGE, "the target comes before")
+    # a pattern alone, or first: not taken for a missing file
+    one_line_error(["trace", "main.*"], USAGE, "the target comes before")
+    one_line_error(["count", "main.fib", fixture("calls")], USAGE, "the target comes before")
+    # a CMD that is not executable: bad input, not a missing privilege
+    notx = os.path.join(tmpdir(), "notx")
+    shutil.copy(fixture("calls"), notx)
+    os.chmod(notx, 0o644)
+    one_line_error(["count", "main.fib", "--", notx], USAGE, "not executable")
     # counts and ids: digits only ("-3" is not 2^64 - 3)
     for args in (["ktrace", "-n", "-3", "tp_btf:sys_enter"],
                  ["ktrace", "-n", "0", "tp_btf:sys_enter"],

@@ -120,6 +120,19 @@ def test_a_lone_event_shows_while_tracing():
     assert kt.returncode == 0
 
 
+def test_without_a_target_ktrace_does_not_trace_itself():
+    """Everyone's writes to fd 1, but not gosnoop's own (its output would
+    feed back on itself, as perf trace avoids too)."""
+    kt = start_ktrace(["-f", "fd == 1", "tracepoint:syscalls:sys_enter_write"])
+    for _ in range(5):
+        subprocess.run(["/bin/echo", "x"], stdout=subprocess.DEVNULL, check=True)
+    time.sleep(0.5)
+    kt.send_signal(signal.SIGINT)
+    events, err = finish(kt)
+    assert any(e["comm"] == "echo" for e in events), (events[:5], err)
+    assert all(e["pid"] != kt.pid for e in events), [e for e in events if e["pid"] == kt.pid][:3]
+
+
 def test_tracepoint_output_expression_and_filter():
     """-o and --filter over tracepoint fields: sys_exit_openat's ret as an
     errno name, only for failures, for a path that does not exist."""

@@ -178,3 +178,28 @@ def test_terminal_ctrl_c_reaches_cmd_once():
         assert "interrupt 1" in text and "graceful" in text, (cmd, text[-2000:])
         assert "interrupt 2" not in text, (cmd, text[-2000:])
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (cmd, status, text[-500:])
+
+
+def test_cmd_ends_when_gosnoop_dies():
+    """`gosnoop trace f -- CMD | head -2`: head exits, gosnoop dies of
+    SIGPIPE (or of a SIGKILL), and CMD must not run on untraced."""
+    exe = build_sigint()
+    for how in ("pipe", "kill"):
+        p = subprocess.Popen([GOSNOOP, "trace", "main.tick", "--", exe],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+        gstest._procs.append(p)
+        deadline = time.monotonic() + 30
+        while not children_of(p.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (child,) = children_of(p.pid)
+        p.stdout.readline()
+        if how == "pipe":
+            p.stdout.close()        # the reader is gone: SIGPIPE at the next write
+        else:
+            p.kill()
+        p.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while not gone(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gone(child), (how, child)
