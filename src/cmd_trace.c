@@ -727,7 +727,7 @@ static int run(struct trace_state *st)
 	struct sigaction sa = {};
 	uint64_t deadline = 0;
 	pid_t attach_pid = 0;
-	bool launched = false, exited = false;
+	bool launched = false, exited = false, read_failed = false;
 	int err;
 
 	if (cli->set_arg) {
@@ -845,6 +845,7 @@ static int run(struct trace_state *st)
 		err = rb_reader__poll(rb, POLL_MS);
 		if (err < 0 && err != -EINTR) {
 			p_err("reading the ring buffer: %s", strerror(-err));
+			read_failed = true;
 			break;
 		}
 		fflush(stdout);
@@ -866,17 +867,22 @@ static int run(struct trace_state *st)
 		print_running(st, launched ? l.pid : attach_pid);
 	fflush(stdout);
 	report_stats(st);
-	if (cli->folded && trace_folded__write(&st->folded, cli->folded))
+	if ((cli->folded && trace_folded__write(&st->folded, cli->folded)) ||
+	    read_failed)
 		err = EXIT_FAIL;
 	(void)exited;
 	if (launched) {
+		int code;
+
 		launched = false;
-		err = launch__finish(&l, exiting);
+		code = launch__finish(&l, read_failed ? 0 : exiting);
+		if (!err)
+			err = code;
 		goto out_status;
 	}
 out:
 	if (launched)	/* an error: CMD must not outlive us */
-		launch__finish(&l, SIGTERM);
+		launch__finish(&l, 0);
 	err = err < 0 ? exit_code_for(err) : err;
 out_status:
 	rb_reader__free(rb);

@@ -39,9 +39,9 @@ int launch__exit_code(const struct launch *l);
  * exits; the signal is passed on only if it was sent to gosnoop alone
  * (kill(1), systemd, docker; see launch__note_signal): a terminal's
  * Ctrl-C reached CMD by itself, and a second one would force a program
- * that shuts down gracefully on the first. Stopped by -d or -n (sig 0):
- * CMD ended with SIGTERM, as timeout(1) and bpftrace -c do, SIGKILL after
- * LAUNCH_GRACE_MS, and 0.
+ * that shuts down gracefully on the first. Stopped by -d or -n, or by an
+ * error (sig 0): CMD ended with SIGTERM, as timeout(1) and bpftrace -c
+ * do, SIGKILL after LAUNCH_GRACE_MS, and 0 (the caller keeps its error).
  */
 int launch__finish(struct launch *l, int sig);
 /* From the commands' SA_SIGINFO handlers: who sent the stopping signal. */
