@@ -102,6 +102,13 @@ static int start_inst(struct serve_group *g, const struct serve_hooks *h,
 	err = serve_tp__start(g->cfg, pid, gb, &out->tp);
 	if (err)
 		return err;
+	/* a thread id stands for its process (target.c): follow that one,
+	 * not the thread, which may end while the process lives */
+	if (pid && serve_tp__pid(out->tp) > 0 &&
+	    serve_tp__pid(out->tp) != pid) {
+		out->pid = serve_tp__pid(out->tp);
+		proc_start(out->pid, &out->start);
+	}
 	if (h && h->started) {
 		err = h->started(g->cfg, out->tp, pid);
 		if (err) {
