@@ -1067,7 +1067,7 @@ out:
 	for (int i = np - 1; i >= 0; i--)
 		inst_free(&insts[i]);
 	if (launched && !l.reaped)	/* an error: CMD must not outlive us */
-		launch__finish(&l, SIGTERM);
+		launch__finish(&l, 0);
 	for (int i = 0; i < np; i++)
 		kt_probe__free(probes[i]);
 	for (int i = 0; texts && i < MAX_EXPANDED; i++)

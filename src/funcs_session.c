@@ -288,7 +288,7 @@ static int run(struct funcs_session *s)
 	}
 out:
 	if (launched)	/* an error: CMD must not outlive us */
-		launch__finish(&l, SIGTERM);
+		launch__finish(&l, 0);
 	funcprobe__free(s->fp);
 	ops->destroy(s);
 	gobin__free(s->gb);

@@ -21,11 +21,13 @@ void record_out__init(void)
 	/*
 	 * A pipe or socket takes a write of up to PIPE_BUF bytes whole; a
 	 * longer one can have another writer's data put in its middle. A
-	 * file or terminal takes each write(2) whole, however long.
+	 * file or terminal takes each write(2) whole, however long. Written
+	 * out once a quarter of PIPE_BUF is pending, a write(2) holds less
+	 * than that plus one record: whole for records up to 3 KiB.
 	 */
 	if (!fstat(STDOUT_FILENO, &st) &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
-		flush_bytes = PIPE_BUF / 2;
+		flush_bytes = PIPE_BUF / 4;
 }
 
 void record_out__end(void)
