@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gobin.h"
 #include "json_writer.h"
 
 #define JW_MAX_DEPTH 64
@@ -64,47 +65,6 @@ void jw_start_array(struct jw *jw) { jw_open(jw, '['); }
 void jw_end_array(struct jw *jw) { jw_close(jw, ']'); }
 
 /*
- * Length of the well-formed UTF-8 sequence at s[0..len), or 0 if the
- * bytes there are not one (Unicode 15, table 3-7): no overlong forms (C0,
- * C1, E0 80..9F, F0 80..8F), no surrogates (ED A0..BF), nothing past
- * U+10FFFF (F4 90.., F5..FF), no lone or missing continuation bytes
- * (which includes a sequence cut by the end of a truncated string).
- */
-static size_t utf8_seq_len(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	/* the second byte's range is narrower after these leads */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/*
  * A JSON string of the bytes s[0..len), which need not be UTF-8 (Go
  * strings, syscall buffers, comms are bytes). Well-formed UTF-8 passes
  * through; every byte B of an ill-formed sequence becomes the escape
@@ -128,7 +88,7 @@ static void jw_quoted(struct jw *jw, const char *str, size_t len)
 		size_t n = 1;
 
 		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f &&
-		    (c < 0x80 || (n = utf8_seq_len(s + i, len - i)))) {
+		    (c < 0x80 || (n = gobin__utf8_len(s + i, len - i)))) {
 			i += n;		/* copied as is, in runs */
 			continue;
 		}

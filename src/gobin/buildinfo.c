@@ -243,9 +243,7 @@ static bool find_blob(const struct gobin *gb, struct raw_buildinfo *raw)
 
 /* ------------------------------------------------ modinfo parsing */
 
-/* Length of the valid UTF-8 sequence at p (Go's rules: no overlong
- * forms, no surrogates, at most U+10FFFF), or 0. */
-static size_t utf8_len(const uint8_t *p, size_t n)
+size_t gobin__utf8_len(const uint8_t *p, size_t n)
 {
 	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
 	size_t len;
@@ -348,7 +346,7 @@ static long unquote_prefix(char *str, size_t n, size_t *outlen)
 		if (c == '\n')
 			return -1;
 		if (c >= 0x80) {
-			size_t len = utf8_len(s + i, n - i);
+			size_t len = gobin__utf8_len(s + i, n - i);
 
 			if (!len)
 				return -1;

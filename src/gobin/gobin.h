@@ -137,6 +137,11 @@ int gobin__for_each_inlined_call(const struct gobin *gb,
 				 void (*cb)(const char *callee, void *ctx),
 				 void *ctx);
 
+/* Length of the well-formed UTF-8 sequence at p (Unicode's table 3-7,
+ * Go's rules: no overlong forms, no surrogates, at most U+10FFFF, no
+ * sequence cut by the end), or 0. Also used by the JSON writer. */
+size_t gobin__utf8_len(const uint8_t *p, size_t n);
+
 /* ---------------------------------------------------- version, build info */
 enum gobin_version_source {
 	GOBIN_VER_NONE,
