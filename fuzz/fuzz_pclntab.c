@@ -2,6 +2,11 @@
 /* The pclntab reader: function table, names, lines, inline trees. */
 #include "fuzz_common.h"
 
+static void count_call(const char *callee, void *ctx)
+{
+	(*(size_t *)ctx) += callee[0] != 0;	/* touch the name */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gobin *gb = fuzz_open(data, size, STAGE_PCLN);
@@ -26,6 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gobin__func_line(gb, f, f->entry, &file, &line);
 		gobin__pc_frames(gb, f->entry + (f->end - f->entry) / 2,
 				 frames, 16);
+	}
+	{
+		size_t calls = 0;
+
+		gobin__for_each_inlined_call(gb, count_call, &calls);
 	}
 out:
 	gobin_pcln__free(gb);

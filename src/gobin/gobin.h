@@ -132,7 +132,8 @@ int gobin__pc_frames(const struct gobin *gb, uint64_t pc,
 		     struct gobin_frame *frames, int max);
 
 /* Every call the compiler inlined, anywhere in the binary: cb(callee)
- * once per inline-tree node (call site). 0, or -ENOENT without pclntab. */
+ * once per inline-tree node (call site). 0, -ENOENT without pclntab, or
+ * -E2BIG past 4M nodes (a malformed table). */
 int gobin__for_each_inlined_call(const struct gobin *gb,
 				 void (*cb)(const char *callee, void *ctx),
 				 void *ctx);

@@ -233,6 +233,9 @@ int gobin__for_each_inlined_call(const struct gobin *gb,
 				 void *ctx)
 {
 	const struct gobin_pcln *p = gb->pcln;
+	/* a malformed table could claim 2^20 nodes for every function:
+	 * bound the whole walk (a 15 MB binary has ~50,000) */
+	size_t budget = 1u << 22;
 
 	if (!p)
 		return -ENOENT;
@@ -248,6 +251,8 @@ int gobin__for_each_inlined_call(const struct gobin *gb,
 		nodes = pcvalue_max(p, pcln_func_u32(p, f, p->f_pcdata +
 						      PCDATA_INLTREEINDEX * 4)) + 1;
 		for (int32_t ix = 0; ix < nodes && ix < (1 << 20); ix++) {
+			if (!budget--)
+				return -E2BIG;
 			const uint8_t *node = gobin__ptr(gb, inl + (uint64_t)ix *
 							 p->inl_size,
 							 p->inl_size);
