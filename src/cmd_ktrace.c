@@ -1037,7 +1037,8 @@ int do_ktrace(int argc, char **argv)
 	while (!exiting) {
 		int n = rb_reader__poll(rb, POLL_MS);
 
-		fflush(stdout);
+		if (record_out__reader_gone())
+			break;
 		if (n < 0 && n != -EINTR) {
 			p_err("reading the ring buffer: %s", strerror(-n));
 			ret = EXIT_FAIL;

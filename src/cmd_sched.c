@@ -535,6 +535,8 @@ int do_sched(int argc, char **argv)
 		}
 		if (deadline && now_ns() >= deadline)
 			break;
+		if (record_out__reader_gone())
+			break;
 		if (target_gone(&cli, &l, rep))
 			break;
 		if (attach_pid > 0)

@@ -848,7 +848,8 @@ static int run(struct trace_state *st)
 			read_failed = true;
 			break;
 		}
-		fflush(stdout);
+		if (record_out__reader_gone())
+			break;
 		if (deadline && clock_ns(CLOCK_MONOTONIC) >= deadline)
 			break;
 		if (launched && launch__reap(&l, false) == 1) {

@@ -27,6 +27,7 @@
 #include "pattern.h"
 #include "probe/funcprobe.h"
 #include "probe/launch.h"
+#include "record_out.h"
 
 #define POLL_MS 100
 
@@ -267,6 +268,8 @@ static int run(struct funcs_session *s)
 		}
 		if (deadline && now >= deadline)
 			break;
+		if (record_out__reader_gone())
+			break;
 		if (launched && launch__reap(&l, false) == 1)
 			break;
 		if (cli->t.kind == TARGET_PID && !target__pid_alive(cli->t.pid))
@@ -309,6 +312,7 @@ int funcs_session__main(int argc, char **argv, const struct funcs_ops *ops,
 	struct funcs_session s = { .cli = &cli, .ops = ops };
 	int ret;
 
+	record_out__init();
 	ret = parse_args(argc, argv, &cli, ops, usage);
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Records reach stdout whole: see record_out.h. */
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <sys/stat.h>
@@ -17,6 +18,9 @@ void record_out__init(void)
 {
 	struct stat st;
 
+	/* a reader that goes away (| head) ends tracing as -n does, with
+	 * CMD ended in order, instead of killing gosnoop mid-write */
+	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	/*
 	 * A pipe or socket takes a write of up to PIPE_BUF bytes whole; a
@@ -34,4 +38,12 @@ void record_out__end(void)
 {
 	if (__fpending(stdout) >= flush_bytes)
 		fflush(stdout);
+}
+
+bool record_out__reader_gone(void)
+{
+	/* any failed write to stdout counts (SIGPIPE is ignored: EPIPE, or a
+	 * full disk): stdout's error flag stays set until cleared */
+	fflush(stdout);
+	return ferror(stdout);
 }

@@ -9,9 +9,14 @@
 #ifndef GOSNOOP_RECORD_OUT_H
 #define GOSNOOP_RECORD_OUT_H
 
+#include <stdbool.h>
+
 /* Give stdout a buffer no record fills; before anything is written. */
 void record_out__init(void);
 /* A record ends here: write out what is buffered once it is enough. */
 void record_out__end(void);
+/* Write out what is buffered; true once a write to stdout failed (its
+ * reader has gone: `| head` exited, EPIPE): tracing should end. */
+bool record_out__reader_gone(void);
 
 #endif

@@ -46,9 +46,9 @@ int launch__start(struct launch *l, const char *path, char **argv)
 		} while (n < 0 && errno == EINTR);
 		if (n != 1)
 			_exit(127);
-		/* gosnoop killed (SIGKILL, or SIGPIPE from `| head`):
-		 * CMD ends too, as launch.h promises, not left untraced */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		/* gosnoop killed (SIGKILL): CMD runs on, untraced, as
+		 * under strace; it is not ours to end then */
+		prctl(PR_SET_PDEATHSIG, 0);
 		close(fds[0]);
 		execv(path, argv);
 		fprintf(stderr, "gosnoop: cannot run %s: %s\n", path,
