@@ -200,3 +200,22 @@ def wait_for(stream, pattern, timeout=30):
         if re.search(pattern, line):
             return lines
     raise AssertionError(f"no line matching {pattern!r} in {lines!r}")
+
+
+def json_records_until(stream, keep, count, timeout=10):
+    """JSON records from the lines of stream that keep(record) accepts,
+    until count of them (or the stream ends, or timeout seconds pass)."""
+    q = lines_of(stream)
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < count and time.monotonic() < deadline:
+        try:
+            line = q.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        rec = json.loads(line)
+        if keep(rec):
+            got.append(rec)
+    return got

@@ -4,7 +4,6 @@ comms switching on one CPU, goroutines that print their own goids), and
 the error paths (bad probes and expressions, fentry refused, no BTF)."""
 import json
 import os
-import queue
 import re
 import select
 import shutil
@@ -97,20 +96,11 @@ def test_a_lone_event_shows_while_tracing():
     kt = start_ktrace(["tracepoint:syscalls:sys_enter_execve"])
     t0 = time.monotonic()
     subprocess.run(["/bin/true", token], check=True)
-    q = gstest.lines_of(kt.stdout)
-    event = None
-    while event is None and time.monotonic() - t0 < 10:
-        try:
-            line = q.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        if line is None:
-            break
-        e = json.loads(line)
-        if e.get("args", {}).get("argv") == ["/bin/true", token]:
-            event = e
+    got = gstest.json_records_until(
+        kt.stdout, lambda e: e.get("args", {}).get("argv") == ["/bin/true", token], 1)
     seen_after = time.monotonic() - t0
-    assert event is not None, "the execve was not shown within 10 s"
+    assert got, "the execve was not shown within 10 s"
+    event = got[0]
     assert kt.poll() is None, "ktrace ended before it showed the event"
     assert event["args"]["filename"] == "/bin/true"
     # the reader drains every 100 ms; 2 s leaves room for a loaded machine

@@ -4,7 +4,6 @@ functions print what they got and returned (one JSON line per call:
 Every value gosnoop decodes is compared with the program's own view."""
 import json
 import os
-import queue
 import re
 import subprocess
 import time
@@ -184,18 +183,8 @@ def test_trace_calls_show_while_the_program_runs():
     p.stdin.flush()
     own = json.loads(gstest.wait_for(p.stdout, r"^\{")[-1])["counts"]["main.classify"]
     t0 = time.monotonic()
-    q = gstest.lines_of(g.stdout)
-    calls = []
-    while len(calls) < own and time.monotonic() - t0 < 10:
-        try:
-            line = q.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        if line is None:
-            break
-        rec = json.loads(line)
-        if rec["type"] == "call" and rec["func"] == "main.classify":
-            calls.append(rec)
+    calls = gstest.json_records_until(
+        g.stdout, lambda r: r["type"] == "call" and r["func"] == "main.classify", own)
     assert len(calls) == own == 10, (len(calls), own)
     assert p.poll() is None and g.poll() is None, "shown only after the program ended"
     assert time.monotonic() - t0 < 2

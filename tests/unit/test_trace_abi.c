@@ -17,17 +17,6 @@
 #include "../../src/trace_decode.c"
 #include "../../src/trace_unwind.c"
 
-static struct gobin *open_fixture(const char *name)
-{
-	char path[4096], err[256];
-	struct gobin *gb = NULL;
-
-	if (!tu_fixture(name, path, sizeof(path)))
-		return NULL;
-	assert_int_equal(gobin__open(path, &gb, err, sizeof(err)), 0);
-	return gb;
-}
-
 /*
  * 1 ABI0, 0 ABIInternal, -1 the linker's naming says nothing: it mangles
  * an ABI0 text symbol to "NAME.abi0" when an ABIInternal NAME exists
@@ -54,8 +43,8 @@ static int symtab_says_abi0(const struct gobin *gb, const struct gobin_func *f)
 static void check_pair(const char *plain, const char *stripped,
 		       size_t min_checked, size_t min_abi0)
 {
-	struct gobin *gp = open_fixture(plain);
-	struct gobin *gs = open_fixture(stripped);
+	struct gobin *gp = tu_open_fixture(plain);
+	struct gobin *gs = tu_open_fixture(stripped);
 	size_t checked = 0, abi0 = 0, wrong = 0;
 
 	if (!gp || !gs) {
@@ -131,7 +120,7 @@ static void test_named_abi0_functions(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
-		struct gobin *gb = open_fixture(want[i].bin);
+		struct gobin *gb = tu_open_fixture(want[i].bin);
 		const struct gobin_func *f;
 		struct tr_plan p;
 

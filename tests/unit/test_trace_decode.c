@@ -17,17 +17,6 @@
 #include "../../src/trace_decode.c"
 #include "../../src/trace_unwind.c"
 
-static struct gobin *open_fixture(const char *name)
-{
-	char path[4096], err[256];
-	struct gobin *gb = NULL;
-
-	if (!tu_fixture(name, path, sizeof(path)))
-		return NULL;
-	assert_int_equal(gobin__open(path, &gb, err, sizeof(err)), 0);
-	return gb;
-}
-
 static void plan_of(struct gobin *gb, const char *fn, struct tr_plan *p)
 {
 	const struct gobin_func *f = gobin__func_by_name(gb, fn);
@@ -38,7 +27,7 @@ static void plan_of(struct gobin *gb, const char *fn, struct tr_plan *p)
 
 static void test_greet_string_in_rax_rbx(void **state)
 {
-	struct gobin *gb = open_fixture("args");
+	struct gobin *gb = tu_open_fixture("args");
 	struct tr_plan p;
 
 	if (!gb)
@@ -72,7 +61,7 @@ static void test_greet_string_in_rax_rbx(void **state)
 
 static void test_many_args_spill_to_the_stack(void **state)
 {
-	struct gobin *gb = open_fixture("args");
+	struct gobin *gb = tu_open_fixture("args");
 	struct tr_plan p;
 
 	if (!gb)
@@ -105,7 +94,7 @@ static void test_many_args_spill_to_the_stack(void **state)
 
 static void test_decode_record_to_json(void **state)
 {
-	struct gobin *gb = open_fixture("args");
+	struct gobin *gb = tu_open_fixture("args");
 	struct tr_event *e = calloc(1, sizeof(*e));
 	struct tr_out o = {};
 	struct tr_plan p;
@@ -150,7 +139,7 @@ static void test_decode_record_to_json(void **state)
 
 static void test_stripped_is_raw_and_filters(void **state)
 {
-	struct gobin *gb = open_fixture("args-stripped");
+	struct gobin *gb = tu_open_fixture("args-stripped");
 	struct tr_plan p;
 
 	if (!gb)
@@ -168,7 +157,7 @@ static void test_stripped_is_raw_and_filters(void **state)
 	assert_int_equal(p.spec.filt_kind, TR_FILT_NEVER);
 	trace_plan__free(&p);
 	gobin__free(gb);
-	gb = open_fixture("args");
+	gb = tu_open_fixture("args");
 	/* mixed(a int8, ...): a signed byte in RAX; swap's p is a struct */
 	plan_of(gb, "main.mixed", &p);
 	assert_int_equal(trace_plan__set_filter(&p, "a", TR_OP_LT, 0), 0);
@@ -199,7 +188,7 @@ static uint64_t sym_addr(struct gobin *gb, const char *name)
 
 static void test_error_message_types(void **state)
 {
-	struct gobin *gb = open_fixture("args");
+	struct gobin *gb = tu_open_fixture("args");
 	struct tr_syms *sy;
 
 	if (!gb)
@@ -240,7 +229,7 @@ static char *json_of(struct tr_out *o, const struct tr_plan *p,
 
 static void test_error_message_decoded(void **state)
 {
-	struct gobin *gb = open_fixture("args");
+	struct gobin *gb = tu_open_fixture("args");
 	struct tr_event *e = calloc(1, sizeof(*e));
 	struct tr_out o = {};
 	struct tr_plan p;
@@ -292,7 +281,7 @@ static void test_error_message_decoded(void **state)
 
 static void test_output_expressions_compile(void **state)
 {
-	struct gobin *gb = open_fixture("args");
+	struct gobin *gb = tu_open_fixture("args");
 	struct tr_plan p;
 	char why[160];
 
@@ -340,7 +329,7 @@ static void test_output_expressions_compile(void **state)
 
 static void test_string_filter_spec(void **state)
 {
-	struct gobin *gb = open_fixture("args");
+	struct gobin *gb = tu_open_fixture("args");
 	struct tr_plan p;
 
 	if (!gb)

@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "gobin.h"
+
 static inline const char *tu_fixtures_dir(void)
 {
 	const char *d = getenv("GOSNOOP_FIXTURES");
@@ -51,6 +53,18 @@ static inline const char *tu_fixture(const char *name, char *buf, size_t len)
 
 /* Path of corpus binary NAME (e.g. "esbuild-0.0.9-go1.13.8"), or NULL
  * after a visible SKIP line. */
+/* A fixture opened with gobin; NULL when it is not built. */
+static inline struct gobin *tu_open_fixture(const char *name)
+{
+	char path[4096], err[256];
+	struct gobin *gb = NULL;
+
+	if (!tu_fixture(name, path, sizeof(path)))
+		return NULL;
+	assert_int_equal(gobin__open(path, &gb, err, sizeof(err)), 0);
+	return gb;
+}
+
 static inline const char *tu_corpus(const char *name, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", tu_corpus_dir(), name);
