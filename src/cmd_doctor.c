@@ -216,7 +216,7 @@ int do_doctor(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			usage(stderr);
+			p_bad_option("doctor", argv);
 			return EXIT_USAGE;
 		}
 	}

@@ -266,7 +266,7 @@ int do_info(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			usage(stderr);
+			p_bad_option("info", argv);
 			return EXIT_USAGE;
 		}
 	}

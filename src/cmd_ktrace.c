@@ -232,7 +232,7 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 			usage(stdout);
 			return 1;
 		default:
-			usage(stderr);
+			p_bad_option("ktrace", argv);
 			return -1;
 		}
 	}

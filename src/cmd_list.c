@@ -105,7 +105,7 @@ int do_list(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			usage(stderr);
+			p_bad_option("list", argv);
 			return EXIT_USAGE;
 		}
 	}

@@ -184,7 +184,7 @@ static int parse_args(int argc, char **argv, struct sched_cli *cli)
 			usage(stdout);
 			return 1;
 		default:
-			usage(stderr);
+			p_bad_option("sched", argv);
 			return -EINVAL;
 		}
 	}

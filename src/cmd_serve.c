@@ -408,7 +408,7 @@ int do_serve(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			usage(stderr);
+			p_bad_option("serve", argv);
 			return EXIT_USAGE;
 		}
 	}

@@ -394,7 +394,7 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 			usage(stdout);
 			return 1;
 		default:
-			usage(stderr);
+			p_bad_option("trace", argv);
 			return -EINVAL;
 		}
 	}

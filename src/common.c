@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,18 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 void setup_libbpf_logging(void)
 {
 	libbpf_set_print(libbpf_print);
+}
+
+void p_bad_option(const char *cmd, char **argv)
+{
+	char shortopt[3] = { '-', (char)optopt, 0 };
+	/* a short option (optopt): itself, also when grouped ("-zk");
+	 * a long one: the argument getopt stopped at */
+	const char *arg = optopt > ' ' && optopt < 127 ? shortopt :
+			  optind > 0 ? argv[optind - 1] : "?";
+
+	p_err("bad option '%s' (unknown, or its value is missing); "
+	      "'gosnoop %s --help' lists them", arg, cmd);
 }
 
 int parse_uint(const char *s, unsigned long long *out)

@@ -40,6 +40,10 @@ int parse_seconds(const char *what, const char *s, double *out);
  * 2^64 - 3): 0, or -EINVAL (nothing printed). */
 int parse_uint(const char *s, unsigned long long *out);
 
+/* One line for an option getopt refused (opterr is 0: main.c), naming
+ * it and 'gosnoop CMD --help'; call from getopt's '?' case. */
+void p_bad_option(const char *cmd, char **argv);
+
 /* Map a gobin/libbpf -errno to the exit code class. */
 int exit_code_for(int err);
 

@@ -129,7 +129,7 @@ static int parse_args(int argc, char **argv, struct funcs_cli *cli,
 			usage(stdout);
 			return 1;
 		default:
-			usage(stderr);
+			p_bad_option(ops->verb, argv);
 			return -EINVAL;
 		}
 	}

@@ -164,6 +164,7 @@ int ktrace_list(int argc, char **argv)
 			       prog_name);
 			return EXIT_OK;
 		default:
+			p_bad_option("list", argv);
 			return EXIT_USAGE;
 		}
 	}

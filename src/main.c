@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 	int c;
 
 	setup_libbpf_logging();
+	opterr = 0;	/* one line of our own for a bad option (p_bad_option) */
 	/* '+': stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+jvVh", opts, NULL)) != -1) {
 		switch (c) {
@@ -101,7 +102,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			usage(stderr);
+			p_err("bad option '%s'; 'gosnoop --help' lists them",
+			      argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}

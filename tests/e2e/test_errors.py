@@ -105,6 +105,13 @@ def test_usage_errors():
     shutil.copy(fixture("calls"), notx)
     os.chmod(notx, 0o644)
     one_line_error(["count", "main.fib", "--", notx], USAGE, "not executable")
+    # a bad option: one line naming it, not the whole usage
+    for args, bad in ((["trace", "-z", "x"], "-z"), (["count", "--bogus", "x"], "--bogus"),
+                      (["sched", "-d"], "-d"), (["ktrace", "-Q", "tp_btf:x"], "-Q"),
+                      (["list", "--kernel", "-zk"], "-z"), (["info", "--nope"], "--nope"),
+                      (["doctor", "-x"], "-x"), (["serve", "--what"], "--what"),
+                      (["--nope"], "--nope")):
+        one_line_error(args, USAGE, f"bad option '{bad}'")
     # counts and ids: digits only ("-3" is not 2^64 - 3)
     for args in (["ktrace", "-n", "-3", "tp_btf:sys_enter"],
                  ["ktrace", "-n", "0", "tp_btf:sys_enter"],
