@@ -175,20 +175,28 @@ static int resolve_pid(struct target *t, pid_t pid)
 	return 0;
 }
 
+/*
+ * "trace 'main.*'" or "trace main.f ./app": a missing file named like a Go
+ * function or glob (no '/') where the target belongs. Says so (one line)
+ * and returns true; false for any other name.
+ */
+static bool pattern_for_target(const char *arg)
+{
+	if (strchr(arg, '/') || !strpbrk(arg, ".*?["))
+		return false;
+	p_err("'%s' is not a file; the target comes before the patterns: "
+	      "PATH PATTERN..., -p PID PATTERN... or PATTERN... -- CMD", arg);
+	return true;
+}
+
 int target__check_given(const struct target *t, const char *path_arg,
 			pid_t pid)
 {
 	struct stat st;
 
-	/* "trace 'main.*'" or "trace main.f ./app": a Go name where the
-	 * target belongs (no '/', no such file) */
-	if (path_arg && !pid && !t->cmd_argv && !strchr(path_arg, '/') &&
-	    strpbrk(path_arg, ".*?[") && stat(path_arg, &st)) {
-		p_err("no target: '%s' is not a file; the target comes before "
-		      "the patterns: PATH PATTERN..., -p PID PATTERN... or "
-		      "PATTERN... -- CMD", path_arg);
+	if (path_arg && !pid && !t->cmd_argv && stat(path_arg, &st) &&
+	    errno == ENOENT && pattern_for_target(path_arg))
 		return -EINVAL;
-	}
 	if (path_arg || pid > 0 || t->cmd_argv)
 		return 0;
 	p_err("no target: give a PATH to a Go binary, -p PID, or -- CMD ARGS");
@@ -237,13 +245,7 @@ int target__resolve(struct target *t, const char *path_arg, pid_t pid)
 		return ret;
 	if (stat(path_arg, &st)) {
 		ret = -errno;
-		/* "trace main.f ./app": a Go name where the target belongs */
-		if (ret == -ENOENT && !strchr(path_arg, '/') &&
-		    strpbrk(path_arg, ".*?["))
-			p_err("%s: no such file; the target comes before the "
-			      "patterns: PATH PATTERN..., -p PID PATTERN... or "
-			      "PATTERN... -- CMD", path_arg);
-		else
+		if (ret != -ENOENT || !pattern_for_target(path_arg))
 			p_err("%s: %s", path_arg, strerror(-ret));
 		return ret;
 	}
