@@ -17,6 +17,7 @@ pkgs=(
 	python3				# test runner and end-to-end tests
 	util-linux			# setpriv (non-root tests), unshare (container test)
 	bpftrace			# benchmarks compare against it
+	qemu-system-x86 busybox-static	# kernel matrix: tests/vm boots Debian kernels
 )
 missing=()
 for p in "${pkgs[@]}"; do
