@@ -638,6 +638,32 @@ static void put_truncated(struct jw *jw, const struct trunc_list *tl)
 	jw_end_array(jw);
 }
 
+/* "unknown": {NAME: why} for each value shown wholly or partly as "?"
+ * for a reason the plan knows (a float in an X register, a frame DWARF
+ * does not describe), so that a "?" is never mistaken for a value. */
+static void put_unknown_why(struct jw *jw, const struct tr_plan *p,
+			    bool results)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < p->nval; i++) {
+		const struct tr_value *v = &p->vals[i];
+		const char *why = v->why ? v->why : v->unknown;
+
+		if (!why || (v->is_result && !results))
+			continue;
+		if (!any) {
+			jw_name(jw, "unknown");
+			jw_start_object(jw);
+			any = true;
+		}
+		jw_name(jw, v->name);
+		jw_string(jw, why);
+	}
+	if (any)
+		jw_end_object(jw);
+}
+
 static void print_json(struct tr_out *o, const struct tr_plan *p,
 		       const char *func, const struct tr_event *e)
 {
@@ -683,6 +709,7 @@ static void print_json(struct tr_out *o, const struct tr_plan *p,
 			jw_end_object(jw);
 		}
 	}
+	put_unknown_why(jw, p, done);
 	put_outs(o, p, e, &tl);
 	put_truncated(jw, &tl);
 	if (done) {

@@ -43,6 +43,8 @@ struct tr_value {
 	struct tr_piece pieces[TR_MAX_PIECES];
 	int npieces;
 	const char *why;	/* non-NULL: nothing readable, and why */
+	const char *unknown;	/* non-NULL: a part is not readable (a
+				   float in an X register), and why */
 };
 
 struct tr_strref {

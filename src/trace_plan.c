@@ -5,17 +5,19 @@
  * tr_spec, with --filter). Decoding is trace_decode.c's.
  *
  * Each value is rebuilt as its in-memory image (type->size bytes) from
- * pieces: a register's low bytes or bytes of the copied stack. Arguments
- * take DWARF's entry location (register, stack slot, or DW_OP_piece list:
- * a string is RAX,RBX); values DWARF gives no location for, and every
- * result, take Go's assignment rules (go1.19 src/cmd/compile/
- * abi-internal.md "Function call argument and result passing": integer
- * registers RAX RBX RCX RDI RSI R8 R9 R10 R11, floats X0-X14, a value that
- * does not fit whole goes to the stack; results are assigned from the
- * first register again). Floats live in X registers, which pt_regs does
- * not hold: under the register ABI they print as "?". Which ABI applies
- * is decided per function (func_is_abi0): in a register-ABI binary,
- * assembly, cgo's C wrappers and ABI0 wrappers still use the stack.
+ * pieces: a register's low bytes or bytes of the copied stack. Where each
+ * value is comes from Go's assignment algorithm (gobin__abi_assign,
+ * abi-internal.md; ABI0 is the same with no registers): that is what the
+ * machine code reads at the entry and writes before a RET. DWARF gives
+ * the values' names, types and order only: its locations at the entry
+ * were wrong for stack words, struct pieces and go1.15 (issue 13). The
+ * frame the algorithm computes must have the size pclntab records for the
+ * function, or the DWARF list is not the real signature and nothing is
+ * shown as known. Floats live in X registers, which pt_regs does not
+ * hold: under the register ABI they print as unknown, with that reason.
+ * Which ABI applies is decided per function (func_is_abi0): in a
+ * register-ABI binary, assembly, cgo's C wrappers and ABI0 wrappers
+ * still use the stack.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,56 +27,6 @@
 
 #include "gobin.h"
 #include "trace_decode.h"
-
-/* DWARF register number -> index in regs[] (Go ABI order), -1 if none. */
-static int dwreg_to_idx(int r)
-{
-	switch (r) {
-	case 0: return 0;	/* RAX */
-	case 3: return 1;	/* RBX */
-	case 2: return 2;	/* RCX */
-	case 5: return 3;	/* RDI */
-	case 4: return 4;	/* RSI */
-	case 8: return 5;
-	case 9: return 6;
-	case 10: return 7;
-	case 11: return 8;
-	default: return -1;
-	}
-}
-
-static bool dwreg_is_xmm(int r)
-{
-	return r >= 17 && r <= 32;
-}
-
-static uint64_t align_of(const struct gobin_type *t, int depth)
-{
-	uint64_t a = 1;
-
-	if (!t || depth > 8)
-		return 8;
-	switch (t->kind) {
-	case GOBIN_K_STRUCT:
-		for (size_t i = 0; i < t->field_cnt; i++) {
-			uint64_t fa = align_of(t->fields[i].type, depth + 1);
-
-			if (fa > a)
-				a = fa;
-		}
-		return a;
-	case GOBIN_K_ARRAY:
-		return align_of(t->elem, depth + 1);
-	case GOBIN_K_COMPLEX64:
-		return 4;
-	case GOBIN_K_COMPLEX128:
-		return 8;
-	default:
-		if (t->size >= 8)
-			return 8;
-		return t->size ? t->size : 1;
-	}
-}
 
 static int add_piece(struct tr_value *v, int kind, bool at_ret, uint64_t idx,
 		     uint64_t size, uint64_t img_off)
@@ -94,173 +46,47 @@ static int add_piece(struct tr_value *v, int kind, bool at_ret, uint64_t idx,
 	return 0;
 }
 
-/*
- * Register assignment of one value (abi-internal.md): leaves in order, one
- * integer register per integer-like word, one float register per float;
- * arrays of length > 1 cannot be register-assigned. Returns 0, or -E2BIG
- * when the value must go to the stack (counters then restored by caller).
- */
-static int assign_regs(struct tr_value *v, const struct gobin_type *t,
-		       uint64_t off, int *ir, int *fr, bool at_ret, int depth)
+
+/* Float leaves' reasons, by register: static strings for tr_value.unknown. */
+static const char *const xreg_why[GOBIN_ABI_NFP] = {
+	"float in X0, not in pt_regs", "float in X1, not in pt_regs",
+	"float in X2, not in pt_regs", "float in X3, not in pt_regs",
+	"float in X4, not in pt_regs", "float in X5, not in pt_regs",
+	"float in X6, not in pt_regs", "float in X7, not in pt_regs",
+	"float in X8, not in pt_regs", "float in X9, not in pt_regs",
+	"float in X10, not in pt_regs", "float in X11, not in pt_regs",
+	"float in X12, not in pt_regs", "float in X13, not in pt_regs",
+	"float in X14, not in pt_regs",
+};
+
+/* v's pieces from its ABI slot. */
+static void place(struct tr_value *v, const struct gobin_abi_slot *s)
 {
-	int err;
-
-	if (!t || depth > 8)
-		return -E2BIG;
-	switch (t->kind) {
-	case GOBIN_K_STRUCT:
-		for (size_t i = 0; i < t->field_cnt; i++) {
-			err = assign_regs(v, t->fields[i].type,
-					  off + t->fields[i].offset, ir, fr,
-					  at_ret, depth + 1);
-			if (err)
-				return err;
-		}
-		return 0;
-	case GOBIN_K_ARRAY:
-		if (t->count == 0)
-			return 0;
-		if (t->count == 1)
-			return assign_regs(v, t->elem, off, ir, fr, at_ret,
-					   depth + 1);
-		return -E2BIG;
-	case GOBIN_K_STRING:
-	case GOBIN_K_INTERFACE:
-	case GOBIN_K_SLICE: {
-		int words = t->kind == GOBIN_K_SLICE ? 3 : 2;
-
-		if (*ir + words > TR_NREGS)
-			return -E2BIG;
-		for (int i = 0; i < words; i++) {
-			err = add_piece(v, TR_SRC_REG, at_ret, (*ir)++, 8,
-					off + 8 * (uint64_t)i);
-			if (err)
-				return err;
-		}
-		return 0;
-	}
-	case GOBIN_K_FLOAT32:
-	case GOBIN_K_FLOAT64:
-	case GOBIN_K_COMPLEX64:
-	case GOBIN_K_COMPLEX128: {
-		int n = (t->kind == GOBIN_K_COMPLEX64 ||
-			 t->kind == GOBIN_K_COMPLEX128) ? 2 : 1;
-
-		if (*fr + n > 15)
-			return -E2BIG;
-		*fr += n;
-		/* in an X register: not readable, leave a hole */
-		return add_piece(v, TR_SRC_NONE, at_ret, 0, t->size, off);
-	}
-	default:
-		if (t->size > 8)
-			return -E2BIG;
-		if (t->size == 0)
-			return 0;
-		if (*ir + 1 > TR_NREGS)
-			return -E2BIG;
-		return add_piece(v, TR_SRC_REG, at_ret, (*ir)++, t->size, off);
-	}
-}
-
-/* The whole value on the stack at args-base offset off. */
-static int stack_value(struct tr_value *v, bool at_ret, uint64_t off)
-{
+	bool at_ret = v->is_result;
 	uint64_t size = v->type->size;
 
-	if (size > TR_MAX_IMG) {
-		v->why = "too big";
-		return 0;
-	}
-	if (off + size > TR_STACK_WORDS * 8) {
-		v->why = "beyond the copied stack words";
-		return 0;
-	}
-	return size ? add_piece(v, TR_SRC_STACK, at_ret, off, size, 0) : 0;
-}
-
-static uint64_t align_up(uint64_t x, uint64_t a)
-{
-	return a ? (x + a - 1) / a * a : x;
-}
-
-/* Where v lives by the ABI rules; *stack_off: next stack offset. */
-static int place_by_abi(struct tr_value *v, bool abi0, bool at_ret, int *ir,
-			int *fr, uint64_t *stack_off)
-{
-	int ir0 = *ir, fr0 = *fr, np0 = v->npieces;
-	uint64_t a;
-
-	if (!abi0 && assign_regs(v, v->type, 0, ir, fr, at_ret, 0) == 0)
-		return 0;
-	*ir = ir0;
-	*fr = fr0;
-	v->npieces = np0;
-	a = align_of(v->type, 0);
-	*stack_off = align_up(*stack_off, a);
-	if (!abi0 && at_ret) {
-		/* register ABI results on the stack follow the stack
-		 * arguments; not copied at the RET */
-		v->why = "result on the stack";
-		*stack_off += v->type->size;
-		return 0;
-	}
-	stack_value(v, at_ret, *stack_off);
-	*stack_off += v->type->size;
-	return 0;
-}
-
-/* Arguments: DWARF's entry location when it has one. 1 if used. */
-static int place_by_dwarf(struct tr_value *v, const struct gobin_param *pa,
-			  bool abi0)
-{
-	uint64_t img = 0;
-	int idx;
-
-	switch (pa->loc_kind) {
-	case GOBIN_LOC_REG:
-		if (dwreg_is_xmm(pa->loc_reg)) {
-			add_piece(v, TR_SRC_NONE, false, 0, v->type->size, 0);
-			return 1;
+	if (!s->in_regs) {
+		if (!size)
+			return;
+		if (s->stack_off + size > TR_STACK_WORDS * 8) {
+			v->why = at_ret ? "result on the stack beyond the words copied at the RET"
+					: "on the stack beyond the words copied at the entry";
+			return;
 		}
-		idx = dwreg_to_idx(pa->loc_reg);
-		if (idx < 0 || v->type->size > 8)
-			return 0;
-		add_piece(v, TR_SRC_REG, false, idx, v->type->size, 0);
-		return 1;
-	case GOBIN_LOC_STACK:
-		if (pa->loc_off < 8)
-			return 0;
-		stack_value(v, false, (uint64_t)(pa->loc_off - 8));
-		return 1;
-	case GOBIN_LOC_PIECES:
-		for (size_t i = 0; i < pa->piece_cnt; i++) {
-			const struct gobin_loc_piece *lp = &pa->pieces[i];
-			int err = 0;
+		add_piece(v, TR_SRC_STACK, at_ret, s->stack_off, size, 0);
+		return;
+	}
+	for (int i = 0; i < s->nleaves; i++) {
+		const struct gobin_abi_leaf *l = &s->leaves[i];
 
-			if (lp->kind == GOBIN_LOC_REG &&
-			    dwreg_to_idx(lp->reg) >= 0 && lp->size <= 8)
-				err = add_piece(v, TR_SRC_REG, false,
-						dwreg_to_idx(lp->reg),
-						lp->size, img);
-			else if (lp->kind == GOBIN_LOC_STACK && lp->off >= 8 &&
-				 (uint64_t)lp->off - 8 + lp->size <=
-				 TR_STACK_WORDS * 8)
-				err = add_piece(v, TR_SRC_STACK, false,
-						lp->off - 8, lp->size, img);
-			else
-				err = add_piece(v, TR_SRC_NONE, false, 0,
-						lp->size, img);
-			if (err) {
-				v->npieces = 0;
-				v->why = "too big";
-				return 1;
-			}
-			img += lp->size;
+		if (l->freg) {
+			add_piece(v, TR_SRC_NONE, at_ret, 0, l->size, l->off);
+			if (!v->unknown)
+				v->unknown = xreg_why[l->reg];
+		} else {
+			add_piece(v, TR_SRC_REG, at_ret, l->reg, l->size,
+				  l->off);
 		}
-		return 1;
-	default:
-		return 0;
 	}
 }
 
@@ -593,17 +419,16 @@ int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 		      struct tr_plan *p)
 {
 	const struct gobin_param *params;
+	const struct gobin_type **types = NULL;
+	struct gobin_abi_slot *slots = NULL;
+	bool *is_result = NULL;
+	const char *why = NULL;
+	uint64_t frame = 0;
 	size_t cnt;
-	int ir = 0, fr = 0, rir = 0, rfr = 0;
-	uint64_t soff = 0, rsoff = 0;
-	size_t nargs_bytes = 0;
-	bool dwarf_locs;
+	int err = -ENOMEM;
 
 	memset(p, 0, sizeof(*p));
 	p->abi0 = func_is_abi0(gb, f);
-	/* DWARF's locations are the body's; an ABI wrapper of the same
-	 * name has the other ABI */
-	dwarf_locs = gobin__func_by_name(gb, f->name) == f;
 	/* DWARF describes an assembly function without its parameters */
 	if (gobin__func_params(gb, f->name, &params, &cnt) || cnt > 64 ||
 	    (cnt == 0 && f->args > 0)) {
@@ -611,52 +436,53 @@ int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 		return 0;
 	}
 	p->vals = calloc(cnt ? cnt : 1, sizeof(*p->vals));
-	if (!p->vals)
-		return -ENOMEM;
+	types = calloc(cnt ? cnt : 1, sizeof(*types));
+	slots = calloc(cnt ? cnt : 1, sizeof(*slots));
+	is_result = calloc(cnt ? cnt : 1, sizeof(*is_result));
+	if (!p->vals || !types || !slots || !is_result)
+		goto out;
 	p->nval = cnt;
-	/* ABI0: results follow the arguments, aligned to a word
-	 * (abi-internal.md, "ABI0"); compute where the arguments end */
 	for (size_t i = 0; i < cnt; i++) {
-		if (params[i].is_result || !params[i].type)
-			continue;
-		nargs_bytes = align_up(nargs_bytes,
-				       align_of(params[i].type, 0));
-		nargs_bytes += params[i].type->size;
+		p->vals[i].name = params[i].name ? params[i].name : "?";
+		p->vals[i].type = params[i].type;
+		p->vals[i].is_result = params[i].is_result;
+		types[i] = params[i].type;
+		is_result[i] = params[i].is_result;
 	}
-	rsoff = align_up(nargs_bytes, 8);
+	if (gobin__abi_assign(p->abi0 ? GOBIN_ABI0 : GOBIN_ABI_INTERNAL,
+			      types, is_result, cnt, slots, &frame))
+		why = "a parameter's type is not known";
+	else if (f->args != GOBIN_ARGS_UNKNOWN && f->args >= 0 &&
+		 frame != ((uint64_t)f->args + 7) / 8 * 8)
+		/* (assembly declares its frame unrounded: $0-20) */
+		/* a parameter DWARF left out (or one it has and the
+		 * frame lacks): every later place would be guessed */
+		why = "DWARF's parameters do not match the frame pclntab records";
 	for (size_t i = 0; i < cnt; i++) {
-		const struct gobin_param *pa = &params[i];
 		struct tr_value *v = &p->vals[i];
 
-		v->name = pa->name ? pa->name : "?";
-		v->type = pa->type;
-		v->is_result = pa->is_result;
-		if (!v->type) {
+		if (!v->type)
 			v->why = "no type";
-			continue;
-		}
-		if (v->type->size > TR_MAX_IMG) {
+		else if (why)
+			v->why = why;
+		else if (v->type->size > TR_MAX_IMG)
 			v->why = "too big";
-			continue;
-		}
-		if (pa->is_result) {
-			place_by_abi(v, p->abi0, true, &rir, &rfr, &rsoff);
-		} else {
-			/* keep the ABI counters moving even where DWARF
-			 * decides, for the values it does not describe */
-			struct tr_value tmp = *v;
-
-			place_by_abi(&tmp, p->abi0, false, &ir, &fr, &soff);
-			if (!dwarf_locs || !place_by_dwarf(v, pa, p->abi0))
-				*v = tmp;
-		}
+		else
+			place(v, &slots[i]);
 		need_stack(p, v);
 	}
 	for (size_t i = 0; i < cnt; i++)
 		if (!p->vals[i].why)
 			want_strings(p, (int)i, p->vals[i].type, 0, 0);
 	p->stack_args = p->spec.stack_bytes;
-	return 0;
+	err = 0;
+out:
+	free(types);
+	free(slots);
+	free(is_result);
+	if (err)
+		trace_plan__free(p);
+	return err;
 }
 
 void trace_plan__free(struct tr_plan *p)

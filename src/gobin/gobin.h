@@ -281,6 +281,50 @@ struct gobin_abi_info {
 };
 const struct gobin_abi_info *gobin__abi(const struct gobin *gb);
 
+/* --------------------------------------- ABI assignment (abi_assign.c) */
+/*
+ * Where Go passes each argument and result of a function at its entry and
+ * at its RETs: the assignment algorithm of src/cmd/compile/abi-internal.md
+ * ("Function call argument and result passing"), the truth at the entry
+ * instruction whatever DWARF's locations say. ABI0 (every Go function
+ * before go1.17, assembly after) is the same algorithm with no registers.
+ * Only the types and their order come from DWARF.
+ */
+#define GOBIN_ABI_NI		9	/* RAX RBX RCX RDI RSI R8 R9 R10 R11 */
+#define GOBIN_ABI_NFP		15	/* X0 - X14 */
+#define GOBIN_ABI_MAX_LEAVES	(GOBIN_ABI_NI + GOBIN_ABI_NFP)
+
+/* One register-assigned base value: size bytes at off in the value. */
+struct gobin_abi_leaf {
+	bool freg;		/* X register (else integer register) */
+	uint8_t reg;		/* index in its register sequence */
+	uint32_t off;		/* offset in the value's memory image */
+	uint32_t size;		/* bytes */
+};
+struct gobin_abi_slot {
+	bool in_regs;		/* else the whole value is on the stack */
+	uint64_t stack_off;	/* !in_regs: bytes above the return address
+				   (at the entry for arguments, at a RET
+				   for results: SP+8+stack_off) */
+	struct gobin_abi_leaf leaves[GOBIN_ABI_MAX_LEAVES];
+	int nleaves;
+};
+/* Go's alignment of t on amd64 (abi-internal.md "Memory layout"). */
+uint64_t gobin__type_align(const struct gobin_type *t);
+/*
+ * Assign cnt values (arguments, receiver first, then results; is_result
+ * says which) under abi into slots[cnt]. *frame (may be NULL): bytes of
+ * the whole argument frame the caller reserves, which the compiler also
+ * records as the function's args size in pclntab (struct gobin_func.args):
+ * stack arguments, stack results and, under the register ABI, the spill
+ * space of register arguments, each part pointer-aligned.
+ * 0, or -EINVAL when a type is missing or of no known kind (nothing can
+ * then be trusted: the order of every later value depends on it).
+ */
+int gobin__abi_assign(enum gobin_abi abi, const struct gobin_type *const *types,
+		      const bool *is_result, size_t cnt,
+		      struct gobin_abi_slot *slots, uint64_t *frame);
+
 /* ------------------------------------------------- disasm (disasm.c) */
 /*
  * Where a uprobe on f is cheap and still sees f's arguments. On x86 the
