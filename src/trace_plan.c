@@ -59,6 +59,36 @@ static const char *const xreg_why[GOBIN_ABI_NFP] = {
 	"float in X14, not in pt_regs",
 };
 
+/* DWARF register number -> index in the integer argument sequence
+ * (RAX RBX RCX RDI RSI R8 R9 R10 R11), -1 for any other. */
+static int dwreg_to_idx(int r)
+{
+	static const int8_t idx[] = {
+		[0] = 1, [3] = 2, [2] = 3, [5] = 4, [4] = 5,
+		[8] = 6, [9] = 7, [10] = 8, [11] = 9,
+	};
+
+	return r >= 0 && r < (int)sizeof(idx) && idx[r] ? idx[r] - 1 : -1;
+}
+
+/*
+ * Whether DWARF's entry location of pa names the place the algorithm gave
+ * it: a stack slot at the same offset, or the same one integer register.
+ * Used only when DWARF's list does not match the frame (a parameter left
+ * out): a value placed before the gap is where both sources say, one
+ * after it is not, and is then unknown.
+ */
+static bool dwarf_agrees(const struct gobin_param *pa,
+			 const struct gobin_abi_slot *s)
+{
+	if (!s->in_regs)
+		return pa->loc_kind == GOBIN_LOC_STACK && pa->loc_off >= 8 &&
+		       (uint64_t)(pa->loc_off - 8) == s->stack_off;
+	return s->nleaves == 1 && !s->leaves[0].freg &&
+	       pa->loc_kind == GOBIN_LOC_REG &&
+	       dwreg_to_idx(pa->loc_reg) == s->leaves[0].reg;
+}
+
 /* v's pieces from its ABI slot. */
 static void place(struct tr_value *v, const struct gobin_abi_slot *s)
 {
@@ -424,6 +454,7 @@ int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 	bool *is_result = NULL;
 	const char *why = NULL;
 	uint64_t frame = 0;
+	bool frame_only = false;
 	size_t cnt;
 	int err = -ENOMEM;
 
@@ -453,17 +484,20 @@ int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 			      types, is_result, cnt, slots, &frame))
 		why = "a parameter's type is not known";
 	else if (f->args != GOBIN_ARGS_UNKNOWN && f->args >= 0 &&
-		 frame != ((uint64_t)f->args + 7) / 8 * 8)
-		/* (assembly declares its frame unrounded: $0-20) */
-		/* a parameter DWARF left out (or one it has and the
-		 * frame lacks): every later place would be guessed */
+		 frame != ((uint64_t)f->args + 7) / 8 * 8) {
+		/* a parameter DWARF left out (or one it has and the frame
+		 * lacks): every later place would be guessed; assembly
+		 * declares its frame unrounded ($0-20) */
 		why = "DWARF's parameters do not match the frame pclntab records";
+		frame_only = true;
+	}
 	for (size_t i = 0; i < cnt; i++) {
 		struct tr_value *v = &p->vals[i];
 
 		if (!v->type)
 			v->why = "no type";
-		else if (why)
+		else if (why && (!frame_only ||
+				 !dwarf_agrees(&params[i], &slots[i])))
 			v->why = why;
 		else if (v->type->size > TR_MAX_IMG)
 			v->why = "too big";
