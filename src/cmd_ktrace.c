@@ -362,6 +362,7 @@ static void set_rodata(struct ktrace_bpf *skel, const struct ktrace_cli *cli,
 	}
 	ro->probe_idx = idx;
 	ro->ctx_nargs = p->spec.nargs;
+	ro->nops_bound = p->spec.nops;
 	/* fentry/fexit: the verifier types their ctx loads from BTF */
 	if ((p->kind == KT_KIND_FENTRY || p->kind == KT_KIND_FEXIT) &&
 	    kt_btf(NULL))
@@ -402,6 +403,25 @@ static const char *load_hint(int err)
 }
 
 /*
+ * Does the kernel have bpf_loop (5.17+)? Asked once, of the kernel, as
+ * bpftool feature does. Without it every program runs its ops in a
+ * bounded loop instead (the *_nl programs of ktrace.bpf.c): 5.10 refuses
+ * any program that names a callback, even one it would never call.
+ */
+static bool have_bpf_loop(void)
+{
+	static int have = -1;
+
+	if (have < 0) {
+		have = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
+					       BPF_FUNC_loop, NULL) == 1;
+		p_info("bpf_loop: %s", have ? "yes" :
+		       "no (before 5.17): bounded loops");
+	}
+	return have;
+}
+
+/*
  * Open, configure and load one instance with program prog_sel chosen by
  * the caller; share first's ring buffer (first is NULL for the first).
  */
@@ -417,22 +437,25 @@ static int open_load(struct kt_inst *in, const struct ktrace_cli *cli,
 	if (!in->skel)
 		return -errno;
 	set_rodata(in->skel, cli, tgid, comm, ga, idx, p);
+#define PROG(name) (have_bpf_loop() ? in->skel->progs.name : \
+					   in->skel->progs.name##_nl)
 	if (!strcmp(which, "tracepoint"))
-		prog = in->skel->progs.kt_tracepoint;
+		prog = PROG(kt_tracepoint);
 	else if (!strcmp(which, "tp_btf"))
 		prog = cli->bench_prog == KT_PROG_EMPTY ?
 				in->skel->progs.kt_empty :
 		       cli->bench_prog == KT_PROG_RECORD_FLOOR ?
 				in->skel->progs.kt_record_floor :
-				in->skel->progs.kt_raw_tp;
+				PROG(kt_raw_tp);
 	else if (!strcmp(which, "fentry"))
-		prog = in->skel->progs.kt_fentry;
+		prog = PROG(kt_fentry);
 	else if (!strcmp(which, "fexit"))
-		prog = in->skel->progs.kt_fexit;
+		prog = PROG(kt_fexit);
 	else if (!strcmp(which, "kprobe"))
-		prog = in->skel->progs.kt_kprobe;
+		prog = PROG(kt_kprobe);
 	else
-		prog = in->skel->progs.kt_kretprobe;
+		prog = PROG(kt_kretprobe);
+#undef PROG
 	only_prog(in->skel, prog);
 	/* BTF attach targets; tp_btf: probes are raw_tp (ktrace.bpf.c) */
 	if (prog == in->skel->progs.kt_empty || !strcmp(which, "fentry") ||
@@ -553,14 +576,28 @@ static int setup_func_probe(struct kt_inst *in, const struct ktrace_cli *cli,
 	const char *kp = exit_probe ? "kretprobe" : "kprobe";
 	int err1, err2;
 
-	err1 = open_load(in, cli, tgid, comm, ga, idx, first, tramp, p);
-	if (!err1 && !(err1 = store_spec(in, p))) {
-		in->link = bpf_program__attach(loaded_prog(in));
-		if (in->link)
-			return 0;
-		err1 = -errno;
+	/*
+	 * GOSNOOP_KTRACE_NO_FENTRY=1: take the kprobe path as if the kernel
+	 * had refused the trampoline, so that the fallback can be tested on
+	 * a kernel that has both (tests/e2e/test_ktrace_func.py).
+	 */
+	const char *no_tramp = getenv("GOSNOOP_KTRACE_NO_FENTRY");
+	bool forced = no_tramp && *no_tramp && strcmp(no_tramp, "0");
+
+	if (forced) {
+		err1 = -EOPNOTSUPP;
+	} else {
+		err1 = open_load(in, cli, tgid, comm, ga, idx, first, tramp,
+				 p);
+		if (!err1 && !(err1 = store_spec(in, p))) {
+			in->link = bpf_program__attach(loaded_prog(in));
+			if (in->link)
+				return 0;
+			err1 = -errno;
+		}
 	}
-	p_info("%s: %s failed: %s; trying %s", p->text, tramp,
+	p_info("%s: %s %s: %s; trying %s", p->text, tramp,
+	       forced ? "not tried (GOSNOOP_KTRACE_NO_FENTRY)" : "failed",
 	       features__errno_name(err1), kp);
 	inst_free(in);
 	err2 = open_load(in, cli, tgid, comm, ga, idx, first, kp, p);

@@ -45,6 +45,12 @@ const volatile __u32 ctx_nargs = 0;
 /* bit i: slot i is read with a helper, not loaded (kt_btf__ctx_read_mask) */
 const volatile __u32 ctx_read_mask = 0;
 /*
+ * The spec's op count, for the *_nl programs (no bpf_loop, before 5.17):
+ * their bounded loop stops here, so the verifier walks the step once per
+ * op of this probe, not KT_MAX_OPS times.
+ */
+const volatile __u32 nops_bound = 0;
+/*
  * Goroutine attribution (go_attr): current g is the pointer at
  * fsbase + tls_g_off in the task's user memory, fsbase is at
  * task_struct + fsbase_off; goid and startpc at g + goid_off/startpc_off.
@@ -304,7 +310,9 @@ static __always_inline long put(struct vm *vm, const struct kt_op *op,
 	return push(vm, a);
 }
 
-static long step(__u32 i, void *arg)
+/* Not inlined: bpf_loop's callback, and a subprogram called from the
+ * bounded loop of the kernels without bpf_loop (run()). */
+static __noinline long step(__u32 i, void *arg)
 {
 	struct vm *vm = arg;
 	struct kt_spec *sp = vm->spec;
@@ -410,6 +418,14 @@ static long step(__u32 i, void *arg)
 	case KT_OP_EMIT_BUF:
 		if (pop(vm, &b) || pop(vm, &a))
 			return 1;
+		/*
+		 * b bounded by a constant first: clang may pass b itself as
+		 * the size once len = b, and verifiers before 6.x learn no
+		 * bound from "b < len" between two registers ("R2 min value
+		 * is negative" on 5.10 and 6.1).
+		 */
+		if (b > KT_STR_MAX)
+			b = KT_STR_MAX;
 		len = op->len;
 		if (len > KT_STR_MAX)
 			len = KT_STR_MAX;
@@ -502,9 +518,14 @@ static __always_inline void send(struct kt_event *ev,
 		stat_inc(KT_STAT_LOST);
 }
 
-/* args: the ctx u64 array of tp_btf/fentry/fexit, or NULL. */
+/*
+ * args: the ctx u64 array of tp_btf/fentry/fexit, or NULL. use_loop: run
+ * the ops with bpf_loop (5.17+); else with a bounded loop of direct calls,
+ * for older kernels, which refuse a program that merely names a callback
+ * (5.10: "number of funcs in func_info doesn't match number of subprogs").
+ */
 static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
-			       bool is_ret)
+			       bool is_ret, bool use_loop)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, zero = 0;
@@ -564,7 +585,15 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 		vm.m->args[4] = PT_REGS_PARM5(regs);
 		vm.m->args[5] = regs->r9;	/* libbpf 1.1 has no PARM6 */
 	}
-	bpf_loop(KT_MAX_OPS, step, &vm, 0);
+	if (use_loop) {
+		bpf_loop(KT_MAX_OPS, step, &vm, 0);
+	} else {
+		__u32 n = nops_bound;
+
+		for (__u32 i = 0; i < KT_MAX_OPS; i++)
+			if (i >= n || step(i, &vm))
+				break;
+	}
 	if (vm.m->drop) {
 		if (vm.m->drop == 2)
 			stat_inc(KT_STAT_BAD_SPEC);
@@ -588,11 +617,23 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 	return 0;
 }
 
-SEC("?tracepoint")
-int kt_tracepoint(void *ctx)
-{
-	return run(ctx, NULL, NULL, false);
+/*
+ * Each program twice: with bpf_loop, and *_nl with the bounded loop for
+ * kernels without it (user space asks the kernel which; cmd_ktrace.c).
+ */
+#define KT_PROGS(sec, name, ctx_t, base, args, regs, is_ret)		\
+SEC(sec)								\
+int name(ctx_t ctx)							\
+{									\
+	return run(base, args, regs, is_ret, true);			\
+}									\
+SEC(sec)								\
+int name##_nl(ctx_t ctx)						\
+{									\
+	return run(base, args, regs, is_ret, false);			\
 }
+
+KT_PROGS("?tracepoint", kt_tracepoint, void *, ctx, NULL, NULL, false)
 
 /*
  * tp_btf:NAME probes run as raw tracepoints: the same arguments in the
@@ -603,37 +644,16 @@ int kt_tracepoint(void *ctx)
  * type each ctx load from BTF and refuse some (function pointers). The
  * arguments are typed from BTF in user space all the same.
  */
-SEC("?raw_tp")
-int kt_raw_tp(struct bpf_raw_tracepoint_args *ctx)
-{
-	return run(NULL, ctx->args, NULL, false);
-}
+KT_PROGS("?raw_tp", kt_raw_tp, struct bpf_raw_tracepoint_args *, NULL,
+	 ctx->args, NULL, false)
 
-SEC("?fentry")
-int kt_fentry(__u64 *ctx)
-{
-	return run(NULL, ctx, NULL, false);
-}
-
-SEC("?fexit")
-int kt_fexit(__u64 *ctx)
-{
-	return run(NULL, ctx, NULL, false);
-}
-
+KT_PROGS("?fentry", kt_fentry, __u64 *, NULL, ctx, NULL, false)
+KT_PROGS("?fexit", kt_fexit, __u64 *, NULL, ctx, NULL, false)
 /* Fallback for fentry where the kernel has kprobes: args from pt_regs. */
-SEC("?kprobe")
-int kt_kprobe(struct pt_regs *ctx)
-{
-	return run(NULL, NULL, ctx, false);
-}
-
+KT_PROGS("?kprobe", kt_kprobe, struct pt_regs *, NULL, NULL, ctx, false)
 /* Fallback for fexit: the return value only. */
-SEC("?kretprobe")
-int kt_kretprobe(struct pt_regs *ctx)
-{
-	return run(NULL, NULL, ctx, true);
-}
+KT_PROGS("?kretprobe", kt_kretprobe, struct pt_regs *, NULL, NULL, ctx,
+	 true)
 
 /* The floor for bench/ktrace.py: what an empty tp_btf program costs. */
 SEC("?tp_btf")
