@@ -71,6 +71,9 @@ $(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h $(HDRS)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -Isrc -Isrc/bpf -c $< -o $@
 	$(Q)llvm-strip -g $@ 2>/dev/null || true
 
+# funcs_r14.bpf.c is funcs.bpf.c compiled with one define: it is its source too
+$(BUILD)/bpf/funcs_r14.bpf.o: src/bpf/funcs.bpf.c
+
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@

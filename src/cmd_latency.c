@@ -194,6 +194,14 @@ static const char *dur(double ns, char *buf, size_t len)
 	return buf;
 }
 
+/* Calls seen but not in the histogram; said only when there are some. */
+static void print_untimed(const struct lat_row *r)
+{
+	if (r->h.untimed)
+		printf("not timed %" PRIu64 " (entered, then no room to keep the entry, or never returned: unwound by a panic)\n",
+		       (uint64_t)r->h.untimed);
+}
+
 static void print_text(const struct lat_row *r, bool per_goid)
 {
 	char b1[32], b2[32], b3[32], b4[32], b5[32];
@@ -213,8 +221,10 @@ static void print_text(const struct lat_row *r, bool per_goid)
 		printf("\n%s  goroutine %" PRIu64 "\n", r->name, r->goid);
 	else
 		printf("\n%s\n", r->name);
-	if (first < 0)
+	if (first < 0) {
+		print_untimed(r);
 		return;
+	}
 	snprintf(b1, sizeof(b1), "%" PRIu64, slot_hi(last));
 	width = (int)strlen(b1);
 	if (width < 5)
@@ -244,6 +254,7 @@ static void print_text(const struct lat_row *r, bool per_goid)
 	if (r->have_mm)
 		printf(", max %s", dur((double)r->h.max_ns, b1, sizeof(b1)));
 	printf("\n");
+	print_untimed(r);
 }
 
 static void print_json(struct jw *jw, const struct lat_row *r, bool per_goid)
@@ -255,6 +266,8 @@ static void print_json(struct jw *jw, const struct lat_row *r, bool per_goid)
 		jw_name(jw, "goid"); jw_uint(jw, r->goid);
 	}
 	jw_name(jw, "count"); jw_uint(jw, r->h.count);
+	/* always there, so that 0 says "every call seen was timed" */
+	jw_name(jw, "untimed"); jw_uint(jw, r->h.untimed);
 	jw_name(jw, "sum_ns"); jw_uint(jw, r->h.sum_ns);
 	if (r->have_mm) {
 		jw_name(jw, "min_ns"); jw_uint(jw, r->h.min_ns);
@@ -293,6 +306,7 @@ static void hist_add(struct lat_row *to, const struct fp_hist *from,
 		     uint64_t tag)
 {
 	to->h.count += from->count;
+	to->h.untimed += from->untimed;
 	to->h.sum_ns += from->sum_ns;
 	for (int i = 0; i < FP_HIST_SLOTS; i++)
 		to->h.slots[i] += from->slots[i];
@@ -308,6 +322,7 @@ static void hist_add(struct lat_row *to, const struct fp_hist *from,
 static void hist_sub(struct fp_hist *to, const struct fp_hist *from)
 {
 	to->count -= from->count;
+	to->untimed -= from->untimed;
 	to->sum_ns -= from->sum_ns;
 	for (int i = 0; i < FP_HIST_SLOTS; i++)
 		to->slots[i] -= from->slots[i];
@@ -331,7 +346,7 @@ static size_t collect_goid(struct funcs_session *s, struct lat_row **rows)
 		if (bpf_map_lookup_elem(fd, &key, &h))
 			continue;
 		ff = funcprobe__func(s->fp, key.fid);
-		if (!ff || !h.count)
+		if (!ff || (!h.count && !h.untimed))
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
@@ -425,7 +440,7 @@ static void print(struct funcs_session *s, bool final)
 				hist_sub(&r->h, &st->prev[key]);
 				st->prev[key] = now;
 			}
-			if (!r->h.count)
+			if (!r->h.count && !r->h.untimed)
 				continue;
 			r->name = funcprobe__func(s->fp, fid)->name;
 			rows_cnt++;

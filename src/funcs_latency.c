@@ -24,6 +24,8 @@
 SAME_FIELD(obj);
 SAME_FIELD(maps.hists);
 SAME_FIELD(maps.goid_hists);
+SAME_FIELD(maps.gstacks);
+SAME_FIELD(maps.deep_frames);
 SAME_FIELD(progs.fp_latency);
 SAME_FIELD(rodata);
 SAME_FIELD(bss);
@@ -97,6 +99,32 @@ void funcs_latency__destroy(struct funcs_bpf *skel, bool r14)
 		funcs_bpf__destroy(skel);
 }
 
+/* Chained deep frames (funcs.h) of processes that are gone. */
+static unsigned int sweep_deep(struct funcs_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.deep_frames);
+	struct fp_deep_key key, next, dead[256];
+	unsigned int n = 0, dropped = 0;
+	pid_t last_pid = 0;
+	bool last_alive = true;
+	void *prev = NULL;
+
+	while (n < 256 && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if ((pid_t)key.pid != last_pid) {
+			last_pid = (pid_t)key.pid;
+			last_alive = target__pid_alive(last_pid);
+		}
+		if (!last_alive)
+			dead[n++] = key;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		if (!bpf_map_delete_elem(fd, &dead[i]))
+			dropped++;
+	return dropped;
+}
+
 unsigned int funcs_latency__sweep(struct funcs_bpf *skel)
 {
 	int fd = bpf_map__fd(skel->maps.gstacks);
@@ -120,5 +148,7 @@ unsigned int funcs_latency__sweep(struct funcs_bpf *skel)
 	for (unsigned int i = 0; i < n; i++)
 		if (!bpf_map_delete_elem(fd, &dead[i]))
 			dropped++;
+	/* the goroutines' chained frames go too, but are not goroutines */
+	sweep_deep(skel);
 	return dropped;
 }

@@ -187,6 +187,31 @@ static void write_durations(struct serve_state *st, FILE *f)
 	}
 }
 
+/* Calls latency saw enter but could not time (fp_hist.untimed): with
+ * _count above, every call seen. */
+static void write_untimed(struct serve_state *st, FILE *f)
+{
+	struct serve_group *g;
+	struct serve_tp *tp;
+	size_t i;
+
+	fputs("# HELP gosnoop_function_calls_untimed_total Calls of each Go function entered but not timed (no room to keep the entry, or unwound by a panic).\n"
+	      "# TYPE gosnoop_function_calls_untimed_total counter\n", f);
+	for_each_tp(st, g, i, tp) {
+		const struct funcprobe *fp = serve_tp__plan(tp, SERVE_LATENCY);
+
+		for (size_t fid = 0; fp && fid < funcprobe__cnt(fp); fid++) {
+			struct fp_hist h;
+
+			if (serve_tp__hist(tp, fid, &h))
+				continue;
+			fputs("gosnoop_function_calls_untimed_total{", f);
+			put_labels(f, tp, funcprobe__func(fp, fid)->name);
+			fprintf(f, "} %" PRIu64 "\n", (uint64_t)h.untimed);
+		}
+	}
+}
+
 /* sched: the goroutine families of every process with sched: true
  * (serve_sched.h; processes without are skipped). */
 static void write_sched(struct serve_state *st, FILE *f)
@@ -220,6 +245,7 @@ void serve_metrics__write(struct serve_state *st, FILE *f)
 	write_probes_attached(st, f);
 	write_calls(st, f);
 	write_durations(st, f);
+	write_untimed(st, f);
 	write_sched(st, f);
 	fputs("# HELP gosnoop_config_last_reload_successful Whether the last configuration (re)load worked.\n"
 	      "# TYPE gosnoop_config_last_reload_successful gauge\n", f);

@@ -330,6 +330,7 @@ int serve_tp__hist(struct serve_tp *tp, size_t fid, struct fp_hist *h)
 		return -ENOENT;
 	for (int c = 0; c < tp->ncpu; c++) {
 		h->count += tp->lat_vals[c].count;
+		h->untimed += tp->lat_vals[c].untimed;
 		h->sum_ns += tp->lat_vals[c].sum_ns;
 		for (int i = 0; i < FP_HIST_SLOTS; i++)
 			h->slots[i] += tp->lat_vals[c].slots[i];

@@ -11,7 +11,9 @@
  *             funcs_count.bpf.c). Calls are paired per goroutine (key:
  *             pid, g pointer) on a small stack of open frames, each
  *             identified by its distance from g.stack.hi (stable when Go
- *             copies the stack). A return pops everything deeper than its
+ *             copies the stack); calls deeper than that array are chained
+ *             through a hash (deep_frames), one lookup per hit at any
+ *             depth. A return pops everything deeper than its
  *             own frame first: entries whose return never came because a
  *             panic unwound them or a tail jump left the function.
  */
@@ -78,6 +80,16 @@ struct {
 	__type(key, struct fp_gkey);
 	__type(value, struct fp_gstack);
 } gstacks SEC(".maps");
+
+/* Open calls deeper than the array of their goroutine (funcs.h). Not
+ * preallocated either: a frame exists only while its call is open. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, FP_MAX_DEEP_FRAMES);
+	__type(key, struct fp_deep_key);
+	__type(value, struct fp_deep);
+} deep_frames SEC(".maps");
 
 /* Zeroed values to insert from: too big for the BPF stack. */
 struct {
@@ -194,6 +206,76 @@ static __always_inline void record(__u32 fid, __u32 pid, __u64 g, __u64 dur)
 	}
 }
 
+/* A call of fid was seen but will not be timed (fp_hist.untimed). */
+static __always_inline void untimed(__u32 fid)
+{
+	__u32 key = fid;
+	struct fp_hist *h;
+
+	if (*(volatile __u32 *)&epoch & 1)
+		key += nfuncs;
+	h = bpf_map_lookup_elem(&hists, &key);
+	if (h)
+		h->untimed++;
+}
+
+/*
+ * Drop chained frames at least as deep as off (deeper than off when
+ * !at_entry: a return's own frame stays): their returns were missed.
+ * Bounded per hit; what is left is dropped at later hits, since a chain
+ * deeper than the goroutine's current frame is always dead.
+ */
+static __always_inline void deep_pop_dead(struct fp_gstack *st,
+					  struct fp_gkey *key, __u32 off,
+					  __u32 fid, bool at_entry, bool twice)
+{
+	struct fp_deep_key dk = { .pid = key->pid, .g = key->g };
+	struct fp_deep *df;
+
+	for (int i = 0; i < FP_MAX_DEEP_POP; i++) {
+		__u32 top = st->deep_top;
+
+		if (!top || top < off || (top == off && !at_entry))
+			break;
+		dk.off = top;
+		df = bpf_map_lookup_elem(&deep_frames, &dk);
+		if (!df) {
+			/* swept (process gone) or never stored: nothing
+			 * below can be found either */
+			st->deep_top = 0;
+			break;
+		}
+		if (at_entry && top == off && df->fid == fid && twice) {
+			stat_inc(FP_STAT_REENTRY);
+		} else {
+			stat_inc(FP_STAT_STALE);
+			untimed(df->fid);
+		}
+		st->deep_top = df->next;
+		bpf_map_delete_elem(&deep_frames, &dk);
+	}
+}
+
+/* Chain a call beyond the array; 0, or -1 when it cannot be timed. */
+static __always_inline int deep_push(struct fp_gstack *st,
+				     struct fp_gkey *key, __u32 off, __u32 fid)
+{
+	struct fp_deep_key dk = { .pid = key->pid, .off = off, .g = key->g };
+	struct fp_deep df = { .fid = fid, .next = st->deep_top };
+
+	df.ts = bpf_ktime_get_ns();
+	/* NOEXIST: a frame still chained at this off (dropping dead ones
+	 * ran out of its bound) must not be relinked into a cycle */
+	if (bpf_map_update_elem(&deep_frames, &dk, &df, BPF_NOEXIST)) {
+		stat_inc(FP_STAT_DEPTH_OVERFLOW);
+		untimed(fid);
+		return -1;
+	}
+	st->deep_top = off;
+	stat_inc(FP_STAT_ENTRIES);
+	return 0;
+}
+
 static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 				    __u32 fid, struct fp_gkey *key, __u64 hi)
 {
@@ -201,6 +283,12 @@ static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 	__u64 sp = ctx->sp + (__s64)(__s32)(cookie >> 32);
 	__u32 off = (__u32)(hi - sp), d;
 	__u32 zero = 0;
+	/* The same function entered again at the same frame is the entry
+	 * firing twice for one call (morestack re-enters from the top) only
+	 * where such hits are not already skipped at the JBE; elsewhere the
+	 * earlier call never returned (a panic unwound it, and its caller
+	 * called again): a call not timed. */
+	bool twice = !(cookie & FP_SITE_SKIP_JBE);
 
 	st = bpf_map_lookup_elem(&gstacks, key);
 	if (!st) {
@@ -212,8 +300,16 @@ static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 		st = bpf_map_lookup_elem(&gstacks, key);
 		if (!st) {
 			stat_inc(FP_STAT_MAP_FULL);
+			untimed(fid);
 			return 0;
 		}
+	}
+	/* chained frames are deeper than the array's: dead ones go first,
+	 * and while live ones remain, this call is deeper still */
+	if (st->deep_top) {
+		deep_pop_dead(st, key, off, fid, true, twice);
+		if (st->deep_top)
+			return deep_push(st, key, off, fid);
 	}
 	/*
 	 * Frames as deep as ours or deeper (off >= ours) cannot be live
@@ -227,17 +323,18 @@ static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 		d = (d - 1) & (FP_MAX_DEPTH - 1);
 		if (st->frames[d].off < off)
 			break;
-		if (st->frames[d].off == off && st->frames[d].fid == fid)
+		if (st->frames[d].off == off && st->frames[d].fid == fid &&
+		    twice) {
 			stat_inc(FP_STAT_REENTRY);
-		else
+		} else {
 			stat_inc(FP_STAT_STALE);
+			untimed(st->frames[d].fid);
+		}
 		st->depth = d;
 	}
 	d = st->depth;
-	if (d >= FP_MAX_DEPTH) {
-		stat_inc(FP_STAT_DEPTH_OVERFLOW);
-		return 0;
-	}
+	if (d >= FP_MAX_DEPTH)
+		return deep_push(st, key, off, fid);
 	/* keep the mask: the verifier needs the bound on this register */
 	asm volatile("" : "+r"(d));
 	d &= FP_MAX_DEPTH - 1;
@@ -261,6 +358,28 @@ static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
 		stat_inc(FP_STAT_UNPAIRED);
 		return 0;
 	}
+	if (st->deep_top) {
+		struct fp_deep_key dk = { .pid = key->pid, .off = off,
+					  .g = key->g };
+		struct fp_deep *df;
+
+		deep_pop_dead(st, key, off, fid, false, false);
+		if (st->deep_top) {
+			/* ours is on top, or (a return deeper than every
+			 * open call, or dead frames left over) no entry */
+			df = st->deep_top == off ?
+			     bpf_map_lookup_elem(&deep_frames, &dk) : NULL;
+			if (!df || df->fid != fid) {
+				stat_inc(FP_STAT_UNPAIRED);
+				return 0;
+			}
+			st->deep_top = df->next;
+			stat_inc(FP_STAT_PAIRED);
+			record(fid, key->pid, key->g, now - df->ts);
+			bpf_map_delete_elem(&deep_frames, &dk);
+			return 0;
+		}
+	}
 	/* deeper frames than ours are dead: their returns were missed */
 	for (int i = 0; i < FP_MAX_DEPTH; i++) {
 		d = st->depth;
@@ -270,6 +389,7 @@ static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
 		if (st->frames[d].off <= off)
 			break;
 		stat_inc(FP_STAT_STALE);
+		untimed(st->frames[d].fid);
 		st->depth = d;
 	}
 	d = st->depth;
@@ -285,7 +405,7 @@ static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
 	st->depth = d;
 	stat_inc(FP_STAT_PAIRED);
 	record(fid, key->pid, key->g, now - st->frames[d].ts);
-	if (d == 0)
+	if (d == 0 && !st->deep_top)
 		bpf_map_delete_elem(&gstacks, key);
 	return 0;
 }
@@ -317,6 +437,8 @@ int fp_latency(struct fp_regs *ctx)
 	if (!key.g ||
 	    bpf_probe_read_user(&hi, sizeof(hi), (void *)(key.g + off_stack_hi))) {
 		stat_inc(FP_STAT_READ_FAIL);
+		if (cookie & FP_SITE_ENTRY)
+			untimed(fid);
 		return 0;
 	}
 	if (cookie & FP_SITE_ENTRY)

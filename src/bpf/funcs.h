@@ -42,9 +42,18 @@
  * 0 ns; the last slot everything from 2^(FP_HIST_SLOTS-1) ns (~4.6 min). */
 #define FP_HIST_SLOTS		40
 
-/* Open calls remembered per goroutine (recursion depth). Deeper calls are
- * not timed (counted in FP_STAT_DEPTH_OVERFLOW); their callers still are. */
+/* Open calls kept in a goroutine's array (recursion depth). Deeper ones
+ * go to the `deep_frames` hash, chained per goroutine (struct fp_deep),
+ * so depth is bounded only by that map's size; a call that finds it full
+ * is not timed (FP_STAT_DEPTH_OVERFLOW, and its function's `untimed`). */
 #define FP_MAX_DEPTH		32
+/* Open calls deeper than FP_MAX_DEPTH, all goroutines of all processes:
+ * 262144 x ~100 bytes at most, allocated only while such calls are open
+ * (a 3000-deep recursion needs 2968). */
+#define FP_MAX_DEEP_FRAMES	262144
+/* Dead chained frames (returns never seen: a panic unwound them) dropped
+ * per hit at most; the rest go at the next hits of the goroutine. */
+#define FP_MAX_DEEP_POP		64
 /* Goroutines with a timed call open at the same time, all processes. An
  * entry leaves when its goroutine's last open call returns; one that died
  * with calls open (a process exiting from inside a timed call) stays
@@ -86,7 +95,8 @@ enum fp_stat {
 	FP_STAT_STALE,		/* entries whose return never came (panic
 				   unwinding, tail jumps): dropped */
 	FP_STAT_REENTRY,	/* an entry seen twice at the same frame */
-	FP_STAT_DEPTH_OVERFLOW,	/* entries deeper than FP_MAX_DEPTH */
+	FP_STAT_DEPTH_OVERFLOW,	/* entries deeper than FP_MAX_DEPTH that
+				   found deep_frames full: not timed */
 	FP_STAT_READ_FAIL,	/* could not read g or g.stack.hi */
 	FP_STAT_MAP_FULL,	/* goroutine state could not be stored */
 	FP_NSTATS,
@@ -106,6 +116,10 @@ struct fp_hist {
 	__u64 min_ns;
 	__u64 max_ns;
 	__u64 mm_tag;		/* epoch + 1 of min_ns/max_ns; 0: none */
+	/* calls entered but not timed: no room to remember the entry (a
+	 * map full, g unreadable), or entered and never returned (stale:
+	 * unwound by a panic). count + untimed = the calls seen. */
+	__u64 untimed;
 };
 
 /* One open call of a goroutine. off: g.stack.hi minus the address of the
@@ -127,8 +141,27 @@ struct fp_gkey {
 
 struct fp_gstack {
 	__u32 depth;
-	__u32 pad;
+	__u32 deep_top;		/* off of the deepest chained frame in
+				   deep_frames; 0: none (off is never 0:
+				   a return address lies below stack.hi) */
 	struct fp_frame frames[FP_MAX_DEPTH];
+};
+
+/* An open call beyond the array, keyed by its goroutine and its frame
+ * (off, as in fp_frame: stable across stack copies). `next` is the off
+ * of the chained frame below it (a shallower one), 0 for the last, so
+ * the chain is a stack through the hash and a return finds its entry
+ * with one lookup, however deep. */
+struct fp_deep_key {
+	__u32 pid;
+	__u32 off;
+	__u64 g;
+};
+
+struct fp_deep {
+	__u64 ts;
+	__u32 fid;
+	__u32 next;
 };
 
 struct fp_goid_key {

@@ -15,7 +15,8 @@ import time
 import gstest
 from gstest import GOSNOOP, Skip, corpus, fixture, run, run_json, spawn, strip_copy, wait_for
 
-# src/bpf/funcs.h FP_MAX_DEPTH: open calls timed per goroutine.
+# src/bpf/funcs.h FP_MAX_DEPTH: open calls kept in a goroutine's array;
+# deeper ones are chained through a hash, and timed all the same.
 MAX_DEPTH = 32
 # time.Sleep(10ms) lasts [10 ms, 16.7 ms): the log2 bucket [2^23, 2^24) ns.
 SLEEP_BUCKET_LE = (1 << 24) - 1
@@ -179,14 +180,14 @@ def test_latency_pairs_every_returned_call():
 
 def test_latency_recursion_across_stack_moves():
     # deepGrow recurses 101 deep with 4 KB frames: Go copies the stack
-    # while its outer calls are open. The outermost MAX_DEPTH are timed
-    # (the documented limit), every one of them paired.
+    # while its outer calls are open. Every call is timed and paired,
+    # also the ones deeper than the MAX_DEPTH kept in the array.
     r = traced("latency", ["main.deepGrow"], extra=["-v"])
     assert r.returncode == 0, r.stderr
     # Go code only: g is read from R14 (no CO-RE object needed)
     assert "g from R14" in r.stderr, r.stderr
     (rec,) = gosnoop_records(r.stdout, "latency")
-    assert rec["count"] == MAX_DEPTH, rec
+    assert rec["count"] == 101 and rec["untimed"] == 0, rec
     m = re.search(r"entries (\d+), morestack-skipped (\d+), paired (\d+), "
                   r"unpaired-returns (\d+), stale-entries (\d+), re-entries (\d+)", r.stderr)
     assert m, r.stderr
@@ -194,9 +195,56 @@ def test_latency_recursion_across_stack_moves():
     # the stack did grow under open calls: hits at the stack-check JBE
     # with the branch to morestack taken, skipped, never counted twice
     assert skipped >= 1, m.group(0)
-    assert entries == paired == MAX_DEPTH, m.group(0)
-    assert unpaired == 101 - MAX_DEPTH, m.group(0)   # the too-deep ones
+    assert entries == paired == 101, m.group(0)
+    assert unpaired == 0, m.group(0)
     assert stale == 0 and reentries == 0, m.group(0)
+    assert "too-deep 0," in r.stderr, r.stderr
+
+
+def test_latency_times_every_call_of_a_deep_recursion():
+    # args' deep(3000) recurses 3001 calls deep with 512-byte frames (the
+    # stack is copied many times on the way down). latency used to time
+    # only the outermost 32 and say nothing of the rest; now its count is
+    # count's count is what the program itself says it made, none untimed.
+    path = fixture("args")
+    want = None
+    got = {}
+    for cmd in ("count", "latency"):
+        r = subprocess.run([GOSNOOP, "--json", cmd, "main.deep", "--", path, "check"],
+                           capture_output=True, text=True, timeout=300,
+                           stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stderr
+        own = [json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"deep_calls"')]
+        assert len(own) == 1, r.stdout[-500:]
+        assert want in (None, own[0]["deep_calls"])
+        want = own[0]["deep_calls"]
+        (rec,) = gosnoop_records(r.stdout, cmd)
+        got[cmd] = rec
+    assert want == 3001
+    assert got["count"]["count"] == want, got
+    assert got["latency"]["count"] == want, got
+    assert got["latency"]["untimed"] == 0, got
+    assert sum(b["count"] for b in got["latency"]["buckets"]) == want
+    # the outermost call lasts longest: max is the whole recursion
+    assert got["latency"]["max_ns"] <= got["latency"]["sum_ns"]
+
+
+def test_latency_text_says_what_was_not_timed():
+    # mayPanic's panicking calls are entered and never return: latency
+    # cannot time them and says how many it saw (a later call of the
+    # goroutine finds their frames dead), in the text and in the JSON
+    r = traced("latency", ["main.mayPanic"])
+    assert r.returncode == 0, r.stderr
+    own = own_counts(r.stdout)
+    (rec,) = gosnoop_records(r.stdout, "latency")
+    assert rec["count"] == own["main.mayPanic"] - own["panicked"], rec
+    assert 1 <= rec["untimed"] <= own["panicked"], (rec, own)
+    t = subprocess.run([GOSNOOP, "latency", "main.mayPanic", "--", fixture("calls")],
+                       capture_output=True, text=True, timeout=300,
+                       stdin=subprocess.DEVNULL)
+    assert t.returncode == 0, t.stderr
+    m = re.search(r"^not timed (\d+) \(", t.stdout, re.M)
+    assert m and 1 <= int(m.group(1)) <= own["panicked"], t.stdout
 
 
 def test_exit_status_of_command():
