@@ -38,6 +38,7 @@
 #include "probe/launch.h"
 #include "record_out.h"
 #include "ringbuf_reader.h"
+#include "trace_filter.h"
 #include "target.h"
 #include "trace_decode.h"
 #include "trace_folded.h"
@@ -68,19 +69,12 @@ struct trace_cli {
 	bool probe_entry;	/* --probe-entry */
 	const char *set_arg;
 	bool allow_write;
-	pid_t pid_filter;	/* --filter 'pid == N' */
 	bool stack;		/* --stack */
 	const char *outs[TR_NOUT];	/* -o EXPR */
 	int nout;
 	const char *folded;	/* --folded FILE */
-	/* --filter 'ARG OP INT' on an argument (goid/pid go above), or
-	 * 'ARG == "TEXT"' on a string argument (filt_is_str) */
-	char filt_name[64];
-	enum tr_filt_op filt_op;
-	uint64_t filt_val;
-	bool filt_is_str;
-	char filt_str[TR_FILT_STR_MAX];
-	size_t filt_str_len;
+	/* --filter EXPR (each one ANDed with the others) */
+	struct trace_filter filter;
 };
 
 struct trace_state {
@@ -132,12 +126,15 @@ static void usage(FILE *f)
 		"      --min-latency DUR  only calls lasting DUR or more (in the\n"
 		"                         kernel): 500us, 2ms, 1s, 100ns\n"
 		"      --goid N           only calls made by goroutine N\n"
-		"      --filter 'ARG OP INT'  only calls whose integer argument ARG\n"
-		"                         compares so (== != < <= > >=; in the\n"
-		"                         kernel); stripped: arg0, arg1... (ABI\n"
-		"                         words); 'ARG == \"TEXT\"', 'ARG != \"TEXT\"'\n"
-		"                         on a string argument (up to %d bytes);\n"
-		"                         also 'goid == N', 'pid == N'\n"
+		"      --filter EXPR      only calls for which EXPR holds (in the\n"
+		"                         kernel): comparisons ARG OP INT (== != <\n"
+		"                         <= > >=), 'ARG == \"TEXT\"', 'ARG != \"TEXT\"'\n"
+		"                         (strings up to %d bytes), goid OP N, pid OP N,\n"
+		"                         joined by && || ! ( ) true false; at most 6\n"
+		"                         different comparisons; several --filter\n"
+		"                         options all must hold; stripped: arg0,\n"
+		"                         arg1... (ABI words); a function without ARG:\n"
+		"                         that comparison is false\n"
 		"  -o, --output EXPR      one more value per call (up to %d): ARG,\n"
 		"                         ARG.FIELD, (*ARG).FIELD, ARG[N], len(ARG),\n"
 		"                         cap(ARG) (maps, channels too); pointers\n"
@@ -185,98 +182,6 @@ static int parse_dur_ns(const char *s, uint64_t *out)
 
 enum { OPT_MAXSTR = 256, OPT_MINLAT, OPT_GOID, OPT_CLASSIC, OPT_SET,
        OPT_ALLOW_WRITE, OPT_FILTER, OPT_STACK, OPT_FOLDED, OPT_PROBE_ENTRY };
-
-/* --filter 'NAME == "TEXT"' (or !=): p at the opening quote. */
-static int parse_filter_str(const char *p, const char *name, size_t nlen,
-			    struct trace_cli *cli)
-{
-	int err;
-
-	if (cli->filt_op != TR_OP_EQ && cli->filt_op != TR_OP_NE)
-		return -EINVAL;
-	err = trace_parse_go_string(p, cli->filt_str, sizeof(cli->filt_str),
-				    &cli->filt_str_len, &p);
-	if (err)
-		return err;
-	while (*p == ' ')
-		p++;
-	if (*p || !strncmp(name, "goid", nlen) || !strncmp(name, "pid", nlen))
-		return -EINVAL;
-	cli->filt_is_str = true;
-	memcpy(cli->filt_name, name, nlen);
-	cli->filt_name[nlen] = 0;
-	return 0;
-}
-
-/* --filter 'NAME OP INT': NAME an argument, goid or pid; OP one of
- * == != < <= > >=; INT decimal or 0x hex, may be negative. */
-static int parse_filter(const char *s, struct trace_cli *cli)
-{
-	static const struct { const char *s; enum tr_filt_op op; } ops[] = {
-		{ "==", TR_OP_EQ }, { "!=", TR_OP_NE }, { "<=", TR_OP_LE },
-		{ ">=", TR_OP_GE }, { "<", TR_OP_LT }, { ">", TR_OP_GT },
-	};
-	const char *p = s, *name;
-	size_t nlen;
-	char *end;
-	bool found = false;
-
-	while (*p == ' ')
-		p++;
-	name = p;
-	while (*p && (*p == '_' || *p == '~' || (*p >= '0' && *p <= '9') ||
-		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (unsigned char)*p >= 0x80))
-		p++;
-	nlen = (size_t)(p - name);
-	if (!nlen || nlen >= sizeof(cli->filt_name))
-		return -EINVAL;
-	while (*p == ' ')
-		p++;
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		size_t l = strlen(ops[i].s);
-
-		if (!strncmp(p, ops[i].s, l)) {
-			cli->filt_op = ops[i].op;
-			p += l;
-			found = true;
-			break;
-		}
-	}
-	if (!found)
-		return -EINVAL;
-	while (*p == ' ')
-		p++;
-	if (*p == '"')
-		return parse_filter_str(p, name, nlen, cli);
-	errno = 0;
-	if (*p == '-')
-		cli->filt_val = (uint64_t)strtoll(p, &end, 0);
-	else
-		cli->filt_val = strtoull(p, &end, 0);
-	if (errno || end == p)
-		return -EINVAL;
-	while (*end == ' ')
-		end++;
-	if (*end)
-		return -EINVAL;
-	memcpy(cli->filt_name, name, nlen);
-	cli->filt_name[nlen] = 0;
-	if (!strcmp(cli->filt_name, "goid")) {
-		if (cli->filt_op != TR_OP_EQ)
-			return -EINVAL;
-		cli->has_goid = true;
-		cli->goid = cli->filt_val;
-		cli->filt_name[0] = 0;
-	} else if (!strcmp(cli->filt_name, "pid")) {
-		if (cli->filt_op != TR_OP_EQ || !cli->filt_val ||
-		    cli->filt_val > INT32_MAX)
-			return -EINVAL;
-		cli->pid_filter = (pid_t)cli->filt_val;
-		cli->filt_name[0] = 0;
-	}
-	return 0;
-}
 
 static int parse_args(int argc, char **argv, struct trace_cli *cli)
 {
@@ -374,19 +279,18 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 		case OPT_FOLDED:
 			cli->folded = optarg;
 			break;
-		case OPT_FILTER:
-			err = parse_filter(optarg, cli);
-			if (err == -E2BIG) {
-				p_err("bad --filter '%s': strings are compared in the kernel up to %d bytes",
-				      optarg, TR_FILT_STR_MAX);
-				return -EINVAL;
-			}
+		case OPT_FILTER: {
+			char why[160];
+
+			err = trace_filter__add(&cli->filter, optarg, why,
+						sizeof(why));
 			if (err) {
-				p_err("bad --filter '%s': give ARG OP INT (OP: == != < <= > >=), ARG == \"TEXT\" or ARG != \"TEXT\", 'goid == N' or 'pid == N'",
-				      optarg);
+				p_err("bad --filter '%s': %s; give comparisons ARG OP INT (OP: == != < <= > >=), ARG == \"TEXT\", ARG != \"TEXT\", goid or pid OP N, joined by && || ! ( ) true false, at most %d different ones",
+				      optarg, why, TR_FILT_ATOMS);
 				return -EINVAL;
 			}
 			break;
+		}
 		case 'v':
 			verbose++;
 			break;
@@ -591,39 +495,38 @@ static int configure(struct trace_state *st)
 			p_info("%s: no DWARF parameters for %s: raw ABI words",
 			       cli->t.display, funcprobe__func(st->fp, i)->name);
 	}
-	if (cli->filt_name[0]) {
-		size_t hits = 0;
+	if (cli->filter.root >= 0) {
+		const struct trace_filter *tf = &cli->filter;
+		bool found[TR_FILT_ATOMS], any[TR_FILT_ATOMS] = { false };
+		uint64_t v;
+		int bad = -1;
 
 		for (size_t i = 0; i < n; i++) {
-			if (cli->filt_is_str)
-				err = trace_plan__set_filter_str(
-					&st->plans[i], cli->filt_name,
-					cli->filt_op, cli->filt_str,
-					cli->filt_str_len);
-			else
-				err = trace_plan__set_filter(&st->plans[i],
-							     cli->filt_name,
-							     cli->filt_op,
-							     cli->filt_val);
-			if (err == -EINVAL && cli->filt_is_str) {
-				p_err("--filter: argument '%s' of %s is not a string",
-				      cli->filt_name,
-				      funcprobe__func(st->fp, i)->name);
+			err = trace_filter__apply(tf, &st->plans[i], found, &bad);
+			if (err) {
+				p_err("--filter: argument '%s' of %s is not %s",
+				      tf->atoms[bad].name,
+				      funcprobe__func(st->fp, i)->name,
+				      tf->atoms[bad].is_str ? "a string" :
+				      "an integer in one register or stack slot");
 				return err;
 			}
-			if (err == -EINVAL) {
-				p_err("--filter: argument '%s' of %s is not an integer in one register or stack slot",
-				      cli->filt_name,
-				      funcprobe__func(st->fp, i)->name);
-				return err;
-			}
-			hits += !err;
+			for (int a = 0; a < tf->natoms; a++)
+				any[a] |= found[a];
 		}
-		if (!hits) {
+		/* a name no function has is a typo, not a filter */
+		for (int a = 0; a < tf->natoms; a++) {
+			if (any[a])
+				continue;
 			p_err("--filter: no traced function has an argument '%s'%s",
-			      cli->filt_name,
+			      tf->atoms[a].name,
 			      st->plans[0].raw ? " (stripped binary: name ABI words arg0, arg1, ...)" : "");
 			return -EINVAL;
+		}
+		/* the fast paths as well: they run before anything is read */
+		if (trace_filter__required(tf, "goid", &v) && !cli->has_goid) {
+			cli->has_goid = true;
+			cli->goid = v;
 		}
 	}
 	for (int k = 0; k < cli->nout; k++) {
@@ -725,7 +628,7 @@ static int run(struct trace_state *st)
 	struct patterns pats = {};
 	struct rb_reader *rb = NULL;
 	struct sigaction sa = {};
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, pid_v = 0;
 	pid_t attach_pid = 0;
 	bool launched = false, exited = false, read_failed = false;
 	int err;
@@ -754,8 +657,8 @@ static int run(struct trace_state *st)
 		goto out;
 	if (cli->t.kind == TARGET_PID)
 		st->skel->rodata->filter_pid = cli->t.pid;
-	if (cli->pid_filter)
-		st->skel->rodata->filter_pid = cli->pid_filter;
+	if (trace_filter__required(&cli->filter, "pid", &pid_v) && pid_v)
+		st->skel->rodata->filter_pid = (__u32)pid_v;
 	funcprobe__prepare(st->fp, st->skel->progs.tr_call);
 	err = trace_bpf__load(st->skel);
 	if (err) {
@@ -908,6 +811,7 @@ int do_trace(int argc, char **argv)
 	int ret;
 
 	record_out__init();
+	trace_filter__init(&cli.filter);
 	ret = parse_args(argc, argv, &cli);
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;

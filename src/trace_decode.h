@@ -94,13 +94,13 @@ bool trace_plan__word_src(const struct tr_value *v, uint64_t off,
 			  uint8_t *kind, uint16_t *idx, bool *at_ret);
 
 /*
- * --filter on an integer argument: set p->spec's filter so the kernel
- * passes only calls whose argument `name` (or, raw, `argN`: the N-th ABI
- * word) compares with val by op. 0 set; -ENOENT p has no such argument
- * (then no call of p passes); -EINVAL it is not an integer in one
- * register or stack slot.
+ * --filter comparison on an integer argument: set p->spec.filt[atom] so
+ * the kernel tests whether argument `name` (or, raw, `argN`: the N-th
+ * ABI word) compares with val by op (how atoms combine: trace_filter.h).
+ * 0 set; -ENOENT p has no such argument (the atom is then false for p);
+ * -EINVAL it is not an integer in one register or stack slot.
  */
-int trace_plan__set_filter(struct tr_plan *p, const char *name,
+int trace_plan__set_filter(struct tr_plan *p, int atom, const char *name,
 			   enum tr_filt_op op, uint64_t val);
 
 /*
@@ -109,7 +109,7 @@ int trace_plan__set_filter(struct tr_plan *p, const char *name,
  * such argument; -EINVAL not a string in registers/stack slots, another
  * operator, or text too long.
  */
-int trace_plan__set_filter_str(struct tr_plan *p, const char *name,
+int trace_plan__set_filter_str(struct tr_plan *p, int atom, const char *name,
 			       enum tr_filt_op op, const char *str, size_t len);
 
 /*

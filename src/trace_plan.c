@@ -525,14 +525,18 @@ void trace_plan__free(struct tr_plan *p)
 	p->vals = NULL;
 }
 
-int trace_plan__set_filter(struct tr_plan *p, const char *name,
+int trace_plan__set_filter(struct tr_plan *p, int atom, const char *name,
 			   enum tr_filt_op op, uint64_t val)
 {
-	struct tr_spec *sp = &p->spec;
+	struct tr_filt_atom *sp;
 
-	sp->filt_kind = TR_FILT_NEVER;
-	sp->filt_op = op;
-	sp->filt_val = val;
+	if (atom < 0 || atom >= TR_FILT_ATOMS)
+		return -EINVAL;
+	sp = &p->spec.filt[atom];
+	memset(sp, 0, sizeof(*sp));
+	sp->kind = TR_FILT_NEVER;
+	sp->op = op;
+	sp->val = val;
 	if (p->raw) {
 		char *end;
 		unsigned long n;
@@ -542,17 +546,17 @@ int trace_plan__set_filter(struct tr_plan *p, const char *name,
 		n = strtoul(name + 3, &end, 10);
 		if (*end || n >= (unsigned long)p->raw_args)
 			return -ENOENT;
-		sp->filt_size = 8;
-		sp->filt_signed = 1;
+		sp->size = 8;
+		sp->is_signed = 1;
 		if (p->abi0) {
-			sp->filt_kind = TR_FILT_STACK;
-			sp->filt_idx = n * 8;
+			sp->kind = TR_FILT_STACK;
+			sp->idx = n * 8;
 		} else if (n < TR_NREGS) {
-			sp->filt_kind = TR_FILT_REG;
-			sp->filt_idx = n;
+			sp->kind = TR_FILT_REG;
+			sp->idx = n;
 		} else {
-			sp->filt_kind = TR_FILT_STACK;
-			sp->filt_idx = (n - TR_NREGS) * 8;
+			sp->kind = TR_FILT_STACK;
+			sp->idx = (n - TR_NREGS) * 8;
 		}
 		return 0;
 	}
@@ -570,22 +574,26 @@ int trace_plan__set_filter(struct tr_plan *p, const char *name,
 		    pc->size != v->type->size ||
 		    (pc->kind != TR_SRC_REG && pc->kind != TR_SRC_STACK))
 			return -EINVAL;
-		sp->filt_kind = pc->kind == TR_SRC_REG ? TR_FILT_REG
-						       : TR_FILT_STACK;
-		sp->filt_idx = pc->idx;
-		sp->filt_size = pc->size;
-		sp->filt_signed = k >= GOBIN_K_INT && k <= GOBIN_K_INT64;
+		sp->kind = pc->kind == TR_SRC_REG ? TR_FILT_REG
+						  : TR_FILT_STACK;
+		sp->idx = pc->idx;
+		sp->size = pc->size;
+		sp->is_signed = k >= GOBIN_K_INT && k <= GOBIN_K_INT64;
 		return 0;
 	}
 	return -ENOENT;
 }
 
-int trace_plan__set_filter_str(struct tr_plan *p, const char *name,
+int trace_plan__set_filter_str(struct tr_plan *p, int atom, const char *name,
 			       enum tr_filt_op op, const char *str, size_t len)
 {
-	struct tr_spec *sp = &p->spec;
+	struct tr_filt_atom *sp;
 
-	sp->filt_kind = TR_FILT_NEVER;
+	if (atom < 0 || atom >= TR_FILT_ATOMS)
+		return -EINVAL;
+	sp = &p->spec.filt[atom];
+	memset(sp, 0, sizeof(*sp));
+	sp->kind = TR_FILT_NEVER;
 	if ((op != TR_OP_EQ && op != TR_OP_NE) || len > TR_FILT_STR_MAX)
 		return -EINVAL;
 	if (p->raw)
@@ -603,14 +611,14 @@ int trace_plan__set_filter_str(struct tr_plan *p, const char *name,
 		    !trace_plan__word_src(v, 8, &lk, &lidx, &lr))
 			return -EINVAL;
 		/* TR_FILT_REG/STACK are TR_SRC_REG/STACK */
-		sp->filt_kind = pk;
-		sp->filt_idx = pidx;
-		sp->filt_len_kind = lk;
-		sp->filt_len_idx = lidx;
-		sp->filt_str = 1;
-		sp->filt_op = op;
-		sp->filt_str_len = (uint16_t)len;
-		memcpy(sp->filt_bytes, str, len);
+		sp->kind = pk;
+		sp->idx = pidx;
+		sp->len_kind = lk;
+		sp->len_idx = lidx;
+		sp->str = 1;
+		sp->op = op;
+		sp->str_len = (uint16_t)len;
+		memcpy(sp->bytes, str, len);
 		return 0;
 	}
 	return -ENOENT;

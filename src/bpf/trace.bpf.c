@@ -217,16 +217,16 @@ static __always_inline void fetch_outs(struct tr_event *e, struct tr_spec *sp)
 	}
 }
 
-/* --filter 'ARG == "text"': the string's bytes against the spec's, read
+/* --filter 'ARG == "text"': the string's bytes against the atom's, read
  * into the last string slot (the entry fills it only later). */
 static __always_inline bool str_filter_eq(struct tr_event *e,
-					  struct tr_spec *sp)
+					  struct tr_filt_atom *a)
 {
-	__u64 ptr = src_word(e, false, sp->filt_kind, sp->filt_idx);
-	__u64 len = src_word(e, false, sp->filt_len_kind, sp->filt_len_idx);
+	__u64 ptr = src_word(e, false, a->kind, a->idx);
+	__u64 len = src_word(e, false, a->len_kind, a->len_idx);
 	__u8 *buf = e->str[TR_NSTR - 1];
 
-	if (len != sp->filt_str_len)
+	if (len != a->str_len)
 		return false;
 	if (!len)
 		return true;
@@ -237,46 +237,53 @@ static __always_inline bool str_filter_eq(struct tr_event *e,
 	for (int i = 0; i < TR_FILT_STR_MAX; i++) {
 		if (i >= len)
 			break;
-		if (buf[i] != sp->filt_bytes[i])
+		if (buf[i] != a->bytes[i])
 			return false;
 	}
 	return true;
 }
 
-/* --filter on an integer argument: whether this call passes. */
-static __always_inline bool filter_pass(struct tr_event *e, struct tr_spec *sp)
+/* One --filter comparison. */
+static __noinline bool filter_atom(struct tr_event *e, struct tr_filt_atom *a)
 {
-	__u64 v = 0, w = sp->filt_val;
-	__u32 size = sp->filt_size, idx = sp->filt_idx;
+	__u64 v = 0, w;
+	__u32 size, idx;
 	bool lt, eq;
 
-	if (sp->filt_kind == TR_FILT_NONE)
-		return true;
-	if (sp->filt_kind == TR_FILT_NEVER)
+	if (!e || !a)
 		return false;
-	if (sp->filt_str) {
-		eq = str_filter_eq(e, sp);
-		return sp->filt_op == TR_OP_NE ? !eq : eq;
+	w = a->val;
+	size = a->size;
+	idx = a->idx;
+	if (a->str) {
+		eq = str_filter_eq(e, a);
+		return a->op == TR_OP_NE ? !eq : eq;
 	}
-	if (sp->filt_kind == TR_FILT_REG) {
+	if (a->kind == TR_FILT_REG) {
 		if (idx >= TR_NREGS)
 			return false;
 		v = e->regs[idx];
-	} else {
+	} else if (a->kind == TR_FILT_STACK) {
 		if (idx > TR_STACK_WORDS * 8 - 8)
 			return false;
 		__builtin_memcpy(&v, (__u8 *)e->stack +
 				 (idx & (TR_STACK_WORDS * 8 - 1)), sizeof(v));
+	} else if (a->kind == TR_FILT_GOID) {
+		v = e->goid;
+	} else if (a->kind == TR_FILT_PID) {
+		v = e->pid;
+	} else {
+		return false;	/* NEVER: the function lacks the argument */
 	}
 	if (size == 1)
-		v = sp->filt_signed ? (__u64)(__s64)(__s8)v : (__u8)v;
+		v = a->is_signed ? (__u64)(__s64)(__s8)v : (__u8)v;
 	else if (size == 2)
-		v = sp->filt_signed ? (__u64)(__s64)(__s16)v : (__u16)v;
+		v = a->is_signed ? (__u64)(__s64)(__s16)v : (__u16)v;
 	else if (size == 4)
-		v = sp->filt_signed ? (__u64)(__s64)(__s32)v : (__u32)v;
+		v = a->is_signed ? (__u64)(__s64)(__s32)v : (__u32)v;
 	eq = v == w;
-	lt = sp->filt_signed ? (__s64)v < (__s64)w : v < w;
-	switch (sp->filt_op) {
+	lt = a->is_signed ? (__s64)v < (__s64)w : v < w;
+	switch (a->op) {
 	case TR_OP_EQ: return eq;
 	case TR_OP_NE: return !eq;
 	case TR_OP_LT: return lt;
@@ -285,6 +292,28 @@ static __always_inline bool filter_pass(struct tr_event *e, struct tr_spec *sp)
 	case TR_OP_GE: return !lt;
 	}
 	return false;
+}
+
+/*
+ * --filter: whether this call passes. User space turned the boolean
+ * expression over up to TR_FILT_ATOMS comparisons into a truth table
+ * (trace_filter.c), so the kernel evaluates each comparison once, in a
+ * bounded loop, and looks the combination up: no expression tree, no
+ * recursion, the same code whatever the expression.
+ */
+static __always_inline bool filter_pass(struct tr_event *e, struct tr_spec *sp)
+{
+	__u32 n = sp->filt_n, mask = 0;
+
+	if (!sp->filt_on)
+		return true;
+	for (__u32 i = 0; i < TR_FILT_ATOMS; i++) {
+		if (i >= n)
+			break;
+		if (filter_atom(e, &sp->filt[i]))
+			mask |= 1u << i;
+	}
+	return (sp->filt_table >> (mask & 63)) & 1;
 }
 
 /*

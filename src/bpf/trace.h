@@ -93,14 +93,38 @@ struct tr_out_op {
 /* --filter 'ARG == "text"': bytes compared in the kernel, at most. */
 #define TR_FILT_STR_MAX		64
 
+/* --filter atoms (comparisons) per function: the expression over them
+ * is a truth table of 2^TR_FILT_ATOMS bits, one u64 (trace_filter.c). */
+#define TR_FILT_ATOMS		6
+
 enum tr_filt_kind {
-	TR_FILT_NONE = 0,	/* every call passes */
+	TR_FILT_NONE = 0,	/* unused atom */
 	TR_FILT_REG = 1,	/* compare regs[idx] */
 	TR_FILT_STACK = 2,	/* compare the stack bytes at idx */
-	TR_FILT_NEVER = 3,	/* the function lacks the argument */
+	TR_FILT_NEVER = 3,	/* the function lacks the argument: false */
+	TR_FILT_GOID = 4,	/* compare the goroutine id */
+	TR_FILT_PID = 5,	/* compare the process id (tgid) */
 };
 
 enum tr_filt_op { TR_OP_EQ, TR_OP_NE, TR_OP_LT, TR_OP_LE, TR_OP_GT, TR_OP_GE };
+
+/* One comparison, tested at the entry. */
+struct tr_filt_atom {
+	__u8 kind;		/* enum tr_filt_kind */
+	__u8 op;		/* enum tr_filt_op */
+	__u8 size;		/* 1, 2, 4, 8 bytes */
+	__u8 is_signed;
+	__u16 idx;
+	/* string atom (str): idx names the ptr word, len_* the len word;
+	 * only TR_OP_EQ and TR_OP_NE */
+	__u8 str;
+	__u8 len_kind;
+	__u16 len_idx;
+	__u16 str_len;		/* <= TR_FILT_STR_MAX */
+	__u32 pad;
+	__u64 val;
+	__u8 bytes[TR_FILT_STR_MAX];
+};
 
 /* Per function (array map `specs`, index fid). */
 struct tr_spec {
@@ -110,21 +134,15 @@ struct tr_spec {
 	__u32 nstr;		/* ops[0..nstr) used: records are sent
 				   without the unused str[] slots */
 	__u32 arg_regs;		/* integer argument registers used */
-	/* --filter 'ARG OP INT', tested at the entry */
-	__u8 filt_kind;		/* enum tr_filt_kind */
-	__u8 filt_op;		/* enum tr_filt_op */
-	__u8 filt_size;		/* 1, 2, 4, 8 bytes */
-	__u8 filt_signed;
-	__u16 filt_idx;
-	/* string filter (filt_str): filt_idx names the ptr word, filt_len_*
-	 * the len word; only TR_OP_EQ and TR_OP_NE */
-	__u8 filt_str;
-	__u8 filt_len_kind;
-	__u16 filt_len_idx;
-	__u16 filt_str_len;	/* <= TR_FILT_STR_MAX */
+	/* --filter: atoms filt[0..filt_n) give a mask (bit i: atom i
+	 * holds); the call passes if bit `mask` of filt_table is set.
+	 * filt_on 0: every call passes. */
+	__u8 filt_on;
+	__u8 filt_n;
 	__u16 pad1;
-	__u64 filt_val;
-	__u8 filt_bytes[TR_FILT_STR_MAX];
+	__u32 pad3;
+	__u64 filt_table;
+	struct tr_filt_atom filt[TR_FILT_ATOMS];
 	struct tr_out_op outs[TR_NOUT];
 };
 

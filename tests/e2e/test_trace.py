@@ -262,6 +262,52 @@ def test_trace_filter_on_arguments_in_the_kernel():
     one_line_error(["trace", "--filter", "n ~ 1", path, "main.fib"], USAGE, "--filter")
 
 
+def test_trace_filter_expressions_and_several_filters():
+    # --filter takes && || ! ( ) true false, and several --filter options
+    # all must hold (a second one used to replace the first silently).
+    # Checked against the calls the program printed itself.
+    def want(pred, funcs):
+        prog = split(trace("args", funcs, "check").stdout)[0]
+        return sorted(json.dumps([p["f"], p["args"]], sort_keys=True)
+                      for p in prog if p["f"] in funcs and pred(p["f"], p["args"], p["goid"]))
+
+    def got(funcs, *filters):
+        extra = []
+        for f in filters:
+            extra += ["--filter", f]
+        r = trace("args", funcs, "check", extra=extra)
+        assert r.returncode == 0, r.stderr
+        return sorted(json.dumps([x["func"], x["args"]], sort_keys=True)
+                      for x in split(r.stdout)[1])
+
+    add = ["main.add"]
+    # two filters: both hold (a > 0 alone would let add(3, 4) through,
+    # b != 4 alone add(-5, 1<<40))
+    w = want(lambda f, a, g: a["a"] > 0 and a["b"] != 4, add)
+    assert w and got(add, "a > 0", "b != 4") == w
+    both = ["main.add", "main.greet"]
+    e = '(a == 3 || b == 1) && !(a == 100 && b == 1) || name == "gopher"'
+    # a function without an argument: that comparison is false for it
+    w = want(lambda f, a, g: (f == "main.add" and (a["a"] == 3 or a["b"] == 1) and
+                              not (a["a"] == 100 and a["b"] == 1)) or
+             (f == "main.greet" and a["name"] == "gopher"), both)
+    assert sorted(json.loads(x)[0] for x in w) == ["main.add", "main.greet"], w
+    assert got(both, e) == w
+    assert got(both, "true") == want(lambda f, a, g: True, both)
+    assert got(both, "false") == []
+    assert got(both, "!false && (true || false)", "true") == want(lambda f, a, g: True, both)
+    # goid and pid as comparisons like any other
+    w = want(lambda f, a, g: g != 1 and a["b"] >= 1, add)
+    assert len(w) == 2 and got(add, "goid != 1 && b >= 1") == w
+    assert got(add, "pid == 1 || !(goid > 1)") == want(lambda f, a, g: g <= 1, add)
+    path = fixture("args")
+    one_line_error(["trace", "--filter", "a==1||a==2||a==3||a==4||a==5||a==6||a==7",
+                    path, "main.add"], USAGE, "more than 6")
+    one_line_error(["trace", "--filter", "(a == 1", path, "main.add"], USAGE, "expected ')'")
+    one_line_error(["trace", "--filter", "a == 1", "--filter", "zz == 2", path, "main.add"],
+                   USAGE, "zz")
+
+
 def source_line(text):
     import os
     src = os.path.join(os.path.dirname(__file__), "..", "fixtures", "args", "main.go")

@@ -149,26 +149,26 @@ static void test_stripped_is_raw_and_filters(void **state)
 	assert_true(p.raw);
 	assert_int_equal(p.raw_args, 3);
 	assert_int_equal(p.nregs, 3);
-	assert_int_equal(trace_plan__set_filter(&p, "arg2", TR_OP_GT, 1), 0);
-	assert_int_equal(p.spec.filt_kind, TR_FILT_REG);
-	assert_int_equal(p.spec.filt_idx, 2);
-	assert_int_equal(trace_plan__set_filter(&p, "arg3", TR_OP_GT, 1),
+	assert_int_equal(trace_plan__set_filter(&p, 0, "arg2", TR_OP_GT, 1), 0);
+	assert_int_equal(p.spec.filt[0].kind, TR_FILT_REG);
+	assert_int_equal(p.spec.filt[0].idx, 2);
+	assert_int_equal(trace_plan__set_filter(&p, 0, "arg3", TR_OP_GT, 1),
 			 -ENOENT);
-	assert_int_equal(p.spec.filt_kind, TR_FILT_NEVER);
+	assert_int_equal(p.spec.filt[0].kind, TR_FILT_NEVER);
 	trace_plan__free(&p);
 	gobin__free(gb);
 	gb = tu_open_fixture("args");
 	/* mixed(a int8, ...): a signed byte in RAX; swap's p is a struct */
 	plan_of(gb, "main.mixed", &p);
-	assert_int_equal(trace_plan__set_filter(&p, "a", TR_OP_LT, 0), 0);
-	assert_int_equal(p.spec.filt_size, 1);
-	assert_int_equal(p.spec.filt_signed, 1);
-	assert_int_equal(trace_plan__set_filter(&p, "h", TR_OP_LT, 0), 0);
-	assert_int_equal(p.spec.filt_signed, 0);
-	assert_int_equal(p.spec.filt_idx, 7);	/* R10 */
+	assert_int_equal(trace_plan__set_filter(&p, 0, "a", TR_OP_LT, 0), 0);
+	assert_int_equal(p.spec.filt[0].size, 1);
+	assert_int_equal(p.spec.filt[0].is_signed, 1);
+	assert_int_equal(trace_plan__set_filter(&p, 0, "h", TR_OP_LT, 0), 0);
+	assert_int_equal(p.spec.filt[0].is_signed, 0);
+	assert_int_equal(p.spec.filt[0].idx, 7);	/* R10 */
 	trace_plan__free(&p);
 	plan_of(gb, "main.swap", &p);
-	assert_int_equal(trace_plan__set_filter(&p, "p", TR_OP_EQ, 0), -EINVAL);
+	assert_int_equal(trace_plan__set_filter(&p, 0, "p", TR_OP_EQ, 0), -EINVAL);
 	trace_plan__free(&p);
 	gobin__free(gb);
 }
@@ -335,16 +335,16 @@ static void test_string_filter_spec(void **state)
 	if (!gb)
 		skip();
 	plan_of(gb, "main.greet", &p);
-	assert_int_equal(trace_plan__set_filter_str(&p, "name", TR_OP_EQ, "go", 2), 0);
-	assert_int_equal(p.spec.filt_str, 1);
-	assert_int_equal(p.spec.filt_kind, TR_FILT_REG);
-	assert_int_equal(p.spec.filt_idx, 0);		/* RAX: ptr */
-	assert_int_equal(p.spec.filt_len_idx, 1);	/* RBX: len */
-	assert_int_equal(p.spec.filt_str_len, 2);
-	assert_memory_equal(p.spec.filt_bytes, "go", 2);
-	assert_int_equal(trace_plan__set_filter_str(&p, "times", TR_OP_EQ, "2", 1), -EINVAL);
-	assert_int_equal(trace_plan__set_filter_str(&p, "name", TR_OP_LT, "go", 2), -EINVAL);
-	assert_int_equal(trace_plan__set_filter_str(&p, "nope", TR_OP_EQ, "go", 2), -ENOENT);
+	assert_int_equal(trace_plan__set_filter_str(&p, 0, "name", TR_OP_EQ, "go", 2), 0);
+	assert_int_equal(p.spec.filt[0].str, 1);
+	assert_int_equal(p.spec.filt[0].kind, TR_FILT_REG);
+	assert_int_equal(p.spec.filt[0].idx, 0);		/* RAX: ptr */
+	assert_int_equal(p.spec.filt[0].len_idx, 1);	/* RBX: len */
+	assert_int_equal(p.spec.filt[0].str_len, 2);
+	assert_memory_equal(p.spec.filt[0].bytes, "go", 2);
+	assert_int_equal(trace_plan__set_filter_str(&p, 0, "times", TR_OP_EQ, "2", 1), -EINVAL);
+	assert_int_equal(trace_plan__set_filter_str(&p, 0, "name", TR_OP_LT, "go", 2), -EINVAL);
+	assert_int_equal(trace_plan__set_filter_str(&p, 0, "nope", TR_OP_EQ, "go", 2), -ENOENT);
 	trace_plan__free(&p);
 	gobin__free(gb);
 }
