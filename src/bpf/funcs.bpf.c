@@ -20,6 +20,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "funcs.h"
+#include "fp_sites.h"
 #include "bpf_log2.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -413,11 +414,13 @@ static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
 SEC("uprobe")
 int fp_latency(struct fp_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u32 fid = cookie & FP_FID_MASK;
 	struct fp_gkey key = {};
-	__u64 hi = 0;
+	__u64 cookie, hi = 0;
+	__u32 fid;
 
+	if (!fp_site_cookie(ctx, &cookie))
+		return 0;
+	fid = cookie & FP_FID_MASK;
 	if (cookie & FP_SITE_ENTRY) {
 		if (takes_morestack(ctx, cookie)) {
 			stat_inc(FP_STAT_SKIPPED_JBE);

@@ -8,6 +8,7 @@
 #include "vmlinux.h"	/* types and constants only: see struct fp_regs */
 #include <bpf/bpf_helpers.h>
 #include "funcs.h"
+#include "fp_sites.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -22,10 +23,12 @@ struct {
 SEC("uprobe")
 int fp_count(struct fp_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u32 fid = cookie & FP_FID_MASK;
-	__u64 *c;
+	__u64 cookie, *c;
+	__u32 fid;
 
+	if (!fp_site_cookie(ctx, &cookie))
+		return 0;
+	fid = cookie & FP_FID_MASK;
 	/* at the stack-check JBE, CF|ZF set: the branch to morestack is
 	 * taken and the function re-enters from the top: not a call */
 	if ((cookie & FP_SITE_SKIP_JBE) &&

@@ -15,6 +15,7 @@
 #include <bpf/bpf_core_read.h>
 #include "funcs.h"
 #include "trace.h"
+#include "fp_sites.h"
 #include "bpf_wakeup.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -513,14 +514,16 @@ static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
 SEC("uprobe")
 int tr_call(struct fp_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u32 fid = cookie & FP_FID_MASK;
 	struct tr_key key = {};
-	__u64 hi = 0, r14 = ctx->r14;
+	__u64 cookie, hi = 0, r14 = ctx->r14;
+	__u32 fid;
 
 	/* read ctx at a fixed offset here: clang would otherwise fold the
 	 * field into a moved ctx pointer, which the verifier refuses */
 	asm volatile("" : "+r"(r14));
+	if (!fp_site_cookie(ctx, &cookie))
+		return 0;
+	fid = cookie & FP_FID_MASK;
 
 	if ((cookie & FP_SITE_SKIP_JBE) &&
 	    (ctx->flags & (FP_EFLAGS_CF | FP_EFLAGS_ZF))) {

@@ -3,13 +3,18 @@
  * funcprobe - see funcprobe.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/perf_event.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -20,21 +25,31 @@
 #include "pattern.h"
 #include <linux/types.h>
 #include "bpf/funcs.h"
+#include "bpf/fp_sites.h"
 #include "probe/funcprobe.h"
+#include "probe/tracefs.h"
 #include "probe/uprobe_multi.h"
 
 /* Skipped functions listed on stderr without -v. */
 #define SKIPPED_SHOWN		20
 /* Show attach/detach progress after this long. */
 #define PROGRESS_AFTER_NS	500000000ULL
-/* Threads that close classic uprobe links at once: each close waits for
- * RCU grace periods, which overlap when the closes run in parallel. */
+/* Threads that close per-site classic uprobe links at once. Each close
+ * waits for RCU grace periods under the kernel's event_mutex, so only the
+ * rest of the work overlaps (measured: 32 threads, 1012 sites, 109 s);
+ * what really cuts it is one shared event (fp_sites.h). */
 #define DETACH_THREADS		32
+/* The tracefs group of the shared events; each is fp_<pid>_<n>. */
+#define SHARED_GROUP		"gosnoop"
+/* Bytes per write(2) to uprobe_events: the kernel parses at most 4096 at
+ * a time (WRITE_BUFSIZE, trace_parse_run_command). */
+#define UPROBE_EVENTS_CHUNK	4000
 
 enum fp_mode { FP_MODE_UNSET, FP_MODE_MULTI, FP_MODE_CLASSIC };
 
 struct fp_site {
 	uint64_t off;		/* file offset */
+	uint64_t vaddr;		/* its address in the file's own layout */
 	uint64_t cookie;
 };
 
@@ -54,6 +69,9 @@ struct funcprobe {
 	size_t link_fd_cnt;
 	struct bpf_link **links;	/* classic uprobes */
 	size_t link_cnt, link_cap;
+	char **events;		/* shared tracefs events, removed at detach */
+	size_t event_cnt;
+	size_t shared_sites, own_sites;	/* classic sites by way of attach */
 	double attach_ms, detach_ms;
 };
 
@@ -408,6 +426,7 @@ void funcprobe__free(struct funcprobe *fp)
 	free(fp->names);
 	free(fp->link_fds);
 	free(fp->links);
+	free(fp->events);
 	free(fp);
 }
 
@@ -468,6 +487,7 @@ static int build_sites(const struct funcprobe *fp, unsigned which,
 			if (entry_is_ret && (which & FP_SITES_RET))
 				flags |= FP_SITE_RET;
 			s[n].off = off;
+			s[n].vaddr = ff->entry_site;
 			s[n].cookie = FP_COOKIE(fid, flags, ff->sp_delta);
 			n++;
 		}
@@ -480,6 +500,7 @@ static int build_sites(const struct funcprobe *fp, unsigned which,
 			if (gobin__vaddr_to_offset(gb, ff->rets[r], &off))
 				continue;
 			s[n].off = off;
+			s[n].vaddr = ff->rets[r];
 			s[n].cookie = FP_COOKIE(fid, FP_SITE_RET, 0);
 			n++;
 		}
@@ -557,6 +578,12 @@ void funcprobe__report_plan(const struct funcprobe *fp, const char *what)
 
 void funcprobe__prepare(struct funcprobe *fp, struct bpf_program *prog)
 {
+	/* GOSNOOP_CLASSIC_UPROBES=1: every command (serve has no option
+	 * for it) takes the path of kernels before 6.6, for tests */
+	const char *env = getenv("GOSNOOP_CLASSIC_UPROBES");
+
+	if (env && *env && strcmp(env, "0"))
+		fp->opts.force_classic = true;
 	if (fp->mode == FP_MODE_UNSET)
 		fp->mode = !fp->opts.force_classic && uprobe_multi__supported()
 			   ? FP_MODE_MULTI : FP_MODE_CLASSIC;
@@ -567,7 +594,11 @@ void funcprobe__prepare(struct funcprobe *fp, struct bpf_program *prog)
 
 const char *funcprobe__mode(const struct funcprobe *fp)
 {
-	return fp->mode == FP_MODE_MULTI ? "uprobe_multi" : "classic uprobes";
+	if (fp->mode == FP_MODE_MULTI)
+		return "uprobe_multi";
+	if (fp->shared_sites && !fp->own_sites)
+		return "classic uprobes (one tracefs event)";
+	return "classic uprobes";
 }
 
 static void progress(const char *verb, size_t done, size_t total,
@@ -604,6 +635,229 @@ static int attach_error(int err, const char *path, pid_t pid)
 	return err;
 }
 
+/* Write all of buf to fd (uprobe_events takes whole lines per write). */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int uprobe_events_open(const char *tfs)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/uprobe_events", tfs);
+	return open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
+}
+
+/* Remove the shared event `name` (all its probes at once). */
+static int remove_event(const char *tfs, const char *name)
+{
+	char line[128];
+	int fd = uprobe_events_open(tfs), err, n;
+
+	if (fd < 0)
+		return -errno;
+	n = snprintf(line, sizeof(line), "-:%s/%s\n", SHARED_GROUP, name);
+	err = write_all(fd, line, (size_t)n);
+	close(fd);
+	return err;
+}
+
+/*
+ * Events a gosnoop that was killed (SIGKILL: no detach) left behind: its
+ * probes stay in the kernel, and fire for nobody, until removed. Once per
+ * process, before adding ours.
+ */
+static void remove_stale_events(const char *tfs)
+{
+	static bool done;
+	char p[PATH_MAX], line[512], last[64] = "";
+	FILE *f;
+
+	if (done)
+		return;
+	done = true;
+	snprintf(p, sizeof(p), "%s/uprobe_events", tfs);
+	f = fopen(p, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+		int pid;
+
+		/* "p:gosnoop/fp_<pid>_<n> PATH:0xOFF" */
+		if (sscanf(line, "p:" SHARED_GROUP "/%63[A-Za-z0-9_] ", name) != 1 ||
+		    sscanf(name, "fp_%d_", &pid) != 1 || !strcmp(name, last))
+			continue;
+		snprintf(last, sizeof(last), "%s", name);
+		if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (!remove_event(tfs, name))
+			p_info("removed uprobe event %s/%s left by gosnoop %d",
+			       SHARED_GROUP, name, pid);
+	}
+	fclose(f);
+}
+
+/*
+ * Attach prog at every site through one tracefs uprobe event carrying
+ * them all, opened as one perf event (fp_sites.h says why). Returns 0,
+ * -EOPNOTSUPP when this cannot be done here (a PIE, no tracefs, a path
+ * the uprobe_events syntax cannot carry, too many sites), or another
+ * -errno; on any error nothing is left attached and the caller falls
+ * back to a perf event per site.
+ */
+static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
+			 const char *path, pid_t pid,
+			 const struct fp_site *s, size_t n)
+{
+	static unsigned int seq;
+	char tfs[256], real[PATH_MAX], p[512], name[48];
+	struct bpf_prog_info info = {};
+	__u32 info_len = sizeof(info), map_ids[64];
+	struct perf_event_attr attr = {};
+	struct bpf_link *link = NULL;
+	char *buf = NULL, **nev;
+	size_t len = 0;
+	int sites_fd = -1, efd = -1, pfd = -1, err, n_ids;
+	long id;
+	FILE *f;
+
+	if (fp->gb && gobin__elf(fp->gb)->pie)
+		return -EOPNOTSUPP;	/* addresses differ per process */
+	if (n > FP_MAX_SHARED_SITES)
+		return -EOPNOTSUPP;
+	if (!realpath(path, real) || strpbrk(real, " \t\n"))
+		return -EOPNOTSUPP;
+	if (tracefs__ensure_mounted(tfs, sizeof(tfs)))
+		return -EOPNOTSUPP;
+	remove_stale_events(tfs);
+
+	/* prog's fp_sites map, found through the loaded program: every
+	 * function-probe program has one (fp_site_cookie) */
+	info.nr_map_ids = sizeof(map_ids) / sizeof(map_ids[0]);
+	info.map_ids = (__u64)(unsigned long)map_ids;
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &info_len))
+		return -EOPNOTSUPP;
+	n_ids = (int)info.nr_map_ids;
+	if (n_ids > (int)(sizeof(map_ids) / sizeof(map_ids[0])))
+		n_ids = sizeof(map_ids) / sizeof(map_ids[0]);
+	for (int i = 0; i < n_ids && sites_fd < 0; i++) {
+		struct bpf_map_info mi = {};
+		__u32 mi_len = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(map_ids[i]);
+
+		if (mfd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mi_len) &&
+		    !strcmp(mi.name, FP_SITES_MAP_NAME))
+			sites_fd = mfd;
+		else
+			close(mfd);
+	}
+	if (sites_fd < 0)
+		return -EOPNOTSUPP;
+	for (size_t i = 0; i < n; i++) {
+		/* ET_EXEC: run-time address = link-time address */
+		if (bpf_map_update_elem(sites_fd, &s[i].vaddr, &s[i].cookie,
+					BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
+	}
+
+	snprintf(name, sizeof(name), "fp_%d_%u", (int)getpid(),
+		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+	efd = uprobe_events_open(tfs);
+	if (efd < 0) {
+		err = -EOPNOTSUPP;	/* no CONFIG_UPROBE_EVENTS */
+		goto out;
+	}
+	buf = malloc(UPROBE_EVENTS_CHUNK + PATH_MAX + 64);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* the first line creates the event, the others append to it
+		 * (kernel >= 5.4: one event, many probes) */
+		len += (size_t)sprintf(buf + len, "p:%s/%s %s:0x%" PRIx64 "\n",
+				       SHARED_GROUP, name, real, s[i].off);
+		if (len < UPROBE_EVENTS_CHUNK && i + 1 < n)
+			continue;
+		err = write_all(efd, buf, len);
+		len = 0;
+		if (err)	/* before 5.4, appending is EEXIST */
+			goto out_event;
+	}
+	snprintf(p, sizeof(p), "%s/events/%s/%s/id", tfs, SHARED_GROUP, name);
+	f = fopen(p, "re");
+	if (!f || fscanf(f, "%ld", &id) != 1) {
+		err = -EOPNOTSUPP;
+		if (f)
+			fclose(f);
+		goto out_event;
+	}
+	fclose(f);
+
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_TRACEPOINT;
+	attr.config = (__u64)id;
+	attr.sample_period = 1;
+	attr.wakeup_events = 1;
+	/* as libbpf does for uprobes: one process, or every process by
+	 * way of CPU 0 (a uprobe's BPF program runs whatever the CPU) */
+	pfd = (int)syscall(__NR_perf_event_open, &attr, pid > 0 ? pid : -1,
+			   pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0) {
+		err = -errno;
+		goto out_event;
+	}
+	{
+		LIBBPF_OPTS(bpf_perf_event_opts, o, .bpf_cookie = FP_SITE_BY_IP);
+
+		link = bpf_program__attach_perf_event_opts(prog, pfd, &o);
+	}
+	if (!link) {
+		err = -errno;
+		close(pfd);
+		goto out_event;
+	}
+	nev = realloc(fp->events, (fp->event_cnt + 1) * sizeof(*nev));
+	if (nev)
+		fp->events = nev;
+	if (!nev || !(fp->events[fp->event_cnt] = strdup(name))) {
+		err = -ENOMEM;
+		bpf_link__destroy(link);
+		goto out_event;
+	}
+	fp->event_cnt++;
+	fp->links[fp->link_cnt++] = link;
+	fp->shared_sites += n;
+	p_info("%zu uprobes as one tracefs event %s/%s", n, SHARED_GROUP,
+	       name);
+	err = 0;
+	goto out;
+out_event:
+	remove_event(tfs, name);
+out:
+	free(buf);
+	if (efd >= 0)
+		close(efd);
+	close(sites_fd);
+	return err;
+}
+
 static int attach_classic(struct funcprobe *fp, struct bpf_program *prog,
 			  const char *path, pid_t pid,
 			  const struct fp_site *s, size_t n)
@@ -611,11 +865,23 @@ static int attach_classic(struct funcprobe *fp, struct bpf_program *prog,
 	uint64_t start = now_ns();
 	bool shown = false;
 	struct bpf_link **nl;
+	int err;
 
 	nl = realloc(fp->links, (fp->link_cnt + n) * sizeof(*nl));
 	if (!nl)
 		return -ENOMEM;
 	fp->links = nl;
+	err = attach_shared(fp, prog, path, pid, s, n);
+	if (!err || err == -ENOMEM)
+		return err;
+	/* the per-site way says what is wrong if it fails as well */
+	if (err != -EOPNOTSUPP)
+		p_info("one uprobe event for all sites failed (%s): one per site",
+		       strerror(-err));
+	if (!fp->opts.force_classic)
+		p_warn("attaching %zu uprobes one by one (each takes ~0.1 s to detach)",
+		       n);
+	fp->own_sites += n;
 	for (size_t i = 0; i < n; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = s[i].cookie);
 		struct bpf_link *l;
@@ -657,9 +923,6 @@ int funcprobe__attach(struct funcprobe *fp, struct bpf_program *prog,
 	if (fp->mode != FP_MODE_MULTI) {
 		if (fp->mode == FP_MODE_UNSET)
 			fp->mode = FP_MODE_CLASSIC;
-		if (!fp->opts.force_classic)
-			p_warn("this kernel has no uprobe_multi links: attaching %zu uprobes one by one (each takes ~0.1 s to detach)",
-			       n);
 		err = attach_classic(fp, prog, path, pid, s, n);
 		goto out;
 	}
@@ -718,7 +981,7 @@ void funcprobe__detach(struct funcprobe *fp)
 {
 	uint64_t start = now_ns();
 
-	if (!fp || (!fp->link_fd_cnt && !fp->link_cnt))
+	if (!fp || (!fp->link_fd_cnt && !fp->link_cnt && !fp->event_cnt))
 		return;
 	for (size_t i = 0; i < fp->link_fd_cnt; i++)
 		close(fp->link_fds[i]);
@@ -742,6 +1005,21 @@ void funcprobe__detach(struct funcprobe *fp)
 			pthread_join(th[i], NULL);
 		pthread_mutex_destroy(&j.lock);
 		fp->link_cnt = 0;
+	}
+	/* the perf events are closed: their probes are unregistered */
+	if (fp->event_cnt) {
+		const char *tfs = tracefs__path();
+
+		for (size_t i = 0; i < fp->event_cnt; i++) {
+			int err = tfs ? remove_event(tfs, fp->events[i]) : -ENOENT;
+
+			if (err)
+				p_warn("cannot remove uprobe event %s/%s: %s",
+				       SHARED_GROUP, fp->events[i],
+				       strerror(-err));
+			free(fp->events[i]);
+		}
+		fp->event_cnt = 0;
 	}
 	fp->detach_ms += (now_ns() - start) / 1e6;
 }

@@ -3,7 +3,9 @@
  * funcprobe - the function-probe machinery shared by `count`, `latency`
  * and `trace`: patterns -> functions -> for each an entry site and, when
  * asked, every RET site -> one uprobe_multi link per BPF program (or, on
- * kernels without it, one classic uprobe per site, with a visible note).
+ * kernels without it, classic uprobes: every site one probe of a single
+ * tracefs uprobe event opened as one perf event, src/bpf/fp_sites.h; a
+ * perf event per site, with a visible note, only where that cannot be).
  *
  * Life cycle (libbpf style):
  *	funcprobe__plan()          which functions, which sites, which skipped
@@ -46,8 +48,9 @@ enum fp_sites {
 struct funcprobe_opts {
 	/* Plan RET sites too; a function without any RET is skipped. */
 	bool returns;
-	/* Attach classic perf-event uprobes even where uprobe_multi works
-	 * (for comparisons; each takes ~0.1 s to detach). */
+	/* Attach classic uprobes even where uprobe_multi works (for
+	 * comparisons and tests; so does GOSNOOP_CLASSIC_UPROBES=1 in the
+	 * environment, for every command). */
 	bool force_classic;
 	/* Put every entry site on the function's first instruction, where
 	 * bpftrace puts it (single-stepped; for comparisons and tests). */

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Classic uprobes without one perf event per site (src/probe/funcprobe.c),
+ * shared by the function-probe programs and their user space.
+ *
+ * Closing a classic uprobe's perf event waits for RCU grace periods
+ * (perf_uprobe_destroy -> perf_trace_event_unreg ->
+ * tracepoint_synchronize_unregister, under the global event_mutex, so
+ * closes never overlap): ~0.1 s per site here, 1000 functions took 109 s
+ * to detach. Kernels without uprobe_multi links (< 6.6) therefore get
+ * every site of a funcprobe as one probe of a single tracefs uprobe event
+ * ("p:gosnoop/NAME PATH:OFF" appended once per site, kernel >= 5.4), opened
+ * as one perf event: one close, one grace period, whatever the count.
+ *
+ * That perf event carries one cookie, FP_SITE_BY_IP; the site's own
+ * cookie (funcs.h layout) is in fp_sites, keyed by the address the uprobe
+ * sits at: pt_regs->ip at a uprobe hit, which the kernel resets to the
+ * breakpoint's address before it runs the handlers (kernel/events/
+ * uprobes.c handle_swbp). Only for binaries loaded at their link address
+ * (ET_EXEC, Go's default), where that address is the same in every
+ * process; a PIE keeps one perf event per site.
+ */
+#ifndef GOSNOOP_BPF_FP_SITES_H
+#define GOSNOOP_BPF_FP_SITES_H
+
+/* A cookie bit no site has (funcs.h: flags are bits 24..31). */
+#define FP_SITE_BY_IP		(1u << 31)
+/* Sites one shared event can carry: the hash's bucket array is allocated
+ * at load (16 bytes a bucket, 1 MB), its entries only when filled. */
+#define FP_MAX_SHARED_SITES	65536
+#define FP_SITES_MAP_NAME	"fp_sites"
+
+#if defined(__bpf__)
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, FP_MAX_SHARED_SITES);
+	__type(key, __u64);	/* run-time address of the site */
+	__type(value, __u64);	/* its cookie */
+} fp_sites SEC(".maps");
+
+/*
+ * The cookie of the site that fired, into *cookie; false when a shared
+ * event fired at an address it has no cookie for (nothing to do).
+ * Through uprobe_multi or a perf event per site, the attach cookie as it
+ * is: one bit test more per hit.
+ */
+static __always_inline bool fp_site_cookie(struct fp_regs *ctx, __u64 *cookie)
+{
+	__u64 c = bpf_get_attach_cookie(ctx), ip, *v;
+
+	if (c & FP_SITE_BY_IP) {
+		ip = ctx->ip;
+		v = bpf_map_lookup_elem(&fp_sites, &ip);
+		if (!v)
+			return false;
+		c = *v;
+	}
+	*cookie = c;
+	return true;
+}
+#endif
+
+#endif /* GOSNOOP_BPF_FP_SITES_H */
