@@ -92,6 +92,9 @@ struct dctx {
 	int vi;
 	const struct img *im;
 	bool trunc;		/* a string or slice of it was cut */
+	/* -o of a string/slice behind a pointer: its contents (TR_OUT_HDR) */
+	const uint8_t *hdr_bytes;
+	size_t hdr_n;
 };
 
 static void put_unknown(struct dctx *d)
@@ -140,6 +143,12 @@ static void put_addr(struct dctx *d, uint64_t a)
 static const uint8_t *captured_cut(struct dctx *d, uint64_t off, size_t *n,
 				   bool *cut)
 {
+	if (d->hdr_bytes) {
+		/* the -o value is the header itself: off 0 only */
+		*n = d->hdr_n;
+		*cut = false;
+		return off ? NULL : d->hdr_bytes;
+	}
 	for (int i = 0; i < d->p->nstr; i++) {
 		const struct tr_strref *s = &d->p->strs[i];
 
@@ -585,6 +594,20 @@ static void put_outs(struct tr_out *o, const struct tr_plan *p,
 				continue;
 			}
 			build_img(&p->vals[ox->val], e, &im);
+		} else if (ox->hdr && ox->str_slot >= 0 &&
+			   ox->str_slot < TR_NSTR) {
+			/* header, then contents, in the op's str[] slot */
+			memset(&im, 0, sizeof(im));
+			if (e->out_ok[i]) {
+				size_t hn = ox->type->kind == GOBIN_K_STRING ? 16 : 24;
+
+				memcpy(im.b, e->str[ox->str_slot], hn);
+				memset(im.known, 1, hn);
+				d.hdr_bytes = e->str[ox->str_slot] + TR_OUT_HDR_BYTES;
+				d.hdr_n = e->str_len[ox->str_slot] & ~TR_STR_CUT;
+				if (d.hdr_n > TR_STR_CAP - TR_OUT_HDR_BYTES)
+					d.hdr_n = TR_STR_CAP - TR_OUT_HDR_BYTES;
+			}
 		} else {
 			/* the fetched value, as a one-value image */
 			memset(&im, 0, sizeof(im));

@@ -60,6 +60,9 @@ struct tr_outx {
 	bool in_img;		/* a part of the argument's own value */
 	int val;		/* in_img: index in vals */
 	uint64_t img_off;	/* in_img: where in it */
+	bool hdr;		/* a string/slice behind a pointer: header
+				   and contents in str[str_slot] (TR_OUT_HDR) */
+	int str_slot;
 };
 
 struct tr_plan {

@@ -342,6 +342,58 @@ static int raw_string_out(struct tr_plan *p, int slot, const char *expr,
 	return 0;
 }
 
+/*
+ * A string or slice behind a pointer ('r.URL.RawQuery', 'b.IDs'): the
+ * last hop reads its header, and the kernel its contents, into a str[]
+ * slot of its own (TR_OUT_HDR); bounded by the slot (TR_STR_CAP minus
+ * the header) and --max-string, like an argument's.
+ */
+static int hdr_out(struct tr_plan *p, int slot, const char *expr, int vi,
+		   struct cstate *s)
+{
+	const struct gobin_type *t = s->t;
+	struct tr_out_op *op = s->op;
+	uint64_t elem = t->kind == GOBIN_K_STRING ? 1 :
+			t->elem ? t->elem->size : 0;
+	struct tr_outx *ox = &p->outs[slot];
+
+	if (t->kind == GOBIN_K_SLICE && (!t->elem || elem > UINT16_MAX)) {
+		snprintf(s->why, s->whylen, "the elements of %s are not known or too big",
+			 tname(t));
+		return -EINVAL;
+	}
+	if (p->nstr >= TR_NSTR) {
+		snprintf(s->why, s->whylen, "at most %d strings and slices per call",
+			 TR_NSTR);
+		return -EINVAL;
+	}
+	if (op->nhops >= TR_OUT_HOPS) {
+		snprintf(s->why, s->whylen, "more than %d pointers to follow",
+			 TR_OUT_HOPS);
+		return -EINVAL;
+	}
+	op->off[op->nhops++] = (uint32_t)s->off;
+	op->size = t->kind == GOBIN_K_STRING ? 16 : 24;
+	op->flags |= TR_OUT_HDR;
+	op->str_slot = (uint8_t)p->nstr;
+	op->elem_size = (uint16_t)elem;
+	/* no argument's bytes: val -1 matches no value in decoding */
+	p->strs[p->nstr].val = -1;
+	p->strs[p->nstr].img_off = 0;
+	p->strs[p->nstr].slot = p->nstr;
+	memset(&p->spec.ops[p->nstr], 0, sizeof(p->spec.ops[0]));
+	ox->expr = expr;
+	ox->type = t;
+	ox->val = vi;
+	ox->in_img = false;
+	ox->hdr = true;
+	ox->str_slot = p->nstr;
+	p->nstr++;
+	p->spec.nstr = p->nstr;
+	p->spec.outs[slot] = *op;
+	return 0;
+}
+
 int trace_plan__add_out(struct tr_plan *p, int slot, const char *expr,
 			char *why, size_t whylen)
 {
@@ -443,10 +495,12 @@ int trace_plan__add_out(struct tr_plan *p, int slot, const char *expr,
 		memset(&p->spec.outs[slot], 0, sizeof(op));
 		return 0;
 	}
+	if (s.t->kind == GOBIN_K_STRING || s.t->kind == GOBIN_K_SLICE)
+		return hdr_out(p, slot, expr, vi, &s);
 	if (s.t->size == 0 || s.t->size > 8 || s.t->kind == GOBIN_K_STRING ||
 	    s.t->kind == GOBIN_K_STRUCT || s.t->kind == GOBIN_K_ARRAY ||
 	    s.t->kind == GOBIN_K_SLICE || s.t->kind == GOBIN_K_INTERFACE) {
-		snprintf(why, whylen, "%s behind a pointer: only values of at most 8 bytes (no strings, structs) can be read",
+		snprintf(why, whylen, "%s behind a pointer: only strings, slices and values of at most 8 bytes (no structs, arrays, interfaces) can be read",
 			 tname(s.t));
 		return -EINVAL;
 	}

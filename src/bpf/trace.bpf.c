@@ -169,6 +169,50 @@ static __always_inline void copy_strings(struct tr_event *e,
 	}
 }
 
+/*
+ * -o of a string or slice behind a pointer: its header at addr into the
+ * start of the op's str[] slot, its contents after it, bounded by the
+ * slot and --max-string. A function of its own: the unrolled -o loop
+ * would otherwise repeat these reads TR_NOUT times for the verifier.
+ */
+static __noinline bool fetch_hdr(struct tr_event *e, struct tr_out_op *op,
+				 __u64 addr)
+{
+	__u64 ptr, len, n;
+	__u32 slot;
+	__u8 *dst;
+
+	if (!e || !op)
+		return false;
+	slot = op->str_slot;
+	if (slot >= TR_NSTR)
+		return false;
+	dst = e->str[slot];
+	e->str_len[slot] = 0;
+	if (op->size == 16) {
+		if (bpf_probe_read_user(dst, 16, (void *)addr))
+			return false;
+	} else if (bpf_probe_read_user(dst, TR_OUT_HDR_BYTES, (void *)addr)) {
+		return false;
+	}
+	__builtin_memcpy(&ptr, dst, 8);
+	__builtin_memcpy(&len, dst + 8, 8);
+	if (len > TR_STR_CAP)
+		len = TR_STR_CAP;
+	n = len * op->elem_size;
+	if (n > max_string)
+		n = max_string;
+	if (n > TR_STR_CAP - TR_OUT_HDR_BYTES)
+		n = TR_STR_CAP - TR_OUT_HDR_BYTES;
+	CLAMP(n, TR_STR_CAP - TR_OUT_HDR_BYTES);
+	/* contents unread (a nil pointer, a bad one) leave 0 bytes: the
+	 * header alone is still right, the text shows as not captured */
+	if (ptr && n && !bpf_probe_read_user(dst + TR_OUT_HDR_BYTES, n,
+					     (void *)ptr))
+		e->str_len[slot] = n;
+	return true;
+}
+
 /* -o values: follow argument pointers (fetch ops compiled in user space). */
 static __always_inline void fetch_outs(struct tr_event *e, struct tr_spec *sp)
 {
@@ -194,7 +238,11 @@ static __always_inline void fetch_outs(struct tr_event *e, struct tr_spec *sp)
 			if (h >= op->nhops || !ok)
 				break;
 			addr = v + op->off[h];
-			if (h == op->nhops - 1) {
+			if (h == op->nhops - 1 && (op->flags & TR_OUT_HDR)) {
+				if (!v || !fetch_hdr(e, op, addr))
+					ok = false;
+				v = 0;
+			} else if (h == op->nhops - 1) {
 				/* len of a nil map or channel */
 				if (!v && (op->flags & TR_OUT_NIL_ZERO))
 					break;

@@ -71,6 +71,13 @@ struct tr_str_op {
 /* The last hop reads through a nil pointer as 0: len(m), len(ch) of a
  * nil map or channel. */
 #define TR_OUT_NIL_ZERO		1
+/* The last hop reaches a string or slice header behind a pointer
+ * ('r.URL.RawQuery'): its size (16 or 24) bytes go to the start of
+ * str[str_slot], then up to min(len * elem_size, --max-string) bytes of
+ * its contents after them (TR_OUT_HDR_BYTES on); str_len[str_slot] says
+ * how many. */
+#define TR_OUT_HDR		2
+#define TR_OUT_HDR_BYTES	24
 
 /* v = src word; when chk_kind is set, the value exists only if the
  * chk word > chk_min (s[i]: len(s) > i); for each hop h: addr = v +
@@ -83,9 +90,9 @@ struct tr_out_op {
 	__u8 flags;		/* TR_OUT_NIL_ZERO */
 	__u16 idx;
 	__u8 chk_kind;		/* enum tr_src_kind; NONE: no bound check */
-	__u8 pad;
+	__u8 str_slot;		/* TR_OUT_HDR: the str[] slot */
 	__u16 chk_idx;
-	__u16 pad2;
+	__u16 elem_size;	/* TR_OUT_HDR: bytes per element (string: 1) */
 	__u32 chk_min;
 	__u32 off[TR_OUT_HOPS];
 };

@@ -308,6 +308,54 @@ def test_trace_filter_expressions_and_several_filters():
                    USAGE, "zz")
 
 
+def test_trace_out_follows_pointers_to_strings_and_slices():
+    # -o 'r.URL.RawQuery' on a real *net/http.Request (the deref fixture
+    # calls its handler with httptest requests), slices and strings behind
+    # one or two pointers, read in the kernel with bounded reads; each
+    # value equal to what the program printed, a nil pointer unknown
+    # ("?"), never a wrong value. Used to be refused ("behind a pointer").
+    def calls(func, outs, *extra):
+        args = list(extra)
+        for o in outs:
+            args += ["-o", o]
+        r = trace("deref", [func], extra=args)
+        assert r.returncode == 0, r.stderr
+        prog = [json.loads(l) for l in r.stdout.splitlines()
+                if l.startswith('{') and not l.startswith('{"type"')]
+        recs = [x for x in split(r.stdout)[1] if x["func"] == func]
+        prog = [p for p in prog if p["f"] == func]
+        assert len(recs) == len(prog) > 0, (recs, prog)
+        return list(zip(prog, recs))
+
+    for p, x in calls("main.handle", ["r.URL.RawQuery", "r.URL.Path", "r.Method", "r.Host"]):
+        o = x["out"]
+        assert o == {"r.URL.RawQuery": p["RawQuery"], "r.URL.Path": p["Path"],
+                     "r.Method": p["Method"], "r.Host": p["Host"]}, (p, o)
+    seen_nil = False
+    for p, x in calls("main.process", ["b.Name", "b.IDs", "b.Data", "b.N"], "--max-string", "256"):
+        o = x["out"]
+        if p.get("nil"):
+            seen_nil = True
+            assert o == {"b.Name": "?", "b.IDs": "?", "b.Data": "?", "b.N": "?"}, o
+            continue
+        assert o["b.Name"] == p["Name"] and o["b.N"] == p["N"], (p, o)
+        ids = p["IDs"] or []
+        assert o["b.IDs"]["len"] == len(ids), (p, o)
+        assert o["b.IDs"]["data"] == (ids if ids else None), (p, o)
+        data = o["b.Data"]
+        assert data["len"] == data["cap"] == len(p["Data"]), (p, o)
+        # at most the slot's bytes (256 minus the header) are read:
+        # a prefix, and said to be cut
+        assert p["Data"].startswith(data["data"]) and len(data["data"]) == min(len(p["Data"]), 232)
+        if len(p["Data"]) > 232:
+            assert "b.Data" in x.get("truncated", []), x
+    assert seen_nil
+    for p, x in calls("main.outer", ["o.In.Name", "o.In.IDs"]):
+        assert x["out"] == {"o.In.Name": p["Name"],
+                            "o.In.IDs": {"len": len(p["IDs"]), "cap": len(p["IDs"]),
+                                         "data": p["IDs"]}}, (p, x)
+
+
 def source_line(text):
     import os
     src = os.path.join(os.path.dirname(__file__), "..", "fixtures", "args", "main.go")
