@@ -55,7 +55,7 @@ def corpus_manifest():
     """[{name, go_version, path, present}] for the esbuild corpus."""
     man = os.path.join(CORPUS, "MANIFEST.tsv")
     if not os.path.exists(man):
-        raise Skip(f"no corpus manifest at {man} (../shared/fetch-go-corpus.sh {CORPUS})")
+        raise Skip(f"no corpus manifest at {man} (scripts/fetch-go-corpus.sh {CORPUS})")
     rows = []
     with open(man) as f:
         for row in csv.DictReader(f, delimiter="\t"):
