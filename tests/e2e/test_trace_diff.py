@@ -1,0 +1,171 @@
+"""Differential test of `gosnoop trace` (issue 13): random Go signatures
+built by every toolchain at hand, optimized and -gcflags=all=-N -l, plain
+and stripped; every value printed must be the value the program passed, or
+an explicit unknown. See tests/difftrace/ (gen.py, compare.py, run.py).
+
+One test per Go release; a toolchain that is not there (fetch it with
+scripts/fetch-go-toolchains.sh) is a SKIP. A fixed small seed set here;
+`make check-trace-seeds N=...` sweeps more.
+"""
+import copy
+import json
+import os
+import sys
+import tempfile
+
+import gstest
+
+sys.path.insert(0, os.path.join(gstest.ROOT, "tests", "difftrace"))
+import compare  # noqa: E402
+import gen  # noqa: E402
+import run as difftrace  # noqa: E402
+
+SEEDS = [1, 2]
+NFUNCS = 12
+RELEASES = ["1.15", "1.19", "1.21", "1.22", "1.23", "1.24"]
+
+_have = None
+
+
+def _toolchains():
+    global _have
+    if _have is None:
+        _have = difftrace.toolchains()
+    return _have
+
+
+def _needs_root():
+    if os.geteuid() != 0:
+        raise gstest.Skip("needs root (uprobes)")
+    if not os.access(gstest.GOSNOOP, os.X_OK):
+        raise gstest.Skip(f"no gosnoop at {gstest.GOSNOOP}")
+
+
+def _run_release(ver):
+    _needs_root()
+    have = _toolchains()
+    if ver not in have:
+        raise gstest.Skip(f"go{ver} not available (scripts/fetch-go-toolchains.sh)")
+    os.environ.setdefault("GOSNOOP", gstest.GOSNOOP)
+    results = []
+    for seed in SEEDS:
+        results += difftrace.one(ver, have[ver], seed, NFUNCS)
+    txt, tot = difftrace.format_table(difftrace.table(results))
+    print("\n".join("     " + line for line in txt.splitlines()), flush=True)
+    errs = ["%s seed %d: %s" % (r["variant"], r["seed"], e) for r in results for e in r["errors"]]
+    wr = difftrace.wrong_report(results, per_group=2)
+    assert not errs, "runs failed:\n" + "\n".join(errs[:10])
+    assert tot["wrong"] == 0, "%d of %d values wrong:\n%s" % (tot["wrong"], tot["values"], wr)
+    assert tot["right"] > tot["values"] // 2, "fewer than half the values right"
+
+
+def _make(ver):
+    def t():
+        _run_release(ver)
+    t.__name__ = "test_trace_diff_go" + ver.replace(".", "_")
+    return t
+
+
+for _v in RELEASES:
+    globals()["test_trace_diff_go" + _v.replace(".", "_")] = _make(_v)
+
+
+def _mutants(p, cut=False):
+    """Copies of the JSON value p with one leaf changed to another
+    plausible value (a wrong one). cut: the value is marked truncated, so
+    a shorter prefix of a string or of slice elements stays honest."""
+    if isinstance(p, bool):
+        yield not p
+    elif isinstance(p, int):
+        yield p + 1
+        yield p ^ (1 << 40)
+    elif isinstance(p, float):
+        yield p * 1.0000001 + 1e-9
+    elif isinstance(p, str):
+        h = compare.hexval(p)
+        if h is not None:
+            yield hex(h + 8)
+        elif p != "?":
+            yield p + "x"
+            if p and not cut:
+                yield p[:-1]
+    elif isinstance(p, list):
+        for i, e in enumerate(p):
+            for m in _mutants(e, cut):
+                q = list(p)
+                q[i] = m
+                yield q
+    elif isinstance(p, dict):
+        for k, e in p.items():
+            for m in _mutants(e, cut):
+                q = dict(p)
+                q[k] = m
+                yield q
+    elif p is None:
+        yield "0x1000"
+
+
+def test_trace_diff_comparator_catches_wrong_values():
+    """The comparator is exact: every right value, changed in any one part
+    (a number +1, a bit, a string one byte longer or shorter, an address +8,
+    a bool flipped), must compare wrong, never right or unknown."""
+    _needs_root()
+    have = _toolchains()
+    ver = "1.19" if "1.19" in have else (sorted(have)[0] if have else None)
+    if ver is None:
+        raise gstest.Skip("no Go toolchain")
+    d = tempfile.mkdtemp(prefix="difftrace-mut-")
+    prog = gen.generate(1, gen.parse_version(ver), NFUNCS)
+    with open(os.path.join(d, "main.go"), "w") as f:
+        f.write(prog.source)
+    exe, truth, out = (os.path.join(d, n) for n in ("prog", "truth.txt", "trace.json"))
+    difftrace.build(have[ver], ver, d, exe, False, False)
+    rc, err = difftrace.trace(exe, truth, out)
+    assert rc == 0, err
+    recs = [json.loads(line) for line in open(out) if line.startswith("{")]
+    base = compare.compare(prog, truth, out)
+    status = {(v["call"], v["slot"]): v["status"] for v in base["values"]}
+    # record -> call key: the n-th record of a function is its n-th call
+    keys = {}
+    for name, c in compare.expected_calls(prog):
+        keys.setdefault(name, []).append(c)
+    order = sorted(range(len(recs)), key=lambda i: recs[i].get("ts_ns", 0))
+    seen = {}
+    checked = 0
+    misses = []
+    for i in order:
+        rec = recs[i]
+        fn = compare.base_name(rec.get("func", ""))
+        n = seen.get(fn, 0)
+        seen[fn] = n + 1
+        if fn not in keys or n >= len(keys[fn]):
+            continue
+        c = keys[fn][n]
+        for part in ("args", "ret"):
+            obj = rec.get(part) or {}
+            for j, (name, val) in enumerate(list(obj.items())):
+                slot = name
+                if part == "ret" and name.startswith("~r"):
+                    slot = "~r%d" % j
+                if status.get((c.key, slot)) != "right":
+                    continue
+                for m in _mutants(val, name in (rec.get("truncated") or [])):
+                    recs2 = copy.deepcopy(recs)
+                    recs2[i][part][name] = m
+                    mout = out + ".mut"
+                    with open(mout, "w") as f:
+                        f.write("\n".join(json.dumps(r) for r in recs2) + "\n")
+                    res = compare.compare(prog, truth, mout)
+                    st = {(v["call"], v["slot"]): v["status"] for v in res["values"]}
+                    checked += 1
+                    if st.get((c.key, slot)) != "wrong":
+                        misses.append("%s %s %s: %s -> %s: %s" % (rec["func"], part, name,
+                                                                  json.dumps(val)[:60],
+                                                                  json.dumps(m)[:60],
+                                                                  st.get((c.key, slot))))
+        if checked > 600:
+            break
+    missed = len(misses)
+    print(f"     {checked} mutations, {missed} not caught", flush=True)
+    assert checked > 50, "too few mutations tried"
+    assert not misses, "mutations the comparator missed:\n" + "\n".join(misses[:10])
