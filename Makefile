@@ -52,7 +52,7 @@ FUZZ_BINS  = $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 # (Only those: a bare .SECONDARY would let make skip a new object that is
 # missing when the archive is newer than its source.)
 .SECONDARY: $(patsubst src/bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS)) $(SKELS)
-.PHONY: all deps demo check unit fuzz fuzz-build bench install clean fixtures
+.PHONY: all deps demo check unit fuzz fuzz-build bench install clean fixtures check-trace-seeds
 
 all: $(BUILD)/gosnoop
 
@@ -146,6 +146,16 @@ fuzz: $(FUZZ_BINS) fixtures
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(SAN_BINS) $(FUZZ_BINS) fixtures
 	$(Q)tests/run
+
+# The differential trace test (tests/difftrace) over more seeds than `check`
+# runs: `make check-trace-seeds N=50 [FIRST=1] [GO=1.15,1.24] [GOSNOOP=path]`;
+# the table and the wrong values go to $(BUILD)/difftrace-report.txt too.
+N ?= 20
+FIRST ?= 1
+check-trace-seeds: all
+	$(Q)scripts/fetch-go-toolchains.sh >/dev/null || true
+	$(Q)GOSNOOP=$${GOSNOOP:-$(BUILD)/gosnoop} nice tests/difftrace/run.py --nseeds $(N) --first $(FIRST) \
+		$(if $(GO),--go $(GO)) --report $(BUILD)/difftrace-report.txt
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
