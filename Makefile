@@ -52,7 +52,7 @@ FUZZ_BINS  = $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 # (Only those: a bare .SECONDARY would let make skip a new object that is
 # missing when the archive is newer than its source.)
 .SECONDARY: $(patsubst src/bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS)) $(SKELS)
-.PHONY: all deps demo check unit fuzz fuzz-build bench install clean fixtures check-trace-seeds
+.PHONY: all deps demo check check-kernels unit fuzz fuzz-build bench install clean fixtures check-trace-seeds
 
 all: $(BUILD)/gosnoop
 
@@ -135,6 +135,12 @@ fixtures:
 
 unit: $(UNIT_BINS) $(SAN_BINS) fixtures
 	$(Q)tests/run --only unit
+
+# The kernel matrix alone (part of check): the e2e subset in tests/vm/matrix.list
+# inside Debian's 5.10, 6.1 and 6.12 kernels under qemu (tests/vm/README.md).
+check-kernels: deps
+	$(Q)$(MAKE) --no-print-directory all fixtures
+	$(Q)tests/vm/matrix --build $(BUILD)
 
 fuzz-build: $(FUZZ_BINS)
 
