@@ -130,14 +130,6 @@ def leaves(t, off=0):
 # ------------------------------------------------------------------ ABI
 
 
-def abi_assign(vals, regabi):
-    """vals: [(slot, T)] arguments (receiver/dict first) or results, in order.
-    Returns ({slot: [(loc, value_off, size, leafT)]}, stack_end) where loc
-    is ('i', n) an integer register, ('f', n) a float register, or ('s',
-    off) a stack offset from the first argument word (SP+8 at entry)."""
-    raise NotImplementedError  # replaced below (kept for the docstring)
-
-
 def _reg_assign(t, off, st, out):
     """Register-assign one value (abi-internal.md); False = fail."""
     k = t.kind
@@ -165,6 +157,11 @@ def _reg_assign(t, off, st, out):
 
 
 def assign(vals, regabi, stack_off=0):
+    """vals: [(slot, T)] arguments (receiver/dict first) or results, in
+    order. Returns ({slot: [(loc, value_off, size, leafT)]}, stack_end):
+    loc is ('i', n) an integer register (RAX RBX RCX RDI RSI R8 R9 R10 R11),
+    ('f', n) X n, or ('s', off) a stack offset from the first argument word
+    (SP+8 at the entry). ABI0 (regabi False): everything on the stack."""
     st = {"i": 0, "fp": 0}
     res = {}
     for slot, t in vals:

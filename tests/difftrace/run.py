@@ -219,6 +219,21 @@ def format_table(rows):
     return "\n".join(lines), tot
 
 
+def kind_table(all_results):
+    """right/unknown/wrong per kind of value, typed (DWARF) and raw (stripped)."""
+    agg = {}
+    for res in all_results:
+        raw = "stripped" in res["variant"]
+        for v in res["values"]:
+            a = agg.setdefault(v["kind"], [0] * 6)
+            a[(3 if raw else 0) + ("right", "unknown", "wrong").index(v["status"])] += 1
+    lines = ["%-10s %22s   %22s" % ("kind", "typed: right/unk/wrong", "raw: right/unk/wrong")]
+    for k in sorted(agg):
+        a = agg[k]
+        lines.append("%-10s %8d %6d %6d   %8d %6d %6d" % (k, *a))
+    return "\n".join(lines)
+
+
 def wrong_report(all_results, per_group=3):
     """Wrong values grouped by cause: toolchain ABI, opt level, kind,
     register/stack, arg/result."""
@@ -292,6 +307,8 @@ def main():
            (gosnoop_path(), ",".join(map(str, seeds)), (" --go " + a.go) if a.go else ""),
            "unk-flt: floats in X registers (accepted); unk-oth: other unknowns, by reason below",
            txt]
+    out.append("by kind of value (all toolchains):")
+    out.append(kind_table(all_results))
     if missing:
         out.append("missing toolchains: " + ", ".join("go" + m for m in missing))
     if errs:
