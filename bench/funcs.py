@@ -28,11 +28,19 @@ yardsticks    what a trap costs on this machine, to read the floors by:
               itself costs).
 attach/detach gosnoop count over 10, 100, 1000, 5000, 10,000 functions
               (--quick: up to 1000) of the binary with the most functions
-              at hand, uprobe_multi vs one classic uprobe per function.
-              Classic runs are measured only while the estimate from the
-              previous size stays under a minute (each classic detach
-              costs tens of ms here); larger sizes are extrapolated per
-              function and marked so.
+              at hand, named with the kernel release: uprobe_multi; the
+              classic path of kernels without it (< 6.6): every site one
+              probe of a single tracefs uprobe event, one perf event
+              (src/bpf/fp_sites.h); and, for comparison, a classic perf
+              event per site (GOSNOOP_CLASSIC_UPROBES=per-site; what PIEs
+              still get), measured only while the estimate from the
+              previous size stays under a minute (each close waits for a
+              grace period under the kernel's event_mutex, ~0.1 s here);
+              larger sizes are extrapolated per function and marked so.
+              Floor: attach+detach of 1 function through one classic
+              uprobe (one perf event, one probe: one grace period), the
+              least any classic attach costs; classic figures are ratios
+              to it.
 start, RSS    start-to-attached time and peak RSS of gosnoop count vs
               bpftrace for one probe.
 """
@@ -419,7 +427,33 @@ def attach_detach(fig, quick):
     names = [n for n in names if not n.startswith(rt)] + \
             [n for n in names if n.startswith(rt)]
     sizes = [10, 100, 1000] if quick else [10, 100, 1000, 5000, 10000]
-    per_classic = None
+    kernel = "k" + ".".join(os.uname().release.split(".")[:2])
+    modes = (("uprobe_multi", [], None),
+             ("classic one event", ["--classic-uprobes"], None),
+             ("classic event/site", ["--classic-uprobes"], "per-site"))
+
+    def attach_detach_ms(sel, extra, env_classic):
+        """(functions, attach ms, detach ms, through what) or (None,
+        stderr's tail)"""
+        env = dict(os.environ)
+        env.pop("GOSNOOP_CLASSIC_UPROBES", None)
+        if env_classic:
+            env["GOSNOOP_CLASSIC_UPROBES"] = env_classic
+        r = subprocess.run([GOSNOOP, "count", "-v", "-d", "0.1"] + extra + [binary] + sel,
+                           capture_output=True, text=True, timeout=1200, env=env)
+        a = re.search(r"attached (\d+) sites of (\d+) functions through (.+?) in ([\d.]+) ms",
+                      r.stderr)
+        d = re.search(r"detached in ([\d.]+) ms", r.stderr)
+        if not a or not d:
+            return None, r.stderr.strip()[-200:]
+        return int(a.group(2)), float(a.group(4)), float(d.group(1)), a.group(3)
+
+    floor = attach_detach_ms(names[:1], ["--classic-uprobes"], "per-site")
+    floor_ms = floor[1] + floor[2] if floor[0] else None
+    fig(f"{kernel} attach+detach 1 fn, one classic uprobe (floor)", floor_ms,
+        unit="ms", note="" if floor[0] else floor[1])
+    base = ("1 function, one classic uprobe", floor_ms)
+    per_site = None
     for size in sizes:
         if size > len(names):
             fig(f"attach+detach {size} functions", None, unit="ms",
@@ -428,30 +462,30 @@ def attach_detach(fig, quick):
         sel = names[:size]
         # many names: a pattern file would be nicer, but the command line
         # holds 10,000 Go names (~400 kB) easily
-        for mode, extra in (("uprobe_multi", []), ("classic", ["--classic-uprobes"])):
+        for mode, extra, env_classic in modes:
             limit_s = 2 if quick else 60
-            if mode == "classic" and per_classic is not None and \
-                    per_classic * size / 1000 > limit_s:
-                fig(f"attach+detach {size} functions, classic (extrapolated: "
-                    f"a run would take ~{per_classic * size / 1000:.0f} s)",
-                    per_classic * size, unit="ms", note="extrapolated")
+            if env_classic == "per-site" and per_site is not None and \
+                    per_site * size / 1000 > limit_s:
+                fig(f"{kernel} {size} fns, {mode}: ~{per_site * size / 1000:.0f} s "
+                    f"(extrapolated)",
+                    per_site * size, unit="ms", base=base, note="extrapolated")
                 continue
-            r = subprocess.run([GOSNOOP, "count", "-v", "-d", "0.1"] + extra + [binary] + sel,
-                               capture_output=True, text=True, timeout=1200)
-            a = re.search(r"attached (\d+) sites of (\d+) functions through .+? in ([\d.]+) ms", r.stderr)
-            d = re.search(r"detached in ([\d.]+) ms", r.stderr)
-            if not a or not d:
-                fig(f"attach+detach {size} functions, {mode}", None, unit="ms",
-                    note=r.stderr.strip()[-200:])
+            res = attach_detach_ms(sel, extra, env_classic)
+            if res[0] is None:
+                fig(f"{kernel} {size} fns, {mode}", None, unit="ms",
+                    note=res[1])
                 continue
-            nf = int(a.group(2))
-            total = float(a.group(3)) + float(d.group(1))
+            nf, a_ms, d_ms, via = res
+            total = a_ms + d_ms
             target = {1000: "1000 in <= 100 ms", 10000: "10,000 in <= 300 ms"}
-            fig(f"attach+detach {nf} functions, {mode} (attach {float(a.group(3)):.0f} + "
-                f"detach {float(d.group(1)):.0f})", total, unit="ms",
-                target=target.get(size, "") if mode == "uprobe_multi" else "")
-            if mode == "classic":
-                per_classic = total / nf
+            if mode == "uprobe_multi" and via != mode:
+                mode = "no multi: " + via.replace("classic uprobes", "classic")
+            fig(f"{kernel} {nf} fns, {mode}: attach {a_ms:.0f} + detach {d_ms:.0f} ms",
+                total, unit="ms",
+                base=None if mode == "uprobe_multi" else base,
+                target=target.get(size, "") if mode != "classic, event per site" else "")
+            if env_classic == "per-site":
+                per_site = total / nf
     fig_bin = os.path.basename(binary)
     return fig_bin
 

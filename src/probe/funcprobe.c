@@ -72,6 +72,7 @@ struct funcprobe {
 	char **events;		/* shared tracefs events, removed at detach */
 	size_t event_cnt;
 	size_t shared_sites, own_sites;	/* classic sites by way of attach */
+	bool per_site;		/* never a shared event */
 	double attach_ms, detach_ms;
 };
 
@@ -579,11 +580,15 @@ void funcprobe__report_plan(const struct funcprobe *fp, const char *what)
 void funcprobe__prepare(struct funcprobe *fp, struct bpf_program *prog)
 {
 	/* GOSNOOP_CLASSIC_UPROBES=1: every command (serve has no option
-	 * for it) takes the path of kernels before 6.6, for tests */
+	 * for it) takes the path of kernels before 6.6, for tests;
+	 * =per-site: a perf event per site, as before the shared event
+	 * (for bench/funcs.py's comparison) */
 	const char *env = getenv("GOSNOOP_CLASSIC_UPROBES");
 
 	if (env && *env && strcmp(env, "0"))
 		fp->opts.force_classic = true;
+	if (env && !strcmp(env, "per-site"))
+		fp->per_site = true;
 	if (fp->mode == FP_MODE_UNSET)
 		fp->mode = !fp->opts.force_classic && uprobe_multi__supported()
 			   ? FP_MODE_MULTI : FP_MODE_CLASSIC;
@@ -871,7 +876,8 @@ static int attach_classic(struct funcprobe *fp, struct bpf_program *prog,
 	if (!nl)
 		return -ENOMEM;
 	fp->links = nl;
-	err = attach_shared(fp, prog, path, pid, s, n);
+	err = fp->per_site ? -EOPNOTSUPP :
+	      attach_shared(fp, prog, path, pid, s, n);
 	if (!err || err == -ENOMEM)
 		return err;
 	/* the per-site way says what is wrong if it fails as well */

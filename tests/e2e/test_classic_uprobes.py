@@ -54,8 +54,18 @@ def our_events(pid):
     return set(re.findall(rf"^p:gosnoop/(fp_{pid}_\d+) ", text, re.M))
 
 
+def one_perf_event_ms():
+    """attach + detach of one function through one classic perf event
+    (one grace period): the floor the machine's speed sets"""
+    r = gosnoop(["count", "-v", "-d", "0.1", fixture("calls"), "main.fib"],
+                env_classic=True)
+    assert r.returncode == 0, r.stderr
+    return float(ATTACHED.search(r.stderr).group(4)) + float(DETACHED.search(r.stderr).group(1))
+
+
 def test_1000_functions_attach_and_detach_in_one_event():
     path = fixture("calls")
+    floor = one_perf_event_ms()
     for cmd, flag in (("count", True), ("latency", False)):
         # count by its option, latency by the environment (as serve)
         r = gosnoop(["--json", cmd, "-v"] + (["--classic-uprobes"] if flag else []) +
@@ -67,9 +77,10 @@ def test_1000_functions_attach_and_detach_in_one_event():
         d = DETACHED.search(r.stderr)
         assert d, r.stderr[-2000:]
         # one perf event per site: ~108 ms each here (109 s for 1012
-        # functions); one event: ~0.1 s in all. Bounds for a loaded box.
-        assert float(m.group(4)) < 5000, m.group(0)
-        assert float(d.group(1)) < 5000, d.group(0)
+        # functions, ~1000 floors); one event: ~0.1 s in all, about one
+        # floor. Bounds for a loaded box, or a kernel under TCG.
+        total = float(m.group(4)) + float(d.group(1))
+        assert total < max(5000, 30 * floor), (m.group(0), d.group(0), floor)
         by = {rec["func"]: rec for rec in records(r.stdout, cmd)}
         if cmd == "count":
             assert by["runtime.main"]["count"] == 1     # once per program
