@@ -507,14 +507,25 @@ static void put_value(struct dctx *d, const struct gobin_type *t,
 	}
 }
 
+/* sizes (arguments, register ABI): a register's argument bytes, the
+ * value zero-extended from them (the register's upper bytes are not the
+ * argument's); -1 no argument in that register: null / "-". */
 static void put_raw(struct tr_out *o, const __u64 *regs,
-		    const __u64 *stack, int words, bool abi0)
+		    const __u64 *stack, int words, bool abi0,
+		    const int8_t *sizes)
 {
 	for (int i = 0; i < words; i++) {
 		uint64_t v = abi0 ? stack[i] :
 			     i < TR_NREGS ? regs[i] : stack[i - TR_NREGS];
+		int sz = sizes && !abi0 && i < TR_NREGS ? sizes[i] : 0;
 
-		if (o->jw)
+		if (sz > 0 && sz < 8)
+			v &= (1ULL << (sz * 8)) - 1;
+		if (sz < 0 && o->jw)
+			jw_null(o->jw);
+		else if (sz < 0)
+			fprintf(o->f, "%s-", i ? ", " : "");
+		else if (o->jw)
 			jw_uint(o->jw, v);
 		else
 			fprintf(o->f, "%s%#" PRIx64, i ? ", " : "", v);
@@ -711,14 +722,30 @@ static void print_json(struct tr_out *o, const struct tr_plan *p,
 	if (p->raw) {
 		jw_name(jw, "raw_args");
 		jw_start_array(jw);
-		put_raw(o, e->regs, e->stack, p->raw_args, p->abi0);
+		put_raw(o, e->regs, e->stack, p->raw_args, p->abi0,
+			p->raw_reg_size);
 		jw_end_array(jw);
 		if (done) {
 			jw_name(jw, "raw_ret");
 			jw_start_array(jw);
 			put_raw(o, e->ret_regs, e->ret_stack, p->raw_rets,
-				p->abi0);
+				p->abi0, NULL);
 			jw_end_array(jw);
+			/*
+			 * Register ABI: nothing in a stripped binary records
+			 * how many results a function has (args size and the
+			 * argument funcdata cover arguments only, results get
+			 * no spill slots), so RAX and RBX may be results or
+			 * leftovers, also of a function returning nothing:
+			 * said so, never passed off as results.
+			 */
+			if (!p->abi0) {
+				jw_name(jw, "unknown");
+				jw_start_object(jw);
+				jw_name(jw, "raw_ret");
+				jw_string(jw, "result count not recorded in a stripped register-ABI binary: RAX and RBX at the RET, results or not");
+				jw_end_object(jw);
+			}
 		}
 	} else {
 		jw_name(jw, "args");
@@ -765,7 +792,8 @@ void trace_print(struct tr_out *o, const struct tr_plan *p, const char *func,
 		(uint64_t)(wall % 1000000000ULL) / 1000, e->pid, e->tid,
 		(uint64_t)e->goid, func);
 	if (p->raw)
-		put_raw(o, e->regs, e->stack, p->raw_args, p->abi0);
+		put_raw(o, e->regs, e->stack, p->raw_args, p->abi0,
+		p->raw_reg_size);
 	else
 		put_vals(o, p, e, false, &tl);
 	fputc(')', o->f);
@@ -780,7 +808,8 @@ void trace_print(struct tr_out *o, const struct tr_plan *p, const char *func,
 	}
 	if (p->raw) {
 		fputs(" = [", o->f);
-		put_raw(o, e->ret_regs, e->ret_stack, p->raw_rets, p->abi0);
+		put_raw(o, e->ret_regs, e->ret_stack, p->raw_rets, p->abi0,
+			NULL);
 		fputc(']', o->f);
 	} else if (has_results(p)) {
 		fputs(" = ", o->f);

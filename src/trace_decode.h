@@ -70,6 +70,11 @@ struct tr_plan {
 	bool abi0;		/* stack ABI */
 	int raw_args;		/* raw: argument words */
 	int raw_rets;		/* raw: result words */
+	/* raw, register ABI: bytes of the argument in each integer
+	 * register, from the morestack spills (gobin__reg_arg_spills);
+	 * 0: a whole word (not known narrower), -1: no argument there
+	 * (a later argument is on the stack) */
+	int8_t raw_reg_size[TR_NREGS];
 	struct tr_value *vals;	/* arguments then results */
 	size_t nval;
 	struct tr_strref strs[TR_NSTR];

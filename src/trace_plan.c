@@ -273,6 +273,54 @@ static void need_stack(struct tr_plan *p, const struct tr_value *v)
 	}
 }
 
+/*
+ * Register ABI, stripped: the morestack path's spill stores, when the
+ * function has one, say exactly which integer registers hold arguments
+ * and how wide each is (gobin/spills.c); args size only bounds that, as
+ * arguments narrower than a word share spill words (main.mixed(int8,
+ * int16, int32, int64, uint8, uint16, uint32, uint64, bool): 9 registers,
+ * 41 bytes). The spill area follows the stack arguments and results, so
+ * its first slot is also where the stack words end. Float arguments
+ * (X registers) are spilled too, and skipped: raw words are the integer
+ * registers. Without such a path (NOSPLIT, small leaves) *words stays
+ * args-size/8, every word whole.
+ */
+static void raw_spills(const struct gobin *gb, const struct gobin_func *f,
+		       int32_t args, int *words, struct tr_plan *p)
+{
+	struct gobin_spill sp[64];
+	uint32_t lo = (uint32_t)args;
+	int nint = 0, swords;
+	size_t n;
+
+	if (gobin__reg_arg_spills(gb, f, sp, 64, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (sp[i].off < lo)
+			lo = sp[i].off;
+		if (sp[i].int_reg < 0)
+			continue;
+		/* the ABI assigns them in order: anything else is not a
+		 * spill block we understand */
+		if (sp[i].int_reg != nint || nint >= TR_NREGS)
+			return;
+		nint++;
+	}
+	nint = 0;
+	for (size_t i = 0; i < n; i++)
+		if (sp[i].int_reg >= 0)
+			p->raw_reg_size[nint++] = (int8_t)sp[i].size;
+	swords = (int)((lo + 7) / 8);
+	if (!swords) {
+		*words = nint;
+		return;
+	}
+	/* stack words come after all nine register positions */
+	for (int i = nint; i < TR_NREGS; i++)
+		p->raw_reg_size[i] = -1;
+	*words = TR_NREGS + swords;
+}
+
 static void plan_raw(const struct gobin *gb, const struct gobin_func *f,
 		     struct tr_plan *p)
 {
@@ -297,6 +345,7 @@ static void plan_raw(const struct gobin *gb, const struct gobin_func *f,
 	 * register arguments plus the stack arguments, results excluded; a
 	 * word per register is exact for word-sized arguments, an
 	 * undercount for smaller ones (they share spill words) */
+	raw_spills(gb, f, args, &words, p);
 	if (words > TR_NREGS + TR_STACK_WORDS)
 		words = TR_NREGS + TR_STACK_WORDS;
 	p->raw_args = words;
@@ -548,6 +597,13 @@ int trace_plan__set_filter(struct tr_plan *p, int atom, const char *name,
 			return -ENOENT;
 		sp->size = 8;
 		sp->is_signed = 1;
+		/* a sub-word register argument (raw_spills): its bytes,
+		 * zero-extended, as raw_args shows it */
+		if (!p->abi0 && n < TR_NREGS && p->raw_reg_size[n] > 0 &&
+		    p->raw_reg_size[n] < 8) {
+			sp->size = (uint8_t)p->raw_reg_size[n];
+			sp->is_signed = 0;
+		}
 		if (p->abi0) {
 			sp->kind = TR_FILT_STACK;
 			sp->idx = n * 8;

@@ -390,6 +390,28 @@ struct gobin_func_insns {
 int gobin__func_insns(const struct gobin *gb, const struct gobin_func *f,
 		      uint64_t guard, struct gobin_func_insns *fi);
 void gobin__func_insns_free(struct gobin_func_insns *fi);
+/* ------------------------------------------------ spills (spills.c) */
+/*
+ * A register-ABI function's arguments as its morestack path spills them
+ * (stripped binaries: the machine code is the truth). In declaration
+ * order; results are not spilled.
+ */
+struct gobin_spill {
+	int int_reg;		/* 0..8: RAX RBX RCX RDI RSI R8 R9 R10 R11;
+				   -1: a float register */
+	int float_reg;		/* X0.. when int_reg < 0 */
+	uint32_t off;		/* spill slot: bytes above the return
+				   address */
+	uint32_t size;		/* 1, 2, 4, 8 */
+};
+/*
+ * 0 with *n stores (0: no register arguments); -ENOENT the function has
+ * no morestack call (NOSPLIT, small leaf functions): unknown; -E2BIG more
+ * than max; -EILSEQ undecodable bytes; -ENOMEM.
+ */
+int gobin__reg_arg_spills(const struct gobin *gb, const struct gobin_func *f,
+			  struct gobin_spill *out, size_t max, size_t *n);
+
 /*
  * Whether the kernel's x86 uprobe code accepts a probe on the instruction
  * at addr (its opcode tables; a refused one fails a whole uprobe_multi

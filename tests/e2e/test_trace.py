@@ -122,6 +122,31 @@ def test_trace_stripped_gives_the_same_raw_words():
         sorted(p["args"]["n"] for p in prog if p["f"] == "main.fib")
 
 
+def test_trace_stripped_sub_word_arguments_and_result_count():
+    # mixed(a int8, b int16, c int32, d int64, e uint8, f uint16, g uint32,
+    # h uint64, ok bool): 9 registers, but args size is 41 bytes (small
+    # arguments share spill words): args-size/8 showed 5 words, the
+    # sub-word ones with their registers' stale upper bytes (int8 -8 as
+    # 0xfffffff8). The morestack path's spill stores give each register's
+    # width: all 9, each its own bytes zero-extended.
+    r = trace("args-stripped", ["main.mixed", "main.add"], "check",
+              extra=["--filter", "arg0 == 0xf8 || arg1 == 1"])
+    assert r.returncode == 0, r.stderr
+    prog, recs = split(r.stdout)
+    (p,) = [p for p in prog if p["f"] == "main.mixed"]
+    sizes = {"a": 1, "b": 2, "c": 4, "d": 8, "e": 1, "f": 2, "g": 4, "h": 8, "ok": 1}
+    want = [(int(p["args"][k]) if k != "ok" else int(p["args"][k])) % (1 << (8 * n))
+            for k, n in sizes.items()]
+    mixed = [x for x in recs if x["func"] == "main.mixed"]
+    # the filter compares arg0's one byte (0xf8 is int8 -8)
+    assert len(mixed) == 1 and mixed[0]["raw_args"] == want, (mixed, want)
+    assert [x["raw_args"] for x in recs if x["func"] == "main.add"] == [[100, 1]]
+    # the result count is not in a stripped register-ABI binary: RAX and
+    # RBX are shown, and said to be registers, results or not
+    for x in recs:
+        assert len(x["raw_ret"]) == 2 and "result count" in x["unknown"]["raw_ret"], x
+
+
 def test_trace_recursion_pairs_each_level():
     r = trace("args", ["main.fib"])
     prog, recs = split(r.stdout)
