@@ -9,7 +9,9 @@
  * from the static function __bpf_trace_CLASS(void *__data, ARGS...) that
  * the tracepoint's event class defines: __bpf_trace_NAME when the event
  * is its own class, else the one class function whose parameter types are
- * the same. Without a match the arguments are arg0, arg1, ...
+ * the same. Kernels whose BTF has no __bpf_trace_* functions (5.10) have
+ * __traceiter_NAME(void *__data, ARGS...), one per event, named alike.
+ * Without a match the arguments are arg0, arg1, ...
  */
 #include <errno.h>
 #include <stdio.h>
@@ -109,9 +111,14 @@ static const struct btf_type *class_proto(const struct btf *btf,
 	__u32 n = btf__type_cnt(btf);
 	int id;
 
-	snprintf(name, sizeof(name), "__bpf_trace_%s", event);
-	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
-	if (id > 0) {
+	static const char *const fmt[] = { "__bpf_trace_%s",
+					   "__traceiter_%s" };
+
+	for (size_t k = 0; k < sizeof(fmt) / sizeof(fmt[0]); k++) {
+		snprintf(name, sizeof(name), fmt[k], event);
+		id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+		if (id <= 0)
+			continue;
 		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
 		if (t && btf_is_func_proto(t) && same_params(t, proto))
 			return t;
