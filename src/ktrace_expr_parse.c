@@ -122,6 +122,33 @@ static int expect(struct cc *c, const char *p)
 
 static int expr(struct cc *c, struct val *v);
 
+/*
+ * An integer or enum argument (or return value) narrower than its u64
+ * slot, of a kernel function: the trampoline and pt_regs hold the whole
+ * register, whose upper bits the x86-64 ABI leaves undefined (5.10's
+ * hrtimer_nanosleep showed mode=-4294967295), and an int return of -2 is
+ * 0xfffffffe, not negative. Keep the low bytes, sign-extended when
+ * signed: ((x + s) & m) - s, s the sign bit. tp_btf slots are already
+ * widened by the kernel (__bpf_trace_*), so they need nothing.
+ */
+static int narrow_arg(struct cc *c, const struct val *v)
+{
+	__s64 mask, sign;
+
+	if ((c->p->kind != KT_KIND_FENTRY && c->p->kind != KT_KIND_FEXIT) ||
+	    (v->kind != V_INT && v->kind != V_ENUM) || !v->size ||
+	    v->size >= 8)
+		return 0;
+	mask = (__s64)((1ULL << (8 * v->size)) - 1);
+	if (!v->is_signed)
+		return kx_op(c, KT_OP_ANDI, 0, 0, mask);
+	sign = (__s64)(1ULL << (8 * v->size - 1));
+	if (kx_op(c, KT_OP_ADDI, 0, 0, sign) ||
+	    kx_op(c, KT_OP_ANDI, 0, 0, mask))
+		return c->failed;
+	return kx_op(c, KT_OP_ADDI, 0, 0, -sign);
+}
+
 static int ident_value(struct cc *c, const char *name, struct val *v)
 {
 	struct kt_probe *p = c->p;
@@ -138,14 +165,16 @@ static int ident_value(struct cc *c, const char *name, struct val *v)
 		if (v->kind == V_COMP || v->kind == V_ARRAY)
 			return kx_fail(c, "argument '%s' is passed by value",
 				       name);
-		return 0;
+		return narrow_arg(c, v);
 	}
 	if (p->has_ret && (!strcmp(name, "ret") || !strcmp(name, "retval"))) {
 		if (kx_op(c, KT_OP_ARG, 0, 0, p->nargs))
 			return c->failed;
 		if (!p->ret_type)
 			return kx_fail(c, "the function returns void");
-		return kx_from_btf(c, p->ret_type, false, false, v);
+		if (kx_from_btf(c, p->ret_type, false, false, v))
+			return c->failed;
+		return narrow_arg(c, v);
 	}
 	for (size_t i = 0; i < p->nfields; i++)
 		if (!strcmp(p->fields[i].name, name))
