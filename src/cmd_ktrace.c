@@ -614,9 +614,11 @@ static int setup_func_probe(struct kt_inst *in, const struct ktrace_cli *cli,
 		err2 = -errno;
 	}
 	inst_free(in);
-	p_err("%s: %s refused by the kernel (%s: %s%s) and %s unavailable "
+	p_err("%s: %s %s (%s: %s%s) and %s unavailable "
 	      "(%s: %s%s); use tp_btf: or tracepoint: probes", p->text, tramp,
-	      features__errno_name(err1), strerror(err1 < 0 ? -err1 : err1),
+	      forced ? "not tried" : "refused by the kernel",
+	      forced ? "GOSNOOP_KTRACE_NO_FENTRY" : features__errno_name(err1),
+	      forced ? "set" : strerror(err1 < 0 ? -err1 : err1),
 	      err1 == -EPERM ? "; lockdown, an LSM, or no BPF trampolines"
 			     : "",
 	      kp, features__errno_name(err2),

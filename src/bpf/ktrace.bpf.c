@@ -231,6 +231,8 @@ static __always_inline __u64 streq(struct vm *vm, __u64 addr,
 					      (void *)addr);
 	if (n < 0)
 		return 0;
+	if (n == 0)	/* "" from user memory on older kernels (read_str) */
+		vm->m->cmp[0] = 0;
 	/* len counts the NUL: equal strings agree on len bytes. */
 	for (int i = 0; i < KT_CMP_MAX; i++) {
 		if (i >= len)
@@ -261,7 +263,10 @@ static __always_inline void read_str(__u8 *dst, __u32 len, __u64 addr,
 			n = bpf_probe_read_kernel_str(dst, len, (void *)addr);
 		if (n > 1)
 			return;
-		mark = n == 1 ? 0 : KT_STR_UNREADABLE;
+		/* "" reads as 1 (its NUL), but as 0 from user memory
+		 * before 6.4 or so (strncpy_from_user_nofault counted no
+		 * NUL for it; seen on 6.1): a failure is negative */
+		mark = n >= 0 ? 0 : KT_STR_UNREADABLE;
 	}
 	if (len < 2)
 		return;
