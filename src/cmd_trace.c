@@ -42,6 +42,7 @@
 #include "target.h"
 #include "trace_decode.h"
 #include "trace_folded.h"
+#include "trace_set.h"
 #include "trace_unwind.h"
 #include <linux/types.h>
 #include "bpf/funcs.h"
@@ -68,6 +69,7 @@ struct trace_cli {
 	bool classic;
 	bool probe_entry;	/* --probe-entry */
 	const char *set_arg;
+	struct trace_set set;	/* --set, parsed */
 	bool allow_write;
 	bool stack;		/* --stack */
 	const char *outs[TR_NOUT];	/* -o EXPR */
@@ -89,6 +91,8 @@ struct trace_state {
 	uint64_t unwound;	/* calls reported as unwound */
 	struct tr_unwind *unwind;	/* RETs per goroutine */
 	struct tr_folded folded;	/* --folded: stack -> calls */
+	struct bpf_program *prog;	/* tr_call, or tr_call_set (--set) */
+	struct tr_set *sets;	/* --set: per function (nplans) */
 };
 
 static volatile sig_atomic_t exiting;	/* the signal that stops us */
@@ -147,8 +151,11 @@ static void usage(FILE *f)
 		"                         in FlameGraph's folded format (calls are\n"
 		"                         not printed unless --stack)\n"
 		"      --set ARG=VALUE --allow-write\n"
-		"                         overwrite an argument (needs\n"
-		"                         bpf_probe_write_user: refused under lockdown)\n"
+		"                         overwrite an integer, bool or pointer\n"
+		"                         argument at each call's entry (on the\n"
+		"                         stack: bpf_probe_write_user, refused under\n"
+		"                         lockdown; in a register: kernels that let\n"
+		"                         uprobe programs write registers)\n"
 		"      --classic-uprobes  one classic uprobe per site\n"
 		"      --probe-entry      entry probes on first instructions\n"
 		"                         (single-stepped, as bpftrace; for comparisons)\n"
@@ -317,50 +324,139 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 		p_err("--set writes into the traced program: add --allow-write to confirm");
 		return -EINVAL;
 	}
+	if (cli->set_arg) {
+		char why[160];
+
+		if (trace_set__parse(cli->set_arg, &cli->set, why, sizeof(why))) {
+			p_err("bad --set '%s': %s", cli->set_arg, why);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
 /*
- * Whether this kernel lets BPF write user memory (--set needs
- * bpf_probe_write_user): load the never-attached tr_write_probe alone.
- * Under lockdown the kernel withholds the helper (kernel/trace/
- * bpf_trace.c bpf_tracing_func_proto: LOCKDOWN_BPF_WRITE_USER) and the
- * verifier answers "program of this type cannot use helper
- * bpf_probe_write_user#36". 0 if allowed,
- * else -errno after one line saying why.
+ * Load one never-attached probe program of trace.bpf.c alone (--set asks
+ * the kernel, not its version): regs false, tr_write_probe: may BPF write
+ * user memory (bpf_probe_write_user)? Under lockdown the kernel withholds
+ * the helper (kernel/trace/bpf_trace.c bpf_tracing_func_proto:
+ * LOCKDOWN_BPF_WRITE_USER) and the verifier answers "program of this
+ * type cannot use helper bpf_probe_write_user#36". regs true,
+ * tr_ctx_write_probe: may a uprobe program write the registers it
+ * returns to (kernels with upstream 7384893d970e; before it the verifier
+ * says "invalid bpf_context access")? 0 if
+ * allowed; else -EPERM with the verifier's own line in why.
  */
-static int probe_write_user(void)
+static int probe_write(bool regs, char *why, size_t whylen)
 {
 	struct trace_bpf *skel = trace_bpf__open();
-	static char log[4096];
+	struct bpf_program *want;
+	static char log[16384];
+	const char *key;
 	char *line;
 	int err;
 
 	if (!skel) {
 		err = -errno;
-		p_err("cannot open the BPF program: %s", strerror(-err));
+		snprintf(why, whylen, "cannot open the BPF program: %s",
+			 strerror(-err));
 		return err;
 	}
+	want = regs ? skel->progs.tr_ctx_write_probe : skel->progs.tr_write_probe;
 	bpf_program__set_autoload(skel->progs.tr_call, false);
-	bpf_program__set_log_buf(skel->progs.tr_write_probe, log, sizeof(log));
+	bpf_program__set_autoload(skel->progs.tr_call_set, false);
+	bpf_program__set_autoload(regs ? skel->progs.tr_write_probe :
+				  skel->progs.tr_ctx_write_probe, false);
+	log[0] = 0;
+	bpf_program__set_log_buf(want, log, sizeof(log));
 	err = trace_bpf__load(skel);
 	trace_bpf__destroy(skel);
 	if (!err)
 		return 0;
 	if (verbose)
 		fprintf(stderr, "%s", log);
-	line = strstr(log, "helper bpf_probe_write_user");
+	key = regs ? "invalid bpf_context access" : "helper bpf_probe_write_user";
+	line = strstr(log, key);
 	if (line) {
 		/* quote the verifier's own line */
 		while (line > log && line[-1] != '\n')
 			line--;
 		line[strcspn(line, "\n")] = 0;
-		p_err("--set needs bpf_probe_write_user, which this kernel withholds (kernel lockdown: the verifier says \"%s\")",
-		      line);
-	} else
-		p_err("--set needs bpf_probe_write_user, which this kernel refuses: %s",
-		      strerror(-err));
+		snprintf(why, whylen, "the verifier says \"%s\"", line);
+	} else {
+		snprintf(why, whylen, "the load fails: %s", strerror(-err));
+	}
 	return -EPERM;
+}
+
+/*
+ * --set: where each traced function has the argument, and whether this
+ * kernel can write there; refuses up front, in one line, what it cannot
+ * do (never a --set that silently changes nothing). Sets st->sets.
+ */
+static int configure_set(struct trace_state *st, bool *regs, bool *mem)
+{
+	struct trace_cli *cli = st->cli;
+	const struct trace_set *ts = &cli->set;
+	const char *reg_fn = NULL, *mem_fn = NULL;
+	unsigned int reg_idx = 0;
+	size_t found = 0;
+	char why[320];
+	int err;
+
+	*regs = *mem = false;
+	st->sets = calloc(st->nplans ? st->nplans : 1, sizeof(*st->sets));
+	if (!st->sets)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->nplans; i++) {
+		const char *fn = funcprobe__func(st->fp, i)->name;
+		struct tr_set *o = &st->sets[i];
+
+		err = trace_set__resolve(ts, &st->plans[i], o, why, sizeof(why));
+		if (err == -ENOENT)
+			continue;
+		if (err) {
+			p_err("--set %s in %s: %s", cli->set_arg, fn, why);
+			return -EINVAL;
+		}
+		found++;
+		if (o->kind == TR_SRC_REG && !reg_fn) {
+			reg_fn = fn;
+			reg_idx = o->idx;
+		} else if (o->kind == TR_SRC_STACK && !mem_fn) {
+			mem_fn = fn;
+		}
+	}
+	if (!found) {
+		p_err("--set: no traced function has an argument '%s'%s",
+		      ts->name, st->nplans && st->plans[0].raw ?
+		      " (stripped binary: name ABI words arg0, arg1, ...)" : "");
+		return -EINVAL;
+	}
+	if (reg_fn) {
+		err = probe_write(true, why, sizeof(why));
+		if (err) {
+			p_err("--set %s: in %s it is in register %s, and this kernel does not let uprobe programs write registers (kernels with \"bpf: Allow uprobe program to change context registers\" do); %s",
+			      ts->name, reg_fn, trace_set__reg_name(reg_idx), why);
+			return -EOPNOTSUPP;
+		}
+		*regs = true;
+	}
+	if (mem_fn) {
+		err = probe_write(false, why, sizeof(why));
+		if (err) {
+			p_err("--set %s: in %s it is on the stack, and writing user memory needs bpf_probe_write_user, which this kernel withholds (%s%s)",
+			      ts->name, mem_fn,
+			      strstr(why, "verifier") ? "kernel lockdown: " : "",
+			      why);
+			return -EPERM;
+		}
+		*mem = true;
+	}
+	p_info("--set %s: %zu of %zu functions have it (%s%s%s)", cli->set_arg,
+	       found, st->nplans, *regs ? "registers" : "",
+	       *regs && *mem ? " and " : "", *mem ? "stack" : "");
+	return 0;
 }
 
 static void arg_needs(const struct gobin *gb, const struct gobin_func *f,
@@ -465,7 +561,7 @@ static int configure(struct trace_state *st)
 	const struct gobin_layout *l = gobin__layout(st->gb);
 	struct trace_cli *cli = st->cli;
 	size_t n = funcprobe__cnt(st->fp);
-	bool r14;
+	bool r14, set_regs = false, set_mem = false;
 	int err;
 
 	if (l->g_goid < 0 || l->g_stack_hi < 0) {
@@ -552,6 +648,11 @@ static int configure(struct trace_state *st)
 			return -EINVAL;
 		}
 	}
+	if (cli->set_arg) {
+		err = configure_set(st, &set_regs, &set_mem);
+		if (err)
+			return err;
+	}
 	st->skel = trace_bpf__open();
 	if (!st->skel) {
 		err = -errno;
@@ -559,6 +660,14 @@ static int configure(struct trace_state *st)
 		return err;
 	}
 	bpf_program__set_autoload(st->skel->progs.tr_write_probe, false);
+	bpf_program__set_autoload(st->skel->progs.tr_ctx_write_probe, false);
+	/* --set: its own program, so that plain tracing pays nothing */
+	bpf_program__set_autoload(cli->set_arg ? st->skel->progs.tr_call :
+				  st->skel->progs.tr_call_set, false);
+	st->prog = cli->set_arg ? st->skel->progs.tr_call_set :
+				  st->skel->progs.tr_call;
+	st->skel->rodata->set_regs_ok = set_regs;
+	st->skel->rodata->set_mem_ok = set_mem;
 	st->skel->rodata->g_source = r14 ? FP_G_R14 : FP_G_TLS;
 	st->skel->rodata->tls_g_offset = abi->tls_g_offset;
 	st->skel->rodata->off_stack_hi = l->g_stack_hi;
@@ -572,6 +681,9 @@ static int configure(struct trace_state *st)
 		ringbuf_wakeup_bytes(TR_RINGBUF_BYTES, TR_WAKEUP_BYTES);
 	p_info("g from %s", r14 ? "R14" : "the TLS slot");
 	err = bpf_map__set_max_entries(st->skel->maps.specs, (__u32)n);
+	if (!err && cli->set_arg)
+		err = bpf_map__set_max_entries(st->skel->maps.set_specs,
+					       (__u32)n);
 	if (err) {
 		p_err("cannot size the BPF maps: %s", strerror(-err));
 		return err;
@@ -594,6 +706,17 @@ static int fill_specs(struct trace_state *st)
 			return err;
 		}
 	}
+	fd = bpf_map__fd(st->skel->maps.set_specs);
+	for (size_t i = 0; st->sets && i < st->nplans; i++) {
+		__u32 k = (__u32)i;
+
+		if (bpf_map_update_elem(fd, &k, &st->sets[i], BPF_ANY)) {
+			int err = -errno;
+
+			p_err("cannot fill the BPF --set map: %s", strerror(-err));
+			return err;
+		}
+	}
 	return 0;
 }
 
@@ -601,6 +724,12 @@ static void report_stats(struct trace_state *st)
 {
 	const __u64 *s = st->skel->bss->stats;
 
+	if (st->cli->set_arg && !json_output)
+		fprintf(stderr, "%s: --set %s: %llu calls changed\n", prog_name,
+			st->cli->set_arg, (unsigned long long)s[TR_STAT_SET]);
+	if (s[TR_STAT_SET_FAIL])
+		p_warn("--set %s: %llu writes refused by the kernel (the argument was left as it was)",
+		       st->cli->set_arg, (unsigned long long)s[TR_STAT_SET_FAIL]);
 	if (s[TR_STAT_LOST])
 		p_warn("%llu calls lost: the ring buffer was full (the reader fell behind)",
 		       (unsigned long long)s[TR_STAT_LOST]);
@@ -634,12 +763,6 @@ static int run(struct trace_state *st)
 	bool launched = false, exited = false, read_failed = false;
 	int err;
 
-	if (cli->set_arg) {
-		if (probe_write_user())
-			return EXIT_NOKERNEL;
-		p_err("--set is not implemented yet (this kernel would allow it)");
-		return EXIT_USAGE;
-	}
 	err = patterns__init(&pats, cli->pats, cli->pat_cnt);
 	if (err)
 		return exit_code_for(err);
@@ -660,7 +783,7 @@ static int run(struct trace_state *st)
 		st->skel->rodata->filter_pid = cli->t.pid;
 	if (trace_filter__required(&cli->filter, "pid", &pid_v) && pid_v)
 		st->skel->rodata->filter_pid = (__u32)pid_v;
-	funcprobe__prepare(st->fp, st->skel->progs.tr_call);
+	funcprobe__prepare(st->fp, st->prog);
 	err = trace_bpf__load(st->skel);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
@@ -712,7 +835,7 @@ static int run(struct trace_state *st)
 	} else if (cli->t.kind == TARGET_PID) {
 		attach_pid = cli->t.pid;
 	}
-	err = funcprobe__attach(st->fp, st->skel->progs.tr_call, cli->t.path,
+	err = funcprobe__attach(st->fp, st->prog, cli->t.path,
 				attach_pid, FP_SITES_ENTRY | FP_SITES_RET);
 	if (err)
 		goto out;
@@ -800,6 +923,7 @@ out_status:
 	for (size_t i = 0; i < st->nplans; i++)
 		trace_plan__free(&st->plans[i]);
 	free(st->plans);
+	free(st->sets);
 	gobin__free(st->gb);
 	patterns__free(&pats);
 	return err;

@@ -37,6 +37,20 @@ const volatile bool want_stack = false;
 
 __u64 stats[TR_NSTATS] = {};
 
+/* trace --set: the ways of writing this kernel allows, probed before load
+ * (cmd_trace.c). tr_call_set verifies only the branches set here, so a
+ * refused way cannot fail the load of the other. */
+const volatile bool set_regs_ok = false;
+const volatile bool set_mem_ok = false;
+
+/* Sized to the functions before load by --set; one entry otherwise. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tr_set);
+} set_specs SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);		/* sized to the functions */
@@ -470,8 +484,64 @@ static __always_inline void flush_abandoned(struct tr_key *key,
 	bpf_map_delete_elem(&open_calls, key);
 }
 
+/* Store v into the argument register regs[idx] (trace.h order). A write
+ * to the context needs a kernel that allows it to uprobe programs
+ * (upstream 7384893d970e "bpf: Allow uprobe program to change context
+ * registers", after 6.18: this 6.18.44 refuses it); each
+ * store is at a constant offset, as the verifier wants. */
+static __always_inline bool set_reg(struct fp_regs *ctx, __u16 idx, __u64 v)
+{
+	switch (idx) {
+	case 0: ctx->ax = v; break;
+	case 1: ctx->bx = v; break;
+	case 2: ctx->cx = v; break;
+	case 3: ctx->di = v; break;
+	case 4: ctx->si = v; break;
+	case 5: ctx->r8 = v; break;
+	case 6: ctx->r9 = v; break;
+	case 7: ctx->r10 = v; break;
+	case 8: ctx->r11 = v; break;
+	default: return false;
+	}
+	return true;
+}
+
+/*
+ * trace --set: overwrite the argument at this entry (the call passed the
+ * filters), then refresh the record's copy so it shows what the function
+ * now receives. ra: where the return address is.
+ */
+static __always_inline void apply_set(struct fp_regs *ctx, struct tr_event *e,
+				      struct tr_spec *sp, __u32 fid, __u64 ra)
+{
+	struct tr_set *s = bpf_map_lookup_elem(&set_specs, &fid);
+	void *dst;
+	long err = -1;
+
+	if (!s || s->kind == TR_SRC_NONE)
+		return;
+	if (set_regs_ok && s->kind == TR_SRC_REG) {
+		if (set_reg(ctx, s->idx, s->val)) {
+			copy_regs(e->regs, ctx);
+			err = 0;
+		}
+	} else if (set_mem_ok && s->kind == TR_SRC_STACK) {
+		dst = (void *)(ra + 8 + s->idx);
+		switch (s->size) {
+		case 1: err = bpf_probe_write_user(dst, &s->val, 1); break;
+		case 2: err = bpf_probe_write_user(dst, &s->val, 2); break;
+		case 4: err = bpf_probe_write_user(dst, &s->val, 4); break;
+		case 8: err = bpf_probe_write_user(dst, &s->val, 8); break;
+		}
+		if (!err)
+			copy_stack(e->stack, ra + 8, sp->stack_bytes);
+	}
+	stat_inc(err ? TR_STAT_SET_FAIL : TR_STAT_SET);
+}
+
 static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
-				    __u32 fid, struct tr_key *key, __u64 hi)
+				    __u32 fid, struct tr_key *key, __u64 hi,
+				    bool set)
 {
 	__u64 ra = ctx->sp + (__s64)(__s32)(cookie >> 32);
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -512,6 +582,8 @@ static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 		stat_inc(TR_STAT_FILTERED);
 		return 0;
 	}
+	if (set)
+		apply_set(ctx, e, sp, fid, ra);
 	copy_strings(e, sp, false);
 	fetch_outs(e, sp);
 	if (want_stack)
@@ -559,8 +631,8 @@ static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
 	return 0;
 }
 
-SEC("uprobe")
-int tr_call(struct fp_regs *ctx)
+/* tr_call, and tr_call_set with set: the same program but for --set. */
+static __always_inline int trace_call(struct fp_regs *ctx, bool set)
 {
 	struct tr_key key = {};
 	__u64 cookie, hi = 0, r14 = ctx->r14;
@@ -590,12 +662,29 @@ int tr_call(struct fp_regs *ctx)
 		return 0;
 	}
 	if (cookie & FP_SITE_ENTRY) {
-		on_entry(ctx, cookie, fid, &key, hi);
+		on_entry(ctx, cookie, fid, &key, hi, set);
 		/* a function that is a bare RET: entry and return at once */
 		if (!(cookie & FP_SITE_RET))
 			return 0;
 	}
 	return on_return(ctx, fid, &key, hi);
+}
+
+SEC("uprobe")
+int tr_call(struct fp_regs *ctx)
+{
+	return trace_call(ctx, false);
+}
+
+/*
+ * trace --set ARG=VALUE --allow-write: tr_call that also overwrites an
+ * argument at the entry (apply_set). Its own program, loaded instead of
+ * tr_call, so that tracing without --set pays nothing for it.
+ */
+SEC("uprobe")
+int tr_call_set(struct fp_regs *ctx)
+{
+	return trace_call(ctx, true);
 }
 
 /*
@@ -609,5 +698,21 @@ int tr_write_probe(struct fp_regs *ctx)
 	__u64 v = 0;
 
 	bpf_probe_write_user((void *)ctx->sp, &v, sizeof(v));
+	return 0;
+}
+
+/*
+ * Never attached either: loaded alone by `trace --set` to learn whether
+ * this kernel lets a uprobe program write its context (the registers the
+ * program returns to). Without upstream 7384893d970e the verifier refuses
+ * any store to it (kernel/trace/bpf_trace.c kprobe_prog_is_valid_access).
+ */
+SEC("uprobe")
+int tr_ctx_write_probe(struct fp_regs *ctx)
+{
+	__u64 v = ctx->ax;
+
+	asm volatile("" : "+r"(v));
+	ctx->ax = v;
 	return 0;
 }

@@ -153,6 +153,21 @@ struct tr_spec {
 	struct tr_out_op outs[TR_NOUT];
 };
 
+/*
+ * trace --set ARG=VALUE (src/trace_set.c): per function (array map
+ * `set_specs`, index fid, used by tr_call_set only), the argument word
+ * the entry site overwrites once the call passes the filters: a register
+ * (pt_regs; kernels that let uprobe programs write their context) or the
+ * bytes above the return address (bpf_probe_write_user).
+ */
+struct tr_set {
+	__u8 kind;		/* enum tr_src_kind; NONE: not in this function */
+	__u8 size;		/* 1, 2, 4, 8 bytes (STACK) */
+	__u16 idx;		/* regs[] index, or args-base byte offset */
+	__u32 pad;
+	__u64 val;		/* REG: the whole register, extended */
+};
+
 enum tr_stat {
 	TR_STAT_CALLS = 0,	/* entries recorded */
 	TR_STAT_SKIPPED_JBE,	/* entry hits on the morestack path */
@@ -166,6 +181,8 @@ enum tr_stat {
 				   the same frame: their RET never came */
 	TR_STAT_OPEN_FULL,	/* entries not recorded: TR_MAX_OPEN calls
 				   were open */
+	TR_STAT_SET,		/* --set: arguments overwritten */
+	TR_STAT_SET_FAIL,	/* --set: a write the kernel refused */
 	TR_NSTATS,
 };
 
