@@ -31,7 +31,9 @@ wrong, else unknown (the first unknown part's reason).
     python3 compare.py SEED GOVERSION NFUNCS TRUTH_FILE TRACE_JSON [--stripped]
 """
 import json
+import math
 import os
+import re
 import struct
 import sys
 
@@ -57,6 +59,38 @@ def read_truth(path):
             elif parts == ["done"]:
                 done = True
     return imgs, words, done
+
+
+BARE = "!bare:"
+SPECIAL = {"nan": float("nan"), "+inf": float("inf"), "inf": float("inf"), "-inf": float("-inf"),
+           "infinity": float("inf"), "+infinity": float("inf"), "-infinity": float("-inf")}
+
+
+def same_float(a, b):
+    return a == b or (a != a and b != b)
+
+
+def float_eq(p, x):
+    """p (printed) is exactly the float x: a JSON number, or for NaN and
+    the infinities NaN/Infinity (Python's JSON) or a string naming them."""
+    if isinstance(p, bool):
+        return False
+    if isinstance(p, (int, float)):
+        return same_float(float(p), x)
+    if isinstance(p, str) and not p.startswith(BARE) and p.lower() in SPECIAL:
+        return not math.isfinite(x) and same_float(SPECIAL[p.lower()], x)
+    return False
+
+
+def parse_record(line):
+    """A JSON line; bare nan/inf tokens (not JSON) become marked strings so
+    the values around them can still be compared (and these marked wrong)."""
+    try:
+        return json.loads(line)
+    except ValueError:
+        fixed = re.sub(r'(?<=[:\[,])\s*([-+]?(?:nan|inf|infinity))\s*(?=[,\]}])',
+                       lambda m: '"%s%s"' % (BARE, m.group(1)), line, flags=re.I)
+        return json.loads(fixed)
 
 
 def u(img, off, n, signed=False):
@@ -160,12 +194,14 @@ def cmp(ctx, t, v, img, off, p, path):
     if k == "float":
         fmt = "<f" if t.bits == 32 else "<d"
         real = struct.unpack(fmt, img[off:off + t.size])[0]
-        if real != v.py:
+        if not same_float(real, v.py):
             raise GenError("%s %s: float %r vs %r" % (ctx.key, path, v.py, real))
-        if isinstance(p, (int, float)) and not isinstance(p, bool) and float(p) == v.py:
+        if float_eq(p, v.py):
             return ctx.right()
         cause = None
-        if isinstance(p, (int, float)) and float("%.6g" % v.py) == float(p):
+        if isinstance(p, str) and p.startswith(BARE):
+            cause = "float printed as a bare nan/inf (invalid JSON)"
+        elif isinstance(p, (int, float)) and math.isfinite(v.py) and float("%.6g" % v.py) == float(p):
             cause = "float printed with %.6g (6 significant digits)"
         return ctx.wrong(path, t.go, repr(v.py), p, cause)
     if k == "complex":
@@ -177,8 +213,7 @@ def cmp(ctx, t, v, img, off, p, path):
             for a, b in (("real", "imag"), ("re", "im"), ("r", "i")):
                 if a in p and b in p:
                     got = [p[a], p[b]]
-        if got and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in got) \
-                and float(got[0]) == re and float(got[1]) == im:
+        if got and float_eq(got[0], re) and float_eq(got[1], im):
             return ctx.right()
         return ctx.wrong(path, t.go, "complex(%r, %r)" % (re, im), p,
                          "complex printed as a hex word (or null)"
@@ -382,7 +417,7 @@ def compare(prog, truth_path, trace_path, stripped=False):
             if not line.startswith("{"):
                 continue
             try:
-                r = json.loads(line)
+                r = parse_record(line)
             except ValueError as e:
                 errors.append("unparsable JSON line (%s): %s" % (e, line[:200]))
                 continue

@@ -64,6 +64,7 @@ BYTES = T("bytes", "[]byte", 24, 8, elem=t_int(8, False))
 IFACE = T("iface", "interface{}", 16, 8)
 ERROR = T("error", "error", 16, 8)
 FUNC = T("func", "func(int) int", 8, 8)
+EMPTY = T("struct", "struct{}", 0, 1, fields=[], rtname="struct {}")
 
 
 def align_up(x, a):
@@ -213,8 +214,9 @@ def go_quote(b):
     return out + '"'
 
 
-WORDS = ["go", "trace", "héllo", "a\"b", "tab\there", "line\nbreak", "ünï", "x", "",
-         "The quick brown fox", "0123456789"]
+WORDS = [b"go", b"trace", "h\u00e9llo".encode(), b"a\"b", b"tab\there", b"line\nbreak",
+         "\u00fcn\u00ef \u4e16\u754c".encode(), b"x", b"", b"The quick brown fox", b"0123456789",
+         b"bad\xff\xfeutf8", b"nul\x00byte", b"back\\slash\x7f"]
 
 
 def f32_exact(x):
@@ -255,6 +257,8 @@ class Gen:
         if depth >= 2:
             kinds = ["int"] * 6 + ["bool", "float", "string", "ptr"]
         k = r.choice(kinds)
+        if depth == 0 and not in_struct and r.random() < 0.02:
+            return r.choice([EMPTY, t_array(INT_TYPES[3], 0)])
         if k == "int":
             return r.choice(INT_TYPES)
         if k == "bool":
@@ -305,6 +309,8 @@ class Gen:
 
     def rand_float(self, t):
         r = self.r
+        if r.random() < 0.03:
+            return r.choice([float("inf"), float("-inf"), float("nan")])
         if r.random() < 0.7:
             x = r.choice([0.0, 1.0, -1.5, 2.25, 1024.0, -0.125, 3.0e10, 6.5e-3,
                           123456.75, -7.0])
@@ -325,6 +331,10 @@ class Gen:
         return x
 
     def float_go(self, x, bits):
+        if x != x:
+            return "float%d(math.NaN())" % bits
+        if x in (float("inf"), float("-inf")):
+            return "float%d(math.Inf(%d))" % (bits, 1 if x > 0 else -1)
         if bits == 32:
             b = struct.unpack("<I", struct.pack("<f", x))[0]
             self.helpers.add("math")
@@ -337,7 +347,7 @@ class Gen:
         r = self.r
         c = r.random()
         if c < 0.6:
-            s = r.choice(WORDS)
+            return r.choice(WORDS)
         elif c < 0.85:
             s = "".join(r.choice("abcdefghijklmnopqrstuvwxyz0123456789 ") for _ in range(r.randint(0, 60)))
         else:  # longer than --max-string
@@ -425,7 +435,8 @@ class Gen:
             c = r.randint(0, 4)
             if c == 0:
                 return V(t, "error(nil)", {"nil": True})
-            msg = r.choice(WORDS[:6] + ["file not found", "E" * 100, "permission denied: /etc/x"])
+            msg = r.choice([w.decode("latin-1") for w in WORDS[:6]] +
+                           ["file not found", "E" * 100, "permission denied: /etc/x"])
             self.helpers.add("errors")
             if c == 4:
                 self.helpers.add("myerr")
@@ -455,9 +466,9 @@ class Func:
     def gonames(self):
         """Names the Go runtime gives the traced functions (prefixes)."""
         if self.kind == "value":
-            return "main.R." + self.name
+            return "main.%s.%s" % (self.recv.go, self.name)
         if self.kind == "ptr":
-            return "main.(*R)." + self.name
+            return "main.(*%s).%s" % (self.recv.elem.go, self.name)
         if self.kind == "closure":
             return "main.%s.func1" % self.name
         return "main." + self.name
@@ -497,10 +508,9 @@ def generate(seed, gover, nfuncs=12):
             f.results = [("r%d" % j, t) for j, (_, t) in enumerate(f.results)]
         if f.kind == "variadic":
             f.params.append(("a%d" % np, t_slice(r.choice([INT_TYPES[3], STRING, INT_TYPES[0]]))))
-        if f.kind == "value":
-            f.recv = recvT
-        elif f.kind == "ptr":
-            f.recv = t_ptr(recvT)
+        if f.kind in ("value", "ptr"):
+            rt = recvT if r.random() < 0.3 else g.rand_struct(0, big=r.random() < 0.4)
+            f.recv = rt if f.kind == "value" else t_ptr(rt)
         elif f.kind == "closure":
             f.closure_param = ("c0", r.choice(INT_TYPES + [STRING]))
         elif f.kind == "generic":
@@ -753,6 +763,44 @@ def zero_of(t):
     if k in ("struct", "array"):
         return "%s{}" % t.go
     return "nil"
+
+
+FUNC_KINDS = {"plain", "value", "ptr", "closure", "variadic", "generic"}
+VALUE_KINDS = {"int", "uint", "bool", "float", "complex", "string", "bytes", "slice", "array",
+               "struct", "bigstruct", "ptr", "map", "chan", "func", "iface", "error",
+               "stackarg", "stackresult", "manyregs"}
+
+
+def coverage(prog):
+    """The function kinds and value kinds a program does not exercise (a
+    fixed seed set must cover them all)."""
+    fk, vk = set(), set()
+
+    def walk(t):
+        k = t.kind
+        if k == "struct" and (t.size > 64 or any(ft.kind == "array" and ft.count > 1
+                                                 for _, ft, _ in t.fields)):
+            k = "bigstruct"
+        vk.add(k)
+        for _, ft, _ in t.fields:
+            walk(ft)
+        if t.kind in ("array", "slice") and t.elem is not None:
+            walk(t.elem)
+    for c in prog.calls:
+        fk.add(c.f.kind)
+        for _, t, _ in c.args + c.results:
+            walk(t)
+        fr = frame([(s, t) for s, t, _ in c.args], [(s, t) for s, t, _ in c.results], True)
+        for s, t, _ in c.args:
+            if any(loc[0] == "s" for loc, _, _, _ in fr[s]):
+                vk.add("stackarg")
+            if any(loc == ("i", 8) for loc, _, _, _ in fr[s]):
+                vk.add("manyregs")
+        for s, t, _ in c.results:
+            if any(loc[0] == "s" for loc, _, _, _ in fr[s]):
+                vk.add("stackresult")
+    want = FUNC_KINDS if prog.gover >= (1, 18) else FUNC_KINDS - {"generic"}
+    return (want - fk) | (VALUE_KINDS - vk)
 
 
 def parse_version(s):

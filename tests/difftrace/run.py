@@ -106,47 +106,50 @@ def trace(binary, truth, out_json, timeout=120):
     return r.returncode, r.stderr
 
 
-def one(ver, goroot, seed, nfuncs, keep=None, verbose=False):
-    """Build and trace one program in the four variants; returns a list of
-    {toolchain, variant, seed, values, errors}."""
+def one(ver, goroot, seed, nfuncs, keep=None, verbose=False, jobs=1):
+    """Build and trace one program in the four variants (jobs at a time);
+    returns a list of {toolchain, variant, seed, values, errors}."""
     gv = gen.parse_version(ver)
     prog = gen.generate(seed, gv, nfuncs)
     d = tempfile.mkdtemp(prefix="difftrace-go%s-s%d-" % (ver, seed))
-    results = []
+
+    def variant(opt, stripped):
+        var = opt + ("-stripped" if stripped else "")
+        exe = os.path.join(d, "prog-" + var)
+        truth = os.path.join(d, "truth-" + var + ".txt")
+        out = os.path.join(d, "trace-" + var + ".json")
+        res = {"toolchain": "go" + ver, "variant": var, "seed": seed, "values": [], "errors": []}
+        try:
+            build(goroot, ver, d, exe, opt == "noopt", stripped)
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            res["errors"].append("build: %s" % e)
+            return res
+        try:
+            rc, err = trace(exe, truth, out)
+        except subprocess.TimeoutExpired:
+            res["errors"].append("gosnoop trace timed out")
+            return res
+        if rc != 0:
+            res["errors"].append("gosnoop exit %d: %s" % (rc, err.strip()[-500:]))
+        try:
+            c = compare.compare(prog, truth, out, stripped)
+        except compare.GenError as e:
+            res["errors"].append("generator model error: %s" % e)
+            return res
+        except OSError as e:
+            res["errors"].append("compare: %s" % e)
+            return res
+        res["values"] = c["values"]
+        res["errors"] += c["errors"]
+        for v in res["values"]:
+            v["sig"] = signature(prog, v)
+        return res
+
     try:
         with open(os.path.join(d, "main.go"), "w") as f:
             f.write(prog.source)
-        for opt, stripped in VARIANTS:
-            var = opt + ("-stripped" if stripped else "")
-            exe = os.path.join(d, "prog-" + var)
-            truth = os.path.join(d, "truth-" + var + ".txt")
-            out = os.path.join(d, "trace-" + var + ".json")
-            res = {"toolchain": "go" + ver, "variant": var, "seed": seed, "values": [], "errors": []}
-            results.append(res)
-            try:
-                build(goroot, ver, d, exe, opt == "noopt", stripped)
-            except (RuntimeError, subprocess.TimeoutExpired) as e:
-                res["errors"].append("build: %s" % e)
-                continue
-            try:
-                rc, err = trace(exe, truth, out)
-            except subprocess.TimeoutExpired:
-                res["errors"].append("gosnoop trace timed out")
-                continue
-            if rc != 0:
-                res["errors"].append("gosnoop exit %d: %s" % (rc, err.strip()[-500:]))
-            try:
-                c = compare.compare(prog, truth, out, stripped)
-            except compare.GenError as e:
-                res["errors"].append("generator model error: %s" % e)
-                continue
-            except OSError as e:
-                res["errors"].append("compare: %s" % e)
-                continue
-            res["values"] = c["values"]
-            res["errors"] += c["errors"]
-            for v in res["values"]:
-                v["sig"] = signature(prog, v)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+            results = list(ex.map(lambda ov: variant(*ov), VARIANTS))
     finally:
         if keep:
             dst = os.path.join(keep, "go%s-s%d" % (ver, seed))
