@@ -177,3 +177,88 @@ def test_trace_diff_comparator_catches_wrong_values():
     print(f"     {checked} mutations, {missed} not caught", flush=True)
     assert checked > 50, "too few mutations tried"
     assert not misses, "mutations the comparator missed:\n" + "\n".join(misses[:10])
+
+
+# syscall.openat(dirfd int, path string, flags int, mode uint32) (fd int, err error)
+# as esbuild reads its input and writes its output: values known in advance.
+AT_FDCWD = -100
+O_READ = 0o2000000                                 # O_RDONLY|O_CLOEXEC
+O_WRITE = 0o2000000 | 0o1 | 0o100 | 0o1000         # |O_WRONLY|O_CREAT|O_TRUNC
+
+
+def _openat_values(rec):
+    """(dirfd, path, flags, mode, fd, err_is_nil) from a typed or raw record;
+    raw words by the ABI (ABI0: one frame of args then results; register
+    ABI: RAX RBX RCX RDI RSI, results RAX RBX)."""
+    if "args" in rec:
+        a, r = rec["args"], rec.get("ret") or {}
+        return (a.get("dirfd"), a.get("path"), a.get("flags"), a.get("mode"), r.get("fd"),
+                r.get("err", "?") is None)
+    w, rw = rec.get("raw_args") or [], rec.get("raw_ret") or []
+    path = (rec.get("out") or {}).get("string(arg1)")
+    s64 = lambda x: x - (1 << 64) if isinstance(x, int) and x >= 1 << 63 else x  # noqa: E731
+    if len(w) >= 8 and len(rw) >= 8:      # ABI0: fd at word 5, err at 6-7
+        return (s64(w[0]), path, w[3], w[4] & 0xffffffff, s64(rw[5]), rw[6] == 0 and rw[7] == 0)
+    if len(w) >= 5 and len(rw) >= 2:
+        return (s64(w[0]), path, w[3], w[4] & 0xffffffff, s64(rw[0]), None)
+    return None
+
+
+def test_trace_diff_corpus_openat():
+    """Every corpus esbuild (go1.13 ... go1.26; stripped or not, ABI0 or
+    register ABI) compiling a file: syscall.openat's arguments and results
+    for the input and the output file are the values Go's os package
+    passes (AT_FDCWD, the path, O_RDONLY|O_CLOEXEC or
+    O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0 or 0644/0666), fd >= 0."""
+    _needs_root()
+    rows = gstest.corpus_manifest()
+    d = gstest.tmpdir()
+    src, out = os.path.join(d, "in.js"), os.path.join(d, "out.js")
+    with open(src, "w") as f:
+        f.write("let difftraceMarker = 42; console.log(difftraceMarker)\n")
+    checked, skipped, bad = [], [], []
+    for row in rows:
+        if not os.path.exists(row["path"]):
+            skipped.append(row["name"])
+            continue
+        if os.path.exists(out):
+            os.unlink(out)
+        r = gstest.run(["--json", "trace", "syscall.openat", "-o", "string(arg1)", "--",
+                        row["path"], src, "--outfile=" + out], check=False, timeout=60, cwd=d)
+        recs = [json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"type":"call"')]
+        if not recs:
+            r = gstest.run(["--json", "trace", "syscall.openat", "--", row["path"], src,
+                            "--outfile=" + out], check=False, timeout=60, cwd=d)
+            recs = [json.loads(l) for l in r.stdout.splitlines()
+                    if l.startswith('{"type":"call"')]
+        vals = [v for v in (_openat_values(x) for x in recs) if v]
+        mine = {src: O_READ, out: O_WRITE}
+        seen = set()
+        for dirfd, path, flags, mode, fd, errnil in vals:
+            if path not in mine:
+                continue
+            seen.add(path)
+            want_modes = (0,) if path == src else (0o644, 0o666)
+            problems = []
+            if dirfd != AT_FDCWD:
+                problems.append(f"dirfd {dirfd}")
+            if flags != mine[path]:
+                problems.append(f"flags {flags:#o}")
+            if mode not in want_modes:
+                problems.append(f"mode {mode!r}")
+            if not isinstance(fd, int) or fd < 0:
+                problems.append(f"fd {fd!r}")
+            if errnil is False:
+                problems.append("err not nil")
+            if problems:
+                bad.append(f"{row['name']} {path}: " + ", ".join(problems))
+        if src not in seen:
+            bad.append(f"{row['name']}: no syscall.openat of {src} among {len(recs)} calls "
+                       f"(exit {r.returncode}: {r.stderr.strip()[-200:]})")
+        checked.append(f"{row['name']}({len(seen)})")
+    print(f"     openat checked in {len(checked)}: {' '.join(checked)}", flush=True)
+    if skipped:
+        print(f"     SKIP corpus binaries missing: {' '.join(skipped)}", flush=True)
+    if not checked:
+        raise gstest.Skip("no corpus binary present (scripts/fetch-go-corpus.sh)")
+    assert not bad, "\n".join(bad)
