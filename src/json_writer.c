@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,10 +146,39 @@ void jw_int(struct jw *jw, int64_t v)
 	fprintf(jw->f, "%" PRId64, v);
 }
 
-void jw_float(struct jw *jw, double v)
+void fmt_float_exact(char *buf, size_t len, double v, int bits)
 {
+	if (isnan(v)) {
+		snprintf(buf, len, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		snprintf(buf, len, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	/* %.17g (%.9g for float32) always reads back; fewer digits are
+	 * tried first so that 0.1 stays 0.1 */
+	for (int prec = bits == 32 ? 6 : 15; ; prec++) {
+		snprintf(buf, len, "%.*g", prec, v);
+		if (prec >= (bits == 32 ? 9 : 17))
+			return;
+		if (bits == 32 ? strtof(buf, NULL) == (float)v
+			       : strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+void jw_float(struct jw *jw, double v, int bits)
+{
+	char buf[40];
+
+	fmt_float_exact(buf, sizeof(buf), v, bits);
+	if (!isfinite(v)) {
+		jw_string(jw, buf);
+		return;
+	}
 	jw_sep(jw);
-	fprintf(jw->f, "%.6g", v);
+	fputs(buf, jw->f);
 }
 
 void jw_bool(struct jw *jw, bool v)

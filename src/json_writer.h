@@ -28,7 +28,13 @@ void jw_string(struct jw *jw, const char *s);	/* NULL -> null */
 void jw_string_len(struct jw *jw, const char *s, size_t len);
 void jw_uint(struct jw *jw, uint64_t v);
 void jw_int(struct jw *jw, int64_t v);
-void jw_float(struct jw *jw, double v);
+/* The shortest decimal that reads back as exactly v (bits 32: as a
+ * float32, else a float64), as Go's strconv.FormatFloat(v, 'g', -1,
+ * bits) chooses digits; NaN and infinities, which JSON has no number
+ * for, as the strings "NaN", "+Inf", "-Inf". */
+void jw_float(struct jw *jw, double v, int bits);
+/* The same text into buf (at least 32 bytes), for text output. */
+void fmt_float_exact(char *buf, size_t len, double v, int bits);
 void jw_bool(struct jw *jw, bool v);
 void jw_hex(struct jw *jw, uint64_t v);		/* "0x4872a0" */
 void jw_null(struct jw *jw);

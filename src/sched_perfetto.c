@@ -119,8 +119,7 @@ static void slice(struct sched_perfetto *pf, const struct pf_track *t,
 	jw_name(jw, "pid"); jw_uint(jw, t->pid);
 	jw_name(jw, "tid"); jw_uint(jw, t->goid);
 	/* whole microseconds from both ends, so that slices of one
-	 * goroutine never overlap by a rounding error (jw_float has 6
-	 * significant digits) */
+	 * goroutine never overlap by a rounding error */
 	jw_name(jw, "ts"); jw_uint(jw, (t->since - pf->t0 + 500) / 1000);
 	jw_name(jw, "dur");
 	jw_uint(jw, (end - pf->t0 + 500) / 1000 - (t->since - pf->t0 + 500) / 1000);

@@ -175,33 +175,104 @@ static const uint8_t *captured(struct dctx *d, uint64_t off, size_t *n)
 static void put_value(struct dctx *d, const struct gobin_type *t,
 		      uint64_t off, int depth);
 
+/* The float of bits 32 or 64 whose bit pattern is u. */
+static double float_of(uint64_t u, int bits)
+{
+	double v;
+
+	if (bits == 32) {
+		float f;
+		uint32_t w = (uint32_t)u;
+
+		memcpy(&f, &w, 4);
+		return f;
+	}
+	memcpy(&v, &u, 8);
+	return v;
+}
+
+/* A float from its bit pattern, with the digits that read back exactly;
+ * sign: text output always signs it (a complex's imaginary part). */
+static void put_float_text(struct tr_out *o, uint64_t u, int bits, bool sign)
+{
+	char buf[40];
+
+	if (o->jw) {
+		jw_float(o->jw, float_of(u, bits), bits);
+		return;
+	}
+	fmt_float_exact(buf, sizeof(buf), float_of(u, bits), bits);
+	fprintf(o->f, "%s%s", sign && buf[0] != '-' && buf[0] != '+' ? "+" : "",
+		buf);
+}
+
+static void put_float(struct tr_out *o, uint64_t u, int bits)
+{
+	put_float_text(o, u, bits, false);
+}
+
+/* complex64/128 at off (each part half bytes): [re, im] in JSON, Go's
+ * (re+imi) in text. */
+static void put_complex(struct dctx *d, uint64_t off, uint64_t half)
+{
+	struct tr_out *o = d->o;
+	int bits = (int)half * 8;
+
+	if (o->jw)
+		jw_start_array(o->jw);
+	else
+		fputc('(', o->f);
+	put_float(o, img_u(d->im, off, half), bits);
+	put_float_text(o, img_u(d->im, off + half, half), bits, true);
+	if (o->jw)
+		jw_end_array(o->jw);
+	else
+		fputs("i)", o->f);
+}
+
+/* The elements of a slice whose bytes were captured, when they are of a
+ * kind shown by value (integers, bools, floats); false for any other
+ * (strings, structs, pointers...): the caller shows the data address
+ * rather than an empty or partial list. */
+static bool elems_decodable(const struct gobin_type *et)
+{
+	return et->size && et->size <= 8 &&
+	       ((et->kind >= GOBIN_K_BOOL && et->kind <= GOBIN_K_UINTPTR) ||
+		et->kind == GOBIN_K_FLOAT32 || et->kind == GOBIN_K_FLOAT64);
+}
+
 static void put_elems(struct dctx *d, const struct gobin_type *et,
 		      const uint8_t *b, size_t n)
 {
 	size_t es = et->size, cnt = es ? n / es : 0;
-	bool ints = et->kind >= GOBIN_K_INT && et->kind <= GOBIN_K_UINTPTR &&
-		    es <= 8;
 	bool sgn = et->kind >= GOBIN_K_INT && et->kind <= GOBIN_K_INT64;
 
 	if (d->o->jw)
 		jw_start_array(d->o->jw);
 	else
 		fputc('[', d->o->f);
-	for (size_t i = 0; ints && i < cnt; i++) {
+	for (size_t i = 0; i < cnt; i++) {
 		uint64_t v = 0;
 
 		memcpy(&v, b + i * es, es);
-		if (d->o->jw) {
+		if (!d->o->jw && i)
+			fputc(' ', d->o->f);
+		if (et->kind == GOBIN_K_FLOAT32 || et->kind == GOBIN_K_FLOAT64) {
+			put_float(d->o, v, (int)es * 8);
+		} else if (et->kind == GOBIN_K_BOOL) {
+			if (d->o->jw)
+				jw_bool(d->o->jw, v & 0xff);
+			else
+				fputs(v & 0xff ? "true" : "false", d->o->f);
+		} else if (d->o->jw) {
 			if (sgn)
 				jw_int(d->o->jw, sext(v, es));
 			else
 				jw_uint(d->o->jw, v);
+		} else if (sgn) {
+			fprintf(d->o->f, "%" PRId64, sext(v, es));
 		} else {
-			fprintf(d->o->f, i ? " " : "");
-			if (sgn)
-				fprintf(d->o->f, "%" PRId64, sext(v, es));
-			else
-				fprintf(d->o->f, "%" PRIu64, v);
+			fprintf(d->o->f, "%" PRIu64, v);
 		}
 	}
 	if (d->o->jw)
@@ -224,7 +295,8 @@ static void put_slice(struct dctx *d, const struct gobin_type *t, uint64_t off)
 	b = captured(d, off, &n);
 	if (b && !n && len)
 		b = NULL;	/* not read: the address */
-	if (b && t->elem && n < len * t->elem->size)
+	if (b && t->elem && (bytes || elems_decodable(t->elem)) &&
+	    n < len * t->elem->size)
 		d->trunc = true;
 	if (d->o->jw) {
 		jw_start_object(d->o->jw);
@@ -237,7 +309,7 @@ static void put_slice(struct dctx *d, const struct gobin_type *t, uint64_t off)
 			jw_null(d->o->jw);
 		else if (b && bytes)
 			jw_string_len(d->o->jw, (const char *)b, n);
-		else if (b && t->elem)
+		else if (b && t->elem && elems_decodable(t->elem))
 			put_elems(d, t->elem, b, n);
 		else
 			jw_hex(d->o->jw, ptr);
@@ -250,11 +322,12 @@ static void put_slice(struct dctx *d, const struct gobin_type *t, uint64_t off)
 		fputs("nil", d->o->f);
 	else if (b && bytes)
 		put_text_quoted(d->o->f, b, n);
-	else if (b && t->elem)
+	else if (b && t->elem && elems_decodable(t->elem))
 		put_elems(d, t->elem, b, n);
 	else
 		fprintf(d->o->f, "0x%" PRIx64, ptr);
-	if (b && t->elem && n < len * t->elem->size)
+	if (b && t->elem && (bytes || elems_decodable(t->elem)) &&
+	    n < len * t->elem->size)
 		fputs("...", d->o->f);
 	fputc('}', d->o->f);
 }
@@ -464,27 +537,14 @@ static void put_value(struct dctx *d, const struct gobin_type *t,
 		else
 			fprintf(o->f, "%" PRIu64, u);
 		return;
-	case GOBIN_K_FLOAT32: {
-		float fv;
-		uint32_t w = (uint32_t)u;
-
-		memcpy(&fv, &w, 4);
-		if (o->jw)
-			jw_float(o->jw, fv);
-		else
-			fprintf(o->f, "%g", fv);
+	case GOBIN_K_FLOAT32:
+	case GOBIN_K_FLOAT64:
+		put_float(o, u, (int)n * 8);
 		return;
-	}
-	case GOBIN_K_FLOAT64: {
-		double dv;
-
-		memcpy(&dv, &u, 8);
-		if (o->jw)
-			jw_float(o->jw, dv);
-		else
-			fprintf(o->f, "%g", dv);
+	case GOBIN_K_COMPLEX64:
+	case GOBIN_K_COMPLEX128:
+		put_complex(d, off, n / 2);
 		return;
-	}
 	case GOBIN_K_STRING:
 		put_string(d, off);
 		return;

@@ -20,8 +20,11 @@
  * in pt_regs: float arguments of the register ABI cannot be read. */
 #define TR_NREGS		9
 /* Stack words copied above the return address (ABI0 arguments and
- * results; register-ABI arguments beyond the 9 registers). */
-#define TR_STACK_WORDS		16
+ * results; register-ABI arguments beyond the 9 registers). A power of two
+ * (index masks). 16 left a fifth of go1.15's values of functions with
+ * 10-14 parameters unknown in the differential test; each record carries
+ * both copies, the bytes a call needs are read. */
+#define TR_STACK_WORDS		32
 /* String/slice contents captured per call (entry and RET together). */
 #define TR_NSTR			6
 #define TR_STR_CAP		256	/* power of two; --max-string <= it */
