@@ -247,7 +247,11 @@ def wrong_report(all_results, per_group=3):
         for v in res["values"]:
             if v["status"] != "wrong":
                 continue
-            k = (v.get("cause") or v["detail"], abi, "stripped" if "stripped" in res["variant"] else "dwarf",
+            cause = v.get("cause") or v["detail"]
+            if "[P any]" in v.get("sig", "") and not any(
+                    w in cause for w in ("float", "complex", "slice")):
+                cause = "value of a generic function's instantiation"
+            k = (cause, abi, "stripped" if "stripped" in res["variant"] else "dwarf",
                  v["where"], v["dir"])
             groups.setdefault(k, []).append((res, v))
     lines = []
