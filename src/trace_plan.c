@@ -293,9 +293,14 @@ static void raw_spills(const struct gobin *gb, const struct gobin_func *f,
 	int nint = 0, swords;
 	size_t n;
 
-	if (gobin__reg_arg_spills(gb, f, sp, 64, &n))
+	/* none found, or stores beyond args size: not a block we
+	 * understand (an instruction between the stores and the call),
+	 * keep the words args size gives */
+	if (gobin__reg_arg_spills(gb, f, sp, 64, &n) || !n)
 		return;
 	for (size_t i = 0; i < n; i++) {
+		if (sp[i].off + sp[i].size > (uint32_t)args)
+			return;
 		if (sp[i].off < lo)
 			lo = sp[i].off;
 		if (sp[i].int_reg < 0)

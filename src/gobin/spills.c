@@ -131,6 +131,10 @@ int gobin__reg_arg_spills(const struct gobin *gb, const struct gobin_func *f,
 			break;
 		}
 		addr = insn->address + insn->size;
+		/* the assembler may align the CALL with a NOP (go1.19:
+		 * NOPL 0(AX) between the last store and the call) */
+		if (insn->id == X86_INS_NOP)
+			continue;
 		if (spill_store(insn, &s)) {
 			if (run < max)
 				out[run] = s;

@@ -55,6 +55,13 @@ static void test_word_arguments_and_none(void **state)
 		assert_int_equal(sp[i].size, 8);
 		assert_int_equal(sp[i].off, 8 * i);
 	}
+	/* many(a1..a11 int): 9 registers (the stores end with a NOP before
+	 * the call in go1.19), then 2 stack words before the spill area */
+	assert_int_equal(gobin__reg_arg_spills(gb, gobin__func_by_name(gb, "main.many"),
+					       sp, 16, &n), 0);
+	assert_int_equal(n, 9);
+	assert_int_equal(sp[8].int_reg, 8);
+	assert_int_equal(sp[0].off, 16);
 	/* assembly without a morestack path: unknown, not "no arguments" */
 	assert_int_equal(gobin__reg_arg_spills(gb, gobin__func_by_name(gb, "runtime.memmove"),
 					       sp, 16, &n), -ENOENT);
