@@ -479,7 +479,9 @@ def attach_detach(fig, quick):
             total = a_ms + d_ms
             target = {1000: "1000 in <= 100 ms", 10000: "10,000 in <= 300 ms"}
             if mode == "uprobe_multi" and via != mode:
-                mode = "no multi: " + via.replace("classic uprobes", "classic")
+                # this kernel has no uprobe_multi: what gosnoop chose
+                mode = "default (" + ("one event" if "one tracefs event" in via
+                                      else via) + ")"
             fig(f"{kernel} {nf} fns, {mode}: attach {a_ms:.0f} + detach {d_ms:.0f} ms",
                 total, unit="ms",
                 base=None if mode == "uprobe_multi" else base,
