@@ -70,13 +70,24 @@ def same_float(a, b):
     return a == b or (a != a and b != b)
 
 
-def float_eq(p, x):
-    """p (printed) is exactly the float x: a JSON number, or for NaN and
-    the infinities NaN/Infinity (Python's JSON) or a string naming them."""
+def f32(x):
+    """x rounded to the nearest float32 (None if out of its range)."""
+    try:
+        return struct.unpack("<f", struct.pack("<f", x))[0]
+    except OverflowError:
+        return None
+
+
+def float_eq(p, x, bits=64):
+    """p (printed) is exactly the float x: a JSON number (for a float32:
+    one that reads back as x in float32, as Go's strconv does), or for NaN
+    and the infinities NaN/Infinity (Python's JSON) or a string naming them."""
     if isinstance(p, bool):
         return False
     if isinstance(p, (int, float)):
-        return same_float(float(p), x)
+        if same_float(float(p), x):
+            return True
+        return bits == 32 and math.isfinite(float(p)) and same_float(f32(float(p)), x)
     if isinstance(p, str) and not p.startswith(BARE) and p.lower() in SPECIAL:
         return not math.isfinite(x) and same_float(SPECIAL[p.lower()], x)
     return False
@@ -196,7 +207,7 @@ def cmp(ctx, t, v, img, off, p, path):
         real = struct.unpack(fmt, img[off:off + t.size])[0]
         if not same_float(real, v.py):
             raise GenError("%s %s: float %r vs %r" % (ctx.key, path, v.py, real))
-        if float_eq(p, v.py):
+        if float_eq(p, v.py, t.bits):
             return ctx.right()
         cause = None
         if isinstance(p, str) and p.startswith(BARE):
@@ -213,7 +224,7 @@ def cmp(ctx, t, v, img, off, p, path):
             for a, b in (("real", "imag"), ("re", "im"), ("r", "i")):
                 if a in p and b in p:
                     got = [p[a], p[b]]
-        if got and float_eq(got[0], re) and float_eq(got[1], im):
+        if got and float_eq(got[0], re, t.bits // 2) and float_eq(got[1], im, t.bits // 2):
             return ctx.right()
         return ctx.wrong(path, t.go, "complex(%r, %r)" % (re, im), p,
                          "complex printed as a hex word (or null)"
@@ -535,6 +546,10 @@ def check_raw(prog, rec, is_res, pieces, img, t):
             parts.append(("unknown", "word not among the raw words printed", ""))
             continue
         w = raw[idx]
+        if w is None:
+            why = (rec.get("unknown") or {}).get("raw_ret" if is_res else "raw_args")
+            parts.append(("unknown", "raw word printed as null" + (": " + why if why else ""), ""))
+            continue
         if not isinstance(w, int):
             w = hexval(w) if isinstance(w, str) else None
             if w is None:

@@ -88,7 +88,7 @@ def _mutants(p, cut=False):
         yield p + 1
         yield p ^ (1 << 40)
     elif isinstance(p, float):
-        yield p * 1.0000001 + 1e-9
+        yield p * (1 + 2 ** -20) + (1e-30 if p == 0 else 0.0)
     elif isinstance(p, str):
         h = compare.hexval(p)
         if h is not None:
