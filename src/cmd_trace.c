@@ -783,7 +783,7 @@ static int run(struct trace_state *st)
 		st->skel->rodata->filter_pid = cli->t.pid;
 	if (trace_filter__required(&cli->filter, "pid", &pid_v) && pid_v)
 		st->skel->rodata->filter_pid = (__u32)pid_v;
-	funcprobe__prepare(st->fp, st->prog);
+	funcprobe__prepare(st->fp, st->skel->obj, st->prog);
 	err = trace_bpf__load(st->skel);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)

@@ -195,7 +195,7 @@ static int run(struct funcs_session *s)
 	err = ops->configure(s);
 	if (err)
 		goto out;
-	funcprobe__prepare(s->fp, s->prog);
+	funcprobe__prepare(s->fp, s->obj, s->prog);
 	err = ops->load(s);
 	if (err) {
 		load_error(err);

@@ -92,7 +92,7 @@ static int start_count(struct serve_tp *tp, pid_t pid)
 		p_err("cannot size the BPF maps: %s", strerror(-err));
 		return err;
 	}
-	funcprobe__prepare(fp, tp->count_skel->progs.fp_count);
+	funcprobe__prepare(fp, tp->count_skel->obj, tp->count_skel->progs.fp_count);
 	err = funcs_count_bpf__load(tp->count_skel);
 	if (err)
 		return load_error(err);
@@ -125,7 +125,7 @@ static int start_latency(struct serve_tp *tp, pid_t pid)
 		p_err("cannot size the BPF maps: %s", strerror(-err));
 		return err;
 	}
-	funcprobe__prepare(fp, skel->progs.fp_latency);
+	funcprobe__prepare(fp, skel->obj, skel->progs.fp_latency);
 	err = funcs_latency__load(skel, tp->lat_r14);
 	if (err)
 		return load_error(err);

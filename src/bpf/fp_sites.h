@@ -19,6 +19,13 @@
  * uprobes.c handle_swbp). Only for binaries loaded at their link address
  * (ET_EXEC, Go's default), where that address is the same in every
  * process; a PIE keeps one perf event per site.
+ *
+ * Kernels without bpf_get_attach_cookie (before 5.15) refuse any program
+ * that calls it, so each function-probe program has a twin NAME_ip that
+ * finds every site by address alone (fp_site_cookie_by(..., true): the
+ * helper call is compiled out); funcprobe__prepare loads one of the two.
+ * There every site goes through fp_sites, a PIE's with the load bias of
+ * the one process traced (-p), and a PIE in every process cannot be done.
  */
 #ifndef GOSNOOP_BPF_FP_SITES_H
 #define GOSNOOP_BPF_FP_SITES_H
@@ -29,6 +36,8 @@
  * at load (16 bytes a bucket, 1 MB), its entries only when filled. */
 #define FP_MAX_SHARED_SITES	65536
 #define FP_SITES_MAP_NAME	"fp_sites"
+/* The by-address twin of function-probe program NAME is NAME FP_IP_SUFFIX. */
+#define FP_IP_SUFFIX		"_ip"
 
 #if defined(__bpf__)
 struct {
@@ -45,9 +54,10 @@ struct {
  * Through uprobe_multi or a perf event per site, the attach cookie as it
  * is: one bit test more per hit.
  */
-static __always_inline bool fp_site_cookie(struct fp_regs *ctx, __u64 *cookie)
+static __always_inline bool fp_site_cookie_by(struct fp_regs *ctx,
+						__u64 *cookie, bool by_ip)
 {
-	__u64 c = bpf_get_attach_cookie(ctx), ip, *v;
+	__u64 c = by_ip ? FP_SITE_BY_IP : bpf_get_attach_cookie(ctx), ip, *v;
 
 	if (c & FP_SITE_BY_IP) {
 		ip = ctx->ip;
@@ -58,6 +68,11 @@ static __always_inline bool fp_site_cookie(struct fp_regs *ctx, __u64 *cookie)
 	}
 	*cookie = c;
 	return true;
+}
+
+static __always_inline bool fp_site_cookie(struct fp_regs *ctx, __u64 *cookie)
+{
+	return fp_site_cookie_by(ctx, cookie, false);
 }
 #endif
 

@@ -411,14 +411,13 @@ static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
 	return 0;
 }
 
-SEC("uprobe")
-int fp_latency(struct fp_regs *ctx)
+static __always_inline int latency_site(struct fp_regs *ctx, bool by_ip)
 {
 	struct fp_gkey key = {};
 	__u64 cookie, hi = 0;
 	__u32 fid;
 
-	if (!fp_site_cookie(ctx, &cookie))
+	if (!fp_site_cookie_by(ctx, &cookie, by_ip))
 		return 0;
 	fid = cookie & FP_FID_MASK;
 	if (cookie & FP_SITE_ENTRY) {
@@ -447,4 +446,17 @@ int fp_latency(struct fp_regs *ctx)
 	if (cookie & FP_SITE_ENTRY)
 		return on_entry(ctx, cookie, fid, &key, hi);
 	return on_return(ctx, fid, &key, hi);
+}
+
+SEC("uprobe")
+int fp_latency(struct fp_regs *ctx)
+{
+	return latency_site(ctx, false);
+}
+
+/* Without bpf_get_attach_cookie: sites by address (fp_sites.h). */
+SEC("?uprobe")
+int fp_latency_ip(struct fp_regs *ctx)
+{
+	return latency_site(ctx, true);
 }

@@ -20,13 +20,12 @@ struct {
 	__type(value, __u64);
 } counts SEC(".maps");
 
-SEC("uprobe")
-int fp_count(struct fp_regs *ctx)
+static __always_inline int count_site(struct fp_regs *ctx, bool by_ip)
 {
 	__u64 cookie, *c;
 	__u32 fid;
 
-	if (!fp_site_cookie(ctx, &cookie))
+	if (!fp_site_cookie_by(ctx, &cookie, by_ip))
 		return 0;
 	fid = cookie & FP_FID_MASK;
 	/* at the stack-check JBE, CF|ZF set: the branch to morestack is
@@ -38,4 +37,17 @@ int fp_count(struct fp_regs *ctx)
 	if (c)
 		*c += 1;	/* per-CPU: no atomics */
 	return 0;
+}
+
+SEC("uprobe")
+int fp_count(struct fp_regs *ctx)
+{
+	return count_site(ctx, false);
+}
+
+/* Without bpf_get_attach_cookie: sites by address (fp_sites.h). */
+SEC("?uprobe")
+int fp_count_ip(struct fp_regs *ctx)
+{
+	return count_site(ctx, true);
 }

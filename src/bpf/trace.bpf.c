@@ -632,7 +632,8 @@ static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
 }
 
 /* tr_call, and tr_call_set with set: the same program but for --set. */
-static __always_inline int trace_call(struct fp_regs *ctx, bool set)
+static __always_inline int trace_call(struct fp_regs *ctx, bool set,
+				      bool by_ip)
 {
 	struct tr_key key = {};
 	__u64 cookie, hi = 0, r14 = ctx->r14;
@@ -641,7 +642,7 @@ static __always_inline int trace_call(struct fp_regs *ctx, bool set)
 	/* read ctx at a fixed offset here: clang would otherwise fold the
 	 * field into a moved ctx pointer, which the verifier refuses */
 	asm volatile("" : "+r"(r14));
-	if (!fp_site_cookie(ctx, &cookie))
+	if (!fp_site_cookie_by(ctx, &cookie, by_ip))
 		return 0;
 	fid = cookie & FP_FID_MASK;
 
@@ -673,7 +674,14 @@ static __always_inline int trace_call(struct fp_regs *ctx, bool set)
 SEC("uprobe")
 int tr_call(struct fp_regs *ctx)
 {
-	return trace_call(ctx, false);
+	return trace_call(ctx, false, false);
+}
+
+/* Without bpf_get_attach_cookie: sites by address (fp_sites.h). */
+SEC("?uprobe")
+int tr_call_ip(struct fp_regs *ctx)
+{
+	return trace_call(ctx, false, true);
 }
 
 /*
@@ -684,7 +692,13 @@ int tr_call(struct fp_regs *ctx)
 SEC("uprobe")
 int tr_call_set(struct fp_regs *ctx)
 {
-	return trace_call(ctx, true);
+	return trace_call(ctx, true, false);
+}
+
+SEC("?uprobe")
+int tr_call_set_ip(struct fp_regs *ctx)
+{
+	return trace_call(ctx, true, true);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/perf_event.h>
 
@@ -29,6 +30,7 @@
 #include "probe/funcprobe.h"
 #include "probe/tracefs.h"
 #include "probe/uprobe_multi.h"
+#include "target.h"
 
 /* Skipped functions listed on stderr without -v. */
 #define SKIPPED_SHOWN		20
@@ -72,6 +74,10 @@ struct funcprobe {
 	char **events;		/* shared tracefs events, removed at detach */
 	size_t event_cnt;
 	size_t shared_sites, own_sites;	/* classic sites by way of attach */
+	/* no bpf_get_attach_cookie here: ip_prog, the by-address twin of the
+	 * program given, is loaded and attached instead (fp_sites.h) */
+	bool by_ip;
+	struct bpf_program *ip_prog;
 	bool per_site;		/* never a shared event */
 	double attach_ms, detach_ms;
 };
@@ -577,7 +583,20 @@ void funcprobe__report_plan(const struct funcprobe *fp, const char *what)
 	}
 }
 
-void funcprobe__prepare(struct funcprobe *fp, struct bpf_program *prog)
+/* Does this kernel have bpf_get_attach_cookie (5.15+)? Asked once. */
+static bool attach_cookie_supported(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
+						BPF_FUNC_get_attach_cookie,
+						NULL) == 1;
+	return known;
+}
+
+void funcprobe__prepare(struct funcprobe *fp, struct bpf_object *obj,
+			struct bpf_program *prog)
 {
 	/* GOSNOOP_CLASSIC_UPROBES=1: every command (serve has no option
 	 * for it) takes the path of kernels before 6.6, for tests;
@@ -595,6 +614,23 @@ void funcprobe__prepare(struct funcprobe *fp, struct bpf_program *prog)
 	if (fp->mode == FP_MODE_MULTI)
 		bpf_program__set_expected_attach_type(prog,
 						      UPROBE_MULTI__ATTACH_TYPE);
+	/* The kernel would refuse prog at load: its twin instead, which
+	 * finds each site by the address it fired at. */
+	if (fp->mode == FP_MODE_CLASSIC && !attach_cookie_supported()) {
+		char name[64];
+		struct bpf_program *twin;
+
+		snprintf(name, sizeof(name), "%s" FP_IP_SUFFIX,
+			 bpf_program__name(prog));
+		twin = bpf_object__find_program_by_name(obj, name);
+		if (twin) {
+			bpf_program__set_autoload(twin,
+						  bpf_program__autoload(prog));
+			bpf_program__set_autoload(prog, false);
+			fp->ip_prog = twin;
+			fp->by_ip = true;
+		}
+	}
 }
 
 const char *funcprobe__mode(const struct funcprobe *fp)
@@ -714,6 +750,19 @@ static void remove_stale_events(const char *tfs)
 	fclose(f);
 }
 
+/* Is process pid running the file at path (its /proc/PID/exe)? */
+static bool runs_file(pid_t pid, const char *path)
+{
+	char exe[64];
+	struct stat a, b;
+
+	if (pid <= 0)
+		return false;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	return !stat(exe, &a) && !stat(path, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 /*
  * Attach prog at every site through one tracefs uprobe event carrying
  * them all, opened as one perf event (fp_sites.h says why). Returns 0,
@@ -736,10 +785,16 @@ static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
 	size_t len = 0;
 	int sites_fd = -1, efd = -1, pfd = -1, err, n_ids;
 	long id;
+	uint64_t bias = 0;
 	FILE *f;
 
-	if (fp->gb && gobin__elf(fp->gb)->pie)
-		return -EOPNOTSUPP;	/* addresses differ per process */
+	/* a PIE's addresses differ per process: by address only in the
+	 * one process traced, where its bias is known (not for -- CMD: that
+	 * child is still gosnoop, waiting to exec) */
+	if (fp->gb && gobin__elf(fp->gb)->pie &&
+	    (!fp->by_ip || !runs_file(pid, path) ||
+	     target__load_bias(pid, fp->gb, &bias)))
+		return -EOPNOTSUPP;
 	if (n > FP_MAX_SHARED_SITES)
 		return -EOPNOTSUPP;
 	if (!realpath(path, real) || strpbrk(real, " \t\n"))
@@ -774,7 +829,9 @@ static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
 		return -EOPNOTSUPP;
 	for (size_t i = 0; i < n; i++) {
 		/* ET_EXEC: run-time address = link-time address */
-		if (bpf_map_update_elem(sites_fd, &s[i].vaddr, &s[i].cookie,
+		__u64 addr = s[i].vaddr + bias;
+
+		if (bpf_map_update_elem(sites_fd, &addr, &s[i].cookie,
 					BPF_ANY)) {
 			err = -errno;
 			goto out;
@@ -829,7 +886,10 @@ static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
 		goto out_event;
 	}
 	{
-		LIBBPF_OPTS(bpf_perf_event_opts, o, .bpf_cookie = FP_SITE_BY_IP);
+		/* the by-address twin reads no cookie (and a kernel without
+		 * the helper has no perf link to carry one) */
+		LIBBPF_OPTS(bpf_perf_event_opts, o,
+			    .bpf_cookie = fp->by_ip ? 0 : FP_SITE_BY_IP);
 
 		link = bpf_program__attach_perf_event_opts(prog, pfd, &o);
 	}
@@ -880,6 +940,16 @@ static int attach_classic(struct funcprobe *fp, struct bpf_program *prog,
 	      attach_shared(fp, prog, path, pid, s, n);
 	if (!err || err == -ENOMEM)
 		return err;
+	if (fp->by_ip) {
+		/* a perf event per site needs a cookie per site */
+		if (fp->gb && gobin__elf(fp->gb)->pie)
+			p_err("%s is a PIE: without bpf_get_attach_cookie (Linux 5.15+) its functions can be told apart only in a running process: give -p PID",
+			      path);
+		else
+			p_err("cannot attach uprobes to %s as one tracefs event (%s), the only way without bpf_get_attach_cookie (Linux 5.15+)",
+			      path, strerror(-err));
+		return -EOPNOTSUPP;
+	}
 	/* the per-site way says what is wrong if it fails as well */
 	if (err != -EOPNOTSUPP)
 		p_info("one uprobe event for all sites failed (%s): one per site",
@@ -919,6 +989,8 @@ int funcprobe__attach(struct funcprobe *fp, struct bpf_program *prog,
 	size_t n = 0;
 	int err, fd, *nfds;
 
+	if (fp->by_ip)
+		prog = fp->ip_prog;	/* the one loaded (prepare) */
 	err = build_sites(fp, which, &s, &n);
 	if (err)
 		return err;

@@ -9,7 +9,8 @@
  *
  * Life cycle (libbpf style):
  *	funcprobe__plan()          which functions, which sites, which skipped
- *	funcprobe__prepare(prog)   before bpf_object__load(): attach type
+ *	funcprobe__prepare(obj, prog) before bpf_object__load(): attach type,
+ *	                           or prog's by-address twin (fp_sites.h)
  *	funcprobe__attach(prog)    after load; once per program
  *	funcprobe__detach()        closes every link (timed)
  *	funcprobe__free()
@@ -37,6 +38,7 @@
 struct gobin;
 struct gobin_func;
 struct patterns;
+struct bpf_object;
 struct bpf_program;
 struct funcprobe;
 
@@ -132,8 +134,11 @@ size_t funcprobe__site_cnt(const struct funcprobe *fp, unsigned which);
 void funcprobe__report_plan(const struct funcprobe *fp, const char *what);
 
 /* Before load: make prog attachable through uprobe_multi when the kernel
- * can (else it stays a classic uprobe program). */
-void funcprobe__prepare(struct funcprobe *fp, struct bpf_program *prog);
+ * can (else it stays a classic uprobe program); where the kernel has no
+ * bpf_get_attach_cookie, load prog's twin NAME_ip in obj instead, which
+ * funcprobe__attach() then attaches whatever prog it is given. */
+void funcprobe__prepare(struct funcprobe *fp, struct bpf_object *obj,
+			struct bpf_program *prog);
 /* "uprobe_multi" or "classic uprobes" */
 const char *funcprobe__mode(const struct funcprobe *fp);
 
