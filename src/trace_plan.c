@@ -608,6 +608,9 @@ int trace_plan__set_filter(struct tr_plan *p, int atom, const char *name,
 		    p->raw_reg_size[n] < 8) {
 			sp->size = (uint8_t)p->raw_reg_size[n];
 			sp->is_signed = 0;
+			/* its bytes either way: 'arg0 == -8' and
+			 * 'arg0 == 0xf8' both match an int8 -8 */
+			sp->val &= (1ULL << (sp->size * 8)) - 1;
 		}
 		if (p->abi0) {
 			sp->kind = TR_FILT_STACK;
