@@ -499,6 +499,75 @@ static bool func_is_abi0(const struct gobin *gb, const struct gobin_func *f)
 	return body_is_abi0(gb, f);
 }
 
+/*
+ * Where a shaped instance of a generic function takes its dictionary, a
+ * pointer DWARF lists only in unoptimized builds: first, or after the
+ * receiver of a method (go1.21: (*Box[go.shape.string]).Add(k, s) reads
+ * its receiver from RAX and k from RCX; Sum[go.shape.int](a, b) reads a
+ * from RBX). -1: f is not an instance ("[...]" is how go1.18/1.19
+ * pclntab names one).
+ */
+static int dict_index(const char *name)
+{
+	const char *close = strrchr(name, ']');
+
+	if (!strstr(name, "[go.shape.") && !strstr(name, "[...]"))
+		return -1;
+	return close && close[1] ? 1 : 0;
+}
+
+static bool frame_matches(const struct gobin_func *f, uint64_t frame)
+{
+	/* assembly declares its frame unrounded ($0-20) */
+	return f->args == GOBIN_ARGS_UNKNOWN || f->args < 0 ||
+	       frame == ((uint64_t)f->args + 7) / 8 * 8;
+}
+
+/*
+ * Assign the cnt values of types[] (room for cnt + 1) under f's ABI into
+ * slots (room for cnt + 1); if the frame is 8 bytes short of pclntab's in
+ * a generic instance, the dictionary DWARF left out is put back and the
+ * values' slots shifted past it. Returns NULL, or why no place is known.
+ */
+static const char *assign_frame(const struct gobin_func *f, bool abi0,
+				const struct gobin_type **types,
+				bool *is_result, size_t cnt,
+				struct gobin_abi_slot *slots, bool *mismatch)
+{
+	static const struct gobin_type dict = { ".dict", GOBIN_K_UINTPTR, 8 };
+	enum gobin_abi abi = abi0 ? GOBIN_ABI0 : GOBIN_ABI_INTERNAL;
+	int di = dict_index(f->name);
+	uint64_t frame;
+
+	*mismatch = false;
+	if (gobin__abi_assign(abi, types, is_result, cnt, slots, &frame))
+		return "a parameter's type is not known";
+	if (frame_matches(f, frame))
+		return NULL;
+	if (di >= 0 && (size_t)di <= cnt && (di == 0 || !is_result[0])) {
+		memmove(&types[di + 1], &types[di], (cnt - di) * sizeof(*types));
+		memmove(&is_result[di + 1], &is_result[di],
+			(cnt - di) * sizeof(*is_result));
+		types[di] = &dict;
+		is_result[di] = false;
+		if (!gobin__abi_assign(abi, types, is_result, cnt + 1, slots,
+				       &frame) && frame_matches(f, frame)) {
+			memmove(&slots[di], &slots[di + 1],
+				(cnt - di) * sizeof(*slots));
+			return NULL;
+		}
+		/* put back what DWARF said, for the agreement check */
+		memmove(&types[di], &types[di + 1], (cnt - di) * sizeof(*types));
+		memmove(&is_result[di], &is_result[di + 1],
+			(cnt - di) * sizeof(*is_result));
+		gobin__abi_assign(abi, types, is_result, cnt, slots, &frame);
+	}
+	/* a parameter DWARF left out (or one it has and the frame lacks):
+	 * every later place would be guessed */
+	*mismatch = true;
+	return "DWARF's parameters do not match the frame pclntab records";
+}
+
 int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 		      struct tr_plan *p)
 {
@@ -506,24 +575,26 @@ int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 	const struct gobin_type **types = NULL;
 	struct gobin_abi_slot *slots = NULL;
 	bool *is_result = NULL;
-	const char *why = NULL;
-	uint64_t frame = 0;
-	bool frame_only = false;
+	const char *why;
+	bool mismatch;
 	size_t cnt;
 	int err = -ENOMEM;
 
 	memset(p, 0, sizeof(*p));
 	p->abi0 = func_is_abi0(gb, f);
-	/* DWARF describes an assembly function without its parameters */
-	if (gobin__func_params(gb, f->name, &params, &cnt) || cnt > 64 ||
+	/* by address first: names of generic instances are not unique;
+	 * an ABI wrapper has its body's name and signature. DWARF
+	 * describes an assembly function without its parameters. */
+	if ((gobin__func_params_at(gb, f->entry, &params, &cnt) &&
+	     gobin__func_params(gb, f->name, &params, &cnt)) || cnt > 64 ||
 	    (cnt == 0 && f->args > 0)) {
 		plan_raw(gb, f, p);
 		return 0;
 	}
 	p->vals = calloc(cnt ? cnt : 1, sizeof(*p->vals));
-	types = calloc(cnt ? cnt : 1, sizeof(*types));
-	slots = calloc(cnt ? cnt : 1, sizeof(*slots));
-	is_result = calloc(cnt ? cnt : 1, sizeof(*is_result));
+	types = calloc(cnt + 1, sizeof(*types));
+	slots = calloc(cnt + 1, sizeof(*slots));
+	is_result = calloc(cnt + 1, sizeof(*is_result));
 	if (!p->vals || !types || !slots || !is_result)
 		goto out;
 	p->nval = cnt;
@@ -534,23 +605,13 @@ int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 		types[i] = params[i].type;
 		is_result[i] = params[i].is_result;
 	}
-	if (gobin__abi_assign(p->abi0 ? GOBIN_ABI0 : GOBIN_ABI_INTERNAL,
-			      types, is_result, cnt, slots, &frame))
-		why = "a parameter's type is not known";
-	else if (f->args != GOBIN_ARGS_UNKNOWN && f->args >= 0 &&
-		 frame != ((uint64_t)f->args + 7) / 8 * 8) {
-		/* a parameter DWARF left out (or one it has and the frame
-		 * lacks): every later place would be guessed; assembly
-		 * declares its frame unrounded ($0-20) */
-		why = "DWARF's parameters do not match the frame pclntab records";
-		frame_only = true;
-	}
+	why = assign_frame(f, p->abi0, types, is_result, cnt, slots, &mismatch);
 	for (size_t i = 0; i < cnt; i++) {
 		struct tr_value *v = &p->vals[i];
 
 		if (!v->type)
 			v->why = "no type";
-		else if (why && (!frame_only ||
+		else if (why && (!mismatch ||
 				 !dwarf_agrees(&params[i], &slots[i])))
 			v->why = why;
 		else if (v->type->size > TR_MAX_IMG)

@@ -279,6 +279,7 @@ static void dwarf_state_free(struct gobin_dwarf *d)
 		elf_end(d->own_elf);
 	free(d->own_img);
 	free(d->funcs);
+	free(d->by_pc);
 	free(d->types);
 	free(d->slots);
 	free(d->pending);
@@ -401,6 +402,14 @@ const char *dw_die_name(Dwarf_Die *die)
 	return dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
 }
 
+static int cmp_func_pc(const void *a, const void *b)
+{
+	const struct dw_func *x = *(struct dw_func *const *)a;
+	const struct dw_func *y = *(struct dw_func *const *)b;
+
+	return x->low_pc < y->low_pc ? -1 : x->low_pc > y->low_pc;
+}
+
 static int cmp_func(const void *a, const void *b)
 {
 	const struct dw_func *x = a, *y = b;
@@ -496,6 +505,12 @@ int dw_build_index(struct gobin_dwarf *d)
 				f->go = go;
 				f->off = dwarf_dieoffset(&die);
 				f->has_pc = dwarf_hasattr(&die, DW_AT_low_pc);
+				if (f->has_pc) {
+					Dwarf_Addr lo;
+
+					f->has_pc = dwarf_lowpc(&die, &lo) == 0;
+					f->low_pc = f->has_pc ? lo : 0;
+				}
 			} else {
 				struct dw_named_type *t;
 
@@ -523,6 +538,14 @@ out:
 	}
 	if (d->funcs)
 		qsort(d->funcs, d->func_cnt, sizeof(*d->funcs), cmp_func);
+	/* after the sort: pointers into funcs */
+	d->by_pc = calloc(d->func_cnt ? d->func_cnt : 1, sizeof(*d->by_pc));
+	if (d->by_pc) {
+		for (size_t i = 0; i < d->func_cnt; i++)
+			if (d->funcs[i].has_pc && d->funcs[i].go)
+				d->by_pc[d->by_pc_cnt++] = &d->funcs[i];
+		qsort(d->by_pc, d->by_pc_cnt, sizeof(*d->by_pc), cmp_func_pc);
+	}
 	if (d->types)
 		qsort(d->types, d->type_cnt, sizeof(*d->types),
 		      cmp_named_type);

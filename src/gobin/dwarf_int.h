@@ -46,6 +46,7 @@ struct dw_func {
 	Dwarf_Off off;
 	bool go;		/* in a Go unit (cgo binaries have C ones) */
 	bool has_pc;
+	uint64_t low_pc;	/* has_pc: the entry of its code */
 	bool params_done;
 	int params_err;
 	struct gobin_param *params;
@@ -84,6 +85,11 @@ struct gobin_dwarf {
 	bool indexed;
 	struct dw_func *funcs;	/* sorted by name, with-code first */
 	size_t func_cnt;
+	/* the functions with code, by low_pc: go1.18/1.19 pclntab names
+	 * every instance of a generic function "pkg.F[...]", DWARF by
+	 * its shape ("pkg.F[go.shape.int_0]") */
+	struct dw_func **by_pc;
+	size_t by_pc_cnt;
 	struct dw_named_type *types;	/* sorted by name */
 	size_t type_cnt;
 

@@ -374,6 +374,23 @@ static int load_params(struct gobin_dwarf *d, struct dw_func *f)
 	return 0;
 }
 
+static int func_params(struct gobin_dwarf *d, struct dw_func *f,
+		       const struct gobin_param **params, size_t *cnt)
+{
+	if (!f->params_done) {
+		f->params_err = load_params(d, f);
+		/* an out-of-memory failure may succeed on a later call */
+		f->params_done = f->params_err != -ENOMEM;
+		if (f->params_err)
+			return f->params_err;
+	}
+	if (f->params_err)
+		return f->params_err;
+	*params = f->params;
+	*cnt = f->param_cnt;
+	return 0;
+}
+
 int gobin__func_params(const struct gobin *gb, const char *func,
 		       const struct gobin_param **params, size_t *cnt)
 {
@@ -389,16 +406,31 @@ int gobin__func_params(const struct gobin *gb, const char *func,
 	f = FIND_BY_NAME(d->funcs, d->func_cnt, func);
 	if (!f)
 		return -ENOENT;
-	if (!f->params_done) {
-		f->params_err = load_params(d, f);
-		/* an out-of-memory failure may succeed on a later call */
-		f->params_done = f->params_err != -ENOMEM;
-		if (f->params_err)
-			return f->params_err;
+	return func_params(d, f, params, cnt);
+}
+
+int gobin__func_params_at(const struct gobin *gb, uint64_t entry,
+			  const struct gobin_param **params, size_t *cnt)
+{
+	struct gobin_dwarf *d = gb->dw;
+	size_t lo = 0, hi;
+	int ret;
+
+	if (!d)
+		return -ENODATA;
+	ret = dw_build_index(d);
+	if (ret)
+		return ret;
+	hi = d->by_pc_cnt;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->by_pc[mid]->low_pc < entry)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (f->params_err)
-		return f->params_err;
-	*params = f->params;
-	*cnt = f->param_cnt;
-	return 0;
+	if (lo >= d->by_pc_cnt || d->by_pc[lo]->low_pc != entry)
+		return -ENOENT;
+	return func_params(d, d->by_pc[lo], params, cnt);
 }

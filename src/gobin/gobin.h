@@ -238,6 +238,10 @@ struct gobin_loc_piece {
  * live as long as gb. -ENODATA without DWARF, -ENOENT no such function. */
 int gobin__func_params(const struct gobin *gb, const char *func,
 		       const struct gobin_param **params, size_t *cnt);
+/* The same for the function whose code starts at entry (DWARF's
+ * DW_AT_low_pc): exact where names are not (generic instances). */
+int gobin__func_params_at(const struct gobin *gb, uint64_t entry,
+			  const struct gobin_param **params, size_t *cnt);
 /* Offset of member (dotted path, "sched.sp") in struct type tname, from
  * DWARF: 0, -ENODATA (no DWARF), -ENOENT. */
 int gobin__dwarf_member_offset(const struct gobin *gb, const char *tname,
