@@ -21,6 +21,7 @@
 #include <linux/magic.h>
 #include <linux/types.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
 #include "probe/features_int.h"
 #include "probe/tracefs.h"
@@ -49,6 +50,7 @@ static const char *const feature_names[FEATURE__COUNT] = {
 	[FEATURE_RINGBUF] = "ringbuf",
 	[FEATURE_UPROBE] = "uprobe",
 	[FEATURE_UPROBE_MULTI] = "uprobe_multi",
+	[FEATURE_ATTACH_COOKIE] = "attach_cookie",
 	[FEATURE_TRACEPOINT] = "tracepoint",
 	[FEATURE_RAW_TP] = "raw_tracepoint",
 	[FEATURE_TP_BTF] = "tp_btf",
@@ -358,6 +360,39 @@ static void probe_lockdown(struct feature *f)
 		set_impact(f, "no lockdown restrictions");
 }
 
+/*
+ * bpf_get_attach_cookie (5.15+): the verifier of a kernel without it
+ * refuses any program calling it, so count, latency and trace load a twin
+ * that finds each probe site by its address (src/bpf/fp_sites.h).
+ */
+static void probe_attach_cookie(struct feature *f)
+{
+	int ret = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
+					  BPF_FUNC_get_attach_cookie, NULL);
+
+	if (ret == 1) {
+		set_ok(f);
+		set_detail(f, "a uprobe program calling bpf_get_attach_cookie loads");
+		set_impact(f, "every probe site carries its own cookie");
+		return;
+	}
+	if (ret < 0) {
+		f->status = status_of(ret);
+		f->err = ret;
+		set_detail(f, "cannot tell: %s at load (%s)",
+			   features__errno_name(ret), strerror(-ret));
+		set_impact(f, "count, latency and trace find sites by address if "
+			   "it is missing");
+		return;
+	}
+	f->status = FEATURE_STATUS_MISSING;
+	f->err = -EINVAL;
+	set_detail(f, "the verifier does not know helper %d "
+		   "(bpf_get_attach_cookie)", BPF_FUNC_get_attach_cookie);
+	set_impact(f, "count, latency, trace find sites by address: a PIE "
+		   "only with -p PID (not by path or -- CMD)");
+}
+
 /* ------------------------------------------------------------ entry points */
 
 void features__probe(enum feature_id id, struct feature *f,
@@ -375,6 +410,7 @@ void features__probe(enum feature_id id, struct feature *f,
 	case FEATURE_RINGBUF:		feat_probe_ringbuf(f); break;
 	case FEATURE_UPROBE:		feat_probe_uprobe(f); break;
 	case FEATURE_UPROBE_MULTI:	feat_probe_uprobe_multi(f); break;
+	case FEATURE_ATTACH_COOKIE:	probe_attach_cookie(f); break;
 	case FEATURE_TRACEPOINT:	feat_probe_tracepoint(f, opts); break;
 	case FEATURE_RAW_TP:		feat_probe_raw_tp(f); break;
 	case FEATURE_TP_BTF:		feat_probe_tp_btf(f); break;

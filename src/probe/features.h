@@ -23,6 +23,7 @@ enum feature_id {
 	FEATURE_RINGBUF,	/* ring buffer map + a record delivered */
 	FEATURE_UPROBE,		/* perf-event uprobe on /proc/self/exe fires */
 	FEATURE_UPROBE_MULTI,	/* raw uprobe_multi link, 2 offsets + cookies */
+	FEATURE_ATTACH_COOKIE,	/* a uprobe program may call bpf_get_attach_cookie */
 	FEATURE_TRACEPOINT,	/* syscalls:sys_enter_getpid fires */
 	FEATURE_RAW_TP,		/* raw_tp sys_enter fires */
 	FEATURE_TP_BTF,		/* tp_btf sys_enter fires */

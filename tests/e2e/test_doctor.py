@@ -96,11 +96,11 @@ def bpf(cmd, attr):
     return ret if ret >= 0 else -ctypes.get_errno()
 
 
-def prog_load(prog_type, expected_attach_type=0, attach_btf_id=0):
-    insns = ctypes.create_string_buffer(TRIVIAL_PROG, len(TRIVIAL_PROG))
+def prog_load(prog_type, expected_attach_type=0, attach_btf_id=0, prog=TRIVIAL_PROG):
+    insns = ctypes.create_string_buffer(prog, len(prog))
     lic = ctypes.create_string_buffer(b"GPL")
     attr = bytearray(128)
-    struct.pack_into("<IIQQ", attr, 0, prog_type, len(TRIVIAL_PROG) // 8,
+    struct.pack_into("<IIQQ", attr, 0, prog_type, len(prog) // 8,
                      ctypes.addressof(insns), ctypes.addressof(lic))
     struct.pack_into("<I", attr, 68, expected_attach_type)
     struct.pack_into("<I", attr, 108, attach_btf_id)
@@ -149,7 +149,7 @@ def test_json_lines_and_exit_code():
     need_root()
     rc, caps, summary, r = doctor()
     expected = {"privileges", "btf", "tracefs", "lockdown", "ringbuf", "uprobe",
-                "uprobe_multi", "tracepoint", "raw_tracepoint", "tp_btf",
+                "uprobe_multi", "attach_cookie", "tracepoint", "raw_tracepoint", "tp_btf",
                 "fentry", "fexit", "kprobe", "probe_write_user"}
     assert set(caps) == expected, set(caps) ^ expected
     for name, c in caps.items():
@@ -228,6 +228,20 @@ def test_core_uprobe_and_uprobe_multi():
     assert um["ok"] == supported, (um, prog, link)
     if supported:
         assert "cookies 1/2 fired 1/2 times" in um["detail"], um
+
+
+def test_attach_cookie_matches_a_raw_load():
+    need_root()
+    _, caps, _, _ = doctor()
+    # call bpf_get_attach_cookie (helper 174) in a KPROBE program, as the
+    # function-probe programs do; r0 = 0; exit
+    prog = struct.pack("<BBhi", 0x85, 0, 0, 174) + TRIVIAL_PROG
+    fd = prog_load(BPF_PROG_TYPE_KPROBE, prog=prog)
+    close_fd(fd)
+    c = caps["attach_cookie"]
+    assert c["ok"] == (fd >= 0), (c, fd)
+    if not c["ok"]:
+        assert "by address" in c["impact"], c
 
 
 def test_btf_matches_sysfs():
