@@ -237,6 +237,31 @@ def kind_table(all_results):
     return "\n".join(lines)
 
 
+def markdown_table(all_results):
+    """Per toolchain, typed (DWARF) and raw (stripped) with -O and -N -l
+    summed: the table docs/trace.md shows."""
+    agg = {}
+    for r in all_results:
+        k = (vkey(r["toolchain"]), r["toolchain"], "raw (-s -w)" if "stripped" in r["variant"]
+             else "typed (DWARF)")
+        a = agg.setdefault(k, [0] * 5)
+        for v in r["values"]:
+            a[0] += 1
+            if v["status"] == "right":
+                a[1] += 1
+            elif v["status"] == "wrong":
+                a[4] += 1
+            elif v["detail"] == compare.ACCEPTED:
+                a[2] += 1
+            else:
+                a[3] += 1
+    lines = ["| Go | values | right | unknown: float in X register | unknown: other | wrong |",
+             "|----|-------:|------:|------:|------:|------:|"]
+    for k in sorted(agg, key=lambda k: (k[0], k[2] != "typed (DWARF)")):
+        lines.append("| %s %s | %d | %d | %d | %d | %d |" % (k[1], k[2], *agg[k]))
+    return "\n".join(lines)
+
+
 def wrong_report(all_results, per_group=3):
     """Wrong values grouped by cause: toolchain ABI, opt level, kind,
     register/stack, arg/result."""
@@ -279,6 +304,7 @@ def main():
     ap.add_argument("--report", help="write the table and the wrong values here too")
     ap.add_argument("--json", help="write every value's verdict here (JSON)")
     ap.add_argument("--keep", help="keep sources, binaries, traces under this directory")
+    ap.add_argument("--markdown", action="store_true", help="also the table for docs/trace.md")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     seeds = [int(s) for s in a.seeds.split(",")] if a.seeds else list(range(a.first, a.first + a.nseeds))
@@ -321,6 +347,8 @@ def main():
     if errs:
         out.append("errors:")
         out += ["  go%s %s seed %d: %s" % (tc[2:], var, s, e) for tc, var, s, e in errs[:40]]
+    if a.markdown:
+        out.append(markdown_table(all_results))
     wr = wrong_report(all_results)
     if wr:
         out.append("wrong values by cause:")
