@@ -146,6 +146,8 @@ int exit_code_for(int err)
 	case ESRCH:
 	case ENOTDIR:
 	case EISDIR:
+	case ELOOP:
+	case ENAMETOOLONG:
 		return EXIT_USAGE;
 	default:
 		return EXIT_FAIL;

@@ -3,6 +3,7 @@
  * gosnoop - see inside running Go programs with eBPF.
  * main() only picks the subcommand; each lives in its own cmd_<verb>.c.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "record_out.h"
 
 #ifndef GOSNOOP_VERSION
 #define GOSNOOP_VERSION "0.1.0"
@@ -72,6 +74,32 @@ static const struct cmd *find_cmd(const char *name)
 	return found;
 }
 
+/*
+ * The one exit path of every command: a -errno a command returns becomes
+ * its documented exit code (exit_code_for), and output that could not be
+ * written is a failure, as coreutils' close_stdout makes it: `list >
+ * /dev/full` exits 1 with one line, not 0 with nothing said. A reader that
+ * went away (EPIPE: `| head`) is not an error. A command's non-negative
+ * status passes as it is: with -- CMD it is CMD's.
+ */
+static int finish(int rc)
+{
+	int werr = record_out__close();
+
+	if (rc < 0)
+		rc = exit_code_for(rc);
+	if (werr && werr != EPIPE) {
+		if (werr > 0)
+			p_err("cannot write to standard output: %s",
+			      strerror(werr));
+		else
+			p_err("cannot write to standard output");
+		if (!rc)
+			rc = EXIT_FAIL;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -127,5 +155,5 @@ int main(int argc, char **argv)
 	 * again, dropping the '+' (stop at the first non-option) used above,
 	 * so "list BIN --json" works. */
 	optind = 0;
-	return cmd->func(argc, argv);
+	return finish(cmd->func(argc, argv));
 }

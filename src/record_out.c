@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Records reach stdout whole: see record_out.h. */
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,14 @@
  * file's block size, 4 KiB, and writes whatever fits: records cut). */
 static char stdout_buf[1 << 20];
 static size_t flush_bytes = 128 << 10;
+/* the first failed write's errno: stdio keeps only a flag */
+static int write_errno;
+
+static void flush_stdout(void)
+{
+	if (fflush(stdout) == EOF && !write_errno)
+		write_errno = errno ? errno : -1;
+}
 
 void record_out__init(void)
 {
@@ -37,13 +46,21 @@ void record_out__init(void)
 void record_out__end(void)
 {
 	if (__fpending(stdout) >= flush_bytes)
-		fflush(stdout);
+		flush_stdout();
 }
 
 bool record_out__reader_gone(void)
 {
 	/* any failed write to stdout counts (SIGPIPE is ignored: EPIPE, or a
 	 * full disk): stdout's error flag stays set until cleared */
-	fflush(stdout);
+	flush_stdout();
 	return ferror(stdout);
+}
+
+int record_out__close(void)
+{
+	flush_stdout();
+	if (ferror(stdout) && !write_errno)
+		write_errno = -1;	/* failed inside a printf: errno lost */
+	return write_errno;
 }

@@ -18,5 +18,13 @@ void record_out__end(void);
 /* Write out what is buffered; true once a write to stdout failed (its
  * reader has gone: `| head` exited, EPIPE): tracing should end. */
 bool record_out__reader_gone(void);
+/*
+ * At exit: write out what is left; 0, or the errno of a write to stdout
+ * that failed, now or earlier (-1: which is not known; stdio keeps only
+ * a flag). EPIPE is a
+ * reader that went away (`| head`), which ends tracing as -n does; any
+ * other (ENOSPC: a full disk) is output lost, a failure as in coreutils.
+ */
+int record_out__close(void);
 
 #endif

@@ -397,6 +397,7 @@ static uint64_t pid_end(void *ctx, __u32 pid)
 static int print_summary(struct sched_report *r, uint64_t end_ns, bool last)
 {
 	size_t shown = 0, ended = 0;
+	int err = 0;
 	char dur[16];
 
 	r->end_ns = end_ns;
@@ -408,7 +409,8 @@ static int print_summary(struct sched_report *r, uint64_t end_ns, bool last)
 		ended += r->gs[i].ended;
 	}
 	if (r->pf && last) {
-		sched_perfetto__close(r->pf, end_ns, pid_end, r);
+		/* a timeline that could not be written is a failure */
+		err = sched_perfetto__close(r->pf, end_ns, pid_end, r);
 		sched_perfetto__free(r->pf);
 		r->pf = NULL;
 	}
@@ -427,7 +429,7 @@ static int print_summary(struct sched_report *r, uint64_t end_ns, bool last)
 				json_goroutine(r, &r->gs[i]);
 		json_tail(r);
 		fflush(stdout);
-		return 0;
+		return err;
 	}
 	if (r->opts.events || !last)
 		printf("\n");
@@ -445,7 +447,7 @@ static int print_summary(struct sched_report *r, uint64_t end_ns, bool last)
 	print_hist(r);
 	print_reasons(r);
 	fflush(stdout);
-	return 0;
+	return err;
 }
 
 int sched_report__finish(struct sched_report *r, uint64_t end_ns)

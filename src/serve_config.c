@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -438,6 +441,33 @@ static int parse_root(struct cfg_ctx *c, struct serve_config *cfg)
 	return 0;
 }
 
+/* path opened for reading if it is a regular file, else NULL and *err:
+ * a FIFO (or a device) given as the config would block the open, or the
+ * read, until a writer came; serve must not hang at start or reload. */
+static FILE *open_regular(const char *path, int *err)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		*err = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		*err = -errno;
+		close(fd);
+	}
+	return f;
+}
+
 int serve_config__load(const char *path, struct serve_config *cfg,
 		       char *err, size_t err_len)
 {
@@ -448,10 +478,10 @@ int serve_config__load(const char *path, struct serve_config *cfg,
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	f = fopen(path, "r");
+	f = open_regular(path, &ret);
 	if (!f) {
-		ret = -errno;
-		snprintf(err, err_len, "cannot read %s: %s", path, strerror(-ret));
+		snprintf(err, err_len, "cannot read %s: %s", path,
+			 ret == -EINVAL ? "not a regular file" : strerror(-ret));
 		return ret;
 	}
 	if (!yaml_parser_initialize(&parser)) {

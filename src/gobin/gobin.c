@@ -94,7 +94,9 @@ int gobin__open_flags(const char *path, unsigned int flags, struct gobin **out,
 	int fd, ret;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given as a binary must not block the open
+	 * until a writer comes; it is refused below as not a regular file */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot open: %s", strerror(errno));
@@ -127,11 +129,22 @@ int gobin__open_flags(const char *path, unsigned int flags, struct gobin **out,
 	 */
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	ret = -errno;
-	close(fd);
 	if (map == MAP_FAILED) {
-		snprintf(err, errlen, "cannot map: %s", strerror(-ret));
+		unsigned char magic[4];
+
+		/* files that cannot be mapped (sysfs: /sys/kernel/btf/
+		 * vmlinux) are no programs; say what they are not */
+		if (pread(fd, magic, sizeof(magic), 0) == sizeof(magic) &&
+		    memcmp(magic, "\x7f" "ELF", 4)) {
+			snprintf(err, errlen, "not an ELF file");
+			ret = -ENOEXEC;
+		} else {
+			snprintf(err, errlen, "cannot map: %s", strerror(-ret));
+		}
+		close(fd);
 		return ret;
 	}
+	close(fd);
 	ret = open_mem(map, (size_t)st.st_size, flags, &gb, err, errlen);
 	if (ret) {
 		munmap(map, (size_t)st.st_size);

@@ -133,3 +133,52 @@ def test_json_mode_errors_are_json_too():
     obj = json.loads(r.stdout)
     assert obj["type"] == "error" and "No such file" in obj["message"]
     assert r.returncode == USAGE
+
+
+def test_empty_pattern_is_a_usage_error():
+    # a raw -EINVAL used to leak out as exit 234
+    for cmd in ("count", "latency", "trace"):
+        one_line_error([cmd, fixture("demo"), ""], USAGE, "empty pattern")
+
+
+def full_disk(args):
+    """args with stdout on /dev/full: exit code and stderr."""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([os.environ["GOSNOOP"]] + args, stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+    return r.returncode, r.stderr
+
+
+def test_output_that_cannot_be_written_is_a_failure():
+    # as coreutils: a full disk is exit 1 with a line, not 0 with nothing
+    demo = fixture("demo")
+    cases = [
+        ["list", demo],
+        ["--json", "info", demo],
+        ["count", "-d", "1", demo, "main.*"],
+        ["--json", "trace", "-d", "2", "main.*", "--", fixture("args")],
+    ]
+    for args in cases:
+        code, err = full_disk(args)
+        assert code == 1, f"{args}: exit {code}, stderr {err!r}"
+        assert "cannot write to standard output" in err, (args, err)
+    r = run(["sched", "--perfetto", "/dev/full", "-d", "1", "--",
+             fixture("sched")], check=False)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "/dev/full" in r.stderr and "No space left" in r.stderr, r.stderr
+
+
+def test_fifo_symlink_loop_and_sysfs_files_are_bad_input():
+    d = tmpdir()
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    # a FIFO used to block the open forever
+    one_line_error(["list", fifo], USAGE, "not a regular file")
+    one_line_error(["serve", "--config", fifo], USAGE, "not a regular file")
+    a, b = os.path.join(d, "loop1"), os.path.join(d, "loop2")
+    os.symlink(b, a)
+    os.symlink(a, b)
+    one_line_error(["info", a], USAGE, "symbolic links")
+    if os.path.exists("/sys/kernel/btf/vmlinux"):
+        one_line_error(["info", "/sys/kernel/btf/vmlinux"], USAGE, "not an ELF")
