@@ -453,6 +453,7 @@ def compare(prog, truth_path, trace_path, stripped=False):
             errors.append("%s: %d calls traced, %d made" % (name, got, n))
     seen = {}
     values = []
+    notes = []
     for name, c in exp:
         i = seen.get(name, 0)
         seen[name] = i + 1
@@ -460,6 +461,18 @@ def compare(prog, truth_path, trace_path, stripped=False):
         rec = lst[i] if i < len(lst) and len(lst) == counts[name] else None
         args, results = call_slots(prog, c)
         fr = gen.frame([(s, t) for s, t, _ in args], [(s, t) for s, t, _ in results], prog.regabi)
+        if rec is not None and prog.regabi and isinstance(rec.get("raw_args"), list):
+            # register ABI: raw words past the stack-assigned arguments are
+            # spill slots or the caller's frame, not argument values
+            end = 0
+            for s, _, _ in args:
+                for loc, _, size, _ in fr[s]:
+                    if loc[0] == "s":
+                        end = max(end, loc[1] + size)
+            extra = [w for w in rec["raw_args"][9 + (end + 7) // 8:] if w is not None]
+            if extra:
+                notes.append("%s: raw_args has %d word(s) past the stack arguments (%d bytes): "
+                             "not argument values" % (name, len(extra), end))
         for is_res, slots in ((False, args), (True, results)):
             for slot, t, v in slots:
                 if v is None:
@@ -488,7 +501,7 @@ def compare(prog, truth_path, trace_path, stripped=False):
                     r = check_typed(prog, c, rec, is_res, slot, t, v, img, pieces, words, results)
                 ent["status"], ent["detail"], ent["cause"] = r
                 values.append(ent)
-    return {"values": values, "errors": errors}
+    return {"values": values, "errors": errors, "notes": notes}
 
 
 def kind_of(t):

@@ -141,6 +141,7 @@ def one(ver, goroot, seed, nfuncs, keep=None, verbose=False, jobs=1):
             return res
         res["values"] = c["values"]
         res["errors"] += c["errors"]
+        res["notes"] = c.get("notes", [])
         for v in res["values"]:
             v["sig"] = signature(prog, v)
         return res
@@ -347,6 +348,15 @@ def main():
     if errs:
         out.append("errors:")
         out += ["  go%s %s seed %d: %s" % (tc[2:], var, s, e) for tc, var, s, e in errs[:40]]
+    notes = [(r["toolchain"], r["variant"], r["seed"], n) for r in all_results for n in r.get("notes", [])]
+    if notes:
+        out.append("notes (not counted as values): %d calls with raw words past the stack arguments"
+                   % len(notes))
+        by_tv = {}
+        for tc, var, s, n in notes:
+            by_tv.setdefault((tc, var), []).append("seed %d %s" % (s, n))
+        for (tc, var), ns in sorted(by_tv.items()):
+            out.append("  %s %s: %d, e.g. %s" % (tc, var, len(ns), ns[0]))
     if a.markdown:
         out.append(markdown_table(all_results))
     wr = wrong_report(all_results)
