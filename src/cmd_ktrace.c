@@ -1048,7 +1048,10 @@ int do_ktrace(int argc, char **argv)
 		goto out;
 	}
 	sa.sa_sigaction = on_signal;
-	sa.sa_flags = SA_SIGINFO;
+	/* SA_RESTART: a write(2) to a full stdout pipe interrupted by the
+	 * signal that ends tracing resumes instead of failing with EINTR
+	 * and losing the buffered events (epoll_wait still returns EINTR) */
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -480,13 +480,16 @@ int do_sched(int argc, char **argv)
 	}
 
 	sa.sa_sigaction = on_signal;
-	sa.sa_flags = SA_SIGINFO;
+	/* SA_RESTART: a write(2) to a full stdout pipe resumes after the
+	 * signal instead of failing with EINTR and losing what was
+	 * buffered (epoll_wait still returns EINTR: the loop sees it) */
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = on_sigchld;
-	sa.sa_flags = SA_NOCLDSTOP;
+	sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
 	sigaction(SIGCHLD, &sa, NULL);
 
 	start = now_ns();

@@ -16,7 +16,7 @@ import subprocess
 import time
 
 import gstest
-from gstest import GOSNOOP, fixture, spawn, wait_for
+from gstest import GOSNOOP, Skip, fixture, spawn, wait_for
 
 SHARED = "classic uprobes (one tracefs event)"
 ATTACHED = re.compile(r"attached (\d+) sites of (\d+) functions through (.+?) in ([\d.]+) ms")
@@ -166,6 +166,10 @@ def test_pie_keeps_a_perf_event_per_site():
     # cannot be told by address, so each keeps its own perf event
     r = gosnoop(["--json", "count", "-v", "--classic-uprobes", "main.greet", "main.sum",
                  "--", fixture("demo-pie"), "-rounds", "2"])
+    if r.returncode == 3 and "without bpf_get_attach_cookie" in r.stderr:
+        # before 5.15 a perf event carries no cookie: a PIE's sites are
+        # told apart only by address, in a running process (-p)
+        raise Skip("no bpf_get_attach_cookie here: a PIE -- CMD is refused (exit 3)")
     assert r.returncode == 0, r.stderr
     m = ATTACHED.search(r.stderr)
     assert m and m.group(3) == "classic uprobes", r.stderr
