@@ -501,69 +501,69 @@ static bool func_is_abi0(const struct gobin *gb, const struct gobin_func *f)
 
 /*
  * Where a shaped instance of a generic function takes its dictionary, a
- * pointer DWARF lists only in unoptimized builds: first, or after the
+ * pointer every instance gets (GC shape stenciling, go1.18+) and DWARF
+ * lists, as ".dict", only in unoptimized builds: first, or after the
  * receiver of a method (go1.21: (*Box[go.shape.string]).Add(k, s) reads
  * its receiver from RAX and k from RCX; Sum[go.shape.int](a, b) reads a
- * from RBX). -1: f is not an instance ("[...]" is how go1.18/1.19
- * pclntab names one).
+ * from RBX). -1: f is not an instance, or DWARF lists the dictionary.
+ * ("[...]" is how go1.18/1.19 pclntab names an instance.) The frame
+ * check below cannot stand in for this rule: with the dictionary, an
+ * argument may move from the registers to the stack and leave the frame
+ * the same size.
  */
-static int dict_index(const char *name)
+static int dict_index(const char *name, const struct gobin_param *params,
+		      size_t cnt)
 {
 	const char *close = strrchr(name, ']');
 
 	if (!strstr(name, "[go.shape.") && !strstr(name, "[...]"))
 		return -1;
-	return close && close[1] ? 1 : 0;
-}
-
-static bool frame_matches(const struct gobin_func *f, uint64_t frame)
-{
-	/* assembly declares its frame unrounded ($0-20) */
-	return f->args == GOBIN_ARGS_UNKNOWN || f->args < 0 ||
-	       frame == ((uint64_t)f->args + 7) / 8 * 8;
+	for (size_t i = 0; i < cnt; i++)
+		if (params[i].name && !strcmp(params[i].name, ".dict"))
+			return -1;
+	if (close && close[1])
+		return cnt && !params[0].is_result ? 1 : -1;
+	return 0;
 }
 
 /*
- * Assign the cnt values of types[] (room for cnt + 1) under f's ABI into
- * slots (room for cnt + 1); if the frame is 8 bytes short of pclntab's in
- * a generic instance, the dictionary DWARF left out is put back and the
- * values' slots shifted past it. Returns NULL, or why no place is known.
+ * Assign the cnt values of params under f's ABI into slots (room for
+ * cnt + 1), with the dictionary DWARF left out put back where the machine
+ * code has it. NULL, or why no value's place is known; *mismatch: the
+ * frame is not the size pclntab records (a parameter DWARF left out or
+ * has too many), only values DWARF places alike may then be shown.
  */
 static const char *assign_frame(const struct gobin_func *f, bool abi0,
-				const struct gobin_type **types,
-				bool *is_result, size_t cnt,
+				const struct gobin_param *params, size_t cnt,
 				struct gobin_abi_slot *slots, bool *mismatch)
 {
 	static const struct gobin_type dict = { ".dict", GOBIN_K_UINTPTR, 8 };
 	enum gobin_abi abi = abi0 ? GOBIN_ABI0 : GOBIN_ABI_INTERNAL;
-	int di = dict_index(f->name);
+	const struct gobin_type *types[65];
+	bool is_result[65];
+	int di = dict_index(f->name, params, cnt);
+	size_t n = 0;
 	uint64_t frame;
 
 	*mismatch = false;
-	if (gobin__abi_assign(abi, types, is_result, cnt, slots, &frame))
-		return "a parameter's type is not known";
-	if (frame_matches(f, frame))
-		return NULL;
-	if (di >= 0 && (size_t)di <= cnt && (di == 0 || !is_result[0])) {
-		memmove(&types[di + 1], &types[di], (cnt - di) * sizeof(*types));
-		memmove(&is_result[di + 1], &is_result[di],
-			(cnt - di) * sizeof(*is_result));
-		types[di] = &dict;
-		is_result[di] = false;
-		if (!gobin__abi_assign(abi, types, is_result, cnt + 1, slots,
-				       &frame) && frame_matches(f, frame)) {
-			memmove(&slots[di], &slots[di + 1],
-				(cnt - di) * sizeof(*slots));
-			return NULL;
+	for (size_t i = 0; i <= cnt; i++) {
+		if (di >= 0 && i == (size_t)di) {
+			types[n] = &dict;
+			is_result[n++] = false;
 		}
-		/* put back what DWARF said, for the agreement check */
-		memmove(&types[di], &types[di + 1], (cnt - di) * sizeof(*types));
-		memmove(&is_result[di], &is_result[di + 1],
-			(cnt - di) * sizeof(*is_result));
-		gobin__abi_assign(abi, types, is_result, cnt, slots, &frame);
+		if (i < cnt) {
+			types[n] = params[i].type;
+			is_result[n++] = params[i].is_result;
+		}
 	}
-	/* a parameter DWARF left out (or one it has and the frame lacks):
-	 * every later place would be guessed */
+	if (gobin__abi_assign(abi, types, is_result, n, slots, &frame))
+		return "a parameter's type is not known";
+	if (di >= 0)
+		memmove(&slots[di], &slots[di + 1], (cnt - di) * sizeof(*slots));
+	/* assembly declares its frame unrounded ($0-20) */
+	if (f->args == GOBIN_ARGS_UNKNOWN || f->args < 0 ||
+	    frame == ((uint64_t)f->args + 7) / 8 * 8)
+		return NULL;
 	*mismatch = true;
 	return "DWARF's parameters do not match the frame pclntab records";
 }
@@ -572,9 +572,7 @@ int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 		      struct tr_plan *p)
 {
 	const struct gobin_param *params;
-	const struct gobin_type **types = NULL;
 	struct gobin_abi_slot *slots = NULL;
-	bool *is_result = NULL;
 	const char *why;
 	bool mismatch;
 	size_t cnt;
@@ -592,20 +590,16 @@ int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 		return 0;
 	}
 	p->vals = calloc(cnt ? cnt : 1, sizeof(*p->vals));
-	types = calloc(cnt + 1, sizeof(*types));
 	slots = calloc(cnt + 1, sizeof(*slots));
-	is_result = calloc(cnt + 1, sizeof(*is_result));
-	if (!p->vals || !types || !slots || !is_result)
+	if (!p->vals || !slots)
 		goto out;
 	p->nval = cnt;
 	for (size_t i = 0; i < cnt; i++) {
 		p->vals[i].name = params[i].name ? params[i].name : "?";
 		p->vals[i].type = params[i].type;
 		p->vals[i].is_result = params[i].is_result;
-		types[i] = params[i].type;
-		is_result[i] = params[i].is_result;
 	}
-	why = assign_frame(f, p->abi0, types, is_result, cnt, slots, &mismatch);
+	why = assign_frame(f, p->abi0, params, cnt, slots, &mismatch);
 	for (size_t i = 0; i < cnt; i++) {
 		struct tr_value *v = &p->vals[i];
 
@@ -626,9 +620,7 @@ int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 	p->stack_args = p->spec.stack_bytes;
 	err = 0;
 out:
-	free(types);
 	free(slots);
-	free(is_result);
 	if (err)
 		trace_plan__free(p);
 	return err;
