@@ -363,6 +363,8 @@ static void set_rodata(struct ktrace_bpf *skel, const struct ktrace_cli *cli,
 	ro->probe_idx = idx;
 	ro->ctx_nargs = p->spec.nargs;
 	ro->nops_bound = p->spec.nops;
+	memcpy((void *)ro->ro_ops, p->spec.ops,
+	       p->spec.nops * sizeof(p->spec.ops[0]));
 	/* fentry/fexit: the verifier types their ctx loads from BTF */
 	if ((p->kind == KT_KIND_FENTRY || p->kind == KT_KIND_FEXIT) &&
 	    kt_btf(NULL))
@@ -411,9 +413,13 @@ static const char *load_hint(int err)
 static bool have_bpf_loop(void)
 {
 	static int have = -1;
+	/* GOSNOOP_KTRACE_NO_BPF_LOOP=1: the *_nl programs here too, so
+	 * that tests on a new kernel cover them (tests/e2e) */
+	const char *no = getenv("GOSNOOP_KTRACE_NO_BPF_LOOP");
 
 	if (have < 0) {
-		have = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
+		have = (!no || !*no || !strcmp(no, "0")) &&
+		       libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
 					       BPF_FUNC_loop, NULL) == 1;
 		p_info("bpf_loop: %s", have ? "yes" :
 		       "no (before 5.17): bounded loops");
