@@ -717,7 +717,10 @@ static int remove_event(const char *tfs, const char *name)
 /*
  * Events a gosnoop that was killed (SIGKILL: no detach) left behind: its
  * probes stay in the kernel, and fire for nobody, until removed. Once per
- * process, before adding ours.
+ * process, before adding ours. The pid in a name is the one its gosnoop
+ * saw, perhaps in another pid namespace (tracefs is one for all): an
+ * event in use is safe all the same, since the kernel refuses to remove
+ * an event while a perf event holds it open (EBUSY).
  */
 static void remove_stale_events(const char *tfs)
 {
