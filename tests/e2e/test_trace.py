@@ -542,6 +542,7 @@ def test_trace_pie_and_noinline_builds_decode_the_same():
     if not shutil.which("go"):
         raise gstest.Skip("no go toolchain to build the PIE/noinline variants")
     d = gstest.tmpdir()
+    pie_refused = None
     src = os.path.join(os.path.dirname(__file__), "..", "fixtures")
     env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod", GOTOOLCHAIN="local")
     for name, flags in (("args-pie", ["-buildmode=pie"]), ("args-noinline", ["-gcflags=all=-l"])):
@@ -551,6 +552,12 @@ def test_trace_pie_and_noinline_builds_decode_the_same():
         r = subprocess.run([GOSNOOP, "--json", "trace", "main.greet", "main.swap", "main.check",
                             "--", out], capture_output=True, text=True, timeout=120,
                            stdin=subprocess.DEVNULL)
+        if name == "args-pie" and r.returncode == 3 and \
+                "without bpf_get_attach_cookie" in r.stderr:
+            # before 5.15 a PIE's sites are told apart by address only, in a
+            # running process (-p): -- CMD is refused with one line
+            pie_refused = r.stderr.strip()
+            continue
         assert r.returncode == 0, (name, r.stderr)
         prog, recs = split(r.stdout)
         want = sorted(normalize(p["f"], p["args"], p["ret"]) for p in prog
@@ -560,6 +567,8 @@ def test_trace_pie_and_noinline_builds_decode_the_same():
         # PIE: the itab is found at its run-time address minus the load bias
         err = [x["ret"]["~r0"] for x in recs if x["func"] == "main.check"][1]
         assert err["type"] == "*errors.errorString", (name, err)
+    if pie_refused:
+        raise gstest.Skip(f"the noinline build passed; the PIE refused here: {pie_refused}")
 
 
 def prog_calls(prog, f):
