@@ -165,6 +165,10 @@ targets:
         total = [v for n, l, v in samples
                  if n == "gosnoop_function_duration_seconds_sum" and l["function"] == f]
         assert count == [own[f]], (f, count, own[f])
+        # every call timed, and said so: 0 untimed, per function
+        untimed = [v for n, l, v in samples
+                   if n == "gosnoop_function_calls_untimed_total" and l["function"] == f]
+        assert untimed == [0], (f, untimed)
         assert buckets[-1] == ("+Inf", own[f]), (f, buckets[-1])
         les = [float(le) for le, _ in buckets]
         assert les == sorted(les) and len(set(les)) == len(les), f
