@@ -234,6 +234,22 @@ static int attach_uprobe_trigger1(struct one_prog *op, struct bpf_link **link)
 
 /* ------------------------------------------------------------ uprobe */
 
+/*
+ * Doctor's uprobes sit in gosnoop's own code, found through /proc/self:
+ * without /proc mounted they cannot be tried, which says nothing about
+ * the kernel ("missing" would be a lie; -p and -- CMD need /proc anyway).
+ */
+static bool no_proc(struct feature *f)
+{
+	if (!access("/proc/self/maps", R_OK))
+		return false;
+	f->status = FEATURE_STATUS_UNTESTED;
+	f->err = -ENOENT;
+	set_detail(f, "cannot be tried: /proc is not mounted "
+		   "(mount -t proc proc /proc)");
+	return true;
+}
+
 void feat_probe_uprobe(struct feature *f)
 {
 	struct one_prog *op = calloc(1, sizeof(*op));
@@ -242,6 +258,10 @@ void feat_probe_uprobe(struct feature *f)
 	int err;
 
 	set_impact(f, "gosnoop cannot probe Go functions: core feature");
+	if (no_proc(f)) {
+		free(op);
+		return;
+	}
 	if (!op) {
 		f->status = FEATURE_STATUS_UNTESTED;
 		f->err = -ENOMEM;
@@ -301,6 +321,8 @@ void feat_probe_uprobe_multi(struct feature *f)
 		return;
 	}
 
+	if (no_proc(f))
+		return;
 	op = calloc(1, sizeof(*op));
 	if (!op) {
 		f->status = FEATURE_STATUS_UNTESTED;
