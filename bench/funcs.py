@@ -449,6 +449,10 @@ def attach_detach(fig, quick):
         return int(a.group(2)), float(a.group(4)), float(d.group(1)), a.group(3)
 
     floor = attach_detach_ms(names[:1], ["--classic-uprobes"], "per-site")
+    if not floor[0]:
+        # no perf event per site here (no attach cookie, < 5.15): one
+        # function's one event is the same single uprobe
+        floor = attach_detach_ms(names[:1], ["--classic-uprobes"], None)
     floor_ms = floor[1] + floor[2] if floor[0] else None
     fig(f"{kernel} attach+detach 1 fn, one classic uprobe (floor)", floor_ms,
         unit="ms", note="" if floor[0] else floor[1])
