@@ -300,9 +300,12 @@ def test_sched_switch_tp_btf_against_proc():
             time.sleep(0.01)
     assert comm == {a: "ktpingA", b: "ktpongB"}, comm
     flt = " || ".join(f"prev->tgid == {x} || next->tgid == {x}" for x in (a, b))
+    # sched_switch has had a prev_state argument since 5.18 only (5.10: no)
+    proto = run(["list", "--kernel", "-v", "tp_btf:sched_switch"]).stdout
+    state = ["-o", "prev_state"] if "prev_state" in proto else []
     kt = start_ktrace(["-f", flt, "-o", "prev->pid", "-o", "prev->comm",
-                       "-o", "next->pid", "-o", "next->comm", "-o", "prev_state",
-                       "-d", "20", "tp_btf:sched_switch"])
+                       "-o", "next->pid", "-o", "next->comm"] + state +
+                      ["-d", "20", "tp_btf:sched_switch"])
     pp.stdin.write("go\n")
     pp.stdin.close()
     pp.wait(timeout=20)
