@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/perf_event.h>
@@ -926,6 +927,21 @@ out:
 	return err;
 }
 
+/* A perf event per site is two descriptors per site (the event and its
+ * BPF link): lift RLIMIT_NOFILE's soft limit (1024 by default) to the hard
+ * one when n sites would pass it, or ~500 functions fail with EMFILE. */
+static void raise_fd_limit(size_t n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max ||
+	    rl.rlim_cur >= (rlim_t)n * 2 + 256)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		p_warn("cannot raise the open file limit: %s", strerror(errno));
+}
+
 static int attach_classic(struct funcprobe *fp, struct bpf_program *prog,
 			  const char *path, pid_t pid,
 			  const struct fp_site *s, size_t n)
@@ -961,6 +977,7 @@ static int attach_classic(struct funcprobe *fp, struct bpf_program *prog,
 		p_warn("attaching %zu uprobes one by one (each takes ~0.1 s to detach)",
 		       n);
 	fp->own_sites += n;
+	raise_fd_limit(fp->link_cnt + n);
 	for (size_t i = 0; i < n; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = s[i].cookie);
 		struct bpf_link *l;
