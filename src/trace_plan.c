@@ -71,22 +71,82 @@ static int dwreg_to_idx(int r)
 	return r >= 0 && r < (int)sizeof(idx) && idx[r] ? idx[r] - 1 : -1;
 }
 
+/* Whether DWARF register r is the register a leaf was assigned. */
+static bool dwreg_is_leaf(int r, const struct gobin_abi_leaf *l)
+{
+	if (l->freg)
+		return r == 17 + l->reg;	/* XMM0 is DWARF 17 */
+	return dwreg_to_idx(r) == l->reg;
+}
+
+enum { DW_DISAGREES = -1, DW_SILENT = 0, DW_AGREES = 1 };
+
 /*
- * Whether DWARF's entry location of pa names the place the algorithm gave
- * it: a stack slot at the same offset, or the same one integer register.
- * Used only when DWARF's list does not match the frame (a parameter left
- * out): a value placed before the gap is where both sources say, one
- * after it is not, and is then unknown.
+ * What DWARF's entry location of argument pa says of the place the
+ * algorithm gave it: the same stack slot or registers (AGREES), another
+ * (DISAGREES), or nothing checkable (SILENT: no location at the entry,
+ * pieces on the stack, pieces that do not pair up with the leaves).
  */
-static bool dwarf_agrees(const struct gobin_param *pa,
+static int dwarf_verdict(const struct gobin_param *pa,
 			 const struct gobin_abi_slot *s)
 {
-	if (!s->in_regs)
-		return pa->loc_kind == GOBIN_LOC_STACK && pa->loc_off >= 8 &&
-		       (uint64_t)(pa->loc_off - 8) == s->stack_off;
-	return s->nleaves == 1 && !s->leaves[0].freg &&
-	       pa->loc_kind == GOBIN_LOC_REG &&
-	       dwreg_to_idx(pa->loc_reg) == s->leaves[0].reg;
+	int n = 0;
+
+	switch (pa->loc_kind) {
+	case GOBIN_LOC_STACK:
+		if (s->in_regs || pa->loc_off < 8)
+			return DW_DISAGREES;
+		return (uint64_t)(pa->loc_off - 8) == s->stack_off ?
+		       DW_AGREES : DW_DISAGREES;
+	case GOBIN_LOC_REG:
+		if (!s->in_regs)
+			return DW_DISAGREES;
+		return s->nleaves == 1 && dwreg_is_leaf(pa->loc_reg,
+							 &s->leaves[0]) ?
+		       DW_AGREES : DW_DISAGREES;
+	case GOBIN_LOC_PIECES:
+		/* register pieces in order, one per leaf; padding pieces
+		 * have no location */
+		if (!s->in_regs)
+			return DW_SILENT;
+		for (size_t i = 0; i < pa->piece_cnt; i++) {
+			const struct gobin_loc_piece *lp = &pa->pieces[i];
+
+			if (lp->kind == GOBIN_LOC_NONE)
+				continue;
+			if (lp->kind != GOBIN_LOC_REG || n >= s->nleaves)
+				return DW_SILENT;
+			if (!dwreg_is_leaf(lp->reg, &s->leaves[n]))
+				return DW_DISAGREES;
+			n++;
+		}
+		return n == s->nleaves ? DW_AGREES : DW_SILENT;
+	default:
+		return DW_SILENT;
+	}
+}
+
+/* The arguments' verdicts together: DISAGREES if one does, AGREES if
+ * one does and none disagrees. */
+static int dwarf_verdict_all(const struct gobin_param *params, size_t cnt,
+			     const struct gobin_abi_slot *slots)
+{
+	int all = DW_SILENT;
+
+	for (size_t i = 0; i < cnt; i++) {
+		int v;
+
+		/* a zero-sized value has no bytes to be anywhere */
+		if (params[i].is_result || !params[i].type ||
+		    !params[i].type->size)
+			continue;
+		v = dwarf_verdict(&params[i], &slots[i]);
+		if (v == DW_DISAGREES)
+			return v;
+		if (v == DW_AGREES)
+			all = v;
+	}
+	return all;
 }
 
 /* v's pieces from its ABI slot. */
@@ -500,52 +560,45 @@ static bool func_is_abi0(const struct gobin *gb, const struct gobin_func *f)
 }
 
 /*
- * Where a shaped instance of a generic function takes its dictionary, a
- * pointer every instance gets (GC shape stenciling, go1.18+) and DWARF
- * lists, as ".dict", only in unoptimized builds: first, or after the
- * receiver of a method (go1.21: (*Box[go.shape.string]).Add(k, s) reads
- * its receiver from RAX and k from RCX; Sum[go.shape.int](a, b) reads a
- * from RBX). -1: f is not an instance, or DWARF lists the dictionary.
- * ("[...]" is how go1.18/1.19 pclntab names an instance.) The frame
- * check below cannot stand in for this rule: with the dictionary, an
- * argument may move from the registers to the stack and leave the frame
- * the same size.
+ * Whether f is a shaped instance of a generic function whose dictionary,
+ * a pointer every instance takes (GC shape stenciling, go1.18+), DWARF
+ * leaves out: it lists it, as ".dict", only in unoptimized builds.
+ * ("[...]" is how go1.18/1.19 pclntab names an instance.) *method: an
+ * instance of a method, whose dictionary goes before the receiver up to
+ * go1.19 ((*Box[...]).Add(k) reads the receiver from RBX, k from RCX)
+ * and after it from the unified IR of go1.20 (go1.21: receiver RAX, k
+ * RCX). The frame check cannot stand in for this: with the dictionary,
+ * an argument may move to the stack and leave the frame the same size.
  */
-static int dict_index(const char *name, const struct gobin_param *params,
-		      size_t cnt)
+static bool dict_missing(const char *name, const struct gobin_param *params,
+			 size_t cnt, bool *method)
 {
 	const char *close = strrchr(name, ']');
 
 	if (!strstr(name, "[go.shape.") && !strstr(name, "[...]"))
-		return -1;
+		return false;
 	for (size_t i = 0; i < cnt; i++)
 		if (params[i].name && !strcmp(params[i].name, ".dict"))
-			return -1;
-	if (close && close[1])
-		return cnt && !params[0].is_result ? 1 : -1;
-	return 0;
+			return false;
+	*method = close && close[1] && cnt && !params[0].is_result;
+	return true;
 }
 
 /*
- * Assign the cnt values of params under f's ABI into slots (room for
- * cnt + 1), with the dictionary DWARF left out put back where the machine
- * code has it. NULL, or why no value's place is known; *mismatch: the
- * frame is not the size pclntab records (a parameter DWARF left out or
- * has too many), only values DWARF places alike may then be shown.
+ * Assign the cnt values of params under abi into slots (room for cnt +
+ * 1), with a dictionary put in at index di (-1: none). 0, -EINVAL a type
+ * is not known, -ERANGE the frame is not the size pclntab records.
  */
-static const char *assign_frame(const struct gobin_func *f, bool abi0,
-				const struct gobin_param *params, size_t cnt,
-				struct gobin_abi_slot *slots, bool *mismatch)
+static int try_assign(const struct gobin_func *f, enum gobin_abi abi, int di,
+		      const struct gobin_param *params, size_t cnt,
+		      struct gobin_abi_slot *slots)
 {
 	static const struct gobin_type dict = { ".dict", GOBIN_K_UINTPTR, 8 };
-	enum gobin_abi abi = abi0 ? GOBIN_ABI0 : GOBIN_ABI_INTERNAL;
 	const struct gobin_type *types[65];
 	bool is_result[65];
-	int di = dict_index(f->name, params, cnt);
 	size_t n = 0;
 	uint64_t frame;
 
-	*mismatch = false;
 	for (size_t i = 0; i <= cnt; i++) {
 		if (di >= 0 && i == (size_t)di) {
 			types[n] = &dict;
@@ -557,15 +610,75 @@ static const char *assign_frame(const struct gobin_func *f, bool abi0,
 		}
 	}
 	if (gobin__abi_assign(abi, types, is_result, n, slots, &frame))
-		return "a parameter's type is not known";
+		return -EINVAL;
 	if (di >= 0)
 		memmove(&slots[di], &slots[di + 1], (cnt - di) * sizeof(*slots));
 	/* assembly declares its frame unrounded ($0-20) */
 	if (f->args == GOBIN_ARGS_UNKNOWN || f->args < 0 ||
 	    frame == ((uint64_t)f->args + 7) / 8 * 8)
+		return 0;
+	return -ERANGE;
+}
+
+/*
+ * The places of f's values (slots), checked two ways: the frame must be
+ * the size pclntab records, and where DWARF gives an argument a location
+ * at the entry, it must be the place the algorithm chose. A DWARF list
+ * that leaves out a blank parameter can keep the frame's size (a
+ * uint8 and an int32 spill into one word either way) but not every
+ * location. Go bodies the compiler made ABI0 in a register-ABI binary
+ * (runtime.reflectcallmove, cgocallbackg: called from assembly) show
+ * as DWARF placing every argument on the stack: *abi0 is then set.
+ * NULL, or why no value's place is known; *mismatch: only the frame
+ * disagrees, and values DWARF places alike may still be shown.
+ */
+static const char *assign_frame(const struct gobin *gb,
+				const struct gobin_func *f, bool *abi0,
+				const struct gobin_param *params, size_t cnt,
+				struct gobin_abi_slot *slots, bool *mismatch)
+{
+	enum gobin_abi abi = *abi0 ? GOBIN_ABI0 : GOBIN_ABI_INTERNAL;
+	int minor = gobin__go_minor(gb), dis[2] = { -1, -1 }, err = -EINVAL;
+	bool method = false;
+
+	*mismatch = false;
+	if (dict_missing(f->name, params, cnt, &method)) {
+		/* a method's two places, the release's first; DWARF's
+		 * locations decide where they say anything */
+		dis[0] = method && minor >= 20 ? 1 : 0;
+		dis[1] = method ? 1 - dis[0] : -2;
+		if (method && minor < 0)
+			dis[1] = -2;	/* no release to prefer one */
+	}
+	for (int k = 0; k < 2 && dis[k] != -2; k++) {
+		err = try_assign(f, abi, dis[k], params, cnt, slots);
+		if (err == -EINVAL)
+			return "a parameter's type is not known";
+		if (!err && dwarf_verdict_all(params, cnt, slots) == DW_AGREES)
+			return NULL;
+		if (dis[0] < 0)
+			break;
+	}
+	if (dis[0] >= 0) {
+		/* an instance whose dictionary DWARF cannot place: the
+		 * release's rule, when it is known and nothing disagrees */
+		if (method && minor < 0)
+			return "the dictionary of a generic method: before or after its receiver";
+		err = try_assign(f, abi, dis[0], params, cnt, slots);
+	}
+	if (err) {
+		*mismatch = true;
+		return "DWARF's parameters do not match the frame pclntab records";
+	}
+	if (dwarf_verdict_all(params, cnt, slots) != DW_DISAGREES)
 		return NULL;
-	*mismatch = true;
-	return "DWARF's parameters do not match the frame pclntab records";
+	if (!*abi0 && dis[0] < 0 &&
+	    !try_assign(f, GOBIN_ABI0, -1, params, cnt, slots) &&
+	    dwarf_verdict_all(params, cnt, slots) == DW_AGREES) {
+		*abi0 = true;
+		return NULL;
+	}
+	return "DWARF places an argument elsewhere than Go's ABI does";
 }
 
 int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
@@ -599,14 +712,15 @@ int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 		p->vals[i].type = params[i].type;
 		p->vals[i].is_result = params[i].is_result;
 	}
-	why = assign_frame(f, p->abi0, params, cnt, slots, &mismatch);
+	why = assign_frame(gb, f, &p->abi0, params, cnt, slots, &mismatch);
 	for (size_t i = 0; i < cnt; i++) {
 		struct tr_value *v = &p->vals[i];
 
 		if (!v->type)
 			v->why = "no type";
 		else if (why && (!mismatch ||
-				 !dwarf_agrees(&params[i], &slots[i])))
+				 dwarf_verdict(&params[i], &slots[i]) !=
+				 DW_AGREES))
 			v->why = why;
 		else if (v->type->size > TR_MAX_IMG)
 			v->why = "too big";
