@@ -150,6 +150,7 @@ class Ctx:
         self.float_regs = float_regs      # value offsets of leaves in X registers
         self.words = words
         self.key = key
+        self.name = slot                  # the record's name of the value
         self.parts = []                   # (status, detail)
 
     def right(self):
@@ -180,7 +181,7 @@ def check_str(ctx, path, truth, p, what="string"):
         if b == truth:
             return ctx.right()
         if len(b) < len(truth) and truth.startswith(b):
-            if ctx.slot in ctx.truncated:
+            if ctx.name in ctx.truncated:
                 return ctx.right()
             return ctx.wrong(path, what + " cut without a truncation mark", repr(truth[:40]), p)
     return ctx.wrong(path, what, repr(truth[:60]), p)
@@ -282,7 +283,7 @@ def cmp(ctx, t, v, img, off, p, path):
         els = v.py["elems"]
         if len(d) > len(els):
             return ctx.wrong(path, t.go + " data (more elements than len)", len(els), p)
-        if len(d) < len(els) and ctx.slot not in ctx.truncated:
+        if len(d) < len(els) and ctx.name not in ctx.truncated:
             return ctx.wrong(path, t.go + " data (%d of %d elements, no truncation mark)" %
                              (len(d), len(els)), len(els), p,
                              "elements of a non-integer slice printed as []"
@@ -532,6 +533,7 @@ def check_typed(prog, c, rec, is_res, slot, t, v, img, pieces, words, results):
     reason = unk.get(key) if isinstance(unk, dict) else None
     fregs = {lo for loc, lo, _, _ in pieces if loc[0] == "f"}
     ctx = Ctx(slot, set(rec.get("truncated") or []), reason, fregs, words, c.key)
+    ctx.name = key        # the record's name of the value (go1.15: ~r<N> after the params)
     cmp(ctx, t, v, img, 0, obj[key], slot)
     return classify(ctx.parts)
 
