@@ -337,22 +337,15 @@ int do_sched(int argc, char **argv)
 {
 	struct sched_cli cli = {};
 	struct gobin *gb = NULL;
-	const struct gobin_func *casg;
-	struct gobin_probe_point pp;
 	struct sched_report *rep = NULL;
 	struct sched_report_opts ro = {};
 	struct patterns pats = {};
-	struct sched_bpf *skel = NULL;
-	struct bpf_link *link = NULL;
-	struct sched_hooks hooks = {};
-	bool use_hooks;
+	struct sched_probe sp = {};
 	struct ring_buffer *rb = NULL;
 	struct launch l = { .pid = -1, .go_fd = -1 };
-	LIBBPF_OPTS(bpf_uprobe_opts, uopts);
 	struct sigaction sa = {};
-	uint64_t off, start, deadline = 0, end, next_summary = 0;
+	uint64_t start, deadline = 0, end, next_summary = 0;
 	pid_t attach_pid = -1;
-	char probe_name[64];
 	bool launched = false;
 	int ret, err, code = EXIT_OK;
 
@@ -368,36 +361,9 @@ int do_sched(int argc, char **argv)
 	err = target__open_gobin(&cli.t, &gb);
 	if (err)
 		goto out;
-	err = sched_probe__check_binary(cli.t.display, gb, &casg);
+	err = sched_probe__open(&sp, cli.t.display, gb, cli.probe_entry);
 	if (err)
 		goto out;
-	err = gobin__probe_point(gb, casg,
-				 gobin__abi(gb)->abi == GOBIN_ABI_INTERNAL ? 3 : 0,
-				 gobin__abi(gb)->abi == GOBIN_ABI0 ?
-				 (casg->args > 0 ? casg->args : 16) : 0, &pp);
-	if (err) {
-		p_err("%s: cannot disassemble runtime.casgstatus: %s",
-		      cli.t.display, strerror(-err));
-		goto out;
-	}
-	if (cli.probe_entry) {
-		pp.addr = casg->entry;
-		pp.sp_delta = 0;
-		pp.skip_flags = 0;
-		pp.emulated = false;
-		pp.why = "entry, as asked";
-	} else if (!pp.emulated)
-		p_warn("probing runtime.casgstatus at its entry (%s): each hit is single-stepped, the tracee slows down more",
-		       pp.why);
-	p_info("probe at 0x%" PRIx64 " (runtime.casgstatus+%#" PRIx64 ", %s), sp_delta %" PRId64 ", skip_flags %#x",
-	       pp.addr, pp.addr - casg->entry, pp.why, pp.sp_delta,
-	       pp.skip_flags);
-	err = gobin__vaddr_to_offset(gb, pp.addr, &off);
-	if (err) {
-		p_err("%s: runtime.casgstatus is not in a file-backed segment",
-		      cli.t.display);
-		goto out;
-	}
 
 	ro.json = cli.json;
 	ro.events = cli.events;
@@ -409,9 +375,8 @@ int do_sched(int argc, char **argv)
 	err = sched_report__new(gb, &ro, &rep);
 	if (err)
 		goto out;
-	snprintf(probe_name, sizeof(probe_name), "runtime.casgstatus+%#" PRIx64,
-		 pp.addr - casg->entry);
-	sched_report__set_probe(rep, pp.addr, probe_name, pp.why, pp.emulated);
+	sched_report__set_probe(rep, sp.pp.addr, sp.name, sp.pp.why,
+				sp.pp.emulated);
 
 	if (cli.t.kind == TARGET_CMD) {
 		err = launch__start(&l, cli.t.path, cli.t.cmd_argv);
@@ -426,52 +391,19 @@ int do_sched(int argc, char **argv)
 		attach_pid = cli.t.pid;
 	}
 
-	skel = sched_bpf__open();
-	if (!skel) {
-		err = -errno;
-		p_err("cannot open the BPF program: %s", strerror(-err));
+	sp.skel->rodata->target_tgid = attach_pid > 0 ? (__u32)attach_pid : 0;
+	sp.skel->rodata->events_enabled = cli.events || cli.json || cli.perfetto;
+	err = sched_probe__load(&sp);
+	if (err)
 		goto out;
-	}
-	skel->rodata->abi = gobin__abi(gb)->abi == GOBIN_ABI0 ?
-			    SCHED_ABI_STACK : SCHED_ABI_REGS;
-	skel->rodata->sp_delta = pp.sp_delta;
-	skel->rodata->skip_flags = pp.skip_flags;
-	skel->rodata->target_tgid = attach_pid > 0 ? (__u32)attach_pid : 0;
-	skel->rodata->events_enabled = cli.events || cli.json || cli.perfetto;
-	skel->rodata->off_goid = gobin__layout(gb)->g_goid;
-	skel->rodata->off_waitreason = gobin__layout(gb)->g_waitreason;
-	skel->rodata->off_startpc = gobin__layout(gb)->g_startpc;
-	skel->rodata->off_gopc = gobin__layout(gb)->g_gopc;
-	use_hooks = sched_probe__plan_hooks(gb, skel, &hooks, cli.t.display);
-	err = sched_bpf__load(skel);
+	err = sched_probe__attach(&sp, cli.t.path, attach_pid);
 	if (err) {
-		if (err == -EPERM || err == -EACCES)
-			p_err("cannot load the BPF program: %s (run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor')",
-			      strerror(-err));
-		else
-			p_err("cannot load the BPF program: %s (see 'gosnoop doctor')",
-			      strerror(-err));
-		goto out;
-	}
-	uopts.retprobe = false;
-	link = bpf_program__attach_uprobe_opts(skel->progs.sched_casgstatus,
-					       attach_pid, cli.t.path, off,
-					       &uopts);
-	if (!link) {
-		err = -errno;
 		if (attach_pid > 0 && !launched && !target__pid_alive(attach_pid))
 			err = -ESRCH;
 		err = attach_error(err, &cli.t);
 		goto out;
 	}
-	if (use_hooks) {
-		err = sched_probe__attach_hooks(&hooks, skel, cli.t.path, attach_pid);
-		if (err) {
-			err = attach_error(err, &cli.t);
-			goto out;
-		}
-	}
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, rep,
+	rb = ring_buffer__new(bpf_map__fd(sp.skel->maps.events), on_record, rep,
 			      NULL);
 	if (!rb) {
 		err = -errno;
@@ -501,7 +433,7 @@ int do_sched(int argc, char **argv)
 
 		/* after the attach, so that no change falls in between */
 		err = sched_snapshot__seed(gb, cli.t.pid,
-					   bpf_map__fd(skel->maps.goroutines),
+					   bpf_map__fd(sp.skel->maps.goroutines),
 					   start, &seeded);
 		if (err == -ENOENT)
 			p_info("%s: runtime.allgs not found (no symbol, no runtime.allgadd code to read it from): goroutines that do not change state while traced are not listed",
@@ -548,18 +480,18 @@ int do_sched(int argc, char **argv)
 			uint64_t now = now_ns();
 
 			ring_buffer__consume(rb);
-			if (!collect(skel, rep, now))
+			if (!collect(sp.skel, rep, now))
 				sched_report__interval(rep, now);
 			next_summary += (uint64_t)(cli.interval * 1e9);
 		}
 	}
 	end = now_ns();
 	/* stop the probe first, then take what it left */
-	bpf_link__destroy(link);
-	link = NULL;
-	sched_probe__detach_hooks(&hooks);
+	bpf_link__destroy(sp.link);
+	sp.link = NULL;
+	sched_probe__detach_hooks(&sp.hooks);
 	ring_buffer__consume(rb);
-	err = collect(skel, rep, end);
+	err = collect(sp.skel, rep, end);
 	if (err)
 		p_warn("reading the in-kernel totals: %s", strerror(-err));
 	err = sched_report__finish(rep, end);
@@ -567,9 +499,7 @@ int do_sched(int argc, char **argv)
 
 out:
 	ring_buffer__free(rb);
-	bpf_link__destroy(link);
-	sched_probe__detach_hooks(&hooks);
-	sched_bpf__destroy(skel);
+	sched_probe__destroy(&sp);
 	/* CMD never released is not run at all; else ended as launch.h says */
 	if (launched)
 		code = launch__finish(&l, exiting);

@@ -786,12 +786,7 @@ static int run(struct trace_state *st)
 	funcprobe__prepare(st->fp, st->skel->obj, st->prog);
 	err = trace_bpf__load(st->skel);
 	if (err) {
-		if (err == -EPERM || err == -EACCES)
-			p_err("cannot load the BPF program: %s (run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor')",
-			      strerror(-err));
-		else
-			p_err("cannot load the BPF program: %s (see 'gosnoop doctor')",
-			      strerror(-err));
+		p_load_error("the BPF program", err);
 		goto out;
 	}
 	err = fill_specs(st);

@@ -128,6 +128,14 @@ int parse_seconds(const char *what, const char *s, double *out)
 	return 0;
 }
 
+void p_load_error(const char *what, int err)
+{
+	p_err("cannot load %s: %s (%s)", what, strerror(-err),
+	      err == -EPERM || err == -EACCES ?
+	      "run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor'" :
+	      "see 'gosnoop doctor'");
+}
+
 int exit_code_for(int err)
 {
 	switch (-err) {

@@ -44,6 +44,11 @@ int parse_uint(const char *s, unsigned long long *out);
  * it and 'gosnoop CMD --help'; call from getopt's '?' case. */
 void p_bad_option(const char *cmd, char **argv);
 
+/* The one line for a BPF object that did not load (err: -errno), with
+ * what to do: privileges, or 'gosnoop doctor'. what: "the BPF program"
+ * or a probe's own words. */
+void p_load_error(const char *what, int err);
+
 /* Map a gobin/libbpf -errno to the exit code class. */
 int exit_code_for(int err);
 

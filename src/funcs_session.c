@@ -149,12 +149,7 @@ static int parse_args(int argc, char **argv, struct funcs_cli *cli,
 
 static int load_error(int err)
 {
-	if (err == -EPERM || err == -EACCES)
-		p_err("cannot load the BPF program: %s (run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor')",
-		      strerror(-err));
-	else
-		p_err("cannot load the BPF program: %s (see 'gosnoop doctor')",
-		      strerror(-err));
+	p_load_error("the BPF program", err);
 	return err;
 }
 

@@ -9,8 +9,10 @@
  * any emulated instruction on the straight-line path will do.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <bpf/libbpf.h>
 
@@ -18,6 +20,7 @@
 #include "gobin.h"
 #include "rt_tables.h"
 #include "bpf/sched.skel.h"
+#include "bpf/sched.h"
 #include "sched_probe.h"
 
 /* The first release whose enter/exitsyscall bypass casgstatus. */
@@ -120,4 +123,95 @@ void sched_probe__detach_hooks(struct sched_hooks *h)
 	bpf_link__destroy(h->enter);
 	bpf_link__destroy(h->exit);
 	h->enter = h->exit = NULL;
+}
+
+int sched_probe__open(struct sched_probe *sp, const char *display,
+		      const struct gobin *gb, bool at_entry)
+{
+	const struct gobin_layout *l = gobin__layout(gb);
+	bool abi0 = gobin__abi(gb)->abi == GOBIN_ABI0;
+	struct gobin_probe_point *pp = &sp->pp;
+	int err;
+
+	memset(sp, 0, sizeof(*sp));
+	err = sched_probe__check_binary(display, gb, &sp->casg);
+	if (err)
+		return err;
+	/* the arguments gp, old, new: RAX RBX RCX, or 16 bytes of ABI0
+	 * frame (pclntab's size when it has one) */
+	err = gobin__probe_point(gb, sp->casg, abi0 ? 0 : 3,
+				 abi0 ? (sp->casg->args > 0 ? sp->casg->args : 16) : 0,
+				 pp);
+	if (err) {
+		p_err("%s: cannot disassemble runtime.casgstatus: %s", display,
+		      strerror(-err));
+		return err;
+	}
+	if (at_entry) {
+		pp->addr = sp->casg->entry;
+		pp->sp_delta = 0;
+		pp->skip_flags = 0;
+		pp->emulated = false;
+		pp->why = "entry, as asked";
+	} else if (!pp->emulated) {
+		p_warn("%s: probing runtime.casgstatus at its entry (%s): each hit is single-stepped, the program slows down more",
+		       display, pp->why);
+	}
+	p_info("probe at 0x%" PRIx64 " (runtime.casgstatus+%#" PRIx64 ", %s), sp_delta %" PRId64 ", skip_flags %#x",
+	       pp->addr, pp->addr - sp->casg->entry, pp->why, pp->sp_delta,
+	       pp->skip_flags);
+	err = gobin__vaddr_to_offset(gb, pp->addr, &sp->off);
+	if (err) {
+		p_err("%s: runtime.casgstatus is not in a file-backed segment",
+		      display);
+		return err;
+	}
+	snprintf(sp->name, sizeof(sp->name), "runtime.casgstatus+%#" PRIx64,
+		 pp->addr - sp->casg->entry);
+	sp->skel = sched_bpf__open();
+	if (!sp->skel) {
+		err = -errno;
+		p_err("cannot open the BPF program: %s", strerror(-err));
+		return err;
+	}
+	sp->skel->rodata->abi = abi0 ? SCHED_ABI_STACK : SCHED_ABI_REGS;
+	sp->skel->rodata->sp_delta = pp->sp_delta;
+	sp->skel->rodata->skip_flags = pp->skip_flags;
+	sp->skel->rodata->off_goid = l->g_goid;
+	sp->skel->rodata->off_waitreason = l->g_waitreason;
+	sp->skel->rodata->off_startpc = l->g_startpc;
+	sp->skel->rodata->off_gopc = l->g_gopc;
+	sp->hooked = sched_probe__plan_hooks(gb, sp->skel, &sp->hooks, display);
+	return 0;
+}
+
+int sched_probe__load(struct sched_probe *sp)
+{
+	int err = sched_bpf__load(sp->skel);
+
+	if (err)
+		p_load_error("the BPF program", err);
+	return err;
+}
+
+int sched_probe__attach(struct sched_probe *sp, const char *path, pid_t pid)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uopts);
+
+	sp->link = bpf_program__attach_uprobe_opts(sp->skel->progs.sched_casgstatus,
+						   pid, path, sp->off, &uopts);
+	if (!sp->link)
+		return -errno;
+	if (sp->hooked)
+		return sched_probe__attach_hooks(&sp->hooks, sp->skel, path, pid);
+	return 0;
+}
+
+void sched_probe__destroy(struct sched_probe *sp)
+{
+	bpf_link__destroy(sp->link);
+	sp->link = NULL;
+	sched_probe__detach_hooks(&sp->hooks);
+	sched_bpf__destroy(sp->skel);
+	sp->skel = NULL;
 }

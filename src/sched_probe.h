@@ -9,10 +9,12 @@
 #ifndef GOSNOOP_SCHED_PROBE_H
 #define GOSNOOP_SCHED_PROBE_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
-struct gobin;
-struct gobin_func;
+#include "gobin.h"
+
 struct sched_bpf;
 struct bpf_link;
 
@@ -20,6 +22,35 @@ struct sched_hooks {
 	unsigned long long enter_off, exit_off;	/* file offsets */
 	struct bpf_link *enter, *exit;
 };
+
+/*
+ * The sched program on one binary, for `sched` and `serve` alike:
+ * sched_probe__open() checks the binary, picks the casgstatus site and
+ * opens the skeleton with what both set (ABI, site, g offsets, hooks);
+ * the caller sets its own rodata and map sizes in sp->skel, then
+ * sched_probe__load(), sched_probe__attach(), sched_probe__destroy().
+ */
+struct sched_probe {
+	struct sched_bpf *skel;
+	const struct gobin_func *casg;
+	struct gobin_probe_point pp;	/* the casgstatus site */
+	uint64_t off;			/* its file offset */
+	char name[64];			/* "runtime.casgstatus+0x14" */
+	struct sched_hooks hooks;
+	bool hooked;
+	struct bpf_link *link;
+};
+
+/* at_entry: the first instruction (single-stepped), as --probe-entry
+ * asks. 0, or -errno after one line naming display. */
+int sched_probe__open(struct sched_probe *sp, const char *display,
+		      const struct gobin *gb, bool at_entry);
+/* 0, or -errno after one line. */
+int sched_probe__load(struct sched_probe *sp);
+/* casgstatus and the hooks on path (pid -1: every process running it).
+ * 0 or -errno, nothing printed: the caller says what the target is. */
+int sched_probe__attach(struct sched_probe *sp, const char *path, pid_t pid);
+void sched_probe__destroy(struct sched_probe *sp);
 
 /*
  * runtime.casgstatus of gb, after checking that the program can run on gb

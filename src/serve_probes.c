@@ -68,10 +68,7 @@ static int plan(struct serve_tp *tp, char **pat, int pat_cnt, bool returns,
 
 static int load_error(int err)
 {
-	p_err("cannot load the BPF program: %s (%s)", strerror(-err),
-	      err == -EPERM || err == -EACCES ?
-	      "run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor'" :
-	      "see 'gosnoop doctor'");
+	p_load_error("the BPF program", err);
 	return err;
 }
 

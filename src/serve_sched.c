@@ -71,14 +71,7 @@ struct serve_sched {
 	pid_t pid;			/* > 0: a pid: target */
 	dev_t dev;			/* the executable, to tell a process */
 	ino_t ino;			/* that still runs it from a reused pid */
-	struct sched_bpf *skel;
-	struct bpf_link *link;
-	struct sched_hooks hooks;	/* go1.26+: the syscall fast path */
-	bool hooked;
-	uint64_t probe_addr;
-	char probe_name[64];
-	const char *probe_why;
-	bool probe_emulated;
+	struct sched_probe sp;		/* the program and its site */
 	int ncpu;
 	void *percpu;			/* ncpu values of the largest array */
 
@@ -169,7 +162,7 @@ static void seed_pid(struct serve_sched *s, const struct gobin *gb, pid_t pid)
 	size_t n = 0;
 	int err;
 
-	err = sched_snapshot__seed(gb, pid, bpf_map__fd(s->skel->maps.goroutines),
+	err = sched_snapshot__seed(gb, pid, bpf_map__fd(s->sp.skel->maps.goroutines),
 				   mono_ns(), &n);
 	if (err) {
 		s->seed_err = err;
@@ -212,77 +205,26 @@ static void seed(struct serve_sched *s, const struct gobin *gb)
 
 static int attach(struct serve_sched *s, const struct gobin *gb)
 {
-	const struct gobin_layout *l = gobin__layout(gb);
-	bool abi0 = gobin__abi(gb)->abi == GOBIN_ABI0;
-	LIBBPF_OPTS(bpf_uprobe_opts, uopts);
-	const struct gobin_func *casg;
-	struct gobin_probe_point pp;
-	uint64_t off;
 	int err;
 
-	err = sched_probe__check_binary(s->t.display, gb, &casg);
+	err = sched_probe__open(&s->sp, s->t.display, gb, false);
 	if (err)
 		return err;
-	err = gobin__probe_point(gb, casg, abi0 ? 0 : 3,
-				 abi0 ? (casg->args > 0 ? casg->args : 16) : 0,
-				 &pp);
-	if (err) {
-		p_err("%s: cannot disassemble runtime.casgstatus: %s",
-		      s->t.display, strerror(-err));
-		return err;
-	}
-	if (!pp.emulated)
-		p_warn("%s: probing runtime.casgstatus at its entry (%s): each hit is single-stepped, the service slows down more",
-		       s->t.display, pp.why);
-	err = gobin__vaddr_to_offset(gb, pp.addr, &off);
-	if (err) {
-		p_err("%s: runtime.casgstatus is not in a file-backed segment",
-		      s->t.display);
-		return err;
-	}
-	s->probe_addr = pp.addr;
-	s->probe_why = pp.why;
-	s->probe_emulated = pp.emulated;
-	snprintf(s->probe_name, sizeof(s->probe_name),
-		 "runtime.casgstatus+0x%" PRIx64, pp.addr - casg->entry);
-
-	s->skel = sched_bpf__open();
-	if (!s->skel) {
-		err = -errno;
-		p_err("cannot open the BPF program: %s", strerror(-err));
-		return err;
-	}
-	s->skel->rodata->abi = abi0 ? SCHED_ABI_STACK : SCHED_ABI_REGS;
-	s->skel->rodata->sp_delta = pp.sp_delta;
-	s->skel->rodata->skip_flags = pp.skip_flags;
-	s->skel->rodata->target_tgid = s->pid > 0 ? (__u32)s->pid : 0;
-	s->skel->rodata->events_enabled = false;
-	s->skel->rodata->ends_enabled = false;
-	s->skel->rodata->off_goid = l->g_goid;
-	s->skel->rodata->off_waitreason = l->g_waitreason;
-	s->skel->rodata->off_startpc = l->g_startpc;
-	s->skel->rodata->off_gopc = l->g_gopc;
-	s->hooked = sched_probe__plan_hooks(gb, s->skel, &s->hooks, s->t.display);
+	s->sp.skel->rodata->target_tgid = s->pid > 0 ? (__u32)s->pid : 0;
+	s->sp.skel->rodata->events_enabled = false;
+	s->sp.skel->rodata->ends_enabled = false;
 	/* nothing is written to it: the smallest ring the kernel takes */
-	err = bpf_map__set_max_entries(s->skel->maps.events,
+	err = bpf_map__set_max_entries(s->sp.skel->maps.events,
 				       (__u32)sysconf(_SC_PAGESIZE));
 	if (err) {
 		p_err("cannot size the BPF maps: %s", strerror(-err));
 		return err;
 	}
-	err = sched_bpf__load(s->skel);
-	if (err) {
-		p_err("cannot load the BPF program: %s (%s)", strerror(-err),
-		      err == -EPERM || err == -EACCES ?
-		      "run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor'" :
-		      "see 'gosnoop doctor'");
+	err = sched_probe__load(&s->sp);
+	if (err)
 		return err;
-	}
-	s->link = bpf_program__attach_uprobe_opts(s->skel->progs.sched_casgstatus,
-						  s->pid > 0 ? s->pid : -1,
-						  s->t.path, off, &uopts);
-	if (!s->link) {
-		err = -errno;
+	err = sched_probe__attach(&s->sp, s->t.path, s->pid > 0 ? s->pid : -1);
+	if (err) {
 		if (s->pid > 0 && !target__pid_alive(s->pid))
 			p_err("cannot attach to %s: the process is gone",
 			      s->t.display);
@@ -291,15 +233,6 @@ static int attach(struct serve_sched *s, const struct gobin *gb)
 			      strerror(-err), err == -EPERM || err == -EACCES ?
 			      " (run as root, or with CAP_BPF and CAP_PERFMON)" : "");
 		return err;
-	}
-	if (s->hooked) {
-		err = sched_probe__attach_hooks(&s->hooks, s->skel, s->t.path,
-					  s->pid > 0 ? s->pid : -1);
-		if (err) {
-			p_err("cannot attach the syscall uprobes to %s: %s",
-			      s->t.display, strerror(-err));
-			return err;
-		}
 	}
 	return 0;
 }
@@ -361,7 +294,7 @@ int serve_sched__start(const char *binary_path, pid_t pid,
 		p_warn("%s: cannot read the goroutines it already has: %s",
 		       s->t.display, strerror(-s->seed_err));
 	p_info("%s: sched probe at %s, %zu goroutines of %zu processes at attach",
-	       s->t.display, s->probe_name, s->seeded, s->seeded_procs);
+	       s->t.display, s->sp.name, s->seeded, s->seeded_procs);
 	s->last_prune_ns = mono_ns();
 	gobin__free(gb);
 	*out = s;
@@ -376,9 +309,7 @@ void serve_sched__stop(struct serve_sched *s)
 {
 	if (!s)
 		return;
-	sched_probe__detach_hooks(&s->hooks);
-	bpf_link__destroy(s->link);
-	sched_bpf__destroy(s->skel);
+	sched_probe__destroy(&s->sp);
 	for (int i = 0; i < SCHED_NREASONS; i++)
 		free(s->reason_names[i]);
 	free(s->percpu);
@@ -442,7 +373,7 @@ static void scan_one(struct serve_sched *s, struct scan *sc,
  */
 static int scan(struct serve_sched *s, struct scan *sc)
 {
-	int fd = bpf_map__fd(s->skel->maps.goroutines);
+	int fd = bpf_map__fd(s->sp.skel->maps.goroutines);
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 	__u32 batch = 0;
 	bool first = true;
@@ -520,15 +451,15 @@ int serve_sched_sample(struct serve_sched *s, struct ss_sample *out)
 	 * counting twice, which clamp() would keep showing until the truth
 	 * caught up (a goroutine blocked for hours waking up just then).
 	 */
-	err = sum_percpu(s, bpf_map__fd(s->skel->maps.totals), 0, sizeof(tot),
+	err = sum_percpu(s, bpf_map__fd(s->sp.skel->maps.totals), 0, sizeof(tot),
 			 &tot);
 	if (err)
 		goto out;
-	fd = bpf_map__fd(s->skel->maps.wait_reasons);
+	fd = bpf_map__fd(s->sp.skel->maps.wait_reasons);
 	for (__u32 r = 0; r < SCHED_NREASONS; r++)
 		if (sum_percpu(s, fd, r, sizeof(rs[r]), &rs[r]))
 			rs[r].ns = 0;
-	fd = bpf_map__fd(s->skel->maps.latency_hist);
+	fd = bpf_map__fd(s->sp.skel->maps.latency_hist);
 	for (__u32 i = 0; i < SCHED_HIST_SLOTS; i++)
 		if (sum_percpu(s, fd, i, sizeof(uint64_t), &out->hist[i]))
 			out->hist[i] = 0;
@@ -582,15 +513,15 @@ const char *serve_sched_reason(const struct serve_sched *s, int r, bool *canon)
 
 size_t serve_sched__sites(const struct serve_sched *s)
 {
-	if (!s || !s->link)
+	if (!s || !s->sp.link)
 		return 0;
-	return 1 + (s->hooks.enter ? 1 : 0) + (s->hooks.exit ? 1 : 0);
+	return 1 + (s->sp.hooks.enter ? 1 : 0) + (s->sp.hooks.exit ? 1 : 0);
 }
 
 uint64_t serve_sched__lost_events(struct serve_sched *s)
 {
-	return s->skel->bss->stats[SCHED_STAT_LOST_EVENTS] +
-	       s->skel->bss->stats[SCHED_STAT_LOST_ENDS];
+	return s->sp.skel->bss->stats[SCHED_STAT_LOST_EVENTS] +
+	       s->sp.skel->bss->stats[SCHED_STAT_LOST_ENDS];
 }
 
 void serve_sched__write_json(struct serve_sched *s, struct jw *jw)
@@ -608,10 +539,10 @@ void serve_sched__write_json(struct serve_sched *s, struct jw *jw)
 		for (int ss = 0; ss < SS_NSTATES; ss++)
 			live += sc->count[ss];
 	jw_start_object(jw);
-	jw_name(jw, "probe"); jw_string(jw, s->probe_name);
-	jw_name(jw, "address"); jw_hex(jw, s->probe_addr);
-	jw_name(jw, "emulated"); jw_bool(jw, s->probe_emulated);
-	jw_name(jw, "why"); jw_string(jw, s->probe_why);
+	jw_name(jw, "probe"); jw_string(jw, s->sp.name);
+	jw_name(jw, "address"); jw_hex(jw, s->sp.pp.addr);
+	jw_name(jw, "emulated"); jw_bool(jw, s->sp.pp.emulated);
+	jw_name(jw, "why"); jw_string(jw, s->sp.pp.why);
 	jw_name(jw, "sites"); jw_uint(jw, serve_sched__sites(s));
 	jw_name(jw, "goroutines"); jw_uint(jw, live);
 	jw_name(jw, "seeded_goroutines"); jw_uint(jw, s->seeded);
@@ -630,7 +561,7 @@ void serve_sched__write_json(struct serve_sched *s, struct jw *jw)
 	jw_start_object(jw);
 	for (int i = 0; i < SCHED_NSTATS; i++) {
 		jw_name(jw, stat_names[i]);
-		jw_uint(jw, s->skel->bss->stats[i]);
+		jw_uint(jw, s->sp.skel->bss->stats[i]);
 	}
 	jw_end_object(jw);
 	jw_end_object(jw);
