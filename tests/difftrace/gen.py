@@ -232,8 +232,6 @@ class Gen:
         self.generics = gover >= (1, 18)
         self.nfuncs = nfuncs
         self.structs = []
-        self.helpers = set()
-        self.rnd_float_bits = []
 
     # ---- types
     def rand_struct(self, depth, big=False):
@@ -337,10 +335,8 @@ class Gen:
             return "float%d(math.Inf(%d))" % (bits, 1 if x > 0 else -1)
         if bits == 32:
             b = struct.unpack("<I", struct.pack("<f", x))[0]
-            self.helpers.add("math")
             return "math.Float32frombits(0x%x)" % b
         b = struct.unpack("<Q", struct.pack("<d", x))[0]
-        self.helpers.add("math")
         return "math.Float64frombits(0x%x)" % b
 
     def rand_bytes(self):
@@ -379,7 +375,6 @@ class Gen:
                 return V(t, "[]byte(nil)", None)
             b = self.rand_bytes()
             cap = len(b) + r.choice([0, 0, 3])
-            self.helpers.add("mkbytes")
             return V(t, "mkbytes(%s, %d)" % (go_quote(b), cap), {"data": b, "cap": cap})
         if k == "slice":
             if r.random() < 0.1:
@@ -400,7 +395,6 @@ class Gen:
                 return V(t, "(%s)(nil)" % t.go, {"nil": True})
             if t.elem.kind == "struct":
                 return V(t, "&" + self.value(t.elem).go, {})
-            self.helpers.add("newI64")
             return V(t, "newI64(%d)" % self.rand_int(t.elem), {})
         if k == "map":
             if r.random() < 0.15:
@@ -413,12 +407,10 @@ class Gen:
                 return V(t, "(chan int)(nil)", {"len": 0, "cap": 0, "nil": True})
             cap = r.choice([0, 1, 4, 10])
             n = r.randint(0, cap)
-            self.helpers.add("mkchan")
             return V(t, "mkchan(%d, %d)" % (cap, n), {"len": n, "cap": cap})
         if k == "func":
             if r.random() < 0.15:
                 return V(t, "(func(int) int)(nil)", {"nil": True})
-            self.helpers.add("funcs")
             return V(t, r.choice(["hfunA", "hfunB", "mkadder(%d)" % r.randint(1, 9)]), {})
         if k == "iface":
             c = r.randint(0, 6)
@@ -437,9 +429,7 @@ class Gen:
                 return V(t, "error(nil)", {"nil": True})
             msg = r.choice([w.decode("latin-1") for w in WORDS[:6]] +
                            ["file not found", "E" * 100, "permission denied: /etc/x"])
-            self.helpers.add("errors")
             if c == 4:
-                self.helpers.add("myerr")
                 return V(t, "error(&MyErr{%s})" % go_quote(msg.encode()),
                          {"type": "*main.MyErr", "msg": msg.encode(), "msg_known": False})
             return V(t, "errors.New(%s)" % go_quote(msg.encode()),
