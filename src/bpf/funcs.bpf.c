@@ -221,13 +221,18 @@ static __always_inline void untimed(__u32 fid)
 }
 
 /*
- * fp_hist.untimed of the array's frames [from, to): calls popped as dead.
- * A global function, so the verifier checks it once: a helper call inside
- * the pop loops multiplied the states of every path after them (fp_latency
- * took 5x longer to load).
+ * fp_hist.untimed of the array's frames [from, to) of goroutine (pid, g):
+ * calls popped as dead. A global function, so the verifier checks it
+ * once: a helper call inside the pop loops multiplied the states of every
+ * path after them (fp_latency took 5x longer to load). Scalar arguments
+ * only, the stack looked up again: kernels before 5.12 refuse pointers
+ * into a global function ("Arg#0 type PTR ... not supported yet").
  */
-__noinline int untimed_frames(struct fp_gstack *st, __u32 from, __u32 to)
+__noinline int untimed_frames(__u32 pid, __u64 g, __u32 from, __u32 to)
 {
+	struct fp_gkey key = { .pid = pid, .g = g };
+	struct fp_gstack *st = bpf_map_lookup_elem(&gstacks, &key);
+
 	if (!st)
 		return 0;
 	for (__u32 i = 0; i < FP_MAX_DEPTH; i++) {
@@ -366,7 +371,7 @@ static __always_inline int on_entry(struct fp_regs *ctx, __u64 cookie,
 	}
 	d = st->depth;
 	if (d + reentry < d0 && d0 <= FP_MAX_DEPTH)
-		untimed_frames(st, d + reentry, d0);
+		untimed_frames(key->pid, key->g, d + reentry, d0);
 	if (d >= FP_MAX_DEPTH)
 		return deep_push(st, key, off, fid);
 	/* keep the mask: the verifier needs the bound on this register */
@@ -428,7 +433,7 @@ static __always_inline int on_return(struct fp_regs *ctx, __u32 fid,
 	}
 	d = st->depth;
 	if (d < d0 && d0 <= FP_MAX_DEPTH)
-		untimed_frames(st, d, d0);
+		untimed_frames(key->pid, key->g, d, d0);
 	if (d == 0 || d > FP_MAX_DEPTH) {
 		stat_inc(FP_STAT_UNPAIRED);
 		return 0;

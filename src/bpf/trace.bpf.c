@@ -184,21 +184,31 @@ static __always_inline void copy_strings(struct tr_event *e,
 }
 
 /*
- * -o of a string or slice behind a pointer: its header at addr into the
- * start of the op's str[] slot, its contents after it, bounded by the
- * slot and --max-string. A global function, verified once on its own:
- * the unrolled -o loop would otherwise repeat these reads TR_NOUT times
- * for the verifier.
+ * -o of a string or slice behind a pointer (op i of function fid): its
+ * header at addr into the start of the op's str[] slot of the entry's
+ * record (scratch), its contents after it, bounded by the slot and
+ * --max-string. A global function, verified once on its own: the
+ * unrolled -o loop would otherwise repeat these reads TR_NOUT times for
+ * the verifier. Scalar arguments only, the maps looked up again: kernels
+ * before 5.12 refuse pointers into a global function.
  */
-__noinline int fetch_hdr(struct tr_event *e, struct tr_out_op *op,
-			 __u64 addr)
+__noinline int fetch_hdr(__u32 fid, __u32 i, __u64 addr)
 {
+	struct tr_out_op *op;
+	struct tr_spec *sp;
+	struct tr_event *e;
 	__u64 ptr, len, n;
-	__u32 slot;
+	__u32 slot, zero = 0;
 	__u8 *dst;
 
-	if (!e || !op)
+	sp = bpf_map_lookup_elem(&specs, &fid);
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sp || !e || i >= TR_NOUT)
 		return false;
+	/* masked where it is used: the verifier needs the bound there */
+	asm volatile("" : "+r"(i));
+	i &= TR_NOUT - 1;
+	op = &sp->outs[i];
 	slot = op->str_slot;
 	if (slot >= TR_NSTR)
 		return false;
@@ -254,7 +264,7 @@ static __always_inline void fetch_outs(struct tr_event *e, struct tr_spec *sp)
 				break;
 			addr = v + op->off[h];
 			if (h == op->nhops - 1 && (op->flags & TR_OUT_HDR)) {
-				if (!v || !fetch_hdr(e, op, addr))
+				if (!v || !fetch_hdr(e->fid, i, addr))
 					ok = false;
 				v = 0;
 			} else if (h == op->nhops - 1) {
@@ -365,9 +375,11 @@ static __noinline bool filter_atom(struct tr_event *e, struct tr_filt_atom *a)
  * bounded loop, and looks the combination up: no expression tree, no
  * recursion, the same code whatever the expression.
  */
-__noinline int tr_filter_eval(struct tr_event *e, struct tr_spec *sp)
+__noinline int tr_filter_eval(__u32 fid)
 {
-	__u32 n, mask = 0;
+	__u32 n, mask = 0, zero = 0;
+	struct tr_spec *sp = bpf_map_lookup_elem(&specs, &fid);
+	struct tr_event *e = bpf_map_lookup_elem(&scratch, &zero);
 
 	if (!e || !sp)
 		return 0;
@@ -383,12 +395,14 @@ __noinline int tr_filter_eval(struct tr_event *e, struct tr_spec *sp)
 
 /* A global function above (verified once, on its own): inlined, each of
  * its loop's exits with its own mask went on through the whole entry
- * path, and tr_call's verification took 2.3x the instructions. */
+ * path, and tr_call's verification took 2.3x the instructions. Called
+ * with the fid only (kernels before 5.12 take no pointers there): it
+ * finds the spec and the entry's record (scratch) itself. */
 static __always_inline bool filter_pass(struct tr_event *e, struct tr_spec *sp)
 {
 	if (!sp->filt_on)
 		return true;
-	return tr_filter_eval(e, sp);
+	return tr_filter_eval(e->fid);
 }
 
 /*
