@@ -16,13 +16,13 @@ import gstest
 from gstest import GOSNOOP, Skip, fixture, run, tmpdir
 
 
-def start_ktrace(args, env=None):
+def start_ktrace(args, env=None, start_timeout=30):
     """Start gosnoop --json ktrace ARGS; return once it says it traces."""
     p = subprocess.Popen([GOSNOOP, "--json", "ktrace"] + list(args),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=env)
     gstest._procs.append(p)
-    deadline = time.time() + 30
+    deadline = time.time() + start_timeout
     err = ""
     while time.time() < deadline:
         r, _, _ = select.select([p.stderr], [], [], 0.5)
@@ -549,7 +549,9 @@ def test_syscall_glob_sees_what_strace_sees():
     comm = f"gsnglob{os.getpid() % 100000}"
     exe = os.path.join(tmpdir(), comm)
     shutil.copy2("/bin/cat", exe)
-    kt = start_ktrace(["--comm", comm, "tracepoint:syscalls:sys_enter_*"])
+    # ~345 programs: 2-12 s here, more on a loaded machine, 30-70 s under qemu
+    kt = start_ktrace(["--comm", comm, "tracepoint:syscalls:sys_enter_*"],
+                      start_timeout=150)
     assert f"tracing {want_n} probes" in kt.start_err, kt.start_err
     log = os.path.join(tmpdir(), "strace.txt")
     subprocess.run(["strace", "-n", "-qq", "-o", log, exe, "/etc/hostname"], check=True,
