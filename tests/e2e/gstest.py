@@ -38,6 +38,29 @@ def run(args, timeout=120, check=True, **kw):
     return r
 
 
+# The first line of a Go program's own crash report (runtime/panic.go,
+# signal_unix.go): a throw, an unrecovered panic, a fatal signal.
+GO_CRASH = re.compile(r"^(fatal error: |panic: |SIG[A-Z]+: |unexpected fault address )", re.M)
+
+
+def go_crash(text):
+    """The whole crash report of a traced Go program in text (gosnoop's
+    stderr with a -- CMD's own), from its first line on, or "" if none:
+    for an assertion message, never cut to a tail (the fatal error line
+    comes first, the goroutines after it run to pages)."""
+    m = GO_CRASH.search(text)
+    return text[m.start():] if m else ""
+
+
+def tracee_ok(r, what="the traced program"):
+    """Assert gosnoop -- CMD exited 0; a crash of the traced program is
+    reported whole (fatal error, signal, PC, every goroutine, registers)."""
+    crash = go_crash(r.stderr)
+    assert not crash and r.returncode == 0, (
+        f"{what} crashed (exit {r.returncode}); its whole report:\n{crash}" if crash
+        else f"exit {r.returncode}: {r.stderr[-2000:]}")
+
+
 def run_json(args, **kw):
     """gosnoop --json ...: the parsed JSON lines."""
     r = run(["--json"] + list(args), **kw)
