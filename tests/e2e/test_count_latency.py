@@ -568,6 +568,7 @@ def spin_case(durations):
 def check_spin(durations):
     out = spin_case(durations)
     st, own = out["text"]
+    own_text = own
     # the estimates stay inside what really happened: never above the
     # slowest call (the old code put p99 near the end of the slowest
     # call's log2 bucket, up to 2x its duration), never below the fastest
@@ -583,9 +584,11 @@ def check_spin(durations):
     assert own[0] - 10_000 <= rec["min_ns"] <= own[0] + PROBE_SLACK_NS, (rec, own)
     assert own[-1] - 10_000 <= rec["max_ns"] <= own[-1] + PROBE_SLACK_NS, (rec, own)
     assert rec["min_ns"] <= rec["max_ns"] and rec["sum_ns"] >= sum(own) - 10_000
-    # text rounds to 3 significant digits
-    assert abs(st["max"] - rec["max_ns"]) <= 0.01 * rec["max_ns"] + \
-        PROBE_SLACK_NS, (st, rec)
+    # text rounds to 3 significant digits; the text and JSON runs are two
+    # runs, whose calls last what the machine's load makes them: each is
+    # held to its own program's clock
+    assert own_text[-1] - 10_000 - 0.01 * own_text[-1] <= st["max"] <= \
+        own_text[-1] + PROBE_SLACK_NS + 0.01 * own_text[-1], (st, own_text)
 
 
 def test_latency_percentiles_within_min_max_ten_calls():
