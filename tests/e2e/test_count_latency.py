@@ -296,17 +296,23 @@ def test_path_target_counts_every_process():
 
 def test_runtime_pattern_through_uprobe_multi():
     # 1000+ functions of the runtime, entries and RETs: attached and
-    # detached through one uprobe_multi link, the tracee unharmed.
+    # detached through one uprobe_multi link, the tracee unharmed (its
+    # crash, if any, reported whole: tracee_ok). In the kernel matrix too:
+    # ~1600 RETs single-stepped, hit millions of times from every thread.
     path = fixture("calls")
     base = plain_run(path)
     for cmd in ("count", "latency"):
         r = traced(cmd, ["runtime.*"], extra=["-v"])
-        assert r.returncode == 0, r.stderr
-        m = re.search(r"attached (\d+) sites of (\d+) functions through (\S+) in ([\d.]+) ms",
+        gstest.tracee_ok(r, f"calls under {cmd} of runtime.*")
+        m = re.search(r"attached (\d+) sites of (\d+) functions through (.+?) in ([\d.]+) ms",
                       r.stderr)
         assert m, r.stderr
         assert int(m.group(1)) > 1000 and int(m.group(2)) > 900, m.group(0)
-        assert m.group(3) == "uprobe_multi"
+        if m.group(3).startswith("classic") and "GOSNOOP_CLASSIC_UPROBES" not in os.environ:
+            # gosnoop probed the kernel and found no uprobe_multi (< 6.6):
+            # test_classic_uprobes covers that path
+            raise Skip(f"no uprobe_multi here: {m.group(0)}")
+        assert m.group(3) == "uprobe_multi", m.group(0)
         assert re.search(r"detached in [\d.]+ ms", r.stderr), r.stderr
         if cmd == "latency":
             # runtime assembly uses R14 for itself: g from the TLS slot
