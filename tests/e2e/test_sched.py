@@ -310,14 +310,16 @@ def test_exit_status_passthrough():
 
 
 def test_duration_and_pid():
-    # sleepers wake at 2 s, lockers get the mutex at 3 s: attached at
-    # ~0.3 s for 3.5 s, gosnoop sees goroutines it did not see created
-    p = subprocess.Popen([fixture("sched"), "-sleep", "2s", "-sleepers", "3",
-                          "-hold", "3s"],
+    # sleepers wake at 5 s, lockers get the mutex at 6 s: attached at
+    # ~0.3 s (a start that may take seconds on a loaded machine or under
+    # qemu: the sleepers must still be there) for 6.5 s, gosnoop sees
+    # goroutines it did not see created
+    p = subprocess.Popen([fixture("sched"), "-sleep", "5s", "-sleepers", "3",
+                          "-hold", "6s"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.3)
-        recs = parse_lines(run(["--json", "sched", "-d", "3.5", "-p", str(p.pid)],
+        recs = parse_lines(run(["--json", "sched", "-d", "6.5", "-p", str(p.pid)],
                                timeout=60).stdout)
         gs = by_type(recs, "goroutine")
         assert gs and all(g["pid"] == p.pid for g in gs)
