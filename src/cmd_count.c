@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * gosnoop count: calls per function, counted in the kernel (per-CPU
  * counters hit at each function's entry site, nothing else), like bcc's

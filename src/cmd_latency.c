@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * gosnoop latency: a log2 histogram of call durations per function, built
  * in the kernel (src/bpf/funcs.bpf.c fp_latency: entry site and every RET

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * gosnoop serve: a daemon that keeps count/latency (and sched) probes
  * attached to Go services, configured in YAML (serve_config.c), and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * gosnoop trace: one line per Go function call when it returns, with its
  * arguments and results decoded from DWARF types (raw ABI words when the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * The life of `gosnoop count` and `gosnoop latency`:
  * options -> target -> gobin -> plan (funcprobe) -> [fork CMD, held]

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * What `gosnoop count` and `gosnoop latency` share: options, target, plan
  * (funcprobe), loading the command's BPF object, launching -- CMD,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * The state `gosnoop serve` shares between its files: cmd_serve.c (start,
  * reload, the main loop), serve_targets.c (the processes behind each

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * `gosnoop serve` configuration: YAML (libyaml document API) into
  * struct serve_config. Unknown keys are errors, not silently ignored: a

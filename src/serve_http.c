@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * The endpoints of `gosnoop serve` (libmicrohttpd, one internal thread,
  * requests answered one at a time): /metrics (serve_metrics.c),

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * The /metrics body of `gosnoop serve`: Prometheus text format 0.0.4,
  * read from the BPF maps of every probed process at scrape time.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * One `gosnoop serve` target: the count functions on the funcs_count
  * program, the latency functions on funcs (or funcs_r14), each planned

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * The probes of one `gosnoop serve` target: its count and latency
  * functions, planned and attached through the same machinery as

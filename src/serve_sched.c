@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * gosnoop serve, `sched: true`: goroutine-scheduling metrics of one target
  * from gosnoop sched's BPF program (src/bpf/sched.bpf.c), attached the way

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * The goroutine-scheduling metrics of one `gosnoop serve` target
  * (`sched: true`): gosnoop sched's uprobe on runtime.casgstatus

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * Private to serve_sched.c (probe, map scans) and serve_sched_metrics.c
  * (Prometheus text): one scrape's values of a target.

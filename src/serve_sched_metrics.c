@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * gosnoop serve, `sched: true`: the five metric families of every target
  * in Prometheus text format 0.0.4 (docs/serve.md), each family's HELP and

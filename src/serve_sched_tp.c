@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * gosnoop serve, `sched: true`: the few calls cmd_serve.c makes, in terms
  * of its targets (struct serve_tp): a target's serve_sched rides in the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * The processes behind each configured `gosnoop serve` target, as they
  * come and go:

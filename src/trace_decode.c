@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * A record of `gosnoop trace` back into Go values, as text or JSON: each
  * value's in-memory image is rebuilt from the pieces trace_plan.c

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_decode - where each argument and result of a Go function lives at
  * its entry site and its RETs (DWARF locations, else Go's ABI rules), what

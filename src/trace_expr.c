@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * -o EXPR of `gosnoop trace`: an expression on a function's arguments
  * compiled into one fetch operation (struct tr_out_op) that the one

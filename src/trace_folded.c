@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * --folded of `gosnoop trace`: call counts per stack (open addressing on
  * the folded stack string), written in FlameGraph's folded format.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /* trace_folded - stacks with call counts for `gosnoop trace --folded`. */
 #ifndef GOSNOOP_TRACE_FOLDED_H
 #define GOSNOOP_TRACE_FOLDED_H

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * Arguments and results of traced Go functions: where they live at the
  * entry site and the RETs, and what the BPF program copies (struct

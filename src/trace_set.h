@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_set - `trace --set ARG=VALUE --allow-write`: the value parsed
  * once, then for each traced function where its plan (trace_plan.c)

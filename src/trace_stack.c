@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * --stack and --folded of `gosnoop trace`: the return addresses the BPF
  * program collected at the entry (frame-pointer walk), symbolized with

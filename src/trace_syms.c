@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * Names of the dynamic types of Go interface values: an interface's first
  * word is an itab (non-empty interfaces) or a type descriptor (any), and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * Abandoned calls of `gosnoop trace` (see trace_unwind.h). Per goroutine
  * (pid, g) a stack of (ts, depth) of its RETs, kept so that depths

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * trace_unwind - which open calls of `gosnoop trace` were abandoned: a
  * call entered at frame depth D (tr_event.frame_off, distance of the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* For BPF programs: the log2 bucket of a value, as histograms use it. */
 #ifndef GOSNOOP_BPF_LOG2_H
 #define GOSNOOP_BPF_LOG2_H

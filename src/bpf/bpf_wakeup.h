@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * For BPF programs that stream records through a ring buffer (trace,
  * ktrace): wake the reader in batches. A wakeup per record costs more than

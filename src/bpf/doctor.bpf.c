@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Tiny programs for `gosnoop doctor`: one per kernel capability. All are
  * autoload-off ("?" section prefix); features.c turns exactly one on per
@@ -13,7 +13,7 @@
 #include <bpf/bpf_tracing.h>
 #include "doctor.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set before load: only the doctor process's own events count. */
 const volatile __u32 target_tgid = 0;

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Shared between src/bpf/doctor.bpf.c and src/probe/features.c: the
  * counter slots the probe programs bump and the ring buffer record.

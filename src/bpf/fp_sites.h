@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Classic uprobes without one perf event per site (src/probe/funcprobe.c),
  * shared by the function-probe programs and their user space.

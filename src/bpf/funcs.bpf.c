@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Function probes for `gosnoop count` and `gosnoop latency`.
  *
@@ -23,7 +23,7 @@
 #include "fp_sites.h"
 #include "bpf_log2.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set before load. */
 const volatile __u32 g_source = FP_G_TLS;

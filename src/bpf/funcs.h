@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Shared by src/bpf/funcs.bpf.c and the user space of the function probes
  * (src/probe/funcprobe.c, src/cmd_count.c, src/cmd_latency.c): the cookie

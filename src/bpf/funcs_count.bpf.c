@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * gosnoop count: +1 in a per-CPU counter at each function's entry site
  * (cookie layout: funcs.h). A separate object from funcs.bpf.c on purpose:
@@ -10,7 +10,7 @@
 #include "funcs.h"
 #include "fp_sites.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Sized to the number of functions before load. */
 struct {

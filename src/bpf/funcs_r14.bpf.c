@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * `gosnoop latency` without CO-RE: funcs.bpf.c with g read from R14 only
  * (Go's register ABI keeps g there in every ABIInternal function, from

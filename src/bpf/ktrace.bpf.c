@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * gosnoop ktrace: kernel events, decoded by fetch ops, tied to goroutines.
  *
@@ -31,7 +31,7 @@
 #define barrier_var(var) asm volatile("" : "+r"(var))
 #endif
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set before load. 0 / "" = no filter. */
 const volatile __u32 filter_tgid = 0;

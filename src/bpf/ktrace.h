@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Shared by src/bpf/ktrace.bpf.c and the user space of `gosnoop ktrace`
  * (src/cmd_ktrace.c, src/ktrace_*.c): the fetch-op encoding, the spec

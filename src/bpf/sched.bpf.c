@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * gosnoop sched: one uprobe on runtime.casgstatus(gp, oldval, newval).
  * Every goroutine state change of the Go scheduler goes through it, except
@@ -22,7 +22,7 @@
 #include "sched.h"
 #include "bpf_log2.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #ifndef EEXIST
 #define EEXIST 17	/* asm-generic/errno-base.h */

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Shared by src/bpf/sched.bpf.c and the user space of `gosnoop sched`
  * (src/cmd_sched.c, src/sched_report.c): limits, map values and ring

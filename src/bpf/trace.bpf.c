@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * gosnoop trace: one record per call, with its arguments and results.
  *
@@ -18,7 +18,7 @@
 #include "fp_sites.h"
 #include "bpf_wakeup.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set before load. */
 const volatile __u32 g_source = FP_G_TLS;

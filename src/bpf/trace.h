@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Shared by src/bpf/trace.bpf.c and the user space of `gosnoop trace`
  * (src/cmd_trace.c, src/trace_decode.c): one call's record and the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * Kernel capability probes (see features.h): the probe names, the system
  * facts (privileges from capget, vmlinux BTF, tracefs, lockdown) and the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * Run-time probes of what this kernel lets gosnoop do. Each probe does
  * the real thing (loads a tiny program from src/bpf/doctor.bpf.c, attaches

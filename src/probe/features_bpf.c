@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * Kernel capability probes that run BPF (see features.h; the system
  * facts are in features.c). Each BPF probe follows the libbpf life cycle

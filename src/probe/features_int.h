@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * Private to the kernel capability probes (features.c, features_bpf.c):
  * the small helpers that fill in a struct feature (inline here, so that

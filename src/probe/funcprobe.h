@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * funcprobe - the function-probe machinery shared by `count`, `latency`
  * and `trace`: patterns -> functions -> for each an entry site and, when

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * A minimal reader of raw BTF (see kbtf.h). Record layout: linux
  * include/uapi/linux/btf.h and Documentation/bpf/btf.rst: a header, then

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * Offsets of kernel struct members from the running kernel's BTF
  * (/sys/kernel/btf/vmlinux), found by one pass over the raw type records.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * Where tracefs is mounted, and mounting it when it is not: tracepoint
  * probes need it for event ids (events/<cat>/<name>/id), and libbpf looks

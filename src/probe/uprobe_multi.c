@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * Raw BPF_LINK_CREATE for BPF_TRACE_UPROBE_MULTI (see uprobe_multi.h).
  */

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * uprobe_multi links through the raw bpf(2) syscall: Debian's libbpf 1.1
  * predates bpf_program__attach_uprobe_multi(), but the kernel (6.6+) has

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * src/probe/kbtf.c: member offsets from raw BTF. A hand-built image in the
  * layout of linux include/uapi/linux/btf.h (records of every size class

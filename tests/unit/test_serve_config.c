@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * serve_config__load (src/serve_config.c) on real files: buckets in
  * decimal seconds become whole nanoseconds exactly (the values below are

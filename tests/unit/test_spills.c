@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * gobin__reg_arg_spills (src/gobin/spills.c) on the stripped args
  * fixture: the morestack path's stores give each register argument's

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * Which ABI trace_plan__build gives each function of a register-ABI
  * (go1.19) binary, where the binary has no .symtab: decided from pclntab

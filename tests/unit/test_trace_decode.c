@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * trace_decode (src/trace_decode.c): where the arguments and results of
  * the args fixture's functions live, checked against Go's register ABI

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * trace_filter (src/trace_filter.c): --filter expressions parsed, their
  * truth tables checked against the expression evaluated by hand here,

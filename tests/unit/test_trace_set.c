@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * trace --set ARG=VALUE (src/trace_set.c): the value as Go's spec reads an
  * integer literal (https://go.dev/ref/spec#Integer_literals: 0x, 0o, 0b,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * xolstep: does this machine single-step uprobed instructions correctly?
  * No BPF and no gosnoop: plain tracefs uprobes on four instructions of one
