@@ -354,8 +354,8 @@ static void probe_lockdown(struct feature *f)
 	}
 	set_ok(f);
 	if (strcmp(ld->mode, "integrity") == 0)
-		set_impact(f, "bpf_probe_write_user refused; gosnoop's tracing "
-			   "does not need it");
+		set_impact(f, "bpf_probe_write_user refused: trace --set "
+			   "cannot write; tracing does not need it");
 	else
 		set_impact(f, "no lockdown restrictions");
 }

@@ -651,8 +651,8 @@ void feat_probe_write_user(struct feature *f)
 	struct bpf_link *link = NULL;
 	int err;
 
-	set_impact(f, "gosnoop's tracing does not need it (it never writes "
-		   "into the traced program)");
+	set_impact(f, "only trace --set needs it (to write arguments on the "
+		   "stack); tracing never writes into the traced program");
 	if (!op) {
 		f->status = FEATURE_STATUS_UNTESTED;
 		f->err = -ENOMEM;
