@@ -99,56 +99,50 @@ void funcs_latency__destroy(struct funcs_bpf *skel, bool r14)
 		funcs_bpf__destroy(skel);
 }
 
-/* Chained deep frames (funcs.h) of processes that are gone. */
-static unsigned int sweep_deep(struct funcs_bpf *skel)
+/*
+ * Delete up to max entries of map fd whose key (key_size bytes) starts
+ * with the tgid of a process that is gone; the number deleted. Collected
+ * first: deleting while walking restarts the walk.
+ */
+static unsigned int sweep_gone_pids(int fd, size_t key_size, unsigned int max)
 {
-	int fd = bpf_map__fd(skel->maps.deep_frames);
-	struct fp_deep_key key, next, dead[256];
+	unsigned char key[32], next[32], dead[256][32];
 	unsigned int n = 0, dropped = 0;
 	pid_t last_pid = 0;
 	bool last_alive = true;
 	void *prev = NULL;
+	__u32 pid;
 
-	while (n < 256 && !bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if ((pid_t)key.pid != last_pid) {
-			last_pid = (pid_t)key.pid;
+	if (key_size > sizeof(key) || max > 256)
+		return 0;
+	while (n < max && !bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		memcpy(&pid, key, sizeof(pid));
+		if ((pid_t)pid != last_pid) {
+			last_pid = (pid_t)pid;
 			last_alive = target__pid_alive(last_pid);
 		}
 		if (!last_alive)
-			dead[n++] = key;
+			memcpy(dead[n++], key, key_size);
 	}
 	for (unsigned int i = 0; i < n; i++)
-		if (!bpf_map_delete_elem(fd, &dead[i]))
+		if (!bpf_map_delete_elem(fd, dead[i]))
 			dropped++;
 	return dropped;
 }
 
 unsigned int funcs_latency__sweep(struct funcs_bpf *skel)
 {
-	int fd = bpf_map__fd(skel->maps.gstacks);
-	struct fp_gkey key, next, dead[64];
-	unsigned int n = 0, dropped = 0;
-	pid_t last_pid = 0;
-	bool last_alive = true;
-	void *prev = NULL;
+	/* both keys start with the tgid (funcs.h) */
+	_Static_assert(offsetof(struct fp_gkey, pid) == 0, "fp_gkey.pid first");
+	_Static_assert(offsetof(struct fp_deep_key, pid) == 0,
+		       "fp_deep_key.pid first");
+	unsigned int dropped = sweep_gone_pids(bpf_map__fd(skel->maps.gstacks),
+					       sizeof(struct fp_gkey), 64);
 
-	/* collect first: deleting while walking restarts the walk */
-	while (n < 64 && !bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if ((pid_t)key.pid != last_pid) {
-			last_pid = (pid_t)key.pid;
-			last_alive = target__pid_alive(last_pid);
-		}
-		if (!last_alive)
-			dead[n++] = key;
-	}
-	for (unsigned int i = 0; i < n; i++)
-		if (!bpf_map_delete_elem(fd, &dead[i]))
-			dropped++;
 	/* the goroutines' chained frames go too, but are not goroutines */
-	sweep_deep(skel);
+	sweep_gone_pids(bpf_map__fd(skel->maps.deep_frames),
+			sizeof(struct fp_deep_key), 256);
 	return dropped;
 }

@@ -391,16 +391,20 @@ static int func_params(struct gobin_dwarf *d, struct dw_func *f,
 	return 0;
 }
 
+/* gb's DWARF, indexed: 0, -ENODATA without DWARF, or -ENOMEM. */
+static int indexed(const struct gobin *gb, struct gobin_dwarf **d)
+{
+	*d = gb->dw;
+	return *d ? dw_build_index(*d) : -ENODATA;
+}
+
 int gobin__func_params(const struct gobin *gb, const char *func,
 		       const struct gobin_param **params, size_t *cnt)
 {
-	struct gobin_dwarf *d = gb->dw;
+	struct gobin_dwarf *d;
 	struct dw_func *f;
-	int ret;
+	int ret = indexed(gb, &d);
 
-	if (!d)
-		return -ENODATA;
-	ret = dw_build_index(d);
 	if (ret)
 		return ret;
 	f = FIND_BY_NAME(d->funcs, d->func_cnt, func);
@@ -412,13 +416,10 @@ int gobin__func_params(const struct gobin *gb, const char *func,
 int gobin__func_params_at(const struct gobin *gb, uint64_t entry,
 			  const struct gobin_param **params, size_t *cnt)
 {
-	struct gobin_dwarf *d = gb->dw;
+	struct gobin_dwarf *d;
 	size_t lo = 0, hi;
-	int ret;
+	int ret = indexed(gb, &d);
 
-	if (!d)
-		return -ENODATA;
-	ret = dw_build_index(d);
 	if (ret)
 		return ret;
 	hi = d->by_pc_cnt;
