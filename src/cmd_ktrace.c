@@ -42,6 +42,7 @@
 #include "probe/features.h"
 #include "probe/launch.h"
 #include "record_out.h"
+#include "session.h"
 #include "ringbuf_reader.h"
 #include "probe/tracefs.h"
 #include "bpf/ktrace.skel.h"
@@ -53,21 +54,6 @@
 #define MAX_EXPR_OPTS 64
 #define MAX_POSITIONAL (MAX_PROBES + 1)
 
-static volatile sig_atomic_t exiting;	/* the signal that stops us */
-
-static void on_signal(int sig, siginfo_t *si, void *uc)
-{
-	exiting = sig;
-	launch__note_signal(si);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * One -o or --filter, and where it stood: options before the first probe
@@ -903,7 +889,6 @@ int do_ktrace(int argc, char **argv)
 	struct go_attr ga = {};
 	struct rb_reader *rb = NULL;
 	struct launch l = { .pid = -1, .go_fd = -1 };
-	struct sigaction sa = {};
 	const struct btf *btf = NULL;
 	const char *btf_err = NULL, *comm = NULL;
 	char tracefs[256] = "", gerr[256], basename_comm[16];
@@ -1022,7 +1007,7 @@ int do_ktrace(int argc, char **argv)
 		tgid = l.pid;
 	}
 
-	oc.t0_ns = now_ns();
+	oc.t0_ns = mono_ns();
 	for (int i = 0; i < np; i++) {
 		err = setup_probe(&insts[i], &cli, tgid, comm, &ga, i,
 				  i ? &insts[0] : NULL,
@@ -1053,17 +1038,9 @@ int do_ktrace(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	sa.sa_sigaction = on_signal;
-	/* SA_RESTART: a write(2) to a full stdout pipe interrupted by the
-	 * signal that ends tracing resumes instead of failing with EINTR
-	 * and losing the buffered events (epoll_wait still returns EINTR) */
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	session__catch_stop_signals();
 	if (cli.duration > 0)
-		deadline = now_ns() + (uint64_t)(cli.duration * 1e9);
+		deadline = mono_ns() + (uint64_t)(cli.duration * 1e9);
 	if (launched) {
 		err = launch__release(&l);
 		if (err) {
@@ -1082,7 +1059,7 @@ int do_ktrace(int argc, char **argv)
 							   : "; Ctrl-C to stop");
 	fflush(stdout);
 	fflush(stderr);
-	while (!exiting) {
+	while (!session_stop_signal) {
 		int n = rb_reader__poll(rb, POLL_MS);
 
 		if (record_out__reader_gone())
@@ -1094,7 +1071,7 @@ int do_ktrace(int argc, char **argv)
 		}
 		if (cli.max_events && oc.count >= cli.max_events)
 			break;
-		if (deadline && now_ns() >= deadline)
+		if (deadline && mono_ns() >= deadline)
 			break;
 		if (launched && launch__reap(&l, false) == 1)
 			break;
@@ -1109,7 +1086,7 @@ int do_ktrace(int argc, char **argv)
 	fflush(stdout);
 	report_stats(insts, np, cli.max_events && oc.count >= cli.max_events);
 	if (launched && ret == EXIT_OK)
-		ret = launch__finish(&l, exiting);
+		ret = launch__finish(&l, session_stop_signal);
 out:
 	rb_reader__free(rb);
 	detach_all(insts, np);

@@ -28,6 +28,7 @@
 #include "pattern.h"
 #include "probe/launch.h"
 #include "record_out.h"
+#include "session.h"
 #include "rt_tables.h"
 #include "bpf/sched.skel.h"
 #include "sched_probe.h"
@@ -38,28 +39,14 @@
 #define POLL_MS 100
 #define MAX_GOID_FILTERS 64
 
-static volatile sig_atomic_t exiting;	/* the signal that stops us */
 static volatile uint64_t child_exit_ns;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void on_signal(int sig, siginfo_t *si, void *uc)
-{
-	exiting = sig;
-	launch__note_signal(si);
-}
 
 /* Only records when: reaping happens in the loop. */
 static void on_sigchld(int sig)
 {
 	if (!child_exit_ns)
-		child_exit_ns = now_ns();
+		child_exit_ns = mono_ns();
 }
 
 static void usage(FILE *f)
@@ -323,11 +310,11 @@ static bool target_gone(struct sched_cli *cli, struct launch *l,
 		if (launch__reap(l, false) != 1)
 			return false;
 		sched_report__set_exit(rep, l->pid,
-				       child_exit_ns ? child_exit_ns : now_ns());
+				       child_exit_ns ? child_exit_ns : mono_ns());
 		return true;
 	}
 	if (cli->t.kind == TARGET_PID && !target__pid_alive(cli->t.pid)) {
-		sched_report__set_exit(rep, cli->t.pid, now_ns());
+		sched_report__set_exit(rep, cli->t.pid, mono_ns());
 		return true;
 	}
 	return false;
@@ -411,20 +398,12 @@ int do_sched(int argc, char **argv)
 		goto out;
 	}
 
-	sa.sa_sigaction = on_signal;
-	/* SA_RESTART: a write(2) to a full stdout pipe resumes after the
-	 * signal instead of failing with EINTR and losing what was
-	 * buffered (epoll_wait still returns EINTR: the loop sees it) */
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	session__catch_stop_signals();
 	sa.sa_handler = on_sigchld;
 	sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
 	sigaction(SIGCHLD, &sa, NULL);
 
-	start = now_ns();
+	start = mono_ns();
 	err = sched_report__set_start(rep, start);
 	if (err)
 		goto out;
@@ -461,14 +440,14 @@ int do_sched(int argc, char **argv)
 	fprintf(stderr, "%s: tracing goroutines of %s%s\n", prog_name,
 		cli.t.display, cli.duration > 0 ? "" : "; Ctrl-C to stop");
 
-	while (!exiting) {
+	while (!session_stop_signal) {
 		ret = ring_buffer__poll(rb, POLL_MS);
 		if (ret < 0 && ret != -EINTR) {
 			p_err("reading the ring buffer: %s", strerror(-ret));
 			err = ret;
 			break;
 		}
-		if (deadline && now_ns() >= deadline)
+		if (deadline && mono_ns() >= deadline)
 			break;
 		if (record_out__reader_gone())
 			break;
@@ -476,8 +455,8 @@ int do_sched(int argc, char **argv)
 			break;
 		if (attach_pid > 0)
 			sched_report__note_pid(rep, attach_pid);
-		if (next_summary && now_ns() >= next_summary) {
-			uint64_t now = now_ns();
+		if (next_summary && mono_ns() >= next_summary) {
+			uint64_t now = mono_ns();
 
 			ring_buffer__consume(rb);
 			if (!collect(sp.skel, rep, now))
@@ -485,7 +464,7 @@ int do_sched(int argc, char **argv)
 			next_summary += (uint64_t)(cli.interval * 1e9);
 		}
 	}
-	end = now_ns();
+	end = mono_ns();
 	/* stop the probe first, then take what it left */
 	bpf_link__destroy(sp.link);
 	sp.link = NULL;
@@ -502,7 +481,7 @@ out:
 	sched_probe__destroy(&sp);
 	/* CMD never released is not run at all; else ended as launch.h says */
 	if (launched)
-		code = launch__finish(&l, exiting);
+		code = launch__finish(&l, session_stop_signal);
 	sched_report__free(rep);
 	patterns__free(&pats);
 	gobin__free(gb);

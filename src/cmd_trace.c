@@ -37,6 +37,7 @@
 #include "probe/funcprobe.h"
 #include "probe/launch.h"
 #include "record_out.h"
+#include "session.h"
 #include "ringbuf_reader.h"
 #include "trace_filter.h"
 #include "target.h"
@@ -95,13 +96,6 @@ struct trace_state {
 	struct tr_set *sets;	/* --set: per function (nplans) */
 };
 
-static volatile sig_atomic_t exiting;	/* the signal that stops us */
-
-static void on_signal(int sig, siginfo_t *si, void *uc)
-{
-	exiting = sig;
-	launch__note_signal(si);
-}
 
 static uint64_t clock_ns(clockid_t c)
 {
@@ -757,7 +751,6 @@ static int run(struct trace_state *st)
 	struct launch l = { .pid = -1, .go_fd = -1 };
 	struct patterns pats = {};
 	struct rb_reader *rb = NULL;
-	struct sigaction sa = {};
 	uint64_t deadline = 0, pid_v = 0;
 	pid_t attach_pid = 0;
 	bool launched = false, exited = false, read_failed = false;
@@ -809,7 +802,7 @@ static int run(struct trace_state *st)
 	if (cli->stack || cli->folded)
 		st->out.gb = st->gb;
 	st->out.mono_to_real = clock_ns(CLOCK_REALTIME) -
-			       clock_ns(CLOCK_MONOTONIC);
+			       mono_ns();
 	rb = rb_reader__new(bpf_map__fd(st->skel->maps.events), on_event, st);
 	if (!rb) {
 		err = -errno;
@@ -839,17 +832,9 @@ static int run(struct trace_state *st)
 	       funcprobe__cnt(st->fp), funcprobe__mode(st->fp),
 	       funcprobe__attach_ms(st->fp));
 
-	sa.sa_sigaction = on_signal;
-	/* a write(2) to a full stdout pipe interrupted by Ctrl-C must
-	 * resume, not fail with EINTR and lose the buffered records
-	 * (epoll_wait still returns EINTR: the loop sees exiting) */
-	sa.sa_flags = SA_RESTART | SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	session__catch_stop_signals();
 	if (cli->duration > 0)
-		deadline = clock_ns(CLOCK_MONOTONIC) +
+		deadline = mono_ns() +
 			   (uint64_t)(cli->duration * 1e9);
 	if (launched) {
 		err = launch__release(&l);
@@ -863,7 +848,7 @@ static int run(struct trace_state *st)
 		fprintf(stderr, "%s: tracing %zu functions of %s%s\n",
 			prog_name, funcprobe__cnt(st->fp), cli->t.display,
 			cli->duration > 0 || launched ? "" : "; Ctrl-C to stop");
-	while (!exiting) {
+	while (!session_stop_signal) {
 		err = rb_reader__poll(rb, POLL_MS);
 		if (err < 0 && err != -EINTR) {
 			p_err("reading the ring buffer: %s", strerror(-err));
@@ -872,7 +857,7 @@ static int run(struct trace_state *st)
 		}
 		if (record_out__reader_gone())
 			break;
-		if (deadline && clock_ns(CLOCK_MONOTONIC) >= deadline)
+		if (deadline && mono_ns() >= deadline)
 			break;
 		if (launched && launch__reap(&l, false) == 1) {
 			exited = true;
@@ -898,7 +883,7 @@ static int run(struct trace_state *st)
 		int code;
 
 		launched = false;
-		code = launch__finish(&l, read_failed ? 0 : exiting);
+		code = launch__finish(&l, read_failed ? 0 : session_stop_signal);
 		if (!err)
 			err = code;
 		goto out_status;

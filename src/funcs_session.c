@@ -28,24 +28,10 @@
 #include "probe/funcprobe.h"
 #include "probe/launch.h"
 #include "record_out.h"
+#include "session.h"
 
 #define POLL_MS 100
 
-static volatile sig_atomic_t exiting;	/* the signal that stops us */
-
-static void on_signal(int sig, siginfo_t *si, void *uc)
-{
-	exiting = sig;
-	launch__note_signal(si);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t real_ns(void)
 {
@@ -161,7 +147,6 @@ static int run(struct funcs_session *s)
 				     .force_classic = cli->classic };
 	struct launch l = { .pid = -1, .go_fd = -1 };
 	struct patterns pats = {};
-	struct sigaction sa = {};
 	uint64_t deadline = 0, next_print = 0, t0, t_start = mono_ns();
 	pid_t attach_pid = 0;
 	bool launched = false;
@@ -221,12 +206,7 @@ static int run(struct funcs_session *s)
 	       funcprobe__cnt(s->fp), funcprobe__mode(s->fp),
 	       funcprobe__attach_ms(s->fp), (mono_ns() - t_start) / 1e6);
 
-	sa.sa_sigaction = on_signal;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	session__catch_stop_signals();
 
 	s->start_ns = mono_ns();
 	s->interval_start_ns = real_ns();
@@ -252,7 +232,7 @@ static int run(struct funcs_session *s)
 
 	uint64_t next_tick = 0;
 
-	while (!exiting) {
+	while (!session_stop_signal) {
 		uint64_t now;
 
 		usleep(POLL_MS * 1000);
@@ -281,7 +261,7 @@ static int run(struct funcs_session *s)
 	err = 0;
 	if (launched) {
 		launched = false;
-		err = launch__finish(&l, exiting);
+		err = launch__finish(&l, session_stop_signal);
 		goto out_status;
 	}
 out:

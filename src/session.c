@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+/* The session's signals and clock: see session.h. */
+#include <string.h>
+#include <time.h>
+
+#include "probe/launch.h"
+#include "session.h"
+
+volatile sig_atomic_t session_stop_signal;
+
+static void on_stop_signal(int sig, siginfo_t *si, void *uc)
+{
+	session_stop_signal = sig;
+	launch__note_signal(si);
+}
+
+void session__catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_stop_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
