@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/libbpf.h>
 
@@ -134,6 +135,14 @@ void p_load_error(const char *what, int err)
 	      err == -EPERM || err == -EACCES ?
 	      "run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor'" :
 	      "see 'gosnoop doctor'");
+}
+
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 int exit_code_for(int err)

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Documented exit codes (README "Exit codes"). */
@@ -48,6 +49,9 @@ void p_bad_option(const char *cmd, char **argv);
  * what to do: privileges, or 'gosnoop doctor'. what: "the BPF program"
  * or a probe's own words. */
 void p_load_error(const char *what, int err);
+
+/* CLOCK_MONOTONIC, ns: the one clock sessions keep time with. */
+uint64_t mono_ns(void);
 
 /* Map a gobin/libbpf -errno to the exit code class. */
 int exit_code_for(int err);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "ringbuf_reader.h"
 
 /* A drain returns after this long even if records keep coming. */
@@ -22,14 +23,6 @@ struct rb_reader {
 	int n;			/* records this drain */
 	bool more;		/* the last drain stopped with records left */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * Every record passes here. A producer faster than the reader (hundreds

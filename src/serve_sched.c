@@ -98,14 +98,6 @@ struct serve_sched {
 	struct sched_g *vals;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* Wait reason names from the binary (or the release table), once. */
 static int learn_names(struct serve_sched *s, const struct gobin *gb)
 {

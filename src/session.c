@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The session's signals and clock: see session.h. */
+/* The session's stop signals: see session.h. */
 #include <string.h>
-#include <time.h>
 
 #include "probe/launch.h"
 #include "session.h"
@@ -25,12 +24,4 @@ void session__catch_stop_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-}
-
-uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }

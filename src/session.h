@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What every tracing command's session shares: the signals that end it
- * and the clock it keeps time with. The seed of the one session pipeline
+ * (the clock is common.h's mono_ns). The seed of the one session pipeline
  * (issue 17): open, configure, load and attach, poll, detach and drain
  * are still written out in each command.
  */
@@ -24,8 +24,5 @@ extern volatile sig_atomic_t session_stop_signal;
  * the loops see the signal at once.
  */
 void session__catch_stop_signals(void);
-
-/* CLOCK_MONOTONIC, ns. */
-uint64_t mono_ns(void);
 
 #endif

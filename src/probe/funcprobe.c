@@ -83,14 +83,6 @@ struct funcprobe {
 	double attach_ms, detach_ms;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* A copy of f's name that fp owns; with_addr: "name@0xaddr" (two
  * functions share the name). */
 static const char *own_name(struct funcprobe *fp, const struct gobin_func *f,
@@ -646,7 +638,7 @@ const char *funcprobe__mode(const struct funcprobe *fp)
 static void progress(const char *verb, size_t done, size_t total,
 		     uint64_t start, bool *shown)
 {
-	if (now_ns() - start < PROGRESS_AFTER_NS)
+	if (mono_ns() - start < PROGRESS_AFTER_NS)
 		return;
 	if (isatty(STDERR_FILENO)) {
 		fprintf(stderr, "\r%s: %s %zu/%zu uprobes...", prog_name, verb,
@@ -946,7 +938,7 @@ static int attach_classic(struct funcprobe *fp, struct bpf_program *prog,
 			  const char *path, pid_t pid,
 			  const struct fp_site *s, size_t n)
 {
-	uint64_t start = now_ns();
+	uint64_t start = mono_ns();
 	bool shown = false;
 	struct bpf_link **nl;
 	int err;
@@ -1005,7 +997,7 @@ int funcprobe__attach(struct funcprobe *fp, struct bpf_program *prog,
 	struct fp_site *s = NULL;
 	unsigned long *offs = NULL;
 	__u64 *cookies = NULL;
-	uint64_t start = now_ns();
+	uint64_t start = mono_ns();
 	size_t n = 0;
 	int err, fd, *nfds;
 
@@ -1045,7 +1037,7 @@ int funcprobe__attach(struct funcprobe *fp, struct bpf_program *prog,
 	}
 	fp->link_fds[fp->link_fd_cnt++] = fd;
 out:
-	fp->attach_ms += (now_ns() - start) / 1e6;
+	fp->attach_ms += (mono_ns() - start) / 1e6;
 	free(offs);
 	free(cookies);
 	free(s);
@@ -1077,7 +1069,7 @@ static void *detach_worker(void *arg)
 
 void funcprobe__detach(struct funcprobe *fp)
 {
-	uint64_t start = now_ns();
+	uint64_t start = mono_ns();
 
 	if (!fp || (!fp->link_fd_cnt && !fp->link_cnt && !fp->event_cnt))
 		return;
@@ -1119,7 +1111,7 @@ void funcprobe__detach(struct funcprobe *fp)
 		}
 		fp->event_cnt = 0;
 	}
-	fp->detach_ms += (now_ns() - start) / 1e6;
+	fp->detach_ms += (mono_ns() - start) / 1e6;
 }
 
 double funcprobe__attach_ms(const struct funcprobe *fp)
