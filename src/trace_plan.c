@@ -94,9 +94,13 @@ static int dwarf_verdict(const struct gobin_param *pa,
 
 	switch (pa->loc_kind) {
 	case GOBIN_LOC_STACK:
-		if (s->in_regs || pa->loc_off < 8)
+		/* a register argument's home in the spill area: where some
+		 * bodies (runtime.reflectcallmove, nosplit) keep it, and
+		 * where DWARF then places it from the entry on */
+		if (pa->loc_off < 8)
 			return DW_DISAGREES;
-		return (uint64_t)(pa->loc_off - 8) == s->stack_off ?
+		return (uint64_t)(pa->loc_off - 8) ==
+		       (s->in_regs ? s->spill_off : s->stack_off) ?
 		       DW_AGREES : DW_DISAGREES;
 	case GOBIN_LOC_REG:
 		if (!s->in_regs)
@@ -626,18 +630,19 @@ static int try_assign(const struct gobin_func *f, enum gobin_abi abi, int di,
  * at the entry, it must be the place the algorithm chose. A DWARF list
  * that leaves out a blank parameter can keep the frame's size (a
  * uint8 and an int32 spill into one word either way) but not every
- * location. Go bodies the compiler made ABI0 in a register-ABI binary
- * (runtime.reflectcallmove, cgocallbackg: called from assembly) show
- * as DWARF placing every argument on the stack: *abi0 is then set.
- * NULL, or why no value's place is known; *mismatch: only the frame
- * disagrees, and values DWARF places alike may still be shown.
+ * location. (A DWARF location in the spill area names a register
+ * argument's home: runtime.reflectcallmove's body reads RAX, RCX, RDI
+ * while DWARF gives the spill slots. Taking such functions for ABI0
+ * bodies, the spill layout being ABI0's, would read uninitialized
+ * slots.) NULL, or why no value's place is known; *mismatch: only the
+ * frame disagrees, and values DWARF places alike may still be shown.
  */
 static const char *assign_frame(const struct gobin *gb,
-				const struct gobin_func *f, bool *abi0,
+				const struct gobin_func *f, bool abi0,
 				const struct gobin_param *params, size_t cnt,
 				struct gobin_abi_slot *slots, bool *mismatch)
 {
-	enum gobin_abi abi = *abi0 ? GOBIN_ABI0 : GOBIN_ABI_INTERNAL;
+	enum gobin_abi abi = abi0 ? GOBIN_ABI0 : GOBIN_ABI_INTERNAL;
 	int minor = gobin__go_minor(gb), dis[2] = { -1, -1 }, err = -EINVAL;
 	bool method = false;
 
@@ -672,12 +677,6 @@ static const char *assign_frame(const struct gobin *gb,
 	}
 	if (dwarf_verdict_all(params, cnt, slots) != DW_DISAGREES)
 		return NULL;
-	if (!*abi0 && dis[0] < 0 &&
-	    !try_assign(f, GOBIN_ABI0, -1, params, cnt, slots) &&
-	    dwarf_verdict_all(params, cnt, slots) == DW_AGREES) {
-		*abi0 = true;
-		return NULL;
-	}
 	return "DWARF places an argument elsewhere than Go's ABI does";
 }
 
@@ -712,7 +711,7 @@ int trace_plan__build(const struct gobin *gb, const struct gobin_func *f,
 		p->vals[i].type = params[i].type;
 		p->vals[i].is_result = params[i].is_result;
 	}
-	why = assign_frame(gb, f, &p->abi0, params, cnt, slots, &mismatch);
+	why = assign_frame(gb, f, p->abi0, params, cnt, slots, &mismatch);
 	for (size_t i = 0; i < cnt; i++) {
 		struct tr_value *v = &p->vals[i];
 

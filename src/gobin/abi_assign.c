@@ -203,6 +203,7 @@ int gobin__abi_assign(enum gobin_abi abi, const struct gobin_type *const *types,
 		if (is_result[k] || !slots[k].in_regs)
 			continue;
 		stack = align_up(stack, gobin__type_align(types[k]));
+		slots[k].spill_off = stack;
 		stack += types[k]->size;
 	}
 	if (frame)

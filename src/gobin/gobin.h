@@ -310,6 +310,9 @@ struct gobin_abi_slot {
 	uint64_t stack_off;	/* !in_regs: bytes above the return address
 				   (at the entry for arguments, at a RET
 				   for results: SP+8+stack_off) */
+	uint64_t spill_off;	/* in_regs argument: its spill slot, the
+				   same way (the body's home for it, which
+				   the caller leaves uninitialized) */
 	struct gobin_abi_leaf leaves[GOBIN_ABI_MAX_LEAVES];
 	int nleaves;
 };

@@ -136,6 +136,39 @@ static void test_named_abi0_functions(void **state)
 	}
 }
 
+/*
+ * runtime.reflectcallmove(typ, dst, src, size, regs), a register-ABI body
+ * (the .symtab names its ABI0 wrapper "runtime.reflectcallmove.abi0";
+ * its code tests typ in RAX and size in RDI) whose DWARF places every
+ * argument in its spill slot from the entry on: read from the registers
+ * the algorithm gives (not from the uninitialized spill slots).
+ */
+static void test_spill_slot_locations_are_register_arguments(void **state)
+{
+	static const char *const names[] = { "typ", "dst", "src", "size", "regs" };
+	struct gobin *gb = tu_open_fixture("args");
+	const struct gobin_func *f;
+	struct tr_plan p;
+
+	if (!gb)
+		skip();
+	f = gobin__func_by_name(gb, "runtime.reflectcallmove");
+	assert_non_null(f);
+	assert_int_equal(trace_plan__build(gb, f, &p), 0);
+	assert_false(p.raw);
+	assert_false(p.abi0);
+	assert_int_equal(p.nval, 5);
+	for (int i = 0; i < 5; i++) {
+		assert_string_equal(p.vals[i].name, names[i]);
+		assert_null(p.vals[i].why);
+		assert_int_equal(p.vals[i].npieces, 1);
+		assert_int_equal(p.vals[i].pieces[0].kind, TR_SRC_REG);
+		assert_int_equal(p.vals[i].pieces[0].idx, i);
+	}
+	trace_plan__free(&p);
+	gobin__free(gb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_stripped_cgo_abi_per_function),
 		cmocka_unit_test(test_stripped_abi0_fixture),
 		cmocka_unit_test(test_named_abi0_functions),
+		cmocka_unit_test(test_spill_slot_locations_are_register_arguments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
