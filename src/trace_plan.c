@@ -581,6 +581,12 @@ static bool dict_missing(const char *name, const struct gobin_param *params,
 
 	if (!strstr(name, "[go.shape.") && !strstr(name, "[...]"))
 		return false;
+	/* a closure of an instance (F[...].func1, .gowrap1, .deferwrap1)
+	 * reaches the dictionary through its context, not an argument:
+	 * checked as any function */
+	if (close && (strstr(close, ".func") || strstr(close, ".gowrap") ||
+		      strstr(close, ".deferwrap")))
+		return false;
 	for (size_t i = 0; i < cnt; i++)
 		if (params[i].name && !strcmp(params[i].name, ".dict"))
 			return false;

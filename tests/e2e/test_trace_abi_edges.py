@@ -5,7 +5,8 @@ missing one is a SKIP):
   ~p0; with a uint8 blank before an int32 the frame keeps its size, so only
   DWARF's own locations tell (src/trace_plan.c assign_frame);
 - generic instances: the dictionary argument DWARF lists only in -N -l
-  builds, put back first, or after a method's receiver;
+  builds, put back first, or after a method's receiver; never in a
+  closure of an instance, which reaches it through its context;
 - go1.18/1.19 name every instance "F[...]" in pclntab: DWARF by address.
 Each value printed must be the one the program passed (it prints them),
 or "?" with a reason in "unknown" -- never the neighbour's value.
@@ -72,7 +73,17 @@ func (p *Pair[K, V]) Add(k int, s string) int { p.n += k; return p.n + len(s) }
 //go:noinline
 func (p Pair[K, V]) Get(k int) (V, int) { return p.v, p.n + k }
 
+//go:noinline
+func Apply[T any](xs []T, k int) int {
+	f := func(a int, s string) int { return a + len(s) + k + len(xs) }
+	return call(f)
+}
+
+//go:noinline
+func call(f func(int, string) int) int { return f(7, "abc") }
+
 func generics() {
+	fmt.Fprintln(os.Stderr, Apply([]string{"x"}, 2), Apply([]int{1, 2}, 3))
 	a, b := Sum(1, 2, "x")
 	c, d := Sum[uint8](3, 4, "y")
 	p := &Pair[string, [3]int64]{k: "a", v: [3]int64{1, 2, 3}, n: 5}
@@ -95,6 +106,9 @@ GENERIC_TRUTH = {
             ({"a": 3, "b": 4, "s": "y"}, [7, "y!"])],
     "Add": [({"k": 3, "s": "abc"}, [11])],
     "Get": [({"k": 11}, [[1, 2, 3], 19])],
+    # a closure of an instance reaches the dictionary through its context
+    "Apply": [({"k": 2}, [13]), ({"k": 3}, [15])],
+    "func1": [({"a": 7, "s": "abc"}, [13]), ({"a": 7, "s": "abc"}, [15])],
 }
 
 
@@ -146,7 +160,8 @@ def run_one(ver, goroot):
                            text=True, env=difftrace.go_env(goroot, ver), timeout=600)
         assert r.returncode == 0, r.stderr
         r = subprocess.run([gstest.GOSNOOP, "--json", "trace", "main.sub", "main.blank",
-                            "main.(*Box).meth", "main.Sum*", "main.*Pair*", "--", exe],
+                            "main.(*Box).meth", "main.Sum*", "main.*Pair*", "main.Apply*",
+                            "--", exe],
                            capture_output=True, text=True, timeout=120,
                            stdin=subprocess.DEVNULL)
         assert r.returncode == 0, r.stderr
