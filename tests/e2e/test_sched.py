@@ -104,11 +104,15 @@ def check_against_fixture(recs, mine):
         if m["kind"] == "spinner":
             g = gs[m["goid"]]
             assert g["ns"]["running"] >= 5_000_000, f"spinner ran {g['ns']}"
-    # sleepers slept about SLEEP_MS: waiting time at least that
+    # sleepers slept about SLEEP_MS: waiting time at least that (under
+    # qemu TCG with the host busy, one 40 ms sleep was seen as 35.4 ms of
+    # waiting, once in many runs on 5.10: the emulated guest's timing,
+    # not reproduced alone in 6 runs; there the band is wider)
+    low = 0.80 if os.environ.get("GOSNOOP_UNDER_QEMU") else 0.95
     for m in mine:
         if m["kind"] == "sleeper":
             w = gs[m["goid"]]["ns"]["waiting"]
-            assert w >= SLEEP_MS * 1e6 * 0.95, f"sleeper {m['goid']} waited {w} ns"
+            assert w >= SLEEP_MS * 1e6 * low, f"sleeper {m['goid']} waited {w} ns"
             assert w < SLEEP_MS * 1e6 * 5, f"sleeper {m['goid']} waited {w} ns"
     # a goroutine's changes chain (from == the previous to), except where
     # the runtime changed its status without casgstatus (counted)
