@@ -296,13 +296,10 @@ int funcs_session__main(int argc, char **argv, const struct funcs_ops *ops,
 
 void funcs_session__interval_marker(struct jw *jw)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	jw_start_object(jw);
 	jw_name(jw, "type"); jw_string(jw, "interval");
 	jw_name(jw, "ts_ns");
-	jw_uint(jw, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+	jw_uint(jw, mono_ns());
 	jw_end_object(jw);
 	jw_end_line(jw);
 }

@@ -466,10 +466,7 @@ static void follow_file(struct serve_group *g, pthread_mutex_t *lock,
 
 static double mono_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return mono_ns() / 1e9;
 }
 
 void serve_group__update(struct serve_group *g, struct serve_state *st)
