@@ -574,6 +574,17 @@ static bool func_is_abi0(const struct gobin *gb, const struct gobin_func *f)
  * RCX). The frame check cannot stand in for this: with the dictionary,
  * an argument may move to the stack and leave the frame the same size.
  */
+/* Whether s holds kind followed by a digit: ".func1", not ".funcName". */
+static bool closure_suffix(const char *s, const char *kind)
+{
+	size_t n = strlen(kind);
+
+	for (s = strstr(s, kind); s; s = strstr(s + 1, kind))
+		if (s[n] >= '0' && s[n] <= '9')
+			return true;
+	return false;
+}
+
 static bool dict_missing(const char *name, const struct gobin_param *params,
 			 size_t cnt, bool *method)
 {
@@ -584,8 +595,9 @@ static bool dict_missing(const char *name, const struct gobin_param *params,
 	/* a closure of an instance (F[...].func1, .gowrap1, .deferwrap1)
 	 * reaches the dictionary through its context, not an argument:
 	 * checked as any function */
-	if (close && (strstr(close, ".func") || strstr(close, ".gowrap") ||
-		      strstr(close, ".deferwrap")))
+	if (close && (closure_suffix(close, ".func") ||
+		      closure_suffix(close, ".gowrap") ||
+		      closure_suffix(close, ".deferwrap")))
 		return false;
 	for (size_t i = 0; i < cnt; i++)
 		if (params[i].name && !strcmp(params[i].name, ".dict"))
@@ -751,16 +763,27 @@ void trace_plan__free(struct tr_plan *p)
 	p->vals = NULL;
 }
 
-int trace_plan__set_filter(struct tr_plan *p, int atom, const char *name,
-			   enum tr_filt_op op, uint64_t val)
+/* Slot atom of p's filter, cleared to "never true" (a name p lacks);
+ * NULL when atom is out of range. */
+static struct tr_filt_atom *filt_atom(struct tr_plan *p, int atom)
 {
 	struct tr_filt_atom *sp;
 
 	if (atom < 0 || atom >= TR_FILT_ATOMS)
-		return -EINVAL;
+		return NULL;
 	sp = &p->spec.filt[atom];
 	memset(sp, 0, sizeof(*sp));
 	sp->kind = TR_FILT_NEVER;
+	return sp;
+}
+
+int trace_plan__set_filter(struct tr_plan *p, int atom, const char *name,
+			   enum tr_filt_op op, uint64_t val)
+{
+	struct tr_filt_atom *sp = filt_atom(p, atom);
+
+	if (!sp)
+		return -EINVAL;
 	sp->op = op;
 	sp->val = val;
 	if (p->raw) {
@@ -823,13 +846,10 @@ int trace_plan__set_filter(struct tr_plan *p, int atom, const char *name,
 int trace_plan__set_filter_str(struct tr_plan *p, int atom, const char *name,
 			       enum tr_filt_op op, const char *str, size_t len)
 {
-	struct tr_filt_atom *sp;
+	struct tr_filt_atom *sp = filt_atom(p, atom);
 
-	if (atom < 0 || atom >= TR_FILT_ATOMS)
+	if (!sp)
 		return -EINVAL;
-	sp = &p->spec.filt[atom];
-	memset(sp, 0, sizeof(*sp));
-	sp->kind = TR_FILT_NEVER;
 	if ((op != TR_OP_EQ && op != TR_OP_NE) || len > TR_FILT_STR_MAX)
 		return -EINVAL;
 	if (p->raw)
