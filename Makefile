@@ -2,7 +2,8 @@
 #
 # Layout of the build: src/gobin/*.c -> build/libgobin.a (no BPF, no root);
 # src/bpf/*.bpf.c -> build/bpf/*.bpf.o -> build/bpf/*.skel.h (embedded);
-# src/*.c + src/probe/*.c + skeletons -> build/gosnoop.
+# src/*.c (shared base) + src/probe/*.c + one folder per command family
+# (src/trace, ktrace, sched, funcs, serve) + skeletons -> build/gosnoop.
 
 PREFIX ?= /usr/local
 BUILD  ?= build
@@ -20,7 +21,7 @@ endif
 
 CFLAGS ?= -O2 -g
 WARN    = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Isrc -Isrc/gobin -I$(BUILD)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Isrc -I$(BUILD)
 LIBS    = -lbpf -ldw -lelf -lz -lcapstone -lmicrohttpd -lyaml
 # gosnoop itself: the libraries linked in statically and no PIE. Start-up
 # is most of a short run's cost: on the development VM loading and
@@ -33,12 +34,13 @@ APP_LIBS ?= -Wl,-Bstatic -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -lcapstone \
 	-lyaml -Wl,-Bdynamic -lmicrohttpd
 
 GOBIN_SRCS = $(sort $(wildcard src/gobin/*.c))
-APP_SRCS   = $(sort $(wildcard src/*.c src/probe/*.c))
+FAMILIES   = trace ktrace sched funcs serve
+APP_SRCS   = $(sort $(wildcard src/*.c src/probe/*.c $(FAMILIES:%=src/%/*.c)))
 BPF_SRCS   = $(sort $(wildcard src/bpf/*.bpf.c))
 SKELS      = $(patsubst src/bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
 GOBIN_OBJS = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(GOBIN_SRCS))
 APP_OBJS   = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(APP_SRCS))
-HDRS       = $(wildcard src/*.h src/gobin/*.h src/probe/*.h src/bpf/*.h)
+HDRS       = $(wildcard src/*.h src/*/*.h)
 
 UNIT_SRCS  = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -68,7 +70,7 @@ $(BUILD)/vmlinux.h:
 $(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h $(HDRS)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -Isrc -Isrc/bpf -c $< -o $@
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BUILD) -Isrc -c $< -o $@
 	$(Q)llvm-strip -g $@ 2>/dev/null || true
 
 # funcs_r14.bpf.c is funcs.bpf.c compiled with one define: it is its source too
@@ -98,14 +100,14 @@ $(BUILD)/gosnoop: $(APP_OBJS) $(BUILD)/libgobin.a
 # Unit tests link the library twice: plain, and an ASan+UBSan build of
 # library and tests together. UNIT_SRCS_<test>: src/ files (outside the
 # library) a test compiles in too.
-UNIT_SRCS_test_ktrace_expr = src/ktrace_expr.c src/ktrace_expr_parse.c \
-	src/ktrace_probe.c src/ktrace_btf.c src/ktrace_tpfmt.c
+UNIT_SRCS_test_ktrace_expr = src/ktrace/ktrace_expr.c src/ktrace/ktrace_expr_parse.c \
+	src/ktrace/ktrace_probe.c src/ktrace/ktrace_btf.c src/ktrace/ktrace_tpfmt.c
 $(BUILD)/tests/test_ktrace_expr $(BUILD)/tests-san/test_ktrace_expr: \
 	$(UNIT_SRCS_test_ktrace_expr) tests/unit/ktrace_interp.h
-UNIT_SRCS_test_sched_allgs = src/sched_allgs.c
+UNIT_SRCS_test_sched_allgs = src/sched/sched_allgs.c
 $(BUILD)/tests/test_sched_allgs $(BUILD)/tests-san/test_sched_allgs: \
 	$(UNIT_SRCS_test_sched_allgs)
-UNIT_SRCS_test_serve_config = src/serve_config.c
+UNIT_SRCS_test_serve_config = src/serve/serve_config.c
 $(BUILD)/tests/test_serve_config $(BUILD)/tests-san/test_serve_config: \
 	$(UNIT_SRCS_test_serve_config)
 UNIT_SRCS_test_json_writer = src/json_writer.c
@@ -113,7 +115,7 @@ $(BUILD)/tests/test_json_writer $(BUILD)/tests-san/test_json_writer: \
 	$(UNIT_SRCS_test_json_writer)
 UNIT_SRCS_test_kbtf = src/probe/kbtf.c
 $(BUILD)/tests/test_kbtf $(BUILD)/tests-san/test_kbtf: $(UNIT_SRCS_test_kbtf)
-UNIT_SRCS_test_trace_set = src/trace_set.c
+UNIT_SRCS_test_trace_set = src/trace/trace_set.c
 $(BUILD)/tests/test_trace_set $(BUILD)/tests-san/test_trace_set: \
 	$(UNIT_SRCS_test_trace_set)
 
@@ -130,7 +132,7 @@ $(BUILD)/tests-san/%: tests/unit/%.c tests/unit/testutil.h $(GOBIN_SRCS) $(HDRS)
 $(BUILD)/fuzz/%: fuzz/%.c $(GOBIN_SRCS) $(HDRS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Isrc/gobin \
+	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(GOBIN_SRCS) $(LIBS)
 
 fixtures:

@@ -8,7 +8,7 @@
 #define GOSNOOP_FUZZ_COMMON_H
 
 #include <stdlib.h>
-#include "internal.h"
+#include "gobin/gobin_int.h"
 
 enum fuzz_stage { STAGE_ELF, STAGE_PCLN, STAGE_BUILDINFO, STAGE_DWARF };
 

@@ -8,7 +8,7 @@
 
 #include "cmd.h"
 #include "common.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
 #include "target.h"
 

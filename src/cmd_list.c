@@ -13,7 +13,7 @@
 
 #include "cmd.h"
 #include "common.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
 #include "pattern.h"
 #include "target.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
 
 #define JW_MAX_DEPTH 64

@@ -2,7 +2,7 @@
 /* The session's stop signals: see session.h. */
 #include <string.h>
 
-#include "probe/launch.h"
+#include "launch.h"
 #include "session.h"
 
 volatile sig_atomic_t session_stop_signal;

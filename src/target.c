@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "target.h"
 
 void target__split_cmd(int *argc, char **argv, struct target *t)

@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "gobin_int.h"
 
 const char *gobin__abi_name(enum gobin_abi abi)
 {

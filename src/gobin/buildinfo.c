@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "gobin_int.h"
 
 #define BI_MAGIC	"\xff Go buildinf:"
 #define BI_MAGIC_LEN	14

@@ -19,7 +19,7 @@
 
 #include <capstone/capstone.h>
 
-#include "internal.h"
+#include "gobin_int.h"
 
 /* Never walk further than this from the entry: prologues are short. */
 #define PROBE_WALK_MAX_INSNS	32

@@ -12,7 +12,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 
-#include "internal.h"
+#include "gobin_int.h"
 
 /* Go's DWARF extensions: src/cmd/internal/dwarf/dwarf.go (go1.13, go1.19). */
 #define DW_AT_go_kind		0x2900

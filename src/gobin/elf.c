@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "gobin_int.h"
 
 /* Does [off, off+len) lie inside an image of img_len bytes? */
 static bool in_image(const struct gobin *gb, uint64_t off, uint64_t len)

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "gobin_int.h"
 
 void gobin__free(struct gobin *gb)
 {

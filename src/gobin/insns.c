@@ -19,7 +19,7 @@
 
 #include <capstone/capstone.h>
 
-#include "internal.h"
+#include "gobin_int.h"
 
 #define X86_MAX_INSN_LEN	15
 

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "internal.h"
+#include "gobin_int.h"
 #include "rt_tables.h"
 
 /* One field: where DWARF names it, where the table and gb->layout keep it. */

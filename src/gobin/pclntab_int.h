@@ -7,7 +7,7 @@
 #ifndef GOBIN_PCLNTAB_INT_H
 #define GOBIN_PCLNTAB_INT_H
 
-#include "internal.h"
+#include "gobin_int.h"
 
 #define PCLN_PTRSIZE	8
 #define PCLN_QUANTUM	1

@@ -23,8 +23,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "probe/features_int.h"
-#include "probe/tracefs.h"
+#include "features_int.h"
+#include "tracefs.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38

@@ -29,9 +29,9 @@
 
 #include "bpf/doctor.h"
 #include "bpf/doctor.skel.h"
-#include "probe/features_int.h"
-#include "probe/tracefs.h"
-#include "probe/uprobe_multi.h"
+#include "features_int.h"
+#include "tracefs.h"
+#include "uprobe_multi.h"
 
 #define KPROBE_PMU_PATH "/sys/bus/event_source/devices/kprobe"
 #define FENTRY_TARGET "do_nanosleep"	/* as in doctor.bpf.c */

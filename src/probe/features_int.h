@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "probe/features.h"
+#include "features.h"
 
 #define SELF_EXE "/proc/self/exe"
 

@@ -22,15 +22,15 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
 #include "pattern.h"
 #include <linux/types.h>
 #include "bpf/funcs.h"
 #include "bpf/fp_sites.h"
-#include "probe/funcprobe.h"
-#include "probe/tracefs.h"
-#include "probe/uprobe_multi.h"
+#include "funcprobe.h"
+#include "tracefs.h"
+#include "uprobe_multi.h"
 #include "target.h"
 
 /* Skipped functions listed on stderr without -v. */

@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "common.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "pattern.h"
-#include "probe/funcprobe.h"
+#include "funcprobe.h"
 
 /* ------------------------------------------- patterns of inlined calls */
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <linux/btf.h>
 
-#include "probe/kbtf.h"
+#include "kbtf.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 

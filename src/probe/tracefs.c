@@ -11,7 +11,7 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
-#include "probe/tracefs.h"
+#include "tracefs.h"
 
 #ifndef TRACEFS_MAGIC
 #define TRACEFS_MAGIC 0x74726163

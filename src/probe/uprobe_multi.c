@@ -10,7 +10,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
-#include "probe/uprobe_multi.h"
+#include "uprobe_multi.h"
 
 /*
  * The BPF_LINK_CREATE part of union bpf_attr, as far as uprobe_multi

@@ -3,7 +3,7 @@ sees, on every Go toolchain at hand (scripts/fetch-go-toolchains.sh; a
 missing one is a SKIP):
 - blank parameters `_`: left out of DWARF before go1.22, which names them
   ~p0; with a uint8 blank before an int32 the frame keeps its size, so only
-  DWARF's own locations tell (src/trace_plan.c assign_frame);
+  DWARF's own locations tell (src/trace/trace_plan.c assign_frame);
 - generic instances: the dictionary argument DWARF lists only in -N -l
   builds, put back first, or after a method's receiver; never in a
   closure of an instance, which reaches it through its context;

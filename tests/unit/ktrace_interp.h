@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "ktrace_probe.h"
+#include "ktrace/ktrace_probe.h"
 #include "testutil.h"
 
 static __u64 mix(__u64 x)

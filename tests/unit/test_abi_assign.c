@@ -19,7 +19,7 @@
 
 #include <errno.h>
 
-#include "gobin.h"
+#include "gobin/gobin.h"
 
 static const struct gobin_type t_u8 = { "uint8", GOBIN_K_UINT8, 1 };
 static const struct gobin_type t_uptr = { "uintptr", GOBIN_K_UINTPTR, 8 };

@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 
 #include "testutil.h"
-#include "gobin.h"
-#include "internal.h"
+#include "gobin/gobin.h"
+#include "gobin/gobin_int.h"
 
 #define MAGIC "\xff Go buildinf:"
 

@@ -13,7 +13,7 @@
 #include <inttypes.h>
 
 #include "testutil.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 
 struct insn {
 	uint64_t addr;

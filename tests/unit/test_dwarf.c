@@ -31,7 +31,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "gobin.h"
+#include "gobin/gobin.h"
 
 /* DWARF register numbers, x86-64 psABI */
 enum { RAX = 0, RDX = 1, RCX = 2, RBX = 3, RSI = 4, RDI = 5, R8 = 8, R9 = 9,

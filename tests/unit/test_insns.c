@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "testutil.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 
 struct ret_list {
 	uint64_t *a;

@@ -21,7 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "testutil.h"
-#include "ktrace_probe.h"
+#include "ktrace/ktrace_probe.h"
 #include "ktrace_interp.h"
 
 static struct btf *vmlinux;

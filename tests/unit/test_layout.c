@@ -29,8 +29,8 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
-#include "gobin.h"
-#include "rt_tables.h"
+#include "gobin/gobin.h"
+#include "gobin/rt_tables.h"
 
 /* ------------------------------------------------------------ the fields */
 struct field {

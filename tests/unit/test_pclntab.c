@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 
 #include "testutil.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 
 /* ------------------------------------------------------------- helpers */
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * sched_allgs__candidates (src/sched_allgs.c): runtime.allgs of a binary
+ * sched_allgs__candidates (src/sched/sched_allgs.c): runtime.allgs of a binary
  * without symbols, from the code of runtime.allgadd. Ground truth is nm's
  * address of runtime.allgs in the same binary with its symbols (the
  * fixtures, the unstripped esbuild releases go1.13 and go1.14), and for a
@@ -11,8 +11,8 @@
 
 #include <inttypes.h>
 
-#include "gobin.h"
-#include "sched_allgs.h"
+#include "gobin/gobin.h"
+#include "sched/sched_allgs.h"
 
 #define MAX_CAND 8
 

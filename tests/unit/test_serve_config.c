@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * serve_config__load (src/serve_config.c) on real files: buckets in
+ * serve_config__load (src/serve/serve_config.c) on real files: buckets in
  * decimal seconds become whole nanoseconds exactly (the values below are
  * worked out by hand), the top-level buckets are every target's default,
  * labels keep their order, and each bad file names the line at fault.
@@ -9,7 +9,7 @@
 
 #include <errno.h>
 
-#include "serve_config.h"
+#include "serve/serve_config.h"
 
 static char path[] = "/tmp/gosnoop-serve-config-XXXXXX";
 

@@ -9,13 +9,13 @@
  */
 #include "testutil.h"
 
-#include "../../src/json_writer.c"
-#include "../../src/trace_plan.c"
-#include "../../src/trace_expr.c"
-#include "../../src/trace_syms.c"
-#include "../../src/trace_stack.c"
-#include "../../src/trace_decode.c"
-#include "../../src/trace_unwind.c"
+#include "json_writer.c"
+#include "trace/trace_plan.c"
+#include "trace/trace_expr.c"
+#include "trace/trace_syms.c"
+#include "trace/trace_stack.c"
+#include "trace/trace_decode.c"
+#include "trace/trace_unwind.c"
 
 /*
  * 1 ABI0, 0 ABIInternal, -1 the linker's naming says nothing: it mangles

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * trace_decode (src/trace_decode.c): where the arguments and results of
+ * trace_decode (src/trace/trace_decode.c): where the arguments and results of
  * the args fixture's functions live, checked against Go's register ABI
  * (go1.19 abi-internal.md: RAX RBX RCX RDI RSI R8 R9 R10 R11, results from
  * RAX again, arguments past the ninth word on the stack above the return
@@ -9,13 +9,13 @@
  */
 #include "testutil.h"
 
-#include "../../src/json_writer.c"
-#include "../../src/trace_plan.c"
-#include "../../src/trace_expr.c"
-#include "../../src/trace_syms.c"
-#include "../../src/trace_stack.c"
-#include "../../src/trace_decode.c"
-#include "../../src/trace_unwind.c"
+#include "json_writer.c"
+#include "trace/trace_plan.c"
+#include "trace/trace_expr.c"
+#include "trace/trace_syms.c"
+#include "trace/trace_stack.c"
+#include "trace/trace_decode.c"
+#include "trace/trace_unwind.c"
 
 static void plan_of(struct gobin *gb, const char *fn, struct tr_plan *p)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * trace_filter (src/trace_filter.c): --filter expressions parsed, their
+ * trace_filter (src/trace/trace_filter.c): --filter expressions parsed, their
  * truth tables checked against the expression evaluated by hand here,
  * bad input refused with a reason, several filters ANDed, and an
  * expression applied to the args fixture's functions (which atoms land
@@ -8,14 +8,14 @@
  */
 #include "testutil.h"
 
-#include "../../src/json_writer.c"
-#include "../../src/trace_plan.c"
-#include "../../src/trace_expr.c"
-#include "../../src/trace_syms.c"
-#include "../../src/trace_stack.c"
-#include "../../src/trace_decode.c"
-#include "../../src/trace_unwind.c"
-#include "../../src/trace_filter.c"
+#include "json_writer.c"
+#include "trace/trace_plan.c"
+#include "trace/trace_expr.c"
+#include "trace/trace_syms.c"
+#include "trace/trace_stack.c"
+#include "trace/trace_decode.c"
+#include "trace/trace_unwind.c"
+#include "trace/trace_filter.c"
 
 static struct trace_filter parsed(const char *expr)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * trace --set ARG=VALUE (src/trace_set.c): the value as Go's spec reads an
+ * trace --set ARG=VALUE (src/trace/trace_set.c): the value as Go's spec reads an
  * integer literal (https://go.dev/ref/spec#Integer_literals: 0x, 0o, 0b,
  * a leading 0 for octal, _ between digits), and the word written for it:
  * a value of an N-byte signed type fits in [-2^(8N-1), 2^(8N-1)), an
@@ -13,8 +13,8 @@
 #include <errno.h>
 
 #include "testutil.h"
-#include "trace_decode.h"
-#include "trace_set.h"
+#include "trace/trace_decode.h"
+#include "trace/trace_set.h"
 
 static struct trace_set parse_ok(const char *arg)
 {

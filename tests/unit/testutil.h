@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "gobin.h"
+#include "gobin/gobin.h"
 
 static inline const char *tu_fixtures_dir(void)
 {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
 #include "ktrace_out.h"
 #include "ktrace_probe.h"

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "common.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
-#include "sched_internal.h"
+#include "sched_int.h"
 #include "sched_perfetto.h"
 #include "sched_report.h"
 

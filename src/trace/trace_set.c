@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "trace_decode.h"
 #include "trace_set.h"
 

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "serve.h"
 #include "serve_probes.h"
 

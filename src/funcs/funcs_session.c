@@ -23,10 +23,10 @@
 #include "target.h"
 #include "funcs_session.h"
 #include "json_writer.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "pattern.h"
 #include "probe/funcprobe.h"
-#include "probe/launch.h"
+#include "launch.h"
 #include "record_out.h"
 #include "session.h"
 

@@ -31,12 +31,12 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
-#include "rt_tables.h"
-#include "sched_probe.h"
-#include "sched_report.h"
-#include "sched_snapshot.h"
+#include "gobin/rt_tables.h"
+#include "sched/sched_probe.h"
+#include "sched/sched_report.h"
+#include "sched/sched_snapshot.h"
 #include "serve_sched.h"
 #include "serve_sched_int.h"
 #include "target.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
 #include "trace_decode.h"
 

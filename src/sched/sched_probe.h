@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "gobin.h"
+#include "gobin/gobin.h"
 
 struct sched_bpf;
 struct bpf_link;

@@ -7,7 +7,7 @@
 
 #include <capstone/capstone.h>
 
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "sched_allgs.h"
 
 /* RIP-relative operands of runtime.allgadd kept (it has about 15). */

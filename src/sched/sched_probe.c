@@ -17,8 +17,8 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
-#include "gobin.h"
-#include "rt_tables.h"
+#include "gobin/gobin.h"
+#include "gobin/rt_tables.h"
 #include "bpf/sched.skel.h"
 #include "bpf/sched.h"
 #include "sched_probe.h"

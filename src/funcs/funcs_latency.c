@@ -8,7 +8,7 @@
 
 #include "common.h"
 #include "funcs_latency.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "probe/funcprobe.h"
 #include "probe/kbtf.h"
 #include "target.h"

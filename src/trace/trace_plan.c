@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "trace_decode.h"
 
 static int add_piece(struct tr_value *v, int kind, bool at_ret, uint64_t idx,

@@ -21,7 +21,7 @@
 #include "common.h"
 #include "funcs_latency.h"
 #include "funcs_session.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
 #include "probe/funcprobe.h"
 #include <linux/types.h>

@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 
 #include "common.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
-#include "rt_tables.h"
+#include "gobin/rt_tables.h"
 #include "sched_perfetto.h"
-#include "sched_internal.h"
+#include "sched_int.h"
 #include "record_out.h"
 #include "sched_report.h"
 #include "target.h"

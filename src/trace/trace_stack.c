@@ -7,7 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
 #include "trace_decode.h"
 

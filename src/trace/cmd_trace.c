@@ -31,11 +31,11 @@
 
 #include "cmd.h"
 #include "common.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
 #include "pattern.h"
 #include "probe/funcprobe.h"
-#include "probe/launch.h"
+#include "launch.h"
 #include "record_out.h"
 #include "session.h"
 #include "ringbuf_reader.h"

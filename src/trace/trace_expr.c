@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "trace_decode.h"
 
 static const struct gobin_type type_int = {

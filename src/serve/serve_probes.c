@@ -16,9 +16,9 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "pattern.h"
-#include "funcs_latency.h"
+#include "funcs/funcs_latency.h"
 #include "serve_config.h"
 #include "serve_probes.h"
 #include "target.h"

@@ -17,7 +17,7 @@
 #include <microhttpd.h>
 
 #include "common.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
 #include "serve.h"
 #include "serve_probes.h"

@@ -19,7 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "bpf/sched.h"
-#include "gobin.h"
+#include "gobin/gobin.h"
 #include "sched_allgs.h"
 #include "sched_snapshot.h"
 #include "target.h"
