@@ -63,11 +63,18 @@ def dd_seconds(prefix, count):
     r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                        stdin=subprocess.DEVNULL)
     cpu = children_cpu() - cpu0
-    m = re.search(r"copied, ([0-9.]+) s", r.stderr)
-    if r.returncode != 0 or not m:
+    seconds = dd_copy_seconds(r.stderr)
+    if r.returncode != 0 or seconds is None:
         raise SystemExit(f"failed: {' '.join(cmd)}: {r.stderr.strip()[-300:]}")
     lost = re.search(r"(\d+) events lost", r.stderr)
-    return float(m.group(1)), int(lost.group(1)) if lost else 0, cpu
+    return seconds, int(lost.group(1)) if lost else 0, cpu
+
+
+def dd_copy_seconds(dd_stderr):
+    """The seconds in dd's "N bytes copied, T s, R" line, or None. dd prints
+    T with %g: a fast copy is "4.9343e-05 s", and some locales write "0,5"."""
+    m = re.search(r"copied, ([0-9]+(?:[.,][0-9]*)?(?:[eE][-+]?[0-9]+)?) s", dd_stderr)
+    return float(m.group(1).replace(",", ".")) if m else None
 
 
 def prog_stats(prefix, count):
