@@ -27,6 +27,7 @@
 #include "pattern.h"
 #include "probe/funcprobe.h"
 #include "launch.h"
+#include "options.h"
 #include "record_out.h"
 #include "session.h"
 
@@ -43,86 +44,72 @@ static uint64_t real_ns(void)
 
 enum { OPT_TOP = 256, OPT_PER_GOID, OPT_CLASSIC };
 
+struct funcs_args {
+	struct funcs_cli *cli;
+	bool is_count;
+};
+
+/* count's and latency's own options (options.h handles the shared). */
+static int funcs_option(int code, const char *arg, void *ctx)
+{
+	struct funcs_args *a = ctx;
+	struct funcs_cli *cli = a->cli;
+	char *end;
+
+	switch (code) {
+	case OPT_TOP:
+		if (!a->is_count) {
+			p_err("--top is an option of 'count'");
+			return -EINVAL;
+		}
+		errno = 0;
+		cli->top = (int)strtol(arg, &end, 10);
+		if (errno || *end || end == arg || cli->top <= 0) {
+			p_err("bad --top '%s': give a count > 0", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_PER_GOID:
+		if (a->is_count) {
+			p_err("--per-goid is an option of 'latency'");
+			return -EINVAL;
+		}
+		cli->per_goid = true;
+		return 0;
+	case OPT_CLASSIC:
+		cli->classic = true;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
 /* 0, 1 (--help printed), or -EINVAL after one line. */
 static int parse_args(int argc, char **argv, struct funcs_cli *cli,
 		      const struct funcs_ops *ops, void (*usage)(FILE *f))
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "pid", required_argument, NULL, 'p' },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "per-goid", no_argument, NULL, OPT_PER_GOID },
 		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	bool is_count = !strcmp(ops->verb, "count");
-	char *end;
-	int c;
+	struct funcs_args a = { cli, !strcmp(ops->verb, "count") };
+	const struct opts_spec spec = {
+		.verb = ops->verb, .usage = usage,
+		.target = &cli->t, .pid = &cli->pid,
+		.duration = &cli->duration, .interval = &cli->interval,
+		.own_long = opts, .own = funcs_option, .ctx = &a,
+	};
+	int first, err;
 
-	target__split_cmd(&argc, argv, &cli->t);
-	/* optind 0 makes glibc start over, forgetting main()'s "+" (stop at
-	 * the first argument): options may follow the patterns here */
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "jd:i:p:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json_output = true;
-			break;
-		case 'd':
-			if (parse_seconds("duration", optarg, &cli->duration))
-				return -EINVAL;
-			break;
-		case 'i':
-			if (parse_seconds("interval", optarg, &cli->interval))
-				return -EINVAL;
-			break;
-		case 'p':
-			if (target__parse_pid(optarg, &cli->pid)) {
-				p_err("bad PID '%s'", optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_TOP:
-			if (!is_count) {
-				p_err("--top is an option of 'count'");
-				return -EINVAL;
-			}
-			errno = 0;
-			cli->top = (int)strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || cli->top <= 0) {
-				p_err("bad --top '%s': give a count > 0", optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_PER_GOID:
-			if (is_count) {
-				p_err("--per-goid is an option of 'latency'");
-				return -EINVAL;
-			}
-			cli->per_goid = true;
-			break;
-		case OPT_CLASSIC:
-			cli->classic = true;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			p_bad_option(ops->verb, argv);
-			return -EINVAL;
-		}
-	}
-	optind = target__take_path(&cli->t, cli->pid, argc, argv, optind,
-				   &cli->path_arg);
-	cli->pats = argv + optind;
-	cli->pat_cnt = argc - optind;
+	err = opts__parse(&spec, &argc, argv, &first);
+	if (err)
+		return err;
+	first = target__take_path(&cli->t, cli->pid, argc, argv, first,
+				  &cli->path_arg);
+	cli->pats = argv + first;
+	cli->pat_cnt = argc - first;
 	if (target__check_given(&cli->t, cli->path_arg, cli->pid))
 		return -EINVAL;
 	if (cli->pat_cnt < 1) {

@@ -36,6 +36,7 @@
 #include "pattern.h"
 #include "probe/funcprobe.h"
 #include "launch.h"
+#include "options.h"
 #include "record_out.h"
 #include "session.h"
 #include "ringbuf_reader.h"
@@ -185,13 +186,81 @@ static int parse_dur_ns(const char *s, uint64_t *out)
 enum { OPT_MAXSTR = 256, OPT_MINLAT, OPT_GOID, OPT_CLASSIC, OPT_SET,
        OPT_ALLOW_WRITE, OPT_FILTER, OPT_STACK, OPT_FOLDED, OPT_PROBE_ENTRY };
 
+/* trace's own options (options.h handles the shared). */
+static int trace_option(int code, const char *arg, void *ctx)
+{
+	struct trace_cli *cli = ctx;
+	unsigned long long goid;
+	char *end, why[160];
+	long long n;
+
+	switch (code) {
+	case 'o':
+		if (cli->nout >= TR_NOUT) {
+			p_err("at most %d -o expressions", TR_NOUT);
+			return -EINVAL;
+		}
+		cli->outs[cli->nout++] = arg;
+		return 0;
+	case OPT_MAXSTR:
+		errno = 0;
+		n = strtoll(arg, &end, 10);
+		if (errno || *end || end == arg || n < 0 || n > TR_STR_CAP) {
+			p_err("bad --max-string '%s': give 0..%d bytes",
+			      arg, TR_STR_CAP);
+			return -EINVAL;
+		}
+		cli->max_string = (uint32_t)n;
+		return 0;
+	case OPT_MINLAT:
+		if (parse_dur_ns(arg, &cli->min_ns)) {
+			p_err("bad --min-latency '%s': give a duration with its unit, e.g. 500us, 2ms, 1s",
+			      arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_GOID:
+		if (parse_uint(arg, &goid)) {
+			p_err("bad --goid '%s': give a goroutine id", arg);
+			return -EINVAL;
+		}
+		cli->goid = goid;
+		cli->has_goid = true;
+		return 0;
+	case OPT_CLASSIC:
+		cli->classic = true;
+		return 0;
+	case OPT_PROBE_ENTRY:
+		cli->probe_entry = true;
+		return 0;
+	case OPT_SET:
+		cli->set_arg = arg;
+		return 0;
+	case OPT_ALLOW_WRITE:
+		cli->allow_write = true;
+		return 0;
+	case OPT_STACK:
+		cli->stack = true;
+		return 0;
+	case OPT_FOLDED:
+		cli->folded = arg;
+		return 0;
+	case OPT_FILTER:
+		if (trace_filter__add(&cli->filter, arg, why, sizeof(why))) {
+			p_err("bad --filter '%s': %s; give comparisons ARG OP INT (OP: == != < <= > >=), ARG == \"TEXT\", ARG != \"TEXT\", goid or pid OP N, joined by && || ! ( ) true false, at most %d different ones",
+			      arg, why, TR_FILT_ATOMS);
+			return -EINVAL;
+		}
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
 static int parse_args(int argc, char **argv, struct trace_cli *cli)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "pid", required_argument, NULL, 'p' },
 		{ "max-string", required_argument, NULL, OPT_MAXSTR },
 		{ "min-latency", required_argument, NULL, OPT_MINLAT },
 		{ "goid", required_argument, NULL, OPT_GOID },
@@ -202,112 +271,24 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 		{ "filter", required_argument, NULL, OPT_FILTER },
 		{ "stack", no_argument, NULL, OPT_STACK },
 		{ "folded", required_argument, NULL, OPT_FOLDED },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	unsigned long long goid;
-	char *end;
-	long long n;
-	int c, err;
+	const struct opts_spec spec = {
+		.verb = "trace", .usage = usage,
+		.target = &cli->t, .pid = &cli->pid, .duration = &cli->duration,
+		.own_short = "o:", .own_long = opts, .own = trace_option,
+		.ctx = cli,
+	};
+	int first, err;
 
 	cli->max_string = 64;
-	target__split_cmd(&argc, argv, &cli->t);
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "jd:p:o:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			if (cli->nout >= TR_NOUT) {
-				p_err("at most %d -o expressions", TR_NOUT);
-				return -EINVAL;
-			}
-			cli->outs[cli->nout++] = optarg;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'd':
-			if (parse_seconds("duration", optarg, &cli->duration))
-				return -EINVAL;
-			break;
-		case 'p':
-			if (target__parse_pid(optarg, &cli->pid)) {
-				p_err("bad PID '%s'", optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_MAXSTR:
-			errno = 0;
-			n = strtoll(optarg, &end, 10);
-			if (errno || *end || end == optarg || n < 0 ||
-			    n > TR_STR_CAP) {
-				p_err("bad --max-string '%s': give 0..%d bytes",
-				      optarg, TR_STR_CAP);
-				return -EINVAL;
-			}
-			cli->max_string = (uint32_t)n;
-			break;
-		case OPT_MINLAT:
-			if (parse_dur_ns(optarg, &cli->min_ns)) {
-				p_err("bad --min-latency '%s': give a duration with its unit, e.g. 500us, 2ms, 1s",
-				      optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_GOID:
-			if (parse_uint(optarg, &goid)) {
-				p_err("bad --goid '%s': give a goroutine id",
-				      optarg);
-				return -EINVAL;
-			}
-			cli->goid = goid;
-			cli->has_goid = true;
-			break;
-		case OPT_CLASSIC:
-			cli->classic = true;
-			break;
-		case OPT_PROBE_ENTRY:
-			cli->probe_entry = true;
-			break;
-		case OPT_SET:
-			cli->set_arg = optarg;
-			break;
-		case OPT_ALLOW_WRITE:
-			cli->allow_write = true;
-			break;
-		case OPT_STACK:
-			cli->stack = true;
-			break;
-		case OPT_FOLDED:
-			cli->folded = optarg;
-			break;
-		case OPT_FILTER: {
-			char why[160];
-
-			err = trace_filter__add(&cli->filter, optarg, why,
-						sizeof(why));
-			if (err) {
-				p_err("bad --filter '%s': %s; give comparisons ARG OP INT (OP: == != < <= > >=), ARG == \"TEXT\", ARG != \"TEXT\", goid or pid OP N, joined by && || ! ( ) true false, at most %d different ones",
-				      optarg, why, TR_FILT_ATOMS);
-				return -EINVAL;
-			}
-			break;
-		}
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			p_bad_option("trace", argv);
-			return -EINVAL;
-		}
-	}
-	optind = target__take_path(&cli->t, cli->pid, argc, argv, optind,
-				   &cli->path_arg);
-	cli->pats = argv + optind;
-	cli->pat_cnt = argc - optind;
+	err = opts__parse(&spec, &argc, argv, &first);
+	if (err)
+		return err;
+	first = target__take_path(&cli->t, cli->pid, argc, argv, first,
+				  &cli->path_arg);
+	cli->pats = argv + first;
+	cli->pat_cnt = argc - first;
 	if (target__check_given(&cli->t, cli->path_arg, cli->pid))
 		return -EINVAL;
 	if (cli->pat_cnt < 1) {
