@@ -112,7 +112,8 @@ static __always_inline __u64 read_goid(__u64 gp)
 
 static __always_inline void emit_transition(__u32 pid, __u32 tid, __u64 ts,
 					    __u64 goid, __u64 gp, __u64 startpc,
-					    __u8 from, __u8 to, __u8 reason)
+					    __u8 from, __u8 to, __u8 reason,
+					    __u8 from_reason)
 {
 	struct sched_transition *r;
 
@@ -127,7 +128,7 @@ static __always_inline void emit_transition(__u32 pid, __u32 tid, __u64 ts,
 	r->from = from;
 	r->to = to;
 	r->reason = reason;
-	r->pad = 0;
+	r->from_reason = from_reason;
 	r->ts_ns = ts;
 	r->goid = goid;
 	r->gp = gp;
@@ -196,7 +197,8 @@ static __always_inline int track_new(struct sched_key *key, __u64 gp,
 	if (events_enabled && !(z->flags & SCHED_GF_GOID_PENDING))
 		emit_transition(key->pid, tid, now, z->goid, gp, z->startpc,
 				old, new,
-				new == SCHED_G_WAITING ? z->last_reason : 0);
+				new == SCHED_G_WAITING ? z->last_reason : 0,
+				old == SCHED_G_WAITING ? read_reason(gp) : 0);
 	return 0;
 }
 
@@ -212,7 +214,7 @@ static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
 	struct sched_g *g;
 	struct sched_totals *tot;	/* serve's counters */
 	__u64 delta;
-	__u32 st, reason, zero = 0;
+	__u32 st, reason, from_reason = 0, zero = 0;
 
 	old &= ~SCHED_G_SCAN;
 	new &= ~SCHED_G_SCAN;
@@ -257,7 +259,7 @@ static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
 					g->goid, gp, g->startpc, SCHED_G_DEAD,
 					g->last_state,
 					g->last_state == SCHED_G_WAITING ?
-					g->last_reason : 0);
+					g->last_reason : 0, 0);
 	}
 	delta = now - g->last_ns;
 	/*
@@ -288,6 +290,7 @@ static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
 		reason = g->last_state == SCHED_G_WAITING ? g->last_reason
 							  : read_reason(gp);
 		reason &= SCHED_NREASONS - 1;
+		from_reason = reason;
 		rs = bpf_map_lookup_elem(&wait_reasons, &reason);
 		if (rs) {
 			rs->count++;
@@ -305,7 +308,7 @@ static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
 	}
 	if (events_enabled)
 		emit_transition(tgid, tid, now, g->goid, gp, g->startpc, old,
-				new, reason);
+				new, reason, from_reason);
 	if (new == SCHED_G_DEAD) {
 		g->flags |= SCHED_GF_DEAD;
 		emit_end(tgid, g);

@@ -106,7 +106,7 @@ struct sched_transition {
 	__u32 tid;
 	__u8 from, to;
 	__u8 reason;		/* waitReason when to == waiting */
-	__u8 pad;
+	__u8 from_reason;	/* waitReason it left, when from == waiting */
 	__u64 ts_ns;
 	__u64 goid;
 	__u64 gp;

@@ -81,5 +81,9 @@ const char *sched_creator_of(struct sched_report *r, pid_t pid,
 bool sched_goid_wanted(const struct sched_report *r, uint64_t goid);
 bool sched_start_wanted(struct sched_report *r, pid_t pid, uint64_t startpc);
 char *sched_fmt_ns(char *buf, size_t len, uint64_t ns);
+/* Before the timeline closes: a track for every live goroutine no change
+ * gave one (blocked since the attach snapshot, or since its last change
+ * when events were lost). */
+void sched_pf_add_unchanged(struct sched_report *r);
 
 #endif

@@ -134,6 +134,24 @@ static void slice(struct sched_perfetto *pf, const struct pf_track *t,
 	jw_end_object(jw);
 }
 
+/* The metadata event that names a goroutine's track. */
+static void track_name_event(struct sched_perfetto *pf, __u32 pid,
+			     __u64 goid, const char *track_name)
+{
+	struct jw *jw = pf->jw;
+
+	jw_start_object(jw);
+	jw_name(jw, "ph"); jw_string(jw, "M");
+	jw_name(jw, "name"); jw_string(jw, "thread_name");
+	jw_name(jw, "pid"); jw_uint(jw, pid);
+	jw_name(jw, "tid"); jw_uint(jw, goid);
+	jw_name(jw, "args");
+	jw_start_object(jw);
+	jw_name(jw, "name"); jw_string(jw, track_name);
+	jw_end_object(jw);
+	jw_end_object(jw);
+}
+
 void sched_perfetto__change(struct sched_perfetto *pf, __u32 pid, __u64 goid,
 			    __u32 tid, uint64_t ts, const char *track_name,
 			    struct sched_pf_state from,
@@ -148,18 +166,7 @@ void sched_perfetto__change(struct sched_perfetto *pf, __u32 pid, __u64 goid,
 	if (!t)
 		return;
 	if (fresh) {
-		struct jw *jw = pf->jw;
-
-		jw_start_object(jw);
-		jw_name(jw, "ph"); jw_string(jw, "M");
-		jw_name(jw, "name"); jw_string(jw, "thread_name");
-		jw_name(jw, "pid"); jw_uint(jw, pid);
-		jw_name(jw, "tid"); jw_uint(jw, goid);
-		jw_name(jw, "args");
-		jw_start_object(jw);
-		jw_name(jw, "name"); jw_string(jw, track_name);
-		jw_end_object(jw);
-		jw_end_object(jw);
+		track_name_event(pf, pid, goid, track_name);
 		/* what it did before the first change we saw */
 		t->state = from;
 		t->since = pf->t0;
@@ -168,6 +175,23 @@ void sched_perfetto__change(struct sched_perfetto *pf, __u32 pid, __u64 goid,
 	slice(pf, t, ts);
 	t->state = to;
 	t->since = ts;
+	t->tid = tid;
+}
+
+void sched_perfetto__unchanged(struct sched_perfetto *pf, __u32 pid,
+			       __u64 goid, __u32 tid, uint64_t since,
+			       const char *track_name,
+			       struct sched_pf_state state)
+{
+	struct pf_track *t;
+	bool fresh;
+
+	t = track(pf, pid, goid, &fresh);
+	if (!t || !fresh)
+		return;
+	track_name_event(pf, pid, goid, track_name);
+	t->state = state;
+	t->since = since > pf->t0 ? since : pf->t0;
 	t->tid = tid;
 }
 

@@ -34,6 +34,15 @@ void sched_perfetto__change(struct sched_perfetto *pf, __u32 pid, __u64 goid,
 			    __u32 tid, uint64_t ts, const char *track_name,
 			    struct sched_pf_state from,
 			    struct sched_pf_state to);
+/*
+ * Goroutine (pid, goid) was in `state` from since (the attach, for one the
+ * snapshot found) to the end, with no change seen: gets its track and one
+ * slice unless a change gave it one already.
+ */
+void sched_perfetto__unchanged(struct sched_perfetto *pf, __u32 pid,
+			       __u64 goid, __u32 tid, uint64_t since,
+			       const char *track_name,
+			       struct sched_pf_state state);
 /* Close the open slices at end_of(pid) (or end_ns) and the file. */
 int sched_perfetto__close(struct sched_perfetto *pf, uint64_t end_ns,
 			  uint64_t (*end_of)(void *ctx, __u32 pid), void *ctx);

@@ -502,18 +502,44 @@ static struct sched_pf_state pf_state(const struct sched_report *r,
 	return ps;
 }
 
+/* "g<goid> <start function>": the name of a goroutine's track */
+static void pf_track_name(struct sched_report *r, __u32 pid, __u64 goid,
+			  uint64_t startpc, char *buf, size_t len)
+{
+	snprintf(buf, len, "g%llu %s", (unsigned long long)goid,
+		 sched_start_name(r, pid, startpc));
+}
+
 static void pf_transition(struct sched_report *r,
 			  const struct sched_transition *e)
 {
 	char name[256];
 
-	snprintf(name, sizeof(name), "g%llu %s", (unsigned long long)e->goid,
-		 sched_start_name(r, e->pid, e->startpc));
-	/* the state before the first change seen: the wait reason of a
-	 * goroutine already waiting when the trace began is unknown */
+	pf_track_name(r, e->pid, e->goid, e->startpc, name, sizeof(name));
+	/* from_reason: the probe's (or the attach snapshot's) reason of the
+	 * wait it leaves, for the slice before the first change seen */
 	sched_perfetto__change(r->pf, e->pid, e->goid, e->tid, e->ts_ns, name,
-			       pf_state(r, e->from, SCHED_NREASONS - 1),
+			       pf_state(r, e->from, e->from_reason),
 			       pf_state(r, e->to, e->reason));
+}
+
+void sched_pf_add_unchanged(struct sched_report *r)
+{
+	char name[256];
+
+	for (size_t i = 0; r->pf && i < r->g_cnt; i++) {
+		const struct rep_g *e = &r->gs[i];
+
+		if (e->ended || !sched_goid_wanted(r, e->g.goid) ||
+		    !sched_start_wanted(r, e->pid, e->g.startpc))
+			continue;
+		pf_track_name(r, e->pid, e->g.goid, e->g.startpc, name,
+			      sizeof(name));
+		sched_perfetto__unchanged(r->pf, e->pid, e->g.goid,
+					  e->g.last_tid, e->g.last_ns, name,
+					  pf_state(r, e->g.last_state,
+						   e->g.last_reason));
+	}
 }
 
 static void print_event(struct sched_report *r,

@@ -409,6 +409,7 @@ static int print_summary(struct sched_report *r, uint64_t end_ns, bool last)
 		ended += r->gs[i].ended;
 	}
 	if (r->pf && last) {
+		sched_pf_add_unchanged(r);
 		/* a timeline that could not be written is a failure */
 		err = sched_perfetto__close(r->pf, end_ns, pid_end, r);
 		sched_perfetto__free(r->pf);

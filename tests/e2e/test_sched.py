@@ -437,6 +437,52 @@ def test_perfetto():
             assert a["ts"] + a["dur"] <= b["ts"] + 0.01, (k, a, b)
 
 
+def test_perfetto_goroutines_alive_at_attach():
+    """-p --perfetto: the 30 goroutines blocked for the whole trace get a
+    track and one slice named by their wait reason, as the summary lists
+    them; a goroutine asleep at attach that wakes during the trace starts
+    with a "sleep" slice (was none, and "reason 63")."""
+    n_lockers, n_sleepers = 30, 3
+    p = subprocess.Popen([fixture("sched"), "-sleepers", str(n_sleepers), "-sleep", "1500ms",
+                          "-lockers", str(n_lockers), "-workers", "0", "-spinners", "0",
+                          "-hold", "8s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.4)
+        pf = os.path.join(tmpdir(), "trace.json")
+        r = run(["--json", "sched", "-d", "2.5", "-p", str(p.pid), "--perfetto", pf],
+                timeout=60)
+    finally:
+        p.kill()
+        p.wait()
+    gs = by_type(parse_lines(r.stdout), "goroutine")
+    ev = json.load(open(pf))["traceEvents"]
+    names = {e["tid"]: e["args"]["name"] for e in ev if e["ph"] == "M"}
+    slices = {}
+    for e in ev:
+        if e["ph"] == "X":
+            slices.setdefault(e["tid"], []).append(e)
+    window_us = max(e["ts"] + e["dur"] for ss in slices.values() for e in ss)
+    assert 2.3e6 <= window_us <= 3.5e6, window_us
+    lockers = [g for g in gs if g["start"] == "main.locker"]
+    assert len(lockers) == n_lockers, [g["start"] for g in gs]
+    for g in lockers:
+        assert names.get(g["goid"]) == f"g{g['goid']} main.locker", names.get(g["goid"])
+        ss = slices.get(g["goid"], [])
+        assert len(ss) == 1 and ss[0]["name"] == g["reason"], (g, ss)
+        assert g["reason"] in REASONS["locker"]
+        assert ss[0]["ts"] == 0 and ss[0]["dur"] >= 0.95 * window_us, ss
+    # every goroutine of the summary has its track, and nothing else does
+    assert set(names) == {g["goid"] for g in gs}, (names, gs)
+    sleepers = [g for g in gs if g["start"] == "main.sleeper"]
+    assert len(sleepers) == n_sleepers
+    for g in sleepers:
+        first = min(slices[g["goid"]], key=lambda e: e["ts"])
+        # asleep 1.5 s from its start, 0.4 s before the attach
+        assert first["name"] == "sleep" and first["ts"] == 0, slices[g["goid"]]
+        assert 0.6e6 <= first["dur"] <= 1.2e6, first
+    assert not any(e["name"].startswith("reason ") for ss in slices.values() for e in ss)
+
+
 def test_filters():
     d = tmpdir()
     out = os.path.join(d, "goroutines.json")
