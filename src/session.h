@@ -1,15 +1,49 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What every tracing command's session shares: the signals that end it
- * (the clock is common.h's mono_ns). The seed of the one session pipeline
- * (issue 17): open, configure, load and attach, poll, detach and drain
- * are still written out in each command.
+ * The one session pipeline every tracing command runs (trace, count,
+ * latency, sched, ktrace), in the spirit of retsnoop's mass_attacher:
+ *
+ *   prepare -> resolve TARGET -> open gobin -> [funcprobe plan] -> plan
+ *   -> [fork -- CMD, held] -> configure (open skeleton, rodata)
+ *   -> [funcprobe prepare] -> load -> [funcprobe attach] -> attach
+ *   -> catch signals -> started (time 0: -d and -i count from here)
+ *   -> [release CMD] -> released
+ *   -> loop every SESSION_POLL_MS: poll | sleep, until Ctrl-C / -d /
+ *      done() / the reader of stdout is gone / the target is gone;
+ *      tick (every pass), interval (every -i)
+ *   -> [funcprobe detach] -> detach -> finish -> [end CMD] -> destroy
+ *
+ * The bracketed steps are the session's own; the others are the command's
+ * callbacks (struct session_ops), each optional unless said otherwise.
+ * A command fills a struct session (ops, ctx, the target and its
+ * options) and calls session__run(), which returns the exit code.
+ *
+ * Errors: every callback returns 0 or -errno after printing one line; the
+ * exit code is exit_code_for(err) unless the callback set s->exit_code
+ * (a command whose errors map differently, e.g. ktrace's probe parsing).
+ * After the loop, CMD's own exit status is gosnoop's when nothing failed
+ * (launch.h's launch__finish).
  */
 #ifndef GOSNOOP_SESSION_H
 #define GOSNOOP_SESSION_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include "launch.h"
+#include "pattern.h"
+#include "probe/funcprobe.h"
+#include "target.h"
+
+#define SESSION_POLL_MS 100	/* the loop's pass; ticks come this often */
+#define SESSION_MAX_TICKS 4	/* session__add_tick() listeners */
+
+struct session;
+struct gobin;
+struct bpf_object;
+struct bpf_program;
 
 /* The signal that ended the session (SIGINT, SIGTERM, SIGHUP), 0 until
  * one came. */
@@ -21,8 +55,124 @@ extern volatile sig_atomic_t session_stop_signal;
  * gosnoop alone is passed on to -- CMD). SA_RESTART: a write(2) to a full
  * stdout pipe resumes after the signal instead of failing with EINTR and
  * losing what was buffered; poll and epoll_wait still return EINTR, so
- * the loops see the signal at once.
+ * the loops see the signal at once. session__run() calls it; serve calls
+ * it itself.
  */
 void session__catch_stop_signals(void);
+
+/* How the session opens the target's Go binary. */
+enum session_gobin {
+	SESSION_GOBIN_REQUIRED,	/* not Go: one line, exit 2 */
+	SESSION_GOBIN_IF_GO,	/* not Go: s->gb NULL, one -v line (ktrace) */
+};
+
+struct session_ops {
+	const char *verb;	/* "trace", "count", ... (messages) */
+	/* Before the target is resolved: what needs no binary (ktrace
+	 * parses and compiles its probes). */
+	int (*prepare)(struct session *s);
+	/* After gobin (and the funcprobe plan, if any): the command's
+	 * plan. */
+	int (*plan)(struct session *s);
+	/* -- CMD is forked and held, s->attach_pid is known: open the
+	 * skeleton and set its rodata; funcprobe sessions set s->obj and
+	 * s->prog (the program the sites attach to) here. */
+	int (*configure)(struct session *s);
+	/* Load (the command prints the privilege hint: p_load_error). */
+	int (*load)(struct session *s);
+	/* Attach what the session does not (after the funcprobe sites). */
+	int (*attach)(struct session *s);
+	/* Attached, signals caught, s->start_ns set, CMD still held: what
+	 * must happen before the target runs (sched seeds its goroutines). */
+	int (*started)(struct session *s);
+	/* CMD released: the "tracing ..." line. */
+	void (*released)(struct session *s);
+	/* One pass: wait for records up to timeout_ms. >= 0, -EINTR, or
+	 * -errno (the session says "reading the ring buffer" and fails).
+	 * NULL: the session sleeps (count/latency read maps at the end). */
+	int (*poll)(struct session *s, int timeout_ms);
+	/* true: stop now (ktrace -n reached). */
+	bool (*done)(struct session *s);
+	/* Every pass after the stop checks (~SESSION_POLL_MS). */
+	void (*tick)(struct session *s, uint64_t now_ns);
+	/* Every -i SECS (s->interval): a summary so far. */
+	void (*interval)(struct session *s, uint64_t now_ns);
+	/* The loop ended (s->end_ns): stop the probes the session does not
+	 * own; funcprobe sites are detached before. */
+	void (*detach)(struct session *s);
+	/* Drain, read the totals, print. 0 or -errno. */
+	int (*finish)(struct session *s);
+	/* Free what the command made; also after any failed step. */
+	void (*destroy)(struct session *s);
+};
+
+/*
+ * Periodic listeners (the overhead budget, issue 16): called every pass
+ * of the loop (~SESSION_POLL_MS) while attached, after the command's own
+ * tick, with the session: s->fp (funcprobe commands: the attached sites,
+ * funcprobe__cnt()/funcprobe__func()), session__target_pid(), s->skel-
+ * independent state only (the command's skeleton is the command's).
+ */
+typedef void (*session_tick_fn)(struct session *s, uint64_t now_ns,
+				void *ctx);
+
+struct session {
+	/* --- set by the command before session__run() --- */
+	const struct session_ops *ops;
+	void *ctx;		/* the command's state */
+	struct target *t;	/* the TARGET as parsed (target.h) */
+	const char *path_arg;	/* PATH, or NULL */
+	pid_t pid;		/* -p PID, or 0 */
+	bool target_optional;	/* no TARGET given: every process (ktrace) */
+	enum session_gobin gobin;
+	unsigned int gobin_flags;	/* GOBIN_OPEN_* */
+	double duration;	/* -d SECS; 0: no deadline */
+	double interval;	/* -i SECS; 0: no interval callback */
+	bool stamp_child_exit;	/* note when CMD ended (SIGCHLD) */
+	/* Funcprobe commands (trace, count, latency): the function
+	 * patterns; NULL for commands that attach their own probes. */
+	char **pats;
+	int pat_cnt;
+	struct funcprobe_opts fo;
+	unsigned int fp_sites;	/* FP_SITES_ENTRY [| FP_SITES_RET] */
+
+	/* --- set by the session, read by the callbacks --- */
+	struct gobin *gb;	/* NULL only with SESSION_GOBIN_IF_GO */
+	struct patterns patterns;	/* pats, compiled */
+	struct funcprobe *fp;	/* the plan, then the attached sites */
+	struct bpf_object *obj;	/* funcprobe: set by configure */
+	struct bpf_program *prog;	/* funcprobe: set by configure */
+	struct launch launch;	/* -- CMD */
+	bool launched;		/* CMD forked (and not yet finished) */
+	/* Whose events: CMD's pid, -p PID, 0 for every process of PATH. */
+	pid_t attach_pid;
+	uint64_t start_ns;	/* mono_ns() at time 0 (after attach) */
+	uint64_t end_ns;	/* mono_ns() when the loop ended */
+	/* The target ended (CMD exited, -p PID gone): when, by mono_ns(). */
+	bool target_gone;
+	uint64_t target_exit_ns;
+	bool read_failed;	/* poll failed: CMD is ended, exit 1 */
+	int exit_code;		/* > 0: the exit code a failure maps to */
+
+	/* --- the session's own --- */
+	struct {
+		session_tick_fn fn;
+		void *ctx;
+	} ticks[SESSION_MAX_TICKS];
+	int nticks;
+};
+
+/* Run the whole life cycle; returns gosnoop's exit code. */
+int session__run(struct session *s);
+
+/*
+ * Add a periodic listener (see session_tick_fn); from any callback up to
+ * started(). 0, or -E2BIG when SESSION_MAX_TICKS are taken.
+ */
+int session__add_tick(struct session *s, session_tick_fn fn, void *ctx);
+
+/* The process whose events are traced: -- CMD's, -p PID's, or 0 (every
+ * process running PATH). */
+pid_t session__target_pid(const struct session *s);
 
 #endif
