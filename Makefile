@@ -118,6 +118,9 @@ $(BUILD)/tests/test_kbtf $(BUILD)/tests-san/test_kbtf: $(UNIT_SRCS_test_kbtf)
 UNIT_SRCS_test_protobuf = src/protobuf.c
 $(BUILD)/tests/test_protobuf $(BUILD)/tests-san/test_protobuf: \
 	$(UNIT_SRCS_test_protobuf)
+UNIT_SRCS_test_pprof = src/pprof.c src/protobuf.c
+$(BUILD)/tests/test_pprof $(BUILD)/tests-san/test_pprof: \
+	$(UNIT_SRCS_test_pprof)
 UNIT_SRCS_test_trace_set = src/trace/trace_set.c
 $(BUILD)/tests/test_trace_set $(BUILD)/tests-san/test_trace_set: \
 	$(UNIT_SRCS_test_trace_set)
