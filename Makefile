@@ -124,6 +124,9 @@ $(BUILD)/tests/test_pprof $(BUILD)/tests-san/test_pprof: \
 UNIT_SRCS_test_trace_set = src/trace/trace_set.c
 $(BUILD)/tests/test_trace_set $(BUILD)/tests-san/test_trace_set: \
 	$(UNIT_SRCS_test_trace_set)
+UNIT_SRCS_test_overhead_gov = src/overhead_gov.c
+$(BUILD)/tests/test_overhead_gov $(BUILD)/tests-san/test_overhead_gov: \
+	$(UNIT_SRCS_test_overhead_gov)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libgobin.a
 	$(call msg,CC,$@)

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * overhead_gov - the decisions of the overhead budget (issue 16), apart
+ * from everything that reads the kernel: no BPF, no /proc, no clock of
+ * its own, so a unit test can drive it with synthetic counters
+ * (tests/unit/test_overhead_gov.c). src/overhead.c feeds it.
+ *
+ * Each update gets, per probed function, its calls so far (cumulative, as
+ * the command's BPF maps hold them) and, once, the CPU time the traced
+ * process(es) used since the last update. A function's cost is
+ *	calls/s x ns per call (its sites' calibrated trap costs)
+ * and the estimated overhead is the probes' CPU over that CPU time (which
+ * includes the traps: a uprobe runs in the task that hit it), counted
+ * against at least OVH_MIN_CPU of one CPU, so that a nearly idle process
+ * is not "100% overhead" for a few calls a second.
+ *
+ * Over budget (enforce): the most expensive functions go off first, until
+ * what is left fits; an off function is tried again after its backoff
+ * (OVH_BACKOFF_MIN_NS, doubled each time it is turned off again, up to
+ * OVH_BACKOFF_MAX_NS), and only if its last known cost fits under
+ * OVH_LOW_WATER of the budget with the rest (the hysteresis). Without
+ * enforce the same estimate only warns.
+ */
+#ifndef GOSNOOP_OVERHEAD_GOV_H
+#define GOSNOOP_OVERHEAD_GOV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* the smallest CPU rate (CPU-seconds per second) overhead is counted
+ * against: 1% of one CPU */
+#define OVH_MIN_CPU		0.01
+/* an off function comes back only if the estimate with it stays under
+ * this fraction of the budget */
+#define OVH_LOW_WATER		0.5
+#define OVH_BACKOFF_MIN_NS	2000000000ULL
+#define OVH_BACKOFF_MAX_NS	64000000000ULL
+
+enum ovh_action { OVH_OFF = 1, OVH_ON = 2 };
+
+/* A decision of one update, for the caller to carry out and report. */
+struct ovh_change {
+	size_t fid;
+	enum ovh_action action;
+	double hits_per_s;	/* calls/s when last measured on */
+	double est_overhead;	/* its share of the CPU, e.g. 0.42 */
+};
+
+struct ovh_gov;
+
+/*
+ * n functions; ns_per_call[fid]: what one call costs in traps (copied);
+ * budget: a fraction (0.05 for 5%); enforce: turn functions off (else
+ * only estimate). NULL on ENOMEM.
+ */
+struct ovh_gov *ovh_gov__new(size_t n, const double *ns_per_call,
+			     double budget, bool enforce);
+void ovh_gov__free(struct ovh_gov *g);
+
+/*
+ * One update at now_ns (any monotonic clock): calls[fid] cumulative (a
+ * function off keeps its last value), cpu_ns the CPU time the traced
+ * process used since the previous update (the first update only sets the
+ * baseline and decides nothing). Writes at most n changes into out
+ * (sized n) and returns how many; the caller turns those functions off
+ * or on before the next update.
+ */
+size_t ovh_gov__update(struct ovh_gov *g, uint64_t now_ns,
+		       const uint64_t *calls, uint64_t cpu_ns,
+		       struct ovh_change *out);
+
+/* The estimate of the last update: the probes' CPU share (probes on). */
+double ovh_gov__overhead(const struct ovh_gov *g);
+/* The highest estimate seen so far (what the probes cost at worst). */
+double ovh_gov__peak_overhead(const struct ovh_gov *g);
+/* Function fid's last measured calls/s and share (0 if never on). */
+double ovh_gov__hits_per_s(const struct ovh_gov *g, size_t fid);
+double ovh_gov__func_overhead(const struct ovh_gov *g, size_t fid);
+bool ovh_gov__is_off(const struct ovh_gov *g, size_t fid);
+/* Whether fid was ever off: its figures cover only part of the time. */
+bool ovh_gov__was_off(const struct ovh_gov *g, size_t fid);
+/* Nanoseconds fid was on since the first update, up to now_ns. */
+uint64_t ovh_gov__on_ns(const struct ovh_gov *g, size_t fid, uint64_t now_ns);
+
+#endif /* GOSNOOP_OVERHEAD_GOV_H */
