@@ -40,7 +40,7 @@ struct opts_spec {
 	 * after one line. */
 	const char *own_short;
 	const struct option *own_long;
-	int (*own)(int code, const char *arg, void *ctx);
+	int (*own)(int code, char *arg, void *ctx);
 	void *ctx;
 };
 

@@ -50,7 +50,7 @@ struct funcs_args {
 };
 
 /* count's and latency's own options (options.h handles the shared). */
-static int funcs_option(int code, const char *arg, void *ctx)
+static int funcs_option(int code, char *arg, void *ctx)
 {
 	struct funcs_args *a = ctx;
 	struct funcs_cli *cli = a->cli;

@@ -27,6 +27,7 @@
 #include "gobin/gobin.h"
 #include "pattern.h"
 #include "launch.h"
+#include "options.h"
 #include "record_out.h"
 #include "session.h"
 #include "gobin/rt_tables.h"
@@ -91,98 +92,73 @@ struct sched_cli {
 
 enum { OPT_GOID = 256, OPT_START, OPT_PERFETTO, OPT_PROBE_ENTRY };
 
+/* sched's own options (options.h handles the shared). */
+static int sched_option(int code, char *arg, void *ctx)
+{
+	struct sched_cli *cli = ctx;
+	unsigned long long n;
+
+	switch (code) {
+	case 'e':
+		cli->events = true;
+		return 0;
+	case OPT_GOID:
+		if (cli->goid_cnt == MAX_GOID_FILTERS) {
+			p_err("at most %d --goid filters", MAX_GOID_FILTERS);
+			return -EINVAL;
+		}
+		if (parse_uint(arg, &n)) {
+			p_err("bad goroutine id '%s'", arg);
+			return -EINVAL;
+		}
+		cli->goids[cli->goid_cnt++] = n;
+		return 0;
+	case OPT_START:
+		if (cli->start_cnt == MAX_GOID_FILTERS) {
+			p_err("at most %d --start patterns", MAX_GOID_FILTERS);
+			return -EINVAL;
+		}
+		cli->start_pats[cli->start_cnt++] = arg;
+		return 0;
+	case OPT_PERFETTO:
+		cli->perfetto = arg;
+		return 0;
+	case OPT_PROBE_ENTRY:
+		cli->probe_entry = true;
+		return 0;
+	case 'a':
+		cli->all = true;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
 static int parse_args(int argc, char **argv, struct sched_cli *cli)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
 		{ "events", no_argument, NULL, 'e' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "pid", required_argument, NULL, 'p' },
 		{ "goid", required_argument, NULL, OPT_GOID },
 		{ "start", required_argument, NULL, OPT_START },
 		{ "perfetto", required_argument, NULL, OPT_PERFETTO },
 		{ "probe-entry", no_argument, NULL, OPT_PROBE_ENTRY },
 		{ "all", no_argument, NULL, 'a' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	unsigned long long n;
-	int c;
+	const struct opts_spec spec = {
+		.verb = "sched", .usage = usage,
+		.target = &cli->t, .pid = &cli->pid,
+		.duration = &cli->duration, .interval = &cli->interval,
+		.own_short = "ea", .own_long = opts, .own = sched_option,
+		.ctx = cli,
+	};
+	int first, err;
 
-	target__split_cmd(&argc, argv, &cli->t);
-	while ((c = getopt_long(argc, argv, "jed:i:p:avh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json_output = true;
-			break;
-		case 'e':
-			cli->events = true;
-			break;
-		case 'd':
-			if (parse_seconds("duration", optarg, &cli->duration))
-				return -EINVAL;
-			break;
-		case 'i':
-			if (parse_seconds("interval", optarg, &cli->interval))
-				return -EINVAL;
-			break;
-		case 'p':
-			if (target__parse_pid(optarg, &cli->pid)) {
-				p_err("bad PID '%s'", optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_GOID:
-			if (cli->goid_cnt == MAX_GOID_FILTERS) {
-				p_err("at most %d --goid filters",
-				      MAX_GOID_FILTERS);
-				return -EINVAL;
-			}
-			if (parse_uint(optarg, &n)) {
-				p_err("bad goroutine id '%s'", optarg);
-				return -EINVAL;
-			}
-			cli->goids[cli->goid_cnt] = n;
-			cli->goid_cnt++;
-			break;
-		case OPT_START:
-			if (cli->start_cnt == MAX_GOID_FILTERS) {
-				p_err("at most %d --start patterns",
-				      MAX_GOID_FILTERS);
-				return -EINVAL;
-			}
-			cli->start_pats[cli->start_cnt++] = optarg;
-			break;
-		case OPT_PERFETTO:
-			cli->perfetto = optarg;
-			break;
-		case OPT_PROBE_ENTRY:
-			cli->probe_entry = true;
-			break;
-		case 'a':
-			cli->all = true;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			p_bad_option("sched", argv);
-			return -EINVAL;
-		}
-	}
+	err = opts__parse(&spec, &argc, argv, &first);
+	if (err)
+		return err;
 	cli->json = json_output;
-	if (argc - optind > 1) {
-		p_err("sched takes one TARGET, got %d arguments", argc - optind);
-		return -EINVAL;
-	}
-	if (optind < argc)
-		cli->path_arg = argv[optind];
-	return 0;
+	return opts__one_target(&spec, argc, argv, first, &cli->path_arg);
 }
 
 static int attach_error(int err, const struct target *t)

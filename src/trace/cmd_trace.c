@@ -187,7 +187,7 @@ enum { OPT_MAXSTR = 256, OPT_MINLAT, OPT_GOID, OPT_CLASSIC, OPT_SET,
        OPT_ALLOW_WRITE, OPT_FILTER, OPT_STACK, OPT_FOLDED, OPT_PROBE_ENTRY };
 
 /* trace's own options (options.h handles the shared). */
-static int trace_option(int code, const char *arg, void *ctx)
+static int trace_option(int code, char *arg, void *ctx)
 {
 	struct trace_cli *cli = ctx;
 	unsigned long long goid;
