@@ -67,13 +67,6 @@ static int by_cost_desc(const void *a, const void *b, void *ctx)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static double max3(double a, double b, double c)
-{
-	double m = a > b ? a : b;
-
-	return m > c ? m : c;
-}
-
 /* Each function's calls/s and cost since the last update; returns the
  * probes' total CPU-s/s. */
 static double measure(struct ovh_gov *g, uint64_t now_ns,
@@ -109,10 +102,10 @@ static void turn_off(struct ovh_gov *g, struct ovh_func *f, uint64_t now_ns)
 	f->retry_at = now_ns + f->backoff;
 }
 
-/* Over budget: the most expensive first, until the rest fits (the CPU
- * the process used shrinks by what goes, as the traps go with it). */
+/* Over budget: the most expensive first, until the rest fits (the
+ * program's own CPU, work, stays what it was). */
 static size_t shed(struct ovh_gov *g, uint64_t now_ns, double probes,
-		   double cpu, struct ovh_change *out)
+		   double work, struct ovh_change *out)
 {
 	size_t k = 0, n_out = 0;
 	double removed = 0;
@@ -123,10 +116,8 @@ static size_t shed(struct ovh_gov *g, uint64_t now_ns, double probes,
 	qsort_r(g->order, k, sizeof(*g->order), by_cost_desc, g->f);
 	for (size_t j = 0; j < k; j++) {
 		struct ovh_func *f = &g->f[g->order[j]];
-		double left = cpu - removed;
 
-		if ((probes - removed) /
-		    (left > OVH_MIN_CPU ? left : OVH_MIN_CPU) <= g->budget)
+		if ((probes - removed) / work <= g->budget)
 			break;
 		turn_off(g, f, now_ns);
 		out[n_out++] = (struct ovh_change){
@@ -141,18 +132,16 @@ static size_t shed(struct ovh_gov *g, uint64_t now_ns, double probes,
  * last cost fits under the low water mark; else that cost is halved
  * (forgotten little by little: a burst does not keep it off for good). */
 static size_t restore(struct ovh_gov *g, uint64_t now_ns, double probes,
-		      double cpu, struct ovh_change *out)
+		      double work, struct ovh_change *out)
 {
 	size_t n_out = 0;
 
 	for (size_t i = 0; i < g->n; i++) {
 		struct ovh_func *f = &g->f[i];
-		double c;
 
 		if (!f->off || now_ns < f->retry_at)
 			continue;
-		c = max3(cpu + f->cost, probes + f->cost, OVH_MIN_CPU);
-		if ((probes + f->cost) / c > g->budget * OVH_LOW_WATER) {
+		if ((probes + f->cost) / work > g->budget * OVH_LOW_WATER) {
 			f->cost /= 2;
 			f->rate /= 2;
 			f->retry_at = now_ns + f->backoff;
@@ -161,7 +150,6 @@ static size_t restore(struct ovh_gov *g, uint64_t now_ns, double probes,
 		f->off = false;
 		f->on_since = now_ns;
 		probes += f->cost;
-		cpu += f->cost;
 		out[n_out++] = (struct ovh_change){
 			.fid = i, .action = OVH_ON,
 			.hits_per_s = f->rate, .est_overhead = f->share };
@@ -173,7 +161,7 @@ size_t ovh_gov__update(struct ovh_gov *g, uint64_t now_ns,
 		       const uint64_t *calls, uint64_t cpu_ns,
 		       struct ovh_change *out)
 {
-	double probes, cpu, denom;
+	double probes, cpu, work;
 
 	if (!g->started || now_ns <= g->last_ns) {
 		for (size_t i = 0; i < g->n && !g->started; i++) {
@@ -187,19 +175,19 @@ size_t ovh_gov__update(struct ovh_gov *g, uint64_t now_ns,
 	probes = measure(g, now_ns, calls);
 	cpu = cpu_ns / (double)(now_ns - g->last_ns);
 	g->last_ns = now_ns;
-	denom = max3(cpu, probes, OVH_MIN_CPU);
+	/* the traps ran in the process: what is left is its own work */
+	work = cpu - probes > OVH_MIN_CPU ? cpu - probes : OVH_MIN_CPU;
 	for (size_t i = 0; i < g->n; i++)
 		if (!g->f[i].off)
-			g->f[i].share = g->f[i].cost / denom;
-	g->overhead = probes / denom;
+			g->f[i].share = g->f[i].cost / work;
+	g->overhead = probes / work;
 	if (g->overhead > g->peak)
 		g->peak = g->overhead;
 	if (!g->enforce)
 		return 0;
 	if (g->overhead > g->budget)
-		return shed(g, now_ns, probes, cpu > probes ? cpu : probes,
-			    out);
-	return restore(g, now_ns, probes, cpu > probes ? cpu : probes, out);
+		return shed(g, now_ns, probes, work, out);
+	return restore(g, now_ns, probes, work, out);
 }
 
 double ovh_gov__overhead(const struct ovh_gov *g)

@@ -9,10 +9,11 @@
  * the command's BPF maps hold them) and, once, the CPU time the traced
  * process(es) used since the last update. A function's cost is
  *	calls/s x ns per call (its sites' calibrated trap costs)
- * and the estimated overhead is the probes' CPU over that CPU time (which
- * includes the traps: a uprobe runs in the task that hit it), counted
- * against at least OVH_MIN_CPU of one CPU, so that a nearly idle process
- * is not "100% overhead" for a few calls a second.
+ * and the estimated overhead is the probes' CPU over the program's own
+ * work: its CPU time minus the probes' (a uprobe runs in the task that
+ * hit it), i.e. how much longer its CPU-bound work takes; the work is
+ * counted as at least OVH_MIN_CPU of one CPU, so that a nearly idle
+ * process is not "100% overhead" for a few calls a second.
  *
  * Over budget (enforce): the most expensive functions go off first, until
  * what is left fits; an off function is tried again after its backoff
@@ -44,7 +45,7 @@ struct ovh_change {
 	size_t fid;
 	enum ovh_action action;
 	double hits_per_s;	/* calls/s when last measured on */
-	double est_overhead;	/* its share of the CPU, e.g. 0.42 */
+	double est_overhead;	/* its CPU over the program's own, e.g. 0.42 */
 };
 
 struct ovh_gov;
@@ -70,7 +71,8 @@ size_t ovh_gov__update(struct ovh_gov *g, uint64_t now_ns,
 		       const uint64_t *calls, uint64_t cpu_ns,
 		       struct ovh_change *out);
 
-/* The estimate of the last update: the probes' CPU share (probes on). */
+/* The estimate of the last update: the probes' CPU over the program's
+ * own (0.05: its work takes 5% longer). */
 double ovh_gov__overhead(const struct ovh_gov *g);
 /* The highest estimate seen so far (what the probes cost at worst). */
 double ovh_gov__peak_overhead(const struct ovh_gov *g);

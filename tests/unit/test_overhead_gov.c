@@ -4,8 +4,8 @@
  * counters: which function goes off, in what order, when one comes back.
  *
  * Ground truth: each expectation is worked out by hand from the numbers
- * fed in (calls/s x ns per call over the process's CPU rate), written
- * next to it.
+ * fed in (calls/s x ns per call over the process's own CPU: its CPU
+ * rate minus the probes'), written next to it.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -42,9 +42,9 @@ static void test_hot_off_cold_kept(void **state)
 	(void)state;
 	assert_non_null(g);
 	assert_int_equal(ovh_gov__update(g, now, calls, 0, out), 0);
-	/* hot: 100000/s x 5 us = 0.5 CPU-s/s of the 1.0 the process used:
-	 * 50%; cold: 10 x 5 us = 50 us/s: 0.005% */
-	k = step(g, &now, calls, rates, 2, 1.0, out);
+	/* hot: 100000/s x 5 us = 0.5 CPU-s/s, cold: 10 x 5 us = 50 us/s, of
+	 * the 1.50005 the process used: 1.0 its own, hot 50%, cold 0.005% */
+	k = step(g, &now, calls, rates, 2, 1.50005, out);
 	assert_int_equal(k, 1);
 	assert_int_equal(out[0].fid, 0);
 	assert_int_equal(out[0].action, OVH_OFF);
@@ -64,7 +64,7 @@ static void test_hot_off_cold_kept(void **state)
 static void test_most_expensive_first_until_it_fits(void **state)
 {
 	double ns[3] = { 1000, 1000, 1000 };
-	/* 0.1, 0.3 and 0.02 CPU-s/s of a process using 1.0 */
+	/* 0.1, 0.3 and 0.02 CPU-s/s of a process using 1.42: 1.0 its own */
 	double rates[3] = { 100000, 300000, 20000 };
 	uint64_t calls[3] = { 0 }, now = 0;
 	struct ovh_change out[3];
@@ -73,9 +73,9 @@ static void test_most_expensive_first_until_it_fits(void **state)
 
 	(void)state;
 	ovh_gov__update(g, now, calls, 0, out);
-	/* 0.42 > 0.05: without fid 1, 0.12 / 0.7 = 17% still over; without
-	 * fid 0 too, 0.02 / 0.6 = 3.3%: fid 2 stays */
-	k = step(g, &now, calls, rates, 3, 1.0, out);
+	/* 0.42 > 0.05: without fid 1, 0.12 still over; without fid 0 too,
+	 * 0.02: fid 2 stays */
+	k = step(g, &now, calls, rates, 3, 1.42, out);
 	assert_int_equal(k, 2);
 	assert_int_equal(out[0].fid, 1);
 	assert_int_equal(out[1].fid, 0);
@@ -87,20 +87,21 @@ static void test_most_expensive_first_until_it_fits(void **state)
 static void test_warn_only_decides_nothing(void **state)
 {
 	double ns[1] = { 20000 };
-	double rates[1] = { 50000 };	/* 1.0 CPU-s/s: all of it */
+	double rates[1] = { 50000 };	/* 1.0 CPU-s/s */
 	uint64_t calls[1] = { 0 }, now = 0;
 	struct ovh_change out[1];
 	struct ovh_gov *g = ovh_gov__new(1, ns, 0.05, false);
 
 	(void)state;
 	ovh_gov__update(g, now, calls, 0, out);
-	assert_int_equal(step(g, &now, calls, rates, 1, 1.0, out), 0);
+	/* 2.0 used, 1.0 its own: twice as long, 100% */
+	assert_int_equal(step(g, &now, calls, rates, 1, 2.0, out), 0);
 	assert_true(fabs(ovh_gov__overhead(g) - 1.0) < 1e-6);
 	assert_false(ovh_gov__is_off(g, 0));
 	/* the process used less than the probes' estimate (calibration off):
-	 * the share is capped at the probes, never above 100% */
+	 * its own work counts as OVH_MIN_CPU, 1.0 / 0.01 */
 	assert_int_equal(step(g, &now, calls, rates, 1, 0.5, out), 0);
-	assert_true(fabs(ovh_gov__overhead(g) - 1.0) < 1e-6);
+	assert_true(fabs(ovh_gov__overhead(g) - 100.0) < 1e-6);
 	ovh_gov__free(g);
 }
 
@@ -114,7 +115,8 @@ static void test_idle_process_counted_against_floor(void **state)
 
 	(void)state;
 	ovh_gov__update(g, now, calls, 0, out);
-	/* the process used 300 us/s: 67% of it, but 2% of OVH_MIN_CPU */
+	/* the process used 300 us/s, 100 us its own: twice that, but 2% of
+	 * OVH_MIN_CPU */
 	assert_int_equal(step(g, &now, calls, rates, 1, 0.0003, out), 0);
 	assert_true(fabs(ovh_gov__overhead(g) - 0.02) < 1e-6);
 	ovh_gov__free(g);
@@ -123,7 +125,7 @@ static void test_idle_process_counted_against_floor(void **state)
 static void test_back_with_hysteresis_and_backoff(void **state)
 {
 	double ns[2] = { 1000, 1000 };
-	double hot[2] = { 200000, 1000 };	/* 0.2 and 0.001 of 1.0 */
+	double hot[2] = { 200000, 1000 };	/* 0.2 and 0.001 CPU-s/s */
 	double cold[2] = { 2000, 1000 };	/* later: 0.002 */
 	uint64_t calls[2] = { 0 }, now = 0, t_off;
 	struct ovh_change out[2];
@@ -137,9 +139,9 @@ static void test_back_with_hysteresis_and_backoff(void **state)
 	/* never before OVH_BACKOFF_MIN_NS (2 s) */
 	assert_int_equal(step(g, &now, calls, hot, 2, 0.8, out), 0);
 	/* then only once its remembered 0.2 has been halved down to fit
-	 * 0.025 (half the budget): 0.2 -> 0.1 -> 0.05 -> 0.025 at retries
-	 * 2 s apart; (0.001 + 0.025) / (0.8 + 0.025) = 3.2% > 2.5%, one
-	 * more halving: 0.0125 -> (0.0135 / 0.8125) = 1.7%: back on */
+	 * half the budget (2.5%) of the 0.799 the process does itself:
+	 * 0.2 -> 0.1 -> 0.05 -> 0.025 at retries 2 s apart; 0.026 / 0.799 =
+	 * 3.3% > 2.5%, one more halving: 0.0135 / 0.799 = 1.7%: back on */
 	for (int i = 0; i < 20 && !on_at; i++) {
 		k = step(g, &now, calls, hot, 2, 0.8, out);
 		if (k) {
