@@ -149,15 +149,66 @@ static void fit(char *out, size_t len, const char *name, int width)
 	out[o] = 0;
 }
 
-/* One table line, cut at 80 columns. */
-static void row(const char *first, const char *name, const uint64_t c[NCOLS],
-		uint64_t changes, const char *last)
-{
-	char b[4][16], line[256], nm[96];
+/*
+ * The table's first columns: with more than one process in it (a PATH
+ * target run twice: two "1 runtime.main" rows) a PID column, as wide as
+ * the largest PID, taken from START's 21 so that lines stay in 80.
+ */
+struct table_cols {
+	int pid_w;		/* 0: one process, no PID column */
+	int name_w;
+};
 
-	fit(nm, sizeof(nm), short_name(name), 21);
+#define TABLE_NAME_W 21
+
+static struct table_cols table_cols(struct sched_report *r)
+{
+	struct table_cols tc = { .name_w = TABLE_NAME_W };
+	__u32 first = 0, max = 0;
+	bool several = false;
+	char buf[16];
+
+	for (size_t i = 0; i < r->g_cnt; i++) {
+		const struct rep_g *e = &r->gs[i];
+
+		if (!rep_wanted(r, e))
+			continue;
+		if (!first)
+			first = e->pid;
+		several |= e->pid != first;
+		if (e->pid > max)
+			max = e->pid;
+	}
+	if (!several)
+		return tc;
+	tc.pid_w = snprintf(buf, sizeof(buf), "%u", max);
+	if (tc.pid_w < 3)
+		tc.pid_w = 3;
+	tc.name_w -= tc.pid_w + 1;
+	return tc;
+}
+
+static void header(const struct table_cols *tc, const char *first,
+		   const char *last)
+{
+	if (tc->pid_w)
+		printf("%*s ", tc->pid_w, "PID");
+	printf("%6s %-*s %7s %8s %7s %7s %5s %s\n", first, tc->name_w, "START",
+	       "RUNNING", "RUNNABLE", "WAITING", "SYSCALL", "CHG", last);
+}
+
+/* One table line, cut at 80 columns. */
+static void row(const struct table_cols *tc, __u32 pid, const char *first,
+		const char *name, const uint64_t c[NCOLS], uint64_t changes,
+		const char *last)
+{
+	char b[4][16], line[256], nm[96], pidcol[16] = "";
+
+	if (tc->pid_w)
+		snprintf(pidcol, sizeof(pidcol), "%*u ", tc->pid_w, pid);
+	fit(nm, sizeof(nm), short_name(name), tc->name_w);
 	snprintf(line, sizeof(line),
-		 "%6s %s %7s %8s %7s %7s %5" PRIu64 " %s", first, nm,
+		 "%s%6s %s %7s %8s %7s %7s %5" PRIu64 " %s", pidcol, first, nm,
 		 sched_fmt_ns(b[0], 16, c[COL_RUNNING]),
 		 sched_fmt_ns(b[1], 16, c[COL_RUNNABLE]),
 		 sched_fmt_ns(b[2], 16, c[COL_WAITING]),
@@ -168,6 +219,7 @@ static void row(const char *first, const char *name, const uint64_t c[NCOLS],
 }
 
 struct group {
+	__u32 pid;		/* with a PID column: one group per process */
 	const char *start;
 	size_t count, ended;
 	uint64_t c[NCOLS];
@@ -180,12 +232,15 @@ static int cmp_group(const void *a, const void *b)
 
 	if (x->c[COL_RUNNING] != y->c[COL_RUNNING])
 		return x->c[COL_RUNNING] < y->c[COL_RUNNING] ? 1 : -1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
 	return strcmp(x->start, y->start);
 }
 
 static void print_groups(struct sched_report *r)
 {
 	struct group *gr = calloc(r->g_cnt ? r->g_cnt : 1, sizeof(*gr));
+	struct table_cols tc = table_cols(r);
 	size_t n = 0;
 
 	if (!gr)
@@ -193,16 +248,19 @@ static void print_groups(struct sched_report *r)
 	for (size_t i = 0; i < r->g_cnt; i++) {
 		const struct rep_g *e = &r->gs[i];
 		const char *s = sched_start_name(r, e->pid, e->g.startpc);
+		__u32 pid = tc.pid_w ? e->pid : 0;
 		uint64_t c[NCOLS];
 		size_t j;
 
 		if (!rep_wanted(r, e))
 			continue;
 		for (j = 0; j < n; j++)
-			if (!strcmp(gr[j].start, s))
+			if (gr[j].pid == pid && !strcmp(gr[j].start, s))
 				break;
-		if (j == n)
+		if (j == n) {
+			gr[n].pid = pid;
 			gr[n++].start = s;
+		}
 		g_cols(&e->g, c);
 		for (int k = 0; k < NCOLS; k++)
 			gr[j].c[k] += c[k];
@@ -211,22 +269,23 @@ static void print_groups(struct sched_report *r)
 		gr[j].changes += e->g.transitions;
 	}
 	qsort(gr, n, sizeof(*gr), cmp_group);
-	printf("%6s %-21s %7s %8s %7s %7s %5s %s\n", "COUNT", "START",
-	       "RUNNING", "RUNNABLE", "WAITING", "SYSCALL", "CHG", "ENDED");
+	header(&tc, "COUNT", "ENDED");
 	for (size_t j = 0; j < n; j++) {
 		char cnt[16], ended[16];
 
 		snprintf(cnt, sizeof(cnt), "%zu", gr[j].count);
 		snprintf(ended, sizeof(ended), "%zu", gr[j].ended);
-		row(cnt, gr[j].start, gr[j].c, gr[j].changes, ended);
+		row(&tc, gr[j].pid, cnt, gr[j].start, gr[j].c, gr[j].changes,
+		    ended);
 	}
 	free(gr);
 }
 
 static void print_rows(struct sched_report *r)
 {
-	printf("%6s %-21s %7s %8s %7s %7s %5s %s\n", "GOID", "START",
-	       "RUNNING", "RUNNABLE", "WAITING", "SYSCALL", "CHG", "FINAL");
+	struct table_cols tc = table_cols(r);
+
+	header(&tc, "GOID", "FINAL");
 	for (size_t i = 0; i < r->g_cnt; i++) {
 		const struct rep_g *e = &r->gs[i];
 		char goid[24];
@@ -237,8 +296,8 @@ static void print_rows(struct sched_report *r)
 		g_cols(&e->g, c);
 		snprintf(goid, sizeof(goid), "%llu",
 			 (unsigned long long)e->g.goid);
-		row(goid, sched_start_name(r, e->pid, e->g.startpc), c,
-		    e->g.transitions, final_of(r, e));
+		row(&tc, e->pid, goid, sched_start_name(r, e->pid, e->g.startpc),
+		    c, e->g.transitions, final_of(r, e));
 	}
 }
 

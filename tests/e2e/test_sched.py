@@ -650,6 +650,50 @@ def test_path_target_all_processes():
         assert sum(1 for x in xs if x["start"] == "main.sleeper") == N_SLEEPERS
 
 
+def test_table_pid_column_with_two_processes():
+    """TARGET PATH run twice: the table has a PID column (two "1
+    runtime.main" rows looked the same), its PIDs the two processes';
+    grouped, one group per process; one process: no PID column."""
+    # a copy of its own: a PATH target is every process running the file,
+    # other tests' too
+    exe = os.path.join(tmpdir(), "sched")
+    shutil.copy(fixture("sched"), exe)
+    for opts, extra, grouped in ((["--all"], [], False), ([], ["-sleepers", "30"], True)):
+        g = subprocess.Popen([GOSNOOP, "sched", "-d", "4"] + opts + [exe], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        assert "tracing goroutines" in g.stderr.readline()
+        pids = set()
+        for _ in range(2):
+            p = subprocess.Popen([exe, "-sleep", "100ms"] + extra,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            pids.add(p.pid)
+            assert p.wait(timeout=30) == 0
+        out, err = g.communicate(timeout=60)
+        assert g.returncode == 0, err
+        lines = out.splitlines()
+        head = [i for i, l in enumerate(lines) if " START " in l][0]
+        assert lines[head].split()[:3] == ["PID", "COUNT" if grouped else "GOID", "START"], out
+        rows = []
+        for l in lines[head + 1:]:
+            if not l.strip() or l.startswith("("):
+                break
+            rows.append(l.split())
+            # the PID column takes its width from START's: a group's line
+            # (its last column a count) still fits 80 columns
+            assert not grouped or len(l) <= 80, l
+        assert {int(x[0]) for x in rows} == pids, (pids, out)
+        if grouped:
+            sl = [x for x in rows if x[2] == "main.sleeper"]
+            assert sorted(int(x[0]) for x in sl) == sorted(pids) and \
+                all(x[1] == "30" for x in sl), out
+        else:
+            mains = [x for x in rows if x[1] == "1"]
+            assert sorted(int(x[0]) for x in mains) == sorted(pids), out
+            assert all(x[2] == "runtime.main" for x in mains), out
+    one = run(["sched", "--", exe, "-sleep", "10ms"], timeout=60).stdout
+    assert re.search(r"^\s+GOID START ", one, re.M), one
+
+
 def test_pid_goroutines_alive_at_attach():
     """-p on a binary with symbols: goroutines blocked for the whole trace
     are listed from runtime.allgs, with their wait reasons."""
