@@ -41,6 +41,7 @@
 #include "ktrace_probe.h"
 #include "probe/features.h"
 #include "launch.h"
+#include "options.h"
 #include "record_out.h"
 #include "session.h"
 #include "ringbuf_reader.h"
@@ -132,98 +133,83 @@ static bool looks_like_probe(const char *s)
 	return false;
 }
 
-/* Returns -1 to exit with EXIT_USAGE, 1 for --help, 0 to go on. */
+/* What ktrace's own options need while getopt runs. */
+struct ktrace_args {
+	struct ktrace_cli *cli;
+	const char *pos[MAX_POSITIONAL];	/* positionals, in order */
+	int npos;
+};
+
+/* ktrace's own options (options.h handles the shared); positionals come
+ * in place (code 1), so each -o/-f knows the probe it follows. */
+static int ktrace_option(int code, char *arg, void *ctx)
+{
+	struct ktrace_args *a = ctx;
+	struct ktrace_cli *cli = a->cli;
+
+	switch (code) {
+	case 1:
+		if (a->npos >= MAX_POSITIONAL) {
+			p_err("at most %d probes", MAX_PROBES);
+			return -EINVAL;
+		}
+		a->pos[a->npos++] = arg;
+		return 0;
+	case 'c':
+		cli->comm = arg;
+		return 0;
+	case 'f':
+	case 'o':
+		if (cli->nexprs >= MAX_EXPR_OPTS) {
+			p_err("at most %d -o and --filter options",
+			      MAX_EXPR_OPTS);
+			return -EINVAL;
+		}
+		cli->exprs[cli->nexprs++] = (struct expr_opt){
+			.filter = code == 'f', .text = arg, .npos = a->npos,
+		};
+		return 0;
+	case 'E':
+		cli->bench_prog = KT_PROG_EMPTY;
+		return 0;
+	case 'F':
+		cli->bench_prog = KT_PROG_RECORD_FLOOR;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+/* Returns -1 or -EINVAL to exit with EXIT_USAGE, 1 for --help, 0 to go
+ * on. */
 static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, 'c' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ "empty-program", no_argument, NULL, 'E' },
 		{ "record-floor-program", no_argument, NULL, 'F' },
 		{}
 	};
-	const char *pos[MAX_POSITIONAL];
-	int npos = 0, probe_pos[MAX_PROBES];
-	unsigned long long n;
-	int c;
+	struct ktrace_args a = { .cli = cli };
+	const struct opts_spec spec = {
+		.verb = "ktrace", .usage = usage, .in_order = true,
+		.target = &cli->t, .pid = &cli->pid,
+		.duration = &cli->duration, .max_events = &cli->max_events,
+		.own_short = "c:f:o:", .own_long = opts, .own = ktrace_option,
+		.ctx = &a,
+	};
+	const char **pos = a.pos;
+	int probe_pos[MAX_PROBES];
+	int first, npos, err;
 
-	target__split_cmd(&argc, argv, &cli->t);
-	/* 0, not 1: GNU getopt starts afresh (main's "+" parse left
-	 * REQUIRE_ORDER); the leading '-' returns the positional arguments
-	 * in place (as 1), so each -o/-f knows the probe it follows. */
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "-jp:c:f:o:d:n:vh", opts,
-				NULL)) != -1) {
-		switch (c) {
-		case 1:
-			if (npos >= MAX_POSITIONAL) {
-				p_err("at most %d probes", MAX_PROBES);
-				return -1;
-			}
-			pos[npos++] = optarg;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'p':
-			if (target__parse_pid(optarg, &cli->pid)) {
-				p_err("bad PID '%s'", optarg);
-				return -1;
-			}
-			break;
-		case 'c':
-			cli->comm = optarg;
-			break;
-		case 'f':
-		case 'o':
-			if (cli->nexprs >= MAX_EXPR_OPTS) {
-				p_err("at most %d -o and --filter options",
-				      MAX_EXPR_OPTS);
-				return -1;
-			}
-			cli->exprs[cli->nexprs++] = (struct expr_opt){
-				.filter = c == 'f', .text = optarg,
-				.npos = npos,
-			};
-			break;
-		case 'd':
-			if (parse_seconds("duration", optarg, &cli->duration))
-				return -1;
-			break;
-		case 'n':
-			if (parse_uint(optarg, &n) || !n) {
-				p_err("bad count '%s': give a number of events "
-				      "above 0", optarg);
-				return -1;
-			}
-			cli->max_events = n;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'E':
-			cli->bench_prog = KT_PROG_EMPTY;
-			break;
-		case 'F':
-			cli->bench_prog = KT_PROG_RECORD_FLOOR;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			p_bad_option("ktrace", argv);
-			return -1;
-		}
-	}
-	for (int i = optind; i < argc && npos < MAX_POSITIONAL; i++)
-		pos[npos++] = argv[i];
+	err = opts__parse(&spec, &argc, argv, &first);
+	if (err)
+		return err;
+	for (int i = first; i < argc && a.npos < MAX_POSITIONAL; i++)
+		pos[a.npos++] = argv[i];
+	npos = a.npos;
 	for (int i = 0; i < npos; i++) {
 		if (looks_like_probe(pos[i]) || cli->path_arg || cli->pid ||
 		    cli->t.cmd_argv || i + 1 == npos) {
