@@ -54,7 +54,7 @@ FUZZ_BINS  = $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 # (Only those: a bare .SECONDARY would let make skip a new object that is
 # missing when the archive is newer than its source.)
 .SECONDARY: $(patsubst src/bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS)) $(SKELS)
-.PHONY: all deps demo check check-kernels unit fuzz fuzz-build bench install clean fixtures check-trace-seeds
+.PHONY: all deps demo check check-kernels unit fuzz fuzz-build bench install clean fixtures check-trace-seeds image
 
 all: $(BUILD)/gosnoop
 
@@ -187,6 +187,15 @@ bench: all fixtures
 install: $(BUILD)/gosnoop
 	install -D -m 0755 $(BUILD)/gosnoop $(DESTDIR)$(PREFIX)/bin/gosnoop
 	install -D -m 0644 docs/gosnoop.8 $(DESTDIR)$(PREFIX)/share/man/man8/gosnoop.8
+
+# The container image of deploy/daemonset.yaml (Containerfile, FROM
+# scratch): the binary and the libraries ldd lists, laid out by
+# scripts/image-root.sh. `make image IMAGE=registry/gosnoop:1.0`.
+IMAGE ?= gosnoop:latest
+PODMAN ?= podman --runtime runc --cgroup-manager=cgroupfs
+image: $(BUILD)/gosnoop
+	$(Q)scripts/image-root.sh $(BUILD)/gosnoop $(BUILD)/image-root
+	$(Q)$(PODMAN) build -f Containerfile -t $(IMAGE) $(BUILD)/image-root
 
 clean:
 	rm -rf $(BUILD)

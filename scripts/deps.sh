@@ -16,6 +16,7 @@ pkgs=(
 	golang-go			# fixtures are built at test time
 	python3				# test runner and end-to-end tests
 	util-linux			# setpriv (non-root tests), unshare (container test)
+	podman runc python3-yaml	# make image; test_daemonset runs deploy/daemonset.yaml
 	bpftrace			# benchmarks compare against it
 	qemu-system-x86 busybox-static	# kernel matrix: tests/vm boots Debian kernels
 )

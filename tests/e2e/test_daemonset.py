@@ -1,0 +1,222 @@
+"""deploy/daemonset.yaml and the image the Containerfile builds, run for
+real: podman (Debian's, with runc) runs the image with the manifest's own
+pod and container settings, read from the YAML (hostPID, hostNetwork,
+securityContext: capabilities, seccomp profile, no privilege escalation,
+read-only root; its volumes, args, readiness probe and memory limit), and
+`gosnoop serve` inside traces a Go process of the host, reached through
+/proc/PID/root. What the daemon exports must equal what the process
+counted itself. A second test checks the premise of the seccomp profile:
+under podman's default profile bpf() is refused (EPERM)."""
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.request
+
+import gstest
+from gstest import GOSNOOP, Skip, fixture
+from test_serve import own_record, parse_metrics
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEPLOY = os.path.join(ROOT, "deploy")
+# runc: crun refuses this machine's hybrid cgroups; cgroupfs: no systemd
+PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager=cgroupfs"]
+# the session running the tests may lack CAP_SYS_RESOURCE: the runtime
+# cannot raise the limits to its defaults then
+ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+
+
+def need_podman():
+    for tool in ("podman", "runc"):
+        if not shutil.which(tool):
+            raise Skip(f"{tool} not installed (scripts/deps.sh installs podman and runc)")
+    try:
+        import yaml  # noqa: F401
+    except ImportError:
+        raise Skip("python3-yaml not installed (scripts/deps.sh)")
+
+
+def manifest():
+    """(pod spec, the gosnoop container) of deploy/daemonset.yaml."""
+    import yaml
+    with open(os.path.join(DEPLOY, "daemonset.yaml")) as f:
+        docs = list(yaml.safe_load_all(f))
+    (ds,) = [d for d in docs if d and d.get("kind") == "DaemonSet"]
+    pod = ds["spec"]["template"]["spec"]
+    (c,) = [c for c in pod["containers"] if c["name"] == "gosnoop"]
+    return pod, c
+
+
+def memory_bytes(q):
+    units = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30}
+    m = re.fullmatch(r"(\d+)(Ki|Mi|Gi)?", q)
+    assert m, f"memory quantity {q!r}"
+    return int(m.group(1)) * units.get(m.group(2), 1)
+
+
+def podman_args(pod, c, config_dir):
+    """`podman run` options equivalent to the pod spec's and container's
+    settings that matter on one node. Settings this does not know fail
+    the test: a new one must be translated here, not ignored."""
+    args = list(ULIMITS)
+    known_pod = {"hostPID", "hostNetwork", "containers", "volumes"}
+    assert set(pod) <= known_pod, set(pod) - known_pod
+    if pod.get("hostPID"):
+        args += ["--pid", "host"]
+    if pod.get("hostNetwork"):
+        args += ["--network", "host"]
+    sc = c.get("securityContext", {})
+    known_sc = {"privileged", "allowPrivilegeEscalation", "readOnlyRootFilesystem",
+                "capabilities", "seccompProfile"}
+    assert set(sc) <= known_sc, set(sc) - known_sc
+    if sc.get("privileged"):
+        args += ["--privileged"]
+    if sc.get("allowPrivilegeEscalation") is False:
+        args += ["--security-opt", "no-new-privileges"]
+    if sc.get("readOnlyRootFilesystem"):
+        args += ["--read-only"]
+    for cap in sc.get("capabilities", {}).get("drop", []):
+        args += ["--cap-drop", cap]
+    for cap in sc.get("capabilities", {}).get("add", []):
+        args += ["--cap-add", cap]
+    prof = sc.get("seccompProfile", {})
+    if prof.get("type") == "Localhost":
+        # the file the manifest tells to install in kubelet's seccomp root
+        path = os.path.join(DEPLOY, prof["localhostProfile"])
+        assert os.path.isfile(path), path
+        args += ["--security-opt", f"seccomp={path}"]
+    elif prof.get("type") == "Unconfined":
+        args += ["--security-opt", "seccomp=unconfined"]
+    else:
+        assert prof.get("type") in (None, "RuntimeDefault"), prof
+    limit = c.get("resources", {}).get("limits", {}).get("memory")
+    if limit:
+        args += ["--memory", str(memory_bytes(limit))]
+    vols = {v["name"]: v for v in pod.get("volumes", [])}
+    for m in c.get("volumeMounts", []):
+        v = vols[m["name"]]
+        if "configMap" in v:
+            src = config_dir        # the test's own serve.yaml
+        else:
+            src = v["hostPath"]["path"]
+        ro = ":ro" if m.get("readOnly") else ""
+        args += ["-v", f"{src}:{m['mountPath']}{ro}"]
+    return args
+
+
+class Image:
+    """The Containerfile's image, built from the gosnoop under test
+    (scripts/image-root.sh lays out its root), under a tag of its own."""
+
+    def __init__(self):
+        self.tag = f"localhost/gosnoop-test:{os.getpid()}"
+        root = os.path.join(gstest.tmpdir(), "image-root")
+        subprocess.run([os.path.join(ROOT, "scripts", "image-root.sh"), GOSNOOP, root],
+                       check=True, capture_output=True, timeout=120)
+        r = subprocess.run(PODMAN + ["build", "-q", "-f", os.path.join(ROOT, "Containerfile"),
+                                     "-t", self.tag, root],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+
+    def remove(self):
+        subprocess.run(PODMAN + ["rmi", "-f", self.tag], capture_output=True, timeout=120)
+
+
+def get(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+        return r.status, r.read().decode()
+
+
+def test_daemonset_traces_a_host_process_through_proc_pid_root():
+    need_podman()
+    pod, c = manifest()
+    # the host's Go program: a private copy in a directory the container
+    # does not mount, so only /proc/PID/root reaches it
+    path = os.path.join(gstest.tmpdir(), "calls")
+    shutil.copy2(fixture("calls"), path)
+    p = subprocess.Popen([path, "-wait", "-hold"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    gstest._procs.append(p)
+    assert p.stdout.readline().strip() == "ready"
+    port = gstest.free_port()
+    cfg_dir = gstest.tmpdir()
+    os.chmod(cfg_dir, 0o755)
+    (cfg_mount,) = [m["mountPath"] for m in c["volumeMounts"] if m["name"] == "config"]
+    with open(os.path.join(cfg_dir, "serve.yaml"), "w") as f:
+        f.write(f"listen: 127.0.0.1:{port}\ntargets:\n  - pid: {p.pid}\n"
+                f"    count: [main.fib, main.add]\n    latency: [main.sleep10ms]\n")
+    img = Image()
+    name = f"gosnoop-test-{os.getpid()}"
+    run = PODMAN + ["run", "--rm", "--name", name] + podman_args(pod, c, cfg_dir) + \
+        [img.tag] + c["args"]
+    assert c["args"][-1] == os.path.join(cfg_mount, "serve.yaml"), c["args"]
+    g = subprocess.Popen(run, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    gstest._procs.append(g)
+    try:
+        # the manifest's readiness probe, against the port we gave it
+        probe = c["readinessProbe"]["httpGet"]["path"]
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert get(port, probe) == (200, "ok\n")
+                break
+            except OSError:
+                assert g.poll() is None, g.communicate()[1][-2000:]
+                assert time.monotonic() < deadline, "readiness probe never answered"
+                time.sleep(0.2)
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        own = None
+        for line in p.stdout:
+            if line.startswith('{"counts"'):
+                own = own_record(line)
+                break
+        assert own, "the fixture printed no counts"
+        _, text = get(port, "/metrics")
+        samples = parse_metrics(text)
+        calls = {l["function"]: v for n, l, v in samples
+                 if n == "gosnoop_function_calls_total"}
+        assert calls == {"main.fib": own["counts"]["main.fib"],
+                         "main.add": own["counts"]["main.add"]}, calls
+        # the daemon names the file as it reached it: through the root
+        # of the process, which the container sees by hostPID
+        labels = [l for n, l, v in samples if n == "gosnoop_function_calls_total"]
+        assert all(l["pid"] == str(p.pid) for l in labels), labels
+        timed = [(l["function"], v) for n, l, v in samples
+                 if n == "gosnoop_function_duration_seconds_count"]
+        assert timed == [("main.sleep10ms", own["counts"]["main.sleep10ms"])], timed
+        procs = [v for n, l, v in samples if n == "gosnoop_target_processes"]
+        assert procs == [1], procs
+    finally:
+        # what the kubelet does: SIGTERM, then wait
+        t0 = time.monotonic()
+        subprocess.run(PODMAN + ["stop", "-t", "10", name], capture_output=True, timeout=60)
+        out, err = g.communicate(timeout=60)
+        secs = time.monotonic() - t0
+        p.stdin.write("done\n")
+        p.stdin.flush()
+        img.remove()
+    assert g.returncode == 0, (g.returncode, err[-2000:])
+    assert secs < 5.0, secs
+    assert "warning" not in err.replace("non-loopback", ""), err
+
+
+def test_default_seccomp_profile_refuses_bpf():
+    """Without the manifest's seccomp profile (podman's default, as
+    Kubernetes' RuntimeDefault) the same capabilities are not enough:
+    bpf() is refused before the kernel looks at CAP_BPF."""
+    need_podman()
+    pod, c = manifest()
+    c = dict(c)
+    c["securityContext"] = dict(c["securityContext"])
+    del c["securityContext"]["seccompProfile"]
+    img = Image()
+    try:
+        r = subprocess.run(PODMAN + ["run", "--rm"] + podman_args(pod, c, gstest.tmpdir()) +
+                           [img.tag, "doctor"], capture_output=True, text=True, timeout=120)
+    finally:
+        img.remove()
+    assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
+    assert re.search(r"ringbuf\s+refused.*\n.*EPERM at map create", r.stdout), r.stdout
