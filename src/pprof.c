@@ -20,8 +20,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <zlib.h>
 
+#include "gobin/gobin.h"
 #include "pprof.h"
 
 struct ptab_ent {
@@ -353,6 +356,43 @@ int64_t pprof__location(struct pprof *p, uint64_t addr,
 	}
 	p->nlocs++;
 	return i + 1;
+}
+
+#define PPROF_GO_INLINE_MAX 16
+
+int64_t pprof__go_location(struct pprof *p, const struct gobin *gb,
+			   uint64_t vaddr, bool ret_addr)
+{
+	struct gobin_frame fr[PPROF_GO_INLINE_MAX];
+	struct pprof_line lines[PPROF_GO_INLINE_MAX];
+	char hex[32];
+	int n = 0;
+
+	if (vaddr > (ret_addr ? 1u : 0u))
+		n = gobin__pc_frames(gb, vaddr - (ret_addr ? 1 : 0), fr,
+				     PPROF_GO_INLINE_MAX);
+	if (n <= 0) {
+		snprintf(hex, sizeof(hex), "0x%" PRIx64, vaddr);
+		lines[0] = (struct pprof_line){ hex, NULL, 0 };
+		return pprof__location(p, vaddr, lines, 1);
+	}
+	for (int i = 0; i < n; i++)
+		lines[i] = (struct pprof_line){ fr[i].func, fr[i].file,
+						fr[i].line };
+	return pprof__location(p, vaddr, lines, (size_t)n);
+}
+
+int pprof__go_mapping(struct pprof *p, const struct gobin *gb,
+		      const char *path)
+{
+	size_t n = gobin__func_cnt(gb);
+	uint64_t start = gobin__text_start(gb), limit = start + 1;
+
+	if (n)
+		limit = gobin__func(gb, n - 1)->end;
+	if (n && gobin__func(gb, 0)->entry < start)
+		start = gobin__func(gb, 0)->entry;
+	return pprof__set_mapping(p, start, limit, 0, path, NULL);
 }
 
 #define PPROF_MAX_LABELS 8

@@ -14,6 +14,7 @@
 #ifndef GOSNOOP_PPROF_H
 #define GOSNOOP_PPROF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +71,19 @@ int pprof__add_comment(struct pprof *p, const char *text);
  */
 int64_t pprof__location(struct pprof *p, uint64_t addr,
 			const struct pprof_line *lines, size_t n);
+
+struct gobin;
+/*
+ * Go code: the location of instruction vaddr (a file address) of gb, its
+ * inlined frames and lines from pclntab. ret_addr: vaddr is a return
+ * address, which is after its CALL: look up vaddr - 1 (the CALL's line).
+ * An address outside every function is named "0x...". Id or -errno.
+ */
+int64_t pprof__go_location(struct pprof *p, const struct gobin *gb,
+			   uint64_t vaddr, bool ret_addr);
+/* The mapping (pprof__set_mapping) of gb's text, named path. */
+int pprof__go_mapping(struct pprof *p, const struct gobin *gb,
+		      const char *path);
 
 /* A stack of location ids, leaf first, with one value per sample type
  * and nlabels labels. Merged with an earlier sample of the same stack and

@@ -77,7 +77,54 @@ const volatile __u32 startpc_off = 0;
 const volatile __u32 g_m_off = 0;
 const volatile __u32 m_curg_off = 0;
 
+/*
+ * --follow: the traced process and every task forked from it (children,
+ * grandchildren; threads too, whose ids never stand for another process
+ * while they live). kt_fork adds a followed task's child, kt_exit removes
+ * a task that ends; run() takes events of tasks in the map. fork_child_off:
+ * child_pid's offset in sched_process_fork's record (tracefs format).
+ */
+const volatile __u32 follow = 0;
+const volatile __u32 fork_child_off = 0;
+/*
+ * --goid, --goroutine-func: only events of these goroutines. gofuncs'
+ * keys are g.startpc - mm->start_code, the same in every process of one
+ * binary, PIE or not (start_code is the lowest executable PT_LOAD's
+ * p_vaddr plus the load bias: fs/binfmt_elf.c); task->mm and
+ * mm->start_code offsets from vmlinux BTF through user space.
+ */
+const volatile __u32 goid_filter = 0;
+const volatile __u32 gofunc_filter = 0;
+const volatile __u32 task_mm_off = 0;
+const volatile __u32 mm_start_code_off = 0;
+/* --stack: KT_STACK_* and where in the record's data each area is */
+const volatile __u32 stack_kinds = 0;
+const volatile __u32 kstack_off = 0;
+const volatile __u32 ustack_off = 0;
+
 __u64 stats[KT_NSTATS] = {};
+
+/* One of each for all instances (user space: bpf_map__reuse_fd). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_FOLLOW_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} followed SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_GOSET_MAX);
+	__type(key, __u64);
+	__type(value, __u8);
+} goids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_GOSET_MAX);
+	__type(key, __u64);
+	__type(value, __u8);
+} gofuncs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -226,12 +273,11 @@ static __always_inline __u64 streq(struct vm *vm, __u64 addr,
 				   const struct kt_op *op)
 {
 	__u32 off = op->off, len = op->len;
-	const __u8 *c;
+	const __u8 *c = vm->spec->consts;
 	long n;
 
-	if (off > KT_CONST_MAX - KT_CMP_MAX || len == 0 || len > KT_CMP_MAX)
+	if (off + len > KT_CONST_MAX || len == 0 || len > KT_CMP_MAX)
 		return 0;
-	c = &vm->spec->consts[off];
 	if (op->flags & KT_F_USER)
 		n = bpf_probe_read_user_str(vm->m->cmp, sizeof(vm->m->cmp),
 					    (void *)addr);
@@ -243,10 +289,11 @@ static __always_inline __u64 streq(struct vm *vm, __u64 addr,
 	if (n == 0)	/* "" from user memory on older kernels (read_str) */
 		vm->m->cmp[0] = 0;
 	/* len counts the NUL: equal strings agree on len bytes. */
-	for (int i = 0; i < KT_CMP_MAX; i++) {
+	for (__u32 i = 0; i < KT_CMP_MAX; i++) {
 		if (i >= len)
 			break;
-		if (vm->m->cmp[i] != c[i])
+		if (vm->m->cmp[i & (KT_CMP_MAX - 1)] !=
+		    c[(off + i) & (KT_CONST_MAX - 1)])
 			return 0;
 	}
 	return 1;
@@ -518,6 +565,44 @@ static __always_inline void goroutine(struct kt_event *ev)
 	ev->flags |= KT_EV_GOID;
 }
 
+/* --goid / --goroutine-func: is the event's goroutine one of them? */
+static __always_inline bool goroutine_wanted(const struct kt_event *ev)
+{
+	__u64 task, mm = 0, start_code = 0, key;
+
+	if (!(ev->flags & KT_EV_GOID))
+		return false;
+	if (goid_filter && !bpf_map_lookup_elem(&goids, &ev->goid))
+		return false;
+	if (!gofunc_filter)
+		return true;
+	task = bpf_get_current_task();
+	if (bpf_probe_read_kernel(&mm, 8, (void *)(task + task_mm_off)) ||
+	    !mm || bpf_probe_read_kernel(&start_code, 8,
+					 (void *)(mm + mm_start_code_off)))
+		return false;
+	key = ev->startpc - start_code;
+	return bpf_map_lookup_elem(&gofuncs, &key) != NULL;
+}
+
+/* --stack: bpf_get_stack's result (bytes, or -errno), then the frames. */
+static __always_inline void stacks(void *ctx, struct kt_event *ev)
+{
+	__u32 o;
+
+	if (stack_kinds & KT_STACK_KERNEL) {
+		o = kstack_off & (KT_DATA_MAX - 1);
+		*(__s64 *)&ev->data[o] = bpf_get_stack(ctx, &ev->data[o + 8],
+						       KT_STACK_BYTES, 0);
+	}
+	if (stack_kinds & KT_STACK_USER) {
+		o = ustack_off & (KT_DATA_MAX - 1);
+		*(__s64 *)&ev->data[o] = bpf_get_stack(ctx, &ev->data[o + 8],
+						       KT_STACK_BYTES,
+						       BPF_F_USER_STACK);
+	}
+}
+
 /* The record: header and the spec's data, with batched wakeups. The
  * bench's kt_record_floor sends through here too, so it measures this. */
 static __always_inline void send(struct kt_event *ev,
@@ -538,16 +623,23 @@ static __always_inline void send(struct kt_event *ev,
  * for older kernels, which refuse a program that merely names a callback
  * (5.10: "number of funcs in func_info doesn't match number of subprogs").
  */
-static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
-			       bool is_ret, bool use_loop)
+static __always_inline int run(void *pctx, void *ctx, void *args,
+			       struct pt_regs *regs, bool is_ret,
+			       bool use_loop)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, zero = 0;
 	struct kt_event *ev;
 	struct vm vm = {};
 
-	if ((filter_tgid && tgid != filter_tgid) || tgid == self_tgid)
+	if (tgid == self_tgid)
 		return 0;
+	if (follow) {
+		if (!bpf_map_lookup_elem(&followed, &tgid))
+			return 0;
+	} else if (filter_tgid && tgid != filter_tgid) {
+		return 0;
+	}
 	vm.spec = bpf_map_lookup_elem(&spec, &zero);
 	vm.ev = ev = bpf_map_lookup_elem(&scratch, &zero);
 	vm.m = bpf_map_lookup_elem(&vm_mem, &zero);
@@ -633,6 +725,12 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 	ev->startpc = 0;
 	if (go_attr)
 		goroutine(ev);
+	if ((goid_filter || gofunc_filter) && !goroutine_wanted(ev)) {
+		stat_inc(KT_STAT_FILTERED);
+		return 0;
+	}
+	if (stack_kinds)
+		stacks(pctx, ev);
 	send(ev, vm.spec);
 	return 0;
 }
@@ -645,12 +743,12 @@ static __always_inline int run(void *ctx, void *args, struct pt_regs *regs,
 SEC(sec)								\
 int name(ctx_t ctx)							\
 {									\
-	return run(base, args, regs, is_ret, true);			\
+	return run(ctx, base, args, regs, is_ret, true);		\
 }									\
 SEC(sec)								\
 int name##_nl(ctx_t ctx)						\
 {									\
-	return run(base, args, regs, is_ret, false);			\
+	return run(ctx, base, args, regs, is_ret, false);		\
 }
 
 KT_PROGS("?tracepoint", kt_tracepoint, void *, ctx, NULL, NULL, false)
@@ -674,6 +772,32 @@ KT_PROGS("?kprobe", kt_kprobe, struct pt_regs *, NULL, NULL, ctx, false)
 /* Fallback for fexit: the return value only. */
 KT_PROGS("?kretprobe", kt_kretprobe, struct pt_regs *, NULL, NULL, ctx,
 	 true)
+
+/* --follow: a followed task's child is followed (fork and clone alike:
+ * a thread's id is harmless, and removed when it ends). */
+SEC("?tracepoint/sched/sched_process_fork")
+int kt_fork(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, child = 0;
+	__u8 one = 1;
+
+	if (!bpf_map_lookup_elem(&followed, &tgid))
+		return 0;
+	if (bpf_probe_read_kernel(&child, 4, ctx + fork_child_off) || !child)
+		return 0;
+	if (bpf_map_update_elem(&followed, &child, &one, BPF_ANY))
+		stat_inc(KT_STAT_FOLLOW_FULL);
+	return 0;
+}
+
+SEC("?tracepoint/sched/sched_process_exit")
+int kt_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&followed, &tid);
+	return 0;
+}
 
 /* The floor for bench/ktrace.py: what an empty tp_btf program costs. */
 SEC("?tp_btf")

@@ -18,8 +18,13 @@
 #define KT_DATA_MAX	2048	/* bytes of decoded values per record */
 #define KT_STR_MAX	256	/* longest string one EMIT_STR copies */
 #define KT_STRV_MAX	8	/* strings of one argv-style array */
-#define KT_CONST_MAX	256	/* string constants of a probe (STREQ) */
-#define KT_CMP_MAX	32	/* bytes STREQ compares */
+#define KT_CONST_MAX	1024	/* string constants of a probe (STREQ);
+				   a power of two: offsets are masked */
+#define KT_CMP_MAX	256	/* bytes STREQ compares (power of two) */
+#define KT_FOLLOW_MAX	8192	/* tasks --follow tracks (tgids and tids) */
+#define KT_GOSET_MAX	4096	/* --goid values, --goroutine-func entries */
+#define KT_STACK_BYTES	256	/* --stack: 32 frames, kernel and user */
+#define KT_STACK_AREA	(8 + KT_STACK_BYTES)	/* s64 bytes, then frames */
 #define KT_RINGBUF_BYTES (8 << 20)
 #define KT_WAKEUP_BYTES  (256 << 10)	/* wake the reader past this */
 
@@ -114,6 +119,15 @@ struct kt_spec {
 
 #define KT_EV_GOID	1	/* goid and startpc are valid */
 
+/*
+ * --stack: each record's data holds, at offsets user space reserved
+ * (ktrace_probe.c), a KT_STACK_AREA for the kernel stack and one for the
+ * user (Go) stack: bpf_get_stack's result (bytes, or -errno) as an s64,
+ * then the return addresses, innermost first.
+ */
+#define KT_STACK_KERNEL	1
+#define KT_STACK_USER	2
+
 /* Ring buffer record: header, then spec.data_len bytes of data. */
 struct kt_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
@@ -138,6 +152,7 @@ enum kt_stat {
 	KT_STAT_LOST,		/* ring buffer full */
 	KT_STAT_BAD_SPEC,	/* stack over/underflow or bad op */
 	KT_STAT_NO_G,		/* Go task whose g could not be read */
+	KT_STAT_FOLLOW_FULL,	/* --follow: a child not tracked (map full) */
 	KT_NSTATS,
 };
 

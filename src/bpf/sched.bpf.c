@@ -41,6 +41,13 @@ const volatile __u32 off_goid = 152;
 const volatile __u32 off_waitreason = 176;
 const volatile __u32 off_startpc = 312;
 const volatile __u32 off_gopc = 296;
+/* sched --pprof (sched.h): stacks at parks, time per stack; off unless
+ * asked, then also the g fields the walk needs */
+const volatile bool pprof_enabled = false;
+const volatile __u32 off_stack_lo = 0;
+const volatile __u32 off_stack_hi = 8;
+const volatile __u32 off_sched_pc = 64;
+const volatile __u32 off_sched_bp = 104;
 
 __u64 stats[SCHED_NSTATS] = {};
 
@@ -77,6 +84,31 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, SCHED_RINGBUF_BYTES);
 } events SEC(".maps");
+
+/* --pprof: the stack each waiting goroutine parked at */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SCHED_MAX_GOROUTINES);
+	__type(key, struct sched_key);
+	__type(value, struct sched_block_key);
+} park_stacks SEC(".maps");
+
+/* --pprof: waits that ended, per (pid, reason, stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SCHED_MAX_BLOCK_STACKS);
+	__type(key, struct sched_block_key);
+	__type(value, struct sched_block_val);
+} blocked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sched_block_key);
+} block_scratch SEC(".maps");
 
 /* A zeroed value to insert from (too big for the BPF stack with the rest). */
 struct {
@@ -153,6 +185,88 @@ static __always_inline void emit_end(__u32 pid, struct sched_g *g)
 	bpf_ringbuf_submit(r, 0);
 }
 
+/*
+ * --pprof: goroutine gp parks with reason; keep its stack. casgstatus
+ * runs on g0 then (park_m under mcall, or a systemstack call), and
+ * mcall/systemstack saved the goroutine's pc and frame pointer in
+ * gp.sched: the walk starts there. If the probe's own stack pointer
+ * (usp) is on gp's stack, casgstatus was called there and gp.sched is
+ * stale: the walk starts at the probe's frame pointer (ubp) instead.
+ * Frames are [bp] = caller's bp, [bp+8] = return address (Go keeps
+ * frame pointers on amd64), all inside [stack.lo, stack.hi).
+ */
+static __always_inline void park_stack(struct sched_key *key, __u64 gp,
+				       __u32 reason, __u64 usp, __u64 ubp)
+{
+	struct sched_block_key *k;
+	__u64 lo = 0, hi = 0, pc = 0, bp = 0, frame[2];
+	__u32 zero = 0, n = 0;
+
+	k = bpf_map_lookup_elem(&block_scratch, &zero);
+	if (!k)
+		return;
+	if (bpf_probe_read_user(&lo, sizeof(lo), (void *)(gp + off_stack_lo)) ||
+	    bpf_probe_read_user(&hi, sizeof(hi), (void *)(gp + off_stack_hi))) {
+		stat_inc(SCHED_STAT_READ_FAIL);
+		return;
+	}
+	k->pid = key->pid;
+	k->reason = reason;
+	k->pad = 0;
+	if (usp >= lo && usp < hi) {
+		bp = ubp;
+	} else if (bpf_probe_read_user(&pc, sizeof(pc),
+				       (void *)(gp + off_sched_pc)) ||
+		   bpf_probe_read_user(&bp, sizeof(bp),
+				       (void *)(gp + off_sched_bp))) {
+		stat_inc(SCHED_STAT_READ_FAIL);
+		return;
+	}
+	if (pc)
+		k->pcs[n++] = pc;
+	for (int i = 0; i < SCHED_STACK_MAX; i++) {
+		if (n >= SCHED_STACK_MAX || bp < lo || bp + 16 > hi ||
+		    bpf_probe_read_user(frame, sizeof(frame), (void *)bp) ||
+		    !frame[1])
+			break;
+		k->pcs[n & (SCHED_STACK_MAX - 1)] = frame[1];
+		n++;
+		if (frame[0] <= bp)
+			break;
+		bp = frame[0];
+	}
+	k->depth = n;
+	/* the map key is the whole struct: no stale pcs past depth */
+	for (int i = 0; i < SCHED_STACK_MAX; i++)
+		if (i >= n)
+			k->pcs[i] = 0;
+	if (bpf_map_update_elem(&park_stacks, key, k, BPF_ANY))
+		stat_inc(SCHED_STAT_STACKS_LOST);
+}
+
+/* --pprof: the wait of key's goroutine ended after ns: count it under
+ * the stack it parked at (none kept: it parked before we attached). */
+static __always_inline void wait_done(struct sched_key *key, __u64 ns)
+{
+	struct sched_block_key *k = bpf_map_lookup_elem(&park_stacks, key);
+	struct sched_block_val *v, nv = { 1, ns };
+
+	if (!k)
+		return;
+	v = bpf_map_lookup_elem(&blocked, k);
+	if (!v && bpf_map_update_elem(&blocked, k, &nv, BPF_NOEXIST)) {
+		/* EEXIST: another CPU added it just now */
+		v = bpf_map_lookup_elem(&blocked, k);
+		if (!v)
+			stat_inc(SCHED_STAT_STACKS_LOST);
+	}
+	if (v) {
+		__sync_fetch_and_add(&v->count, 1);
+		__sync_fetch_and_add(&v->ns, ns);
+	}
+	bpf_map_delete_elem(&park_stacks, key);
+}
+
 /* The first sighting of a goroutine: its creation (dead -> x) or, when
  * we attached to a running process, whatever it was doing. */
 static __always_inline int track_new(struct sched_key *key, __u64 gp,
@@ -208,7 +322,7 @@ static __always_inline int track_new(struct sched_key *key, __u64 gp,
  */
 static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
 				     __u64 gp, __u32 old, __u32 new,
-				     bool from_casg)
+				     bool from_casg, __u64 usp, __u64 ubp)
 {
 	struct sched_key key = {};
 	struct sched_g *g;
@@ -249,6 +363,8 @@ static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
 		/* malg: a fresh g put on allgs as dead; not a goroutine yet */
 		if (old == SCHED_G_IDLE || new == SCHED_G_DEAD)
 			return 0;
+		if (pprof_enabled && new == SCHED_G_WAITING)
+			park_stack(&key, gp, read_reason(gp), usp, ubp);
 		return track_new(&key, gp, old, new, tid, now);
 	}
 	if (g->flags & SCHED_GF_GOID_PENDING) {
@@ -296,6 +412,8 @@ static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
 			rs->count++;
 			rs->ns += delta;
 		}
+		if (pprof_enabled)
+			wait_done(&key, delta);
 	}
 	g->transitions++;
 	g->last_state = new;
@@ -305,6 +423,8 @@ static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
 	if (new == SCHED_G_WAITING) {
 		reason = read_reason(gp);
 		g->last_reason = reason;
+		if (pprof_enabled)
+			park_stack(&key, gp, reason, usp, ubp);
 	}
 	if (events_enabled)
 		emit_transition(tgid, tid, now, g->goid, gp, g->startpc, old,
@@ -313,6 +433,8 @@ static __always_inline int on_change(__u32 tgid, __u32 tid, __u64 now,
 		g->flags |= SCHED_GF_DEAD;
 		emit_end(tgid, g);
 		bpf_map_delete_elem(&goroutines, &key);
+		if (pprof_enabled)
+			bpf_map_delete_elem(&park_stacks, &key);
 	}
 	return 0;
 }
@@ -347,7 +469,8 @@ int sched_casgstatus(struct pt_regs *ctx)
 			return 0;
 		}
 	}
-	return on_change(tgid, tid, now, gp, old, new, true);
+	return on_change(tgid, tid, now, gp, old, new, true,
+			 ctx->sp + sp_delta, ctx->bp);
 }
 
 /*
@@ -366,7 +489,7 @@ static __always_inline int syscall_hook(__u64 gp, __u32 old, __u32 new)
 		return 0;
 	stat_inc(SCHED_STAT_HITS);
 	return on_change(tgid, (__u32)pid_tgid, bpf_ktime_get_ns(), gp, old,
-			 new, false);
+			 new, false, 0, 0);
 }
 
 SEC("uprobe")

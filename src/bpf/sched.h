@@ -50,6 +50,7 @@ enum sched_stat {
 	SCHED_STAT_LOST_EVENTS,	/* transition records the ring was full for */
 	SCHED_STAT_LOST_ENDS,	/* goroutine-end records lost */
 	SCHED_STAT_MISMATCH,	/* old status != the state we last saw */
+	SCHED_STAT_STACKS_LOST,	/* --pprof: waits not counted (map full) */
 	SCHED_NSTATS,
 };
 
@@ -117,6 +118,32 @@ struct sched_end {
 	__u32 type;		/* SCHED_REC_END */
 	__u32 pid;
 	struct sched_g g;
+};
+
+/*
+ * sched --pprof: where goroutines wait. At each park (-> waiting) the
+ * program walks the goroutine's own stack by frame pointers from
+ * gp.sched (casgstatus runs on g0 there: mcall or systemstack saved the
+ * goroutine's pc/sp/bp) and keeps it per goroutine in park_stacks; at
+ * the wake-up the wait's time is added to `blocked` under that stack
+ * and the wait reason. Only with pprof_enabled.
+ */
+#define SCHED_STACK_MAX		32
+#define SCHED_MAX_BLOCK_STACKS	16384
+
+/* Key of `blocked`, and the value of park_stacks. */
+struct sched_block_key {
+	__u32 pid;
+	__u32 reason;		/* waitReason */
+	__u32 depth;		/* pcs[] used */
+	__u32 pad;
+	__u64 pcs[SCHED_STACK_MAX];	/* leaf first: gp.sched.pc, then the
+					   return addresses of the frame chain */
+};
+
+struct sched_block_val {
+	__u64 count;		/* waits that ended */
+	__u64 ns;		/* their total time */
 };
 
 #endif /* GOSNOOP_BPF_SCHED_H */

@@ -20,6 +20,7 @@ enum tok_kind { T_END, T_IDENT, T_NUM, T_STR, T_PUNCT };
 struct tok {
 	enum tok_kind kind;
 	char text[64];
+	char str[KT_CMP_MAX];	/* T_STR: the constant, NUL-terminated */
 	__s64 num;
 	size_t pos;
 };

@@ -185,7 +185,7 @@ int kt_const_str(struct kt_probe *p, const char *s, size_t len)
 {
 	size_t off = p->nconst;
 
-	if (len + 1 > KT_CMP_MAX || off + KT_CMP_MAX > KT_CONST_MAX)
+	if (len + 1 > KT_CMP_MAX || off + len + 1 > KT_CONST_MAX)
 		return -E2BIG;
 	memcpy(&p->spec.consts[off], s, len);
 	p->spec.consts[off + len] = '\0';

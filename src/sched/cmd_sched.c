@@ -32,6 +32,7 @@
 #include "session.h"
 #include "gobin/rt_tables.h"
 #include "bpf/sched.skel.h"
+#include "sched_pprof.h"
 #include "sched_probe.h"
 #include "sched_report.h"
 #include "sched_snapshot.h"
@@ -66,6 +67,9 @@ static void usage(FILE *f)
 		"      --start PATTERN  only goroutines whose start function\n"
 		"                       matches (glob, repeatable)\n"
 		"      --perfetto FILE  write a timeline for ui.perfetto.dev\n"
+		"      --pprof FILE     write where goroutines waited (time per\n"
+		"                       wait reason and parked Go stack) for\n"
+		"                       go tool pprof\n"
 		"  -a, --all            one row per goroutine, never grouped\n"
 		"      --probe-entry    probe casgstatus' first instruction (for\n"
 		"                       benchmarks: single-stepped, slower)\n"
@@ -83,6 +87,7 @@ struct sched_cli {
 	bool json, events, all;
 	bool probe_entry;	/* benchmarks: the costly entry probe */
 	const char *perfetto;
+	const char *pprof;	/* --pprof FILE */
 	uint64_t goids[MAX_GOID_FILTERS];
 	size_t goid_cnt;
 	char *start_pats[MAX_GOID_FILTERS];
@@ -90,7 +95,7 @@ struct sched_cli {
 	const char *path_arg;
 };
 
-enum { OPT_GOID = 256, OPT_START, OPT_PERFETTO, OPT_PROBE_ENTRY };
+enum { OPT_GOID = 256, OPT_START, OPT_PERFETTO, OPT_PROBE_ENTRY, OPT_PPROF };
 
 /* sched's own options (options.h handles the shared). */
 static int sched_option(int code, char *arg, void *ctx)
@@ -123,6 +128,9 @@ static int sched_option(int code, char *arg, void *ctx)
 	case OPT_PERFETTO:
 		cli->perfetto = arg;
 		return 0;
+	case OPT_PPROF:
+		cli->pprof = arg;
+		return 0;
 	case OPT_PROBE_ENTRY:
 		cli->probe_entry = true;
 		return 0;
@@ -141,6 +149,7 @@ static int parse_args(int argc, char **argv, struct sched_cli *cli)
 		{ "goid", required_argument, NULL, OPT_GOID },
 		{ "start", required_argument, NULL, OPT_START },
 		{ "perfetto", required_argument, NULL, OPT_PERFETTO },
+		{ "pprof", required_argument, NULL, OPT_PPROF },
 		{ "probe-entry", no_argument, NULL, OPT_PROBE_ENTRY },
 		{ "all", no_argument, NULL, 'a' },
 		{}
@@ -356,6 +365,11 @@ int do_sched(int argc, char **argv)
 
 	sp.skel->rodata->target_tgid = attach_pid > 0 ? (__u32)attach_pid : 0;
 	sp.skel->rodata->events_enabled = cli.events || cli.json || cli.perfetto;
+	if (cli.pprof) {
+		err = sched_pprof__configure(sp.skel, gb, cli.t.display);
+		if (err)
+			goto out;
+	}
 	err = sched_probe__load(&sp);
 	if (err)
 		goto out;
@@ -450,6 +464,13 @@ int do_sched(int argc, char **argv)
 	if (err)
 		p_warn("reading the in-kernel totals: %s", strerror(-err));
 	err = sched_report__finish(rep, end);
+	if (cli.pprof) {
+		int perr = sched_pprof__write(sp.skel, rep, gb, cli.t.path,
+					      start, end, cli.pprof);
+
+		if (perr && !err)
+			err = perr;
+	}
 	patterns__report_unmatched(&pats, cli.t.display);
 
 out:

@@ -567,6 +567,165 @@ static void test_tracepoint_fields(void **state)
 }
 
 /* Each bad expression fails with its own message, at the right column. */
+/* Casts: (T *)x reads x as a pointer to T (offsets from BTF); (u32)x,
+ * (s8)x keep the low bytes, sign-extended for a signed type. */
+static void test_casts(void **state)
+{
+	struct kt_probe *p;
+	__u32 from;
+	int id, regs;
+
+	NEED_BTF();
+	p = probe("tp_btf:sys_enter");
+	id = arg_index(p, "id");
+	regs = arg_index(p, "regs");
+
+	from = output(p, "((struct task_struct *)id)->pid");
+	{
+		struct want w[] = {
+			OP(ARG, 0, 0, id),
+			OP(ADDI, 0, 0, off_of("task_struct", "pid", NULL)),
+			OP(LOAD, 4, KT_F_SIGNED, 0), OP(EMIT_VAL, 0, 0, 0),
+		};
+		assert_ops(p, from, w, 4);
+	}
+	assert_int_equal(last_out(p)->fmt, KT_FMT_INT);
+
+	/* a struct sock behind a register: the brief's (struct sock *) */
+	from = output(p, "((struct sock *)regs->di)->__sk_common.skc_dport");
+	{
+		__u32 t;
+		long dport = off_of("sock", "__sk_common.skc_dport", &t);
+		struct want w[] = {
+			OP(ARG, 0, 0, regs),
+			OP(ADDI, 0, 0, off_of("pt_regs", "di", NULL)),
+			OP(LOAD, 8, 0, 0), OP(ADDI, 0, 0, dport),
+			OP(LOAD, 2, 0, 0), OP(EMIT_VAL, 0, 0, 0),
+		};
+		assert_int_equal(size_of(t), 2);
+		assert_ops(p, from, w, 6);
+	}
+	assert_int_equal(last_out(p)->fmt, KT_FMT_UINT);
+
+	from = output(p, "(u32)id");
+	{
+		struct want w[] = {
+			OP(ARG, 0, 0, id), OP(ANDI, 0, 0, 0xffffffffLL),
+			OP(EMIT_VAL, 0, 0, 0),
+		};
+		assert_ops(p, from, w, 3);
+	}
+	assert_int_equal(last_out(p)->fmt, KT_FMT_UINT);
+
+	from = output(p, "(unsigned short)id");
+	{
+		struct want w[] = {
+			OP(ARG, 0, 0, id), OP(ANDI, 0, 0, 0xffff),
+			OP(EMIT_VAL, 0, 0, 0),
+		};
+		assert_ops(p, from, w, 3);
+	}
+
+	/* signed: ((x + 0x80) & 0xff) - 0x80 */
+	from = output(p, "(s8)id");
+	{
+		struct want w[] = {
+			OP(ARG, 0, 0, id), OP(ADDI, 0, 0, 0x80),
+			OP(ANDI, 0, 0, 0xff), OP(ADDI, 0, 0, -0x80),
+			OP(EMIT_VAL, 0, 0, 0),
+		};
+		assert_ops(p, from, w, 5);
+	}
+	assert_int_equal(last_out(p)->fmt, KT_FMT_INT);
+	/* what those ops compute, on the values that matter */
+	{
+		static const __s64 in[] = { 0, 1, 0x7f, 0x80, 0xff, 0x1ff,
+					    0x17f, -1, -128, -129 };
+
+		for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+			__s64 x = in[i];
+
+			x = ((x + 0x80) & 0xff) - 0x80;
+			assert_int_equal(x, (__s64)(int8_t)(uint8_t)in[i]);
+		}
+	}
+
+	/* a BTF typedef (pid_t: int) */
+	from = output(p, "(pid_t)id");
+	{
+		struct want w[] = {
+			OP(ARG, 0, 0, id), OP(ADDI, 0, 0, 0x80000000LL),
+			OP(ANDI, 0, 0, 0xffffffffLL),
+			OP(ADDI, 0, 0, -0x80000000LL), OP(EMIT_VAL, 0, 0, 0),
+		};
+		assert_ops(p, from, w, 5);
+	}
+
+	/* a constant folds: (u32)-1 is 4294967295, (s8)255 is -1 */
+	from = output(p, "(u32)-1");
+	{
+		struct want w[] = {
+			OP(IMM, 0, 0, 0xffffffffLL), OP(EMIT_VAL, 0, 0, 0),
+		};
+		assert_ops(p, from, w, 2);
+	}
+	from = output(p, "(s8)255");
+	{
+		struct want w[] = {
+			OP(IMM, 0, 0, -1), OP(EMIT_VAL, 0, 0, 0),
+		};
+		assert_ops(p, from, w, 2);
+	}
+	/* parentheses around a name stay parentheses */
+	from = output(p, "(id)");
+	{
+		struct want w[] = {
+			OP(ARG, 0, 0, id), OP(EMIT_VAL, 0, 0, 0),
+		};
+		assert_ops(p, from, w, 2);
+	}
+	kt_probe__free(p);
+}
+
+/* String constants up to 255 bytes, and 1 KiB of them per probe. */
+static void test_long_string_constants(void **state)
+{
+	char expr[400], s[256], err[512] = "";
+	struct kt_probe *p;
+	__u32 from;
+
+	NEED_BTF();
+	p = probe("tp_btf:sched_switch");
+	for (size_t i = 0; i < 255; i++)
+		s[i] = 'a' + i % 26;
+	s[255] = 0;
+	for (int k = 0; k < 4; k++) {
+		const struct kt_op *op;
+
+		s[0] = 'A' + k;
+		snprintf(expr, sizeof(expr), "next->comm == \"%s\"", s);
+		from = p->spec.nops;
+		assert_int_equal(kt_expr__filter(p, vmlinux, expr, err,
+						 sizeof(err)), 0);
+		op = &p->spec.ops[from + 2];
+		assert_int_equal(op->code, KT_OP_STREQ);
+		assert_int_equal(op->len, 256);
+		assert_true(op->off + op->len <= KT_CONST_MAX);
+		assert_memory_equal(&p->spec.consts[op->off], s, 256);
+		p->has_filter = false;	/* one filter each, for the test */
+	}
+	/* the fifth does not fit the probe's 1 KiB */
+	snprintf(expr, sizeof(expr), "next->comm == \"%s\"", s);
+	assert_int_equal(kt_expr__filter(p, vmlinux, expr, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "too many string constants"));
+	kt_probe__free(p);
+}
+
+#define LONG16 "0123456789abcdef"
+#define LONG256 LONG16 LONG16 LONG16 LONG16 LONG16 LONG16 LONG16 LONG16 \
+	LONG16 LONG16 LONG16 LONG16 LONG16 LONG16 LONG16 LONG16
+
 static void test_errors(void **state)
 {
 	static const struct {
@@ -594,8 +753,17 @@ static void test_errors(void **state)
 		{ "tp_btf:sched_switch", "prev->comm == \"abc",
 		  "unterminated string", true },
 		{ "tp_btf:sched_switch",
-		  "prev->comm == \"0123456789012345678901234567890123\"",
-		  "string constant longer than 31 bytes", true },
+		  "prev->comm == \"" LONG256 "\"",
+		  "string constant longer than 255 bytes", true },
+		{ "tp_btf:sys_enter", "(struct nope *)id",
+		  "no struct nope in kernel BTF" },
+		{ "tp_btf:sys_enter", "(struct task_struct)id",
+		  "cast to struct task_struct: only to a pointer or an "
+		  "integer" },
+		{ "tp_btf:sys_enter", "(u32)regs->ss.x", "'x': not a struct or union" },
+		{ "tp_btf:sys_enter", "(u32)\"x\"",
+		  "cannot cast a string constant" },
+		{ "tp_btf:sys_enter", "(u32 id", "expected ')'" },
 		{ "tp_btf:sched_switch", "prev->pid == \"x\"",
 		  "only strings compare with a string constant", true },
 		{ "tp_btf:sched_switch", "\"x\"",
@@ -881,6 +1049,8 @@ int main(void)
 		cmocka_unit_test(test_sock_helpers),
 		cmocka_unit_test(test_errno_and_filter),
 		cmocka_unit_test(test_tracepoint_fields),
+		cmocka_unit_test(test_casts),
+		cmocka_unit_test(test_long_string_constants),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_no_crash),

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sched --pprof (see sched_pprof.h): the `blocked` map (waits that ended,
+ * per pid, reason and stack) and the stacks of goroutines still parked
+ * (park_stacks, with the goroutine's last change in `goroutines`) into a
+ * profile.proto file. Stacks are run-time addresses: a PIE's are moved
+ * back to file addresses with the bias sched_report learnt while the
+ * process lived.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "gobin/gobin.h"
+#include "pprof.h"
+#include "bpf/sched.skel.h"
+#include "sched_int.h"
+#include "sched_pprof.h"
+
+int sched_pprof__configure(struct sched_bpf *skel, const struct gobin *gb,
+			   const char *display)
+{
+	const struct gobin_layout *l = gobin__layout(gb);
+
+	if (!l || l->g_stack_lo < 0 || l->g_stack_hi < 0 ||
+	    l->g_sched_pc < 0 || l->g_sched_bp < 0) {
+		p_err("--pprof: where %s's runtime keeps g.sched and g.stack is unknown (no DWARF, no table row for its Go release); run without --pprof",
+		      display);
+		return -EOPNOTSUPP;
+	}
+	skel->rodata->pprof_enabled = true;
+	skel->rodata->off_stack_lo = l->g_stack_lo;
+	skel->rodata->off_stack_hi = l->g_stack_hi;
+	skel->rodata->off_sched_pc = l->g_sched_pc;
+	skel->rodata->off_sched_bp = l->g_sched_bp;
+	return 0;
+}
+
+/* One sample: leaf "wait: REASON", then the parked stack. */
+static int add_wait(struct pprof *pp, struct sched_report *rep,
+		    const struct gobin *gb, const struct sched_block_key *k,
+		    uint64_t count, uint64_t ns, bool in_progress)
+{
+	uint64_t locs[SCHED_STACK_MAX + 1], bias = 0;
+	struct pid_bias *pb = sched_pid_info(rep, (pid_t)k->pid);
+	const char *reason = sched_reason_name(rep, k->reason);
+	struct pprof_label labels[2] = {
+		{ .key = "reason", .str = reason },
+		{ .key = "wait", .str = "in progress" },
+	};
+	int64_t values[2] = { (int64_t)count, (int64_t)ns };
+	char leaf[96];
+	struct pprof_line line = { leaf, NULL, 0 };
+	uint32_t depth = k->depth < SCHED_STACK_MAX ? k->depth
+						    : SCHED_STACK_MAX;
+	size_t n = 0;
+	int64_t id;
+
+	if (pb && pb->ok)
+		bias = pb->bias;
+	snprintf(leaf, sizeof(leaf), "wait: %s", reason);
+	id = pprof__location(pp, 0, &line, 1);
+	if (id < 0)
+		return (int)id;
+	locs[n++] = (uint64_t)id;
+	for (uint32_t i = 0; i < depth; i++) {
+		uint64_t pc = k->pcs[i];
+
+		id = pprof__go_location(pp, gb, pc >= bias ? pc - bias : pc,
+					true);
+		if (id < 0)
+			return (int)id;
+		locs[n++] = (uint64_t)id;
+	}
+	return pprof__add_sample(pp, locs, n, values, labels,
+				 in_progress ? 2 : 1);
+}
+
+static int add_ended(struct pprof *pp, struct sched_bpf *skel,
+		     struct sched_report *rep, const struct gobin *gb,
+		     uint64_t *waits)
+{
+	int fd = bpf_map__fd(skel->maps.blocked), err;
+	struct sched_block_key key, next, *prev = NULL;
+	struct sched_block_val v;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &v)) {
+			err = add_wait(pp, rep, gb, &next, v.count, v.ns,
+				       false);
+			if (err)
+				return err;
+			*waits += v.count;
+		}
+		key = next;
+		prev = &key;
+	}
+	return 0;
+}
+
+/* Goroutines parked at the end: the wait so far, up to end_ns or the
+ * end of their process. */
+static int add_in_progress(struct pprof *pp, struct sched_bpf *skel,
+			   struct sched_report *rep, const struct gobin *gb,
+			   uint64_t end_ns, uint64_t *waits)
+{
+	int fd = bpf_map__fd(skel->maps.park_stacks);
+	int gfd = bpf_map__fd(skel->maps.goroutines), err;
+	struct sched_key key, next, *prev = NULL;
+	struct sched_block_key k;
+	struct sched_g g;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &k) &&
+		    !bpf_map_lookup_elem(gfd, &next, &g) &&
+		    g.last_state == SCHED_G_WAITING) {
+			struct pid_bias *pb = sched_pid_info(rep, (pid_t)next.pid);
+			uint64_t end = end_ns;
+
+			if (pb && pb->exit_ns && pb->exit_ns < end)
+				end = pb->exit_ns;
+			if (end > g.last_ns) {
+				err = add_wait(pp, rep, gb, &k, 1,
+					       end - g.last_ns, true);
+				if (err)
+					return err;
+				(*waits)++;
+			}
+		}
+		key = next;
+		prev = &key;
+	}
+	return 0;
+}
+
+int sched_pprof__write(struct sched_bpf *skel, struct sched_report *rep,
+		       const struct gobin *gb, const char *binpath,
+		       uint64_t start_ns, uint64_t end_ns, const char *path)
+{
+	static const struct pprof_value_type types[] = {
+		{ "waits", "count" }, { "delay", "nanoseconds" },
+	};
+	struct pprof *pp = pprof__new(types, 2);
+	uint64_t ended = 0, open_waits = 0;
+	struct timespec now;
+	char note[160];
+	int err;
+
+	if (!pp) {
+		p_err("--pprof %s: %s", path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	pprof__set_time(pp, (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec -
+			    (int64_t)(end_ns - start_ns),
+			(int64_t)(end_ns - start_ns));
+	err = pprof__go_mapping(pp, gb, binpath);
+	if (!err)
+		err = add_ended(pp, skel, rep, gb, &ended);
+	if (!err)
+		err = add_in_progress(pp, skel, rep, gb, end_ns, &open_waits);
+	if (!err) {
+		snprintf(note, sizeof(note),
+			 "gosnoop sched: goroutine waits by reason and parked stack (%llu ended, %llu in progress at the end)",
+			 (unsigned long long)ended,
+			 (unsigned long long)open_waits);
+		err = pprof__add_comment(pp, note);
+	}
+	if (!err)
+		err = pprof__write(pp, path);
+	if (err)
+		p_err("cannot write the profile %s: %s", path, strerror(-err));
+	else
+		p_info("--pprof %s: %zu stacks, %llu waits ended, %llu in progress",
+		       path, pprof__sample_cnt(pp), (unsigned long long)ended,
+		       (unsigned long long)open_waits);
+	pprof__free(pp);
+	return err;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched --pprof FILE: an off-CPU (blocking) profile of every goroutine,
+ * in pprof's format: time spent waiting per (wait reason, Go stack where
+ * the goroutine parked). The BPF side is in src/bpf/sched.bpf.c
+ * (park_stack, wait_done; sched.h).
+ */
+#ifndef GOSNOOP_SCHED_PPROF_H
+#define GOSNOOP_SCHED_PPROF_H
+
+#include <stdint.h>
+
+struct gobin;
+struct sched_bpf;
+struct sched_report;
+
+/* Before load: turn the stack capture on and give it gb's g offsets.
+ * 0, or -EOPNOTSUPP after one line when gb's g layout lacks them. */
+int sched_pprof__configure(struct sched_bpf *skel, const struct gobin *gb,
+			   const char *display);
+
+/*
+ * After detach: every wait that ended, plus (label wait=in progress)
+ * those still going at end_ns, as samples waits/count and
+ * delay/nanoseconds, leaf frame "wait: REASON" over the parked stack,
+ * label reason=REASON, gzipped into path. binpath names the mapping.
+ * 0, or -errno after one line.
+ */
+int sched_pprof__write(struct sched_bpf *skel, struct sched_report *rep,
+		       const struct gobin *gb, const char *binpath,
+		       uint64_t start_ns, uint64_t end_ns, const char *path);
+
+#endif
