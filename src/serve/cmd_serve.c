@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -28,6 +29,7 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "options.h"
 #include "serve.h"
 #include "serve_config.h"
 #include "serve_probes.h"
@@ -43,7 +45,7 @@
 /* What the main loop keeps besides the shared state. */
 struct serve_main {
 	struct serve_state st;
-	struct MHD_Daemon *httpd;
+	struct serve_http *httpd;
 	const char *listen_arg;		/* --listen: wins over listen: */
 	char *listen;			/* where httpd listens now */
 	int watch_fd;			/* inotify on the config's dir, or -1 */
@@ -77,6 +79,21 @@ static void usage(FILE *f)
 		"Stops on SIGTERM or SIGINT (detaches, exit 0). An invalid\n"
 		"configuration is reported as FILE:LINE, exit 2.\n",
 		prog_name, DEFAULT_LISTEN);
+}
+
+/*
+ * Each probed process holds ~4 fds and each HTTP connection one: a
+ * thousand targets need more than the usual soft limit of 1024. The hard
+ * limit is the administrator's word; the soft one only a default.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static double mono_s(void)
@@ -122,9 +139,7 @@ static bool same_file(const struct stat *a, const struct stat *b)
 
 static void stop_groups(struct serve_group *g, size_t n, const bool *keep)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!keep || !keep[i])
-			serve_group__stop(&g[i], &hooks);
+	serve_groups__stop(g, n, keep, &hooks);
 }
 
 /*
@@ -159,7 +174,7 @@ static void reload(struct serve_main *m, const char *why_now)
 {
 	struct serve_state *st = &m->st;
 	struct serve_group *ngroups = NULL;
-	struct MHD_Daemon *nhttpd = NULL, *old_httpd = NULL;
+	struct serve_http *nhttpd = NULL, *old_httpd = NULL;
 	struct serve_config ncfg;
 	const char *nlisten;
 	char msg[512], why[600];
@@ -364,53 +379,64 @@ static void main_loop(struct serve_main *m)
 	}
 }
 
+enum { OPT_NO_WATCH = 256 };
+
+/* What serve's own options set (options.h handles -v and -h). */
+struct serve_args {
+	struct serve_main *m;
+	bool watch;		/* --no-watch clears it */
+};
+
+static int serve_option(int code, char *arg, void *ctx)
+{
+	struct serve_args *a = ctx;
+
+	switch (code) {
+	case 'c':
+		a->m->st.config_path = arg;
+		return 0;
+	case 'l':
+		a->m->listen_arg = arg;
+		return 0;
+	case OPT_NO_WATCH:
+		a->watch = false;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
 int do_serve(int argc, char **argv)
 {
-	enum { OPT_NO_WATCH = 256 };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "no-watch", no_argument, NULL, OPT_NO_WATCH },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	static struct serve_main m = {
 		.st = { .lock = PTHREAD_MUTEX_INITIALIZER, .hooks = &hooks },
 		.watch_fd = -1,
 	};
+	struct serve_args args = { .m = &m, .watch = true };
+	const struct opts_spec spec = {
+		.verb = "serve", .usage = usage, .no_json = true,
+		.own_short = "c:l:", .own_long = opts, .own = serve_option,
+		.ctx = &args,
+	};
 	struct serve_state *st = &m.st;
 	struct sigaction sa = {};
 	struct sockaddr_storage addr;
-	bool watch = true, loopback;
+	bool watch, loopback;
 	char err_msg[512];
-	int c, err, ret = EXIT_FAIL;
+	int first, err, ret = EXIT_FAIL;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "c:l:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			st->config_path = optarg;
-			break;
-		case 'l':
-			m.listen_arg = optarg;
-			break;
-		case OPT_NO_WATCH:
-			watch = false;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			p_bad_option("serve", argv);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		p_err("serve: unexpected argument '%s'", argv[optind]);
+	err = opts__parse(&spec, &argc, argv, &first);
+	if (err)
+		return err > 0 ? EXIT_OK : err;
+	watch = args.watch;
+	if (first < argc) {
+		p_err("serve: unexpected argument '%s'", argv[first]);
 		return EXIT_USAGE;
 	}
 	if (!st->config_path) {
@@ -438,6 +464,7 @@ int do_serve(int argc, char **argv)
 	}
 	if (watch)
 		watch_config(&m);
+	raise_fd_limit();
 
 	/* Signals before attaching: a SIGTERM during a slow attach must
 	 * still end in a clean detach. SIGHUP must not kill the daemon.

@@ -21,7 +21,7 @@
 #include "serve_config.h"
 
 struct serve_tp;
-struct MHD_Daemon;
+struct serve_http;
 
 /* One process (or, for binary:, every process of the file) probed. */
 struct serve_inst {
@@ -96,8 +96,8 @@ void serve_metrics__write(struct serve_state *st, FILE *f);
 /* serve_http.c: listen on "HOST:PORT" and print where (and that
  * target_cnt targets are served). 0 or -errno after one error line. */
 int serve_http__start(struct serve_state *st, const char *listen,
-		      size_t target_cnt, struct MHD_Daemon **out);
-void serve_http__stop(struct MHD_Daemon *httpd);
+		      size_t target_cnt, struct serve_http **out);
+void serve_http__stop(struct serve_http *h);
 
 /*
  * serve_targets.c. start: the processes of g->cfg at start or reload: a
@@ -112,5 +112,9 @@ void serve_http__stop(struct MHD_Daemon *httpd);
 int serve_group__start(struct serve_group *g, const struct serve_hooks *h);
 void serve_group__update(struct serve_group *g, struct serve_state *st);
 void serve_group__stop(struct serve_group *g, const struct serve_hooks *h);
+/* Stop groups g[0..n) but those keep[] says (keep NULL: all), their
+ * probes detached in parallel. */
+void serve_groups__stop(struct serve_group *g, size_t n, const bool *keep,
+			const struct serve_hooks *h);
 
 #endif

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The endpoints of `gosnoop serve` (libmicrohttpd, one internal thread,
- * requests answered one at a time): /metrics (serve_metrics.c),
+ * The endpoints of `gosnoop serve` (libmicrohttpd, one internal thread
+ * waiting in epoll, requests answered one at a time; connections limited
+ * per client, serve_peers.c): /metrics (serve_metrics.c),
  * /healthz, and /debug/probes, a JSON account of every configured target:
  * the processes probed for it, what is attached where, what was skipped
  * and why, the latency program's pairing counters.
@@ -20,6 +21,7 @@
 #include "gobin/gobin.h"
 #include "json_writer.h"
 #include "serve.h"
+#include "serve_peers.h"
 #include "serve_probes.h"
 #include "serve_sched.h"
 #include "probe/funcprobe.h"
@@ -275,14 +277,72 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return reply(conn, status, type, body, len);
 }
 
+/* What one client may hold: a Prometheus server keeps one connection,
+ * a kubelet's probe one at a time; room to spare, not for a flood. */
+#define SERVE_HTTP_PER_PEER	16
+/* All clients together (each connection is one fd; the daemon needs
+ * ~4 per probed process besides). */
+#define SERVE_HTTP_MAX_CONNS	512
+/* An idle connection (no byte either way) closes after this many s. */
+#define SERVE_HTTP_IDLE_S	10u
+
+struct serve_http {
+	struct MHD_Daemon *mhd;
+	struct serve_state *st;
+	struct serve_peers *peers;
+};
+
+/*
+ * A connection starts: charge it to its client (uid or IP); over the
+ * client's share it is shut down at once (libmicrohttpd reads the end
+ * and closes it), before it can hold anything.
+ */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	struct serve_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct serve_peer *who = *socket_context;
+
+	if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (who)
+			serve_peers__give_back(h->peers, who);
+		free(who);
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	who = malloc(sizeof(*who));
+	if (!ci || !who || serve_peers__identify(h->peers, ci->connect_fd, who) ||
+	    serve_peers__take(h->peers, who)) {
+		free(who);
+		if (ci)
+			shutdown(ci->connect_fd, SHUT_RDWR);
+		return;
+	}
+	*socket_context = who;
+}
+
+/* epoll where libmicrohttpd has it, else poll(): never select(), which
+ * cannot wait on an fd numbered 1024 or more (a daemon with hundreds of
+ * targets has such fds). */
+static unsigned int event_loop_flags(void)
+{
+	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+		return MHD_USE_EPOLL_INTERNAL_THREAD;
+	return MHD_USE_POLL_INTERNAL_THREAD;
+}
+
 int serve_http__start(struct serve_state *st, const char *listen,
-		      size_t target_cnt, struct MHD_Daemon **out)
+		      size_t target_cnt, struct serve_http **out)
 {
 	struct sockaddr_storage addr;
 	const union MHD_DaemonInfo *di;
-	struct MHD_Daemon *httpd;
+	struct serve_http *h;
 	const char *colon;
 	bool loopback;
+	int err;
 
 	*out = NULL;
 	if (serve_config__parse_listen(listen, &addr, &loopback)) {
@@ -293,29 +353,46 @@ int serve_http__start(struct serve_state *st, const char *listen,
 	if (!loopback)
 		p_warn("listening on %s: not loopback, reachable from other hosts",
 		       listen);
-	httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-				 (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				 0, NULL, NULL, on_request, st,
-				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-				 MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-				 MHD_OPTION_END);
-	if (!httpd) {
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->st = st;
+	err = serve_peers__new(SERVE_HTTP_PER_PEER, &h->peers);
+	if (err) {
+		free(h);
+		return err;
+	}
+	h->mhd = MHD_start_daemon(event_loop_flags() |
+				  (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				  0, NULL, NULL, on_request, st,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+				  MHD_OPTION_CONNECTION_TIMEOUT, SERVE_HTTP_IDLE_S,
+				  MHD_OPTION_CONNECTION_LIMIT,
+				  (unsigned int)SERVE_HTTP_MAX_CONNS,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				  MHD_OPTION_END);
+	if (!h->mhd) {
 		p_err("cannot listen on %s (in use, or not an address of this host?)",
 		      listen);
+		serve_peers__free(h->peers);
+		free(h);
 		return -EADDRINUSE;
 	}
 	/* the bound port: with :0 the kernel picked it (tests) */
-	di = MHD_get_daemon_info(httpd, MHD_DAEMON_INFO_BIND_PORT);
+	di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	colon = strrchr(listen, ':');
 	fprintf(stderr, "%s: serving metrics of %zu targets on http://%.*s:%u/metrics\n",
 		prog_name, target_cnt, (int)(colon - listen), listen,
 		di ? (unsigned)di->port : 0u);
-	*out = httpd;
+	*out = h;
 	return 0;
 }
 
-void serve_http__stop(struct MHD_Daemon *httpd)
+void serve_http__stop(struct serve_http *h)
 {
-	if (httpd)
-		MHD_stop_daemon(httpd);
+	if (!h)
+		return;
+	MHD_stop_daemon(h->mhd);
+	serve_peers__free(h->peers);
+	free(h);
 }

@@ -18,6 +18,7 @@
  * counts the live processes its probes cover (gosnoop_target_processes).
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -533,10 +534,89 @@ void serve_group__update(struct serve_group *g, struct serve_state *st)
 	pthread_mutex_unlock(lock);
 }
 
+/*
+ * Closing a BPF link that holds uprobes waits for RCU grace periods
+ * (~50 ms here), one close after the other: 300 targets took 15 s to stop.
+ * Closed from many threads at once, the waits overlap (the kernel serves
+ * concurrent waiters with one grace period).
+ */
+#define STOP_THREADS_MAX	128
+
+struct stop_work {
+	struct serve_inst **inst;
+	size_t cnt;
+	size_t next;			/* taken under lock */
+	pthread_mutex_t lock;
+	const struct serve_hooks *h;
+};
+
+static void *stop_worker(void *arg)
+{
+	struct stop_work *w = arg;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&w->lock);
+		i = w->next++;
+		pthread_mutex_unlock(&w->lock);
+		if (i >= w->cnt)
+			return NULL;
+		stop_inst(w->inst[i], w->h);
+	}
+}
+
+static void stop_insts(struct serve_inst **inst, size_t cnt,
+		       const struct serve_hooks *h)
+{
+	struct stop_work w = {
+		.inst = inst, .cnt = cnt, .h = h,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+	};
+	pthread_t tids[STOP_THREADS_MAX];
+	size_t n = 0, want = cnt < STOP_THREADS_MAX ? cnt : STOP_THREADS_MAX;
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	/* one stop needs no thread */
+	while (want > 1 && n < want &&
+	       !pthread_create(&tids[n], &attr, stop_worker, &w))
+		n++;
+	pthread_attr_destroy(&attr);
+	stop_worker(&w);	/* this thread helps (alone if none started) */
+	while (n)
+		pthread_join(tids[--n], NULL);
+}
+
+void serve_groups__stop(struct serve_group *g, size_t n, const bool *keep,
+			const struct serve_hooks *h)
+{
+	struct serve_inst **all;
+	size_t cnt = 0;
+
+	for (size_t i = 0; i < n; i++)
+		cnt += keep && keep[i] ? 0 : g[i].inst_cnt;
+	all = calloc(cnt ? cnt : 1, sizeof(*all));
+	if (all) {
+		cnt = 0;
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < g[i].inst_cnt && !(keep && keep[i]); j++)
+				all[cnt++] = &g[i].inst[j];
+		stop_insts(all, cnt, h);
+		free(all);
+	}
+	/* out of memory: one after the other */
+	for (size_t i = 0; i < n; i++)
+		if (!keep || !keep[i])
+			serve_group__stop(&g[i], h);
+}
+
 void serve_group__stop(struct serve_group *g, const struct serve_hooks *h)
 {
 	for (size_t i = 0; i < g->inst_cnt; i++)
-		stop_inst(&g->inst[i], h);
+		if (g->inst[i].tp)
+			stop_inst(&g->inst[i], h);
 	free(g->inst);
 	free(g->failed);
 	free(g->labels);

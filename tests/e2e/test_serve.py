@@ -44,17 +44,17 @@ class Daemon:
     """gosnoop serve on 127.0.0.1:0 (the kernel picks the port; the
     daemon prints it). stderr is read by a thread so it never blocks."""
 
-    def __init__(self, config, *args, listen="127.0.0.1:0"):
+    def __init__(self, config, *args, listen="127.0.0.1:0", start_timeout=60, **popen_kw):
         self.p = subprocess.Popen([GOSNOOP, "serve", "--config", config] +
                                   (["--listen", listen] if listen else []) + list(args),
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+                                  stderr=subprocess.PIPE, text=True, **popen_kw)
         gstest._procs.append(self.p)
         self.lines = queue.Queue()
         self.stderr = []
         threading.Thread(target=self._read, daemon=True).start()
         self.port = None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_timeout
         while self.port is None:
             try:
                 line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
