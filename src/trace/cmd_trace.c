@@ -10,10 +10,9 @@
  * goroutine frame and sends one record per call on a ring buffer;
  * src/trace_decode.c turns records back into Go values.
  *
- * The session loop is this file's own, not funcs_session's: trace polls a
- * ring buffer instead of printing maps and has options of its own
- * (funcs_session has no hook for either); target, plan, launch and attach
- * are the shared modules.
+ * The life cycle is session.c's (target, funcprobe plan and attach,
+ * launch, the loop); this file brings the plan of each function's values,
+ * the skeleton and the ring buffer's printer as session callbacks.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -51,7 +50,6 @@
 #include "bpf/trace.h"
 #include "bpf/trace.skel.h"
 
-#define POLL_MS 100
 /* stdout is written in whole records, many per write(2) (one write per
  * record cost the reader more than decoding it): flushed before a record
  * once this much is pending, so a record shorter than the rest of the
@@ -95,6 +93,9 @@ struct trace_state {
 	struct tr_folded folded;	/* --folded: stack -> calls */
 	struct bpf_program *prog;	/* tr_call, or tr_call_set (--set) */
 	struct tr_set *sets;	/* --set: per function (nplans) */
+	bool set_regs, set_mem;	/* --set: where this kernel may write */
+	bool r14;		/* g in R14, else in the TLS slot */
+	struct rb_reader *rb;
 };
 
 
@@ -530,30 +531,38 @@ static void print_running(struct trace_state *st, pid_t only)
 	}
 }
 
-static int configure(struct trace_state *st)
+/* How the probe finds the current goroutine: R14 (register ABI) or the
+ * TLS slot. 0, or -EPROTONOSUPPORT after one line. */
+static int find_g(struct trace_state *st)
 {
 	const struct gobin_abi_info *abi = gobin__abi(st->gb);
 	const struct gobin_layout *l = gobin__layout(st->gb);
-	struct trace_cli *cli = st->cli;
-	size_t n = funcprobe__cnt(st->fp);
-	bool r14, set_regs = false, set_mem = false;
-	int err;
+	const char *display = st->cli->t.display;
 
 	if (l->g_goid < 0 || l->g_stack_hi < 0) {
 		p_err("%s: runtime.g layout unknown (no DWARF and no table row for %s): goroutines cannot be told apart",
-		      cli->t.display, gobin__go_version(st->gb) ?: "this Go release");
+		      display, gobin__go_version(st->gb) ?: "this Go release");
 		return -EPROTONOSUPPORT;
 	}
 	if (abi->g_in_r14 &&
 	    (!funcprobe__writes_r14(st->fp) || abi->g_access != GOBIN_G_TLS_FS))
-		r14 = true;
+		st->r14 = true;
 	else if (abi->g_access == GOBIN_G_TLS_FS)
-		r14 = false;
+		st->r14 = false;
 	else {
 		p_err("%s: cannot tell how to find the current goroutine (g) in this binary",
-		      cli->t.display);
+		      display);
 		return -EPROTONOSUPPORT;
 	}
+	return 0;
+}
+
+/* Where each traced function has its arguments and results. */
+static int build_plans(struct trace_state *st)
+{
+	size_t n = funcprobe__cnt(st->fp);
+	int err;
+
 	st->plans = calloc(n ? n : 1, sizeof(*st->plans));
 	if (!st->plans)
 		return -ENOMEM;
@@ -565,47 +574,64 @@ static int configure(struct trace_state *st)
 			return err;
 		if (st->plans[i].raw && i == 0)
 			p_info("%s: no DWARF parameters for %s: raw ABI words",
-			       cli->t.display, funcprobe__func(st->fp, i)->name);
+			       st->cli->t.display,
+			       funcprobe__func(st->fp, i)->name);
 	}
-	if (cli->filter.root >= 0) {
-		const struct trace_filter *tf = &cli->filter;
-		bool found[TR_FILT_ATOMS], any[TR_FILT_ATOMS] = { false };
-		uint64_t v;
-		int bad = -1;
+	return 0;
+}
 
-		for (size_t i = 0; i < n; i++) {
-			err = trace_filter__apply(tf, &st->plans[i], found, &bad);
-			if (err) {
-				p_err("--filter: argument '%s' of %s is not %s",
-				      tf->atoms[bad].name,
-				      funcprobe__func(st->fp, i)->name,
-				      tf->atoms[bad].is_str ? "a string" :
-				      "an integer in one register or stack slot");
-				return err;
-			}
-			for (int a = 0; a < tf->natoms; a++)
-				any[a] |= found[a];
+/* --filter on every plan: each name must be some function's argument. */
+static int apply_filter(struct trace_state *st)
+{
+	struct trace_cli *cli = st->cli;
+	const struct trace_filter *tf = &cli->filter;
+	bool found[TR_FILT_ATOMS], any[TR_FILT_ATOMS] = { false };
+	uint64_t v;
+	int bad = -1, err;
+
+	if (tf->root < 0)
+		return 0;
+	for (size_t i = 0; i < st->nplans; i++) {
+		err = trace_filter__apply(tf, &st->plans[i], found, &bad);
+		if (err) {
+			p_err("--filter: argument '%s' of %s is not %s",
+			      tf->atoms[bad].name,
+			      funcprobe__func(st->fp, i)->name,
+			      tf->atoms[bad].is_str ? "a string" :
+			      "an integer in one register or stack slot");
+			return err;
 		}
-		/* a name no function has is a typo, not a filter */
-		for (int a = 0; a < tf->natoms; a++) {
-			if (any[a])
-				continue;
-			p_err("--filter: no traced function has an argument '%s'%s",
-			      tf->atoms[a].name,
-			      st->plans[0].raw ? " (stripped binary: name ABI words arg0, arg1, ...)" : "");
-			return -EINVAL;
-		}
-		/* the fast paths as well: they run before anything is read */
-		if (trace_filter__required(tf, "goid", &v) && !cli->has_goid) {
-			cli->has_goid = true;
-			cli->goid = v;
-		}
+		for (int a = 0; a < tf->natoms; a++)
+			any[a] |= found[a];
 	}
+	/* a name no function has is a typo, not a filter */
+	for (int a = 0; a < tf->natoms; a++) {
+		if (any[a])
+			continue;
+		p_err("--filter: no traced function has an argument '%s'%s",
+		      tf->atoms[a].name,
+		      st->plans[0].raw ? " (stripped binary: name ABI words arg0, arg1, ...)" : "");
+		return -EINVAL;
+	}
+	/* the fast paths as well: they run before anything is read */
+	if (trace_filter__required(tf, "goid", &v) && !cli->has_goid) {
+		cli->has_goid = true;
+		cli->goid = v;
+	}
+	return 0;
+}
+
+/* -o EXPR on every plan: each must name some function's argument. */
+static int add_outputs(struct trace_state *st)
+{
+	struct trace_cli *cli = st->cli;
+	int err;
+
 	for (int k = 0; k < cli->nout; k++) {
 		size_t hits = 0;
 		char why[160] = "";
 
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < st->nplans; i++) {
 			err = trace_plan__add_out(&st->plans[i], k,
 						  cli->outs[k], why,
 						  sizeof(why));
@@ -623,11 +649,65 @@ static int configure(struct trace_state *st)
 			return -EINVAL;
 		}
 	}
-	if (cli->set_arg) {
-		err = configure_set(st, &set_regs, &set_mem);
-		if (err)
-			return err;
-	}
+	return 0;
+}
+
+/* session plan: what the kernel side must read, per function. */
+static int plan(struct session *s)
+{
+	struct trace_state *st = s->ctx;
+	int err;
+
+	st->gb = s->gb;
+	st->fp = s->fp;
+	err = find_g(st);
+	if (!err)
+		err = build_plans(st);
+	if (!err)
+		err = apply_filter(st);
+	if (!err)
+		err = add_outputs(st);
+	if (!err && st->cli->set_arg)
+		err = configure_set(st, &st->set_regs, &st->set_mem);
+	return err;
+}
+
+static void set_rodata(struct trace_state *st)
+{
+	const struct gobin_abi_info *abi = gobin__abi(st->gb);
+	const struct gobin_layout *l = gobin__layout(st->gb);
+	struct trace_bpf__rodata *ro = st->skel->rodata;
+	struct trace_cli *cli = st->cli;
+	uint64_t pid_v = 0;
+
+	ro->set_regs_ok = st->set_regs;
+	ro->set_mem_ok = st->set_mem;
+	ro->g_source = st->r14 ? FP_G_R14 : FP_G_TLS;
+	ro->tls_g_offset = abi->tls_g_offset;
+	ro->off_stack_hi = l->g_stack_hi;
+	ro->off_goid = l->g_goid;
+	ro->max_string = cli->max_string;
+	ro->min_ns = cli->min_ns;
+	ro->filter_by_goid = cli->has_goid;
+	ro->filter_goid = cli->goid;
+	ro->want_stack = cli->stack || cli->folded;
+	ro->wakeup_bytes = ringbuf_wakeup_bytes(TR_RINGBUF_BYTES,
+						TR_WAKEUP_BYTES);
+	if (cli->t.kind == TARGET_PID)
+		ro->filter_pid = cli->t.pid;
+	if (trace_filter__required(&cli->filter, "pid", &pid_v) && pid_v)
+		ro->filter_pid = (__u32)pid_v;
+	p_info("g from %s", st->r14 ? "R14" : "the TLS slot");
+}
+
+/* session configure: open trace.bpf.c, its program, rodata, map sizes. */
+static int configure(struct session *s)
+{
+	struct trace_state *st = s->ctx;
+	struct trace_cli *cli = st->cli;
+	__u32 n = (__u32)st->nplans;
+	int err;
+
 	st->skel = trace_bpf__open();
 	if (!st->skel) {
 		err = -errno;
@@ -641,28 +721,16 @@ static int configure(struct trace_state *st)
 				  st->skel->progs.tr_call_set, false);
 	st->prog = cli->set_arg ? st->skel->progs.tr_call_set :
 				  st->skel->progs.tr_call;
-	st->skel->rodata->set_regs_ok = set_regs;
-	st->skel->rodata->set_mem_ok = set_mem;
-	st->skel->rodata->g_source = r14 ? FP_G_R14 : FP_G_TLS;
-	st->skel->rodata->tls_g_offset = abi->tls_g_offset;
-	st->skel->rodata->off_stack_hi = l->g_stack_hi;
-	st->skel->rodata->off_goid = l->g_goid;
-	st->skel->rodata->max_string = cli->max_string;
-	st->skel->rodata->min_ns = cli->min_ns;
-	st->skel->rodata->filter_by_goid = cli->has_goid;
-	st->skel->rodata->filter_goid = cli->goid;
-	st->skel->rodata->want_stack = cli->stack || cli->folded;
-	st->skel->rodata->wakeup_bytes =
-		ringbuf_wakeup_bytes(TR_RINGBUF_BYTES, TR_WAKEUP_BYTES);
-	p_info("g from %s", r14 ? "R14" : "the TLS slot");
-	err = bpf_map__set_max_entries(st->skel->maps.specs, (__u32)n);
+	set_rodata(st);
+	err = bpf_map__set_max_entries(st->skel->maps.specs, n);
 	if (!err && cli->set_arg)
-		err = bpf_map__set_max_entries(st->skel->maps.set_specs,
-					       (__u32)n);
+		err = bpf_map__set_max_entries(st->skel->maps.set_specs, n);
 	if (err) {
 		p_err("cannot size the BPF maps: %s", strerror(-err));
 		return err;
 	}
+	s->obj = st->skel->obj;
+	s->prog = st->prog;
 	return 0;
 }
 
@@ -722,178 +790,128 @@ static void report_stats(struct trace_state *st)
 	       (unsigned long long)s[TR_STAT_READ_FAIL]);
 }
 
-static int run(struct trace_state *st)
+/* The printer's state: JSON writer, symbols, unwinding, ring buffer. */
+static int open_output(struct trace_state *st)
 {
 	struct trace_cli *cli = st->cli;
-	struct funcprobe_opts fo = { .returns = true,
-				     .force_classic = cli->classic,
-				     .entry_first_insn = cli->probe_entry,
-				     .arg_needs = arg_needs };
-	struct launch l = { .pid = -1, .go_fd = -1 };
-	struct patterns pats = {};
-	struct rb_reader *rb = NULL;
-	uint64_t deadline = 0, pid_v = 0;
-	pid_t attach_pid = 0;
-	bool launched = false, exited = false, read_failed = false;
 	int err;
 
-	err = patterns__init(&pats, cli->pats, cli->pat_cnt);
-	if (err)
-		return exit_code_for(err);
-	err = target__resolve(&cli->t, cli->path_arg, cli->pid);
-	if (err)
-		goto out;
-	err = target__open_gobin(&cli->t, &st->gb);
-	if (err)
-		goto out;
-	err = funcprobe__plan(st->gb, &pats, cli->t.display, &fo, &st->fp);
-	if (err)
-		goto out;
-	funcprobe__report_plan(st->fp, "trace");
-	err = configure(st);
-	if (err)
-		goto out;
-	if (cli->t.kind == TARGET_PID)
-		st->skel->rodata->filter_pid = cli->t.pid;
-	if (trace_filter__required(&cli->filter, "pid", &pid_v) && pid_v)
-		st->skel->rodata->filter_pid = (__u32)pid_v;
-	funcprobe__prepare(st->fp, st->skel->obj, st->prog);
-	err = trace_bpf__load(st->skel);
-	if (err) {
-		p_load_error("the BPF program", err);
-		goto out;
-	}
-	err = fill_specs(st);
-	if (err)
-		goto out;
 	if (json_output) {
 		st->out.jw = jw_new(stdout);
-		if (!st->out.jw) {
-			err = -ENOMEM;
-			goto out;
-		}
+		if (!st->out.jw)
+			return -ENOMEM;
 	}
 	st->out.f = stdout;
 	st->out.syms = trace_syms__new(st->gb);
 	st->unwind = trace_unwind__new();
-	if (!st->unwind) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!st->unwind)
+		return -ENOMEM;
 	if (cli->stack || cli->folded)
 		st->out.gb = st->gb;
-	st->out.mono_to_real = clock_ns(CLOCK_REALTIME) -
-			       mono_ns();
-	rb = rb_reader__new(bpf_map__fd(st->skel->maps.events), on_event, st);
-	if (!rb) {
+	st->out.mono_to_real = clock_ns(CLOCK_REALTIME) - mono_ns();
+	st->rb = rb_reader__new(bpf_map__fd(st->skel->maps.events), on_event,
+				st);
+	if (!st->rb) {
 		err = -errno;
 		p_err("cannot open the ring buffer: %s", strerror(-err));
-		goto out;
+		return err;
 	}
-	if (cli->t.kind == TARGET_CMD) {
-		/* what we printed so far goes before anything CMD prints */
-		fflush(stdout);
-		err = launch__start(&l, cli->t.path, cli->t.cmd_argv);
-		if (err) {
-			p_err("cannot start %s: %s", cli->t.display,
-			      strerror(-err));
-			goto out;
-		}
-		launched = true;
-		attach_pid = l.pid;
-	} else if (cli->t.kind == TARGET_PID) {
-		attach_pid = cli->t.pid;
-	}
-	err = funcprobe__attach(st->fp, st->prog, cli->t.path,
-				attach_pid, FP_SITES_ENTRY | FP_SITES_RET);
-	if (err)
-		goto out;
-	p_info("attached %zu sites of %zu functions through %s in %.1f ms",
-	       funcprobe__site_cnt(st->fp, FP_SITES_ENTRY | FP_SITES_RET),
-	       funcprobe__cnt(st->fp), funcprobe__mode(st->fp),
-	       funcprobe__attach_ms(st->fp));
+	return 0;
+}
 
-	session__catch_stop_signals();
-	if (cli->duration > 0)
-		deadline = mono_ns() +
-			   (uint64_t)(cli->duration * 1e9);
-	if (launched) {
-		err = launch__release(&l);
-		if (err) {
-			p_err("cannot start %s: %s", cli->t.display,
-			      strerror(-err));
-			goto out;
-		}
+/* session load: the program, its per-function specs, the printer. */
+static int load(struct session *s)
+{
+	struct trace_state *st = s->ctx;
+	int err;
+
+	err = trace_bpf__load(st->skel);
+	if (err) {
+		p_load_error("the BPF program", err);
+		return err;
 	}
+	err = fill_specs(st);
+	if (!err)
+		err = open_output(st);
+	return err;
+}
+
+/* session attach: the sites are in place (funcprobe). */
+static int attached(struct session *s)
+{
+	p_info("attached %zu sites of %zu functions through %s in %.1f ms",
+	       funcprobe__site_cnt(s->fp, FP_SITES_ENTRY | FP_SITES_RET),
+	       funcprobe__cnt(s->fp), funcprobe__mode(s->fp),
+	       funcprobe__attach_ms(s->fp));
+	return 0;
+}
+
+static void released(struct session *s)
+{
 	if (!json_output)
 		fprintf(stderr, "%s: tracing %zu functions of %s%s\n",
-			prog_name, funcprobe__cnt(st->fp), cli->t.display,
-			cli->duration > 0 || launched ? "" : "; Ctrl-C to stop");
-	while (!session_stop_signal) {
-		err = rb_reader__poll(rb, POLL_MS);
-		if (err < 0 && err != -EINTR) {
-			p_err("reading the ring buffer: %s", strerror(-err));
-			read_failed = true;
-			break;
-		}
-		if (record_out__reader_gone())
-			break;
-		if (deadline && mono_ns() >= deadline)
-			break;
-		if (launched && launch__reap(&l, false) == 1) {
-			exited = true;
-			break;
-		}
-		if (cli->t.kind == TARGET_PID && !target__pid_alive(cli->t.pid)) {
-			exited = true;
-			break;
-		}
-	}
-	err = 0;
-	funcprobe__detach(st->fp);
-	rb_reader__drain(rb);
+			prog_name, funcprobe__cnt(s->fp), s->t->display,
+			s->duration > 0 || s->launched ? "" :
+			"; Ctrl-C to stop");
+}
+
+static int poll_events(struct session *s, int timeout_ms)
+{
+	struct trace_state *st = s->ctx;
+
+	return rb_reader__poll(st->rb, timeout_ms);
+}
+
+/* session finish: what is left in the ring buffer, calls still open,
+ * counters, the folded stacks. */
+static int finish(struct session *s)
+{
+	struct trace_state *st = s->ctx;
+	struct trace_cli *cli = st->cli;
+
+	rb_reader__drain(st->rb);
 	if (!cli->folded || cli->stack)
-		print_running(st, launched ? l.pid : attach_pid);
+		print_running(st, session__target_pid(s));
 	fflush(stdout);
 	report_stats(st);
-	if ((cli->folded && trace_folded__write(&st->folded, cli->folded)) ||
-	    read_failed)
-		err = EXIT_FAIL;
-	(void)exited;
-	if (launched) {
-		int code;
+	if (cli->folded && trace_folded__write(&st->folded, cli->folded))
+		return -EIO;
+	return 0;
+}
 
-		launched = false;
-		code = launch__finish(&l, read_failed ? 0 : session_stop_signal);
-		if (!err)
-			err = code;
-		goto out_status;
-	}
-out:
-	if (launched)	/* an error: CMD must not outlive us */
-		launch__finish(&l, 0);
-	err = err < 0 ? exit_code_for(err) : err;
-out_status:
-	rb_reader__free(rb);
+static void destroy(struct session *s)
+{
+	struct trace_state *st = s->ctx;
+
+	rb_reader__free(st->rb);
 	jw_free(st->out.jw);
 	trace_syms__free((struct tr_syms *)st->out.syms);
 	trace_unwind__free(st->unwind);
 	trace_folded__free(&st->folded);
-	funcprobe__free(st->fp);
 	trace_bpf__destroy(st->skel);
 	for (size_t i = 0; i < st->nplans; i++)
 		trace_plan__free(&st->plans[i]);
 	free(st->plans);
 	free(st->sets);
-	gobin__free(st->gb);
-	patterns__free(&pats);
-	return err;
 }
+
+static const struct session_ops trace_ops = {
+	.verb = "trace",
+	.plan = plan,
+	.configure = configure,
+	.load = load,
+	.attach = attached,
+	.released = released,
+	.poll = poll_events,
+	.finish = finish,
+	.destroy = destroy,
+};
 
 int do_trace(int argc, char **argv)
 {
 	struct trace_cli cli = {};
 	struct trace_state st = { .cli = &cli };
+	struct session s = { .ops = &trace_ops, .ctx = &st };
 	int ret;
 
 	record_out__init();
@@ -901,5 +919,16 @@ int do_trace(int argc, char **argv)
 	ret = parse_args(argc, argv, &cli);
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
-	return run(&st);
+	s.t = &cli.t;
+	s.path_arg = cli.path_arg;
+	s.pid = cli.pid;
+	s.duration = cli.duration;
+	s.pats = cli.pats;
+	s.pat_cnt = cli.pat_cnt;
+	s.fo = (struct funcprobe_opts){ .returns = true,
+					.force_classic = cli.classic,
+					.entry_first_insn = cli.probe_entry,
+					.arg_needs = arg_needs };
+	s.fp_sites = FP_SITES_ENTRY | FP_SITES_RET;
+	return session__run(&s);
 }
