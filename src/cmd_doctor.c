@@ -5,6 +5,7 @@
  * the kernel version. Exit 0 when gosnoop's core (privileges, BTF, ring
  * buffer, uprobes) works, else EXIT_NOKERNEL with the reason on stderr.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "cmd.h"
 #include "common.h"
 #include "json_writer.h"
+#include "options.h"
 #include "probe/features.h"
 #include "probe/tracefs.h"
 
@@ -185,13 +187,22 @@ static void report_core_failure(const struct feature *why)
 	      feature_status__str(why->status), why->detail);
 }
 
+/* doctor's own option: --fix. */
+static int doctor_option(int code, char *arg, void *ctx)
+{
+	struct features_opts *fopts = ctx;
+
+	(void)arg;
+	if (code != 'f')
+		return -ENOENT;
+	fopts->fix = true;
+	return 0;
+}
+
 int do_doctor(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
 		{ "fix", no_argument, NULL, 'f' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	struct features_opts fopts = {};
@@ -199,31 +210,19 @@ int do_doctor(int argc, char **argv)
 	const char *why_name = NULL;
 	const struct feature *why = NULL;
 	struct jw *jw = NULL;
+	const struct opts_spec spec = {
+		.verb = "doctor", .usage = usage, .own_short = "f",
+		.own_long = opts, .own = doctor_option, .ctx = &fopts,
+	};
+	int first, ret;
 	bool ok;
-	int c;
 
-	while ((c = getopt_long(argc, argv, "jfvh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json_output = true;
-			break;
-		case 'f':
-			fopts.fix = true;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			p_bad_option("doctor", argv);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
+	ret = opts__parse(&spec, &argc, argv, &first);
+	if (ret)
+		return ret > 0 ? EXIT_OK : ret;
+	if (first < argc) {
 		p_err("doctor takes no arguments ('%s'); see '%s doctor --help'",
-		      argv[optind], prog_name);
+		      argv[first], prog_name);
 		return EXIT_USAGE;
 	}
 	if (json_output) {

@@ -10,6 +10,7 @@
 #include "common.h"
 #include "gobin/gobin.h"
 #include "json_writer.h"
+#include "options.h"
 #include "target.h"
 
 static const char *ver_source_name(enum gobin_version_source s)
@@ -233,48 +234,24 @@ static void usage(FILE *f)
 
 int do_info(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct target t = {};
 	struct gobin *gb = NULL;
 	uint64_t bias = 0;
 	bool have_bias = false;
+	const char *path_arg;
 	pid_t pid = 0;
-	int c, ret;
+	const struct opts_spec spec = {
+		.verb = "info", .usage = usage, .target = &t, .pid = &pid,
+	};
+	int first, ret;
 
-	target__split_cmd(&argc, argv, &t);
-	while ((c = getopt_long(argc, argv, "jp:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json_output = true;
-			break;
-		case 'p':
-			if (target__parse_pid(optarg, &pid)) {
-				p_err("bad PID '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			p_bad_option("info", argv);
-			return EXIT_USAGE;
-		}
-	}
-	if (argc - optind > 1) {
-		p_err("info takes one TARGET, got %d arguments", argc - optind);
-		return EXIT_USAGE;
-	}
-	ret = target__resolve(&t, optind < argc ? argv[optind] : NULL, pid);
+	ret = opts__parse(&spec, &argc, argv, &first);
+	if (ret)
+		return ret > 0 ? EXIT_OK : ret;
+	ret = opts__one_target(&spec, argc, argv, first, &path_arg);
+	if (ret)
+		return ret;
+	ret = target__resolve(&t, path_arg, pid);
 	if (ret)
 		return exit_code_for(ret);
 	ret = target__open_gobin(&t, &gb);

@@ -15,6 +15,7 @@
 #include "common.h"
 #include "gobin/gobin.h"
 #include "json_writer.h"
+#include "options.h"
 #include "pattern.h"
 #include "target.h"
 
@@ -65,14 +66,6 @@ static void usage(FILE *f)
 
 int do_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "kernel", no_argument, NULL, 'k' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct target t = {};
 	struct gobin *gb = NULL;
 	struct patterns pats = {};
@@ -80,36 +73,20 @@ int do_list(int argc, char **argv)
 	const char *path_arg = NULL;
 	uint64_t bias = 0;
 	pid_t pid = 0;
-	int c, ret, first_pat;
+	const struct opts_spec spec = {
+		.verb = "list", .usage = usage, .target = &t, .pid = &pid,
+	};
+	int ret, first_pat;
 
 	/* Kernel events are listed by ktrace's own code (src/ktrace_list.c). */
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--kernel") || !strcmp(argv[i], "-k"))
 			return ktrace_list(argc, argv);
-	target__split_cmd(&argc, argv, &t);
-	while ((c = getopt_long(argc, argv, "jkp:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json_output = true;
-			break;
-		case 'p':
-			if (target__parse_pid(optarg, &pid)) {
-				p_err("bad PID '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			p_bad_option("list", argv);
-			return EXIT_USAGE;
-		}
-	}
-	first_pat = target__take_path(&t, pid, argc, argv, optind, &path_arg);
+	ret = opts__parse(&spec, &argc, argv, &first_pat);
+	if (ret)
+		return ret > 0 ? EXIT_OK : ret;
+	first_pat = target__take_path(&t, pid, argc, argv, first_pat,
+				      &path_arg);
 	ret = patterns__init(&pats, argv + first_pat, argc - first_pat);
 	if (ret)
 		return EXIT_USAGE;
