@@ -32,6 +32,7 @@
 #include "session.h"
 #include "gobin/rt_tables.h"
 #include "bpf/sched.skel.h"
+#include "pprof.h"
 #include "sched_pprof.h"
 #include "sched_probe.h"
 #include "sched_report.h"
@@ -128,9 +129,17 @@ static int sched_option(int code, char *arg, void *ctx)
 	case OPT_PERFETTO:
 		cli->perfetto = arg;
 		return 0;
-	case OPT_PPROF:
+	case OPT_PPROF: {
+		int err = pprof__check_path(arg);
+
+		if (err) {
+			p_err("cannot write --pprof %s: %s; give a writable path",
+			      arg, strerror(-err));
+			return -EINVAL;
+		}
 		cli->pprof = arg;
 		return 0;
+	}
 	case OPT_PROBE_ENTRY:
 		cli->probe_entry = true;
 		return 0;

@@ -43,6 +43,8 @@
 #include "target.h"
 #include "trace_decode.h"
 #include "trace_folded.h"
+#include "pprof.h"
+#include "trace_pprof.h"
 #include "trace_set.h"
 #include "trace_unwind.h"
 #include <linux/types.h>
@@ -75,6 +77,7 @@ struct trace_cli {
 	const char *outs[TR_NOUT];	/* -o EXPR */
 	int nout;
 	const char *folded;	/* --folded FILE */
+	const char *pprof;	/* --pprof FILE */
 	/* --filter EXPR (each one ANDed with the others) */
 	struct trace_filter filter;
 };
@@ -91,6 +94,9 @@ struct trace_state {
 	uint64_t unwound;	/* calls reported as unwound */
 	struct tr_unwind *unwind;	/* RETs per goroutine */
 	struct tr_folded folded;	/* --folded: stack -> calls */
+	struct tr_pprof *pprof;		/* --pprof: calls, time per stack */
+	uint64_t pprof_start_ns;
+	uint64_t pprof_lost;
 	struct bpf_program *prog;	/* tr_call, or tr_call_set (--set) */
 	struct tr_set *sets;	/* --set: per function (nplans) */
 	bool set_regs, set_mem;	/* --set: where this kernel may write */
@@ -146,6 +152,9 @@ static void usage(FILE *f)
 		"      --folded FILE      write the stacks with call counts to FILE\n"
 		"                         in FlameGraph's folded format (calls are\n"
 		"                         not printed unless --stack)\n"
+		"      --pprof FILE       write calls and time per Go stack to FILE\n"
+		"                         for go tool pprof (calls are not printed\n"
+		"                         unless --stack)\n"
 		"      --set ARG=VALUE --allow-write\n"
 		"                         overwrite an integer, bool or pointer\n"
 		"                         argument at each call's entry (on the\n"
@@ -185,7 +194,8 @@ static int parse_dur_ns(const char *s, uint64_t *out)
 }
 
 enum { OPT_MAXSTR = 256, OPT_MINLAT, OPT_GOID, OPT_CLASSIC, OPT_SET,
-       OPT_ALLOW_WRITE, OPT_FILTER, OPT_STACK, OPT_FOLDED, OPT_PROBE_ENTRY };
+       OPT_ALLOW_WRITE, OPT_FILTER, OPT_STACK, OPT_FOLDED, OPT_PROBE_ENTRY,
+       OPT_PPROF };
 
 /* trace's own options (options.h handles the shared). */
 static int trace_option(int code, char *arg, void *ctx)
@@ -194,6 +204,7 @@ static int trace_option(int code, char *arg, void *ctx)
 	unsigned long long goid;
 	char *end, why[160];
 	long long n;
+	int err;
 
 	switch (code) {
 	case 'o':
@@ -246,6 +257,15 @@ static int trace_option(int code, char *arg, void *ctx)
 	case OPT_FOLDED:
 		cli->folded = arg;
 		return 0;
+	case OPT_PPROF:
+		err = pprof__check_path(arg);
+		if (err) {
+			p_err("cannot write --pprof %s: %s; give a writable path",
+			      arg, strerror(-err));
+			return -EINVAL;
+		}
+		cli->pprof = arg;
+		return 0;
 	case OPT_FILTER:
 		if (trace_filter__add(&cli->filter, arg, why, sizeof(why))) {
 			p_err("bad --filter '%s': %s; give comparisons ARG OP INT (OP: == != < <= > >=), ARG == \"TEXT\", ARG != \"TEXT\", goid or pid OP N, joined by && || ! ( ) true false, at most %d different ones",
@@ -272,6 +292,7 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 		{ "filter", required_argument, NULL, OPT_FILTER },
 		{ "stack", no_argument, NULL, OPT_STACK },
 		{ "folded", required_argument, NULL, OPT_FOLDED },
+		{ "pprof", required_argument, NULL, OPT_PPROF },
 		{}
 	};
 	const struct opts_spec spec = {
@@ -482,7 +503,7 @@ static int on_event(void *ctx, void *data, size_t len)
 				  e->frame_off);
 	else
 		st->unwound++;	/* only unwound calls come unfinished */
-	if (!st->cli->folded || st->cli->stack) {
+	if (!(st->cli->folded || st->cli->pprof) || st->cli->stack) {
 		trace_print(&st->out, &st->plans[e->fid], ff ? ff->name : "?",
 			    e);
 		record_out__end();
@@ -496,6 +517,9 @@ static int on_event(void *ctx, void *data, size_t len)
 					  e->ts_ret ? e->ts_ret - e->ts_entry
 						    : 0);
 	}
+	if (st->pprof && ff && ff->f &&
+	    trace_pprof__add(st->pprof, &st->out, ff->f->entry, e))
+		st->pprof_lost++;
 	st->printed++;
 	return 0;
 }
@@ -690,7 +714,7 @@ static void set_rodata(struct trace_state *st)
 	ro->min_ns = cli->min_ns;
 	ro->filter_by_goid = cli->has_goid;
 	ro->filter_goid = cli->goid;
-	ro->want_stack = cli->stack || cli->folded;
+	ro->want_stack = cli->stack || cli->folded || cli->pprof;
 	ro->wakeup_bytes = ringbuf_wakeup_bytes(TR_RINGBUF_BYTES,
 						TR_WAKEUP_BYTES);
 	if (cli->t.kind == TARGET_PID)
@@ -806,8 +830,14 @@ static int open_output(struct trace_state *st)
 	st->unwind = trace_unwind__new();
 	if (!st->unwind)
 		return -ENOMEM;
-	if (cli->stack || cli->folded)
+	if (cli->stack || cli->folded || cli->pprof)
 		st->out.gb = st->gb;
+	if (cli->pprof) {
+		st->pprof = trace_pprof__new(st->gb, cli->t.path);
+		if (!st->pprof)
+			return -ENOMEM;
+		st->pprof_start_ns = mono_ns();
+	}
 	st->out.mono_to_real = clock_ns(CLOCK_REALTIME) - mono_ns();
 	st->rb = rb_reader__new(bpf_map__fd(st->skel->maps.events), on_event,
 				st);
@@ -870,11 +900,17 @@ static int finish(struct session *s)
 	struct trace_cli *cli = st->cli;
 
 	rb_reader__drain(st->rb);
-	if (!cli->folded || cli->stack)
+	if (!(cli->folded || cli->pprof) || cli->stack)
 		print_running(st, session__target_pid(s));
 	fflush(stdout);
 	report_stats(st);
 	if (cli->folded && trace_folded__write(&st->folded, cli->folded))
+		return -EIO;
+	if (st->pprof_lost)
+		p_warn("--pprof: %llu calls left out (no memory)",
+		       (unsigned long long)st->pprof_lost);
+	if (st->pprof && trace_pprof__write(st->pprof, cli->pprof,
+					    mono_ns() - st->pprof_start_ns))
 		return -EIO;
 	return 0;
 }
@@ -888,6 +924,7 @@ static void destroy(struct session *s)
 	trace_syms__free((struct tr_syms *)st->out.syms);
 	trace_unwind__free(st->unwind);
 	trace_folded__free(&st->folded);
+	trace_pprof__free(st->pprof);
 	trace_bpf__destroy(st->skel);
 	for (size_t i = 0; i < st->nplans; i++)
 		trace_plan__free(&st->plans[i]);
