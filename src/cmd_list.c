@@ -60,7 +60,9 @@ static void usage(FILE *f)
 		"Columns: address (file vaddr; runtime address with -p on a\n"
 		"PIE), size, name, file:line of the function's entry.\n"
 		"--kernel: tracepoints, tp_btf events and BTF functions\n"
-		"(the probes ktrace takes), e.g. 'tracepoint:syscalls:*'.\n",
+		"(the probes ktrace takes), e.g. 'tracepoint:syscalls:*';\n"
+		"-v: their fields and arguments; 'struct NAME': a kernel\n"
+		"struct (with -v its members).\n",
 		prog_name, prog_name);
 }
 

@@ -7,8 +7,14 @@
  * A PATTERN with a ':' is a glob over the whole probe name
  * ("tracepoint:sched:*", "tp_btf:sched_*"); without, over the part after
  * the probe type ("sched_switch", "sys_enter_*", "tcp_*").
- * With -v, tp_btf events and functions show their typed arguments.
+ * With -v, tp_btf events and functions show their typed arguments and
+ * tracepoints their fields (from the tracefs format file, as bpftrace -lv
+ * prints them: what -o and --filter name).
+ * 'struct NAME' (or 'struct:NAME', a glob too) lists kernel structs and
+ * unions from BTF; with -v their members, typed, with offsets (what a
+ * '-o prev->comm' style expression walks), as bpftrace -lv 'struct X' does.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
@@ -19,9 +25,11 @@
 #include <bpf/btf.h>
 
 #include "common.h"
+#include "probe/tracefs.h"
 #include "json_writer.h"
 #include "ktrace_names.h"
 #include "ktrace_probe.h"
+#include "ktrace_structs.h"
 
 int ktrace_list(int argc, char **argv);
 
@@ -97,10 +105,105 @@ static void print_args(struct klist *k, const char *full)
 	kt_probe__free(p);
 }
 
+/* The name a tracefs field declaration declares ("char comm[16]",
+ * "__data_loc char[] name", "const char * filename"): the last identifier
+ * before a trailing [N]; *end is where it ends. */
+static char *decl_name(char *decl, char **end)
+{
+	char *e = decl + strlen(decl), *n;
+
+	while (e > decl && e[-1] == ' ')
+		e--;
+	if (e > decl && e[-1] == ']') {
+		char *open = memrchr(decl, '[', e - decl);
+
+		/* "char[] name" has its brackets before the name */
+		if (open && open > decl && open[-1] != ' ' &&
+		    (isalnum((unsigned char)open[-1]) || open[-1] == '_') &&
+		    strrchr(decl, ' ') < open)
+			e = open;
+	}
+	for (n = e; n > decl && (n[-1] == '_' || isalnum((unsigned char)n[-1]));
+	     n--)
+		;
+	*end = e;
+	return n;
+}
+
+/*
+ * The fields of tracepoint CAT:NAME, one per line ("    const char *
+ * filename") or as "fields":[{"name","type","offset","size","signed"}],
+ * from its tracefs format file; the common_* header is left out.
+ */
+static void print_tp_fields(struct klist *k, const char *bare)
+{
+	const char *tracefs = tracefs__path();
+	char path[512], line[1024];
+	FILE *f;
+
+	if (!tracefs)
+		return;
+	snprintf(path, sizeof(path), "%s/events/%s/format", tracefs, bare);
+	*strchr(path + strlen(tracefs), ':') = '/';
+	f = fopen(path, "re");
+	if (!f) {
+		p_warn("%s: %s", path, strerror(errno));
+		return;
+	}
+	if (k->jw) {
+		jw_name(k->jw, "fields");
+		jw_start_array(k->jw);
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *decl = strstr(line, "field:"), *semi, *name, *end;
+		char ty[512];
+		unsigned int off = 0, size = 0;
+		int sgn = 0;
+
+		if (!decl || !(semi = strchr(decl, ';')))
+			continue;
+		decl += 6;
+		*semi = '\0';
+		sscanf(semi + 1, " offset:%u; size:%u; signed:%d", &off, &size,
+		       &sgn);
+		name = decl_name(decl, &end);
+		if (!strncmp(name, "common_", 7))
+			continue;
+		if (!k->jw) {
+			printf("    %s\n", decl);
+			continue;
+		}
+		jw_start_object(k->jw);
+		jw_name(k->jw, "name");
+		jw_string_len(k->jw, name, end - name);
+		/* the declaration without its name: "char[16]" */
+		snprintf(ty, sizeof(ty), "%.*s%s", (int)(name - decl), decl,
+			 end);
+		for (size_t n = strlen(ty); n && ty[n - 1] == ' '; n--)
+			ty[n - 1] = '\0';
+		if (end > name && *end == '[') {	/* "char [16]" */
+			size_t n = (size_t)(name - decl);
+
+			while (n && decl[n - 1] == ' ')
+				n--;
+			snprintf(ty, sizeof(ty), "%.*s%s", (int)n, decl, end);
+		}
+		jw_name(k->jw, "type"); jw_string(k->jw, ty);
+		jw_name(k->jw, "offset"); jw_uint(k->jw, off);
+		jw_name(k->jw, "size"); jw_uint(k->jw, size);
+		jw_name(k->jw, "signed"); jw_bool(k->jw, sgn);
+		jw_end_object(k->jw);
+	}
+	if (k->jw)
+		jw_end_array(k->jw);
+	fclose(f);
+}
+
 static void emit(struct klist *k, const char *kind, const char *full,
 		 const char *bare)
 {
 	bool with_args = verbose && k->btf && strcmp(kind, "tracepoint");
+	bool with_fields = verbose && !strcmp(kind, "tracepoint");
 
 	k->count++;
 	if (k->jw) {
@@ -111,6 +214,8 @@ static void emit(struct klist *k, const char *kind, const char *full,
 		jw_name(k->jw, "probe"); jw_string(k->jw, full);
 		if (with_args)
 			print_args(k, full);
+		if (with_fields)
+			print_tp_fields(k, bare);
 		jw_end_object(k->jw);
 		jw_end_line(k->jw);
 		return;
@@ -119,6 +224,8 @@ static void emit(struct klist *k, const char *kind, const char *full,
 	if (with_args)
 		print_args(k, full);
 	printf("\n");
+	if (with_fields)
+		print_tp_fields(k, bare);
 }
 
 static void emit_matching(const char *full, const char *bare, void *ctx)
@@ -129,6 +236,46 @@ static void emit_matching(const char *full, const char *bare, void *ctx)
 
 	if (match(k, full, bare))
 		emit(k, kind, full, bare);
+}
+
+/*
+ * The 'struct NAME' patterns: listed here and taken out of k->pats.
+ * Returns how many there were, or -ENOENT (one matched nothing), -ENOPKG
+ * (no BTF), -ENOMEM, each after its error line.
+ */
+static int list_structs(struct klist *k, const char *btf_err)
+{
+	int nstructs = 0, kept = 0, ret = 0;
+
+	for (int i = 0; i < k->npats; i++) {
+		const char *glob;
+		bool is_union;
+		size_t cnt;
+
+		glob = kt_structs__pattern(k->pats[i], &is_union);
+		if (!glob) {
+			k->pats[kept++] = k->pats[i];
+			continue;
+		}
+		nstructs++;
+		if (!k->btf) {
+			p_err("'%s': kernel structs come from vmlinux BTF: %s",
+			      k->pats[i], btf_err);
+			return -ENOPKG;
+		}
+		ret = kt_structs__list(k->btf, k->jw, glob, is_union, verbose,
+				       &cnt);
+		if (ret)
+			return ret;
+		if (!cnt) {
+			p_err("no kernel %s matches '%s' (try: gosnoop list --kernel '%s %.*s*')",
+			      is_union ? "union" : "struct", glob,
+			      is_union ? "union" : "struct", 3, glob);
+			return -ENOENT;
+		}
+	}
+	k->npats = kept;
+	return nstructs;
 }
 
 int ktrace_list(int argc, char **argv)
@@ -143,7 +290,7 @@ int ktrace_list(int argc, char **argv)
 	struct klist k = {};
 	const char *btf_err;
 	char why[400];
-	int c, ret = EXIT_OK;
+	int c, ret = EXIT_OK, nstructs;
 
 	optind = 0;	/* start afresh: permute (see cmd_ktrace.c) */
 	while ((c = getopt_long(argc, argv, "jkvh", opts, NULL)) != -1) {
@@ -160,7 +307,9 @@ int ktrace_list(int argc, char **argv)
 			printf("Usage: %s list --kernel [--json] [-v] [PATTERN...]\n"
 			       "Kernel probes ktrace can use: tracepoint:CAT:NAME,\n"
 			       "tp_btf:NAME, fentry:FUNC (fexit:FUNC alike). A PATTERN\n"
-			       "with ':' matches the whole name; -v: typed arguments.\n",
+			       "with ':' matches the whole name; -v: typed arguments,\n"
+			       "tracepoint fields. 'struct NAME' (a glob; 'union NAME'):\n"
+			       "kernel structs, with -v their members and offsets.\n",
 			       prog_name);
 			return EXIT_OK;
 		default:
@@ -176,6 +325,13 @@ int ktrace_list(int argc, char **argv)
 	if (json_output)
 		k.jw = jw_new(stdout);
 	k.btf = kt_btf(&btf_err);
+	nstructs = list_structs(&k, btf_err);
+	if (nstructs < 0) {
+		ret = nstructs == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+		goto out;
+	}
+	if (!k.npats && nstructs)
+		goto out;	/* only structs asked for */
 	if (kt_names__tracepoints(emit_matching, &k, why, sizeof(why)))
 		p_warn("no tracepoints: %s", why);
 	if (k.btf) {
@@ -189,6 +345,7 @@ int ktrace_list(int argc, char **argv)
 			p_err("no kernel probe matches '%s'", k.pats[i]);
 			ret = EXIT_USAGE;
 		}
+out:
 	jw_free(k.jw);
 	free(k.matched);
 	return ret;
