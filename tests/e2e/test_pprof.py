@@ -1,0 +1,210 @@
+"""--pprof on sched and trace: the profile is read back by Go's own reader
+(`go tool pprof -raw`, `-top`) and its samples checked against what the
+fixture program (tests/fixtures/blocker) measured itself:
+
+- sched: main.napper sleeps -nap, main.receiver waits on a channel and
+  main.waitLock on a mutex for -hold; each wait must show, under its wait
+  reason, on the stack where the goroutine parked, with the time the
+  program measured around it (the kernel sees park to wake-up, the program
+  a little more: the scheduling latency after it).
+- trace: main.leaf is called -a times from main.callerA and -b times from
+  main.callerB; main.slowLeaf -slow times from main.callerB, each sleeping
+  -slowfor: calls per stack exactly, time within what callerB measured.
+Plain and stripped binaries alike (names from pclntab).
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+from gstest import GOSNOOP, Skip, fixture, run, tmpdir, tracee_ok
+
+USAGE = 2
+NAP_MS, HOLD_MS, A, B, SLOW, SLOW_MS = 300, 200, 7, 3, 2, 50
+FIXTURE_ARGS = ["-nap", f"{NAP_MS}ms", "-hold", f"{HOLD_MS}ms", "-a", str(A),
+                "-b", str(B), "-slow", str(SLOW), "-slowfor", f"{SLOW_MS}ms"]
+
+
+def go_tool():
+    for g in (os.environ.get("GOSNOOP_GO"), shutil.which("go"), "/usr/bin/go"):
+        if g and os.access(g, os.X_OK):
+            return g
+    raise Skip("no go toolchain for `go tool pprof`")
+
+
+def pprof_tool(args, path):
+    r = subprocess.run([go_tool(), "tool", "pprof"] + args + [path],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"go tool pprof {' '.join(args)}: {r.stderr}"
+    return r.stdout
+
+
+def read_raw(path):
+    """`go tool pprof -raw`: (value type names, samples), each sample a dict
+    values {type: int}, stack [function names, leaf first, inlined frames
+    expanded], labels {key: value}."""
+    text = pprof_tool(["-raw"], path)
+    lines = text.splitlines()
+    i = lines.index("Samples:")
+    types = [t.split("/")[0] for t in lines[i + 1].split()]
+    raw_samples, locs = [], {}
+    j = i + 2
+    while j < len(lines) and lines[j] != "Locations":
+        m = re.match(r"^\s+([\d\s]+):((?:\s+\d+)*)\s*$", lines[j])
+        if m:
+            vals = [int(v) for v in m.group(1).split()]
+            ids = [int(v) for v in m.group(2).split()]
+            raw_samples.append({"values": dict(zip(types, vals)), "ids": ids, "labels": {}})
+        elif raw_samples:
+            for k, v in re.findall(r"(\w+):\[([^\]]*)\]", lines[j]):
+                raw_samples[-1]["labels"][k] = v
+        j += 1
+    cur = None
+    for line in lines[j + 1:]:
+        if line == "Mappings":
+            break
+        m = re.match(r"^\s+(\d+): 0x[0-9a-f]+ M=\d+ (.*) \S*:\d+ s=\d+$", line)
+        if m:
+            cur = int(m.group(1))
+            locs[cur] = [m.group(2)]
+            continue
+        m = re.match(r"^\s+(.*) \S*:\d+ s=\d+$", line)
+        if m and cur is not None:
+            locs[cur].append(m.group(1))
+    samples = []
+    for s in raw_samples:
+        stack = [f for lid in s["ids"] for f in locs[lid]]
+        samples.append({"values": s["values"], "stack": stack, "labels": s["labels"]})
+    assert samples, text
+    return types, samples
+
+
+def program_said(stdout):
+    for line in stdout.splitlines():
+        if line.startswith("{") and '"nap_ns"' in line:
+            return json.loads(line)
+    raise AssertionError(f"the fixture printed no result line: {stdout[-2000:]}")
+
+
+def below(stack, callee, caller):
+    """caller is the frame right under callee in stack."""
+    return any(stack[k] == callee and stack[k + 1] == caller for k in range(len(stack) - 1))
+
+
+def close_to_program(kernel_ns, program_ns, what):
+    # the kernel's park..wake-up is inside the program's time.Now()..
+    # time.Since(): never more, less by the scheduling latency at most
+    assert kernel_ns <= program_ns + 100_000, (what, kernel_ns, program_ns)
+    assert kernel_ns >= program_ns * 0.9 - 5_000_000, (what, kernel_ns, program_ns)
+
+
+def sched_profile(binary):
+    out = os.path.join(tmpdir(), "sched.pb.gz")
+    r = run(["sched", "--pprof", out, "--", binary] + FIXTURE_ARGS, check=False, timeout=120)
+    tracee_ok(r)
+    return out, program_said(r.stdout)
+
+
+def check_sched(binary):
+    path, said = sched_profile(binary)
+    types, samples = read_raw(path)
+    assert types == ["waits", "delay"], types
+
+    def waits_in(func, reasons):
+        got = [s for s in samples if func in s["stack"]]
+        assert got, f"no sample with {func}: {[s['stack'] for s in samples]}"
+        for s in got:
+            assert s["labels"].get("reason") in reasons, (func, s)
+            assert s["stack"][0] == "wait: " + s["labels"]["reason"], s
+            assert "wait" not in s["labels"], s  # ended, not in progress
+        return got
+
+    nap = waits_in("main.napper", {"sleep"})
+    assert sum(s["values"]["waits"] for s in nap) == 1, nap
+    assert below(nap[0]["stack"], "time.Sleep", "main.napper"), nap[0]["stack"]
+    close_to_program(sum(s["values"]["delay"] for s in nap), said["nap_ns"], "sleep")
+
+    recv = waits_in("main.receiver", {"chan receive"})
+    assert sum(s["values"]["waits"] for s in recv) == 1, recv
+    assert below(recv[0]["stack"], "runtime.chanrecv1", "main.receiver"), recv[0]["stack"]
+    close_to_program(sum(s["values"]["delay"] for s in recv), said["recv_ns"], "receive")
+
+    # go1.19 parks a contended Lock as "semacquire", 1.20+ "sync.Mutex.Lock"
+    lock = waits_in("main.waitLock", {"semacquire", "sync.Mutex.Lock"})
+    assert any("sync.(*Mutex).Lock" in s["stack"] for s in lock), lock
+    close_to_program(sum(s["values"]["delay"] for s in lock), said["lock_ns"], "lock")
+
+    slow = waits_in("main.slowLeaf", {"sleep"})
+    assert sum(s["values"]["waits"] for s in slow) == SLOW, slow
+    assert all(below(s["stack"], "main.slowLeaf", "main.callerB") for s in slow), slow
+    slow_ns = sum(s["values"]["delay"] for s in slow)
+    assert SLOW * SLOW_MS * 1e6 * 0.99 <= slow_ns <= said["callerB_ns"], (slow_ns, said)
+    return path, said
+
+
+def test_sched_pprof():
+    check_sched(fixture("blocker"))
+
+
+def test_sched_pprof_stripped():
+    check_sched(fixture("blocker-stripped"))
+
+
+def test_sched_pprof_top():
+    """What a user types: -top with a focus gives the napper's sleep."""
+    path, said = sched_profile(fixture("blocker"))
+    text = pprof_tool(["-top", "-unit=ns", "-nodefraction=0", "-focus=^main\\.napper$"], path)
+    m = re.search(r"Showing nodes accounting for (\d+)ns, [\d.]+% of \d+ns total", text)
+    assert m, text
+    close_to_program(int(m.group(1)), said["nap_ns"], "-top -focus main.napper")
+    # all of it flat in the reason's leaf frame
+    m = re.search(r"^\s*(\d+)ns\s.*\swait: sleep$", text, re.M)
+    assert m and int(m.group(1)) > 0, text
+    close_to_program(int(m.group(1)), said["nap_ns"], "-top flat of 'wait: sleep'")
+
+
+def check_trace(binary):
+    out = os.path.join(tmpdir(), "trace.pb.gz")
+    r = run(["trace", "--pprof", out, "main.leaf", "main.slowLeaf", "--", binary]
+            + FIXTURE_ARGS, check=False, timeout=120)
+    tracee_ok(r)
+    said = program_said(r.stdout)
+    # calls are not printed with --pprof (as with --folded)
+    assert "main.leaf(" not in r.stdout, r.stdout
+    types, samples = read_raw(out)
+    assert types == ["calls", "time"], types
+
+    def calls(leaf, caller):
+        return [s for s in samples if s["stack"][0] == leaf and s["stack"][1] == caller]
+
+    a, b = calls("main.leaf", "main.callerA"), calls("main.leaf", "main.callerB")
+    assert sum(s["values"]["calls"] for s in a) == said["a"] == A, samples
+    assert sum(s["values"]["calls"] for s in b) == said["b"] == B, samples
+    leaf_total = sum(s["values"]["calls"] for s in samples if s["stack"][0] == "main.leaf")
+    assert leaf_total == A + B, samples
+    assert all(s["stack"][2] == "main.main" for s in a + b), samples
+    slow = calls("main.slowLeaf", "main.callerB")
+    assert sum(s["values"]["calls"] for s in slow) == SLOW, samples
+    slow_ns = sum(s["values"]["time"] for s in slow)
+    assert SLOW * SLOW_MS * 1e6 <= slow_ns <= said["callerB_ns"], (slow_ns, said)
+    # a leaf call takes nanoseconds to microseconds, not the sleeps' time
+    assert sum(s["values"]["time"] for s in a + b) < SLOW_MS * 1e6, samples
+
+
+def test_trace_pprof():
+    check_trace(fixture("blocker"))
+
+
+def test_trace_pprof_stripped():
+    check_trace(fixture("blocker-stripped"))
+
+
+def test_pprof_unwritable():
+    for verb in (["sched"], ["trace", "main.leaf"]):
+        r = subprocess.run([GOSNOOP] + verb[:1] + ["--pprof", "/nonexistent/dir/p.pb.gz"]
+                           + verb[1:] + ["--", fixture("blocker")],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == USAGE, (verb, r.returncode, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and "--pprof /nonexistent/dir/p.pb.gz" in lines[0], r.stderr
