@@ -154,6 +154,7 @@ int exit_code_for(int err)
 	case EACCES:
 	case ENOSYS:
 	case EOPNOTSUPP:
+	case ENODEV:		/* tracefs: the kernel has none */
 		return EXIT_NOKERNEL;
 	case ENOENT:
 	case ENOEXEC:
@@ -165,6 +166,7 @@ int exit_code_for(int err)
 	case EISDIR:
 	case ELOOP:
 	case ENAMETOOLONG:
+	case E2BIG:
 		return EXIT_USAGE;
 	default:
 		return EXIT_FAIL;

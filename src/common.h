@@ -53,7 +53,18 @@ void p_load_error(const char *what, int err);
 /* CLOCK_MONOTONIC, ns: the one clock sessions keep time with. */
 uint64_t mono_ns(void);
 
-/* Map a gobin/libbpf -errno to the exit code class. */
+/*
+ * The one mapping from -errno to exit code (README "Exit codes"); main.c's
+ * finish() applies it to what every command returns. So that it can be
+ * one, each errno means one thing everywhere:
+ *   2 (bad input)  -ENOENT -ENOEXEC -EINVAL -ESRCH -ENOTDIR -EISDIR -ELOOP
+ *                  -ENAMETOOLONG -E2BIG, -EPROTONOSUPPORT (unknown Go
+ *                  layout), -ENOPKG (an ELF file but not a Go program);
+ *   3 (kernel)     -EPERM -EACCES (a missing privilege), -ENOSYS,
+ *                  -EOPNOTSUPP (a missing kernel feature: no BTF, a
+ *                  refused attach), -ENODEV (no tracefs);
+ *   1              anything else (-ENOMEM, -EIO, -ENOSPC, ...).
+ */
 int exit_code_for(int err);
 
 /*

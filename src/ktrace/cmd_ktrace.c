@@ -307,7 +307,9 @@ fail:
 		p_err("%s: %s", p->text, err);
 	else
 		p_err("%s", err[0] ? err : strerror(-ret));
-	return ret == -ENOMEM ? ret : -EINVAL;
+	/* a tracefs file root may read only is a missing privilege (3) */
+	return ret == -ENOMEM || ret == -EACCES || ret == -EPERM ? ret
+								 : -EINVAL;
 }
 
 struct go_attr {
@@ -765,7 +767,7 @@ static int expand_probes(const struct ktrace_cli *cli, char ***texts,
 		if (ret == -E2BIG)
 			goto too_many;
 		if (ret) {
-			if (ret == -ENOPKG)
+			if (ret == -EOPNOTSUPP)
 				p_err("%s: %s; tracepoint:CAT:NAME probes still "
 				      "work", err, btf_err);
 			else
@@ -897,8 +899,7 @@ int do_ktrace(int argc, char **argv)
 	if (err) {
 		if (err == -ENOMEM)
 			p_err("out of memory");
-		ret = err == -ENOMEM ? EXIT_FAIL :
-		      err == -ENOPKG ? EXIT_NOKERNEL : EXIT_USAGE;
+		ret = exit_code_for(err);
 		np = 0;
 		goto out;
 	}
@@ -943,7 +944,7 @@ int do_ktrace(int argc, char **argv)
 		err = prepare_probe(&cli, arg_of[i], probes[i], btf, tracefs,
 				    np > 1);
 		if (err) {
-			ret = err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+			ret = exit_code_for(err);
 			goto out;
 		}
 	}

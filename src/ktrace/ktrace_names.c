@@ -187,7 +187,7 @@ int kt_names__expand(const char *probe, const struct btf *btf, size_t max,
 			snprintf(err, errlen, "probe '%s': a %s glob needs "
 				 "kernel BTF to list what it matches", probe,
 				 kt_kind_name(kind));
-			ret = -ENOPKG;
+			ret = -EOPNOTSUPP;	/* the kernel lacks it: exit 3 */
 			goto fail;
 		}
 		snprintf(type, sizeof(type), "%.*s", (int)(colon - probe),

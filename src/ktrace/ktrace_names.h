@@ -34,7 +34,7 @@ bool kt_names__is_glob(const char *probe);
  * the array), full names of the glob's type ("fexit:tcp_*" gives
  * "fexit:tcp_..."). btf: vmlinux BTF for tp_btf/fentry/fexit (NULL: none
  * there). 0, or after writing err: -EINVAL (bad type), -ENOENT (nothing
- * matches), -E2BIG (more than max match), -ENOPKG (no BTF), or tracefs's
+ * matches), -E2BIG (more than max match), -EOPNOTSUPP (no BTF), or tracefs's
  * -errno.
  */
 int kt_names__expand(const char *probe, const struct btf *btf, size_t max,

@@ -4,7 +4,7 @@ import re
 import shutil
 import subprocess
 
-from gstest import fixture, run, tmpdir
+from gstest import Skip, fixture, run, tmpdir
 
 USAGE, NOKERNEL = 2, 3
 
@@ -182,3 +182,33 @@ def test_fifo_symlink_loop_and_sysfs_files_are_bad_input():
     one_line_error(["info", a], USAGE, "symbolic links")
     if os.path.exists("/sys/kernel/btf/vmlinux"):
         one_line_error(["info", "/sys/kernel/btf/vmlinux"], USAGE, "not an ELF")
+
+
+def as_nobody(args):
+    """gosnoop args run as user nobody (no capabilities): CompletedProcess."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or not setpriv:
+        raise Skip("needs root and setpriv to drop to nobody")
+    d = tmpdir()
+    os.chmod(d, 0o755)
+    exe = os.path.join(d, "gosnoop")
+    shutil.copy(os.environ["GOSNOOP"], exe)
+    os.chmod(exe, 0o755)
+    return subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                           exe] + args, capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL, cwd=d)
+
+
+def test_ktrace_without_privileges_is_a_missing_privilege():
+    # each kind of probe, and a glob that lists tracefs: exit 3, never 2
+    # (a tracepoint's format file root alone may read used to exit 2)
+    for probe in ("tracepoint:syscalls:sys_enter_getpid", "tp_btf:sched_switch",
+                  "tracepoint:syscalls:sys_enter_get*"):
+        r = as_nobody(["ktrace", "-n", "1", probe])
+        assert r.returncode == NOKERNEL, (probe, r.returncode, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("gosnoop: "), (probe, r.stderr)
+        assert re.search(r"Permission denied|Operation not permitted", lines[0]), lines[0]
+    # a bad probe is still bad input, whoever asks
+    r = as_nobody(["ktrace", "-n", "1", "nosuchkind:x"])
+    assert r.returncode == USAGE, (r.returncode, r.stderr)
