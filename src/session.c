@@ -256,6 +256,7 @@ int session__run(struct session *s)
 	bool ran = false;
 	int err, code = EXIT_OK;
 
+	s->run_ns = mono_ns();
 	s->launch = (struct launch){ .pid = -1, .go_fd = -1 };
 	err = set_up(s);
 	if (!err)

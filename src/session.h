@@ -146,6 +146,7 @@ struct session {
 	bool launched;		/* CMD forked (and not yet finished) */
 	/* Whose events: CMD's pid, -p PID, 0 for every process of PATH. */
 	pid_t attach_pid;
+	uint64_t run_ns;	/* mono_ns() when session__run() began */
 	uint64_t start_ns;	/* mono_ns() at time 0 (after attach) */
 	uint64_t end_ns;	/* mono_ns() when the loop ended */
 	/* The target ended (CMD exited, -p PID gone): when, by mono_ns(). */

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The life of `gosnoop count` and `gosnoop latency`:
- * options -> target -> gobin -> plan (funcprobe) -> [fork CMD, held]
- * -> open BPF object, configure, load -> attach (one uprobe_multi link)
- * -> [release CMD] -> wait (-i prints each interval) until Ctrl-C, -d or
- * the traced process ends -> detach -> print what is left.
+ * `gosnoop count` and `gosnoop latency` on the session pipeline
+ * (session.h): their shared options, then the session's life cycle with
+ * funcs_ops' configure/load/print/tick/destroy as its callbacks; -i
+ * prints each interval, the end prints what is left.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,8 +29,6 @@
 #include "options.h"
 #include "record_out.h"
 #include "session.h"
-
-#define POLL_MS 100
 
 
 static uint64_t real_ns(void)
@@ -120,165 +117,158 @@ static int parse_args(int argc, char **argv, struct funcs_cli *cli,
 	return 0;
 }
 
-static int load_error(int err)
+/* The session callbacks: s->ctx is the funcs_session. */
+
+static int plan(struct session *s)
 {
-	p_load_error("the BPF program", err);
-	return err;
+	struct funcs_session *fs = s->ctx;
+
+	fs->gb = s->gb;
+	fs->fp = s->fp;
+	return 0;
 }
 
-static int run(struct funcs_session *s)
+static int configure(struct session *s)
 {
-	struct funcs_cli *cli = s->cli;
-	const struct funcs_ops *ops = s->ops;
-	struct funcprobe_opts fo = { .returns = ops->returns,
-				     .force_classic = cli->classic };
-	struct launch l = { .pid = -1, .go_fd = -1 };
-	struct patterns pats = {};
-	uint64_t deadline = 0, next_print = 0, t0, t_start = mono_ns();
-	pid_t attach_pid = 0;
-	bool launched = false;
+	struct funcs_session *fs = s->ctx;
 	int err;
 
-	err = patterns__init(&pats, cli->pats, cli->pat_cnt);
+	err = fs->ops->configure(fs);
 	if (err)
 		return err;
-	err = target__resolve(&cli->t, cli->path_arg, cli->pid);
+	s->obj = fs->obj;
+	s->prog = fs->prog;
+	return 0;
+}
+
+static int load(struct session *s)
+{
+	struct funcs_session *fs = s->ctx;
+	int err;
+
+	err = fs->ops->load(fs);
 	if (err)
-		goto out;
-	/* DWARF is read only for --per-goid (g.goid's offset, where DWARF
-	 * beats the per-release table): reading it is most of the start-up
-	 * time, and the sites and g.stack.hi come from pclntab and code. */
-	err = target__open_gobin_flags(&cli->t, cli->per_goid ? 0 :
-				       GOBIN_OPEN_NO_DWARF, &s->gb);
-	if (err)
-		goto out;
-	t0 = mono_ns();
-	err = funcprobe__plan(s->gb, &pats, cli->t.display, &fo, &s->fp);
-	if (err)
-		goto out;
-	p_info("planned in %.1f ms", (mono_ns() - t0) / 1e6);
-	funcprobe__report_plan(s->fp, ops->verb);
-
-	err = ops->configure(s);
-	if (err)
-		goto out;
-	funcprobe__prepare(s->fp, s->obj, s->prog);
-	err = ops->load(s);
-	if (err) {
-		load_error(err);
-		goto out;
-	}
-
-	if (cli->t.kind == TARGET_CMD) {
-		err = launch__start(&l, cli->t.path, cli->t.cmd_argv);
-		if (err) {
-			p_err("cannot start %s: %s", cli->t.display,
-			      strerror(-err));
-			goto out;
-		}
-		launched = true;
-		attach_pid = l.pid;
-	} else if (cli->t.kind == TARGET_PID) {
-		attach_pid = cli->t.pid;
-	}
-	err = funcprobe__attach(s->fp, s->prog, cli->t.path, attach_pid,
-				ops->returns ? FP_SITES_ENTRY | FP_SITES_RET
-					     : FP_SITES_ENTRY);
-	if (err)
-		goto out;
-	p_info("attached %zu sites of %zu functions through %s in %.1f ms (%.1f ms after start)",
-	       funcprobe__site_cnt(s->fp, ops->returns ?
-				   FP_SITES_ENTRY | FP_SITES_RET :
-				   FP_SITES_ENTRY),
-	       funcprobe__cnt(s->fp), funcprobe__mode(s->fp),
-	       funcprobe__attach_ms(s->fp), (mono_ns() - t_start) / 1e6);
-
-	session__catch_stop_signals();
-
-	s->start_ns = mono_ns();
-	s->interval_start_ns = real_ns();
-	if (cli->duration > 0)
-		deadline = s->start_ns + (uint64_t)(cli->duration * 1e9);
-	if (cli->interval > 0)
-		next_print = s->start_ns + (uint64_t)(cli->interval * 1e9);
-	if (launched) {
-		err = launch__release(&l);
-		if (err) {
-			p_err("cannot start %s: %s", cli->t.display,
-			      strerror(-err));
-			goto out;
-		}
-	}
-	if (!json_output)
-		fprintf(stderr, "%s: %s %zu functions of %s%s\n", prog_name,
-			!strcmp(ops->verb, "count") ? "counting calls of"
-						    : "timing calls of",
-			funcprobe__cnt(s->fp), cli->t.display,
-			cli->duration > 0 || launched ? "" :
-			"; Ctrl-C to stop");
-
-	uint64_t next_tick = 0;
-
-	while (!session_stop_signal) {
-		uint64_t now;
-
-		usleep(POLL_MS * 1000);
-		now = mono_ns();
-		if (ops->tick && now >= next_tick) {
-			ops->tick(s);
-			next_tick = now + 1000000000ULL;
-		}
-		if (deadline && now >= deadline)
-			break;
-		if (record_out__reader_gone())
-			break;
-		if (launched && launch__reap(&l, false) == 1)
-			break;
-		if (cli->t.kind == TARGET_PID && !target__pid_alive(cli->t.pid))
-			break;
-		if (next_print && now >= next_print) {
-			ops->print(s, false);
-			s->interval_start_ns = real_ns();
-			next_print += (uint64_t)(cli->interval * 1e9);
-		}
-	}
-	funcprobe__detach(s->fp);
-	p_info("detached in %.1f ms", funcprobe__detach_ms(s->fp));
-	ops->print(s, true);
-	err = 0;
-	if (launched) {
-		launched = false;
-		err = launch__finish(&l, session_stop_signal);
-		goto out_status;
-	}
-out:
-	if (launched)	/* an error: CMD must not outlive us */
-		launch__finish(&l, 0);
-	funcprobe__free(s->fp);
-	ops->destroy(s);
-	gobin__free(s->gb);
-	patterns__free(&pats);
-	return err < 0 ? exit_code_for(err) : err;
-out_status:
-	funcprobe__free(s->fp);
-	ops->destroy(s);
-	gobin__free(s->gb);
-	patterns__free(&pats);
+		p_load_error("the BPF program", err);
 	return err;
 }
+
+static int attached(struct session *s)
+{
+	p_info("attached %zu sites of %zu functions through %s in %.1f ms (%.1f ms after start)",
+	       funcprobe__site_cnt(s->fp, s->fp_sites), funcprobe__cnt(s->fp),
+	       funcprobe__mode(s->fp), funcprobe__attach_ms(s->fp),
+	       (mono_ns() - s->run_ns) / 1e6);
+	return 0;
+}
+
+static int started(struct session *s)
+{
+	struct funcs_session *fs = s->ctx;
+
+	fs->start_ns = s->start_ns;
+	fs->interval_start_ns = real_ns();
+	return 0;
+}
+
+static void released(struct session *s)
+{
+	struct funcs_session *fs = s->ctx;
+
+	if (!json_output)
+		fprintf(stderr, "%s: %s %zu functions of %s%s\n", prog_name,
+			!strcmp(fs->ops->verb, "count") ? "counting calls of"
+							: "timing calls of",
+			funcprobe__cnt(s->fp), s->t->display,
+			s->duration > 0 || s->launched ? "" :
+			"; Ctrl-C to stop");
+}
+
+/* The command's housekeeping, about once a second. */
+static void tick(struct session *s, uint64_t now_ns)
+{
+	struct funcs_session *fs = s->ctx;
+
+	if (fs->ops->tick && now_ns >= fs->next_tick_ns) {
+		fs->ops->tick(fs);
+		fs->next_tick_ns = now_ns + 1000000000ULL;
+	}
+}
+
+static void interval(struct session *s, uint64_t now_ns)
+{
+	struct funcs_session *fs = s->ctx;
+
+	fs->ops->print(fs, false);
+	fs->interval_start_ns = real_ns();
+}
+
+static void detached(struct session *s)
+{
+	p_info("detached in %.1f ms", funcprobe__detach_ms(s->fp));
+}
+
+static int finish(struct session *s)
+{
+	struct funcs_session *fs = s->ctx;
+
+	fs->ops->print(fs, true);
+	return 0;
+}
+
+static void destroy(struct session *s)
+{
+	struct funcs_session *fs = s->ctx;
+
+	fs->ops->destroy(fs);
+	fs->fp = NULL;
+	fs->gb = NULL;
+}
+
+static const struct session_ops funcs_session_ops = {
+	.plan = plan,
+	.configure = configure,
+	.load = load,
+	.attach = attached,
+	.started = started,
+	.released = released,
+	.tick = tick,
+	.interval = interval,
+	.detach = detached,
+	.finish = finish,
+	.destroy = destroy,
+};
 
 int funcs_session__main(int argc, char **argv, const struct funcs_ops *ops,
 			void (*usage)(FILE *f))
 {
 	struct funcs_cli cli = {};
-	struct funcs_session s = { .cli = &cli, .ops = ops };
+	struct funcs_session fs = { .cli = &cli, .ops = ops };
+	struct session_ops sops = funcs_session_ops;
+	struct session s = { .ops = &sops, .ctx = &fs };
 	int ret;
 
 	record_out__init();
 	ret = parse_args(argc, argv, &cli, ops, usage);
 	if (ret)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
-	return run(&s);
+	sops.verb = ops->verb;
+	fs.sess = &s;
+	s.t = &cli.t;
+	s.path_arg = cli.path_arg;
+	s.pid = cli.pid;
+	s.duration = cli.duration;
+	s.interval = cli.interval;
+	/* DWARF is read only for --per-goid (g.goid's offset, where DWARF
+	 * beats the per-release table): reading it is most of the start-up
+	 * time, and the sites and g.stack.hi come from pclntab and code. */
+	s.gobin_flags = cli.per_goid ? 0 : GOBIN_OPEN_NO_DWARF;
+	s.pats = cli.pats;
+	s.pat_cnt = cli.pat_cnt;
+	s.fo = (struct funcprobe_opts){ .returns = ops->returns,
+					.force_classic = cli.classic };
+	s.fp_sites = ops->returns ? FP_SITES_ENTRY | FP_SITES_RET
+				  : FP_SITES_ENTRY;
+	return session__run(&s);
 }
 
 void funcs_session__interval_marker(struct jw *jw)

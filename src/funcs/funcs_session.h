@@ -34,6 +34,7 @@ struct funcs_cli {
 };
 
 struct funcs_session;
+struct session;
 
 struct funcs_ops {
 	const char *verb;	/* "count", "latency" */
@@ -63,6 +64,8 @@ struct funcs_session {
 	struct bpf_program *prog;	/* set by configure */
 	uint64_t interval_start_ns;	/* CLOCK_REALTIME of this interval */
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at attach */
+	struct session *sess;		/* the session running this one */
+	uint64_t next_tick_ns;		/* ops->tick's next, mono_ns() */
 };
 
 /*
