@@ -106,7 +106,9 @@ void funcprobe__free(struct funcprobe *fp);
  * Calls uprobes cannot see (funcprobe_inline.c). report_inlined_only:
  * after matching, for patterns that matched no function but name calls the
  * compiler inlined: true (after one error line) when that is every
- * pattern, else a warning for each. report_inlined: warn about probed
+ * pattern, else a warning for each; and a warning for each glob that
+ * matched functions but also functions the compiler inlined at every
+ * call, which it leaves out ('main.*', main.tiny). report_inlined: warn about probed
  * functions that are also inlined somewhere (called by report_plan).
  */
 struct patterns;

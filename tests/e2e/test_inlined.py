@@ -55,3 +55,29 @@ def test_inlined_call_sites_are_reported():
     assert r.returncode == 0, r.stderr
     assert "'main.t*' matches only calls the compiler inlined" in r.stderr
     assert "no function matches" not in r.stderr
+
+
+def test_glob_names_functions_only_inlined():
+    """count 'main.*' probes main.small, keep and main, and says that it
+    also matches main.tiny, inlined at every call (it left it out without
+    a word; naming it alone is the error above)."""
+    path, sites = build()
+    r = subprocess.run([GOSNOOP, "count", "main.*", "--", path], capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    s, n_small, n_tiny = (int(x) for x in r.stdout.splitlines()[0].split())
+    assert n_tiny == 5    # the program ran tiny 5 times: no uprobe saw one
+    assert "main.tiny" not in r.stdout
+    warn = [l for l in r.stderr.splitlines() if "main.tiny" in l]
+    assert len(warn) == 1 and "warning" in warn[0], r.stderr
+    assert (f"'main.*' also matches main.tiny, which the compiler inlined at every call "
+            f"({sites['tiny']} call site") in warn[0], warn
+    # small has an out-of-line copy: probed, and only the other warning names it
+    assert re.search(r"main\.small\s+1$", r.stdout, re.M), r.stdout
+    assert not any("also matches main.small" in l for l in r.stderr.splitlines())
+    # a pattern that matches only main.tiny says it; the glob does not again
+    r = subprocess.run([GOSNOOP, "count", "-d", "0.1", path, "main.t*", "main.*"],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    assert "'main.t*' matches only calls the compiler inlined" in r.stderr, r.stderr
+    assert "also matches main.tiny" not in r.stderr, r.stderr
