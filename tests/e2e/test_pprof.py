@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 
-from gstest import GOSNOOP, Skip, fixture, run, tmpdir, tracee_ok
+from gstest import GOSNOOP, ROOT, Skip, fixture, run, tmpdir, tracee_ok
 
 USAGE = 2
 NAP_MS, HOLD_MS, A, B, SLOW, SLOW_MS = 300, 200, 7, 3, 2, 50
@@ -208,3 +208,50 @@ def test_pprof_unwritable():
         assert r.returncode == USAGE, (verb, r.returncode, r.stderr)
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and "--pprof /nonexistent/dir/p.pb.gz" in lines[0], r.stderr
+
+
+def _toolchain_blocker(ver):
+    """The blocker fixture built (stripped) by go<ver> from the toolchain
+    cache (scripts/fetch-go-toolchains.sh), or Skip."""
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tests", "difftrace"))
+    import run as difftrace  # noqa: E402
+    have = difftrace.toolchains()
+    if ver not in have:
+        raise Skip(f"go{ver} not available (scripts/fetch-go-toolchains.sh)")
+    out = os.path.join(tmpdir(), f"blocker-go{ver}")
+    env = difftrace.go_env(have[ver], ver)
+    env.update(GO111MODULE="on", GOFLAGS="-mod=mod")
+    r = subprocess.run([os.path.join(have[ver], "bin", "go"), "build", "-o", out,
+                        "-ldflags=-s -w", "./blocker"],
+                       cwd=os.path.join(ROOT, "tests", "fixtures"), env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def _every_release(ver):
+    b = _toolchain_blocker(ver)
+    check_sched(b)
+    check_trace(b)
+
+
+# ABI0 (1.15), sync.Mutex's own wait reason (1.20+), the g layouts of each
+def test_pprof_go1_15():
+    _every_release("1.15")
+
+
+def test_pprof_go1_21():
+    _every_release("1.21")
+
+
+def test_pprof_go1_22():
+    _every_release("1.22")
+
+
+def test_pprof_go1_23():
+    _every_release("1.23")
+
+
+def test_pprof_go1_24():
+    _every_release("1.24")
