@@ -170,6 +170,88 @@ static int start_group(struct serve_group *g, const struct serve_hooks *h,
 	return err;
 }
 
+/*
+ * The first start of every target, on a thread of its own: planning one
+ * target can take long (50 000 patterns over esbuild's functions: 17 s)
+ * and cannot be interrupted, but a SIGTERM must still end the daemon
+ * within a second. The starter looks at `exiting` between targets; if
+ * it is inside one when the signal comes, the targets it finished are
+ * detached (in parallel) and the process exits at once: the kernel
+ * closes the half-started target's BPF links with the process (a
+ * classic tracefs event it left is removed by the next gosnoop, see
+ * funcprobe.c).
+ */
+#define START_ABANDON_S	0.3
+
+struct starter {
+	struct serve_state *st;
+	int err;
+	volatile bool finished;		/* set last, under st->lock */
+};
+
+static void *start_all(void *arg)
+{
+	struct starter *s = arg;
+	struct serve_state *st = s->st;
+
+	for (size_t i = 0; i < st->cfg.target_cnt && !exiting; i++) {
+		struct serve_group *g = &st->groups[i];
+
+		g->cfg = &st->cfg.targets[i];
+		s->err = start_group(g, &hooks, st->config_path);
+		if (s->err)
+			break;
+		pthread_mutex_lock(&st->lock);
+		st->group_cnt++;
+		pthread_mutex_unlock(&st->lock);
+	}
+	pthread_mutex_lock(&st->lock);
+	s->finished = true;
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+static bool start_finished(struct starter *s)
+{
+	bool done;
+
+	pthread_mutex_lock(&s->st->lock);
+	done = s->finished;
+	pthread_mutex_unlock(&s->st->lock);
+	return done;
+}
+
+/* 0 (maybe `exiting`), or the first target's error (-errno). */
+static int start_targets(struct serve_state *st)
+{
+	struct starter s = { .st = st };
+	double stop_asked = 0;
+	pthread_t tid;
+	size_t done;
+
+	if (pthread_create(&tid, NULL, start_all, &s)) {
+		start_all(&s);
+		return s.err;
+	}
+	while (!start_finished(&s)) {
+		usleep(20 * 1000);
+		if (!exiting)
+			continue;
+		if (!stop_asked)
+			stop_asked = mono_s();
+		if (mono_s() - stop_asked < START_ABANDON_S)
+			continue;
+		pthread_mutex_lock(&st->lock);
+		done = st->group_cnt;	/* the starter no longer touches these */
+		pthread_mutex_unlock(&st->lock);
+		stop_groups(st->groups, done, NULL);
+		fprintf(stderr, "%s: stopped during start-up\n", prog_name);
+		_exit(EXIT_OK);
+	}
+	pthread_join(tid, NULL);
+	return s.err;
+}
+
 static void reload(struct serve_main *m, const char *why_now)
 {
 	struct serve_state *st = &m->st;
@@ -484,23 +566,20 @@ int do_serve(int argc, char **argv)
 		p_err("serve: out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < st->cfg.target_cnt && !exiting; i++) {
-		struct serve_group *g = &st->groups[st->group_cnt];
-
-		g->cfg = &st->cfg.targets[i];
-		err = start_group(g, &hooks, st->config_path);
-		if (err) {
-			ret = exit_code_for(err);
-			goto out;
-		}
-		st->group_cnt++;
+	err = start_targets(st);
+	if (err) {
+		ret = exit_code_for(err);
+		goto out;
 	}
+	if (exiting)
+		goto stopped;
 	st->start_time = real_s();
 	st->reload_ok = true;
 	st->reload_time = st->start_time;
 	if (serve_http__start(st, m.listen, st->group_cnt, &m.httpd))
 		goto out;
 	main_loop(&m);
+stopped:
 	ret = EXIT_OK;
 out:
 	serve_http__stop(m.httpd);

@@ -27,6 +27,9 @@
 /* Histogram bounds a target can set: the BPF histogram's slots minus the
  * open-ended last one (FP_HIST_SLOTS - 1, checked in serve_probes.c). */
 #define SERVE_MAX_BUCKETS	39
+/* Collections nested deeper are refused before libyaml loads the file
+ * (its scanner slows with the square of the depth). */
+#define SERVE_CONFIG_MAX_DEPTH	32
 /* /proc/PID/comm holds at most TASK_COMM_LEN - 1 characters. */
 #define SERVE_COMM_MAX		15
 

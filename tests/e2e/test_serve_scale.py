@@ -151,3 +151,33 @@ def test_scrapes_answered_during_50_reloads():
     assert len(times) >= wall / 0.05 * 0.5, (len(times), wall)
     rc, secs = d.stop()
     assert rc == 0 and secs < 1.0, (rc, secs)
+
+
+def test_sigterm_during_startup_is_honoured():
+    """100 000 patterns take the planner seconds (it matches each against
+    every function, and cannot be interrupted); a SIGTERM meanwhile ends
+    the daemon within a second, exit 0."""
+    path = private_fixture()
+    pats = ["main.fib"] + [f"main.nosuch{i}*" for i in range(100000)]
+    cfg = write_config(f"targets:\n  - binary: {path}\n    count: {json.dumps(pats)}\n")
+    p = gstest.spawn([gstest.GOSNOOP, "serve", "--config", cfg, "--listen", "127.0.0.1:0"])
+    time.sleep(1.5)
+    assert p.poll() is None, p.stderr.read()     # still planning
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    rc = p.wait(timeout=60)
+    secs = time.monotonic() - t0
+    err = p.stderr.read()
+    assert "serving metrics" not in err, err      # it was stopped during start-up
+    assert rc == 0 and secs < 1.0, (rc, secs, err[-300:])
+
+
+def test_deeply_nested_config_refused_at_once():
+    cfg = write_config("targets: " + "[" * 100000 + "\n")
+    t0 = time.monotonic()
+    r = subprocess.run([gstest.GOSNOOP, "serve", "--config", cfg], capture_output=True,
+                       text=True, timeout=300, stdin=subprocess.DEVNULL)
+    secs = time.monotonic() - t0
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert r.stderr == f"gosnoop: {cfg}:1: nested more than 32 levels deep (the configuration needs 4)\n", r.stderr
+    assert secs < 1.0, secs      # was 2 CPU-minutes
