@@ -476,7 +476,7 @@ class Prometheus:
     """A real Prometheus server (Debian's prometheus package) on
     127.0.0.1, temporary storage, scraping the daemon every second."""
 
-    def __init__(self, target_port):
+    def __init__(self, target_port, flags=()):
         exe = shutil.which("prometheus")
         if not exe:
             raise Skip("prometheus missing (apt-get install prometheus)")
@@ -495,7 +495,8 @@ scrape_configs:
         self.log = open(os.path.join(d, "prometheus.log"), "w+")
         self.p = subprocess.Popen([exe, f"--config.file={cfg}",
                                    f"--storage.tsdb.path={os.path.join(d, 'tsdb')}",
-                                   f"--web.listen-address=127.0.0.1:{self.port}"],
+                                   f"--web.listen-address=127.0.0.1:{self.port}"] +
+                                  list(flags),
                                   stdin=subprocess.DEVNULL, stdout=self.log,
                                   stderr=subprocess.STDOUT)
         gstest._procs.append(self.p)
