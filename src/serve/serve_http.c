@@ -21,6 +21,7 @@
 #include "gobin/gobin.h"
 #include "json_writer.h"
 #include "serve.h"
+#include "serve_native.h"
 #include "serve_peers.h"
 #include "serve_probes.h"
 #include "serve_sched.h"
@@ -257,7 +258,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (!strcmp(url, "/metrics")) {
 		st->scrapes++;
 		type = "text/plain; version=0.0.4; charset=utf-8";
-		serve_metrics__write(st, f);
+		/* protobuf, for native histograms, when asked (serve_native.c) */
+		if (serve_native__wanted(MHD_lookup_connection_value(conn,
+				MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT)) &&
+		    !serve_native__write(st, f))
+			type = SERVE_NATIVE_CONTENT_TYPE;
+		else
+			serve_metrics__write(st, f);
 	} else if (!strcmp(url, "/healthz")) {
 		fputs("ok\n", f);
 	} else if (!strcmp(url, "/debug/probes")) {
