@@ -72,6 +72,11 @@ void features__probe(enum feature_id id, struct feature *f,
  */
 bool features__core_ok(const struct feature *feat, const char **why);
 
+/* The offset in gosnoop's own executable file (/proc/self/exe) of code
+ * at addr, from /proc/self/maps: where a uprobe on it goes (doctor, and
+ * the overhead calibration). 0, -ENOENT, -EINVAL (not executable). */
+int features__self_file_offset(const void *addr, unsigned long *off);
+
 /* "EPERM" for -EPERM/EPERM, "ENOTSUPP" for 524, "E<n>" if unknown. */
 const char *features__errno_name(int err);
 

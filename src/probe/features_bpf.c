@@ -78,7 +78,7 @@ static void trigger_nanosleep(int times)
 }
 
 /* File offset of code at addr in this process, as uprobes want it. */
-static int self_file_offset(const void *addr, unsigned long *off)
+int features__self_file_offset(const void *addr, unsigned long *off)
 {
 	uintptr_t a = (uintptr_t)addr;
 	unsigned long start, end, pgoff;
@@ -222,7 +222,8 @@ static int attach_uprobe_trigger1(struct one_prog *op, struct bpf_link **link)
 	unsigned long off;
 	int err;
 
-	err = self_file_offset((const void *)gosnoop_doctor_trigger1, &off);
+	err = features__self_file_offset(
+		(const void *)gosnoop_doctor_trigger1, &off);
 	if (err)
 		return err;
 	*link = bpf_program__attach_uprobe_opts(op->prog, getpid(), SELF_EXE,
@@ -333,11 +334,11 @@ void feat_probe_uprobe_multi(struct feature *f)
 	err = load_one(op, "doctor_uprobe_multi", false,
 		       UPROBE_MULTI__ATTACH_TYPE);
 	if (!err)
-		err = self_file_offset((const void *)gosnoop_doctor_trigger1,
-				       &offs[0]);
+		err = features__self_file_offset(
+			(const void *)gosnoop_doctor_trigger1, &offs[0]);
 	if (!err)
-		err = self_file_offset((const void *)gosnoop_doctor_trigger2,
-				       &offs[1]);
+		err = features__self_file_offset(
+			(const void *)gosnoop_doctor_trigger2, &offs[1]);
 	if (!err)
 		err = uprobe_multi__attach(bpf_program__fd(op->prog), SELF_EXE,
 					   offs, cookies, 2, getpid(),
