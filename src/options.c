@@ -4,9 +4,11 @@
  * handled here, the command's own go to its handler.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "options.h"
@@ -21,6 +23,19 @@ int opts__pid(const char *arg, pid_t *pid)
 		p_err("bad PID '%s'", arg);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int opts__output_file(const char *opt, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		p_err("cannot write %s %s: %s; give a writable path", opt, path,
+		      errno == ENXIO ? "a FIFO nothing reads" : strerror(errno));
+		return -EINVAL;
+	}
+	close(fd);
 	return 0;
 }
 

@@ -56,6 +56,13 @@ int opts__parse(const struct opts_spec *spec, int *argc, char **argv,
 /* A PID argument: 0, or -EINVAL after "bad PID '...'". */
 int opts__pid(const char *arg, pid_t *pid);
 
+/* An output file option (--folded FILE, --perfetto FILE, --pprof FILE),
+ * checked when it is parsed, before anything runs: 0, or -EINVAL after
+ * "cannot write OPT FILE: why; give a writable path". The file is created
+ * if it did not exist (as the command would); a FIFO without a reader is
+ * refused rather than waited for. */
+int opts__output_file(const char *opt, const char *path);
+
 /* For commands that take at most one positional argument, the TARGET
  * PATH (NULL when none): 0, or -EINVAL after "VERB takes one TARGET". */
 int opts__one_target(const struct opts_spec *spec, int argc, char **argv,

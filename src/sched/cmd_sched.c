@@ -128,18 +128,10 @@ static int sched_option(int code, char *arg, void *ctx)
 		return 0;
 	case OPT_PERFETTO:
 		cli->perfetto = arg;
-		return 0;
-	case OPT_PPROF: {
-		int err = pprof__check_path(arg);
-
-		if (err) {
-			p_err("cannot write --pprof %s: %s; give a writable path",
-			      arg, strerror(-err));
-			return -EINVAL;
-		}
+		return opts__output_file("--perfetto", arg);
+	case OPT_PPROF:
 		cli->pprof = arg;
-		return 0;
-	}
+		return opts__output_file("--pprof", arg);
 	case OPT_PROBE_ENTRY:
 		cli->probe_entry = true;
 		return 0;

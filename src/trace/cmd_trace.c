@@ -204,7 +204,6 @@ static int trace_option(int code, char *arg, void *ctx)
 	unsigned long long goid;
 	char *end, why[160];
 	long long n;
-	int err;
 
 	switch (code) {
 	case 'o':
@@ -256,16 +255,10 @@ static int trace_option(int code, char *arg, void *ctx)
 		return 0;
 	case OPT_FOLDED:
 		cli->folded = arg;
-		return 0;
+		return opts__output_file("--folded", arg);
 	case OPT_PPROF:
-		err = pprof__check_path(arg);
-		if (err) {
-			p_err("cannot write --pprof %s: %s; give a writable path",
-			      arg, strerror(-err));
-			return -EINVAL;
-		}
 		cli->pprof = arg;
-		return 0;
+		return opts__output_file("--pprof", arg);
 	case OPT_FILTER:
 		if (trace_filter__add(&cli->filter, arg, why, sizeof(why))) {
 			p_err("bad --filter '%s': %s; give comparisons ARG OP INT (OP: == != < <= > >=), ARG == \"TEXT\", ARG != \"TEXT\", goid or pid OP N, joined by && || ! ( ) true false, at most %d different ones",

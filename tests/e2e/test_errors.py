@@ -212,3 +212,19 @@ def test_ktrace_without_privileges_is_a_missing_privilege():
     # a bad probe is still bad input, whoever asks
     r = as_nobody(["ktrace", "-n", "1", "nosuchkind:x"])
     assert r.returncode == USAGE, (r.returncode, r.stderr)
+
+
+def test_output_files_are_checked_before_anything_runs():
+    # every output-file option of every command fails up front, before CMD
+    # runs (trace --folded used to fail only after the traced program ended)
+    demo = fixture("demo")
+    fifo = os.path.join(tmpdir(), "fifo")
+    os.mkfifo(fifo)
+    for cmd in (["trace", "--folded"], ["trace", "--pprof"],
+                ["sched", "--perfetto"], ["sched", "--pprof"]):
+        probe = ["main.greet"] if cmd[0] == "trace" else []
+        for bad, why in (("/nonexistent/x", "No such file"), ("/tmp", "directory"),
+                         (fifo, "FIFO nothing reads")):
+            # demo would print "demo: done": the one line proves it never ran
+            one_line_error(cmd + [bad] + probe + ["--", demo, "-rounds", "1"], USAGE,
+                           f"cannot write {cmd[1]} {bad}", why)
