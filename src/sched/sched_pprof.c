@@ -8,8 +8,11 @@
  * process lived.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -102,6 +105,79 @@ static int add_ended(struct pprof *pp, struct sched_bpf *skel,
 	return 0;
 }
 
+static int read_word(int fd, uint64_t addr, uint64_t *v)
+{
+	return pread(fd, v, sizeof(*v), (off_t)addr) == sizeof(*v) ? 0 : -EIO;
+}
+
+/*
+ * The stack of goroutine gp of a live process, parked before we attached
+ * (so the program never saw it park): the walk park_stack does in BPF,
+ * from /proc/PID/mem. gp.sched is stable while it stays parked.
+ */
+static int read_parked_stack(pid_t pid, uint64_t gp, const struct gobin *gb,
+			     struct sched_block_key *k)
+{
+	const struct gobin_layout *l = gobin__layout(gb);
+	uint64_t lo, hi, pc, bp, frame[2];
+	char path[64];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = read_word(fd, gp + (uint64_t)l->g_stack_lo, &lo) ?:
+	      read_word(fd, gp + (uint64_t)l->g_stack_hi, &hi) ?:
+	      read_word(fd, gp + (uint64_t)l->g_sched_pc, &pc) ?:
+	      read_word(fd, gp + (uint64_t)l->g_sched_bp, &bp);
+	k->depth = 0;
+	if (!err && pc)
+		k->pcs[k->depth++] = pc;
+	while (!err && k->depth < SCHED_STACK_MAX && bp >= lo && bp + 16 <= hi &&
+	       pread(fd, frame, sizeof(frame), (off_t)bp) == sizeof(frame) &&
+	       frame[1]) {
+		k->pcs[k->depth++] = frame[1];
+		if (frame[0] <= bp)
+			break;
+		bp = frame[0];
+	}
+	close(fd);
+	return err;
+}
+
+/* Goroutines waiting since before the attach (-p): their stacks from the
+ * process, their wait from the attach to the end. */
+static int add_parked_before(struct pprof *pp, struct sched_bpf *skel,
+			     struct sched_report *rep, const struct gobin *gb,
+			     uint64_t end_ns, uint64_t *waits)
+{
+	int gfd = bpf_map__fd(skel->maps.goroutines);
+	int pfd = bpf_map__fd(skel->maps.park_stacks), err;
+	struct sched_key key, next, *prev = NULL;
+	struct sched_block_key k;
+	struct sched_g g;
+
+	while (!bpf_map_get_next_key(gfd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(gfd, &next, &g) ||
+		    g.last_state != SCHED_G_WAITING || g.last_ns >= end_ns ||
+		    !bpf_map_lookup_elem(pfd, &next, &k))
+			continue;
+		memset(&k, 0, sizeof(k));
+		k.pid = next.pid;
+		k.reason = g.last_reason;
+		if (read_parked_stack((pid_t)next.pid, next.gp, gb, &k))
+			continue;	/* gone with its process */
+		err = add_wait(pp, rep, gb, &k, 1, end_ns - g.last_ns, true);
+		if (err)
+			return err;
+		(*waits)++;
+	}
+	return 0;
+}
+
 /* Goroutines parked at the end: the wait so far, up to end_ns or the
  * end of their process. */
 static int add_in_progress(struct pprof *pp, struct sched_bpf *skel,
@@ -163,6 +239,8 @@ int sched_pprof__write(struct sched_bpf *skel, struct sched_report *rep,
 		err = add_ended(pp, skel, rep, gb, &ended);
 	if (!err)
 		err = add_in_progress(pp, skel, rep, gb, end_ns, &open_waits);
+	if (!err)
+		err = add_parked_before(pp, skel, rep, gb, end_ns, &open_waits);
 	if (!err) {
 		snprintf(note, sizeof(note),
 			 "gosnoop sched: goroutine waits by reason and parked stack (%llu ended, %llu in progress at the end)",

@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 
-from gstest import GOSNOOP, ROOT, Skip, fixture, run, tmpdir, tracee_ok
+from gstest import GOSNOOP, ROOT, Skip, fixture, run, spawn, tmpdir, tracee_ok
 
 USAGE = 2
 NAP_MS, HOLD_MS, A, B, SLOW, SLOW_MS = 300, 200, 7, 3, 2, 50
@@ -255,3 +255,27 @@ def test_pprof_go1_23():
 
 def test_pprof_go1_24():
     _every_release("1.24")
+
+
+def test_sched_pprof_attach_parked_before():
+    """-p on a process whose goroutines parked before the attach and stay
+    parked: their stacks are read from the process (gp.sched), their wait
+    counted from the attach to the end, labelled in progress."""
+    import time
+    proc = spawn([fixture("blocker-stripped"), "-nap", "5s", "-hold", "4s"])
+    time.sleep(0.5)
+    out = os.path.join(tmpdir(), "attach.pb.gz")
+    r = run(["sched", "-d", "1", "--pprof", out, "-p", str(proc.pid)], timeout=60)
+    assert proc.poll() is None, "the fixture ended early"
+    _, samples = read_raw(out)
+    for func, reasons in (("main.napper", {"sleep"}), ("main.receiver", {"chan receive"}),
+                          ("main.waitLock", {"semacquire", "sync.Mutex.Lock"})):
+        got = [s for s in samples if func in s["stack"]]
+        assert len(got) == 1, (func, samples)
+        s = got[0]
+        assert s["labels"] == {"wait": "in progress", "reason": s["labels"]["reason"]}, s
+        assert s["labels"]["reason"] in reasons, s
+        assert s["stack"][0] == "wait: " + s["labels"]["reason"], s
+        assert s["values"]["waits"] == 1, s
+        # the window: -d 1 after the attach
+        assert 0.95e9 <= s["values"]["delay"] <= 1.6e9, (s, r.stderr)
