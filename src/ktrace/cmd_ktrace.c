@@ -39,6 +39,7 @@
 #include "ktrace_names.h"
 #include "ktrace_out.h"
 #include "ktrace_probe.h"
+#include "ktrace_scope.h"
 #include "probe/features.h"
 #include "launch.h"
 #include "options.h"
@@ -83,6 +84,7 @@ struct ktrace_cli {
 	/* bench/ktrace.py's yardsticks, tp_btf only: an empty program, or
 	 * one that sends each event as a bare record */
 	enum { KT_PROG_PROBE, KT_PROG_EMPTY, KT_PROG_RECORD_FLOOR } bench_prog;
+	struct kt_scope scope;	/* --follow, --goid, --goroutine-func, --stack */
 };
 
 /* One probe's kernel side: its skeleton instance and link. */
@@ -115,6 +117,12 @@ static void usage(FILE *f)
 		"                       'ntohs(...)', 'errno(ret)', 'str(p)'\n"
 		"  -o/-f before the first PROBE apply to every probe; after a\n"
 		"  PROBE, to that probe only (both filters must hold).\n"
+		"  -F, --follow         also the children of -p PID (default for\n"
+		"                       -- CMD; --no-follow: only CMD itself)\n"
+		"  --goid N[,N...]      only events of these goroutines\n"
+		"  --goroutine-func PATTERN  only goroutines started with a\n"
+		"                       function matching PATTERN (a glob)\n"
+		"  --stack              the kernel stack and the user (Go) stack\n"
 		"  -d, --duration SECS  stop after SECS seconds\n"
 		"  -n, --count N        stop after N events\n"
 		"  -v, --verbose        more detail (twice: libbpf debug)\n"
@@ -138,6 +146,12 @@ struct ktrace_args {
 	struct ktrace_cli *cli;
 	const char *pos[MAX_POSITIONAL];	/* positionals, in order */
 	int npos;
+};
+
+/* ktrace's long-only options */
+enum {
+	KT_OPT_RECORD_FLOOR = 0x100, KT_OPT_NO_FOLLOW, KT_OPT_GOID,
+	KT_OPT_GOFUNC, KT_OPT_STACK,
 };
 
 /* ktrace's own options (options.h handles the shared); positionals come
@@ -172,16 +186,29 @@ static int ktrace_option(int code, char *arg, void *ctx)
 	case 'E':
 		cli->bench_prog = KT_PROG_EMPTY;
 		return 0;
-	case 'F':
+	case KT_OPT_RECORD_FLOOR:
 		cli->bench_prog = KT_PROG_RECORD_FLOOR;
+		return 0;
+	case 'F':
+		cli->scope.follow_opt = KT_FOLLOW_ON;
+		return 0;
+	case KT_OPT_NO_FOLLOW:
+		cli->scope.follow_opt = KT_FOLLOW_OFF;
+		return 0;
+	case KT_OPT_GOID:
+		return kt_scope__add_goids(&cli->scope, arg);
+	case KT_OPT_GOFUNC:
+		cli->scope.gofunc = arg;
+		return 0;
+	case KT_OPT_STACK:
+		cli->scope.stack_kinds = KT_STACK_KERNEL | KT_STACK_USER;
 		return 0;
 	default:
 		return -ENOENT;
 	}
 }
 
-/* Returns -1 or -EINVAL to exit with EXIT_USAGE, 1 for --help, 0 to go
- * on. */
+/* 0 to go on, 1 after --help, or -EINVAL after one line. */
 static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 {
 	static const struct option opts[] = {
@@ -189,7 +216,13 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 		{ "filter", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "empty-program", no_argument, NULL, 'E' },
-		{ "record-floor-program", no_argument, NULL, 'F' },
+		{ "record-floor-program", no_argument, NULL,
+		  KT_OPT_RECORD_FLOOR },
+		{ "follow", no_argument, NULL, 'F' },
+		{ "no-follow", no_argument, NULL, KT_OPT_NO_FOLLOW },
+		{ "goid", required_argument, NULL, KT_OPT_GOID },
+		{ "goroutine-func", required_argument, NULL, KT_OPT_GOFUNC },
+		{ "stack", no_argument, NULL, KT_OPT_STACK },
 		{}
 	};
 	struct ktrace_args a = { .cli = cli };
@@ -197,7 +230,7 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 		.verb = "ktrace", .usage = usage, .in_order = true,
 		.target = &cli->t, .pid = &cli->pid,
 		.duration = &cli->duration, .max_events = &cli->max_events,
-		.own_short = "c:f:o:", .own_long = opts, .own = ktrace_option,
+		.own_short = "c:f:o:F", .own_long = opts, .own = ktrace_option,
 		.ctx = &a,
 	};
 	const char **pos = a.pos;
@@ -215,7 +248,7 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 		    cli->t.cmd_argv || i + 1 == npos) {
 			if (cli->nprobe_args >= MAX_PROBES) {
 				p_err("at most %d probes", MAX_PROBES);
-				return -1;
+				return -EINVAL;
 			}
 			probe_pos[cli->nprobe_args] = i;
 			cli->probe_args[cli->nprobe_args++] = pos[i];
@@ -226,7 +259,7 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 	if (!cli->nprobe_args) {
 		p_err("no probe: give e.g. tracepoint:syscalls:sys_enter_execve "
 		      "or tp_btf:sched_switch (list them: gosnoop list --kernel)");
-		return -1;
+		return -EINVAL;
 	}
 	/* each -o/-f belongs to the last probe before it, if any */
 	for (int i = 0; i < cli->nexprs; i++) {
@@ -242,7 +275,7 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 				p_err("one --filter %s (combine with && or ||)",
 				      e->probe < 0 ? "before the first probe"
 						   : "per probe");
-				return -1;
+				return -EINVAL;
 			}
 	}
 	return 0;
@@ -293,6 +326,12 @@ static int prepare_probe(struct ktrace_cli *cli, int idx, struct kt_probe *p,
 			goto fail;
 	}
 	ret = kt_spec__optimize(&p->spec);
+	if (!ret && kt_scope__reserve_stacks(&cli->scope, p)) {
+		snprintf(err, sizeof(err), "--stack: the outputs leave no room "
+			 "for the stacks (%d bytes per event): fewer -o",
+			 KT_DATA_MAX);
+		goto fail;
+	}
 	if (ret) {
 		snprintf(err, sizeof(err), "%s: internal error: bad op list",
 			 p->text);
@@ -437,6 +476,10 @@ static int open_load(struct kt_inst *in, const struct ktrace_cli *cli,
 		prog = PROG(kt_kretprobe);
 #undef PROG
 	only_prog(in->skel, prog);
+	err = kt_scope__configure(&cli->scope, in->skel,
+				  first ? first->skel : NULL, p);
+	if (err)
+		return err;
 	/* BTF attach targets; tp_btf: probes are raw_tp (ktrace.bpf.c) */
 	if (prog == in->skel->progs.kt_empty || !strcmp(which, "fentry") ||
 	    !strcmp(which, "fexit")) {
@@ -888,7 +931,7 @@ int do_ktrace(int argc, char **argv)
 	record_out__init();
 	ret = parse_args(argc, argv, &cli);
 	if (ret)
-		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+		return ret > 0 ? EXIT_OK : ret;
 	err = expand_probes(&cli, &texts, &arg_of, &np);
 	if (!err) {
 		probes = calloc(np, sizeof(*probes));
@@ -982,6 +1025,14 @@ int do_ktrace(int argc, char **argv)
 	} else if (gb && gobin__elf(gb)->pie) {
 		biases.per_process = true;
 	}
+	err = kt_scope__prepare(&cli.scope, cli.t.kind == TARGET_CMD,
+				cli.t.kind == TARGET_PID, ga.on, gb, cli.t.path,
+				btf);
+	if (err) {
+		ret = err == -ENOPKG ? EXIT_NOKERNEL :
+		      err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+		goto out;
+	}
 	if (cli.t.kind == TARGET_CMD) {
 		err = launch__start(&l, cli.t.path, cli.t.cmd_argv);
 		if (err) {
@@ -1008,6 +1059,10 @@ int do_ktrace(int argc, char **argv)
 			goto out;
 		}
 		p_info("%s: attached (%s)", probes[i]->text, insts[i].how);
+	}
+	if (np && kt_scope__start(&cli.scope, insts[0].skel, tgid)) {
+		ret = EXIT_FAIL;
+		goto out;
 	}
 
 	oc.f = stdout;
@@ -1076,6 +1131,7 @@ int do_ktrace(int argc, char **argv)
 		ret = launch__finish(&l, session_stop_signal);
 out:
 	rb_reader__free(rb);
+	kt_scope__free(&cli.scope);
 	detach_all(insts, np);
 	for (int i = np - 1; i >= 0; i--)
 		inst_free(&insts[i]);

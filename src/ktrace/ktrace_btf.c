@@ -270,6 +270,54 @@ int kt_btf__fsbase_offset(const struct btf *btf, __u64 *off)
 	return 0;
 }
 
+/* member_offset, also inside anonymous members (mm_struct keeps its
+ * fields in one, for __randomize_layout) */
+static int deep_member_offset(const struct btf *btf, __u32 struct_id,
+			      const char *name, __u32 *bits, int depth)
+{
+	const struct btf_type *t = skip_mods(btf, struct_id, NULL);
+	const struct btf_member *m;
+
+	if (!t || !btf_is_composite(t) || depth > 8)
+		return -ENOENT;
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mn = btf__name_by_offset(btf, m->name_off);
+		__u32 inner;
+		int r;
+
+		if (mn && *mn) {
+			if (strcmp(mn, name))
+				continue;
+			*bits = btf_member_bit_offset(t, i);
+			return (int)m->type;
+		}
+		r = deep_member_offset(btf, m->type, name, &inner, depth + 1);
+		if (r >= 0) {
+			*bits = btf_member_bit_offset(t, i) + inner;
+			return r;
+		}
+	}
+	return -ENOENT;
+}
+
+int kt_btf__mm_offsets(const struct btf *btf, __u32 *task_mm,
+		       __u32 *mm_start_code)
+{
+	int task = btf__find_by_name_kind(btf, "task_struct",
+					  BTF_KIND_STRUCT);
+	int mm = btf__find_by_name_kind(btf, "mm_struct", BTF_KIND_STRUCT);
+	__u32 b1, b2;
+
+	if (task < 0 || mm < 0 ||
+	    deep_member_offset(btf, task, "mm", &b1, 0) < 0 ||
+	    deep_member_offset(btf, mm, "start_code", &b2, 0) < 0)
+		return -ENOENT;
+	*task_mm = b1 / 8;
+	*mm_start_code = b2 / 8;
+	return 0;
+}
+
 const char *kt_btf__enum_name(const struct btf *btf, __u32 id, int64_t v)
 {
 	const struct btf_type *t = btf ? skip_mods(btf, id, NULL) : NULL;

@@ -336,6 +336,173 @@ static const char *start_name(struct kt_out_ctx *c, uint64_t startpc)
 	return fn->name;
 }
 
+/* ------------------------------------------------------------ --stack */
+
+/* /proc/kallsyms, sorted, read at the first kernel stack. */
+struct ksym {
+	uint64_t addr;
+	char *name;
+};
+
+static struct {
+	struct ksym *syms;
+	size_t n;
+	bool loaded;
+} ksyms;
+
+static int ksym_cmp(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void ksyms_load(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512], name[256], type;
+	unsigned long long addr;
+	size_t cap = 0;
+
+	ksyms.loaded = true;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		struct ksym *n;
+
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 ||
+		    !addr || (type != 't' && type != 'T'))
+			continue;
+		if (ksyms.n == cap) {
+			cap = cap ? 2 * cap : 65536;
+			n = realloc(ksyms.syms, cap * sizeof(*n));
+			if (!n)
+				break;
+			ksyms.syms = n;
+		}
+		ksyms.syms[ksyms.n].addr = addr;
+		ksyms.syms[ksyms.n].name = strdup(name);
+		if (ksyms.syms[ksyms.n].name)
+			ksyms.n++;
+	}
+	fclose(f);
+	qsort(ksyms.syms, ksyms.n, sizeof(*ksyms.syms), ksym_cmp);
+}
+
+/* "sym+0xoff", or the address when kallsyms hides them (kptr_restrict) */
+static void ksym_str(uint64_t addr, char *buf, size_t len)
+{
+	size_t lo = 0, hi;
+
+	if (!ksyms.loaded)
+		ksyms_load();
+	hi = ksyms.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ksyms.syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo) {
+		snprintf(buf, len, "0x%" PRIx64, addr);
+		return;
+	}
+	snprintf(buf, len, "%s+0x%" PRIx64, ksyms.syms[lo - 1].name,
+		 addr - ksyms.syms[lo - 1].addr);
+}
+
+#define KT_INLINE_MAX 8
+
+/*
+ * One --stack area: bpf_get_stack's byte count (or -errno), then the
+ * frames. Kernel frames by kallsyms; user frames by the target's pclntab
+ * (with inlined frames) when the event came from one of its goroutines,
+ * else as addresses. The first user frame is where the task was (its
+ * IP), the others return addresses: their CALL is one byte before.
+ */
+static void put_stack(struct kt_out_ctx *c, struct jw *jw, const __u8 *area,
+		      bool kernel, bool go)
+{
+	__s64 bytes;
+	struct gobin_frame fr[KT_INLINE_MAX];
+	char sym[320];
+	int n;
+
+	memcpy(&bytes, area, 8);
+	n = bytes > 0 ? (int)(bytes / 8) : 0;
+	if (n > KT_STACK_BYTES / 8)
+		n = KT_STACK_BYTES / 8;
+	if (jw) {
+		jw_name(jw, kernel ? "kstack" : "ustack");
+		jw_start_array(jw);
+	}
+	for (int i = 0; i < n; i++) {
+		uint64_t pc;
+		int nf = 0;
+
+		memcpy(&pc, area + 8 + 8 * i, 8);
+		if (kernel) {
+			ksym_str(pc, sym, sizeof(sym));
+			if (jw)
+				jw_string(jw, sym);
+			else
+				fprintf(c->f, "        [k] %s\n", sym);
+			continue;
+		}
+		if (go && c->gb && pc > c->bias + (i > 0))
+			nf = gobin__pc_frames(c->gb, pc - c->bias - (i > 0),
+					      fr, KT_INLINE_MAX);
+		if (nf <= 0) {
+			if (jw) {
+				jw_start_object(jw);
+				jw_name(jw, "pc");
+				jw_hex(jw, pc);
+				jw_end_object(jw);
+			} else {
+				fprintf(c->f, "        0x%" PRIx64 "\n", pc);
+			}
+			continue;
+		}
+		for (int j = 0; j < nf; j++) {
+			if (!jw) {
+				fprintf(c->f, "        %s (%s:%d)%s\n",
+					fr[j].func ? fr[j].func : "?",
+					fr[j].file ? fr[j].file : "?",
+					fr[j].line,
+					fr[j].inlined ? " [inlined]" : "");
+				continue;
+			}
+			jw_start_object(jw);
+			jw_name(jw, "func");
+			jw_string(jw, fr[j].func ? fr[j].func : "?");
+			jw_name(jw, "file");
+			jw_string(jw, fr[j].file ? fr[j].file : "?");
+			jw_name(jw, "line");
+			jw_int(jw, fr[j].line);
+			if (fr[j].inlined) {
+				jw_name(jw, "inlined");
+				jw_bool(jw, true);
+			}
+			jw_end_object(jw);
+		}
+	}
+	if (jw)
+		jw_end_array(jw);
+}
+
+static void put_stacks(struct kt_out_ctx *c, struct jw *jw,
+		       const struct kt_probe *p, const struct kt_event *ev)
+{
+	bool go = ev->flags & KT_EV_GOID;
+
+	if (p->stack_kinds & KT_STACK_KERNEL)
+		put_stack(c, jw, ev->data + p->kstack_off, true, go);
+	if (p->stack_kinds & KT_STACK_USER)
+		put_stack(c, jw, ev->data + p->ustack_off, false, go);
+}
+
 /* The probe's short name for text lines: the event or function. */
 static const char *short_name(const struct kt_probe *p)
 {
@@ -392,6 +559,7 @@ int kt_out__record(void *ctx, void *data, size_t size)
 			put_value(c, jw, &p->outs[i], ev->data + p->outs[i].off);
 		}
 		jw_end_object(jw);
+		put_stacks(c, jw, p, ev);
 		jw_end_object(jw);
 		jw_end_line(jw);
 		jw_free(jw);
@@ -421,5 +589,6 @@ int kt_out__record(void *ctx, void *data, size_t size)
 		put_value(c, NULL, &p->outs[i], ev->data + p->outs[i].off);
 	}
 	fputc_unlocked('\n', c->f);
+	put_stacks(c, NULL, p, ev);
 	return 0;
 }

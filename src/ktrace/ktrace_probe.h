@@ -95,6 +95,9 @@ struct kt_probe {
 	struct kt_spec spec;
 	size_t nconst;
 	bool has_filter;
+	/* --stack: KT_STACK_* and their areas in the data (ktrace.h) */
+	unsigned int stack_kinds;
+	uint16_t kstack_off, ustack_off;
 };
 
 /* Parse "tracepoint:CAT:NAME", "tp:CAT:NAME", "tp_btf:NAME",
@@ -141,6 +144,9 @@ int kt_tpfmt__emit_buf(struct kt_probe *p, const char *field,
 		       const char *name);
 
 /* ---- BTF (ktrace_btf.c) ---- */
+/* Offsets of task_struct.mm and mm_struct.start_code; -ENOENT. */
+int kt_btf__mm_offsets(const struct btf *btf, __u32 *task_mm,
+		       __u32 *mm_start_code);
 /* vmlinux BTF, loaded once; NULL (and *err set) when there is none.
  * GOSNOOP_VMLINUX_BTF=PATH reads another file (tests: a missing one). */
 const struct btf *kt_btf(const char **err);

@@ -1,0 +1,195 @@
+"""gosnoop ktrace: which tasks and goroutines it reports, and the stacks
+of each event. --follow against what a Go program running os/exec printed
+(the execve happens in the child); --goid and --goroutine-func against the
+goroutines' own runtime.Stack headers; --stack against the fixture's
+source line and the kernel's syscall entry."""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import gstest
+from gstest import GOSNOOP, fixture, run, tmpdir
+from test_ktrace import MSG, check_attribution, finish, one_error_line, start_ktrace, start_kwrite
+
+
+def ktrace_json(args, timeout=60):
+    r = subprocess.run([GOSNOOP, "--json", "ktrace"] + args, capture_output=True,
+                       text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    events = [json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"type":"kevent"')]
+    return r, events
+
+
+# ------------------------------------------------------------ --follow
+
+def test_follow_shows_the_execs_of_os_exec_children():
+    """-- CMD follows children by default: kexec's goroutine runs three
+    commands with os/exec; each execve happens in a forked child, and
+    carries the goroutine that forked it (the child shares its memory
+    until the exec). --no-follow shows none of them."""
+    r, events = ktrace_json(["-o", "filename", "tracepoint:syscalls:sys_enter_execve",
+                             "--", fixture("kexec")])
+    assert r.returncode == 0, r.stderr
+    printed = re.findall(r"^exec (\S+)$", r.stdout, re.M)
+    runner = int(re.search(r"^runner goid (\d+)$", r.stdout, re.M).group(1))
+    assert len(printed) == 3, r.stdout
+    # the first execve is ktrace's own child becoming kexec
+    assert events and events[0]["args"]["filename"] == fixture("kexec"), events
+    cmd_pid = events[0]["pid"]
+    children = events[1:]
+    assert [e["args"]["filename"] for e in children] == printed, (children, printed)
+    pids = [e["pid"] for e in children]
+    assert cmd_pid not in pids and len(set(pids)) == 3, pids
+    for e in children:
+        assert e["tid"] == e["pid"]
+        assert e["goid"] == runner and e.get("start") == "main.runner", e
+
+    r, events = ktrace_json(["--no-follow", "-o", "filename",
+                             "tracepoint:syscalls:sys_enter_execve", "--", fixture("kexec")])
+    assert r.returncode == 0, r.stderr
+    assert len(re.findall(r"^exec ", r.stdout, re.M)) == 3, r.stdout
+    assert [e["args"]["filename"] for e in events] == [fixture("kexec")], events
+
+
+def test_follow_a_pid_only_when_asked():
+    """-p PID: its children only with -F (as strace -f -p). Two ktraces
+    watch one shell that runs two commands."""
+    sh = subprocess.Popen(["sh", "-c", "read x; /bin/true one; /bin/echo two >/dev/null"],
+                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    gstest._procs.append(sh)
+    plain = start_ktrace(["-p", str(sh.pid), "tracepoint:syscalls:sys_enter_execve"])
+    follow = start_ktrace(["-F", "-p", str(sh.pid), "tracepoint:syscalls:sys_enter_execve"])
+    sh.stdin.write("go\n")
+    sh.stdin.close()
+    sh.wait(timeout=10)
+    events, err = finish(plain)
+    assert events == [], events
+    events, err = finish(follow)
+    got = [(e["args"]["filename"], e["args"]["argv"]) for e in events]
+    assert got == [("/bin/true", ["/bin/true", "one"]),
+                   ("/bin/echo", ["/bin/echo", "two"])], (got, err)
+    assert all(e["pid"] != sh.pid for e in events)
+
+
+def test_follow_needs_a_process():
+    r = run(["ktrace", "-F", "tracepoint:syscalls:sys_enter_execve"], check=False)
+    assert r.returncode == 2
+    assert "give -p PID or -- CMD" in one_error_line(r)
+
+
+# ------------------------------------------------------------ goroutine filters
+
+def test_goid_filter_keeps_that_goroutine_only():
+    kw, fd, goids = start_kwrite(workers=3, rounds=2)
+    want = goids[1]
+    kt = start_ktrace(["-p", str(kw.pid), "--goid", str(want), "-o", "fd", "-o", "buf",
+                       "tracepoint:syscalls:sys_enter_write"])
+    kw.stdin.write("go\n")
+    kw.stdin.close()
+    assert kw.stdout.read().strip() == "done"
+    kw.wait(timeout=10)
+    events, err = finish(kt)
+    assert events, err
+    assert all(e["goid"] == want for e in events), events
+    check_attribution([e for e in events if e["args"]["fd"] == fd], {1: want}, 2,
+                      lambda e: e["args"]["buf"])
+
+
+def goroutine_func_run(name):
+    """kwrite's workers (go worker()) write to a file, its main goroutine
+    prints "done" to stdout: only the workers' writes pass."""
+    kw, fd, goids = start_kwrite(workers=3, rounds=2)
+    args = ["-p", str(kw.pid), "-o", "fd", "-o", "buf", "tracepoint:syscalls:sys_enter_write"]
+    filtered = start_ktrace(["--goroutine-func", "main.work*"] + args)
+    everyone = start_ktrace(args)
+    kw.stdin.write("go\n")
+    kw.stdin.close()
+    assert kw.stdout.read().strip() == "done"
+    kw.wait(timeout=10)
+    events, err = finish(filtered)
+    control, _ = finish(everyone)
+    # without the filter, main's "done" is there (goroutine 1, runtime.main)
+    assert any(e["args"]["buf"] == "done\n" and e["goid"] == 1 for e in control), control
+    assert all(e.get("start") == "main.worker" for e in events), events
+    check_attribution([e for e in events if e["args"]["fd"] == fd], goids, 2,
+                      lambda e: e["args"]["buf"])
+
+
+def test_goroutine_func_filter():
+    goroutine_func_run("kwrite")
+
+
+def test_goroutine_func_filter_pie():
+    """A PIE: the start functions are compared relative to the process's
+    text (mm->start_code), so the load bias does not matter."""
+    # named kwrite, as check_attribution wants its comm
+    pie = os.path.join(tmpdir(), "kwrite")
+    shutil.copy(fixture("kwrite-pie"), pie)
+    import test_ktrace
+    saved = test_ktrace.fixture
+    test_ktrace.fixture = lambda n: pie if n == "kwrite" else saved(n)
+    try:
+        goroutine_func_run("kwrite-pie")
+    finally:
+        test_ktrace.fixture = saved
+
+
+def test_goroutine_filters_errors():
+    r = run(["ktrace", "--goroutine-func", "main.nomatch*", fixture("kwrite"),
+             "tracepoint:syscalls:sys_enter_write"], check=False)
+    assert r.returncode == 2
+    assert "matches no function of" in one_error_line(r)
+    r = run(["ktrace", "--goid", "1,x", "tracepoint:syscalls:sys_enter_write"], check=False)
+    assert r.returncode == 2
+    assert "bad --goid '1,x'" in one_error_line(r)
+    r = run(["ktrace", "--goid", "1", "tracepoint:syscalls:sys_enter_write"], check=False)
+    assert r.returncode == 2
+    assert "need a Go target" in one_error_line(r)
+
+
+# ------------------------------------------------------------ --stack
+
+def source_line(path, text):
+    for n, line in enumerate(open(path), 1):
+        if text in line:
+            return n
+    raise AssertionError(f"{text!r} not in {path}")
+
+
+def test_stack_kernel_and_go():
+    """Each write of a worker: the kernel stack passes the syscall entry,
+    the Go stack goes os.(*File).Write <- main.worker at the line of the
+    fixture's out.Write call <- runtime.goexit."""
+    path = os.path.join(tmpdir(), "kwrite.out")
+    r, events = ktrace_json(["--stack", "-f", "fd == 3", "-o", "buf",
+                             "tracepoint:syscalls:sys_enter_write",
+                             "--", fixture("kwrite"), path, "2", "2"])
+    assert r.returncode == 0, r.stderr
+    src = os.path.join(os.path.dirname(__file__), "..", "fixtures", "kwrite", "main.go")
+    line = source_line(src, "out.Write(msg)")
+    events = [e for e in events if MSG.fullmatch(e["args"]["buf"] or "")]
+    assert len(events) == 4, r.stdout
+    for e in events:
+        k = e["kstack"]
+        assert k and any(f.startswith("do_syscall_64+") for f in k), k
+        funcs = [f.get("func") for f in e["ustack"]]
+        assert "os.(*File).Write" in funcs, funcs
+        w = funcs.index("main.worker")
+        assert e["ustack"][w]["line"] == line, e["ustack"][w]
+        assert funcs.index("os.(*File).Write") < w
+        assert funcs[-1] == "runtime.goexit", funcs
+
+
+def test_stack_text_output():
+    path = os.path.join(tmpdir(), "kwrite.out")
+    r = subprocess.run([GOSNOOP, "ktrace", "--stack", "-n", "1", "-f", "fd == 3",
+                        "tracepoint:syscalls:sys_enter_write",
+                        "--", fixture("kwrite"), path, "1", "1"],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    i = next(n for n, l in enumerate(lines) if "sys_enter_write" in l)
+    frames = lines[i + 1:]
+    assert any(re.match(r"^        \[k\] do_syscall_64\+0x[0-9a-f]+$", l) for l in frames), frames
+    assert any(re.match(r"^        main\.worker \(.*kwrite/main\.go:\d+\)$", l) for l in frames), frames
