@@ -3,7 +3,7 @@
  * gosnoop doctor: what this kernel and these privileges let gosnoop do.
  * Every line comes from a real probe (src/probe/features.c), never from
  * the kernel version. Exit 0 when gosnoop's core (privileges, BTF, ring
- * buffer, uprobes) works, else EXIT_NOKERNEL with the reason on stderr.
+ * buffer, uprobes) works, else 3 (-EOPNOTSUPP) with the reason on stderr.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -223,13 +223,13 @@ int do_doctor(int argc, char **argv)
 	if (first < argc) {
 		p_err("doctor takes no arguments ('%s'); see '%s doctor --help'",
 		      argv[first], prog_name);
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (json_output) {
 		jw = jw_new(stdout);
 		if (!jw) {
 			p_err("out of memory");
-			return EXIT_FAIL;
+			return -ENOMEM;
 		}
 	}
 
@@ -259,7 +259,7 @@ int do_doctor(int argc, char **argv)
 	jw_free(jw);
 	if (!ok) {
 		report_core_failure(why);
-		return EXIT_NOKERNEL;
+		return -EOPNOTSUPP;	/* exit 3 */
 	}
-	return EXIT_OK;
+	return 0;
 }

@@ -253,10 +253,10 @@ int do_info(int argc, char **argv)
 		return ret;
 	ret = target__resolve(&t, path_arg, pid);
 	if (ret)
-		return exit_code_for(ret);
+		return ret;
 	ret = target__open_gobin(&t, &gb);
 	if (ret)
-		return exit_code_for(ret);
+		return ret;
 	if (t.kind == TARGET_PID)
 		have_bias = !target__load_bias(t.pid, gb, &bias);
 	if (json_output)
@@ -264,5 +264,5 @@ int do_info(int argc, char **argv)
 	else
 		print_text(&t, gb, have_bias, bias);
 	gobin__free(gb);
-	return EXIT_OK;
+	return 0;
 }

@@ -91,23 +91,19 @@ int do_list(int argc, char **argv)
 				      &path_arg);
 	ret = patterns__init(&pats, argv + first_pat, argc - first_pat);
 	if (ret)
-		return EXIT_USAGE;
+		return ret;
 	ret = target__resolve(&t, path_arg, pid);
-	if (ret) {
-		ret = exit_code_for(ret);
+	if (ret)
 		goto cleanup;
-	}
 	ret = target__open_gobin(&t, &gb);
-	if (ret) {
-		ret = exit_code_for(ret);
+	if (ret)
 		goto cleanup;
-	}
 	if (t.kind == TARGET_PID && target__load_bias(t.pid, gb, &bias))
 		bias = 0;
 	if (json_output) {
 		jw = jw_new(stdout);
 		if (!jw) {
-			ret = EXIT_FAIL;
+			ret = -ENOMEM;
 			goto cleanup;
 		}
 	}
@@ -118,8 +114,8 @@ int do_list(int argc, char **argv)
 			continue;
 		print_func(jw, gb, f, bias);
 	}
-	ret = patterns__report_unmatched(&pats, t.display) ? EXIT_USAGE
-							   : EXIT_OK;
+	/* a pattern that matched nothing: no match is bad input */
+	ret = patterns__report_unmatched(&pats, t.display) ? -ENOENT : 0;
 cleanup:
 	jw_free(jw);
 	patterns__free(&pats);

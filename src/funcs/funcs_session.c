@@ -250,7 +250,7 @@ int funcs_session__main(int argc, char **argv, const struct funcs_ops *ops,
 	record_out__init();
 	ret = parse_args(argc, argv, &cli, ops, usage);
 	if (ret)
-		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+		return ret > 0 ? EXIT_OK : ret;
 	sops.verb = ops->verb;
 	fs.sess = &s;
 	s.t = &cli.t;

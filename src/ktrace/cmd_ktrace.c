@@ -208,8 +208,7 @@ static int ktrace_option(int code, char *arg, void *ctx)
 	}
 }
 
-/* Returns -1 or -EINVAL to exit with EXIT_USAGE, 1 for --help, 0 to go
- * on. */
+/* 0 to go on, 1 after --help, or -EINVAL after one line. */
 static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 {
 	static const struct option opts[] = {
@@ -249,7 +248,7 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 		    cli->t.cmd_argv || i + 1 == npos) {
 			if (cli->nprobe_args >= MAX_PROBES) {
 				p_err("at most %d probes", MAX_PROBES);
-				return -1;
+				return -EINVAL;
 			}
 			probe_pos[cli->nprobe_args] = i;
 			cli->probe_args[cli->nprobe_args++] = pos[i];
@@ -260,7 +259,7 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 	if (!cli->nprobe_args) {
 		p_err("no probe: give e.g. tracepoint:syscalls:sys_enter_execve "
 		      "or tp_btf:sched_switch (list them: gosnoop list --kernel)");
-		return -1;
+		return -EINVAL;
 	}
 	/* each -o/-f belongs to the last probe before it, if any */
 	for (int i = 0; i < cli->nexprs; i++) {
@@ -276,7 +275,7 @@ static int parse_args(int argc, char **argv, struct ktrace_cli *cli)
 				p_err("one --filter %s (combine with && or ||)",
 				      e->probe < 0 ? "before the first probe"
 						   : "per probe");
-				return -1;
+				return -EINVAL;
 			}
 	}
 	return 0;
@@ -932,7 +931,7 @@ int do_ktrace(int argc, char **argv)
 	record_out__init();
 	ret = parse_args(argc, argv, &cli);
 	if (ret)
-		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+		return ret > 0 ? EXIT_OK : ret;
 	err = expand_probes(&cli, &texts, &arg_of, &np);
 	if (!err) {
 		probes = calloc(np, sizeof(*probes));

@@ -948,7 +948,7 @@ int do_trace(int argc, char **argv)
 	trace_filter__init(&cli.filter);
 	ret = parse_args(argc, argv, &cli);
 	if (ret)
-		return ret > 0 ? EXIT_OK : EXIT_USAGE;
+		return ret > 0 ? EXIT_OK : ret;
 	s.t = &cli.t;
 	s.path_arg = cli.path_arg;
 	s.pid = cli.pid;
