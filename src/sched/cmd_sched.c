@@ -2,8 +2,8 @@
 /*
  * gosnoop sched: every goroutine's life from runtime.casgstatus.
  *
- * open target -> find casgstatus and a cheap probe point in it (disasm.c)
- * -> [fork CMD, held] -> open skeleton, set rodata (ABI, g offsets, pid)
+ * On the session pipeline (session.h): find casgstatus and a cheap probe
+ * point in it (sched_probe.c) -> [fork CMD, held] -> set rodata (pid)
  * -> load -> attach one uprobe -> [release CMD] -> poll the ring buffer
  * until Ctrl-C / -d / the traced process ends -> detach -> read the
  * in-kernel aggregates -> print (sched_report.c).
@@ -39,18 +39,7 @@
 #include "sched_snapshot.h"
 #include "target.h"
 
-#define POLL_MS 100
 #define MAX_GOID_FILTERS 64
-
-static volatile uint64_t child_exit_ns;
-
-
-/* Only records when: reaping happens in the loop. */
-static void on_sigchld(int sig)
-{
-	if (!child_exit_ns)
-		child_exit_ns = mono_ns();
-}
 
 static void usage(FILE *f)
 {
@@ -171,19 +160,6 @@ static int parse_args(int argc, char **argv, struct sched_cli *cli)
 	return opts__one_target(&spec, argc, argv, first, &cli->path_arg);
 }
 
-static int attach_error(int err, const struct target *t)
-{
-	if (err == -EPERM || err == -EACCES)
-		p_err("cannot attach a uprobe to %s: %s (run as root, or with CAP_BPF and CAP_PERFMON)",
-		      t->display, strerror(-err));
-	else if (err == -ESRCH)
-		p_err("cannot attach to %s: the process is gone", t->display);
-	else
-		p_err("cannot attach a uprobe to %s: %s", t->display,
-		      strerror(-err));
-	return err;
-}
-
 /* Sum a per-CPU array slot over all CPUs. */
 static int read_percpu(int fd, __u32 key, void *vals, size_t val_size,
 		       int ncpu, void *sum,
@@ -288,202 +264,231 @@ static int on_record(void *ctx, void *data, size_t size)
 	return sched_report__record(ctx, data, size);
 }
 
-/* Whether the traced process ended; records when. */
-static bool target_gone(struct sched_cli *cli, struct launch *l,
-			struct sched_report *rep)
+/* One sched session: s->ctx. */
+struct sched_state {
+	struct sched_cli *cli;
+	struct patterns pats;		/* --start */
+	struct sched_probe sp;
+	struct sched_report *rep;
+	struct ring_buffer *rb;
+};
+
+static int prepare(struct session *s)
 {
-	if (cli->t.kind == TARGET_CMD) {
-		if (launch__reap(l, false) != 1)
-			return false;
-		sched_report__set_exit(rep, l->pid,
-				       child_exit_ns ? child_exit_ns : mono_ns());
-		return true;
-	}
-	if (cli->t.kind == TARGET_PID && !target__pid_alive(cli->t.pid)) {
-		sched_report__set_exit(rep, cli->t.pid, mono_ns());
-		return true;
-	}
-	return false;
+	struct sched_state *st = s->ctx;
+
+	return patterns__init(&st->pats, st->cli->start_pats,
+			      st->cli->start_cnt);
 }
 
-int do_sched(int argc, char **argv)
+/* casgstatus' probe point, and the report that will read its records. */
+static int plan(struct session *s)
 {
-	struct sched_cli cli = {};
-	struct gobin *gb = NULL;
-	struct sched_report *rep = NULL;
-	struct sched_report_opts ro = {};
-	struct patterns pats = {};
-	struct sched_probe sp = {};
-	struct ring_buffer *rb = NULL;
-	struct launch l = { .pid = -1, .go_fd = -1 };
-	struct sigaction sa = {};
-	uint64_t start, deadline = 0, end, next_summary = 0;
-	pid_t attach_pid = -1;
-	bool launched = false;
-	int ret, err, code = EXIT_OK;
+	struct sched_state *st = s->ctx;
+	struct sched_cli *cli = st->cli;
+	struct sched_report_opts ro = {
+		.json = cli->json, .events = cli->events, .all = cli->all,
+		.perfetto = cli->perfetto, .goids = cli->goids,
+		.goid_cnt = cli->goid_cnt, .start = &st->pats,
+	};
+	int err;
 
-	record_out__init();
-	ret = parse_args(argc, argv, &cli);
-	if (ret)
-		return ret > 0 ? EXIT_OK : EXIT_USAGE;
-	if (patterns__init(&pats, cli.start_pats, cli.start_cnt))
-		return EXIT_USAGE;
-	err = target__resolve(&cli.t, cli.path_arg, cli.pid);
+	err = sched_probe__open(&st->sp, s->t->display, s->gb,
+				cli->probe_entry);
+	if (!err)
+		err = sched_report__new(s->gb, &ro, &st->rep);
 	if (err)
-		goto out;
-	err = target__open_gobin(&cli.t, &gb);
-	if (err)
-		goto out;
-	err = sched_probe__open(&sp, cli.t.display, gb, cli.probe_entry);
-	if (err)
-		goto out;
+		return err;
+	sched_report__set_probe(st->rep, st->sp.pp.addr, st->sp.name,
+				st->sp.pp.why, st->sp.pp.emulated);
+	return 0;
+}
 
-	ro.json = cli.json;
-	ro.events = cli.events;
-	ro.all = cli.all;
-	ro.perfetto = cli.perfetto;
-	ro.goids = cli.goids;
-	ro.goid_cnt = cli.goid_cnt;
-	ro.start = &pats;
-	err = sched_report__new(gb, &ro, &rep);
-	if (err)
-		goto out;
-	sched_report__set_probe(rep, sp.pp.addr, sp.name, sp.pp.why,
-				sp.pp.emulated);
+static int configure(struct session *s)
+{
+	struct sched_state *st = s->ctx;
+	struct sched_cli *cli = st->cli;
 
-	if (cli.t.kind == TARGET_CMD) {
-		err = launch__start(&l, cli.t.path, cli.t.cmd_argv);
-		if (err) {
-			p_err("cannot start %s: %s", cli.t.display,
-			      strerror(-err));
-			goto out;
-		}
-		launched = true;
-		attach_pid = l.pid;
-	} else if (cli.t.kind == TARGET_PID) {
-		attach_pid = cli.t.pid;
-	}
+	sched_probe__set_target(&st->sp, s->attach_pid,
+				cli->events || cli->json || cli->perfetto);
+	if (cli->pprof)
+		return sched_pprof__configure(st->sp.skel, s->gb,
+					      s->t->display);
+	return 0;
+}
 
-	sp.skel->rodata->target_tgid = attach_pid > 0 ? (__u32)attach_pid : 0;
-	sp.skel->rodata->events_enabled = cli.events || cli.json || cli.perfetto;
-	if (cli.pprof) {
-		err = sched_pprof__configure(sp.skel, gb, cli.t.display);
-		if (err)
-			goto out;
-	}
-	err = sched_probe__load(&sp);
+static int load(struct session *s)
+{
+	struct sched_state *st = s->ctx;
+
+	return sched_probe__load(&st->sp);
+}
+
+static int attach(struct session *s)
+{
+	struct sched_state *st = s->ctx;
+	int err;
+
+	err = sched_probe__attach_target(&st->sp, s->t->display, s->t->path,
+					 s->attach_pid);
 	if (err)
-		goto out;
-	err = sched_probe__attach(&sp, cli.t.path, attach_pid);
-	if (err) {
-		if (attach_pid > 0 && !launched && !target__pid_alive(attach_pid))
-			err = -ESRCH;
-		err = attach_error(err, &cli.t);
-		goto out;
-	}
-	rb = ring_buffer__new(bpf_map__fd(sp.skel->maps.events), on_record, rep,
-			      NULL);
-	if (!rb) {
+		return err;
+	st->rb = ring_buffer__new(bpf_map__fd(st->sp.skel->maps.events),
+				  on_record, st->rep, NULL);
+	if (!st->rb) {
 		err = -errno;
 		p_err("cannot open the ring buffer: %s", strerror(-err));
-		goto out;
+		return err;
 	}
+	return 0;
+}
 
-	session__catch_stop_signals();
-	sa.sa_handler = on_sigchld;
-	sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
-	sigaction(SIGCHLD, &sa, NULL);
+/* -p PID: the goroutines it has now, after the attach, so that no change
+ * falls in between. */
+static void seed(struct session *s)
+{
+	struct sched_state *st = s->ctx;
+	size_t seeded = 0;
+	int err;
 
-	start = mono_ns();
-	err = sched_report__set_start(rep, start);
+	err = sched_snapshot__seed(s->gb, s->t->pid,
+				   bpf_map__fd(st->sp.skel->maps.goroutines),
+				   s->start_ns, &seeded);
+	if (err == -ENOENT)
+		p_info("%s: runtime.allgs not found (no symbol, no runtime.allgadd code to read it from): goroutines that do not change state while traced are not listed",
+		       s->t->display);
+	else if (err)
+		p_warn("cannot read the goroutines PID %d has: %s",
+		       s->t->pid, strerror(-err));
+	else
+		p_info("%zu goroutines alive at attach", seeded);
+}
+
+static int started(struct session *s)
+{
+	struct sched_state *st = s->ctx;
+	int err;
+
+	err = sched_report__set_start(st->rep, s->start_ns);
 	if (err)
-		goto out;
-	if (cli.t.kind == TARGET_PID) {
-		size_t seeded = 0;
+		return err;
+	if (s->t->kind == TARGET_PID)
+		seed(s);
+	return 0;
+}
 
-		/* after the attach, so that no change falls in between */
-		err = sched_snapshot__seed(gb, cli.t.pid,
-					   bpf_map__fd(sp.skel->maps.goroutines),
-					   start, &seeded);
-		if (err == -ENOENT)
-			p_info("%s: runtime.allgs not found (no symbol, no runtime.allgadd code to read it from): goroutines that do not change state while traced are not listed",
-			       cli.t.display);
-		else if (err)
-			p_warn("cannot read the goroutines PID %d has: %s",
-			       cli.t.pid, strerror(-err));
-		else
-			p_info("%zu goroutines alive at attach", seeded);
-		err = 0;
-	}
-	if (cli.duration > 0)
-		deadline = start + (uint64_t)(cli.duration * 1e9);
-	if (cli.interval > 0)
-		next_summary = start + (uint64_t)(cli.interval * 1e9);
-	if (launched) {
-		err = launch__release(&l);
-		if (err) {
-			p_err("cannot start %s: %s", cli.t.display,
-			      strerror(-err));
-			goto out;
-		}
-	}
+static void released(struct session *s)
+{
 	/* on stderr in every mode: tells scripts when tracing has begun */
 	fprintf(stderr, "%s: tracing goroutines of %s%s\n", prog_name,
-		cli.t.display, cli.duration > 0 ? "" : "; Ctrl-C to stop");
+		s->t->display, s->duration > 0 ? "" : "; Ctrl-C to stop");
+}
 
-	while (!session_stop_signal) {
-		ret = ring_buffer__poll(rb, POLL_MS);
-		if (ret < 0 && ret != -EINTR) {
-			p_err("reading the ring buffer: %s", strerror(-ret));
-			err = ret;
-			break;
-		}
-		if (deadline && mono_ns() >= deadline)
-			break;
-		if (record_out__reader_gone())
-			break;
-		if (target_gone(&cli, &l, rep))
-			break;
-		if (attach_pid > 0)
-			sched_report__note_pid(rep, attach_pid);
-		if (next_summary && mono_ns() >= next_summary) {
-			uint64_t now = mono_ns();
+static int poll_records(struct session *s, int timeout_ms)
+{
+	struct sched_state *st = s->ctx;
 
-			ring_buffer__consume(rb);
-			if (!collect(sp.skel, rep, now))
-				sched_report__interval(rep, now);
-			next_summary += (uint64_t)(cli.interval * 1e9);
-		}
-	}
-	end = mono_ns();
-	/* stop the probe first, then take what it left */
-	bpf_link__destroy(sp.link);
-	sp.link = NULL;
-	sched_probe__detach_hooks(&sp.hooks);
-	ring_buffer__consume(rb);
-	err = collect(sp.skel, rep, end);
+	return ring_buffer__poll(st->rb, timeout_ms);
+}
+
+static void tick(struct session *s, uint64_t now_ns)
+{
+	struct sched_state *st = s->ctx;
+
+	if (s->attach_pid > 0)
+		sched_report__note_pid(st->rep, s->attach_pid);
+}
+
+/* -i: the summary so far. */
+static void interval(struct session *s, uint64_t now_ns)
+{
+	struct sched_state *st = s->ctx;
+	uint64_t now = mono_ns();
+
+	ring_buffer__consume(st->rb);
+	if (!collect(st->sp.skel, st->rep, now))
+		sched_report__interval(st->rep, now);
+}
+
+/* Stop the probe first, then take what it left (finish). */
+static void detach(struct session *s)
+{
+	struct sched_state *st = s->ctx;
+
+	bpf_link__destroy(st->sp.link);
+	st->sp.link = NULL;
+	sched_probe__detach_hooks(&st->sp.hooks);
+}
+
+static int finish(struct session *s)
+{
+	struct sched_state *st = s->ctx;
+	struct sched_cli *cli = st->cli;
+	int err;
+
+	if (s->target_gone)
+		sched_report__set_exit(st->rep, s->attach_pid,
+				       s->target_exit_ns);
+	ring_buffer__consume(st->rb);
+	err = collect(st->sp.skel, st->rep, s->end_ns);
 	if (err)
 		p_warn("reading the in-kernel totals: %s", strerror(-err));
-	err = sched_report__finish(rep, end);
-	if (cli.pprof) {
-		int perr = sched_pprof__write(sp.skel, rep, gb, cli.t.path,
-					      start, end, cli.pprof);
+	err = sched_report__finish(st->rep, s->end_ns);
+	if (cli->pprof) {
+		int perr = sched_pprof__write(st->sp.skel, st->rep, s->gb,
+					      s->t->path, s->start_ns,
+					      s->end_ns, cli->pprof);
 
 		if (perr && !err)
 			err = perr;
 	}
-	patterns__report_unmatched(&pats, cli.t.display);
+	patterns__report_unmatched(&st->pats, s->t->display);
+	return err;
+}
 
-out:
-	ring_buffer__free(rb);
-	sched_probe__destroy(&sp);
-	/* CMD never released is not run at all; else ended as launch.h says */
-	if (launched)
-		code = launch__finish(&l, session_stop_signal);
-	sched_report__free(rep);
-	patterns__free(&pats);
-	gobin__free(gb);
-	if (err)
-		return exit_code_for(err);
-	return code;
+static void destroy(struct session *s)
+{
+	struct sched_state *st = s->ctx;
+
+	ring_buffer__free(st->rb);
+	sched_probe__destroy(&st->sp);
+	sched_report__free(st->rep);
+	patterns__free(&st->pats);
+}
+
+static const struct session_ops sched_ops = {
+	.verb = "sched",
+	.prepare = prepare,
+	.plan = plan,
+	.configure = configure,
+	.load = load,
+	.attach = attach,
+	.started = started,
+	.released = released,
+	.poll = poll_records,
+	.tick = tick,
+	.interval = interval,
+	.detach = detach,
+	.finish = finish,
+	.destroy = destroy,
+};
+
+int do_sched(int argc, char **argv)
+{
+	struct sched_cli cli = {};
+	struct sched_state st = { .cli = &cli };
+	struct session s = { .ops = &sched_ops, .ctx = &st };
+	int ret;
+
+	record_out__init();
+	ret = parse_args(argc, argv, &cli);
+	if (ret)
+		return ret > 0 ? EXIT_OK : ret;
+	s.t = &cli.t;
+	s.path_arg = cli.path_arg;
+	s.pid = cli.pid;
+	s.duration = cli.duration;
+	s.interval = cli.interval;
+	s.stamp_child_exit = true;
+	return session__run(&s);
 }

@@ -22,6 +22,7 @@
 #include "bpf/sched.skel.h"
 #include "bpf/sched.h"
 #include "sched_probe.h"
+#include "target.h"
 
 /* The first release whose enter/exitsyscall bypass casgstatus. */
 #define SYSCALL_HOOKS_MINOR 26
@@ -214,4 +215,27 @@ void sched_probe__destroy(struct sched_probe *sp)
 	sched_probe__detach_hooks(&sp->hooks);
 	sched_bpf__destroy(sp->skel);
 	sp->skel = NULL;
+}
+
+void sched_probe__set_target(struct sched_probe *sp, pid_t pid, bool events)
+{
+	sp->skel->rodata->target_tgid = pid > 0 ? (__u32)pid : 0;
+	sp->skel->rodata->events_enabled = events;
+}
+
+int sched_probe__attach_target(struct sched_probe *sp, const char *display,
+			       const char *path, pid_t pid)
+{
+	int err = sched_probe__attach(sp, path, pid > 0 ? pid : -1);
+
+	if (!err)
+		return 0;
+	if (pid > 0 && !target__pid_alive(pid)) {
+		p_err("cannot attach to %s: the process is gone", display);
+		return -ESRCH;
+	}
+	p_err("cannot attach a uprobe to %s: %s%s", display, strerror(-err),
+	      err == -EPERM || err == -EACCES ?
+	      " (run as root, or with CAP_BPF and CAP_PERFMON)" : "");
+	return err;
 }

@@ -53,6 +53,20 @@ int sched_probe__attach(struct sched_probe *sp, const char *path, pid_t pid);
 void sched_probe__destroy(struct sched_probe *sp);
 
 /*
+ * Before load: whose goroutines (pid > 0: that process only; else every
+ * process running the binary) and whether each transition is sent on the
+ * ring buffer (sched -e/-j/--perfetto; serve reads the maps only).
+ */
+void sched_probe__set_target(struct sched_probe *sp, pid_t pid, bool events);
+/*
+ * After load: casgstatus and the hooks on path (pid > 0: that process
+ * only). 0, or -errno after one line naming display: the process is
+ * gone, or why the uprobe was refused (with the privilege hint).
+ */
+int sched_probe__attach_target(struct sched_probe *sp, const char *display,
+			       const char *path, pid_t pid);
+
+/*
  * runtime.casgstatus of gb, after checking that the program can run on gb
  * (g offsets known, a known ABI): 0, or -errno after one error line
  * naming display.
