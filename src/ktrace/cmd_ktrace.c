@@ -1029,8 +1029,7 @@ int do_ktrace(int argc, char **argv)
 				cli.t.kind == TARGET_PID, ga.on, gb, cli.t.path,
 				btf);
 	if (err) {
-		ret = err == -ENOPKG ? EXIT_NOKERNEL :
-		      err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+		ret = exit_code_for(err);
 		goto out;
 	}
 	if (cli.t.kind == TARGET_CMD) {

@@ -66,7 +66,7 @@ static int fork_child_offset(__u32 *off)
 	ret = tracefs__ensure_mounted(tracefs, sizeof(tracefs));
 	if (ret) {
 		p_err("--follow needs tracefs: %s", tracefs__strerror(ret));
-		return -ENOPKG;
+		return -EOPNOTSUPP;
 	}
 	ret = kt_probe__parse("tracepoint:sched:sched_process_fork", &p, err,
 			      sizeof(err));
@@ -85,7 +85,7 @@ static int fork_child_offset(__u32 *off)
 	kt_probe__free(p);
 	if (ret)
 		p_err("--follow: sched:sched_process_fork: %s", err);
-	return ret ? -ENOPKG : 0;
+	return ret ? -EOPNOTSUPP : 0;
 }
 
 /*
@@ -210,7 +210,7 @@ int kt_scope__prepare(struct kt_scope *s, bool cmd, bool pid, bool go_attr,
 				       &s->mm_start_code_off)) {
 		p_err("--goroutine-func needs task_struct.mm and "
 		      "mm_struct.start_code from kernel BTF");
-		return -ENOPKG;
+		return -EOPNOTSUPP;
 	}
 	return compile_gofunc(s, gb, path);
 }

@@ -47,7 +47,7 @@ int kt_scope__add_goids(struct kt_scope *s, const char *list);
  * file, for the executable segment), read task->mm and mm->start_code
  * offsets from btf. cmd: the target is -- CMD; pid: -p PID; go_attr:
  * goroutines can be read in this target. 0, or -errno after one line
- * (-EINVAL: bad input, -ENOPKG: the kernel lacks what it needs).
+ * (-EINVAL: bad input, -EOPNOTSUPP: the kernel lacks what it needs).
  */
 int kt_scope__prepare(struct kt_scope *s, bool cmd, bool pid, bool go_attr,
 		      const struct gobin *gb, const char *path,
