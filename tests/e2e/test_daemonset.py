@@ -7,7 +7,9 @@ read-only root; its volumes, args, readiness probe and memory limit), and
 /proc/PID/root. What the daemon exports must equal what the process
 counted itself. A second test checks the premise of the seccomp profile:
 under podman's default profile bpf() is refused (EPERM)."""
+import grp
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -128,24 +130,63 @@ def get(port, path):
         return r.status, r.read().decode()
 
 
+def start_waiting(argv):
+    """The calls fixture with -wait -hold: ready, then works when told,
+    then holds until told again."""
+    p = subprocess.Popen(argv + ["-wait", "-hold"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    gstest._procs.append(p)
+    assert p.stdout.readline().strip() == "ready", p.stderr.read()
+    return p
+
+
+def run_to_counts(p):
+    """Tell a start_waiting() fixture to work; its own counts."""
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    for line in p.stdout:
+        if line.startswith('{"counts"'):
+            return own_record(line)["counts"]
+    raise AssertionError("the fixture printed no counts")
+
+
+def private_nobody_copy():
+    """The fixture in a directory of mode 0700, both owned by nobody."""
+    if not shutil.which("setpriv"):
+        raise Skip("setpriv (util-linux) not installed")
+    top = gstest.tmpdir()
+    os.chmod(top, 0o711)        # nobody may pass through, not list
+    d = os.path.join(top, "nobody-only")
+    os.mkdir(d)
+    path = os.path.join(d, "calls")
+    shutil.copy2(fixture("calls"), path)
+    for f in (path, d):
+        os.chown(f, pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid)
+        os.chmod(f, 0o700)
+    return path
+
+
 def test_daemonset_traces_a_host_process_through_proc_pid_root():
     need_podman()
     pod, c = manifest()
-    # the host's Go program: a private copy in a directory the container
-    # does not mount, so only /proc/PID/root reaches it
+    # the host's Go programs: private copies in directories the
+    # container does not mount, so only /proc/PID/root reaches them; one
+    # runs as root, one as nobody from a directory and file only nobody
+    # may read (what CAP_DAC_READ_SEARCH is for)
     path = os.path.join(gstest.tmpdir(), "calls")
     shutil.copy2(fixture("calls"), path)
-    p = subprocess.Popen([path, "-wait", "-hold"], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    gstest._procs.append(p)
-    assert p.stdout.readline().strip() == "ready"
+    p = start_waiting([path])
+    other = private_nobody_copy()
+    q = start_waiting(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                       other])
     port = gstest.free_port()
     cfg_dir = gstest.tmpdir()
     os.chmod(cfg_dir, 0o755)
     (cfg_mount,) = [m["mountPath"] for m in c["volumeMounts"] if m["name"] == "config"]
     with open(os.path.join(cfg_dir, "serve.yaml"), "w") as f:
         f.write(f"listen: 127.0.0.1:{port}\ntargets:\n  - pid: {p.pid}\n"
-                f"    count: [main.fib, main.add]\n    latency: [main.sleep10ms]\n")
+                f"    count: [main.fib, main.add]\n    latency: [main.sleep10ms]\n"
+                f"  - pid: {q.pid}\n    count: [main.fib]\n")
     img = Image()
     name = f"gosnoop-test-{os.getpid()}"
     run = PODMAN + ["run", "--rm", "--name", name] + podman_args(pod, c, cfg_dir) + \
@@ -166,37 +207,29 @@ def test_daemonset_traces_a_host_process_through_proc_pid_root():
                 assert g.poll() is None, g.communicate()[1][-2000:]
                 assert time.monotonic() < deadline, "readiness probe never answered"
                 time.sleep(0.2)
-        p.stdin.write("go\n")
-        p.stdin.flush()
-        own = None
-        for line in p.stdout:
-            if line.startswith('{"counts"'):
-                own = own_record(line)
-                break
-        assert own, "the fixture printed no counts"
+        own = run_to_counts(p)
+        own_other = run_to_counts(q)
         _, text = get(port, "/metrics")
         samples = parse_metrics(text)
-        calls = {l["function"]: v for n, l, v in samples
+        calls = {(int(l["pid"]), l["function"]): v for n, l, v in samples
                  if n == "gosnoop_function_calls_total"}
-        assert calls == {"main.fib": own["counts"]["main.fib"],
-                         "main.add": own["counts"]["main.add"]}, calls
-        # the daemon names the file as it reached it: through the root
-        # of the process, which the container sees by hostPID
-        labels = [l for n, l, v in samples if n == "gosnoop_function_calls_total"]
-        assert all(l["pid"] == str(p.pid) for l in labels), labels
-        timed = [(l["function"], v) for n, l, v in samples
+        assert calls == {(p.pid, "main.fib"): own["main.fib"],
+                         (p.pid, "main.add"): own["main.add"],
+                         (q.pid, "main.fib"): own_other["main.fib"]}, calls
+        timed = [(int(l["pid"]), l["function"], v) for n, l, v in samples
                  if n == "gosnoop_function_duration_seconds_count"]
-        assert timed == [("main.sleep10ms", own["counts"]["main.sleep10ms"])], timed
+        assert timed == [(p.pid, "main.sleep10ms", own["main.sleep10ms"])], timed
         procs = [v for n, l, v in samples if n == "gosnoop_target_processes"]
-        assert procs == [1], procs
+        assert procs == [1, 1], procs
     finally:
         # what the kubelet does: SIGTERM, then wait
         t0 = time.monotonic()
         subprocess.run(PODMAN + ["stop", "-t", "10", name], capture_output=True, timeout=60)
         out, err = g.communicate(timeout=60)
         secs = time.monotonic() - t0
-        p.stdin.write("done\n")
-        p.stdin.flush()
+        for proc in (p, q):
+            proc.stdin.write("done\n")
+            proc.stdin.flush()
         img.remove()
     assert g.returncode == 0, (g.returncode, err[-2000:])
     assert secs < 5.0, secs
