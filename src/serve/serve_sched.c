@@ -518,10 +518,10 @@ uint64_t serve_sched__lost_events(struct serve_sched *s)
 
 void serve_sched__write_json(struct serve_sched *s, struct jw *jw)
 {
-	static const char *const stat_names[SCHED_NSTATS] = {
+	static const char *const stat_names[] = {
 		"hits", "skipped", "read_failures", "bad_status",
 		"untracked_goroutines", "lost_events", "lost_ends",
-		"unseen_changes",
+		"unseen_changes", "stacks_lost",
 	};
 	struct scan *sc = malloc(sizeof(*sc));
 	uint64_t live = 0;
@@ -551,6 +551,10 @@ void serve_sched__write_json(struct serve_sched *s, struct jw *jw)
 	jw_name(jw, "lost_events"); jw_uint(jw, serve_sched__lost_events(s));
 	jw_name(jw, "stats");
 	jw_start_object(jw);
+	/* a counter added to sched.h without its name here would be a NULL
+	 * name (it was: SCHED_STAT_STACKS_LOST crashed /debug/probes) */
+	_Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == SCHED_NSTATS,
+		       "a name per SCHED_STAT_*");
 	for (int i = 0; i < SCHED_NSTATS; i++) {
 		jw_name(jw, stat_names[i]);
 		jw_uint(jw, s->sp.skel->bss->stats[i]);
