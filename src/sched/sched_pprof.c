@@ -250,6 +250,10 @@ int sched_pprof__write(struct sched_bpf *skel, struct sched_report *rep,
 	}
 	if (!err)
 		err = pprof__write(pp, path);
+	if (skel->bss->stats[SCHED_STAT_STACKS_LOST])
+		p_warn("--pprof: %llu waits left out of the profile (more than %d different stacks, or %d parked goroutines)",
+		       (unsigned long long)skel->bss->stats[SCHED_STAT_STACKS_LOST],
+		       SCHED_MAX_BLOCK_STACKS, SCHED_MAX_GOROUTINES);
 	if (err)
 		p_err("cannot write the profile %s: %s", path, strerror(-err));
 	else

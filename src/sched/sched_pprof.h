@@ -21,7 +21,8 @@ int sched_pprof__configure(struct sched_bpf *skel, const struct gobin *gb,
 
 /*
  * After detach: every wait that ended, plus (label wait=in progress)
- * those still going at end_ns, as samples waits/count and
+ * those still going at end_ns (a goroutine parked before the attach: its
+ * stack read from the live process), as samples waits/count and
  * delay/nanoseconds, leaf frame "wait: REASON" over the parked stack,
  * label reason=REASON, gzipped into path. binpath names the mapping.
  * 0, or -errno after one line.
