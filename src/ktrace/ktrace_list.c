@@ -30,6 +30,7 @@
 #include "ktrace_names.h"
 #include "ktrace_probe.h"
 #include "ktrace_structs.h"
+#include "options.h"
 
 int ktrace_list(int argc, char **argv);
 
@@ -240,8 +241,8 @@ static void emit_matching(const char *full, const char *bare, void *ctx)
 
 /*
  * The 'struct NAME' patterns: listed here and taken out of k->pats.
- * Returns how many there were, or -ENOENT (one matched nothing), -ENOPKG
- * (no BTF), -ENOMEM, each after its error line.
+ * Returns how many there were, or -ENOENT (one matched nothing),
+ * -EOPNOTSUPP (no BTF: exit 3), -ENOMEM, each after its error line.
  */
 static int list_structs(struct klist *k, const char *btf_err)
 {
@@ -261,7 +262,7 @@ static int list_structs(struct klist *k, const char *btf_err)
 		if (!k->btf) {
 			p_err("'%s': kernel structs come from vmlinux BTF: %s",
 			      k->pats[i], btf_err);
-			return -ENOPKG;
+			return -EOPNOTSUPP;
 		}
 		ret = kt_structs__list(k->btf, k->jw, glob, is_union, verbose,
 				       &cnt);
@@ -278,56 +279,55 @@ static int list_structs(struct klist *k, const char *btf_err)
 	return nstructs;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s list --kernel [--json] [-v] [PATTERN...]\n"
+		"Kernel probes ktrace can use: tracepoint:CAT:NAME,\n"
+		"tp_btf:NAME, fentry:FUNC (fexit:FUNC alike). A PATTERN\n"
+		"with ':' matches the whole name; -v: typed arguments,\n"
+		"tracepoint fields. 'struct NAME' (a glob; 'union NAME'):\n"
+		"kernel structs, with -v their members and offsets.\n",
+		prog_name);
+}
+
+/* --kernel itself: it brought us here (cmd_list.c). */
+static int list_option(int code, char *arg, void *ctx)
+{
+	(void)arg, (void)ctx;
+	return code == 'k' ? 0 : -ENOENT;
+}
+
+/* 0, or -errno after one line (main.c's finish() maps it). */
 int ktrace_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
 		{ "kernel", no_argument, NULL, 'k' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{}
+	};
+	const struct opts_spec spec = {
+		.verb = "list", .usage = usage, .own_short = "k",
+		.own_long = opts, .own = list_option,
 	};
 	struct klist k = {};
 	const char *btf_err;
 	char why[400];
-	int c, ret = EXIT_OK, nstructs;
+	int first, ret, nstructs;
 
-	optind = 0;	/* start afresh: permute (see cmd_ktrace.c) */
-	while ((c = getopt_long(argc, argv, "jkvh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json_output = true;
-			break;
-		case 'k':
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			printf("Usage: %s list --kernel [--json] [-v] [PATTERN...]\n"
-			       "Kernel probes ktrace can use: tracepoint:CAT:NAME,\n"
-			       "tp_btf:NAME, fentry:FUNC (fexit:FUNC alike). A PATTERN\n"
-			       "with ':' matches the whole name; -v: typed arguments,\n"
-			       "tracepoint fields. 'struct NAME' (a glob; 'union NAME'):\n"
-			       "kernel structs, with -v their members and offsets.\n",
-			       prog_name);
-			return EXIT_OK;
-		default:
-			p_bad_option("list", argv);
-			return EXIT_USAGE;
-		}
-	}
-	k.pats = argv + optind;
-	k.npats = argc - optind;
+	ret = opts__parse(&spec, &argc, argv, &first);
+	if (ret)
+		return ret > 0 ? 0 : ret;
+	k.pats = argv + first;
+	k.npats = argc - first;
 	k.matched = calloc(k.npats + 1, sizeof(bool));
 	if (!k.matched)
-		return EXIT_FAIL;
+		return -ENOMEM;
 	if (json_output)
 		k.jw = jw_new(stdout);
 	k.btf = kt_btf(&btf_err);
 	nstructs = list_structs(&k, btf_err);
 	if (nstructs < 0) {
-		ret = nstructs == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+		ret = nstructs;
 		goto out;
 	}
 	if (!k.npats && nstructs)
@@ -343,7 +343,7 @@ int ktrace_list(int argc, char **argv)
 	for (int i = 0; i < k.npats; i++)
 		if (!k.matched[i]) {
 			p_err("no kernel probe matches '%s'", k.pats[i]);
-			ret = EXIT_USAGE;
+			ret = -ENOENT;
 		}
 out:
 	jw_free(k.jw);

@@ -228,3 +228,20 @@ def test_output_files_are_checked_before_anything_runs():
             # demo would print "demo: done": the one line proves it never ran
             one_line_error(cmd + [bad] + probe + ["--", demo, "-rounds", "1"], USAGE,
                            f"cannot write {cmd[1]} {bad}", why)
+
+
+def test_no_btf_is_a_kernel_feature_and_not_go_is_bad_input():
+    # one errno -> exit mapping: "no kernel BTF" is exit 3 wherever it is
+    # found (list --kernel 'struct X' used -ENOPKG, i.e. "not Go": exit 2)
+    env = dict(os.environ, GOSNOOP_VMLINUX_BTF="/nonexistent/vmlinux")
+    for args in (["list", "--kernel", "struct task_struct"],
+                 ["ktrace", "-n", "1", "tp_btf:sched_sw*"],
+                 ["ktrace", "-n", "1", "tp_btf:sched_switch"]):
+        r = run(args, check=False, env=env)
+        assert r.returncode == NOKERNEL, (args, r.returncode, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and "BTF" in lines[0], (args, r.stderr)
+    # and an ELF that is not Go stays bad input, in every command
+    for args in (["info", shutil.which("true")], ["list", shutil.which("true")],
+                 ["count", shutil.which("true"), "main.*"]):
+        one_line_error(args, USAGE, "Go")
