@@ -121,6 +121,9 @@ $(BUILD)/tests/test_protobuf $(BUILD)/tests-san/test_protobuf: \
 UNIT_SRCS_test_pprof = src/pprof.c src/protobuf.c
 $(BUILD)/tests/test_pprof $(BUILD)/tests-san/test_pprof: \
 	$(UNIT_SRCS_test_pprof)
+UNIT_SRCS_test_serve_native = src/serve/serve_native.c src/protobuf.c
+$(BUILD)/tests/test_serve_native $(BUILD)/tests-san/test_serve_native: \
+	$(UNIT_SRCS_test_serve_native)
 UNIT_SRCS_test_trace_set = src/trace/trace_set.c
 $(BUILD)/tests/test_trace_set $(BUILD)/tests-san/test_trace_set: \
 	$(UNIT_SRCS_test_trace_set)
