@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "completion.h"
 #include "record_out.h"
 
 #ifndef GOSNOOP_VERSION
@@ -33,7 +34,13 @@ static const struct cmd cmds[] = {
 	{ "latency", do_latency, "call duration histograms per function" },
 	{ "serve",  do_serve,  "export function metrics to Prometheus (daemon)" },
 	{ "trace",  do_trace,  "Go function calls with typed arguments, results and durations" },
+	{ "completion", do_completion, "print a shell completion script (bash)" },
 };
+
+const char *main__cmd_name(size_t i)
+{
+	return i < sizeof(cmds) / sizeof(cmds[0]) ? cmds[i].name : NULL;
+}
 
 static void usage(FILE *f)
 {
@@ -46,12 +53,13 @@ static void usage(FILE *f)
 		"Commands:\n",
 		prog_name, prog_name);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f,
 		"\nOptions:\n"
 		"  -j, --json     JSON lines on stdout\n"
 		"  -v, --verbose  more detail (twice: libbpf debug output)\n"
 		"  -V, --version  print the version\n"
+		"  -h, --help     this text; COMMAND --help: what COMMAND takes\n"
 		"\nExit codes: 0 ok, 1 runtime failure, 2 usage or bad input,\n"
 		"3 kernel feature or privilege missing.\n");
 }
@@ -72,6 +80,16 @@ static const struct cmd *find_cmd(const char *name)
 		}
 	}
 	return found;
+}
+
+int main__cmd_run(const char *name, int argc, char **argv)
+{
+	const struct cmd *cmd = find_cmd(name);
+
+	if (!cmd)
+		return -ENOENT;
+	optind = 0;
+	return cmd->func(argc, argv);
 }
 
 /*
@@ -143,6 +161,9 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	/* hidden: what the completion script asks (cmd_completion.c) */
+	if (!strcmp(argv[optind], "__complete"))
+		return finish(completion__helper(argc - optind, argv + optind));
 	cmd = find_cmd(argv[optind]);
 	if (!cmd) {
 		p_err("unknown or ambiguous command '%s'; run '%s --help'",

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "completion.h"
 #include "options.h"
 #include "target.h"
 
@@ -133,6 +134,10 @@ int opts__parse(const struct opts_spec *spec, int *argc, char **argv,
 	err = build_opts(spec, shorts, sizeof(shorts), longs);
 	if (err)
 		return err;
+	if (completion_options_out) {	/* gosnoop completion: list them */
+		completion__list_options(shorts, longs);
+		return 1;
+	}
 	if (spec->target)
 		target__split_cmd(argc, argv, spec->target);
 	/* 0, not 1: GNU getopt starts afresh, forgetting main()'s "+" (stop
