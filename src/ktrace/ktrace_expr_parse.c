@@ -407,6 +407,7 @@ struct cast_type {
 	__u32 id;
 	__u32 int_size;
 	bool int_signed;
+	bool c_int;		/* named by a C integer name, not by BTF */
 	int ptr_depth;
 	char spelling[96];
 };
@@ -587,6 +588,7 @@ static int cast_type(struct cc *c, struct cast_type *t)
 		snprintf(t->spelling, sizeof(t->spelling), "%s", n);
 		next(c);
 	}
+	t->c_int = t->int_size != 0;
 	if (!t->id && t->int_size)
 		t->id = btf_int_of(c->btf, t->int_size, t->int_signed);
 	while (is_p(c, "*")) {
@@ -699,10 +701,14 @@ static int cast(struct cc *c, struct val *v)
 		if (!btf_is_int(bt) && !btf_is_enum(bt) && !btf_is_enum64(bt))
 			return kx_fail(c, "cast to %s: only to a pointer or "
 				       "an integer", t.spelling);
-		t.int_size = bt->size;
-		t.int_signed = btf_is_int(bt) ?
-			       !!(btf_int_encoding(bt) & BTF_INT_SIGNED) :
-			       btf_kflag(bt);
+		/* a C integer name says its sign: BTF's "signed char" may
+		 * carry only BTF_INT_CHAR (pahole on 5.10) */
+		if (!t.c_int) {
+			t.int_size = bt->size;
+			t.int_signed = btf_is_int(bt) ?
+				!!(btf_int_encoding(bt) & BTF_INT_SIGNED) :
+				btf_kflag(bt);
+		}
 		if (t.int_size < 8 &&
 		    truncate_to(c, v, t.int_size, t.int_signed))
 			return c->failed;
@@ -714,6 +720,7 @@ static int cast(struct cc *c, struct val *v)
 				return c->failed;
 			v->is_const = is_const;
 			v->cval = cval;
+			v->is_signed = t.int_signed;
 		}
 		return 0;
 	}

@@ -50,7 +50,7 @@ def test_long_string_constant_and_casts_on_openat():
     assert len(events) == 1, (events, err)
     a = events[0]["args"]
     assert a["filename"] == base
-    assert a["(u16)flags"] == ctypes.c_uint16(flags).value == 0x0880
-    assert a["(s8)flags"] == ctypes.c_int8(flags).value == -128
+    assert a["(u16)flags"] == ctypes.c_uint16(flags).value == 0x0880, a
+    assert a["(s8)flags"] == ctypes.c_int8(flags).value == -128, a
     assert a["(u32)flags"] == flags
     assert a["(char *)filename"] == base

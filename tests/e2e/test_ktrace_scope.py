@@ -162,13 +162,15 @@ def test_stack_kernel_and_go():
     the Go stack goes os.(*File).Write <- main.worker at the line of the
     fixture's out.Write call <- runtime.goexit."""
     path = os.path.join(tmpdir(), "kwrite.out")
-    r, events = ktrace_json(["--stack", "-f", "fd == 3", "-o", "buf",
-                             "tracepoint:syscalls:sys_enter_write",
+    r, events = ktrace_json(["--stack", "-f", "id == 1 && regs->di == 3",
+                             "-o", "ustr(regs->si)", "-o", "regs->dx", "tp_btf:sys_enter",
                              "--", fixture("kwrite"), path, "2", "2"])
     assert r.returncode == 0, r.stderr
     src = os.path.join(os.path.dirname(__file__), "..", "fixtures", "kwrite", "main.go")
     line = source_line(src, "out.Write(msg)")
-    events = [e for e in events if MSG.fullmatch(e["args"]["buf"] or "")]
+    for e in events:    # Go's buffer has no NUL: cut at the count
+        e["args"]["buf"] = (e["args"]["ustr(regs->si)"] or "")[:e["args"]["regs->dx"]]
+    events = [e for e in events if MSG.fullmatch(e["args"]["buf"])]
     assert len(events) == 4, r.stdout
     for e in events:
         k = e["kstack"]
@@ -182,6 +184,9 @@ def test_stack_kernel_and_go():
 
 
 def test_stack_text_output():
+    """The same as text, from the syscall tracepoint. Its kernel stack is
+    not checked: on 5.10 a syscalls:* tracepoint hands BPF the task's
+    user registers, so bpf_get_stack finds no kernel frames there."""
     path = os.path.join(tmpdir(), "kwrite.out")
     r = subprocess.run([GOSNOOP, "ktrace", "--stack", "-n", "1", "-f", "fd == 3",
                         "tracepoint:syscalls:sys_enter_write",
@@ -191,5 +196,5 @@ def test_stack_text_output():
     lines = r.stdout.splitlines()
     i = next(n for n, l in enumerate(lines) if "sys_enter_write" in l)
     frames = lines[i + 1:]
-    assert any(re.match(r"^        \[k\] do_syscall_64\+0x[0-9a-f]+$", l) for l in frames), frames
+    assert all(re.match(r"^        \[k\] \w+\+0x[0-9a-f]+$", l) for l in frames if "[k]" in l), frames
     assert any(re.match(r"^        main\.worker \(.*kwrite/main\.go:\d+\)$", l) for l in frames), frames
