@@ -190,9 +190,16 @@ demo: deps
 bench: all fixtures
 	$(Q)bench/run
 
-install: $(BUILD)/gosnoop
+# The bash completion script, generated from the binary's own command and
+# option tables (gosnoop completion bash).
+$(BUILD)/gosnoop.bash: $(BUILD)/gosnoop
+	$(Q)$(BUILD)/gosnoop completion bash > $@
+
+install: $(BUILD)/gosnoop $(BUILD)/gosnoop.bash
 	install -D -m 0755 $(BUILD)/gosnoop $(DESTDIR)$(PREFIX)/bin/gosnoop
 	install -D -m 0644 docs/gosnoop.8 $(DESTDIR)$(PREFIX)/share/man/man8/gosnoop.8
+	install -D -m 0644 $(BUILD)/gosnoop.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/gosnoop
 
 # The container image of deploy/daemonset.yaml (Containerfile, FROM
 # scratch): the binary and the libraries ldd lists, laid out by

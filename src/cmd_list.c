@@ -54,6 +54,9 @@ static void usage(FILE *f)
 		"Usage: %s list [--json] TARGET [PATTERN...]\n"
 		"       %s list --kernel [--json] [PATTERN...]\n"
 		"TARGET: PATH | -p PID | -- CMD ARGS (patterns go before '--')\n"
+		"  -p, --pid PID  the binary a running process runs (and its\n"
+		"                 run-time addresses)\n"
+		"  -k, --kernel   kernel probes and structs instead (below)\n"
 		"PATTERN: shell glob over Go names, e.g. 'main.*',\n"
 		"         'net/http.(*conn).*'; an exact name always matches\n"
 		"         itself, so 'main.Map[...]' needs no escaping.\n"
@@ -66,8 +69,20 @@ static void usage(FILE *f)
 		prog_name, prog_name);
 }
 
+/* --kernel goes to ktrace_list() before parsing: in the table only so
+ * that --help's peers (the completion) name it. */
+static int list_option(int code, char *arg, void *ctx)
+{
+	(void)code, (void)arg, (void)ctx;
+	return -ENOENT;
+}
+
 int do_list(int argc, char **argv)
 {
+	static const struct option own[] = {
+		{ "kernel", no_argument, NULL, 'k' },
+		{}
+	};
 	struct target t = {};
 	struct gobin *gb = NULL;
 	struct patterns pats = {};
@@ -77,6 +92,7 @@ int do_list(int argc, char **argv)
 	pid_t pid = 0;
 	const struct opts_spec spec = {
 		.verb = "list", .usage = usage, .target = &t, .pid = &pid,
+		.own_short = "k", .own_long = own, .own = list_option,
 	};
 	int ret, first_pat;
 
