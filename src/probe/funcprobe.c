@@ -81,6 +81,22 @@ struct funcprobe {
 	struct bpf_program *ip_prog;
 	bool per_site;		/* never a shared event */
 	double attach_ms, detach_ms;
+	/* every funcprobe__attach() call, its sites kept (they need the
+	 * gobin to build): funcprobe__reattach() replays them without the
+	 * functions that are off */
+	struct fp_attachment *atts;
+	size_t att_cnt;
+	bool *off;		/* per fid: left out (funcprobe__set_off) */
+	struct bpf_object *obj;	/* of the program (prepare) */
+	unsigned gen;		/* FP_SITE_GEN of the links attached now */
+};
+
+struct fp_attachment {
+	struct bpf_program *prog;
+	char *path;
+	pid_t pid;
+	struct fp_site *sites;	/* all of them, off or not */
+	size_t n;
 };
 
 /* A copy of f's name that fp owns; with_addr: "name@0xaddr" (two
@@ -427,6 +443,12 @@ void funcprobe__free(struct funcprobe *fp)
 	free(fp->link_fds);
 	free(fp->links);
 	free(fp->events);
+	for (size_t i = 0; i < fp->att_cnt; i++) {
+		free(fp->atts[i].path);
+		free(fp->atts[i].sites);
+	}
+	free(fp->atts);
+	free(fp->off);
 	free(fp);
 }
 
@@ -597,6 +619,7 @@ void funcprobe__prepare(struct funcprobe *fp, struct bpf_object *obj,
 	 * (for bench/funcs.py's comparison) */
 	const char *env = getenv("GOSNOOP_CLASSIC_UPROBES");
 
+	fp->obj = obj;
 	if (env && *env && strcmp(env, "0"))
 		fp->opts.force_classic = true;
 	if (env && !strcmp(env, "per-site"))
@@ -885,7 +908,8 @@ static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
 		/* the by-address twin reads no cookie (and a kernel without
 		 * the helper has no perf link to carry one) */
 		LIBBPF_OPTS(bpf_perf_event_opts, o,
-			    .bpf_cookie = fp->by_ip ? 0 : FP_SITE_BY_IP);
+			    .bpf_cookie = fp->by_ip ? 0 :
+					  FP_SITE_BY_IP | fp->gen);
 
 		link = bpf_program__attach_perf_event_opts(prog, pfd, &o);
 	}
@@ -971,7 +995,8 @@ static int attach_classic(struct funcprobe *fp, struct bpf_program *prog,
 	fp->own_sites += n;
 	raise_fd_limit(fp->link_cnt + n);
 	for (size_t i = 0; i < n; i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = s[i].cookie);
+		LIBBPF_OPTS(bpf_uprobe_opts, o,
+			    .bpf_cookie = s[i].cookie | fp->gen);
 		struct bpf_link *l;
 
 		/* libbpf: pid -1 is every process, 0 is ourselves */
@@ -991,25 +1016,18 @@ static int attach_classic(struct funcprobe *fp, struct bpf_program *prog,
 	return 0;
 }
 
-int funcprobe__attach(struct funcprobe *fp, struct bpf_program *prog,
-		      const char *path, pid_t pid, unsigned which)
+/* Attach prog at sites s[0..n) (prog already the one loaded). */
+static int attach_sites(struct funcprobe *fp, struct bpf_program *prog,
+			const char *path, pid_t pid,
+			const struct fp_site *s, size_t n)
 {
-	struct fp_site *s = NULL;
 	unsigned long *offs = NULL;
 	__u64 *cookies = NULL;
 	uint64_t start = mono_ns();
-	size_t n = 0;
 	int err, fd, *nfds;
 
-	if (fp->by_ip)
-		prog = fp->ip_prog;	/* the one loaded (prepare) */
-	err = build_sites(fp, which, &s, &n);
-	if (err)
-		return err;
-	if (!n) {
-		free(s);
+	if (!n)
 		return 0;
-	}
 	if (fp->mode != FP_MODE_MULTI) {
 		if (fp->mode == FP_MODE_UNSET)
 			fp->mode = FP_MODE_CLASSIC;
@@ -1027,7 +1045,7 @@ int funcprobe__attach(struct funcprobe *fp, struct bpf_program *prog,
 	}
 	for (size_t i = 0; i < n; i++) {
 		offs[i] = s[i].off;
-		cookies[i] = s[i].cookie;
+		cookies[i] = s[i].cookie | fp->gen;
 	}
 	err = uprobe_multi__attach(bpf_program__fd(prog), path, offs, cookies,
 				   n, pid > 0 ? pid : 0, &fd);
@@ -1040,7 +1058,199 @@ out:
 	fp->attach_ms += (mono_ns() - start) / 1e6;
 	free(offs);
 	free(cookies);
-	free(s);
+	return err;
+}
+
+/* Keep what an attach was, for funcprobe__reattach(); takes s. */
+static int remember(struct funcprobe *fp, struct bpf_program *prog,
+		    const char *path, pid_t pid, struct fp_site *s, size_t n)
+{
+	struct fp_attachment *na;
+	char *p = strdup(path);
+
+	na = realloc(fp->atts, (fp->att_cnt + 1) * sizeof(*na));
+	if (na)
+		fp->atts = na;
+	if (!na || !p) {
+		free(p);
+		free(s);
+		return -ENOMEM;
+	}
+	fp->atts[fp->att_cnt++] = (struct fp_attachment){
+		.prog = prog, .path = p, .pid = pid, .sites = s, .n = n };
+	return 0;
+}
+
+int funcprobe__attach(struct funcprobe *fp, struct bpf_program *prog,
+		      const char *path, pid_t pid, unsigned which)
+{
+	struct fp_site *s = NULL;
+	size_t n = 0;
+	int err;
+
+	if (fp->by_ip)
+		prog = fp->ip_prog;	/* the one loaded (prepare) */
+	err = build_sites(fp, which, &s, &n);
+	if (err)
+		return err;
+	if (fp->off) {
+		/* functions already off stay out (keep every site) */
+		struct fp_site *on = calloc(n ? n : 1, sizeof(*on));
+		size_t k = 0;
+
+		if (!on) {
+			free(s);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!fp->off[s[i].cookie & FP_FID_MASK])
+				on[k++] = s[i];
+		err = attach_sites(fp, prog, path, pid, on, k);
+		free(on);
+	} else {
+		err = attach_sites(fp, prog, path, pid, s, n);
+	}
+	if (err) {
+		free(s);
+		return err;
+	}
+	return remember(fp, prog, path, pid, s, n);
+}
+
+int funcprobe__set_off(struct funcprobe *fp, size_t fid, bool off)
+{
+	if (fid >= fp->cnt)
+		return -EINVAL;
+	if (!fp->off) {
+		if (!off)
+			return 0;
+		fp->off = calloc(fp->cnt, sizeof(*fp->off));
+		if (!fp->off)
+			return -ENOMEM;
+	}
+	fp->off[fid] = off;
+	return 0;
+}
+
+bool funcprobe__is_off(const struct funcprobe *fp, size_t fid)
+{
+	return fp->off && fid < fp->cnt && fp->off[fid];
+}
+
+/* The programs' fp_gen (fp_sites.h), through its map's mmap; NULL where
+ * it cannot be had (the by-address twins do not check it). */
+static volatile __u32 *gen_var(const struct funcprobe *fp)
+{
+	struct bpf_map *m;
+	size_t sz = 0;
+	void *p;
+
+	if (fp->by_ip || !fp->obj)
+		return NULL;
+	m = bpf_object__find_map_by_name(fp->obj, FP_GEN_MAP_NAME);
+	p = m ? bpf_map__initial_value(m, &sz) : NULL;
+	return p && sz >= sizeof(__u32) ? p : NULL;
+}
+
+/* Attach every recorded attachment, leaving out the functions off. */
+static int attach_on(struct funcprobe *fp)
+{
+	struct fp_site *on = NULL;
+	size_t max = 1;
+	int err = 0;
+
+	for (size_t a = 0; a < fp->att_cnt; a++)
+		if (fp->atts[a].n > max)
+			max = fp->atts[a].n;
+	on = calloc(max, sizeof(*on));
+	if (!on)
+		return -ENOMEM;
+	for (size_t a = 0; a < fp->att_cnt && !err; a++) {
+		const struct fp_attachment *at = &fp->atts[a];
+		size_t k = 0;
+
+		for (size_t i = 0; i < at->n; i++)
+			if (!funcprobe__is_off(fp,
+					       at->sites[i].cookie & FP_FID_MASK))
+				on[k++] = at->sites[i];
+		err = attach_sites(fp, at->prog, at->path, at->pid, on, k);
+	}
+	free(on);
+	return err;
+}
+
+/*
+ * Attach each recorded attachment again without the sites of functions
+ * that are off, then close the old links. Where the programs check the
+ * generation (fp_sites.h), the new links come first, with the other
+ * generation, and the flip of fp_gen makes them the ones that count: no
+ * hit missed or counted twice. Elsewhere (the by-address twins) the old
+ * links go first: a hit in between is missed.
+ */
+int funcprobe__reattach(struct funcprobe *fp)
+{
+	volatile __u32 *gen = gen_var(fp);
+	int *old_fds = fp->link_fds;
+	struct bpf_link **old_links = fp->links;
+	char **old_events = fp->events;
+	size_t old_fd_cnt = fp->link_fd_cnt, old_link_cnt = fp->link_cnt;
+	size_t old_event_cnt = fp->event_cnt;
+	int *new_fds;
+	struct bpf_link **new_links;
+	char **new_events;
+	size_t new_fd_cnt, new_link_cnt, new_event_cnt;
+	int err;
+
+	if (!gen) {
+		funcprobe__detach(fp);
+		return attach_on(fp);
+	}
+	fp->link_fds = NULL;
+	fp->links = NULL;
+	fp->events = NULL;
+	fp->link_fd_cnt = fp->link_cnt = fp->event_cnt = 0;
+	fp->gen ^= FP_SITE_GEN;
+	err = attach_on(fp);
+	if (!err)
+		__atomic_store_n(gen, fp->gen ? 1u : 0u, __ATOMIC_SEQ_CST);
+	/* close the old links (or, on failure, the new ones: the old stay,
+	 * with the old generation) */
+	new_fds = fp->link_fds;
+	new_links = fp->links;
+	new_events = fp->events;
+	new_fd_cnt = fp->link_fd_cnt;
+	new_link_cnt = fp->link_cnt;
+	new_event_cnt = fp->event_cnt;
+	if (err) {
+		funcprobe__detach(fp);
+		free(new_fds);
+		free(new_links);
+		free(new_events);
+		fp->gen ^= FP_SITE_GEN;
+		new_fds = old_fds;
+		new_links = old_links;
+		new_events = old_events;
+		new_fd_cnt = old_fd_cnt;
+		new_link_cnt = old_link_cnt;
+		new_event_cnt = old_event_cnt;
+	} else {
+		fp->link_fds = old_fds;
+		fp->links = old_links;
+		fp->events = old_events;
+		fp->link_fd_cnt = old_fd_cnt;
+		fp->link_cnt = old_link_cnt;
+		fp->event_cnt = old_event_cnt;
+		funcprobe__detach(fp);
+		free(old_fds);
+		free(old_links);
+		free(old_events);
+	}
+	fp->link_fds = new_fds;
+	fp->links = new_links;
+	fp->events = new_events;
+	fp->link_fd_cnt = new_fd_cnt;
+	fp->link_cnt = new_link_cnt;
+	fp->event_cnt = new_event_cnt;
 	return err;
 }
 

@@ -154,6 +154,20 @@ int funcprobe__attach(struct funcprobe *fp, struct bpf_program *prog,
 		      const char *path, pid_t pid, unsigned which);
 /* Close every link; safe to call twice. */
 void funcprobe__detach(struct funcprobe *fp);
+
+/*
+ * A subset of the functions off and on again (the overhead governor,
+ * src/overhead.h): set_off marks function fid to be left out (or put
+ * back) by the next funcprobe__reattach(), which closes every link and
+ * attaches each funcprobe__attach() again without the sites of the
+ * functions that are off: one new uprobe_multi link per program (~1 ms),
+ * or, classic, a new tracefs event without them. Hits in between are
+ * missed, never counted twice. set_off: 0 or -EINVAL (no such fid),
+ * -ENOMEM; reattach: 0 or -errno after one error line.
+ */
+int funcprobe__set_off(struct funcprobe *fp, size_t fid, bool off);
+bool funcprobe__is_off(const struct funcprobe *fp, size_t fid);
+int funcprobe__reattach(struct funcprobe *fp);
 /* Milliseconds spent in attach and detach so far (-v prints them). */
 double funcprobe__attach_ms(const struct funcprobe *fp);
 double funcprobe__detach_ms(const struct funcprobe *fp);
