@@ -471,7 +471,9 @@ static void set_bias(struct trace_state *st, const struct tr_event *e)
 	const struct fp_func *ff = funcprobe__func(st->fp, e->fid);
 
 	st->out.bias = 0;
-	if (st->out.syms && gobin__elf(st->gb)->pie && ff && e->entry_ip)
+	/* a stripped PIE has no syms, but its stacks need the bias too */
+	if ((st->out.syms || st->out.gb) && gobin__elf(st->gb)->pie && ff &&
+	    e->entry_ip)
 		st->out.bias = e->entry_ip - ff->entry_site;
 }
 
