@@ -279,3 +279,21 @@ def test_sched_pprof_attach_parked_before():
         assert s["values"]["waits"] == 1, s
         # the window: -d 1 after the attach
         assert 0.95e9 <= s["values"]["delay"] <= 1.6e9, (s, r.stderr)
+
+
+def test_pprof_pie_stripped():
+    """A stripped PIE: run-time addresses moved back by the load bias
+    (trace: from where the entry probe fired; sched: from the process)."""
+    go = go_tool()
+    out = os.path.join(tmpdir(), "blocker-pie-stripped")
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod", GOTOOLCHAIN="local")
+    subprocess.run([go, "build", "-buildmode=pie", "-ldflags=-s -w", "-o", out, "./blocker"],
+                   cwd=os.path.join(ROOT, "tests", "fixtures"), env=env, check=True,
+                   capture_output=True, timeout=300)
+    check_sched(out)
+    check_trace(out)
+    # the same bias serves --stack (it printed hex addresses there)
+    r = run(["trace", "--stack", "main.leaf", "--", out, "-a", "1", "-b", "0", "-slow", "0",
+             "-nap", "1ms", "-hold", "1ms"], check=False, timeout=60)
+    tracee_ok(r)
+    assert "    main.callerA (" in r.stdout, r.stdout
