@@ -158,12 +158,15 @@ void funcprobe__detach(struct funcprobe *fp);
 /*
  * A subset of the functions off and on again (the overhead governor,
  * src/overhead.h): set_off marks function fid to be left out (or put
- * back) by the next funcprobe__reattach(), which closes every link and
- * attaches each funcprobe__attach() again without the sites of the
- * functions that are off: one new uprobe_multi link per program (~1 ms),
- * or, classic, a new tracefs event without them. Hits in between are
- * missed, never counted twice. set_off: 0 or -EINVAL (no such fid),
- * -ENOMEM; reattach: 0 or -errno after one error line.
+ * back) by the next funcprobe__reattach(), which attaches each
+ * funcprobe__attach() again without the sites of the functions that are
+ * off (one new uprobe_multi link per program, or, classic, a new tracefs
+ * event without them) and closes the old links. The new links carry the
+ * other generation (fp_sites.h FP_SITE_GEN) and count from the moment
+ * fp_gen flips, so a function kept is counted exactly across the switch;
+ * the by-address twins (no attach cookie) close first and miss the hits
+ * in between. set_off: 0 or -EINVAL (no such fid), -ENOMEM; reattach: 0
+ * or -errno after one error line (the old links then stay).
  */
 int funcprobe__set_off(struct funcprobe *fp, size_t fid, bool off);
 bool funcprobe__is_off(const struct funcprobe *fp, size_t fid);
