@@ -53,7 +53,7 @@ static void usage(FILE *f)
 		"kernel's own answer) and says what it means for gosnoop.\n"
 		"Status: ok, missing (the kernel lacks it), refused (the kernel\n"
 		"has it but says no, e.g. EPERM), untested (could not be tried).\n"
-		"  --fix    mount tracefs at " TRACEFS_DEFAULT_PATH " if needed\n"
+		"  -f, --fix  mount tracefs at " TRACEFS_DEFAULT_PATH " if needed\n"
 		"  --json   one object per line: {\"type\":\"capability\",\"name\",\n"
 		"           \"ok\",\"status\",\"detail\",\"impact\"[,\"value\",\"errno\"]}\n"
 		"           then {\"type\":\"summary\",\"ok\",...}\n"

@@ -229,7 +229,9 @@ static void print_text(const struct target *t, const struct gobin *gb,
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: %s info [--json] TARGET\n"
-		   "TARGET: PATH | -p PID | -- CMD ARGS\n", prog_name);
+		   "TARGET: PATH | -p PID | -- CMD ARGS\n"
+		   "  -p, --pid PID  the binary a running process runs\n",
+		prog_name);
 }
 
 int do_info(int argc, char **argv)

@@ -43,6 +43,8 @@ struct lat_row {
 	uint64_t goid;
 	struct fp_hist h;
 	bool have_mm;		/* h.min_ns/max_ns are this row's */
+	bool sampled;		/* throttled (--max-overhead): timed only */
+	double coverage;	/* ... this share of the time */
 };
 
 static void usage(FILE *f)
@@ -63,6 +65,8 @@ static void usage(FILE *f)
 		"  -p, --pid PID        only this process\n"
 		"      --classic-uprobes  one classic uprobe per site instead of\n"
 		"                       one uprobe_multi link (slow to detach)\n"
+		"      --max-overhead PCT  keep the probes' estimated cost under PCT%%\n"
+		"                       of the program's CPU time (as count's)\n"
 		"  -v, --verbose        probe sites, attach/detach times, pairing\n"
 		"PATTERN: shell glob over Go names ('main.*', 'net/http.*').\n"
 		"Buckets: [2^k, 2^(k+1)) ns; le_ns is the bucket's last value,\n"
@@ -257,6 +261,9 @@ static void print_text(const struct lat_row *r, bool per_goid)
 	if (r->have_mm)
 		printf(", max %s", dur((double)r->h.max_ns, b1, sizeof(b1)));
 	printf("\n");
+	if (r->sampled)
+		printf("sampled: probed %.0f%% of the time (--max-overhead)\n",
+		       r->coverage * 100);
 	print_untimed(r);
 }
 
@@ -272,6 +279,10 @@ static void print_json(struct jw *jw, const struct lat_row *r, bool per_goid)
 	/* always there, so that 0 says "every call seen was timed" */
 	jw_name(jw, "untimed"); jw_uint(jw, r->h.untimed);
 	jw_name(jw, "sum_ns"); jw_uint(jw, r->h.sum_ns);
+	if (r->sampled) {
+		jw_name(jw, "sampled"); jw_bool(jw, true);
+		jw_name(jw, "coverage"); jw_float(jw, r->coverage, 32);
+	}
 	if (r->have_mm) {
 		jw_name(jw, "min_ns"); jw_uint(jw, r->h.min_ns);
 		jw_name(jw, "max_ns"); jw_uint(jw, r->h.max_ns);
@@ -363,6 +374,8 @@ static size_t collect_goid(struct funcs_session *s, struct lat_row **rows)
 		r[n].name = ff->name;
 		r[n].goid = key.goid;
 		r[n].h = h;
+		r[n].sampled = overhead__sampled(s->ovh, key.fid,
+						 &r[n].coverage);
 		/* per goroutine, epoch stays 0: any tag is this key's */
 		r[n].have_mm = h.mm_tag != 0;
 		n++;
@@ -446,6 +459,8 @@ static void print(struct funcs_session *s, bool final)
 			if (!r->h.count && !r->h.untimed)
 				continue;
 			r->name = funcprobe__func(s->fp, fid)->name;
+			r->sampled = overhead__sampled(s->ovh, fid,
+						       &r->coverage);
 			rows_cnt++;
 		}
 	}
