@@ -12,6 +12,7 @@ int do_sched(int argc, char **argv);
 int do_ktrace(int argc, char **argv);
 int do_count(int argc, char **argv);
 int do_latency(int argc, char **argv);
+int do_cost(int argc, char **argv);
 int do_serve(int argc, char **argv);
 int do_trace(int argc, char **argv);
 int do_completion(int argc, char **argv);

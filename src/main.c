@@ -32,6 +32,7 @@ static const struct cmd cmds[] = {
 	{ "ktrace", do_ktrace, "kernel events, BTF-typed, tied to the goroutine that caused them" },
 	{ "count",  do_count,  "calls per function, counted in the kernel" },
 	{ "latency", do_latency, "call duration histograms per function" },
+	{ "cost",   do_cost,   "what tracing these functions would cost (estimate)" },
 	{ "serve",  do_serve,  "export function metrics to Prometheus (daemon)" },
 	{ "trace",  do_trace,  "Go function calls with typed arguments, results and durations" },
 	{ "completion", do_completion, "print a shell completion script (bash)" },
