@@ -147,3 +147,21 @@ def test_programs_without_bpf_loop_on_any_kernel():
     assert opens[path]["dfd + 3"] == -97, opens       # AT_FDCWD + 3
     ids = [e["args"]["id"] for e in events if e["probe"] == "tp_btf:sys_enter"]
     assert len(ids) >= 2 and set(ids) == {257}, ids  # openat
+
+
+def test_stacks_of_fentry_and_kprobe():
+    """--stack from a trampoline and from a kprobe: the kernel stack of
+    sleep's nanosleep reaches the syscall entry; its user stack (a C
+    program: addresses) starts in user space."""
+    for no_fentry in (False, True):
+        how = "kprobe" if no_fentry else "fentry"
+        events, err, rc = ktrace(["--stack", "fentry:hrtimer_nanosleep", "-o", "rqtp",
+                                  "--", "sleep", "0.25"], no_fentry=no_fentry)
+        skip_if_refused(err, rc, how)
+        assert rc == 0, (rc, err)
+        assert attached_as(err, "fentry:hrtimer_nanosleep") == how, err
+        assert len(events) == 1, (events, err)
+        e = events[0]
+        assert e["args"]["rqtp"] == SLEEP_NS, e
+        assert any(f.startswith("do_syscall_64+") for f in e["kstack"]), (how, e["kstack"])
+        assert e["ustack"] and all(int(f["pc"], 16) < 1 << 47 for f in e["ustack"]), e
