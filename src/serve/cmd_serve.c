@@ -143,14 +143,6 @@ static void stop_groups(struct serve_group *g, size_t n, const bool *keep)
 }
 
 /*
- * Read the file again: targets that are unchanged (serve_config__same_
- * target) keep their processes, probes and counters; new ones start,
- * removed ones stop; a new listen: rebinds. Anything wrong (a bad file,
- * a target that cannot start, an address that cannot be bound) leaves
- * the running configuration exactly as it was.
- */
-
-/*
  * Start one target with errors prefixed by its FILE:LINE (one line says
  * what failed and where); the generic line only if nothing was said.
  */
@@ -252,16 +244,199 @@ static int start_targets(struct serve_state *st)
 	return s.err;
 }
 
+/* A reload's changes to kept targets' probes (serve_probes.h), made
+ * visible together with the new groups. */
+struct changes {
+	struct serve_tp_change **c;
+	size_t cnt, cap;
+	size_t attached, detached;	/* functions */
+};
+
+static void changes_abort(struct changes *ch, size_t from)
+{
+	while (ch->cnt > from)
+		serve_tp__update_abort(ch->c[--ch->cnt]);
+}
+
+/*
+ * Old group g, whose processes, labels and buckets new target cfg shares,
+ * to cfg's probe lists: every process's new probes attached (still
+ * invisible). 0; -ESTALE: restart it instead; -errno after one line.
+ */
+static int prepare_change(struct changes *ch, const struct serve_group *g,
+			  const struct serve_target *cfg, const char *config_path)
+{
+	size_t from = ch->cnt;
+	char where[PATH_MAX + 16];
+	int err = 0;
+
+	if (ch->cap < ch->cnt + g->inst_cnt) {
+		size_t cap = ch->cnt + g->inst_cnt + 16;
+		struct serve_tp_change **n = realloc(ch->c, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		ch->c = n;
+		ch->cap = cap;
+	}
+	snprintf(where, sizeof(where), "%s:%d", config_path, cfg->line);
+	p_context = where;
+	for (size_t i = 0; i < g->inst_cnt && !err; i++) {
+		err = serve_tp__update_prepare(g->inst[i].tp, g->cfg, cfg,
+					       &ch->c[ch->cnt]);
+		if (!err)
+			ch->cnt++;
+	}
+	p_context = NULL;
+	if (err)
+		changes_abort(ch, from);
+	return err;
+}
+
+/* Under st->lock: the kept targets' new probes in view. */
+static void changes_commit(struct changes *ch)
+{
+	for (size_t i = 0; i < ch->cnt; i++)
+		serve_tp__update_commit(ch->c[i]);
+}
+
+/* After: what they replaced detached, in parallel with nothing (a
+ * unit's detach is one link close). */
+static void changes_finish(struct changes *ch)
+{
+	for (size_t i = 0; i < ch->cnt; i++) {
+		size_t a, d;
+
+		serve_tp__change_counts(ch->c[i], &a, &d);
+		ch->attached += a;
+		ch->detached += d;
+		serve_tp__update_finish(ch->c[i]);
+	}
+	ch->cnt = 0;
+}
+
+/* What a reload builds before it swaps it in. */
+struct next_state {
+	struct serve_config cfg;
+	struct serve_group *groups;
+	bool *kept;		/* per old group */
+	bool *reused;		/* per new group: an old one, maybe changed */
+	struct changes ch;
+	size_t n_kept, n_changed, n_new;
+};
+
+/*
+ * New target i: the old group if nothing changed; the old group with its
+ * probes changed if only the probe lists did; else a new group.
+ */
+static int place_target(struct serve_state *st, struct next_state *n,
+			size_t i, char *why, size_t why_len)
+{
+	const struct serve_target *t = &n->cfg.targets[i];
+	int err;
+
+	for (size_t j = 0; j < st->group_cnt; j++) {
+		const struct serve_group *og = &st->groups[j];
+
+		if (n->kept[j] || !serve_config__same_processes(og->cfg, t))
+			continue;
+		if (serve_config__same_target(og->cfg, t)) {
+			n->n_kept++;
+		} else {
+			err = prepare_change(&n->ch, og, t, st->config_path);
+			if (err == -ESTALE)
+				break;		/* restart it */
+			if (err) {
+				snprintf(why, why_len, "%s:%d: cannot change the probes of this target",
+					 st->config_path, t->line);
+				return err;
+			}
+			n->n_changed++;
+		}
+		n->kept[j] = n->reused[i] = true;
+		n->groups[i] = *og;
+		n->groups[i].cfg = t;
+		return 0;
+	}
+	n->groups[i].cfg = t;
+	err = start_group(&n->groups[i], &hooks, st->config_path);
+	if (err) {
+		snprintf(why, why_len, "%s:%d: cannot start this target",
+			 st->config_path, t->line);
+		memset(&n->groups[i], 0, sizeof(n->groups[i]));
+		return err;
+	}
+	n->n_new++;
+	return 0;
+}
+
+/* A new listen: from the file (--listen wins): bound before the swap. */
+static int rebind(struct serve_main *m, const struct serve_config *ncfg,
+		  struct serve_http **nhttpd, char *why, size_t why_len)
+{
+	const char *nlisten = ncfg->listen ?: DEFAULT_LISTEN;
+	char *dup;
+
+	if (m->listen_arg) {
+		if (ncfg->listen && strcmp(ncfg->listen, m->listen_arg))
+			p_warn("reload: listen: %s ignored: --listen %s wins",
+			       ncfg->listen, m->listen_arg);
+		return 0;
+	}
+	if (!strcmp(nlisten, m->listen))
+		return 0;
+	dup = strdup(nlisten);
+	if (!dup || serve_http__start(&m->st, nlisten, ncfg->target_cnt, nhttpd)) {
+		free(dup);
+		snprintf(why, why_len, "%s: cannot listen on %s",
+			 m->st.config_path, nlisten);
+		return -EADDRINUSE;
+	}
+	free(m->listen);
+	m->listen = dup;
+	return 0;
+}
+
+/* Show the new state to the scrapes; then let go of the old one. */
+static void swap_in(struct serve_main *m, struct next_state *n)
+{
+	struct serve_state *st = &m->st;
+	struct serve_group *old = st->groups;
+	size_t old_cnt = st->group_cnt;
+	struct serve_config old_cfg = st->cfg;
+
+	pthread_mutex_lock(&st->lock);
+	st->groups = n->groups;
+	st->group_cnt = n->cfg.target_cnt;
+	st->cfg = n->cfg;
+	changes_commit(&n->ch);
+	st->reload_ok = true;
+	st->reload_time = real_s();
+	pthread_mutex_unlock(&st->lock);
+	/* out of reach of the HTTP thread now */
+	changes_finish(&n->ch);
+	stop_groups(old, old_cnt, n->kept);
+	free(old);
+	serve_config__free(&old_cfg);
+}
+
+/*
+ * Read the file again: targets that are unchanged (serve_config__same_
+ * target) keep their processes, probes and counters; a target whose
+ * probe lists alone changed keeps every probe that stays (serve_probes.h);
+ * new ones start, removed ones stop; a new listen: rebinds. Anything
+ * wrong (a bad file, a target that cannot start, an address that cannot
+ * be bound) leaves the running configuration exactly as it was. All of
+ * it on this thread: scrapes wait for the lock only while swap_in()
+ * swaps pointers.
+ */
 static void reload(struct serve_main *m, const char *why_now)
 {
 	struct serve_state *st = &m->st;
-	struct serve_group *ngroups = NULL;
-	struct serve_http *nhttpd = NULL, *old_httpd = NULL;
-	struct serve_config ncfg;
-	const char *nlisten;
+	struct serve_http *nhttpd = NULL;
+	struct next_state n = {};
 	char msg[512], why[600];
-	bool *kept = NULL, *reused = NULL;
-	size_t n_kept = 0, n_new = 0, n_removed;
+	size_t removed;
 	int err;
 
 	pthread_mutex_lock(&st->lock);
@@ -269,98 +444,49 @@ static void reload(struct serve_main *m, const char *why_now)
 	pthread_mutex_unlock(&st->lock);
 	if (stat(st->config_path, &m->seen))
 		memset(&m->seen, 0, sizeof(m->seen));
-	err = serve_config__load(st->config_path, &ncfg, msg, sizeof(msg));
+	err = serve_config__load(st->config_path, &n.cfg, msg, sizeof(msg));
 	if (err) {
 		snprintf(why, sizeof(why), "%s", msg);
 		goto failed;
 	}
-	ngroups = calloc(ncfg.target_cnt, sizeof(*ngroups));
-	kept = calloc(st->group_cnt + 1, sizeof(*kept));
-	reused = calloc(ncfg.target_cnt, sizeof(*reused));
-	if (!ngroups || !kept || !reused) {
+	n.groups = calloc(n.cfg.target_cnt + 1, sizeof(*n.groups));
+	n.kept = calloc(st->group_cnt + 1, sizeof(*n.kept));
+	n.reused = calloc(n.cfg.target_cnt + 1, sizeof(*n.reused));
+	if (!n.groups || !n.kept || !n.reused) {
 		snprintf(why, sizeof(why), "out of memory");
 		goto undo;
 	}
-	for (size_t i = 0; i < ncfg.target_cnt; i++) {
-		for (size_t j = 0; j < st->group_cnt; j++) {
-			if (!kept[j] && serve_config__same_target(st->groups[j].cfg,
-								  &ncfg.targets[i])) {
-				kept[j] = reused[i] = true;
-				ngroups[i] = st->groups[j];
-				n_kept++;
-				break;
-			}
-		}
-		ngroups[i].cfg = &ncfg.targets[i];
-		if (reused[i])
-			continue;
-		err = start_group(&ngroups[i], &hooks, st->config_path);
-		if (err) {
-			snprintf(why, sizeof(why), "%s:%d: cannot start this target",
-				 st->config_path, ncfg.targets[i].line);
-			memset(&ngroups[i], 0, sizeof(ngroups[i]));
+	for (size_t i = 0; i < n.cfg.target_cnt; i++)
+		if (place_target(st, &n, i, why, sizeof(why)))
 			goto undo;
-		}
-		n_new++;
-	}
-	nlisten = ncfg.listen ?: DEFAULT_LISTEN;
-	if (m->listen_arg) {
-		if (ncfg.listen && strcmp(ncfg.listen, m->listen_arg))
-			p_warn("reload: listen: %s ignored: --listen %s wins",
-			       ncfg.listen, m->listen_arg);
-	} else if (strcmp(nlisten, m->listen)) {
-		char *dup = strdup(nlisten);
-
-		if (!dup || serve_http__start(st, nlisten, ncfg.target_cnt, &nhttpd)) {
-			free(dup);
-			snprintf(why, sizeof(why), "%s: cannot listen on %s",
-				 st->config_path, nlisten);
-			goto undo;
-		}
-		free(m->listen);
-		m->listen = dup;
-	}
-
-	n_removed = st->group_cnt - n_kept;
-	pthread_mutex_lock(&st->lock);
-	{
-		struct serve_group *old = st->groups;
-		size_t old_cnt = st->group_cnt;
-		struct serve_config old_cfg = st->cfg;
-
-		st->groups = ngroups;
-		st->group_cnt = ncfg.target_cnt;
-		st->cfg = ncfg;
-		st->reload_ok = true;
-		st->reload_time = real_s();
-		pthread_mutex_unlock(&st->lock);
-		/* out of reach of the HTTP thread now */
-		stop_groups(old, old_cnt, kept);
-		free(old);
-		serve_config__free(&old_cfg);
-	}
+	if (rebind(m, &n.cfg, &nhttpd, why, sizeof(why)))
+		goto undo;
+	removed = st->group_cnt - n.n_kept - n.n_changed;
+	swap_in(m, &n);
 	if (nhttpd) {
-		old_httpd = m->httpd;
+		serve_http__stop(m->httpd);
 		m->httpd = nhttpd;
-		serve_http__stop(old_httpd);
 	}
 	/* said last: whoever reads it sees the new state, and nothing of
 	 * the old one is left open */
-	fprintf(stderr, "%s: reloaded %s (%s): %zu targets (%zu kept, %zu new, %zu removed)\n",
-		prog_name, st->config_path, why_now, st->group_cnt, n_kept,
-		n_new, n_removed);
-	free(kept);
-	free(reused);
+	fprintf(stderr, "%s: reloaded %s (%s): %zu targets (%zu kept, %zu new, %zu removed, %zu changed: %zu functions attached, %zu detached)\n",
+		prog_name, st->config_path, why_now, st->group_cnt, n.n_kept,
+		n.n_new, removed, n.n_changed, n.ch.attached, n.ch.detached);
+	free(n.kept);
+	free(n.reused);
+	free(n.ch.c);
 	return;
 undo:
-	/* stop only what this reload started */
-	for (size_t i = 0; ngroups && i < ncfg.target_cnt; i++)
-		if (!reused[i] && ngroups[i].cfg)
-			serve_group__stop(&ngroups[i], &hooks);
-	free(ngroups);
-	free(kept);
-	free(reused);
-	serve_config__free(&ncfg);
+	/* undo only what this reload did */
+	changes_abort(&n.ch, 0);
+	free(n.ch.c);
+	for (size_t i = 0; n.groups && i < n.cfg.target_cnt; i++)
+		if (!n.reused[i] && n.groups[i].cfg)
+			serve_group__stop(&n.groups[i], &hooks);
+	free(n.groups);
+	free(n.kept);
+	free(n.reused);
+	serve_config__free(&n.cfg);
 failed:
 	/* state first, then the message: a scrape prompted by the message
 	 * must already see the failure */

@@ -599,6 +599,14 @@ static bool same_list(char **a, int an, char **b, int bn)
 bool serve_config__same_target(const struct serve_target *a,
 			       const struct serve_target *b)
 {
+	return serve_config__same_processes(a, b) &&
+	       same_list(a->latency, a->latency_cnt, b->latency, b->latency_cnt) &&
+	       same_list(a->count, a->count_cnt, b->count, b->count_cnt);
+}
+
+bool serve_config__same_processes(const struct serve_target *a,
+				  const struct serve_target *b)
+{
 	if (!same_str(a->binary, b->binary) || a->pid != b->pid ||
 	    !same_str(a->comm, b->comm) || a->sched != b->sched ||
 	    a->label_cnt != b->label_cnt || a->bucket_cnt != b->bucket_cnt ||
@@ -609,8 +617,7 @@ bool serve_config__same_target(const struct serve_target *a,
 		if (strcmp(a->labels[i].name, b->labels[i].name) ||
 		    strcmp(a->labels[i].value, b->labels[i].value))
 			return false;
-	return same_list(a->latency, a->latency_cnt, b->latency, b->latency_cnt) &&
-	       same_list(a->count, a->count_cnt, b->count, b->count_cnt);
+	return true;
 }
 
 int serve_config__parse_listen(const char *s, struct sockaddr_storage *ss,

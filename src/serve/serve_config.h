@@ -73,6 +73,10 @@ void serve_config__free(struct serve_config *cfg);
 /* Same probes, labels and buckets: a reload keeps such a target running. */
 bool serve_config__same_target(const struct serve_target *a,
 			       const struct serve_target *b);
+/* The same processes, labels, buckets and sched: (the probe lists may
+ * differ): a reload changes such a target probe by probe. */
+bool serve_config__same_processes(const struct serve_target *a,
+				  const struct serve_target *b);
 
 /* "HOST:PORT" (IPv4 or [IPv6]) -> sockaddr; 0 or -EINVAL. */
 struct sockaddr_storage;

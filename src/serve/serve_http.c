@@ -35,15 +35,16 @@ static void write_plan_json(struct serve_tp *tp, enum serve_kind k,
 		"stale_entries", "re_entries", "too_deep", "read_failures",
 		"map_full",
 	};
-	const struct funcprobe *fp = serve_tp__plan(tp, k);
 	uint64_t stats[FP_NSTATS];
 
 	jw_start_object(jw);
 	jw_name(jw, "sites"); jw_uint(jw, serve_tp__sites(tp, k));
+	/* more than one after a reload added functions (serve_probes.h) */
+	jw_name(jw, "units"); jw_uint(jw, serve_tp__units(tp, k));
 	jw_name(jw, "functions");
 	jw_start_array(jw);
-	for (size_t fid = 0; fid < funcprobe__cnt(fp); fid++) {
-		const struct fp_func *ff = funcprobe__func(fp, fid);
+	for (size_t fid = 0; fid < serve_tp__func_cnt(tp, k); fid++) {
+		const struct fp_func *ff = serve_tp__func(tp, k, fid);
 
 		jw_start_object(jw);
 		jw_name(jw, "func"); jw_string(jw, ff->name);
@@ -54,8 +55,8 @@ static void write_plan_json(struct serve_tp *tp, enum serve_kind k,
 	jw_end_array(jw);
 	jw_name(jw, "skipped");
 	jw_start_array(jw);
-	for (size_t s = 0; s < funcprobe__skipped_cnt(fp); s++) {
-		const struct fp_skipped *sk = funcprobe__skipped(fp, s);
+	for (size_t s = 0; s < serve_tp__skipped_cnt(tp, k); s++) {
+		const struct fp_skipped *sk = serve_tp__skipped(tp, k, s);
 
 		jw_start_object(jw);
 		jw_name(jw, "func"); jw_string(jw, sk->name);
@@ -93,7 +94,7 @@ static void write_inst_json(const struct serve_inst *in, struct jw *jw)
 	jw_name(jw, "labels"); jw_string(jw, serve_tp__labels(tp));
 	jw_name(jw, "mode"); jw_string(jw, serve_tp__mode(tp));
 	for (int k = 0; k < SERVE_NKINDS; k++) {
-		if (!serve_tp__plan(tp, k))
+		if (!serve_tp__has(tp, k))
 			continue;
 		jw_name(jw, kinds[k]);
 		write_plan_json(tp, k, jw);

@@ -73,14 +73,12 @@ static void write_probes_attached(struct serve_state *st, FILE *f)
 	      "# TYPE gosnoop_probes_attached gauge\n", f);
 	for_each_tp(st, g, i, tp) {
 		for (int k = 0; k < SERVE_NKINDS; k++) {
-			const struct funcprobe *fp = serve_tp__plan(tp, k);
-
-			if (!fp)
+			if (!serve_tp__has(tp, k))
 				continue;
 			fputs("gosnoop_probes_attached{", f);
 			put_labels(f, tp, NULL);
 			fprintf(f, ",kind=\"%s\"} %zu\n", kinds[k],
-				funcprobe__cnt(fp));
+				serve_tp__func_cnt(tp, k));
 		}
 	}
 }
@@ -113,15 +111,19 @@ static void write_calls(struct serve_state *st, FILE *f)
 	fputs("# HELP gosnoop_function_calls_total Calls of each Go function, counted in the kernel at its entry.\n"
 	      "# TYPE gosnoop_function_calls_total counter\n", f);
 	for_each_tp(st, g, i, tp) {
-		const struct funcprobe *fp = serve_tp__plan(tp, SERVE_COUNT);
+		size_t cnt = serve_tp__func_cnt(tp, SERVE_COUNT);
 
-		for (size_t fid = 0; fp && fid < funcprobe__cnt(fp); fid++) {
+		for (size_t fid = 0; fid < cnt; fid++) {
 			uint64_t n;
 
-			if (serve_tp__calls(tp, fid, &n))
+			/* no series before the first call, as client
+			 * libraries do with labelled metrics: most functions
+			 * a glob names are never called, and their zeros
+			 * made most of a scrape */
+			if (serve_tp__calls(tp, fid, &n) || !n)
 				continue;
 			fputs("gosnoop_function_calls_total{", f);
-			put_labels(f, tp, funcprobe__func(fp, fid)->name);
+			put_labels(f, tp, serve_tp__func(tp, SERVE_COUNT, fid)->name);
 			fprintf(f, "} %" PRIu64 "\n", n);
 		}
 	}
@@ -140,6 +142,18 @@ static void put_bucket(FILE *f, const struct serve_tp *tp, const char *name,
 	fprintf(f, "\"} %" PRIu64 "\n", cum);
 }
 
+/* A function the latency program saw enter at least once (returned and
+ * timed, or not): until then it has no series. */
+static bool hist_called(const struct fp_hist *h)
+{
+	if (h->untimed)
+		return true;
+	for (int s = 0; s < FP_HIST_SLOTS; s++)
+		if (h->slots[s])
+			return true;
+	return false;
+}
+
 /*
  * Slot i of the kernel's histogram holds, in whole ns: with configured
  * buckets, (bound[i-1], bound[i]], so its le is bound[i] exactly; else
@@ -156,17 +170,17 @@ static void write_durations(struct serve_state *st, FILE *f)
 	fputs("# HELP gosnoop_function_duration_seconds Duration of returned calls of each Go function.\n"
 	      "# TYPE gosnoop_function_duration_seconds histogram\n", f);
 	for_each_tp(st, g, i, tp) {
-		const struct funcprobe *fp = serve_tp__plan(tp, SERVE_LATENCY);
+		size_t cnt = serve_tp__func_cnt(tp, SERVE_LATENCY);
 		int nb;
 		const uint64_t *bounds = serve_tp__buckets(tp, &nb);
 
-		for (size_t fid = 0; fp && fid < funcprobe__cnt(fp); fid++) {
-			const char *name = funcprobe__func(fp, fid)->name;
+		for (size_t fid = 0; fid < cnt; fid++) {
+			const char *name = serve_tp__func(tp, SERVE_LATENCY, fid)->name;
 			int last = nb ? nb : FP_HIST_SLOTS - 1;
 			struct fp_hist h;
 			uint64_t cum = 0; /* cumulative */
 
-			if (serve_tp__hist(tp, fid, &h))
+			if (serve_tp__hist(tp, fid, &h) || !hist_called(&h))
 				continue;
 			for (int s = 0; s < last; s++) {
 				uint64_t le = nb ? bounds[s] : (1ULL << (s + 1)) - 1;
@@ -198,15 +212,15 @@ static void write_untimed(struct serve_state *st, FILE *f)
 	fputs("# HELP gosnoop_function_calls_untimed_total Calls of each Go function entered but not timed (no room to keep the entry, or unwound by a panic).\n"
 	      "# TYPE gosnoop_function_calls_untimed_total counter\n", f);
 	for_each_tp(st, g, i, tp) {
-		const struct funcprobe *fp = serve_tp__plan(tp, SERVE_LATENCY);
+		size_t cnt = serve_tp__func_cnt(tp, SERVE_LATENCY);
 
-		for (size_t fid = 0; fp && fid < funcprobe__cnt(fp); fid++) {
+		for (size_t fid = 0; fid < cnt; fid++) {
 			struct fp_hist h;
 
-			if (serve_tp__hist(tp, fid, &h))
+			if (serve_tp__hist(tp, fid, &h) || !hist_called(&h))
 				continue;
 			fputs("gosnoop_function_calls_untimed_total{", f);
-			put_labels(f, tp, funcprobe__func(fp, fid)->name);
+			put_labels(f, tp, serve_tp__func(tp, SERVE_LATENCY, fid)->name);
 			fprintf(f, "} %" PRIu64 "\n", (uint64_t)h.untimed);
 		}
 	}

@@ -21,36 +21,17 @@
 #include "funcs/funcs_latency.h"
 #include "serve_config.h"
 #include "serve_probes.h"
+#include "serve_probes_int.h"
 #include "target.h"
 #include "probe/funcprobe.h"
 #include "bpf/funcs.skel.h"
 #include "bpf/funcs_count.skel.h"
 
-struct serve_tp {
-	struct target t;
-	char binary[PATH_MAX + 80];	/* sizeof(target.display) */
-	struct gobin *gb;		/* until attached */
-	struct funcprobe *fp[SERVE_NKINDS];
-	struct funcs_count_bpf *count_skel;
-	struct funcs_bpf *lat_skel;	/* or a funcs_r14_bpf: same layout
-					   (checked in cmd_latency.c) */
-	bool lat_r14;
-	/* the histogram's upper bounds (ns) when configured; else log2 */
-	uint64_t buckets_ns[SERVE_MAX_BUCKETS];
-	int bucket_cnt;
-	char *labels;			/* binary="…"[,pid="…"][,extra…] */
-	struct stat file;		/* the attached file, at attach */
-	void *ext;			/* serve_tp__set_ext() */
-	int ncpu;
-	uint64_t *cnt_vals;		/* ncpu */
-	struct fp_hist *lat_vals;	/* ncpu */
-};
-
 _Static_assert(SERVE_MAX_BUCKETS == FP_HIST_SLOTS - 1,
 	       "configured buckets fill the BPF histogram's slots but the last");
 
-static int plan(struct serve_tp *tp, char **pat, int pat_cnt, bool returns,
-		struct funcprobe **out)
+int serve_tp_plan(struct serve_tp *tp, char **pat, int pat_cnt, bool returns,
+		  bool report, struct funcprobe **out)
 {
 	struct funcprobe_opts fo = { .returns = returns };
 	struct patterns pats = {};
@@ -60,7 +41,7 @@ static int plan(struct serve_tp *tp, char **pat, int pat_cnt, bool returns,
 	if (err)
 		return err;
 	err = funcprobe__plan(tp->gb, &pats, tp->t.display, &fo, out);
-	if (!err)
+	if (!err && report)
 		funcprobe__report_plan(*out, returns ? "latency" : "count");
 	patterns__free(&pats);
 	return err;
@@ -72,43 +53,42 @@ static int load_error(int err)
 	return err;
 }
 
-static int start_count(struct serve_tp *tp, pid_t pid)
+static int start_count(struct serve_tp *tp, struct serve_unit *u, pid_t pid)
 {
-	struct funcprobe *fp = tp->fp[SERVE_COUNT];
+	struct funcprobe *fp = u->fp;
 	int err;
 
-	tp->count_skel = funcs_count_bpf__open();
-	if (!tp->count_skel) {
+	u->count_skel = funcs_count_bpf__open();
+	if (!u->count_skel) {
 		err = -errno;
 		p_err("cannot open the BPF program: %s", strerror(-err));
 		return err;
 	}
-	err = bpf_map__set_max_entries(tp->count_skel->maps.counts,
+	err = bpf_map__set_max_entries(u->count_skel->maps.counts,
 				       (__u32)funcprobe__cnt(fp));
 	if (err) {
 		p_err("cannot size the BPF maps: %s", strerror(-err));
 		return err;
 	}
-	funcprobe__prepare(fp, tp->count_skel->obj, tp->count_skel->progs.fp_count);
-	err = funcs_count_bpf__load(tp->count_skel);
+	funcprobe__prepare(fp, u->count_skel->obj, u->count_skel->progs.fp_count);
+	err = funcs_count_bpf__load(u->count_skel);
 	if (err)
 		return load_error(err);
-	return funcprobe__attach(fp, tp->count_skel->progs.fp_count, tp->t.path,
+	return funcprobe__attach(fp, u->count_skel->progs.fp_count, tp->t.path,
 				 pid, FP_SITES_ENTRY);
 }
 
 /* Latency: the program flavour funcs_latency__open() picks (R14 or TLS). */
-static int start_latency(struct serve_tp *tp, pid_t pid)
+static int start_latency(struct serve_tp *tp, struct serve_unit *u, pid_t pid)
 {
-	struct funcprobe *fp = tp->fp[SERVE_LATENCY];
+	struct funcprobe *fp = u->fp;
 	struct funcs_bpf *skel;
 	int err;
 
-	err = funcs_latency__open(tp->gb, fp, tp->t.display, &skel,
-				  &tp->lat_r14);
+	err = funcs_latency__open(tp->gb, fp, tp->t.display, &skel, &u->lat_r14);
 	if (err)
 		return err;
-	tp->lat_skel = skel;
+	u->lat_skel = skel;
 	/* the kernel sorts durations into the configured bounds itself:
 	 * exact, unlike re-bucketing log2 slots */
 	skel->rodata->nbounds = (__u32)tp->bucket_cnt;
@@ -123,11 +103,71 @@ static int start_latency(struct serve_tp *tp, pid_t pid)
 		return err;
 	}
 	funcprobe__prepare(fp, skel->obj, skel->progs.fp_latency);
-	err = funcs_latency__load(skel, tp->lat_r14);
+	err = funcs_latency__load(skel, u->lat_r14);
 	if (err)
 		return load_error(err);
 	return funcprobe__attach(fp, skel->progs.fp_latency, tp->t.path, pid,
 				 FP_SITES_ENTRY | FP_SITES_RET);
+}
+
+void serve_unit_stop(struct serve_unit *u)
+{
+	funcprobe__detach(u->fp);
+	funcprobe__free(u->fp);
+	funcs_count_bpf__destroy(u->count_skel);
+	funcs_latency__destroy(u->lat_skel, u->lat_r14);
+	memset(u, 0, sizeof(*u));
+}
+
+/* Load and attach fp (taken over, freed on failure too) as unit u. */
+int serve_unit_start(struct serve_tp *tp, enum serve_kind k,
+		     struct funcprobe *fp, struct serve_unit *u)
+{
+	pid_t pid = tp->t.kind == TARGET_PID ? tp->t.pid : 0;
+	int err;
+
+	memset(u, 0, sizeof(*u));
+	u->fp = fp;
+	err = k == SERVE_COUNT ? start_count(tp, u, pid) :
+				 start_latency(tp, u, pid);
+	if (err)
+		serve_unit_stop(u);
+	return err;
+}
+
+static void units_free(struct serve_units *us)
+{
+	for (size_t i = 0; i < us->cnt; i++)
+		serve_unit_stop(&us->u[i]);
+	free(us->u);
+	funcprobe__free(us->plan);
+	memset(us, 0, sizeof(*us));
+}
+
+/* The first units of kind k: every function the patterns name. */
+static int units_start(struct serve_tp *tp, enum serve_kind k, char **pat,
+		       int pat_cnt)
+{
+	struct serve_units *us = &tp->units[k];
+	struct funcprobe *fp;
+	int err;
+
+	err = serve_tp_plan(tp, pat, pat_cnt, k == SERVE_LATENCY, true, &fp);
+	if (err)
+		return err;
+	us->u = calloc(1, sizeof(*us->u));
+	if (!us->u) {
+		funcprobe__free(fp);
+		return -ENOMEM;
+	}
+	err = serve_unit_start(tp, k, fp, &us->u[0]);
+	if (err) {
+		free(us->u);
+		us->u = NULL;
+		return err;
+	}
+	us->cnt = 1;
+	return 0;
 }
 
 /* binary="…"[,pid="…"][,name="value"…]: every series of this process. */
@@ -207,18 +247,13 @@ int serve_tp__start(const struct serve_target *cfg, pid_t pid,
 		goto fail;
 	}
 	if (cfg->count_cnt) {
-		err = plan(tp, cfg->count, cfg->count_cnt, false,
-			   &tp->fp[SERVE_COUNT]);
-		if (!err)
-			err = start_count(tp, pid);
+		err = units_start(tp, SERVE_COUNT, cfg->count, cfg->count_cnt);
 		if (err)
 			goto fail;
 	}
 	if (cfg->latency_cnt) {
-		err = plan(tp, cfg->latency, cfg->latency_cnt, true,
-			   &tp->fp[SERVE_LATENCY]);
-		if (!err)
-			err = start_latency(tp, pid);
+		err = units_start(tp, SERVE_LATENCY, cfg->latency,
+				  cfg->latency_cnt);
 		if (err)
 			goto fail;
 	}
@@ -238,12 +273,8 @@ void serve_tp__stop(struct serve_tp *tp)
 {
 	if (!tp)
 		return;
-	for (int k = 0; k < SERVE_NKINDS; k++) {
-		funcprobe__detach(tp->fp[k]);
-		funcprobe__free(tp->fp[k]);
-	}
-	funcs_count_bpf__destroy(tp->count_skel);
-	funcs_latency__destroy(tp->lat_skel, tp->lat_r14);
+	for (int k = 0; k < SERVE_NKINDS; k++)
+		units_free(&tp->units[k]);
 	gobin__free(tp->gb);
 	free(tp->cnt_vals);
 	free(tp->lat_vals);
@@ -296,19 +327,82 @@ pid_t serve_tp__pid(const struct serve_tp *tp)
 	return tp->t.kind == TARGET_PID ? tp->t.pid : 0;
 }
 
-const struct funcprobe *serve_tp__plan(const struct serve_tp *tp,
-				       enum serve_kind kind)
+bool serve_tp__has(const struct serve_tp *tp, enum serve_kind kind)
 {
-	return tp->fp[kind];
+	return tp->units[kind].cnt > 0;
+}
+
+size_t serve_tp__func_cnt(const struct serve_tp *tp, enum serve_kind kind)
+{
+	const struct serve_units *us = &tp->units[kind];
+	size_t n = 0;
+
+	for (size_t i = 0; i < us->cnt; i++)
+		n += funcprobe__cnt(us->u[i].fp);
+	return n;
+}
+
+/* Function fid of kind (numbered across the units, in order): its unit
+ * and its index there, or NULL. */
+static struct serve_unit *unit_of(const struct serve_tp *tp,
+				  enum serve_kind kind, size_t fid,
+				  size_t *local)
+{
+	const struct serve_units *us = &tp->units[kind];
+
+	for (size_t i = 0; i < us->cnt; i++) {
+		size_t n = funcprobe__cnt(us->u[i].fp);
+
+		if (fid < n) {
+			*local = fid;
+			return &us->u[i];
+		}
+		fid -= n;
+	}
+	return NULL;
+}
+
+const struct fp_func *serve_tp__func(const struct serve_tp *tp,
+				     enum serve_kind kind, size_t fid)
+{
+	size_t local;
+	struct serve_unit *u = unit_of(tp, kind, fid, &local);
+
+	return u ? funcprobe__func(u->fp, local) : NULL;
+}
+
+static const struct funcprobe *record_plan(const struct serve_tp *tp,
+					   enum serve_kind kind)
+{
+	const struct serve_units *us = &tp->units[kind];
+
+	return us->plan ? us->plan : us->cnt ? us->u[0].fp : NULL;
+}
+
+size_t serve_tp__skipped_cnt(const struct serve_tp *tp, enum serve_kind kind)
+{
+	const struct funcprobe *fp = record_plan(tp, kind);
+
+	return fp ? funcprobe__skipped_cnt(fp) : 0;
+}
+
+const struct fp_skipped *serve_tp__skipped(const struct serve_tp *tp,
+					   enum serve_kind kind, size_t i)
+{
+	return funcprobe__skipped(record_plan(tp, kind), i);
 }
 
 int serve_tp__calls(struct serve_tp *tp, size_t fid, uint64_t *calls)
 {
-	__u32 key = (__u32)fid;
+	size_t local;
+	struct serve_unit *u = unit_of(tp, SERVE_COUNT, fid, &local);
+	__u32 key;
 
 	*calls = 0;
-	if (!tp->count_skel ||
-	    bpf_map_lookup_elem(bpf_map__fd(tp->count_skel->maps.counts), &key,
+	if (!u)
+		return -ENOENT;
+	key = (__u32)local;
+	if (bpf_map_lookup_elem(bpf_map__fd(u->count_skel->maps.counts), &key,
 				tp->cnt_vals))
 		return -ENOENT;
 	for (int c = 0; c < tp->ncpu; c++)
@@ -318,11 +412,15 @@ int serve_tp__calls(struct serve_tp *tp, size_t fid, uint64_t *calls)
 
 int serve_tp__hist(struct serve_tp *tp, size_t fid, struct fp_hist *h)
 {
-	__u32 key = (__u32)fid;
+	size_t local;
+	struct serve_unit *u = unit_of(tp, SERVE_LATENCY, fid, &local);
+	__u32 key;
 
 	memset(h, 0, sizeof(*h));
-	if (!tp->lat_skel ||
-	    bpf_map_lookup_elem(bpf_map__fd(tp->lat_skel->maps.hists), &key,
+	if (!u)
+		return -ENOENT;
+	key = (__u32)local;
+	if (bpf_map_lookup_elem(bpf_map__fd(u->lat_skel->maps.hists), &key,
 				tp->lat_vals))
 		return -ENOENT;
 	for (int c = 0; c < tp->ncpu; c++) {
@@ -337,28 +435,45 @@ int serve_tp__hist(struct serve_tp *tp, size_t fid, struct fp_hist *h)
 
 unsigned int serve_tp__sweep(struct serve_tp *tp)
 {
-	return tp->lat_skel ? funcs_latency__sweep(tp->lat_skel) : 0;
+	const struct serve_units *us = &tp->units[SERVE_LATENCY];
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < us->cnt; i++)
+		n += funcs_latency__sweep(us->u[i].lat_skel);
+	return n;
 }
 
 void serve_tp__lat_stats(const struct serve_tp *tp, uint64_t *stats)
 {
-	for (int i = 0; i < FP_NSTATS; i++)
-		stats[i] = tp->lat_skel ? tp->lat_skel->bss->stats[i] : 0;
+	const struct serve_units *us = &tp->units[SERVE_LATENCY];
+
+	memset(stats, 0, FP_NSTATS * sizeof(*stats));
+	for (size_t i = 0; i < us->cnt; i++)
+		for (int s = 0; s < FP_NSTATS; s++)
+			stats[s] += us->u[i].lat_skel->bss->stats[s];
 }
 
 const char *serve_tp__mode(const struct serve_tp *tp)
 {
 	for (int k = 0; k < SERVE_NKINDS; k++)
-		if (tp->fp[k])
-			return funcprobe__mode(tp->fp[k]);
+		if (tp->units[k].cnt)
+			return funcprobe__mode(tp->units[k].u[0].fp);
 	return "none";
 }
 
 size_t serve_tp__sites(const struct serve_tp *tp, enum serve_kind kind)
 {
-	if (!tp->fp[kind])
-		return 0;
-	return funcprobe__site_cnt(tp->fp[kind], kind == SERVE_LATENCY ?
-				   FP_SITES_ENTRY | FP_SITES_RET :
-				   FP_SITES_ENTRY);
+	const struct serve_units *us = &tp->units[kind];
+	size_t n = 0;
+
+	for (size_t i = 0; i < us->cnt; i++)
+		n += funcprobe__site_cnt(us->u[i].fp, kind == SERVE_LATENCY ?
+					 FP_SITES_ENTRY | FP_SITES_RET :
+					 FP_SITES_ENTRY);
+	return n;
+}
+
+size_t serve_tp__units(const struct serve_tp *tp, enum serve_kind kind)
+{
+	return tp->units[kind].cnt;
 }

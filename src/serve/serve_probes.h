@@ -71,13 +71,50 @@ void serve__put_seconds(FILE *f, uint64_t ns);
 const char *serve_tp__binary(const struct serve_tp *tp);
 /* > 0 for a pid: target. */
 pid_t serve_tp__pid(const struct serve_tp *tp);
-/* The plan of one kind (NULL when the target has none). */
-const struct funcprobe *serve_tp__plan(const struct serve_tp *tp,
-				       enum serve_kind kind);
-/* Calls of function fid of the count plan (sum over CPUs); 0 or -errno. */
+/* Whether the target probes functions of this kind. */
+bool serve_tp__has(const struct serve_tp *tp, enum serve_kind kind);
+/* The functions probed of one kind, numbered 0..cnt-1 across the units
+ * their probes are attached in (a reload adds units, see below). */
+size_t serve_tp__func_cnt(const struct serve_tp *tp, enum serve_kind kind);
+struct fp_func;
+struct fp_skipped;
+const struct fp_func *serve_tp__func(const struct serve_tp *tp,
+				     enum serve_kind kind, size_t fid);
+/* Functions the last plan of this kind could not probe, and why. */
+size_t serve_tp__skipped_cnt(const struct serve_tp *tp, enum serve_kind kind);
+const struct fp_skipped *serve_tp__skipped(const struct serve_tp *tp,
+					   enum serve_kind kind, size_t i);
+/* BPF objects (each one uprobe_multi link) the functions of a kind are in. */
+size_t serve_tp__units(const struct serve_tp *tp, enum serve_kind kind);
+/* Calls of count function fid (sum over CPUs); 0 or -errno. */
 int serve_tp__calls(struct serve_tp *tp, size_t fid, uint64_t *calls);
-/* Histogram of function fid of the latency plan; 0 or -errno. */
+/* Histogram of latency function fid; 0 or -errno. */
 int serve_tp__hist(struct serve_tp *tp, size_t fid, struct fp_hist *h);
+
+/*
+ * A reload that changes a target's count:/latency: lists and nothing else
+ * (serve_probes_update.c): per kind, the functions the new lists name are
+ * planned; a unit all of whose functions stay is left attached, its
+ * counters running; functions no kept unit holds are attached as a new
+ * unit; a unit with a function removed is detached (its remaining
+ * functions are in the new unit, their counters start again).
+ *   prepare: plan and attach what is new (the old probes still serve);
+ *	0, or -ESTALE when this cannot be done probe by probe (the file
+ *	changed, two functions share a name: restart the target), or
+ *	-errno after one error line. Nothing visible has changed yet.
+ *   commit: show the new units (no system call: under the scrapes' lock).
+ *   finish: detach what was dropped, free. abort: undo prepare.
+ */
+struct serve_tp_change;
+int serve_tp__update_prepare(struct serve_tp *tp, const struct serve_target *old,
+			     const struct serve_target *cfg,
+			     struct serve_tp_change **out);
+void serve_tp__update_commit(struct serve_tp_change *c);
+void serve_tp__update_finish(struct serve_tp_change *c);
+void serve_tp__update_abort(struct serve_tp_change *c);
+/* Functions a change attaches and detaches (over both kinds). */
+void serve_tp__change_counts(const struct serve_tp_change *c,
+			     size_t *attached, size_t *detached);
 /*
  * Drop the latency program's open-call stacks of processes that have
  * ended (funcs_latency__sweep): a process that exits inside a timed call

@@ -272,7 +272,7 @@ def test_sighup_reload_keeps_unchanged_probes():
         f.write("targets:\n" + fib_target +
                 f"  - binary: {path}\n    count: [main.classify]\n    labels: {{part: b}}\n")
     d.p.send_signal(signal.SIGHUP)
-    wait_line(d, r"reloaded .*: 2 targets \(1 kept, 1 new, 0 removed\)")
+    wait_line(d, r"reloaded .*: 2 targets \(1 kept, 1 new, 0 removed, 0 changed")
     own = own_record(plain_run(path).stdout)["counts"]
     got = values()
     assert got == ({"main.fib": fib + own["main.fib"],
@@ -297,7 +297,7 @@ def test_sighup_reload_keeps_unchanged_probes():
     with open(cfg, "w") as f:
         f.write("targets:\n" + fib_target)
     d.p.send_signal(signal.SIGHUP)
-    wait_line(d, r"reloaded .*: 1 targets \(1 kept, 0 new, 1 removed\)")
+    wait_line(d, r"reloaded .*: 1 targets \(1 kept, 0 new, 1 removed, 0 changed")
     assert values() == ({"main.fib": fib + own["main.fib"]}, [1.0])
     probes = json.loads(d.get("/debug/probes")[2])
     assert (probes["reloads"], probes["reload_failures"]) == (4, 2), probes
@@ -394,10 +394,12 @@ def test_100_reloads_leave_no_fds_links_or_maps():
     rss0 = rss_kb(d.p.pid)
     for i in range(100):
         # every reload detaches both programs and attaches two others
+        # (the target's probe lists change: probe by probe, none stays)
         with open(cfg, "w") as f:
             f.write(b if i % 2 == 0 else a)
         d.p.send_signal(signal.SIGHUP)
-        wait_line(d, r"reloaded .*: 1 targets \(0 kept, 1 new, 1 removed\)")
+        wait_line(d, r"reloaded .*: 1 targets \(0 kept, 0 new, 0 removed, 1 changed: "
+                  r"2 functions attached, 2 detached\)")
     after = fd_kinds(d.p.pid)
     assert after == before, (before, after)
     rss1 = rss_kb(d.p.pid)
@@ -662,7 +664,7 @@ def test_binary_target_restarts_and_replaced_file():
     wait_line(d, r"was replaced: probing the new file")
     (g,) = json.loads(d.get("/debug/probes")[2])["targets"]
     assert (g["replaced"], len(g["processes"])) == (1, 1), g
-    assert fib() == [(path, 0)]       # a new series: Prometheus sees a counter reset
+    assert fib() == []       # a new series, shown from its first call
     again = own_record(plain_run(path).stdout)["counts"]["main.fib"]
     assert fib() == [(path, again)]
     # rewritten in place (same inode; nothing runs it): the old offsets
@@ -707,7 +709,7 @@ def test_reload_on_file_change_and_listen_rebinds():
     # no signal: renaming a new file over it is enough; fib keeps its count
     replace_file(cfg, f"listen: 127.0.0.1:{port1}\ntargets:\n" + fib_target +
                  f"  - binary: {path}\n    count: [main.add]\n    labels: {{part: b}}\n")
-    wait_line(d, r"reloaded .* \(file changed\): 2 targets \(1 kept, 1 new, 0 removed\)")
+    wait_line(d, r"reloaded .* \(file changed\): 2 targets \(1 kept, 1 new, 0 removed, 0 changed")
     own = own_record(plain_run(path).stdout)["counts"]
     assert values(port1) == ({"main.fib": fib + own["main.fib"], "main.add": own["main.add"]},
                              [1.0])
@@ -723,7 +725,7 @@ def test_reload_on_file_change_and_listen_rebinds():
     replace_file(cfg, f"listen: 127.0.0.1:{port2}\ntargets:\n" + fib_target)
     line = wait_line(d, r"serving metrics of 1 targets on http://127\.0\.0\.1:\d+/metrics")
     assert f":{port2}/" in line, line
-    wait_line(d, r"reloaded .* \(file changed\): 1 targets \(1 kept, 0 new, 1 removed\)")
+    wait_line(d, r"reloaded .* \(file changed\): 1 targets \(1 kept, 0 new, 1 removed, 0 changed")
     assert values(port2) == ({"main.fib": fib + own["main.fib"]}, [1.0])
     try:
         values(port1)
@@ -795,9 +797,9 @@ targets:
     with open(cfg) as f:
         new = f.read().replace("env: prod", "env: staging")
     replace_file(cfg, new)
-    wait_line(d, r"reloaded .*: 2 targets \(1 kept, 1 new, 1 removed\)")
+    wait_line(d, r"reloaded .*: 2 targets \(1 kept, 1 new, 1 removed, 0 changed")
     envs = {l.get("env") for n, l, v in parse_metrics(d.get("/metrics")[2])
-            if n == "gosnoop_function_calls_total"}
+            if n == "gosnoop_probes_attached" and l.get("team")}
     assert envs == {"staging"}, envs
     rc, secs = d.stop()
     assert rc == 0 and secs < 5.0, (rc, secs)
@@ -845,3 +847,119 @@ def test_esbuild_http_server_under_serve():
         assert prom.stop() == 0
     rc, secs = d.stop()
     assert rc == 0 and secs < 5.0, (rc, secs)
+
+
+def test_no_series_before_a_functions_first_call():
+    """A function has no series until it is called (what client libraries
+    do for labelled metrics): -chatter 3 calls main.classify alone, 3
+    times; main.fib and main.sleep10ms appear once the whole fixture ran,
+    with its own counts. Before, every matched function wrote zeros (92 %
+    of esbuild's net/http.* scrape)."""
+    path = private_fixture()
+    cfg = write_config(f"targets:\n  - binary: {path}\n    count: [main.fib, main.classify]\n"
+                       f"    latency: [main.sleep10ms, main.classify]\n")
+    d = Daemon(cfg)
+
+    def series():
+        out = {}
+        for n, l, v in parse_metrics(d.get("/metrics")[2]):
+            if n.startswith("gosnoop_function_"):
+                out.setdefault(n, {}).setdefault(l["function"], []).append(v)
+        return out
+
+    assert series() == {}
+    r = plain_run(path, "-chatter", "3")
+    assert r.returncode == 0 and r.stdout.count("CHILD line") == 3, r.stdout
+    got = series()
+    assert {n: sorted(fs) for n, fs in got.items()} == {
+        "gosnoop_function_calls_total": ["main.classify"],
+        "gosnoop_function_duration_seconds_bucket": ["main.classify"],
+        "gosnoop_function_duration_seconds_sum": ["main.classify"],
+        "gosnoop_function_duration_seconds_count": ["main.classify"],
+        "gosnoop_function_calls_untimed_total": ["main.classify"],
+    }, got
+    assert got["gosnoop_function_calls_total"]["main.classify"] == [3]
+    assert got["gosnoop_function_duration_seconds_count"]["main.classify"] == [3]
+    own = own_record(plain_run(path).stdout)["counts"]
+    got = series()
+    assert got["gosnoop_function_calls_total"] == {
+        "main.classify": [3 + own["main.classify"]], "main.fib": [own["main.fib"]]}, got
+    assert got["gosnoop_function_duration_seconds_count"] == {
+        "main.classify": [3 + own["main.classify"]], "main.sleep10ms": [own["main.sleep10ms"]]}, got
+    # the probes were there all along
+    attached = {l["kind"]: v for n, l, v in parse_metrics(d.get("/metrics")[2])
+                if n == "gosnoop_probes_attached"}
+    assert attached == {"count": 2, "latency": 2}, attached
+    rc, secs = d.stop()
+    assert rc == 0 and secs < 1.0, (rc, secs)
+
+
+def test_reload_changes_a_target_probe_by_probe():
+    """Adding a function to a target's count: list attaches that function
+    alone: main.fib's probe stays attached (the same BPF link, per
+    /proc/PID/fdinfo) and its counter keeps growing from where it was;
+    the new function counts from its attach. Removing main.fib detaches
+    its probe and leaves main.add's counter alone. Latency likewise.
+    Before, any change restarted the whole target (counters from 0)."""
+    path = private_fixture()
+    head = f"targets:\n  - binary: {path}\n    labels: {{svc: calls}}\n"
+    cfg = write_config(head + "    count: [main.fib]\n    latency: [main.classify]\n")
+    d = Daemon(cfg, "--no-watch")
+
+    def values():
+        out = {}
+        for n, l, v in parse_metrics(d.get("/metrics")[2]):
+            if n in ("gosnoop_function_calls_total", "gosnoop_function_duration_seconds_count"):
+                out[n.split("_")[2], l["function"]] = v
+        return out
+
+    def links():
+        ids = set()
+        for fd in os.listdir(f"/proc/{d.p.pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{d.p.pid}/fd/{fd}") != "anon_inode:bpf_link":
+                    continue
+                with open(f"/proc/{d.p.pid}/fdinfo/{fd}") as f:
+                    ids |= {int(l.split()[1]) for l in f if l.startswith("link_id:")}
+            except OSError:
+                pass
+        return ids
+
+    def reload(text, changed):
+        with open(cfg, "w") as f:
+            f.write(head + text)
+        d.p.send_signal(signal.SIGHUP)
+        wait_line(d, r"reloaded .*: 1 targets \(0 kept, 0 new, 0 removed, 1 changed: " + changed)
+
+    r1 = own_record(plain_run(path).stdout)["counts"]
+    v1 = values()
+    assert v1 == {("calls", "main.fib"): r1["main.fib"],
+                  ("duration", "main.classify"): r1["main.classify"]}, v1
+    links1 = links()
+    reload("    count: [main.fib, main.add]\n    latency: [main.classify, main.sleep10ms]\n",
+           r"2 functions attached, 0 detached\)")
+    links2 = links()
+    assert links1 < links2 and len(links2 - links1) == 2, (links1, links2)   # two new, none gone
+    r2 = own_record(plain_run(path).stdout)["counts"]
+    assert values() == {
+        ("calls", "main.fib"): r1["main.fib"] + r2["main.fib"],           # kept counting
+        ("calls", "main.add"): r2["main.add"],                             # from its attach
+        ("duration", "main.classify"): r1["main.classify"] + r2["main.classify"],
+        ("duration", "main.sleep10ms"): r2["main.sleep10ms"],
+    }, (values(), r1, r2)
+    probes = json.loads(d.get("/debug/probes")[2])
+    (t,) = probes["targets"][0]["processes"]
+    assert (t["count"]["units"], t["latency"]["units"]) == (2, 2), t
+    assert sorted(f["func"] for f in t["count"]["functions"]) == ["main.add", "main.fib"], t
+    # main.fib and main.classify go: their units (links) go, the others stay
+    reload("    count: [main.add]\n    latency: [main.sleep10ms]\n",
+           r"0 functions attached, 2 detached\)")
+    links3 = links()
+    assert links3 == links2 - links1, (links1, links2, links3)
+    r3 = own_record(plain_run(path).stdout)["counts"]
+    assert values() == {
+        ("calls", "main.add"): r2["main.add"] + r3["main.add"],
+        ("duration", "main.sleep10ms"): r2["main.sleep10ms"] + r3["main.sleep10ms"],
+    }, (values(), r2, r3)
+    rc, secs = d.stop()
+    assert rc == 0 and secs < 1.0, (rc, secs)

@@ -139,7 +139,7 @@ def test_scrapes_answered_during_50_reloads():
             with open(cfg, "w") as f:
                 f.write(base + (extra if i % 2 == 0 else ""))
             d.p.send_signal(signal.SIGHUP)
-            wait_line(d, r"reloaded .*: 30[01] targets \(300 kept, [01] new, [01] removed\)")
+            wait_line(d, r"reloaded .*: 30[01] targets \(300 kept, [01] new, [01] removed, 0 changed")
     finally:
         stop.set()
         th.join()
