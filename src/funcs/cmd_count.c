@@ -17,6 +17,7 @@
 #include "common.h"
 #include "funcs_session.h"
 #include "json_writer.h"
+#include "overhead.h"
 #include "probe/funcprobe.h"
 #include "bpf/funcs_count.skel.h"
 
@@ -30,6 +31,8 @@ struct count_state {
 struct count_row {
 	const char *name;
 	uint64_t n;
+	double coverage;	/* < 0: counted all along, else the share of
+				   the time it was probed (throttled) */
 };
 
 static void usage(FILE *f)
@@ -47,6 +50,11 @@ static void usage(FILE *f)
 		"  -p, --pid PID        count in this process only\n"
 		"      --classic-uprobes  one classic uprobe per function instead\n"
 		"                       of one uprobe_multi link (slow to detach)\n"
+		"      --max-overhead PCT  keep the probes' estimated cost under PCT%%\n"
+		"                       of the program's CPU time: the costliest\n"
+		"                       functions go off (JSON \"throttled\"), their\n"
+		"                       counts then cover part of the time\n"
+		"                       (\"sampled\"); default: warn above 5%%\n"
 		"  -v, --verbose        probe sites, attach and detach times\n"
 		"PATTERN: shell glob over Go names ('main.*', 'net/http.*').\n"
 		"Ends on Ctrl-C, after -d, or when the traced process exits;\n"
@@ -105,6 +113,17 @@ static void destroy(struct funcs_session *s)
 	st->vals = NULL;
 }
 
+/* count's calls per function: its per-CPU counters */
+static void calls(struct funcs_session *s, struct overhead_calls *out)
+{
+	struct funcs_count_bpf *skel = s->skel;
+
+	*out = (struct overhead_calls){
+		.map_fd = bpf_map__fd(skel->maps.counts),
+		.value_size = sizeof(__u64), .count_off = 0,
+		.extra_off = SIZE_MAX, .halves = 1 };
+}
+
 static int cmp_rows(const void *a, const void *b)
 {
 	const struct count_row *x = a, *y = b;
@@ -136,6 +155,9 @@ static void print(struct funcs_session *s, bool final)
 		if (sum > st->prev[fid]) {
 			rows[rows_cnt].name = funcprobe__func(s->fp, fid)->name;
 			rows[rows_cnt].n = sum - st->prev[fid];
+			if (!overhead__sampled(s->ovh, fid,
+					       &rows[rows_cnt].coverage))
+				rows[rows_cnt].coverage = -1;
 			total += rows[rows_cnt].n;
 			rows_cnt++;
 		}
@@ -154,6 +176,12 @@ static void print(struct funcs_session *s, bool final)
 			jw_name(jw, "type"); jw_string(jw, "count");
 			jw_name(jw, "func"); jw_string(jw, rows[i].name);
 			jw_name(jw, "count"); jw_uint(jw, rows[i].n);
+			if (rows[i].coverage >= 0) {
+				/* throttled: counted only while probed */
+				jw_name(jw, "sampled"); jw_bool(jw, true);
+				jw_name(jw, "coverage");
+				jw_float(jw, rows[i].coverage, 32);
+			}
 			jw_end_object(jw);
 			jw_end_line(jw);
 		}
@@ -174,12 +202,16 @@ static void print(struct funcs_session *s, bool final)
 
 			/* keep the end of long names: it says the most */
 			if (len > 60)
-				printf("...%-57s %12llu\n",
+				printf("...%-57s %12llu",
 				       rows[i].name + len - 57,
 				       (unsigned long long)rows[i].n);
 			else
-				printf("%-60s %12llu\n", rows[i].name,
+				printf("%-60s %12llu", rows[i].name,
 				       (unsigned long long)rows[i].n);
+			if (rows[i].coverage >= 0)
+				printf(" sampled %.0f%%",
+				       rows[i].coverage * 100);
+			putchar('\n');
 		}
 		if (shown < rows_cnt)
 			printf("(%zu more functions called; --top shows %zu)\n",
@@ -205,6 +237,7 @@ int do_count(int argc, char **argv)
 		.load = load,
 		.destroy = destroy,
 		.print = print,
+		.calls = calls,
 		.priv = &st,
 	};
 

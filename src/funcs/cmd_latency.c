@@ -23,6 +23,7 @@
 #include "funcs_session.h"
 #include "gobin/gobin.h"
 #include "json_writer.h"
+#include "overhead.h"
 #include "probe/funcprobe.h"
 #include <linux/types.h>
 #include "bpf/funcs.h"
@@ -513,6 +514,20 @@ static void destroy(struct funcs_session *s)
 }
 
 /* Stacks of processes that exited inside a timed call (PATH targets). */
+/* latency's calls per function: each hists entry's count + untimed
+ * (both halves with -i) */
+static void calls(struct funcs_session *s, struct overhead_calls *out)
+{
+	struct funcs_bpf *skel = s->skel;
+
+	*out = (struct overhead_calls){
+		.map_fd = bpf_map__fd(skel->maps.hists),
+		.value_size = sizeof(struct fp_hist),
+		.count_off = offsetof(struct fp_hist, count),
+		.extra_off = offsetof(struct fp_hist, untimed),
+		.halves = s->cli->interval > 0 && !s->cli->per_goid ? 2 : 1 };
+}
+
 static void tick(struct funcs_session *s)
 {
 	unsigned int n = funcs_latency__sweep(s->skel);
@@ -533,6 +548,7 @@ int do_latency(int argc, char **argv)
 		.destroy = destroy,
 		.print = print,
 		.tick = tick,
+		.calls = calls,
 		.priv = &st,
 	};
 

@@ -27,6 +27,7 @@
 #include "probe/funcprobe.h"
 #include "launch.h"
 #include "options.h"
+#include "overhead.h"
 #include "record_out.h"
 #include "session.h"
 
@@ -39,7 +40,7 @@ static uint64_t real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-enum { OPT_TOP = 256, OPT_PER_GOID, OPT_CLASSIC };
+enum { OPT_TOP = 256, OPT_PER_GOID, OPT_CLASSIC, OPT_MAX_OVERHEAD };
 
 struct funcs_args {
 	struct funcs_cli *cli;
@@ -76,6 +77,8 @@ static int funcs_option(int code, char *arg, void *ctx)
 	case OPT_CLASSIC:
 		cli->classic = true;
 		return 0;
+	case OPT_MAX_OVERHEAD:
+		return overhead__parse_pct(arg, &cli->max_overhead);
 	default:
 		return -ENOENT;
 	}
@@ -89,6 +92,7 @@ static int parse_args(int argc, char **argv, struct funcs_cli *cli,
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "per-goid", no_argument, NULL, OPT_PER_GOID },
 		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
+		{ "max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD },
 		{}
 	};
 	struct funcs_args a = { cli, !strcmp(ops->verb, "count") };
@@ -167,6 +171,13 @@ static int started(struct session *s)
 
 	fs->start_ns = s->start_ns;
 	fs->interval_start_ns = real_ns();
+	if (fs->ops->calls) {
+		struct overhead_calls c;
+
+		fs->ops->calls(fs, &c);
+		return overhead__start(s, &c, fs->cli->max_overhead,
+				       &fs->ovh);
+	}
 	return 0;
 }
 
@@ -211,6 +222,7 @@ static int finish(struct session *s)
 {
 	struct funcs_session *fs = s->ctx;
 
+	overhead__report(fs->ovh);
 	fs->ops->print(fs, true);
 	return 0;
 }
@@ -220,6 +232,8 @@ static void destroy(struct session *s)
 	struct funcs_session *fs = s->ctx;
 
 	fs->ops->destroy(fs);
+	overhead__free(fs->ovh);
+	fs->ovh = NULL;
 	fs->fp = NULL;
 	fs->gb = NULL;
 }

@@ -31,10 +31,13 @@ struct funcs_cli {
 	bool classic;		/* --classic-uprobes */
 	int top;		/* count --top N; 0: all */
 	bool per_goid;		/* latency --per-goid */
+	double max_overhead;	/* --max-overhead PCT; 0: warn only */
 };
 
 struct funcs_session;
 struct session;
+struct overhead;
+struct overhead_calls;
 
 struct funcs_ops {
 	const char *verb;	/* "count", "latency" */
@@ -51,6 +54,9 @@ struct funcs_ops {
 	void (*print)(struct funcs_session *s, bool final);
 	/* Optional: housekeeping, about once a second while attached. */
 	void (*tick)(struct funcs_session *s);
+	/* Optional: where the calls per function are, for the overhead
+	 * budget (overhead.h); after load. */
+	void (*calls)(struct funcs_session *s, struct overhead_calls *out);
 	void *priv;
 };
 
@@ -66,6 +72,7 @@ struct funcs_session {
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at attach */
 	struct session *sess;		/* the session running this one */
 	uint64_t next_tick_ns;		/* ops->tick's next, mono_ns() */
+	struct overhead *ovh;		/* the overhead budget, or NULL */
 };
 
 /*
