@@ -8,6 +8,7 @@ read-only root; its volumes, args, readiness probe and memory limit), and
 counted itself. A second test checks the premise of the seccomp profile:
 under podman's default profile bpf() is refused (EPERM)."""
 import grp
+import json
 import os
 import pwd
 import re
@@ -253,3 +254,53 @@ def test_default_seccomp_profile_refuses_bpf():
         img.remove()
     assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
     assert re.search(r"ringbuf\s+refused.*\n.*EPERM at map create", r.stdout), r.stdout
+
+
+def count_in_container(img, pod, c, extra, pid):
+    """`gosnoop count -p PID main.fib main.add` in the image with the
+    manifest's settings plus extra podman options, until it attached (or
+    failed): (Popen, stderr lines so far)."""
+    g = subprocess.Popen(PODMAN + ["run", "--rm"] + podman_args(pod, c, gstest.tmpdir()) +
+                         extra + [img.tag, "--json", "count", "-v", "-p", str(pid),
+                                  "main.fib", "main.add"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    gstest._procs.append(g)
+    err = []
+    for line in g.stderr:
+        err.append(line)
+        if "attached" in line:
+            break
+    return g, err
+
+
+def test_classic_uprobes_in_a_container_need_sys_admin():
+    """What docs/serve.md says of kernels without uprobe_multi, forced
+    here with GOSNOOP_CLASSIC_UPROBES=1: with the manifest's capabilities
+    a perf uprobe event is refused (EACCES: Linux wants CAP_SYS_ADMIN for
+    them again since 2025); with SYS_ADMIN added the counts are right."""
+    need_podman()
+    pod, c = manifest()
+    classic = ["-e", "GOSNOOP_CLASSIC_UPROBES=1"]
+    img = Image()
+    try:
+        for add, works in ((False, False), (True, True)):
+            p = start_waiting([fixture("calls")])
+            g, err = count_in_container(img, pod, c, classic +
+                                        (["--cap-add", "SYS_ADMIN"] if add else []), p.pid)
+            own = run_to_counts(p)
+            p.stdin.write("done\n")
+            p.stdin.flush()
+            out, rest = g.communicate(timeout=120)      # ends when the PID is gone
+            err = "".join(err) + rest
+            if not works:
+                assert g.returncode == 3 and "Permission denied" in err, (g.returncode, err)
+                continue
+            assert g.returncode == 0, err
+            assert "through classic uprobes" in err, err
+            counts = {r["func"]: r["count"] for r in map(json.loads, out.splitlines())
+                      if r.get("type") == "count"}
+            assert counts == {"main.fib": own["main.fib"], "main.add": own["main.add"]}, \
+                (counts, err)
+    finally:
+        img.remove()
