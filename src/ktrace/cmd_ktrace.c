@@ -695,6 +695,7 @@ static int finish(struct session *s)
 		rb_reader__drain(st->rb);
 	fflush(stdout);
 	report_stats(st->insts, st->np, counted_out(s));
+	kt_scope__report(&st->cli->scope, st->np ? st->insts[0].skel : NULL);
 	return 0;
 }
 

@@ -324,3 +324,16 @@ void kt_scope__free(struct kt_scope *s)
 	s->goids = s->gofunc_keys = NULL;
 	s->ngoids = s->ngofunc = 0;
 }
+
+void kt_scope__report(const struct kt_scope *s, const struct ktrace_bpf *first)
+{
+	__u64 missed;
+
+	if (!s->follow || !first || !first->bss)
+		return;
+	missed = first->bss->stats[KT_STAT_FOLLOW_FULL];
+	if (missed)
+		p_warn("--follow: %llu forked tasks not followed (more than %d "
+		       "tasks at once)", (unsigned long long)missed,
+		       KT_FOLLOW_MAX);
+}

@@ -63,6 +63,9 @@ int kt_scope__configure(const struct kt_scope *s, struct ktrace_bpf *skel,
  * seeds --follow), attach the fork/exit programs. 0 or -errno (one line). */
 int kt_scope__start(struct kt_scope *s, struct ktrace_bpf *first,
 		    pid_t tgid);
+/* At the end: a warning if --follow missed children (its map full). */
+void kt_scope__report(const struct kt_scope *s,
+		      const struct ktrace_bpf *first);
 void kt_scope__free(struct kt_scope *s);
 
 #endif

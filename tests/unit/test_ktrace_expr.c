@@ -918,6 +918,9 @@ static void test_no_crash(void **state)
 		"||", "\"s\"", "ip4", "ntohs", "errno", "str", "ustr", "ip6",
 		"real_parent", "__sk_common", "x", "0xffffffffffffffff",
 		"se", "sched_reset_on_fork", "\"", "9999999999", ",",
+		/* casts */
+		"struct", "task_struct", "sock", "union", "enum", "u32", "s8",
+		"unsigned", "long", "char", "int", "pid_t", "const",
 	};
 	unsigned int seed = 12345;
 	char err[512], e[160];
