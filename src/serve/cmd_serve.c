@@ -637,7 +637,7 @@ int do_serve(int argc, char **argv)
 	struct sockaddr_storage addr;
 	bool watch, loopback;
 	char err_msg[512];
-	int first, err, ret = EXIT_FAIL;
+	int first, err, ret = -ENOMEM;
 
 	err = opts__parse(&spec, &argc, argv, &first);
 	if (err)
@@ -645,11 +645,11 @@ int do_serve(int argc, char **argv)
 	watch = args.watch;
 	if (first < argc) {
 		p_err("serve: unexpected argument '%s'", argv[first]);
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (!st->config_path) {
 		p_err("serve: no configuration: give --config FILE (docs/serve.md)");
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (stat(st->config_path, &m.seen))
 		memset(&m.seen, 0, sizeof(m.seen));
@@ -657,7 +657,7 @@ int do_serve(int argc, char **argv)
 				 sizeof(err_msg));
 	if (err) {
 		p_err("%s", err_msg);
-		return err == -EINVAL ? EXIT_USAGE : exit_code_for(err);
+		return err;
 	}
 	m.listen = strdup(m.listen_arg ?: st->cfg.listen ?: DEFAULT_LISTEN);
 	if (!m.listen) {
@@ -667,7 +667,7 @@ int do_serve(int argc, char **argv)
 	if (serve_config__parse_listen(m.listen, &addr, &loopback)) {
 		p_err("bad --listen '%s': give HOST:PORT, e.g. %s", m.listen,
 		      DEFAULT_LISTEN);
-		ret = EXIT_USAGE;
+		ret = -EINVAL;
 		goto out;
 	}
 	if (watch)
@@ -694,7 +694,7 @@ int do_serve(int argc, char **argv)
 	}
 	err = start_targets(st);
 	if (err) {
-		ret = exit_code_for(err);
+		ret = err;
 		goto out;
 	}
 	if (exiting)
@@ -702,11 +702,12 @@ int do_serve(int argc, char **argv)
 	st->start_time = real_s();
 	st->reload_ok = true;
 	st->reload_time = st->start_time;
-	if (serve_http__start(st, m.listen, st->group_cnt, &m.httpd))
+	ret = serve_http__start(st, m.listen, st->group_cnt, &m.httpd);
+	if (ret)
 		goto out;
 	main_loop(&m);
 stopped:
-	ret = EXIT_OK;
+	ret = 0;
 out:
 	serve_http__stop(m.httpd);
 	stop_groups(st->groups, st->group_cnt, NULL);
