@@ -127,6 +127,10 @@ $(BUILD)/tests/test_serve_native $(BUILD)/tests-san/test_serve_native: \
 UNIT_SRCS_test_options = src/options.c src/common.c src/target.c src/json_writer.c
 $(BUILD)/tests/test_options $(BUILD)/tests-san/test_options: \
 	$(UNIT_SRCS_test_options) src/options.h
+UNIT_SRCS_test_session = src/session.c src/launch.c src/pattern.c \
+	src/record_out.c src/common.c src/target.c src/json_writer.c
+$(BUILD)/tests/test_session $(BUILD)/tests-san/test_session: \
+	$(UNIT_SRCS_test_session) src/session.h
 UNIT_SRCS_test_trace_set = src/trace/trace_set.c
 $(BUILD)/tests/test_trace_set $(BUILD)/tests-san/test_trace_set: \
 	$(UNIT_SRCS_test_trace_set)
