@@ -19,35 +19,29 @@ static void on_stop_signal(int sig, siginfo_t *si, void *uc)
 	launch__note_signal(si);
 }
 
-void session__catch_stop_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_stop_signal;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
 /* Only records when: reaping happens in the loop. */
-static void on_sigchld(int sig)
+static void on_sigchld(int sig, siginfo_t *si, void *uc)
 {
 	if (!child_exit_ns)
 		child_exit_ns = mono_ns();
 }
 
-static void stamp_child_exit(void)
+static void catch(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigchld;
-	sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | flags;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(sig, &sa, NULL);
+}
+
+void session__catch_stop_signals(void)
+{
+	catch(SIGINT, on_stop_signal, 0);
+	catch(SIGTERM, on_stop_signal, 0);
+	catch(SIGHUP, on_stop_signal, 0);
 }
 
 int session__add_tick(struct session *s, session_tick_fn fn, void *ctx)
@@ -162,7 +156,7 @@ static int start(struct session *s)
 
 	session__catch_stop_signals();
 	if (s->stamp_child_exit)
-		stamp_child_exit();
+		catch(SIGCHLD, on_sigchld, SA_NOCLDSTOP);
 	s->start_ns = mono_ns();
 	err = CALL(s, started);
 	if (err)
