@@ -71,10 +71,14 @@ static int add_wait(struct pprof *pp, struct sched_report *rep,
 		return (int)id;
 	locs[n++] = (uint64_t)id;
 	for (uint32_t i = 0; i < depth; i++) {
-		uint64_t pc = k->pcs[i];
+		uint64_t pc = k->pcs[i] >= bias ? k->pcs[i] - bias : k->pcs[i];
 
-		id = pprof__go_location(pp, gb, pc >= bias ? pc - bias : pc,
-					true);
+		/* outside Go's code the frame-pointer chain has left the
+		 * goroutine's frames (a stale bp above runtime.main in
+		 * go1.13, C code): the rest is not a stack */
+		if (!gobin__func_at(gb, pc - 1))
+			break;
+		id = pprof__go_location(pp, gb, pc, true);
 		if (id < 0)
 			return (int)id;
 		locs[n++] = (uint64_t)id;

@@ -55,10 +55,14 @@ int trace_pprof__add(struct tr_pprof *tp, const struct tr_out *o,
 		return (int)id;
 	locs[n++] = (uint64_t)id;
 	for (uint32_t i = 0; i < depth; i++) {
-		uint64_t pc = e->pcs[i];
+		uint64_t pc = e->pcs[i] >= o->bias ? e->pcs[i] - o->bias
+						   : e->pcs[i];
 
-		id = pprof__go_location(tp->pp, tp->gb,
-					pc >= o->bias ? pc - o->bias : pc, true);
+		/* outside Go's code the frame-pointer chain has left Go's
+		 * frames (C code, a stale bp): the rest is not a stack */
+		if (!gobin__func_at(tp->gb, pc - 1))
+			break;
+		id = pprof__go_location(tp->pp, tp->gb, pc, true);
 		if (id < 0)
 			return (int)id;
 		locs[n++] = (uint64_t)id;

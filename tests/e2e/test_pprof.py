@@ -120,7 +120,12 @@ def check_sched(binary):
             assert "wait" not in s["labels"], s  # ended, not in progress
         return got
 
+    # every frame a Go function (the walk never runs past the goroutine's
+    # frames into stale words), a go statement's goroutine ending at goexit
+    for s in samples:
+        assert not [f for f in s["stack"] if f.startswith("0x")], s
     nap = waits_in("main.napper", {"sleep"})
+    assert nap[0]["stack"][-1] == "runtime.goexit", nap[0]["stack"]
     assert sum(s["values"]["waits"] for s in nap) == 1, nap
     assert below(nap[0]["stack"], "time.Sleep", "main.napper"), nap[0]["stack"]
     close_to_program(sum(s["values"]["delay"] for s in nap), said["nap_ns"], "sleep")
@@ -184,6 +189,8 @@ def check_trace(binary):
     leaf_total = sum(s["values"]["calls"] for s in samples if s["stack"][0] == "main.leaf")
     assert leaf_total == A + B, samples
     assert all(s["stack"][2] == "main.main" for s in a + b), samples
+    for s in samples:
+        assert not [f for f in s["stack"] if f.startswith("0x")], s
     slow = calls("main.slowLeaf", "main.callerB")
     assert sum(s["values"]["calls"] for s in slow) == SLOW, samples
     slow_ns = sum(s["values"]["time"] for s in slow)
@@ -297,3 +304,28 @@ def test_pprof_pie_stripped():
              "-nap", "1ms", "-hold", "1ms"], check=False, timeout=60)
     tracee_ok(r)
     assert "    main.callerA (" in r.stdout, r.stdout
+
+
+def test_sched_pprof_esbuild_go1_13():
+    """A real stripped binary of the oldest release: go1.13's main
+    goroutine has a stale frame pointer above runtime.main; the walk stops
+    at the last Go frame instead of naming a heap address (it did)."""
+    from gstest import corpus
+    binary = corpus("go1.13")
+    d = tmpdir()
+    for i in range(8):
+        with open(os.path.join(d, f"m{i}.js"), "w") as f:
+            f.write(f"export function f{i}(x) {{ return x + {i} }}\n")
+    with open(os.path.join(d, "entry.js"), "w") as f:
+        f.write("".join(f"import {{f{i}}} from './m{i}.js'; console.log(f{i}(1));\n"
+                        for i in range(8)))
+    out = os.path.join(d, "es.pb.gz")
+    r = run(["sched", "--pprof", out, "--", binary, os.path.join(d, "entry.js"), "--bundle",
+             "--outfile=" + os.path.join(d, "out.js")], check=False, timeout=120)
+    tracee_ok(r, "esbuild")
+    _, samples = read_raw(out)
+    assert any("esbuild/bundler.ScanBundle" in s["stack"] for s in samples), samples
+    for s in samples:
+        assert not [f for f in s["stack"] if f.startswith("0x")], s
+        if "main.main" in s["stack"]:
+            assert s["stack"][-1] == "runtime.main", s
