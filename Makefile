@@ -22,7 +22,7 @@ endif
 CFLAGS ?= -O2 -g
 WARN    = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Isrc -I$(BUILD)
-LIBS    = -lbpf -ldw -lelf -lz -lcapstone -lmicrohttpd -lyaml
+LIBS    = -lbpf -ldw -lelf -lz -lcapstone -lmicrohttpd -lyaml -lcrypt
 # gosnoop itself: the libraries linked in statically and no PIE. Start-up
 # is most of a short run's cost: on the development VM loading and
 # relocating the shared libraries took ~25 ms before main() (capstone's
@@ -31,7 +31,7 @@ LIBS    = -lbpf -ldw -lelf -lz -lcapstone -lmicrohttpd -lyaml
 # `make APP_LDFLAGS= APP_LIBS='$(LIBS)'` links the old way.
 APP_LDFLAGS ?= -no-pie
 APP_LIBS ?= -Wl,-Bstatic -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -lcapstone \
-	-lyaml -Wl,-Bdynamic -lmicrohttpd
+	-lyaml -Wl,-Bdynamic -lmicrohttpd -lcrypt
 
 GOBIN_SRCS = $(sort $(wildcard src/gobin/*.c))
 FAMILIES   = trace ktrace sched funcs serve

@@ -12,6 +12,7 @@ pkgs=(
 	libcapstone-dev			# disassembly
 	libcmocka-dev			# unit tests
 	libmicrohttpd-dev libyaml-dev	# gosnoop serve: HTTP, config
+	libcrypt-dev openssl curl	# serve's basic auth (bcrypt); its TLS tests
 	prometheus			# promtool and a real server scrape serve
 	golang-go			# fixtures are built at test time
 	python3				# test runner and end-to-end tests

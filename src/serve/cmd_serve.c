@@ -370,23 +370,45 @@ static int place_target(struct serve_state *st, struct next_state *n,
 	return 0;
 }
 
-/* A new listen: from the file (--listen wins): bound before the swap. */
+/*
+ * A new listen: from the file (--listen wins): bound before the swap. New
+ * TLS files on the same address: the listening socket goes to a daemon
+ * with them (no moment without one); if they do not work, the reload
+ * fails and the old ones serve on. Users and debug_probes: need neither:
+ * the HTTP thread reads them from the configuration swapped in.
+ */
 static int rebind(struct serve_main *m, const struct serve_config *ncfg,
 		  struct serve_http **nhttpd, char *why, size_t why_len)
 {
 	const char *nlisten = ncfg->listen ?: DEFAULT_LISTEN;
+	struct serve_http *restarted;
 	char *dup;
+	int err;
 
 	if (m->listen_arg) {
 		if (ncfg->listen && strcmp(ncfg->listen, m->listen_arg))
 			p_warn("reload: listen: %s ignored: --listen %s wins",
 			       ncfg->listen, m->listen_arg);
-		return 0;
+		nlisten = m->listen;
 	}
-	if (!strcmp(nlisten, m->listen))
-		return 0;
+	if (!strcmp(nlisten, m->listen)) {
+		if (serve_config__same_tls(&m->st.cfg.web, &ncfg->web))
+			return 0;
+		err = serve_http__restart(m->httpd, m->listen, &ncfg->web,
+					  &m->st.cfg.web, ncfg->target_cnt,
+					  &restarted);
+		if (restarted) {
+			serve_http__stop(m->httpd);
+			m->httpd = restarted;
+		}
+		if (err)
+			snprintf(why, why_len, "%s:%d: web: cannot serve with this TLS certificate and key",
+				 m->st.config_path, ncfg->web.line);
+		return err;
+	}
 	dup = strdup(nlisten);
-	if (!dup || serve_http__start(&m->st, nlisten, ncfg->target_cnt, nhttpd)) {
+	if (!dup || serve_http__start_web(&m->st, nlisten, &ncfg->web,
+					  ncfg->target_cnt, nhttpd)) {
 		free(dup);
 		snprintf(why, why_len, "%s: cannot listen on %s",
 			 m->st.config_path, nlisten);

@@ -93,10 +93,21 @@ struct serve_state {
 /* serve_metrics.c: the whole /metrics body (under st->lock). */
 void serve_metrics__write(struct serve_state *st, FILE *f);
 
-/* serve_http.c: listen on "HOST:PORT" and print where (and that
- * target_cnt targets are served). 0 or -errno after one error line. */
+/* serve_http.c: listen on "HOST:PORT" (TLS if web has a certificate)
+ * and print where (and that target_cnt targets are served). 0 or -errno
+ * after one error line. serve_http__start: with st->cfg.web. */
+int serve_http__start_web(struct serve_state *st, const char *listen,
+			  const struct serve_web *web, size_t target_cnt,
+			  struct serve_http **out);
 int serve_http__start(struct serve_state *st, const char *listen,
 		      size_t target_cnt, struct serve_http **out);
+/* The same address with other TLS settings: old's listening socket goes
+ * to a new daemon (*out); old is left to serve_http__stop. If web's
+ * certificate and key do not work, *out serves with old_web's and
+ * -errno is returned after one line. */
+int serve_http__restart(struct serve_http *old, const char *listen,
+			const struct serve_web *web, const struct serve_web *old_web,
+			size_t target_cnt, struct serve_http **out);
 void serve_http__stop(struct serve_http *h);
 
 /*

@@ -361,6 +361,123 @@ static bool same_series(const struct serve_target *a,
 	return true;
 }
 
+/* A PEM file of web:, read now (a reload or a start with a missing or
+ * unreadable one fails here, naming the line). */
+static int read_pem(struct cfg_ctx *c, const char *key, yaml_node_t *v,
+		    char **out)
+{
+	char *path = NULL, *buf = NULL;
+	size_t len = 0;
+	FILE *f, *m;
+	int err, ch;
+
+	err = get_string(c, key, v, &path);
+	if (err)
+		return err;
+	f = fopen(path, "re");
+	if (!f) {
+		err = cfg_err(c, v, "%s: cannot read %s: %s", key, path,
+			      strerror(errno));
+		free(path);
+		return err;
+	}
+	free(path);
+	m = open_memstream(&buf, &len);
+	while (m && (ch = getc(f)) != EOF)
+		putc(ch, m);
+	fclose(f);
+	if (!m || fclose(m)) {
+		free(buf);
+		return -ENOMEM;
+	}
+	if (!strstr(buf, "-----BEGIN ")) {
+		free(buf);
+		return cfg_err(c, v, "%s: not a PEM file", key);
+	}
+	*out = buf;
+	return 0;
+}
+
+/* basic_auth_users: {name: bcrypt hash}, as node_exporter's web config. */
+static int get_users(struct cfg_ctx *c, yaml_node_t *v, struct serve_web *w)
+{
+	yaml_node_pair_t *p;
+	size_t n;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return cfg_err(c, v, "basic_auth_users: expected a mapping {user: bcrypt hash}");
+	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	w->users = calloc(n + 1, sizeof(*w->users));
+	if (!w->users)
+		return -ENOMEM;
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *h = yaml_document_get_node(c->doc, p->value);
+		const char *user = scalar(k), *hash = scalar(h);
+		struct serve_label *u = &w->users[w->user_cnt];
+
+		if (!user || !*user || strchr(user, ':'))
+			return cfg_err(c, k, "basic_auth_users: a user name is a non-empty string without ':'");
+		/* bcrypt only, as node_exporter: $2a$, $2b$ or $2y$, cost */
+		if (!hash || strncmp(hash, "$2", 2) || !strchr("aby", hash[2]) ||
+		    hash[3] != '$' || strlen(hash) != 60)
+			return cfg_err(c, h, "basic_auth_users: %s: not a bcrypt hash ($2b$..., 60 characters; htpasswd -nBC 10 USER makes one)",
+				       user);
+		for (int i = 0; i < w->user_cnt; i++)
+			if (!strcmp(w->users[i].name, user))
+				return cfg_err(c, k, "basic_auth_users: %s given twice", user);
+		u->name = strdup(user);
+		u->value = strdup(hash);
+		w->user_cnt++;
+		if (!u->name || !u->value)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * web: what the HTTP side needs besides an address: TLS (a certificate
+ * and its key, PEM files), users allowed /metrics and /debug/probes, and
+ * who may read /debug/probes (config paths, PIDs).
+ */
+static int parse_web(struct cfg_ctx *c, yaml_node_t *key, yaml_node_t *v,
+		     struct serve_web *w)
+{
+	yaml_node_pair_t *p;
+	int err = 0;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return cfg_err(c, v, "web: expected a mapping (tls_cert_file, tls_key_file, basic_auth_users, debug_probes)");
+	w->line = (int)key->start_mark.line + 1;
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !err;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *e = yaml_document_get_node(c->doc, p->value);
+		const char *key = scalar(k), *s;
+
+		if (!key)
+			return cfg_err(c, k, "keys must be plain strings");
+		if (!strcmp(key, "tls_cert_file")) {
+			err = read_pem(c, key, e, &w->cert_pem);
+		} else if (!strcmp(key, "tls_key_file")) {
+			err = read_pem(c, key, e, &w->key_pem);
+		} else if (!strcmp(key, "basic_auth_users")) {
+			err = get_users(c, e, w);
+		} else if (!strcmp(key, "debug_probes")) {
+			s = scalar(e);
+			if (!s || (strcmp(s, "local") && strcmp(s, "any")))
+				return cfg_err(c, e, "debug_probes: 'local' (loopback clients only, the default) or 'any'");
+			w->debug_any = !strcmp(s, "any");
+		} else {
+			return cfg_err(c, k, "unknown web key '%s' (tls_cert_file, tls_key_file, basic_auth_users, debug_probes)",
+				       key);
+		}
+	}
+	if (!err && !w->cert_pem != !w->key_pem)
+		return cfg_err(c, key, "web: tls_cert_file and tls_key_file go together");
+	return err;
+}
+
 static int parse_root(struct cfg_ctx *c, struct serve_config *cfg)
 {
 	yaml_node_t *root = yaml_document_get_root_node(c->doc);
@@ -423,8 +540,14 @@ static int parse_root(struct cfg_ctx *c, struct serve_config *cfg)
 			err = get_buckets(c, v, buckets, &bucket_cnt);
 			if (err)
 				return err;
+		} else if (!strcmp(key, "web")) {
+			if (cfg->web.line)
+				return cfg_err(c, k, "web given twice");
+			err = parse_web(c, k, v, &cfg->web);
+			if (err)
+				return err;
 		} else {
-			return cfg_err(c, k, "unknown key '%s' (listen, buckets, targets)", key);
+			return cfg_err(c, k, "unknown key '%s' (listen, buckets, web, targets)", key);
 		}
 	}
 	if (!cfg->targets)
@@ -568,8 +691,27 @@ static void free_list(char **l, int n)
 	free(l);
 }
 
+static void free_web(struct serve_web *w)
+{
+	for (int i = 0; i < w->user_cnt; i++) {
+		free(w->users[i].name);
+		free(w->users[i].value);
+	}
+	free(w->users);
+	free(w->cert_pem);
+	if (w->key_pem)
+		explicit_bzero(w->key_pem, strlen(w->key_pem));
+	free(w->key_pem);
+}
+
+bool serve_config__same_tls(const struct serve_web *a, const struct serve_web *b)
+{
+	return same_str(a->cert_pem, b->cert_pem) && same_str(a->key_pem, b->key_pem);
+}
+
 void serve_config__free(struct serve_config *cfg)
 {
+	free_web(&cfg->web);
 	for (size_t i = 0; i < cfg->target_cnt; i++) {
 		free(cfg->targets[i].binary);
 		free(cfg->targets[i].comm);

@@ -56,8 +56,19 @@ struct serve_target {
 	int line;		/* where the target starts, 1-based */
 };
 
+/* web: (docs/serve.md "HTTP") */
+struct serve_web {
+	char *cert_pem;		/* tls_cert_file's contents, or NULL */
+	char *key_pem;		/* tls_key_file's */
+	struct serve_label *users;	/* basic_auth_users: name, bcrypt hash */
+	int user_cnt;
+	bool debug_any;		/* debug_probes: any (else loopback only) */
+	int line;		/* 0: no web: */
+};
+
 struct serve_config {
 	char *listen;		/* NULL: not given */
+	struct serve_web web;
 	struct serve_target *targets;
 	size_t target_cnt;
 };
@@ -77,6 +88,9 @@ bool serve_config__same_target(const struct serve_target *a,
  * differ): a reload changes such a target probe by probe. */
 bool serve_config__same_processes(const struct serve_target *a,
 				  const struct serve_target *b);
+
+/* The same certificate and key (or both without TLS). */
+bool serve_config__same_tls(const struct serve_web *a, const struct serve_web *b);
 
 /* "HOST:PORT" (IPv4 or [IPv6]) -> sockaddr; 0 or -EINVAL. */
 struct sockaddr_storage;

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -22,6 +24,7 @@
 #include "json_writer.h"
 #include "serve.h"
 #include "serve_native.h"
+#include "serve_auth.h"
 #include "serve_peers.h"
 #include "serve_probes.h"
 #include "serve_sched.h"
@@ -235,27 +238,120 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
 	return ret;
 }
 
+/* What one client may hold: a Prometheus server keeps one connection,
+ * a kubelet's probe one at a time; room to spare, not for a flood. */
+#define SERVE_HTTP_PER_PEER	16
+/* All clients together (each connection is one fd; the daemon needs
+ * ~4 per probed process besides). */
+#define SERVE_HTTP_MAX_CONNS	512
+/* An idle connection (no byte either way) closes after this many s. */
+#define SERVE_HTTP_IDLE_S	10u
+
+struct serve_http {
+	struct MHD_Daemon *mhd;
+	struct serve_state *st;
+	struct serve_peers *peers;
+	struct serve_auth *auth;
+	bool tls;
+	char *cert_pem, *key_pem;	/* copies, while the daemon runs */
+};
+
+/* A client connected over loopback (127.0.0.0/8, ::1, ::ffff:127.x). */
+static bool loopback_client(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (!sa)
+		return false;
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+static enum MHD_Result text_reply(struct MHD_Connection *conn,
+				  unsigned int status, const char *text)
+{
+	char *body = strdup(text);
+
+	return body ? reply(conn, status, "text/plain; charset=utf-8", body,
+			    strlen(body)) : MHD_NO;
+}
+
+/*
+ * web: basic_auth_users set: /metrics, /debug/probes and / want a user
+ * and password (/healthz never does: a kubelet's probe has none); and
+ * /debug/probes answers loopback clients only unless debug_probes: any.
+ * false when the request may go on, else its answer (401, 403) was
+ * queued: *ret.
+ */
+static bool refused(struct serve_http *h, struct MHD_Connection *conn,
+		    const char *url, enum MHD_Result *ret)
+{
+	const struct serve_web *w = &h->st->cfg.web;
+	char *user, *pass = NULL;
+	struct MHD_Response *r;
+	bool ok;
+
+	if (!strcmp(url, "/debug/probes") && !w->debug_any &&
+	    !loopback_client(conn)) {
+		*ret = text_reply(conn, MHD_HTTP_FORBIDDEN,
+				  "/debug/probes answers loopback clients only (web: debug_probes: any)\n");
+		return true;
+	}
+	if (!w->user_cnt || !strcmp(url, "/healthz"))
+		return false;
+	user = MHD_basic_auth_get_username_password(conn, &pass);
+	ok = serve_auth__check(h->auth, w, user, pass);
+	MHD_free(user);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (ok)
+		return false;
+	r = MHD_create_response_from_buffer(strlen("unauthorized\n"),
+					    (void *)"unauthorized\n",
+					    MHD_RESPMEM_PERSISTENT);
+	*ret = r ? MHD_queue_basic_auth_fail_response(conn, "gosnoop", r) : MHD_NO;
+	if (r)
+		MHD_destroy_response(r);
+	return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
 {
-	struct serve_state *st = cls;
+	struct serve_http *h = cls;
+	struct serve_state *st = h->st;
 	const char *type = "text/plain; charset=utf-8";
 	unsigned int status = MHD_HTTP_OK;
+	enum MHD_Result ret;
 	char *body = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		body = strdup("only GET\n");
-		return body ? reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, type,
-				    body, strlen(body)) : MHD_NO;
-	}
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return text_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n");
 	f = open_memstream(&body, &len);
 	if (!f)
 		return MHD_NO;
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(&st->lock);	/* a reload may change cfg.web */
+	if (refused(h, conn, url, &ret)) {
+		pthread_mutex_unlock(&st->lock);
+		fclose(f);
+		free(body);
+		return ret;
+	}
 	if (!strcmp(url, "/metrics")) {
 		st->scrapes++;
 		type = "text/plain; version=0.0.4; charset=utf-8";
@@ -284,21 +380,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	return reply(conn, status, type, body, len);
 }
-
-/* What one client may hold: a Prometheus server keeps one connection,
- * a kubelet's probe one at a time; room to spare, not for a flood. */
-#define SERVE_HTTP_PER_PEER	16
-/* All clients together (each connection is one fd; the daemon needs
- * ~4 per probed process besides). */
-#define SERVE_HTTP_MAX_CONNS	512
-/* An idle connection (no byte either way) closes after this many s. */
-#define SERVE_HTTP_IDLE_S	10u
-
-struct serve_http {
-	struct MHD_Daemon *mhd;
-	struct serve_state *st;
-	struct serve_peers *peers;
-};
 
 /*
  * A connection starts: charge it to its client (uid or IP); over the
@@ -342,13 +423,105 @@ static unsigned int event_loop_flags(void)
 	return MHD_USE_POLL_INTERNAL_THREAD;
 }
 
-int serve_http__start(struct serve_state *st, const char *listen,
-		      size_t target_cnt, struct serve_http **out)
+/*
+ * The libmicrohttpd daemon of h: bound to addr, or on listen_fd (taken
+ * over, from a daemon quiesced for a restart); TLS when web has a
+ * certificate. 0 or -errno (nothing said).
+ */
+static int http_open(struct serve_http *h, const struct sockaddr_storage *addr,
+		     int listen_fd, const struct serve_web *web)
+{
+	struct MHD_OptionItem ops[8] = {
+		{ MHD_OPTION_CONNECTION_TIMEOUT, SERVE_HTTP_IDLE_S, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, SERVE_HTTP_MAX_CONNS, NULL },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, h },
+	};
+	unsigned int flags = event_loop_flags() | MHD_USE_ITC;
+	int n = 3;
+
+	if (addr) {
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0,
+						    (void *)addr };
+		if (addr->ss_family == AF_INET6)
+			flags |= MHD_USE_IPv6;
+	} else {
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET,
+						    listen_fd, NULL };
+	}
+	free(h->cert_pem);
+	free(h->key_pem);
+	h->cert_pem = h->key_pem = NULL;
+	h->tls = web->cert_pem != NULL;
+	if (h->tls) {
+		/* copies: the daemon reads them while it runs, and a reload
+		 * frees the configuration */
+		h->cert_pem = strdup(web->cert_pem);
+		h->key_pem = strdup(web->key_pem);
+		if (!h->cert_pem || !h->key_pem)
+			return -ENOMEM;
+		flags |= MHD_USE_TLS;
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+						    h->cert_pem };
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+						    h->key_pem };
+	}
+	ops[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				  MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	return h->mhd ? 0 : -EADDRINUSE;
+}
+
+static void http_free(struct serve_http *h)
+{
+	if (!h)
+		return;
+	if (h->mhd)
+		MHD_stop_daemon(h->mhd);
+	serve_peers__free(h->peers);
+	serve_auth__free(h->auth);
+	free(h->cert_pem);
+	if (h->key_pem)
+		explicit_bzero(h->key_pem, strlen(h->key_pem));
+	free(h->key_pem);
+	free(h);
+}
+
+static int http_new(struct serve_state *st, struct serve_http **out)
+{
+	struct serve_http *h = calloc(1, sizeof(*h));
+
+	*out = NULL;
+	if (!h)
+		return -ENOMEM;
+	h->st = st;
+	if (serve_peers__new(SERVE_HTTP_PER_PEER, &h->peers) ||
+	    serve_auth__new(&h->auth)) {
+		http_free(h);
+		return -ENOMEM;
+	}
+	*out = h;
+	return 0;
+}
+
+static void say_serving(const struct serve_http *h, const char *listen,
+			size_t target_cnt)
+{
+	const union MHD_DaemonInfo *di;
+	const char *colon = strrchr(listen, ':');
+
+	/* the bound port: with :0 the kernel picked it (tests) */
+	di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	fprintf(stderr, "%s: serving metrics of %zu targets on http%s://%.*s:%u/metrics\n",
+		prog_name, target_cnt, h->tls ? "s" : "",
+		(int)(colon - listen), listen, di ? (unsigned)di->port : 0u);
+}
+
+int serve_http__start_web(struct serve_state *st, const char *listen,
+			  const struct serve_web *web, size_t target_cnt,
+			  struct serve_http **out)
 {
 	struct sockaddr_storage addr;
-	const union MHD_DaemonInfo *di;
 	struct serve_http *h;
-	const char *colon;
 	bool loopback;
 	int err;
 
@@ -358,49 +531,76 @@ int serve_http__start(struct serve_state *st, const char *listen,
 		      listen);
 		return -EINVAL;
 	}
+	if (web->cert_pem && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		p_err("web: TLS asked, but this libmicrohttpd was built without it");
+		return -EOPNOTSUPP;
+	}
 	if (!loopback)
-		p_warn("listening on %s: not loopback, reachable from other hosts",
-		       listen);
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return -ENOMEM;
-	h->st = st;
-	err = serve_peers__new(SERVE_HTTP_PER_PEER, &h->peers);
+		p_warn("listening on %s: not loopback, reachable from other hosts%s",
+		       listen, web->user_cnt ? "" : " (no basic_auth_users in web:)");
+	err = http_new(st, &h);
+	if (err)
+		return err;
+	err = http_open(h, &addr, -1, web);
 	if (err) {
-		free(h);
+		p_err("cannot listen on %s (%s)", listen, err == -ENOMEM ?
+		      strerror(ENOMEM) : web->cert_pem ?
+		      "in use, not an address of this host, or a bad certificate or key?" :
+		      "in use, or not an address of this host?");
+		http_free(h);
 		return err;
 	}
-	h->mhd = MHD_start_daemon(event_loop_flags() |
-				  (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				  0, NULL, NULL, on_request, st,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-				  MHD_OPTION_CONNECTION_TIMEOUT, SERVE_HTTP_IDLE_S,
-				  MHD_OPTION_CONNECTION_LIMIT,
-				  (unsigned int)SERVE_HTTP_MAX_CONNS,
-				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-				  MHD_OPTION_END);
-	if (!h->mhd) {
-		p_err("cannot listen on %s (in use, or not an address of this host?)",
-		      listen);
-		serve_peers__free(h->peers);
-		free(h);
-		return -EADDRINUSE;
+	say_serving(h, listen, target_cnt);
+	*out = h;
+	return 0;
+}
+
+int serve_http__start(struct serve_state *st, const char *listen,
+		      size_t target_cnt, struct serve_http **out)
+{
+	return serve_http__start_web(st, listen, &st->cfg.web, target_cnt, out);
+}
+
+int serve_http__restart(struct serve_http *old, const char *listen,
+			const struct serve_web *web, const struct serve_web *old_web,
+			size_t target_cnt, struct serve_http **out)
+{
+	struct serve_http *h;
+	MHD_socket fd;
+	int err;
+
+	*out = NULL;
+	err = http_new(old->st, &h);
+	if (err)
+		return err;
+	/* the listening socket goes over: no moment without one */
+	fd = MHD_quiesce_daemon(old->mhd);
+	if (fd == MHD_INVALID_SOCKET) {
+		http_free(h);
+		return -EINVAL;
 	}
-	/* the bound port: with :0 the kernel picked it (tests) */
-	di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	colon = strrchr(listen, ':');
-	fprintf(stderr, "%s: serving metrics of %zu targets on http://%.*s:%u/metrics\n",
-		prog_name, target_cnt, (int)(colon - listen), listen,
-		di ? (unsigned)di->port : 0u);
+	err = http_open(h, NULL, fd, web);
+	if (err) {
+		p_err("web: cannot serve with the new TLS certificate and key (do they belong together?)");
+		/* back to the old settings, on the same socket */
+		if (http_open(h, NULL, fd, old_web)) {
+			close(fd);
+			http_free(h);
+			return err;
+		}
+		MHD_stop_daemon(old->mhd);
+		old->mhd = NULL;
+		*out = h;
+		return err;
+	}
+	MHD_stop_daemon(old->mhd);
+	old->mhd = NULL;
+	say_serving(h, listen, target_cnt);
 	*out = h;
 	return 0;
 }
 
 void serve_http__stop(struct serve_http *h)
 {
-	if (!h)
-		return;
-	MHD_stop_daemon(h->mhd);
-	serve_peers__free(h->peers);
-	free(h);
+	http_free(h);
 }

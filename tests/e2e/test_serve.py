@@ -25,7 +25,7 @@ import urllib.request
 import gstest
 from gstest import GOSNOOP, Skip, fixture
 
-SERVING = re.compile(r"serving metrics of \d+ targets on http://127\.0\.0\.1:(\d+)/metrics")
+SERVING = re.compile(r"serving metrics of \d+ targets on https?://[^/]+:(\d+)/metrics")
 
 
 def plain_run(path, *args):
