@@ -16,7 +16,7 @@ uint64_t kt_bias__of(struct kt_bias *b, const struct gobin *gb, __u32 pid)
 		if (b->pid[k] == pid)
 			return b->bias[k];
 	if (target__load_bias((pid_t)pid, gb, &bias))
-		bias = 0;
+		bias = b->has_cmd_bias ? b->cmd_bias : 0;
 	b->pid[i] = pid;
 	b->bias[i] = bias;
 	b->next++;
@@ -41,6 +41,8 @@ void kt_bias__seed(struct kt_bias *b, const struct gobin *gb,
 			b->pid[0] = (__u32)pid;
 			b->bias[0] = bias;
 			b->next = 1;
+			b->cmd_bias = bias;
+			b->has_cmd_bias = true;
 			return;
 		}
 		usleep(5000);

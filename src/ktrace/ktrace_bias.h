@@ -23,6 +23,11 @@ struct kt_bias {
 	uint64_t bias[KT_BIAS_CACHE];
 	unsigned int next;
 	bool per_process;	/* PIE and not a -p PID target */
+	/* -- CMD's bias, for a process that cannot tell its own: a child
+	 * --follow saw, read after its exec (until then a vfork child of
+	 * os/exec shares CMD's memory) */
+	bool has_cmd_bias;
+	uint64_t cmd_bias;
 };
 
 /* pid's bias (0 when it cannot be read), cached. */
