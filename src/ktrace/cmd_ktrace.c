@@ -41,6 +41,7 @@
 #include "ktrace_scope.h"
 #include "probe/features.h"
 #include "launch.h"
+#include "progress.h"
 #include "options.h"
 #include "record_out.h"
 #include "session.h"
@@ -593,16 +594,21 @@ static int plan(struct session *s)
 static int attach_probes(struct session *s)
 {
 	struct ktrace_state *st = s->ctx;
+	struct progress *pg;
 	int err;
 
 	st->cfg.tgid = s->attach_pid;
 	st->cfg.bench_prog = st->cli->bench_prog;
 	st->cfg.scope = &st->cli->scope;
 	st->oc.t0_ns = mono_ns();
+	/* hundreds of probes take seconds (~125 ms each here) */
+	pg = progress__start("attaching", "probes", st->np);
 	for (int i = 0; i < st->np; i++) {
 		err = kt_inst__setup(&st->insts[i], &st->cfg, i,
 				     i ? &st->insts[0] : NULL, st->probes[i]);
+		progress__add(pg, 1);
 		if (err) {
+			progress__end(pg);
 			s->exit_code = exit_code_for(err);
 			if (s->exit_code == EXIT_USAGE)
 				s->exit_code = EXIT_FAIL;
@@ -614,6 +620,7 @@ static int attach_probes(struct session *s)
 		       st->insts[i].how);
 	}
 	s->exit_code = EXIT_FAIL;
+	progress__end(pg);
 	if (st->np && kt_scope__start(&st->cli->scope, st->insts[0].skel,
 				      s->attach_pid))
 		return -EIO;
