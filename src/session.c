@@ -238,13 +238,6 @@ static void wait_for_end(struct session *s)
 	s->end_ns = mono_ns();
 }
 
-static int exit_code(const struct session *s, int err)
-{
-	if (s->exit_code > 0)
-		return s->exit_code;
-	return exit_code_for(err);
-}
-
 int session__run(struct session *s)
 {
 	bool ran = false;
@@ -280,5 +273,5 @@ int session__run(struct session *s)
 	gobin__free(s->gb);
 	s->gb = NULL;
 	patterns__free(&s->patterns);
-	return err ? exit_code(s, err) : code;
+	return err ? err : code;	/* main.c's finish() maps -errno */
 }

@@ -16,11 +16,11 @@
  * The bracketed steps are the session's own; the others are the command's
  * callbacks (struct session_ops), each optional unless said otherwise.
  * A command fills a struct session (ops, ctx, the target and its
- * options) and calls session__run(), which returns the exit code.
+ * options) and calls session__run(), which returns 0, -errno or CMD's status.
  *
- * Errors: every callback returns 0 or -errno after printing one line; the
- * exit code is exit_code_for(err) unless the callback set s->exit_code
- * (a command whose errors map differently, e.g. ktrace's probe parsing).
+ * Errors: every callback returns 0 or -errno after printing one line;
+ * session__run() returns it and main.c's finish() maps it to the exit code
+ * (exit_code_for(), common.h: pick the errno that says what went wrong).
  * After the loop, CMD's own exit status is gosnoop's when nothing failed
  * (launch.h's launch__finish).
  */
@@ -153,7 +153,6 @@ struct session {
 	bool target_gone;
 	uint64_t target_exit_ns;
 	bool read_failed;	/* poll failed: CMD is ended, exit 1 */
-	int exit_code;		/* > 0: the exit code a failure maps to */
 
 	/* --- the session's own --- */
 	struct {
@@ -163,7 +162,8 @@ struct session {
 	int nticks;
 };
 
-/* Run the whole life cycle; returns gosnoop's exit code. */
+/* Run the whole life cycle: 0, -errno (main.c's finish() maps it) or
+ * CMD's exit status. */
 int session__run(struct session *s);
 
 /*

@@ -502,8 +502,7 @@ static int parse_probes(struct session *s)
 				      sizeof(perr));
 		if (err) {
 			p_err("%s", perr);
-			s->exit_code = EXIT_USAGE;
-			return err;
+			return err == -ENOMEM ? err : -EINVAL;	/* bad probe */
 		}
 	}
 	return 0;
@@ -523,7 +522,6 @@ static int check_kernel(struct session *s)
 			need_btf = true;
 	}
 	st->btf = kt_btf(&st->btf_err);
-	s->exit_code = EXIT_NOKERNEL;
 	if (need_btf && !st->btf) {
 		for (int i = 0; i < st->np; i++)
 			if (st->probes[i]->kind != KT_KIND_TRACEPOINT) {
@@ -542,7 +540,6 @@ static int check_kernel(struct session *s)
 			return -EOPNOTSUPP;
 		}
 	}
-	s->exit_code = 0;
 	return 0;
 }
 
@@ -609,22 +606,18 @@ static int attach_probes(struct session *s)
 		progress__add(pg, 1);
 		if (err) {
 			progress__end(pg);
-			s->exit_code = exit_code_for(err);
-			if (s->exit_code == EXIT_USAGE)
-				s->exit_code = EXIT_FAIL;
-			if (err == -EOPNOTSUPP || err == -EPERM)
-				s->exit_code = EXIT_NOKERNEL;
-			return err;
+			/* the probe was checked when prepared: a refusal
+			 * now is the kernel's (3) or a failure (1), never
+			 * bad input */
+			return exit_code_for(err) == EXIT_USAGE ? -EIO : err;
 		}
 		p_info("%s: attached (%s)", st->probes[i]->text,
 		       st->insts[i].how);
 	}
-	s->exit_code = EXIT_FAIL;
 	progress__end(pg);
 	if (st->np && kt_scope__start(&st->cli->scope, st->insts[0].skel,
 				      s->attach_pid))
 		return -EIO;
-	s->exit_code = 0;
 	return 0;
 }
 
