@@ -133,18 +133,20 @@ static int cmp_rows(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static void print(struct funcs_session *s, bool final)
+/* The calls of each function since the last print, most first; *total:
+ * their sum. The number of rows, or -ENOMEM. */
+static ssize_t collect(struct funcs_session *s, struct count_row **out,
+		       uint64_t *total)
 {
 	struct count_state *st = s->ops->priv;
-	size_t n = funcprobe__cnt(s->fp), rows_cnt = 0, shown;
-	struct funcs_count_bpf *skel = s->skel;
-	int fd = bpf_map__fd(skel->maps.counts);
+	size_t n = funcprobe__cnt(s->fp), rows_cnt = 0;
+	int fd = bpf_map__fd(((struct funcs_count_bpf *)s->skel)->maps.counts);
 	struct count_row *rows;
-	uint64_t total = 0;
 
+	*total = 0;
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	if (!rows)
-		return;
+		return -ENOMEM;
 	for (__u32 fid = 0; fid < n; fid++) {
 		uint64_t sum = 0;
 
@@ -158,70 +160,86 @@ static void print(struct funcs_session *s, bool final)
 			if (!overhead__sampled(s->ovh, fid,
 					       &rows[rows_cnt].coverage))
 				rows[rows_cnt].coverage = -1;
-			total += rows[rows_cnt].n;
+			*total += rows[rows_cnt].n;
 			rows_cnt++;
 		}
 		st->prev[fid] = sum;
 	}
 	qsort(rows, rows_cnt, sizeof(*rows), cmp_rows);
-	shown = s->cli->top && (size_t)s->cli->top < rows_cnt ?
-		(size_t)s->cli->top : rows_cnt;
-	if (json_output) {
-		struct jw *jw = jw_new(stdout);
+	*out = rows;
+	return (ssize_t)rows_cnt;
+}
 
-		if (jw && s->cli->interval > 0)
-			funcs_session__interval_marker(jw);
-		for (size_t i = 0; jw && i < shown; i++) {
-			jw_start_object(jw);
-			jw_name(jw, "type"); jw_string(jw, "count");
-			jw_name(jw, "func"); jw_string(jw, rows[i].name);
-			jw_name(jw, "count"); jw_uint(jw, rows[i].n);
-			if (rows[i].coverage >= 0) {
-				/* throttled: counted only while probed */
-				jw_name(jw, "sampled"); jw_bool(jw, true);
-				jw_name(jw, "coverage");
-				jw_float(jw, rows[i].coverage, 32);
-			}
-			jw_end_object(jw);
-			jw_end_line(jw);
-		}
-		jw_free(jw);
-	} else {
-		if (s->cli->interval > 0) {
-			time_t t = (time_t)(s->interval_start_ns / 1000000000ULL);
-			struct tm tm;
-			char buf[16];
+static void print_json(struct funcs_session *s, const struct count_row *rows,
+		       size_t shown)
+{
+	struct jw *jw = jw_new(stdout);
 
-			localtime_r(&t, &tm);
-			strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
-			printf("%s%s\n", st->printed ? "\n" : "", buf);
+	if (jw && s->cli->interval > 0)
+		funcs_session__interval_marker(jw);
+	for (size_t i = 0; jw && i < shown; i++) {
+		jw_start_object(jw);
+		jw_name(jw, "type"); jw_string(jw, "count");
+		jw_name(jw, "func"); jw_string(jw, rows[i].name);
+		jw_name(jw, "count"); jw_uint(jw, rows[i].n);
+		if (rows[i].coverage >= 0) {
+			/* throttled: counted only while probed */
+			jw_name(jw, "sampled"); jw_bool(jw, true);
+			jw_name(jw, "coverage");
+			jw_float(jw, rows[i].coverage, 32);
 		}
-		printf("%-60s %12s\n", "FUNC", "COUNT");
-		for (size_t i = 0; i < shown; i++) {
-			size_t len = strlen(rows[i].name);
-
-			/* keep the end of long names: it says the most */
-			if (len > 60)
-				printf("...%-57s %12llu",
-				       rows[i].name + len - 57,
-				       (unsigned long long)rows[i].n);
-			else
-				printf("%-60s %12llu", rows[i].name,
-				       (unsigned long long)rows[i].n);
-			if (rows[i].coverage >= 0)
-				printf(" sampled %.0f%%",
-				       rows[i].coverage * 100);
-			putchar('\n');
-		}
-		if (shown < rows_cnt)
-			printf("(%zu more functions called; --top shows %zu)\n",
-			       rows_cnt - shown, shown);
-		if (!rows_cnt)
-			printf("(no calls)\n");
-		else
-			printf("%-60s %12llu\n", "TOTAL",
-			       (unsigned long long)total);
+		jw_end_object(jw);
+		jw_end_line(jw);
 	}
+	jw_free(jw);
+}
+
+static void print_text(struct funcs_session *s, const struct count_row *rows,
+		       size_t shown, size_t rows_cnt, uint64_t total)
+{
+	struct count_state *st = s->ops->priv;
+
+	funcs_session__interval_header(s, !st->printed);
+	printf("%-60s %12s\n", "FUNC", "COUNT");
+	for (size_t i = 0; i < shown; i++) {
+		size_t len = strlen(rows[i].name);
+
+		/* keep the end of long names: it says the most */
+		if (len > 60)
+			printf("...%-57s %12llu", rows[i].name + len - 57,
+			       (unsigned long long)rows[i].n);
+		else
+			printf("%-60s %12llu", rows[i].name,
+			       (unsigned long long)rows[i].n);
+		if (rows[i].coverage >= 0)
+			printf(" sampled %.0f%%", rows[i].coverage * 100);
+		putchar('\n');
+	}
+	if (shown < rows_cnt)
+		printf("(%zu more functions called; --top shows %zu)\n",
+		       rows_cnt - shown, shown);
+	if (!rows_cnt)
+		printf("(no calls)\n");
+	else
+		printf("%-60s %12llu\n", "TOTAL", (unsigned long long)total);
+}
+
+static void print(struct funcs_session *s, bool final)
+{
+	struct count_state *st = s->ops->priv;
+	struct count_row *rows;
+	uint64_t total;
+	ssize_t cnt = collect(s, &rows, &total);
+	size_t shown;
+
+	if (cnt < 0)
+		return;
+	shown = s->cli->top && s->cli->top < cnt ? (size_t)s->cli->top
+						 : (size_t)cnt;
+	if (json_output)
+		print_json(s, rows, shown);
+	else
+		print_text(s, rows, shown, (size_t)cnt, total);
 	st->printed = true;
 	fflush(stdout);
 	free(rows);

@@ -414,56 +414,69 @@ static void print_stats(struct funcs_session *s)
 	p_info("pairing: %s", line);
 }
 
-static void print(struct funcs_session *s, bool final)
+/* Each function's histogram since the last print (-i: the half of the
+ * map that held this interval's calls). 0 or -ENOMEM. */
+static int collect(struct funcs_session *s, bool final, struct lat_row **out,
+		   size_t *cnt)
 {
 	struct lat_state *st = s->ops->priv;
 	size_t n = funcprobe__cnt(s->fp), rows_cnt = 0;
 	struct funcs_bpf *skel = s->skel;
 	int fd = bpf_map__fd(skel->maps.hists);
+	__u32 e = skel->bss->epoch, half = 0;
+	struct lat_row *rows;
+
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	if (s->cli->interval > 0) {
+		/* new calls go to the other half from now on; this one
+		 * holds exactly the interval's (at the end the probes are
+		 * gone: nothing to switch) */
+		if (!final)
+			__atomic_store_n(&skel->bss->epoch, e + 1,
+					 __ATOMIC_SEQ_CST);
+		half = e & 1;
+	}
+	for (__u32 fid = 0; fid < n; fid++) {
+		__u32 key = fid + half * (__u32)n;
+		struct lat_row *r = &rows[rows_cnt];
+
+		memset(r, 0, sizeof(*r));
+		if (bpf_map_lookup_elem(fd, &key, st->vals))
+			continue;
+		for (int c = 0; c < st->ncpu; c++)
+			hist_add(r, &st->vals[c], (uint64_t)e + 1);
+		if (st->prev) {
+			struct fp_hist now = r->h;
+
+			hist_sub(&r->h, &st->prev[key]);
+			st->prev[key] = now;
+		}
+		if (!r->h.count && !r->h.untimed)
+			continue;
+		r->name = funcprobe__func(s->fp, fid)->name;
+		r->sampled = overhead__sampled(s->ovh, fid, &r->coverage);
+		rows_cnt++;
+	}
+	*out = rows;
+	*cnt = rows_cnt;
+	return 0;
+}
+
+static void print(struct funcs_session *s, bool final)
+{
+	struct lat_state *st = s->ops->priv;
 	bool per_goid = s->cli->per_goid;
 	struct lat_row *rows = NULL;
+	size_t rows_cnt = 0;
 
 	if (per_goid) {
 		rows_cnt = collect_goid(s, &rows);
 		if (s->cli->interval > 0)
 			reset_goid(s);
-	} else {
-		__u32 e = skel->bss->epoch, half = 0;
-
-		rows = calloc(n ? n : 1, sizeof(*rows));
-		if (!rows)
-			return;
-		if (s->cli->interval > 0) {
-			/* new calls go to the other half from now on; this
-			 * one holds exactly the interval's (at the end the
-			 * probes are gone: nothing to switch) */
-			if (!final)
-				__atomic_store_n(&skel->bss->epoch, e + 1,
-						 __ATOMIC_SEQ_CST);
-			half = e & 1;
-		}
-		for (__u32 fid = 0; fid < n; fid++) {
-			__u32 key = fid + half * (__u32)n;
-			struct lat_row *r = &rows[rows_cnt];
-
-			memset(r, 0, sizeof(*r));
-			if (bpf_map_lookup_elem(fd, &key, st->vals))
-				continue;
-			for (int c = 0; c < st->ncpu; c++)
-				hist_add(r, &st->vals[c], (uint64_t)e + 1);
-			if (st->prev) {
-				struct fp_hist now = r->h;
-
-				hist_sub(&r->h, &st->prev[key]);
-				st->prev[key] = now;
-			}
-			if (!r->h.count && !r->h.untimed)
-				continue;
-			r->name = funcprobe__func(s->fp, fid)->name;
-			r->sampled = overhead__sampled(s->ovh, fid,
-						       &r->coverage);
-			rows_cnt++;
-		}
+	} else if (collect(s, final, &rows, &rows_cnt)) {
+		return;
 	}
 	qsort(rows, rows_cnt, sizeof(*rows), cmp_rows);
 	if (json_output) {
@@ -475,15 +488,7 @@ static void print(struct funcs_session *s, bool final)
 			print_json(jw, &rows[i], per_goid);
 		jw_free(jw);
 	} else {
-		if (s->cli->interval > 0) {
-			time_t t = (time_t)(s->interval_start_ns / 1000000000ULL);
-			struct tm tm;
-			char buf[16];
-
-			localtime_r(&t, &tm);
-			strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
-			printf("%s%s\n", st->printed ? "\n" : "", buf);
-		}
+		funcs_session__interval_header(s, !st->printed);
 		for (size_t i = 0; i < rows_cnt; i++)
 			print_text(&rows[i], per_goid);
 		if (!rows_cnt)

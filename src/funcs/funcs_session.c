@@ -285,6 +285,20 @@ int funcs_session__main(int argc, char **argv, const struct funcs_ops *ops,
 	return session__run(&s);
 }
 
+void funcs_session__interval_header(const struct funcs_session *s,
+				    bool first)
+{
+	time_t t = (time_t)(s->interval_start_ns / 1000000000ULL);
+	struct tm tm;
+	char buf[16];
+
+	if (s->cli->interval <= 0)
+		return;
+	localtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
+	printf("%s%s\n", first ? "" : "\n", buf);
+}
+
 void funcs_session__interval_marker(struct jw *jw)
 {
 	jw_start_object(jw);

@@ -88,6 +88,11 @@ struct funcs_session {
 struct jw;
 void funcs_session__interval_marker(struct jw *jw);
 
+/* -i, text: the interval's start (HH:MM:SS) on a line of its own, after
+ * a blank line but for the first; nothing without -i. */
+void funcs_session__interval_header(const struct funcs_session *s,
+				    bool first);
+
 int funcs_session__main(int argc, char **argv, const struct funcs_ops *ops,
 			void (*usage)(FILE *f));
 
