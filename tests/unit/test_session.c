@@ -3,8 +3,8 @@
  * The session pipeline (src/session.c) with a command made of recording
  * callbacks: the order of the life cycle, when the loop ends (-d, done(),
  * a failed read, -- CMD exiting), what a failure skips and what it still
- * frees, the exit code (CMD's status, a callback's -errno, its override),
- * the tick listeners and -i. funcprobe is stubbed here: its calls are
+ * frees, what it returns (CMD's status, or a callback's -errno for
+ * main.c's one mapping), the tick listeners and -i. funcprobe is stubbed here: its calls are
  * recorded with their arguments.
  */
 #ifndef _GNU_SOURCE
@@ -253,8 +253,8 @@ static void test_done_ends_it(void **state)
 	assert_string_equal(trail, FULL);
 }
 
-/* A failed step: nothing after it runs but destroy; its -errno is the
- * exit code, through the one mapping. */
+/* A failed step: nothing after it runs but destroy; its -errno is what
+ * the session returns (main.c maps it to the exit code). */
 static void test_failure_skips_the_rest(void **state)
 {
 	struct session s;
@@ -264,7 +264,7 @@ static void test_failure_skips_the_rest(void **state)
 	no_target(&s, &t);
 	fail_at = F_CONFIGURE;
 	fail_err = -EPERM;
-	assert_int_equal(session__run(&s), EXIT_NOKERNEL);
+	assert_int_equal(session__run(&s), -EPERM);
 	assert_string_equal(trail, "prepare plan configure destroy");
 	assert_int_equal(polls, 0);
 
@@ -272,28 +272,20 @@ static void test_failure_skips_the_rest(void **state)
 	no_target(&s, &t);
 	fail_at = F_PREPARE;
 	fail_err = -EINVAL;
-	assert_int_equal(session__run(&s), EXIT_USAGE);
+	assert_int_equal(session__run(&s), -EINVAL);
 	assert_string_equal(trail, "prepare destroy");
 
-	/* a callback's own exit code wins over the mapping */
-	reset();
-	no_target(&s, &t);
-	fail_at = F_PLAN;
-	fail_err = -EOPNOTSUPP;
-	s.exit_code = EXIT_USAGE;
-	assert_int_equal(session__run(&s), EXIT_USAGE);
-
-	/* finish fails: everything ran, exit 1 */
+	/* finish fails: everything ran, its error is returned */
 	reset();
 	no_target(&s, &t);
 	done_after = 1;
 	fail_at = F_FINISH;
-	fail_err = -EIO;
-	assert_int_equal(session__run(&s), EXIT_FAIL);
+	fail_err = -ENOSPC;
+	assert_int_equal(session__run(&s), -ENOSPC);
 	assert_string_equal(trail, FULL);
 }
 
-static void test_read_failure_is_exit_1(void **state)
+static void test_read_failure_is_eio(void **state)
 {
 	struct session s;
 	struct target t;
@@ -301,7 +293,7 @@ static void test_read_failure_is_exit_1(void **state)
 	reset();
 	no_target(&s, &t);
 	poll_err = -EBADF;
-	assert_int_equal(session__run(&s), EXIT_FAIL);
+	assert_int_equal(session__run(&s), -EIO);
 	assert_int_equal(polls, 1);
 	assert_true(s.read_failed);
 	assert_string_equal(trail, FULL);
@@ -369,7 +361,7 @@ static void test_cmd_never_runs_after_a_failure(void **state)
 	target__split_cmd(&argc, argv, &t);
 	fail_at = F_ATTACH;
 	fail_err = -EPERM;
-	assert_int_equal(session__run(&s), EXIT_NOKERNEL);
+	assert_int_equal(session__run(&s), -EPERM);
 	assert_true(pid_at_configure > 0);
 	assert_false(s.launched);
 	/* reaped: no such child any more */
@@ -429,7 +421,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_deadline),
 		cmocka_unit_test(test_done_ends_it),
 		cmocka_unit_test(test_failure_skips_the_rest),
-		cmocka_unit_test(test_read_failure_is_exit_1),
+		cmocka_unit_test(test_read_failure_is_eio),
 		cmocka_unit_test(test_stop_signal),
 		cmocka_unit_test(test_cmd_held_then_its_status),
 		cmocka_unit_test(test_cmd_never_runs_after_a_failure),
