@@ -477,9 +477,11 @@ def test_perfetto_goroutines_alive_at_attach():
     assert len(sleepers) == n_sleepers
     for g in sleepers:
         first = min(slices[g["goid"]], key=lambda e: e["ts"])
-        # asleep 1.5 s from its start, 0.4 s before the attach
+        # asleep 1.5 s from its start, some of it before the attach (how
+        # much depends on how long attaching took); it wakes in the window
         assert first["name"] == "sleep" and first["ts"] == 0, slices[g["goid"]]
-        assert 0.6e6 <= first["dur"] <= 1.2e6, first
+        assert 0 < first["dur"] <= 1.5e6 and first["dur"] < window_us, first
+        assert len(slices[g["goid"]]) >= 2, slices[g["goid"]]
     assert not any(e["name"].startswith("reason ") for ss in slices.values() for e in ss)
 
 
