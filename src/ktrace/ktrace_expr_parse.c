@@ -408,6 +408,7 @@ struct cast_type {
 	__u32 int_size;
 	bool int_signed;
 	bool c_int;		/* named by a C integer name, not by BTF */
+	bool is_bool;		/* bool, _Bool: x != 0, not x's low byte */
 	int ptr_depth;
 	char spelling[96];
 };
@@ -573,6 +574,7 @@ static int cast_type(struct cc *c, struct cast_type *t)
 		   strcmp(n, "long")) {
 		t->int_size = c_ints[k].size;
 		t->int_signed = c_ints[k].is_signed;
+		t->is_bool = strstr(n, "ool") != NULL;
 		snprintf(t->spelling, sizeof(t->spelling), "%s", n);
 		next(c);
 	} else if (!strcmp(n, "unsigned") || !strcmp(n, "signed") ||
@@ -662,6 +664,15 @@ static int cast(struct cc *c, struct val *v)
 			       t.spelling);
 	user = v->kind == V_PTR ? v->ptr_user :
 	       v->kind == V_ARRAY ? v->obj_user : c->p->user_ptrs;
+	if (t.is_bool && !t.ptr_depth) {
+		if (kx_op(c, KT_OP_NOT, 0, 0, 0) || kx_op(c, KT_OP_NOT, 0, 0, 0))
+			return c->failed;
+		memset(v, 0, sizeof(*v));
+		v->kind = V_INT;
+		v->size = 1;
+		v->is_bool = true;
+		return 0;
+	}
 	if (t.ptr_depth) {
 		__u32 target = t.id;
 

@@ -676,6 +676,16 @@ static void test_casts(void **state)
 		};
 		assert_ops(p, from, w, 2);
 	}
+	/* (bool)x is x != 0, not x's low byte */
+	from = output(p, "(bool)id");
+	{
+		struct want w[] = {
+			OP(ARG, 0, 0, id), OP(NOT, 0, 0, 0), OP(NOT, 0, 0, 0),
+			OP(EMIT_VAL, 0, 0, 0),
+		};
+		assert_ops(p, from, w, 4);
+	}
+	assert_int_equal(last_out(p)->fmt, KT_FMT_BOOL);
 	/* parentheses around a name stay parentheses */
 	from = output(p, "(id)");
 	{
