@@ -109,24 +109,9 @@ static double real_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* sched: true: goroutine metrics of each probed process (serve_sched.h),
- * kept in the serve_tp's extra pointer. */
-static int inst_started(const struct serve_target *cfg, struct serve_tp *tp,
-			pid_t pid)
-{
-	(void)pid;
-	return serve_sched__start_tp(tp, cfg);
-}
-
-static void inst_stopping(struct serve_tp *tp)
-{
-	serve_sched__stop_tp(tp);
-}
-
-static const struct serve_hooks hooks = {
-	.started = inst_started,
-	.stopping = inst_stopping,
-};
+/* The per-process extras: sched: true's goroutine metrics (serve_sched.h),
+ * which reach the daemon through these hooks alone. */
+static const struct serve_hooks *const hooks = &serve_sched_hooks;
 
 /* The file's identity and version: what a change of it changes. */
 static bool same_file(const struct stat *a, const struct stat *b)
@@ -139,7 +124,7 @@ static bool same_file(const struct stat *a, const struct stat *b)
 
 static void stop_groups(struct serve_group *g, size_t n, const bool *keep)
 {
-	serve_groups__stop(g, n, keep, &hooks);
+	serve_groups__stop(g, n, keep, hooks);
 }
 
 /*
@@ -190,7 +175,7 @@ static void *start_all(void *arg)
 		struct serve_group *g = &st->groups[i];
 
 		g->cfg = &st->cfg.targets[i];
-		s->err = start_group(g, &hooks, st->config_path);
+		s->err = start_group(g, hooks, st->config_path);
 		if (s->err)
 			break;
 		pthread_mutex_lock(&st->lock);
@@ -247,7 +232,7 @@ static int start_targets(struct serve_state *st)
 /* A reload's changes to kept targets' probes (serve_probes.h), made
  * visible together with the new groups. */
 struct changes {
-	struct serve_tp_change **c;
+	struct serve_probes_change **c;
 	size_t cnt, cap;
 	size_t attached, detached;	/* functions */
 };
@@ -255,7 +240,7 @@ struct changes {
 static void changes_abort(struct changes *ch, size_t from)
 {
 	while (ch->cnt > from)
-		serve_tp__update_abort(ch->c[--ch->cnt]);
+		serve_probes__update_abort(ch->c[--ch->cnt]);
 }
 
 /*
@@ -272,7 +257,7 @@ static int prepare_change(struct changes *ch, const struct serve_group *g,
 
 	if (ch->cap < ch->cnt + g->inst_cnt) {
 		size_t cap = ch->cnt + g->inst_cnt + 16;
-		struct serve_tp_change **n = realloc(ch->c, cap * sizeof(*n));
+		struct serve_probes_change **n = realloc(ch->c, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
@@ -282,7 +267,7 @@ static int prepare_change(struct changes *ch, const struct serve_group *g,
 	snprintf(where, sizeof(where), "%s:%d", config_path, cfg->line);
 	p_context = where;
 	for (size_t i = 0; i < g->inst_cnt && !err; i++) {
-		err = serve_tp__update_prepare(g->inst[i].tp, g->cfg, cfg,
+		err = serve_probes__update_prepare(g->inst[i].pr, g->cfg, cfg,
 					       &ch->c[ch->cnt]);
 		if (!err)
 			ch->cnt++;
@@ -297,7 +282,7 @@ static int prepare_change(struct changes *ch, const struct serve_group *g,
 static void changes_commit(struct changes *ch)
 {
 	for (size_t i = 0; i < ch->cnt; i++)
-		serve_tp__update_commit(ch->c[i]);
+		serve_probes__update_commit(ch->c[i]);
 }
 
 /* After: what they replaced detached, in parallel with nothing (a
@@ -307,10 +292,10 @@ static void changes_finish(struct changes *ch)
 	for (size_t i = 0; i < ch->cnt; i++) {
 		size_t a, d;
 
-		serve_tp__change_counts(ch->c[i], &a, &d);
+		serve_probes__change_counts(ch->c[i], &a, &d);
 		ch->attached += a;
 		ch->detached += d;
-		serve_tp__update_finish(ch->c[i]);
+		serve_probes__update_finish(ch->c[i]);
 	}
 	ch->cnt = 0;
 }
@@ -359,7 +344,7 @@ static int place_target(struct serve_state *st, struct next_state *n,
 		return 0;
 	}
 	n->groups[i].cfg = t;
-	err = start_group(&n->groups[i], &hooks, st->config_path);
+	err = start_group(&n->groups[i], hooks, st->config_path);
 	if (err) {
 		snprintf(why, why_len, "%s:%d: cannot start this target",
 			 st->config_path, t->line);
@@ -504,7 +489,7 @@ undo:
 	free(n.ch.c);
 	for (size_t i = 0; n.groups && i < n.cfg.target_cnt; i++)
 		if (!n.reused[i] && n.groups[i].cfg)
-			serve_group__stop(&n.groups[i], &hooks);
+			serve_group__stop(&n.groups[i], hooks);
 	free(n.groups);
 	free(n.kept);
 	free(n.reused);
@@ -568,11 +553,12 @@ static bool config_changed(struct serve_main *m)
 	return !stat(m->st.config_path, &now) && !same_file(&now, &m->seen);
 }
 
-static void poll_sched(struct serve_state *st)
+static void poll_extras(struct serve_state *st)
 {
 	for (size_t i = 0; i < st->group_cnt; i++)
 		for (size_t j = 0; j < st->groups[i].inst_cnt; j++)
-			serve_sched__poll_tps(&st->groups[i].inst[j].tp, 1);
+			if (st->hooks->poll)
+				st->hooks->poll(st->groups[i].inst[j].pr);
 }
 
 static void main_loop(struct serve_main *m)
@@ -605,7 +591,7 @@ static void main_loop(struct serve_main *m)
 				serve_group__update(&st->groups[i], st);
 			next_update = mono_s() + UPDATE_EVERY_S;
 		}
-		poll_sched(st);
+		poll_extras(st);
 	}
 }
 
@@ -645,7 +631,7 @@ int do_serve(int argc, char **argv)
 		{}
 	};
 	static struct serve_main m = {
-		.st = { .lock = PTHREAD_MUTEX_INITIALIZER, .hooks = &hooks },
+		.st = { .lock = PTHREAD_MUTEX_INITIALIZER, .hooks = &serve_sched_hooks },
 		.watch_fd = -1,
 	};
 	struct serve_args args = { .m = &m, .watch = true };

@@ -20,12 +20,12 @@
 
 #include "serve_config.h"
 
-struct serve_tp;
+struct serve_probes;
 struct serve_http;
 
 /* One process (or, for binary:, every process of the file) probed. */
 struct serve_inst {
-	struct serve_tp *tp;
+	struct serve_probes *pr;
 	pid_t pid;			/* 0: binary: target */
 	unsigned long long start;	/* /proc/PID/stat starttime: tells a
 					   reused PID from the process */
@@ -69,11 +69,22 @@ struct serve_group {
 	size_t live;
 };
 
-/* Per-process extras (cmd_serve.c: sched), around every serve_tp. */
+/*
+ * Per-process extras (sched: serve_sched_hooks, serve_sched.h): the one
+ * way such an extra reaches the daemon. started/stopping around every
+ * serve_probes; poll from the main loop (cheap, often); write_metrics
+ * once per scrape with every probed process (their families, HELP/TYPE
+ * once); write_json inside a process's object of /debug/probes. Any may
+ * be NULL.
+ */
+struct jw;
 struct serve_hooks {
-	int (*started)(const struct serve_target *cfg, struct serve_tp *tp,
+	int (*started)(const struct serve_target *cfg, struct serve_probes *pr,
 		       pid_t pid);
-	void (*stopping)(struct serve_tp *tp);
+	void (*stopping)(struct serve_probes *pr);
+	void (*poll)(struct serve_probes *pr);
+	void (*write_metrics)(FILE *f, struct serve_probes *const *prs, size_t n);
+	void (*write_json)(struct serve_probes *pr, struct jw *jw);
 };
 
 struct serve_state {

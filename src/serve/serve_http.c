@@ -27,10 +27,9 @@
 #include "serve_auth.h"
 #include "serve_peers.h"
 #include "serve_probes.h"
-#include "serve_sched.h"
 #include "probe/funcprobe.h"
 
-static void write_plan_json(struct serve_tp *tp, enum serve_kind k,
+static void write_plan_json(struct serve_probes *pr, enum serve_kind k,
 			    struct jw *jw)
 {
 	static const char *const stat_names[FP_NSTATS] = {
@@ -41,13 +40,13 @@ static void write_plan_json(struct serve_tp *tp, enum serve_kind k,
 	uint64_t stats[FP_NSTATS];
 
 	jw_start_object(jw);
-	jw_name(jw, "sites"); jw_uint(jw, serve_tp__sites(tp, k));
+	jw_name(jw, "sites"); jw_uint(jw, serve_probes__sites(pr, k));
 	/* more than one after a reload added functions (serve_probes.h) */
-	jw_name(jw, "units"); jw_uint(jw, serve_tp__units(tp, k));
+	jw_name(jw, "units"); jw_uint(jw, serve_probes__units(pr, k));
 	jw_name(jw, "functions");
 	jw_start_array(jw);
-	for (size_t fid = 0; fid < serve_tp__func_cnt(tp, k); fid++) {
-		const struct fp_func *ff = serve_tp__func(tp, k, fid);
+	for (size_t fid = 0; fid < serve_probes__func_cnt(pr, k); fid++) {
+		const struct fp_func *ff = serve_probes__func(pr, k, fid);
 
 		jw_start_object(jw);
 		jw_name(jw, "func"); jw_string(jw, ff->name);
@@ -58,8 +57,8 @@ static void write_plan_json(struct serve_tp *tp, enum serve_kind k,
 	jw_end_array(jw);
 	jw_name(jw, "skipped");
 	jw_start_array(jw);
-	for (size_t s = 0; s < serve_tp__skipped_cnt(tp, k); s++) {
-		const struct fp_skipped *sk = serve_tp__skipped(tp, k, s);
+	for (size_t s = 0; s < serve_probes__skipped_cnt(pr, k); s++) {
+		const struct fp_skipped *sk = serve_probes__skipped(pr, k, s);
 
 		jw_start_object(jw);
 		jw_name(jw, "func"); jw_string(jw, sk->name);
@@ -68,7 +67,7 @@ static void write_plan_json(struct serve_tp *tp, enum serve_kind k,
 	}
 	jw_end_array(jw);
 	if (k == SERVE_LATENCY) {
-		serve_tp__lat_stats(tp, stats);
+		serve_probes__lat_stats(pr, stats);
 		jw_name(jw, "pairing");
 		jw_start_object(jw);
 		for (int s = 0; s < FP_NSTATS; s++) {
@@ -80,13 +79,14 @@ static void write_plan_json(struct serve_tp *tp, enum serve_kind k,
 	jw_end_object(jw);
 }
 
-static void write_inst_json(const struct serve_inst *in, struct jw *jw)
+static void write_inst_json(const struct serve_inst *in,
+			    const struct serve_hooks *hooks, struct jw *jw)
 {
 	static const char *const kinds[] = { "count", "latency" };
-	struct serve_tp *tp = in->tp;
+	struct serve_probes *pr = in->pr;
 
 	jw_start_object(jw);
-	jw_name(jw, "binary"); jw_string(jw, serve_tp__binary(tp));
+	jw_name(jw, "binary"); jw_string(jw, serve_probes__binary(pr));
 	if (in->pid) {
 		jw_name(jw, "pid"); jw_uint(jw, (uint64_t)in->pid);
 	}
@@ -94,19 +94,21 @@ static void write_inst_json(const struct serve_inst *in, struct jw *jw)
 		/* gone after the next scrape */
 		jw_name(jw, "ended"); jw_bool(jw, true);
 	}
-	jw_name(jw, "labels"); jw_string(jw, serve_tp__labels(tp));
-	jw_name(jw, "mode"); jw_string(jw, serve_tp__mode(tp));
+	jw_name(jw, "labels"); jw_string(jw, serve_probes__labels(pr));
+	jw_name(jw, "mode"); jw_string(jw, serve_probes__mode(pr));
 	for (int k = 0; k < SERVE_NKINDS; k++) {
-		if (!serve_tp__has(tp, k))
+		if (!serve_probes__has(pr, k))
 			continue;
 		jw_name(jw, kinds[k]);
-		write_plan_json(tp, k, jw);
+		write_plan_json(pr, k, jw);
 	}
-	serve_sched__write_json_tp(tp, jw);
+	if (hooks->write_json)
+		hooks->write_json(pr, jw);
 	jw_end_object(jw);
 }
 
-static void write_group_json(const struct serve_group *g, struct jw *jw)
+static void write_group_json(const struct serve_group *g,
+			     const struct serve_hooks *hooks, struct jw *jw)
 {
 	const struct serve_target *t = g->cfg;
 
@@ -131,7 +133,7 @@ static void write_group_json(const struct serve_group *g, struct jw *jw)
 	jw_name(jw, "processes");
 	jw_start_array(jw);
 	for (size_t i = 0; i < g->inst_cnt; i++)
-		write_inst_json(&g->inst[i], jw);
+		write_inst_json(&g->inst[i], hooks, jw);
 	jw_end_array(jw);
 	if (t->comm) {
 		jw_name(jw, "failed");
@@ -214,7 +216,7 @@ static void write_probes_json(struct serve_state *st, FILE *f)
 	jw_name(jw, "targets");
 	jw_start_array(jw);
 	for (size_t i = 0; i < st->group_cnt; i++)
-		write_group_json(&st->groups[i], jw);
+		write_group_json(&st->groups[i], st->hooks, jw);
 	jw_end_array(jw);
 	jw_end_object(jw);
 	jw_end_line(jw);

@@ -3,7 +3,7 @@
  * The /metrics body of `gosnoop serve`: Prometheus text format 0.0.4,
  * read from the BPF maps of every probed process at scrape time.
  * Every series of a process starts with its preformatted label set
- * (serve_tp__labels: binary, pid, the config's extra labels).
+ * (serve_probes__labels: binary, pid, the config's extra labels).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,30 +11,16 @@
 
 #include "serve.h"
 #include "serve_probes.h"
-#include "serve_sched.h"
+#include "serve_text.h"
 #include "probe/funcprobe.h"
 
 #ifndef GOSNOOP_VERSION
 #define GOSNOOP_VERSION "0.1.0"	/* as src/main.c */
 #endif
 
-void serve__put_label_value(FILE *f, const char *s)
+static void put_labels(FILE *f, const struct serve_probes *pr, const char *func)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '"')
-			fputs("\\\"", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-}
-
-static void put_labels(FILE *f, const struct serve_tp *tp, const char *func)
-{
-	fputs(serve_tp__labels(tp), f);
+	fputs(serve_probes__labels(pr), f);
 	if (func) {
 		fputs(",function=\"", f);
 		serve__put_label_value(f, func);
@@ -42,43 +28,28 @@ static void put_labels(FILE *f, const struct serve_tp *tp, const char *func)
 	}
 }
 
-void serve__put_seconds(FILE *f, uint64_t ns)
-{
-	char frac[16];
-	int len;
-
-	len = snprintf(frac, sizeof(frac), "%09" PRIu64,
-		       (uint64_t)(ns % 1000000000ULL));
-	while (len > 0 && frac[len - 1] == '0')
-		frac[--len] = 0;
-	if (len)
-		fprintf(f, "%" PRIu64 ".%s", (uint64_t)(ns / 1000000000ULL), frac);
-	else
-		fprintf(f, "%" PRIu64, (uint64_t)(ns / 1000000000ULL));
-}
-
 /* Every probed process of every group, in config order. */
-#define for_each_tp(st, g, i, tp)					\
+#define for_each_probes(st, g, i, pr)					\
 	for (g = (st)->groups; g < (st)->groups + (st)->group_cnt; g++)	\
-		for (i = 0; i < g->inst_cnt && ((tp = g->inst[i].tp), 1); i++)
+		for (i = 0; i < g->inst_cnt && ((pr = g->inst[i].pr), 1); i++)
 
 static void write_probes_attached(struct serve_state *st, FILE *f)
 {
 	static const char *const kinds[] = { "count", "latency" };
 	struct serve_group *g;
-	struct serve_tp *tp;
+	struct serve_probes *pr;
 	size_t i;
 
 	fputs("# HELP gosnoop_probes_attached Functions probed, per target and kind (count, latency).\n"
 	      "# TYPE gosnoop_probes_attached gauge\n", f);
-	for_each_tp(st, g, i, tp) {
+	for_each_probes(st, g, i, pr) {
 		for (int k = 0; k < SERVE_NKINDS; k++) {
-			if (!serve_tp__has(tp, k))
+			if (!serve_probes__has(pr, k))
 				continue;
 			fputs("gosnoop_probes_attached{", f);
-			put_labels(f, tp, NULL);
+			put_labels(f, pr, NULL);
 			fprintf(f, ",kind=\"%s\"} %zu\n", kinds[k],
-				serve_tp__func_cnt(tp, k));
+				serve_probes__func_cnt(pr, k));
 		}
 	}
 }
@@ -105,13 +76,13 @@ static void write_target_processes(struct serve_state *st, FILE *f)
 static void write_calls(struct serve_state *st, FILE *f)
 {
 	struct serve_group *g;
-	struct serve_tp *tp;
+	struct serve_probes *pr;
 	size_t i;
 
 	fputs("# HELP gosnoop_function_calls_total Calls of each Go function, counted in the kernel at its entry.\n"
 	      "# TYPE gosnoop_function_calls_total counter\n", f);
-	for_each_tp(st, g, i, tp) {
-		size_t cnt = serve_tp__func_cnt(tp, SERVE_COUNT);
+	for_each_probes(st, g, i, pr) {
+		size_t cnt = serve_probes__func_cnt(pr, SERVE_COUNT);
 
 		for (size_t fid = 0; fid < cnt; fid++) {
 			uint64_t n;
@@ -120,20 +91,20 @@ static void write_calls(struct serve_state *st, FILE *f)
 			 * libraries do with labelled metrics: most functions
 			 * a glob names are never called, and their zeros
 			 * made most of a scrape */
-			if (serve_tp__calls(tp, fid, &n) || !n)
+			if (serve_probes__calls(pr, fid, &n) || !n)
 				continue;
 			fputs("gosnoop_function_calls_total{", f);
-			put_labels(f, tp, serve_tp__func(tp, SERVE_COUNT, fid)->name);
+			put_labels(f, pr, serve_probes__func(pr, SERVE_COUNT, fid)->name);
 			fprintf(f, "} %" PRIu64 "\n", n);
 		}
 	}
 }
 
-static void put_bucket(FILE *f, const struct serve_tp *tp, const char *name,
+static void put_bucket(FILE *f, const struct serve_probes *pr, const char *name,
 		       const uint64_t *le_ns, uint64_t cum)
 {
 	fputs("gosnoop_function_duration_seconds_bucket{", f);
-	put_labels(f, tp, name);
+	put_labels(f, pr, name);
 	fputs(",le=\"", f);
 	if (le_ns)
 		serve__put_seconds(f, *le_ns);
@@ -164,38 +135,38 @@ static bool hist_called(const struct fp_hist *h)
 static void write_durations(struct serve_state *st, FILE *f)
 {
 	struct serve_group *g;
-	struct serve_tp *tp;
+	struct serve_probes *pr;
 	size_t i;
 
 	fputs("# HELP gosnoop_function_duration_seconds Duration of returned calls of each Go function.\n"
 	      "# TYPE gosnoop_function_duration_seconds histogram\n", f);
-	for_each_tp(st, g, i, tp) {
-		size_t cnt = serve_tp__func_cnt(tp, SERVE_LATENCY);
+	for_each_probes(st, g, i, pr) {
+		size_t cnt = serve_probes__func_cnt(pr, SERVE_LATENCY);
 		int nb;
-		const uint64_t *bounds = serve_tp__buckets(tp, &nb);
+		const uint64_t *bounds = serve_probes__buckets(pr, &nb);
 
 		for (size_t fid = 0; fid < cnt; fid++) {
-			const char *name = serve_tp__func(tp, SERVE_LATENCY, fid)->name;
+			const char *name = serve_probes__func(pr, SERVE_LATENCY, fid)->name;
 			int last = nb ? nb : FP_HIST_SLOTS - 1;
 			struct fp_hist h;
 			uint64_t cum = 0; /* cumulative */
 
-			if (serve_tp__hist(tp, fid, &h) || !hist_called(&h))
+			if (serve_probes__hist(pr, fid, &h) || !hist_called(&h))
 				continue;
 			for (int s = 0; s < last; s++) {
 				uint64_t le = nb ? bounds[s] : (1ULL << (s + 1)) - 1;
 
 				cum += (uint64_t)h.slots[s];
-				put_bucket(f, tp, name, &le, cum);
+				put_bucket(f, pr, name, &le, cum);
 			}
 			cum += (uint64_t)h.slots[last];
-			put_bucket(f, tp, name, NULL, cum);
+			put_bucket(f, pr, name, NULL, cum);
 			fputs("gosnoop_function_duration_seconds_sum{", f);
-			put_labels(f, tp, name);
+			put_labels(f, pr, name);
 			fputs("} ", f);
 			serve__put_seconds(f, h.sum_ns);
 			fputs("\ngosnoop_function_duration_seconds_count{", f);
-			put_labels(f, tp, name);
+			put_labels(f, pr, name);
 			fprintf(f, "} %" PRIu64 "\n", cum);
 		}
 	}
@@ -206,48 +177,50 @@ static void write_durations(struct serve_state *st, FILE *f)
 static void write_untimed(struct serve_state *st, FILE *f)
 {
 	struct serve_group *g;
-	struct serve_tp *tp;
+	struct serve_probes *pr;
 	size_t i;
 
 	fputs("# HELP gosnoop_function_calls_untimed_total Calls of each Go function entered but not timed (no room to keep the entry, or unwound by a panic).\n"
 	      "# TYPE gosnoop_function_calls_untimed_total counter\n", f);
-	for_each_tp(st, g, i, tp) {
-		size_t cnt = serve_tp__func_cnt(tp, SERVE_LATENCY);
+	for_each_probes(st, g, i, pr) {
+		size_t cnt = serve_probes__func_cnt(pr, SERVE_LATENCY);
 
 		for (size_t fid = 0; fid < cnt; fid++) {
 			struct fp_hist h;
 
-			if (serve_tp__hist(tp, fid, &h) || !hist_called(&h))
+			if (serve_probes__hist(pr, fid, &h) || !hist_called(&h))
 				continue;
 			fputs("gosnoop_function_calls_untimed_total{", f);
-			put_labels(f, tp, serve_tp__func(tp, SERVE_LATENCY, fid)->name);
+			put_labels(f, pr, serve_probes__func(pr, SERVE_LATENCY, fid)->name);
 			fprintf(f, "} %" PRIu64 "\n", (uint64_t)h.untimed);
 		}
 	}
 }
 
-/* sched: the goroutine families of every process with sched: true
- * (serve_sched.h; processes without are skipped). */
-static void write_sched(struct serve_state *st, FILE *f)
+/* The extras' families (serve.h's hooks; sched: true's goroutine metrics)
+ * of every process that has them. */
+static void write_extras(struct serve_state *st, FILE *f)
 {
-	struct serve_tp **tps;
+	struct serve_probes **prs;
 	struct serve_group *g;
-	struct serve_tp *tp;
+	struct serve_probes *pr;
 	size_t i, n = 0;
 
-	for_each_tp(st, g, i, tp)
-		n += serve_tp__ext(tp) != NULL;
+	if (!st->hooks || !st->hooks->write_metrics)
+		return;
+	for_each_probes(st, g, i, pr)
+		n += serve_probes__ext(pr) != NULL;
 	if (!n)
 		return;
-	tps = calloc(n, sizeof(*tps));
-	if (!tps)
+	prs = calloc(n, sizeof(*prs));
+	if (!prs)
 		return;
 	n = 0;
-	for_each_tp(st, g, i, tp)
-		if (serve_tp__ext(tp))
-			tps[n++] = tp;
-	serve_sched__write_metrics_tps(f, tps, n);
-	free(tps);
+	for_each_probes(st, g, i, pr)
+		if (serve_probes__ext(pr))
+			prs[n++] = pr;
+	st->hooks->write_metrics(f, prs, n);
+	free(prs);
 }
 
 void serve_metrics__write(struct serve_state *st, FILE *f)
@@ -260,7 +233,7 @@ void serve_metrics__write(struct serve_state *st, FILE *f)
 	write_calls(st, f);
 	write_durations(st, f);
 	write_untimed(st, f);
-	write_sched(st, f);
+	write_extras(st, f);
 	fputs("# HELP gosnoop_config_last_reload_successful Whether the last configuration (re)load worked.\n"
 	      "# TYPE gosnoop_config_last_reload_successful gauge\n", f);
 	fprintf(f, "gosnoop_config_last_reload_successful %d\n", st->reload_ok);

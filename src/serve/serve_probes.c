@@ -21,6 +21,7 @@
 #include "funcs/funcs_latency.h"
 #include "serve_config.h"
 #include "serve_probes.h"
+#include "serve_text.h"
 #include "serve_probes_int.h"
 #include "target.h"
 #include "probe/funcprobe.h"
@@ -30,7 +31,7 @@
 _Static_assert(SERVE_MAX_BUCKETS == FP_HIST_SLOTS - 1,
 	       "configured buckets fill the BPF histogram's slots but the last");
 
-int serve_tp_plan(struct serve_tp *tp, char **pat, int pat_cnt, bool returns,
+int serve_probes_plan(struct serve_probes *pr, char **pat, int pat_cnt, bool returns,
 		  bool report, struct funcprobe **out)
 {
 	struct funcprobe_opts fo = { .returns = returns };
@@ -40,7 +41,7 @@ int serve_tp_plan(struct serve_tp *tp, char **pat, int pat_cnt, bool returns,
 	err = patterns__init(&pats, pat, pat_cnt);
 	if (err)
 		return err;
-	err = funcprobe__plan(tp->gb, &pats, tp->t.display, &fo, out);
+	err = funcprobe__plan(pr->gb, &pats, pr->t.display, &fo, out);
 	if (!err && report)
 		funcprobe__report_plan(*out, returns ? "latency" : "count");
 	patterns__free(&pats);
@@ -53,7 +54,7 @@ static int load_error(int err)
 	return err;
 }
 
-static int start_count(struct serve_tp *tp, struct serve_unit *u, pid_t pid)
+static int start_count(struct serve_probes *pr, struct serve_unit *u, pid_t pid)
 {
 	struct funcprobe *fp = u->fp;
 	int err;
@@ -74,26 +75,26 @@ static int start_count(struct serve_tp *tp, struct serve_unit *u, pid_t pid)
 	err = funcs_count_bpf__load(u->count_skel);
 	if (err)
 		return load_error(err);
-	return funcprobe__attach(fp, u->count_skel->progs.fp_count, tp->t.path,
+	return funcprobe__attach(fp, u->count_skel->progs.fp_count, pr->t.path,
 				 pid, FP_SITES_ENTRY);
 }
 
 /* Latency: the program flavour funcs_latency__open() picks (R14 or TLS). */
-static int start_latency(struct serve_tp *tp, struct serve_unit *u, pid_t pid)
+static int start_latency(struct serve_probes *pr, struct serve_unit *u, pid_t pid)
 {
 	struct funcprobe *fp = u->fp;
 	struct funcs_bpf *skel;
 	int err;
 
-	err = funcs_latency__open(tp->gb, fp, tp->t.display, &skel, &u->lat_r14);
+	err = funcs_latency__open(pr->gb, fp, pr->t.display, &skel, &u->lat_r14);
 	if (err)
 		return err;
 	u->lat_skel = skel;
 	/* the kernel sorts durations into the configured bounds itself:
 	 * exact, unlike re-bucketing log2 slots */
-	skel->rodata->nbounds = (__u32)tp->bucket_cnt;
-	memcpy((void *)skel->rodata->bounds, tp->buckets_ns,
-	       sizeof(tp->buckets_ns));
+	skel->rodata->nbounds = (__u32)pr->bucket_cnt;
+	memcpy((void *)skel->rodata->bounds, pr->buckets_ns,
+	       sizeof(pr->buckets_ns));
 	err = bpf_map__set_max_entries(skel->maps.hists,
 				       (__u32)funcprobe__cnt(fp));
 	if (!err)
@@ -106,7 +107,7 @@ static int start_latency(struct serve_tp *tp, struct serve_unit *u, pid_t pid)
 	err = funcs_latency__load(skel, u->lat_r14);
 	if (err)
 		return load_error(err);
-	return funcprobe__attach(fp, skel->progs.fp_latency, tp->t.path, pid,
+	return funcprobe__attach(fp, skel->progs.fp_latency, pr->t.path, pid,
 				 FP_SITES_ENTRY | FP_SITES_RET);
 }
 
@@ -120,16 +121,16 @@ void serve_unit_stop(struct serve_unit *u)
 }
 
 /* Load and attach fp (taken over, freed on failure too) as unit u. */
-int serve_unit_start(struct serve_tp *tp, enum serve_kind k,
+int serve_unit_start(struct serve_probes *pr, enum serve_kind k,
 		     struct funcprobe *fp, struct serve_unit *u)
 {
-	pid_t pid = tp->t.kind == TARGET_PID ? tp->t.pid : 0;
+	pid_t pid = pr->t.kind == TARGET_PID ? pr->t.pid : 0;
 	int err;
 
 	memset(u, 0, sizeof(*u));
 	u->fp = fp;
-	err = k == SERVE_COUNT ? start_count(tp, u, pid) :
-				 start_latency(tp, u, pid);
+	err = k == SERVE_COUNT ? start_count(pr, u, pid) :
+				 start_latency(pr, u, pid);
 	if (err)
 		serve_unit_stop(u);
 	return err;
@@ -145,14 +146,14 @@ static void units_free(struct serve_units *us)
 }
 
 /* The first units of kind k: every function the patterns name. */
-static int units_start(struct serve_tp *tp, enum serve_kind k, char **pat,
+static int units_start(struct serve_probes *pr, enum serve_kind k, char **pat,
 		       int pat_cnt)
 {
-	struct serve_units *us = &tp->units[k];
+	struct serve_units *us = &pr->units[k];
 	struct funcprobe *fp;
 	int err;
 
-	err = serve_tp_plan(tp, pat, pat_cnt, k == SERVE_LATENCY, true, &fp);
+	err = serve_probes_plan(pr, pat, pat_cnt, k == SERVE_LATENCY, true, &fp);
 	if (err)
 		return err;
 	us->u = calloc(1, sizeof(*us->u));
@@ -160,7 +161,7 @@ static int units_start(struct serve_tp *tp, enum serve_kind k, char **pat,
 		funcprobe__free(fp);
 		return -ENOMEM;
 	}
-	err = serve_unit_start(tp, k, fp, &us->u[0]);
+	err = serve_unit_start(pr, k, fp, &us->u[0]);
 	if (err) {
 		free(us->u);
 		us->u = NULL;
@@ -171,17 +172,17 @@ static int units_start(struct serve_tp *tp, enum serve_kind k, char **pat,
 }
 
 /* binary="…"[,pid="…"][,name="value"…]: every series of this process. */
-static int make_labels(struct serve_tp *tp, const struct serve_target *cfg,
+static int make_labels(struct serve_probes *pr, const struct serve_target *cfg,
 		       pid_t pid)
 {
 	size_t len = 0;
 	FILE *f;
 
-	f = open_memstream(&tp->labels, &len);
+	f = open_memstream(&pr->labels, &len);
 	if (!f)
 		return -ENOMEM;
 	fputs("binary=\"", f);
-	serve__put_label_value(f, tp->binary);
+	serve__put_label_value(f, pr->binary);
 	fputc('"', f);
 	if (pid)
 		fprintf(f, ",pid=\"%d\"", (int)pid);
@@ -193,66 +194,66 @@ static int make_labels(struct serve_tp *tp, const struct serve_target *cfg,
 	return fclose(f) ? -ENOMEM : 0;
 }
 
-int serve_tp__start(const struct serve_target *cfg, pid_t pid,
-		    struct gobin *gb, struct serve_tp **out)
+int serve_probes__start(const struct serve_target *cfg, pid_t pid,
+		    struct gobin *gb, struct serve_probes **out)
 {
-	struct serve_tp *tp;
+	struct serve_probes *pr;
 	struct stat sb;
 	int err;
 
 	*out = NULL;
-	tp = calloc(1, sizeof(*tp));
-	if (!tp) {
+	pr = calloc(1, sizeof(*pr));
+	if (!pr) {
 		gobin__free(gb);
 		return -ENOMEM;
 	}
-	tp->gb = gb;
-	err = target__resolve(&tp->t, pid ? NULL : cfg->binary, pid);
+	pr->gb = gb;
+	err = target__resolve(&pr->t, pid ? NULL : cfg->binary, pid);
 	if (err)
 		goto fail;
-	pid = tp->t.kind == TARGET_PID ? tp->t.pid : 0;
-	if (!stat(tp->t.path, &sb))
-		tp->file = sb;
-	memcpy(tp->buckets_ns, cfg->buckets_ns, sizeof(tp->buckets_ns));
-	tp->bucket_cnt = cfg->bucket_cnt;
+	pid = pr->t.kind == TARGET_PID ? pr->t.pid : 0;
+	if (!stat(pr->t.path, &sb))
+		pr->file = sb;
+	memcpy(pr->buckets_ns, cfg->buckets_ns, sizeof(pr->buckets_ns));
+	pr->bucket_cnt = cfg->bucket_cnt;
 	if (cfg->binary) {
-		snprintf(tp->binary, sizeof(tp->binary), "%s", cfg->binary);
+		snprintf(pr->binary, sizeof(pr->binary), "%s", cfg->binary);
 	} else {
 		/* display is "EXE (PID n)": the label is the EXE */
 		char *p;
 
-		snprintf(tp->binary, sizeof(tp->binary), "%s", tp->t.display);
-		p = strstr(tp->binary, " (PID ");
+		snprintf(pr->binary, sizeof(pr->binary), "%s", pr->t.display);
+		p = strstr(pr->binary, " (PID ");
 		if (p)
 			*p = 0;
 	}
-	err = make_labels(tp, cfg, pid);
+	err = make_labels(pr, cfg, pid);
 	if (err)
 		goto fail;
-	if (!tp->gb) {
-		err = target__open_gobin(&tp->t, &tp->gb);
+	if (!pr->gb) {
+		err = target__open_gobin(&pr->t, &pr->gb);
 		if (err)
 			goto fail;
 	}
-	tp->ncpu = libbpf_num_possible_cpus();
-	if (tp->ncpu <= 0) {
+	pr->ncpu = libbpf_num_possible_cpus();
+	if (pr->ncpu <= 0) {
 		p_err("cannot tell the number of CPUs");
-		err = tp->ncpu ? tp->ncpu : -EINVAL;
+		err = pr->ncpu ? pr->ncpu : -EINVAL;
 		goto fail;
 	}
-	tp->cnt_vals = calloc((size_t)tp->ncpu, sizeof(*tp->cnt_vals));
-	tp->lat_vals = calloc((size_t)tp->ncpu, sizeof(*tp->lat_vals));
-	if (!tp->cnt_vals || !tp->lat_vals) {
+	pr->cnt_vals = calloc((size_t)pr->ncpu, sizeof(*pr->cnt_vals));
+	pr->lat_vals = calloc((size_t)pr->ncpu, sizeof(*pr->lat_vals));
+	if (!pr->cnt_vals || !pr->lat_vals) {
 		err = -ENOMEM;
 		goto fail;
 	}
 	if (cfg->count_cnt) {
-		err = units_start(tp, SERVE_COUNT, cfg->count, cfg->count_cnt);
+		err = units_start(pr, SERVE_COUNT, cfg->count, cfg->count_cnt);
 		if (err)
 			goto fail;
 	}
 	if (cfg->latency_cnt) {
-		err = units_start(tp, SERVE_LATENCY, cfg->latency,
+		err = units_start(pr, SERVE_LATENCY, cfg->latency,
 				  cfg->latency_cnt);
 		if (err)
 			goto fail;
@@ -260,37 +261,37 @@ int serve_tp__start(const struct serve_target *cfg, pid_t pid,
 	/* Attached: the plans hold copies of the names they show. The
 	 * mapping goes too: a deploy that rewrites the file in place would
 	 * make a scrape that read it fault (SIGBUS past the new end). */
-	gobin__free(tp->gb);
-	tp->gb = NULL;
-	*out = tp;
+	gobin__free(pr->gb);
+	pr->gb = NULL;
+	*out = pr;
 	return 0;
 fail:
-	serve_tp__stop(tp);
+	serve_probes__stop(pr);
 	return err;
 }
 
-void serve_tp__stop(struct serve_tp *tp)
+void serve_probes__stop(struct serve_probes *pr)
 {
-	if (!tp)
+	if (!pr)
 		return;
 	for (int k = 0; k < SERVE_NKINDS; k++)
-		units_free(&tp->units[k]);
-	gobin__free(tp->gb);
-	free(tp->cnt_vals);
-	free(tp->lat_vals);
-	free(tp->labels);
-	free(tp);
+		units_free(&pr->units[k]);
+	gobin__free(pr->gb);
+	free(pr->cnt_vals);
+	free(pr->lat_vals);
+	free(pr->labels);
+	free(pr);
 }
 
-const char *serve_tp__labels(const struct serve_tp *tp)
+const char *serve_probes__labels(const struct serve_probes *pr)
 {
-	return tp->labels;
+	return pr->labels;
 }
 
-enum serve_file serve_tp__file_state(const struct serve_tp *tp,
+enum serve_file serve_probes__file_state(const struct serve_probes *pr,
 				     const struct stat *now)
 {
-	const struct stat *was = &tp->file;
+	const struct stat *was = &pr->file;
 
 	if (now->st_dev != was->st_dev || now->st_ino != was->st_ino)
 		return SERVE_FILE_REPLACED;
@@ -301,40 +302,40 @@ enum serve_file serve_tp__file_state(const struct serve_tp *tp,
 	return SERVE_FILE_SAME;
 }
 
-const uint64_t *serve_tp__buckets(const struct serve_tp *tp, int *cnt)
+const uint64_t *serve_probes__buckets(const struct serve_probes *pr, int *cnt)
 {
-	*cnt = tp->bucket_cnt;
-	return tp->buckets_ns;
+	*cnt = pr->bucket_cnt;
+	return pr->buckets_ns;
 }
 
-void *serve_tp__ext(const struct serve_tp *tp)
+void *serve_probes__ext(const struct serve_probes *pr)
 {
-	return tp->ext;
+	return pr->ext;
 }
 
-void serve_tp__set_ext(struct serve_tp *tp, void *ext)
+void serve_probes__set_ext(struct serve_probes *pr, void *ext)
 {
-	tp->ext = ext;
+	pr->ext = ext;
 }
 
-const char *serve_tp__binary(const struct serve_tp *tp)
+const char *serve_probes__binary(const struct serve_probes *pr)
 {
-	return tp->binary;
+	return pr->binary;
 }
 
-pid_t serve_tp__pid(const struct serve_tp *tp)
+pid_t serve_probes__pid(const struct serve_probes *pr)
 {
-	return tp->t.kind == TARGET_PID ? tp->t.pid : 0;
+	return pr->t.kind == TARGET_PID ? pr->t.pid : 0;
 }
 
-bool serve_tp__has(const struct serve_tp *tp, enum serve_kind kind)
+bool serve_probes__has(const struct serve_probes *pr, enum serve_kind kind)
 {
-	return tp->units[kind].cnt > 0;
+	return pr->units[kind].cnt > 0;
 }
 
-size_t serve_tp__func_cnt(const struct serve_tp *tp, enum serve_kind kind)
+size_t serve_probes__func_cnt(const struct serve_probes *pr, enum serve_kind kind)
 {
-	const struct serve_units *us = &tp->units[kind];
+	const struct serve_units *us = &pr->units[kind];
 	size_t n = 0;
 
 	for (size_t i = 0; i < us->cnt; i++)
@@ -344,11 +345,11 @@ size_t serve_tp__func_cnt(const struct serve_tp *tp, enum serve_kind kind)
 
 /* Function fid of kind (numbered across the units, in order): its unit
  * and its index there, or NULL. */
-static struct serve_unit *unit_of(const struct serve_tp *tp,
+static struct serve_unit *unit_of(const struct serve_probes *pr,
 				  enum serve_kind kind, size_t fid,
 				  size_t *local)
 {
-	const struct serve_units *us = &tp->units[kind];
+	const struct serve_units *us = &pr->units[kind];
 
 	for (size_t i = 0; i < us->cnt; i++) {
 		size_t n = funcprobe__cnt(us->u[i].fp);
@@ -362,40 +363,40 @@ static struct serve_unit *unit_of(const struct serve_tp *tp,
 	return NULL;
 }
 
-const struct fp_func *serve_tp__func(const struct serve_tp *tp,
+const struct fp_func *serve_probes__func(const struct serve_probes *pr,
 				     enum serve_kind kind, size_t fid)
 {
 	size_t local;
-	struct serve_unit *u = unit_of(tp, kind, fid, &local);
+	struct serve_unit *u = unit_of(pr, kind, fid, &local);
 
 	return u ? funcprobe__func(u->fp, local) : NULL;
 }
 
-static const struct funcprobe *record_plan(const struct serve_tp *tp,
+static const struct funcprobe *record_plan(const struct serve_probes *pr,
 					   enum serve_kind kind)
 {
-	const struct serve_units *us = &tp->units[kind];
+	const struct serve_units *us = &pr->units[kind];
 
 	return us->plan ? us->plan : us->cnt ? us->u[0].fp : NULL;
 }
 
-size_t serve_tp__skipped_cnt(const struct serve_tp *tp, enum serve_kind kind)
+size_t serve_probes__skipped_cnt(const struct serve_probes *pr, enum serve_kind kind)
 {
-	const struct funcprobe *fp = record_plan(tp, kind);
+	const struct funcprobe *fp = record_plan(pr, kind);
 
 	return fp ? funcprobe__skipped_cnt(fp) : 0;
 }
 
-const struct fp_skipped *serve_tp__skipped(const struct serve_tp *tp,
+const struct fp_skipped *serve_probes__skipped(const struct serve_probes *pr,
 					   enum serve_kind kind, size_t i)
 {
-	return funcprobe__skipped(record_plan(tp, kind), i);
+	return funcprobe__skipped(record_plan(pr, kind), i);
 }
 
-int serve_tp__calls(struct serve_tp *tp, size_t fid, uint64_t *calls)
+int serve_probes__calls(struct serve_probes *pr, size_t fid, uint64_t *calls)
 {
 	size_t local;
-	struct serve_unit *u = unit_of(tp, SERVE_COUNT, fid, &local);
+	struct serve_unit *u = unit_of(pr, SERVE_COUNT, fid, &local);
 	__u32 key;
 
 	*calls = 0;
@@ -403,17 +404,17 @@ int serve_tp__calls(struct serve_tp *tp, size_t fid, uint64_t *calls)
 		return -ENOENT;
 	key = (__u32)local;
 	if (bpf_map_lookup_elem(bpf_map__fd(u->count_skel->maps.counts), &key,
-				tp->cnt_vals))
+				pr->cnt_vals))
 		return -ENOENT;
-	for (int c = 0; c < tp->ncpu; c++)
-		*calls += tp->cnt_vals[c];
+	for (int c = 0; c < pr->ncpu; c++)
+		*calls += pr->cnt_vals[c];
 	return 0;
 }
 
-int serve_tp__hist(struct serve_tp *tp, size_t fid, struct fp_hist *h)
+int serve_probes__hist(struct serve_probes *pr, size_t fid, struct fp_hist *h)
 {
 	size_t local;
-	struct serve_unit *u = unit_of(tp, SERVE_LATENCY, fid, &local);
+	struct serve_unit *u = unit_of(pr, SERVE_LATENCY, fid, &local);
 	__u32 key;
 
 	memset(h, 0, sizeof(*h));
@@ -421,21 +422,21 @@ int serve_tp__hist(struct serve_tp *tp, size_t fid, struct fp_hist *h)
 		return -ENOENT;
 	key = (__u32)local;
 	if (bpf_map_lookup_elem(bpf_map__fd(u->lat_skel->maps.hists), &key,
-				tp->lat_vals))
+				pr->lat_vals))
 		return -ENOENT;
-	for (int c = 0; c < tp->ncpu; c++) {
-		h->count += tp->lat_vals[c].count;
-		h->untimed += tp->lat_vals[c].untimed;
-		h->sum_ns += tp->lat_vals[c].sum_ns;
+	for (int c = 0; c < pr->ncpu; c++) {
+		h->count += pr->lat_vals[c].count;
+		h->untimed += pr->lat_vals[c].untimed;
+		h->sum_ns += pr->lat_vals[c].sum_ns;
 		for (int i = 0; i < FP_HIST_SLOTS; i++)
-			h->slots[i] += tp->lat_vals[c].slots[i];
+			h->slots[i] += pr->lat_vals[c].slots[i];
 	}
 	return 0;
 }
 
-unsigned int serve_tp__sweep(struct serve_tp *tp)
+unsigned int serve_probes__sweep(struct serve_probes *pr)
 {
-	const struct serve_units *us = &tp->units[SERVE_LATENCY];
+	const struct serve_units *us = &pr->units[SERVE_LATENCY];
 	unsigned int n = 0;
 
 	for (size_t i = 0; i < us->cnt; i++)
@@ -443,9 +444,9 @@ unsigned int serve_tp__sweep(struct serve_tp *tp)
 	return n;
 }
 
-void serve_tp__lat_stats(const struct serve_tp *tp, uint64_t *stats)
+void serve_probes__lat_stats(const struct serve_probes *pr, uint64_t *stats)
 {
-	const struct serve_units *us = &tp->units[SERVE_LATENCY];
+	const struct serve_units *us = &pr->units[SERVE_LATENCY];
 
 	memset(stats, 0, FP_NSTATS * sizeof(*stats));
 	for (size_t i = 0; i < us->cnt; i++)
@@ -453,17 +454,17 @@ void serve_tp__lat_stats(const struct serve_tp *tp, uint64_t *stats)
 			stats[s] += us->u[i].lat_skel->bss->stats[s];
 }
 
-const char *serve_tp__mode(const struct serve_tp *tp)
+const char *serve_probes__mode(const struct serve_probes *pr)
 {
 	for (int k = 0; k < SERVE_NKINDS; k++)
-		if (tp->units[k].cnt)
-			return funcprobe__mode(tp->units[k].u[0].fp);
+		if (pr->units[k].cnt)
+			return funcprobe__mode(pr->units[k].u[0].fp);
 	return "none";
 }
 
-size_t serve_tp__sites(const struct serve_tp *tp, enum serve_kind kind)
+size_t serve_probes__sites(const struct serve_probes *pr, enum serve_kind kind)
 {
-	const struct serve_units *us = &tp->units[kind];
+	const struct serve_units *us = &pr->units[kind];
 	size_t n = 0;
 
 	for (size_t i = 0; i < us->cnt; i++)
@@ -473,7 +474,7 @@ size_t serve_tp__sites(const struct serve_tp *tp, enum serve_kind kind)
 	return n;
 }
 
-size_t serve_tp__units(const struct serve_tp *tp, enum serve_kind kind)
+size_t serve_probes__units(const struct serve_probes *pr, enum serve_kind kind)
 {
-	return tp->units[kind].cnt;
+	return pr->units[kind].cnt;
 }

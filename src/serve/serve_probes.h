@@ -18,7 +18,7 @@
 #include "bpf/funcs.h"
 
 struct serve_target;
-struct serve_tp;
+struct serve_probes;
 struct funcprobe;
 
 enum serve_kind {
@@ -35,19 +35,19 @@ enum serve_kind {
  * reference to the file's mapping once attached.
  */
 struct gobin;
-int serve_tp__start(const struct serve_target *cfg, pid_t pid,
-		    struct gobin *gb, struct serve_tp **out);
+int serve_probes__start(const struct serve_target *cfg, pid_t pid,
+		    struct gobin *gb, struct serve_probes **out);
 /* Detach and free (NULL is fine). */
-void serve_tp__stop(struct serve_tp *tp);
+void serve_probes__stop(struct serve_probes *pr);
 
 /*
  * Every label of this target's series, preformatted and escaped:
  * binary="…"[,pid="…"][,extra labels of the config, in order]. Built once
  * at start (the one place labels are made); series add their own after.
  */
-const char *serve_tp__labels(const struct serve_tp *tp);
+const char *serve_probes__labels(const struct serve_probes *pr);
 /* The histogram's configured upper bounds in ns (cnt 0: log2 slots). */
-const uint64_t *serve_tp__buckets(const struct serve_tp *tp, int *cnt);
+const uint64_t *serve_probes__buckets(const struct serve_probes *pr, int *cnt);
 /* What became of the attached file, now is a stat() of its path. */
 enum serve_file {
 	SERVE_FILE_SAME,
@@ -57,39 +57,35 @@ enum serve_file {
 				   probes' offsets belong to the old code */
 };
 struct stat;
-enum serve_file serve_tp__file_state(const struct serve_tp *tp,
+enum serve_file serve_probes__file_state(const struct serve_probes *pr,
 				     const struct stat *now);
 /* One pointer for per-target extras (sched), kept until stop. */
-void *serve_tp__ext(const struct serve_tp *tp);
-void serve_tp__set_ext(struct serve_tp *tp, void *ext);
-/* A Prometheus label value: \, " and newline escaped (serve_metrics.c). */
-void serve__put_label_value(FILE *f, const char *s);
-/* ns as exact decimal seconds: 1023 -> "0.000001023" (no float noise). */
-void serve__put_seconds(FILE *f, uint64_t ns);
+void *serve_probes__ext(const struct serve_probes *pr);
+void serve_probes__set_ext(struct serve_probes *pr, void *ext);
 
 /* The `binary` label: the executable's path. */
-const char *serve_tp__binary(const struct serve_tp *tp);
+const char *serve_probes__binary(const struct serve_probes *pr);
 /* > 0 for a pid: target. */
-pid_t serve_tp__pid(const struct serve_tp *tp);
+pid_t serve_probes__pid(const struct serve_probes *pr);
 /* Whether the target probes functions of this kind. */
-bool serve_tp__has(const struct serve_tp *tp, enum serve_kind kind);
+bool serve_probes__has(const struct serve_probes *pr, enum serve_kind kind);
 /* The functions probed of one kind, numbered 0..cnt-1 across the units
  * their probes are attached in (a reload adds units, see below). */
-size_t serve_tp__func_cnt(const struct serve_tp *tp, enum serve_kind kind);
+size_t serve_probes__func_cnt(const struct serve_probes *pr, enum serve_kind kind);
 struct fp_func;
 struct fp_skipped;
-const struct fp_func *serve_tp__func(const struct serve_tp *tp,
+const struct fp_func *serve_probes__func(const struct serve_probes *pr,
 				     enum serve_kind kind, size_t fid);
 /* Functions the last plan of this kind could not probe, and why. */
-size_t serve_tp__skipped_cnt(const struct serve_tp *tp, enum serve_kind kind);
-const struct fp_skipped *serve_tp__skipped(const struct serve_tp *tp,
+size_t serve_probes__skipped_cnt(const struct serve_probes *pr, enum serve_kind kind);
+const struct fp_skipped *serve_probes__skipped(const struct serve_probes *pr,
 					   enum serve_kind kind, size_t i);
 /* BPF objects (each one uprobe_multi link) the functions of a kind are in. */
-size_t serve_tp__units(const struct serve_tp *tp, enum serve_kind kind);
+size_t serve_probes__units(const struct serve_probes *pr, enum serve_kind kind);
 /* Calls of count function fid (sum over CPUs); 0 or -errno. */
-int serve_tp__calls(struct serve_tp *tp, size_t fid, uint64_t *calls);
+int serve_probes__calls(struct serve_probes *pr, size_t fid, uint64_t *calls);
 /* Histogram of latency function fid; 0 or -errno. */
-int serve_tp__hist(struct serve_tp *tp, size_t fid, struct fp_hist *h);
+int serve_probes__hist(struct serve_probes *pr, size_t fid, struct fp_hist *h);
 
 /*
  * A reload that changes a target's count:/latency: lists and nothing else
@@ -105,15 +101,15 @@ int serve_tp__hist(struct serve_tp *tp, size_t fid, struct fp_hist *h);
  *   commit: show the new units (no system call: under the scrapes' lock).
  *   finish: detach what was dropped, free. abort: undo prepare.
  */
-struct serve_tp_change;
-int serve_tp__update_prepare(struct serve_tp *tp, const struct serve_target *old,
+struct serve_probes_change;
+int serve_probes__update_prepare(struct serve_probes *pr, const struct serve_target *old,
 			     const struct serve_target *cfg,
-			     struct serve_tp_change **out);
-void serve_tp__update_commit(struct serve_tp_change *c);
-void serve_tp__update_finish(struct serve_tp_change *c);
-void serve_tp__update_abort(struct serve_tp_change *c);
+			     struct serve_probes_change **out);
+void serve_probes__update_commit(struct serve_probes_change *c);
+void serve_probes__update_finish(struct serve_probes_change *c);
+void serve_probes__update_abort(struct serve_probes_change *c);
 /* Functions a change attaches and detaches (over both kinds). */
-void serve_tp__change_counts(const struct serve_tp_change *c,
+void serve_probes__change_counts(const struct serve_probes_change *c,
 			     size_t *attached, size_t *detached);
 /*
  * Drop the latency program's open-call stacks of processes that have
@@ -121,12 +117,12 @@ void serve_tp__change_counts(const struct serve_tp_change *c,
  * leaves one behind, and this target lives as long as the daemon. About
  * once a second; returns how many went.
  */
-unsigned int serve_tp__sweep(struct serve_tp *tp);
+unsigned int serve_probes__sweep(struct serve_probes *pr);
 /* The latency program's pairing counters (FP_NSTATS of them). */
-void serve_tp__lat_stats(const struct serve_tp *tp, uint64_t *stats);
+void serve_probes__lat_stats(const struct serve_probes *pr, uint64_t *stats);
 /* "uprobe_multi" or "classic uprobes" */
-const char *serve_tp__mode(const struct serve_tp *tp);
+const char *serve_probes__mode(const struct serve_probes *pr);
 /* Sites attached of one kind. */
-size_t serve_tp__sites(const struct serve_tp *tp, enum serve_kind kind);
+size_t serve_probes__sites(const struct serve_probes *pr, enum serve_kind kind);
 
 #endif

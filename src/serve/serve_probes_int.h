@@ -25,7 +25,7 @@ struct gobin;
  * BPF object (one uprobe_multi link). A target starts with one unit per
  * kind; a reload that adds functions attaches them as a unit of their
  * own and leaves the others attached, their counters running; a unit
- * some of whose functions were removed is replaced (serve_tp__update).
+ * some of whose functions were removed is replaced (serve_probes__update).
  */
 struct serve_unit {
 	struct funcprobe *fp;
@@ -44,7 +44,7 @@ struct serve_units {
 	struct funcprobe *plan;
 };
 
-struct serve_tp {
+struct serve_probes {
 	struct target t;
 	char binary[PATH_MAX + 80];	/* sizeof(target.display) */
 	struct gobin *gb;		/* while planning and attaching */
@@ -54,17 +54,17 @@ struct serve_tp {
 	int bucket_cnt;
 	char *labels;			/* binary="…"[,pid="…"][,extra…] */
 	struct stat file;		/* the attached file, at attach */
-	void *ext;			/* serve_tp__set_ext() */
+	void *ext;			/* serve_probes__set_ext() */
 	int ncpu;
 	uint64_t *cnt_vals;		/* ncpu */
 	struct fp_hist *lat_vals;	/* ncpu */
 };
 
 /* serve_probes.c, for serve_probes_update.c */
-int serve_tp_plan(struct serve_tp *tp, char **pat, int pat_cnt, bool returns,
+int serve_probes_plan(struct serve_probes *pr, char **pat, int pat_cnt, bool returns,
 		  bool report, struct funcprobe **out);
 /* Load and attach fp (taken over, freed on failure too) as unit u. */
-int serve_unit_start(struct serve_tp *tp, enum serve_kind k,
+int serve_unit_start(struct serve_probes *pr, enum serve_kind k,
 		     struct funcprobe *fp, struct serve_unit *u);
 void serve_unit_stop(struct serve_unit *u);
 

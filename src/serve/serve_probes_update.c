@@ -20,8 +20,8 @@
 #include "serve_probes.h"
 #include "serve_probes_int.h"
 
-struct serve_tp_change {
-	struct serve_tp *tp;
+struct serve_probes_change {
+	struct serve_probes *pr;
 	struct serve_units next[SERVE_NKINDS];	/* what commit installs */
 	size_t added[SERVE_NKINDS];	/* new units, at the end of next */
 	struct serve_units prev[SERVE_NKINDS];	/* what it replaces */
@@ -86,7 +86,7 @@ static char *exact_pattern(const char *name)
  * appended to next: -ESTALE when the plan is not exactly those functions
  * (a name shared by two functions is shown as "name@0xADDR").
  */
-static int attach_missing(struct serve_tp *tp, enum serve_kind k,
+static int attach_missing(struct serve_probes *pr, enum serve_kind k,
 			  const char **want, size_t n, struct serve_units *next)
 {
 	struct funcprobe *fp = NULL;
@@ -104,7 +104,7 @@ static int attach_missing(struct serve_tp *tp, enum serve_kind k,
 		if (!pats[i])
 			goto out;
 	}
-	err = serve_tp_plan(tp, pats, (int)n, k == SERVE_LATENCY, false, &fp);
+	err = serve_probes_plan(pr, pats, (int)n, k == SERVE_LATENCY, false, &fp);
 	if (err)
 		goto out;
 	if (funcprobe__cnt(fp) != n) {
@@ -112,7 +112,7 @@ static int attach_missing(struct serve_tp *tp, enum serve_kind k,
 		err = -ESTALE;
 		goto out;
 	}
-	err = serve_unit_start(tp, k, fp, &next->u[next->cnt]);
+	err = serve_unit_start(pr, k, fp, &next->u[next->cnt]);
 	if (!err)
 		next->cnt++;
 out:
@@ -127,10 +127,10 @@ out:
  * the functions none of those holds. *plan_out: the full plan (kept as
  * the record of what was skipped).
  */
-static int update_kind(struct serve_tp_change *c, enum serve_kind k,
+static int update_kind(struct serve_probes_change *c, enum serve_kind k,
 		       char **pat, int pat_cnt)
 {
-	struct serve_tp *tp = c->tp;
+	struct serve_probes *pr = c->pr;
 	const struct serve_units *prev = &c->prev[k];
 	struct serve_units *next = &c->next[k];
 	const char **all = NULL, **kept = NULL, **missing = NULL;
@@ -143,7 +143,7 @@ static int update_kind(struct serve_tp_change *c, enum serve_kind k,
 	if (!c->dropped[k] || !next->u)
 		return -ENOMEM;
 	if (pat_cnt) {
-		err = serve_tp_plan(tp, pat, pat_cnt, k == SERVE_LATENCY, true,
+		err = serve_probes_plan(pr, pat, pat_cnt, k == SERVE_LATENCY, true,
 				    &full);
 		if (err)
 			return err;
@@ -175,7 +175,7 @@ static int update_kind(struct serve_tp_change *c, enum serve_kind k,
 			missing[missing_n++] = all[i];
 	err = 0;
 	if (missing_n) {
-		err = attach_missing(tp, k, missing, missing_n, next);
+		err = attach_missing(pr, k, missing, missing_n, next);
 		if (!err) {
 			c->added[k] = 1;
 			c->attached += missing_n;
@@ -192,7 +192,7 @@ out:
 	return err;
 }
 
-static void change_free(struct serve_tp_change *c)
+static void change_free(struct serve_probes_change *c)
 {
 	for (int k = 0; k < SERVE_NKINDS; k++) {
 		free(c->dropped[k]);
@@ -201,26 +201,26 @@ static void change_free(struct serve_tp_change *c)
 	free(c);
 }
 
-int serve_tp__update_prepare(struct serve_tp *tp, const struct serve_target *old,
+int serve_probes__update_prepare(struct serve_probes *pr, const struct serve_target *old,
 			     const struct serve_target *cfg,
-			     struct serve_tp_change **out)
+			     struct serve_probes_change **out)
 {
-	struct serve_tp_change *c;
+	struct serve_probes_change *c;
 	struct stat sb;
 	int err = 0;
 
 	*out = NULL;
 	/* the probes sit in the file attached at start: if another one is
 	 * there now, its functions are elsewhere */
-	if (stat(tp->t.path, &sb) ||
-	    serve_tp__file_state(tp, &sb) != SERVE_FILE_SAME)
+	if (stat(pr->t.path, &sb) ||
+	    serve_probes__file_state(pr, &sb) != SERVE_FILE_SAME)
 		return -ESTALE;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->tp = tp;
-	memcpy(c->prev, tp->units, sizeof(c->prev));
-	err = target__open_gobin(&tp->t, &tp->gb);
+	c->pr = pr;
+	memcpy(c->prev, pr->units, sizeof(c->prev));
+	err = target__open_gobin(&pr->t, &pr->gb);
 	if (err) {
 		free(c);
 		return err;
@@ -248,22 +248,22 @@ int serve_tp__update_prepare(struct serve_tp *tp, const struct serve_target *old
 		err = update_kind(c, k, pat, n);
 	}
 	/* attached: the plans hold copies of the names (as at start) */
-	gobin__free(tp->gb);
-	tp->gb = NULL;
+	gobin__free(pr->gb);
+	pr->gb = NULL;
 	if (err) {
-		serve_tp__update_abort(c);
+		serve_probes__update_abort(c);
 		return err;
 	}
 	*out = c;
 	return 0;
 }
 
-void serve_tp__update_commit(struct serve_tp_change *c)
+void serve_probes__update_commit(struct serve_probes_change *c)
 {
-	memcpy(c->tp->units, c->next, sizeof(c->next));
+	memcpy(c->pr->units, c->next, sizeof(c->next));
 }
 
-void serve_tp__update_finish(struct serve_tp_change *c)
+void serve_probes__update_finish(struct serve_probes_change *c)
 {
 	for (int k = 0; k < SERVE_NKINDS; k++) {
 		for (size_t i = 0; i < c->prev[k].cnt; i++)
@@ -277,7 +277,7 @@ void serve_tp__update_finish(struct serve_tp_change *c)
 	change_free(c);
 }
 
-void serve_tp__update_abort(struct serve_tp_change *c)
+void serve_probes__update_abort(struct serve_probes_change *c)
 {
 	for (int k = 0; k < SERVE_NKINDS; k++) {
 		struct serve_units *next = &c->next[k];
@@ -290,7 +290,7 @@ void serve_tp__update_abort(struct serve_tp_change *c)
 	change_free(c);
 }
 
-void serve_tp__change_counts(const struct serve_tp_change *c,
+void serve_probes__change_counts(const struct serve_probes_change *c,
 			     size_t *attached, size_t *detached)
 {
 	*attached = c->attached;

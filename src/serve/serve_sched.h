@@ -63,20 +63,13 @@ size_t serve_sched__sites(const struct serve_sched *s);
 uint64_t serve_sched__lost_events(struct serve_sched *s);
 
 /*
- * The same in terms of cmd_serve.c's targets (serve_sched_tp.c): the
- * serve_sched rides in the target's extension pointer; series carry the
- * target's labels (serve_tp__labels).
+ * The same in terms of the daemon's probed processes (serve_sched_probes.c),
+ * its only way in (serve.h): started attaches when the target says
+ * sched: true, the serve_sched riding in the process's extension pointer;
+ * series carry the process's labels (serve_probes__labels); write_json
+ * adds a "sched" key and object.
  */
-struct serve_tp;
-struct serve_target;
-/* cfg->sched set: start and attach to tp (0 when not set), or -errno. */
-int serve_sched__start_tp(struct serve_tp *tp, const struct serve_target *cfg);
-/* Before serve_tp__stop (NULL, or no sched, is fine). */
-void serve_sched__stop_tp(struct serve_tp *tp);
-void serve_sched__poll_tps(struct serve_tp *const *tps, size_t n);
-void serve_sched__write_metrics_tps(FILE *f, struct serve_tp *const *tps,
-				    size_t n);
-/* A "sched" key and object when tp has sched. */
-void serve_sched__write_json_tp(struct serve_tp *tp, struct jw *jw);
+struct serve_hooks;
+extern const struct serve_hooks serve_sched_hooks;
 
 #endif

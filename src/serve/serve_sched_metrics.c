@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "serve_probes.h"
+#include "serve_text.h"
 #include "serve_sched.h"
 #include "serve_sched_int.h"
 

@@ -3,13 +3,13 @@
  * The processes behind each configured `gosnoop serve` target, as they
  * come and go:
  *
- *	binary: PATH	one serve_tp on the file (uprobes are per inode, so
+ *	binary: PATH	one serve_probes on the file (uprobes are per inode, so
  *			processes started later are counted too); when the
  *			file at PATH is replaced (a deploy renames a new
  *			inode over it) the probes move to the new file.
- *	pid: N		one serve_tp for that process; when it ends, its
+ *	pid: N		one serve_probes for that process; when it ends, its
  *			series go (the group stays, with nothing in it).
- *	comm: NAME	one serve_tp per process whose /proc/PID/comm is
+ *	comm: NAME	one serve_probes per process whose /proc/PID/comm is
  *			NAME, found by rescanning /proc about once a second;
  *			dropped when the process ends.
  *
@@ -33,6 +33,7 @@
 #include "gobin/gobin.h"
 #include "serve.h"
 #include "serve_probes.h"
+#include "serve_text.h"
 
 /* 0 and the start time of a live (not zombie) process, or -ESRCH. */
 static int proc_start(pid_t pid, unsigned long long *start)
@@ -100,21 +101,21 @@ static int start_inst(struct serve_group *g, const struct serve_hooks *h,
 			p_err("process %d: gone", pid);
 		return -ESRCH;
 	}
-	err = serve_tp__start(g->cfg, pid, gb, &out->tp);
+	err = serve_probes__start(g->cfg, pid, gb, &out->pr);
 	if (err)
 		return err;
 	/* a thread id stands for its process (target.c): follow that one,
 	 * not the thread, which may end while the process lives */
-	if (pid && serve_tp__pid(out->tp) > 0 &&
-	    serve_tp__pid(out->tp) != pid) {
-		out->pid = serve_tp__pid(out->tp);
+	if (pid && serve_probes__pid(out->pr) > 0 &&
+	    serve_probes__pid(out->pr) != pid) {
+		out->pid = serve_probes__pid(out->pr);
 		proc_start(out->pid, &out->start);
 	}
 	if (h && h->started) {
-		err = h->started(g->cfg, out->tp, pid);
+		err = h->started(g->cfg, out->pr, pid);
 		if (err) {
-			serve_tp__stop(out->tp);
-			out->tp = NULL;
+			serve_probes__stop(out->pr);
+			out->pr = NULL;
 		}
 	}
 	return err;
@@ -123,9 +124,9 @@ static int start_inst(struct serve_group *g, const struct serve_hooks *h,
 static void stop_inst(struct serve_inst *in, const struct serve_hooks *h)
 {
 	if (h && h->stopping)
-		h->stopping(in->tp);
-	serve_tp__stop(in->tp);
-	in->tp = NULL;
+		h->stopping(in->pr);
+	serve_probes__stop(in->pr);
+	in->pr = NULL;
 }
 
 static int add_inst(struct serve_group *g, const struct serve_inst *in,
@@ -175,7 +176,7 @@ static void add_failed(struct serve_group *g, pthread_mutex_t *lock,
 
 /*
  * Open the executable of a process the comm: scan found, saying nothing
- * (serve_tp__start takes it over): 0 (a Go program, *gb set), -ESRCH (it
+ * (serve_probes__start takes it over): 0 (a Go program, *gb set), -ESRCH (it
  * ended meanwhile), -ENOPKG (not Go) or another -errno.
  */
 static int open_comm_exe(pid_t pid, struct gobin **gb)
@@ -246,7 +247,7 @@ static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
 				.pid = pid, .start = start, .err = err });
 			continue;
 		}
-		/* other errors: serve_tp__start says what, the warning
+		/* other errors: serve_probes__start says what, the warning
 		 * below that it is not retried */
 		err = start_inst(g, h, pid, err ? NULL : gb, &in);
 		if (!err && in.start != start) {
@@ -261,7 +262,7 @@ static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
 				prog_name, g->cfg->comm, pid);
 			continue;
 		}
-		if (in.tp)
+		if (in.pr)
 			stop_inst(&in, h);
 		if (err == -ESRCH || proc_start(pid, &start2) || start2 != start)
 			continue;	/* ended while being probed */
@@ -280,7 +281,7 @@ static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
  * /proc/PID/exe into the process's own mount namespace; zombies and
  * kernel threads have none.
  */
-static size_t file_processes(const struct serve_tp *tp)
+static size_t file_processes(const struct serve_probes *pr)
 {
 	struct dirent *de;
 	size_t n = 0;
@@ -296,7 +297,7 @@ static size_t file_processes(const struct serve_tp *tp)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", atoi(de->d_name));
-		if (!stat(exe, &sb) && serve_tp__file_state(tp, &sb) == SERVE_FILE_SAME)
+		if (!stat(exe, &sb) && serve_probes__file_state(pr, &sb) == SERVE_FILE_SAME)
 			n++;
 	}
 	closedir(d);
@@ -314,7 +315,7 @@ static size_t live_processes(const struct serve_group *g)
 	size_t n = 0;
 
 	if (g->cfg->binary)
-		return g->inst_cnt ? file_processes(g->inst[0].tp) : 0;
+		return g->inst_cnt ? file_processes(g->inst[0].pr) : 0;
 	for (size_t i = 0; i < g->inst_cnt; i++)
 		n += g->inst[i].pid && !g->inst[i].ended;
 	return n;
@@ -335,7 +336,7 @@ static int make_group_labels(struct serve_group *g)
 	if (!cfg->comm) {
 		if (!g->inst_cnt)
 			return -ESRCH;
-		g->labels = strdup(serve_tp__labels(g->inst[0].tp));
+		g->labels = strdup(serve_probes__labels(g->inst[0].pr));
 		return g->labels ? 0 : -ENOMEM;
 	}
 	f = open_memstream(&g->labels, &len);
@@ -386,7 +387,7 @@ int serve_group__start(struct serve_group *g, const struct serve_hooks *h)
 	err = start_inst(g, h, g->cfg->pid, NULL, &in);
 	if (!err)
 		err = add_inst(g, &in, NULL);
-	if (err && in.tp)
+	if (err && in.pr)
 		stop_inst(&in, h);
 	return err ? err : finish_start(g, h);
 }
@@ -420,7 +421,7 @@ static void follow_file(struct serve_group *g, pthread_mutex_t *lock,
 	if (stat(g->cfg->binary, &sb))
 		return;
 	if (g->inst_cnt) {
-		fs = serve_tp__file_state(g->inst[0].tp, &sb);
+		fs = serve_probes__file_state(g->inst[0].pr, &sb);
 		if (fs == SERVE_FILE_SAME)
 			return;
 	}
@@ -523,7 +524,7 @@ void serve_group__update(struct serve_group *g, struct serve_state *st)
 	 * stacks: no lock */
 	for (i = 0; i < g->inst_cnt; i++)
 		if (!g->inst[i].ended)
-			serve_tp__sweep(g->inst[i].tp);
+			serve_probes__sweep(g->inst[i].pr);
 	if (g->cfg->comm)
 		scan_comm(g, lock, h);
 	if (g->cfg->binary)
@@ -615,7 +616,7 @@ void serve_groups__stop(struct serve_group *g, size_t n, const bool *keep,
 void serve_group__stop(struct serve_group *g, const struct serve_hooks *h)
 {
 	for (size_t i = 0; i < g->inst_cnt; i++)
-		if (g->inst[i].tp)
+		if (g->inst[i].pr)
 			stop_inst(&g->inst[i], h);
 	free(g->inst);
 	free(g->failed);
