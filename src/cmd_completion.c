@@ -105,6 +105,8 @@ static const char bash_body[] =
 "	while IFS= read -r line; do\n"
 "		[[ $line == \"$cur\"* ]] && COMPREPLY+=(\"${line#\"$pre\"}\")\n"
 "	done\n"
+"	# readline quotes them as file names: main.(*T).M, main.Map[...]\n"
+"	compopt -o filenames 2>/dev/null\n"
 "}\n"
 "\n"
 "_gosnoop() {\n"
