@@ -101,6 +101,7 @@ $(BUILD)/gosnoop: $(APP_OBJS) $(BUILD)/libgobin.a
 # library and tests together. UNIT_SRCS_<test>: src/ files (outside the
 # library) a test compiles in too.
 UNIT_SRCS_test_ktrace_expr = src/ktrace/ktrace_expr.c src/ktrace/ktrace_expr_parse.c \
+	src/ktrace/ktrace_expr_cast.c \
 	src/ktrace/ktrace_probe.c src/ktrace/ktrace_btf.c src/ktrace/ktrace_tpfmt.c
 $(BUILD)/tests/test_ktrace_expr $(BUILD)/tests-san/test_ktrace_expr: \
 	$(UNIT_SRCS_test_ktrace_expr) tests/unit/ktrace_interp.h

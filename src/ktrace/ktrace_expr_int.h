@@ -81,5 +81,14 @@ int kx_deref(struct cc *c, struct val *v);
 int kx_parse(struct cc *c, struct kt_probe *p, const struct btf *btf,
 	     const char *text, char *err, size_t errlen, struct val *v);
 int kx_scalar_operand(struct cc *c, struct val *v, const char *what);
+void kx_next(struct cc *c);
+bool kx_is_p(struct cc *c, const char *p);
+int kx_expect(struct cc *c, const char *p);
+int kx_unary(struct cc *c, struct val *v);
+
+/* ktrace_expr_cast.c: after '(', is a type next? Then the cast (the
+ * '(' consumed) and its operand. */
+bool kx_type_ahead(struct cc *c);
+int kx_cast(struct cc *c, struct val *v);
 
 #endif /* GOSNOOP_KTRACE_EXPR_INT_H */
