@@ -66,7 +66,18 @@ for _ in range(n):
         continue
     held.append(s)
 print(len(held), os.getuid(), flush=True)
-sys.stdin.read()       # hold them, idle, until told
+# hold them, idle; on each line from stdin say how many the server has
+# not closed (a closed one reads as end of file)
+for _ in sys.stdin:
+    open_ = 0
+    for s in held:
+        try:
+            open_ += s.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK) != b""
+        except BlockingIOError:
+            open_ += 1
+        except OSError:
+            pass
+    print(open_, flush=True)
 """
 
 
@@ -85,6 +96,7 @@ def test_idle_connection_flood_from_another_user_cannot_fail_healthz():
     gstest._procs.append(flood)
     try:
         line = flood.stdout.readline()
+        t_flood = time.monotonic()
         assert line, flood.stderr.read() if flood.poll() is not None else "flooder said nothing"
         held, uid = map(int, line.split())
         assert uid == 65534 and held >= 1400, (held, uid)   # the flood is real
@@ -98,11 +110,21 @@ def test_idle_connection_flood_from_another_user_cannot_fail_healthz():
                 answers.append(str(e))
             time.sleep(0.1)
         assert answers == [(200, "ok\n", True)] * 20, answers
-        # nobody got its share of connections, no more (16 a client)
+        # nobody got its share of connections, no more (16 a client): the
+        # server closed the others at once
         grown = open_fds(d.p.pid) - fds_before
         assert 0 < grown <= 16 + 2, grown
+        flood.stdin.write("?\n")
+        flood.stdin.flush()
+        assert int(flood.stdout.readline()) == 16
         status, _, text = d.get("/metrics")
         assert status == 200 and "gosnoop_build_info" in text
+        # idle connections are closed after 10 s without a byte
+        time.sleep(max(0.0, t_flood + 11.0 - time.monotonic()))
+        flood.stdin.write("?\n")
+        flood.stdin.flush()
+        assert int(flood.stdout.readline()) == 0
+        assert open_fds(d.p.pid) == fds_before
     finally:
         flood.stdin.close()
         flood.wait(timeout=10)
