@@ -43,7 +43,7 @@ enum mf_type { T_COUNTER = 0, T_GAUGE = 1, T_UNTYPED = 3, T_HISTOGRAM = 4 };
 
 #define MAX_BUCKETS	64
 #define MAX_LABELS	32
-/* ns per s as a power of two: 1 ns = 2^-29.897 s (see the top) */
+/* slot k -> schema-0 bucket k - 29 (1 ns = 2^-29.897 s: see the top) */
 #define NS_SCHEMA0_SHIFT	29
 
 struct nat_hist {
@@ -53,13 +53,6 @@ struct nat_hist {
 	bool exact[MAX_BUCKETS];
 	uint64_t cum[MAX_BUCKETS];
 	double sum;
-};
-
-struct nat_family {
-	struct pb_buf pb;		/* the MetricFamily being built */
-	enum mf_type type;
-	size_t metrics;
-	struct nat_hist h;
 };
 
 struct nat_label {
@@ -74,6 +67,14 @@ struct nat_sample {
 	size_t label_cnt;
 	double value;
 	char scratch[4096];
+};
+
+struct nat_family {
+	struct pb_buf pb;		/* the MetricFamily being built */
+	enum mf_type type;
+	size_t metrics;
+	struct nat_hist h;
+	struct nat_sample s;		/* the line being read */
 };
 
 bool serve_native__wanted(const char *accept)
@@ -274,9 +275,9 @@ static void put_histogram(struct nat_family *f, const struct nat_sample *count)
 
 static int add_sample(struct nat_family *f, const char *line)
 {
-	static struct nat_sample s;	/* big; one scrape at a time */
+	struct nat_sample *s = &f->s;
 	struct pb_buf *pb = &f->pb;
-	int err = parse_sample(line, &s);
+	int err = parse_sample(line, s);
 	pb_mark m, v;
 
 	if (err)
@@ -284,32 +285,32 @@ static int add_sample(struct nat_family *f, const char *line)
 	if (f->type == T_HISTOGRAM) {
 		struct nat_hist *h = &f->h;
 
-		if (has_suffix(s.name, "_sum")) {
-			h->sum = s.value;
-		} else if (has_suffix(s.name, "_count")) {
-			put_histogram(f, &s);
-		} else if (has_suffix(s.name, "_bucket") && h->n < MAX_BUCKETS) {
+		if (has_suffix(s->name, "_sum")) {
+			h->sum = s->value;
+		} else if (has_suffix(s->name, "_count")) {
+			put_histogram(f, s);
+		} else if (has_suffix(s->name, "_bucket") && h->n < MAX_BUCKETS) {
 			const char *le = NULL;
 
-			for (size_t i = 0; i < s.label_cnt; i++)
-				if (s.labels[i].name_len == 2 &&
-				    !strncmp(s.labels[i].name, "le", 2))
-					le = s.labels[i].value;
+			for (size_t i = 0; i < s->label_cnt; i++)
+				if (s->labels[i].name_len == 2 &&
+				    !strncmp(s->labels[i].name, "le", 2))
+					le = s->labels[i].value;
 			if (!le)
 				return -EINVAL;
 			h->le[h->n] = strtod(le, NULL);
 			h->exact[h->n] = exact_ns(le, &h->le_ns[h->n]);
-			h->cum[h->n++] = (uint64_t)s.value;
+			h->cum[h->n++] = (uint64_t)s->value;
 		} else {
 			return -EINVAL;
 		}
 		return 0;
 	}
 	m = pb_begin(pb, MF_METRIC);
-	put_labels(pb, &s, false);
+	put_labels(pb, s, false);
 	v = pb_begin(pb, f->type == T_COUNTER ? M_COUNTER :
 			 f->type == T_GAUGE ? M_GAUGE : M_UNTYPED);
-	pb_double(pb, VALUE, s.value);
+	pb_double(pb, VALUE, s->value);
 	pb_end(pb, v);
 	pb_end(pb, m);
 	f->metrics++;
@@ -374,12 +375,15 @@ static int comment(struct nat_family *f, const char *line, FILE *out)
 
 int serve_native__from_text(const char *text, size_t len, FILE *out)
 {
-	struct nat_family f = { .type = T_UNTYPED };
+	struct nat_family *f = calloc(1, sizeof(*f));
 	const char *p = text, *end = text + len;
 	char line[8192];
 	int err = 0;
 
-	pb_init(&f.pb);
+	if (!f)
+		return -ENOMEM;
+	f->type = T_UNTYPED;
+	pb_init(&f->pb);
 	while (!err && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -393,11 +397,12 @@ int serve_native__from_text(const char *text, size_t len, FILE *out)
 		p += n + 1;
 		if (!n)
 			continue;
-		err = line[0] == '#' ? comment(&f, line, out) : add_sample(&f, line);
+		err = line[0] == '#' ? comment(f, line, out) : add_sample(f, line);
 	}
 	if (!err)
-		err = flush_family(&f, out);
-	pb_free(&f.pb);
+		err = flush_family(f, out);
+	pb_free(&f->pb);
+	free(f);
 	return err;
 }
 
