@@ -91,7 +91,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, SCHED_MAX_GOROUTINES);
 	__type(key, struct sched_key);
-	__type(value, struct sched_block_key);
+	__type(value, struct sched_park);
 } park_stacks SEC(".maps");
 
 /* --pprof: waits that ended, per (pid, reason, stack) */
@@ -107,7 +107,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct sched_block_key);
+	__type(value, struct sched_park);
 } block_scratch SEC(".maps");
 
 /* A zeroed value to insert from (too big for the BPF stack with the rest). */
@@ -198,13 +198,22 @@ static __always_inline void emit_end(__u32 pid, struct sched_g *g)
 static __always_inline void park_stack(struct sched_key *key, __u64 gp,
 				       __u32 reason, __u64 usp, __u64 ubp)
 {
+	struct sched_park *p;
 	struct sched_block_key *k;
 	__u64 lo = 0, hi = 0, pc = 0, bp = 0, frame[2];
 	__u32 zero = 0, n = 0;
+	bool fresh = false;
 
-	k = bpf_map_lookup_elem(&block_scratch, &zero);
-	if (!k)
+	/* the goroutine's entry from an earlier park, written in place */
+	p = bpf_map_lookup_elem(&park_stacks, key);
+	if (!p) {
+		p = bpf_map_lookup_elem(&block_scratch, &zero);
+		fresh = true;
+	}
+	if (!p)
 		return;
+	p->parked = 0;	/* not a wait to count unless the walk completes */
+	k = &p->k;
 	if (bpf_probe_read_user(&lo, sizeof(lo), (void *)(gp + off_stack_lo)) ||
 	    bpf_probe_read_user(&hi, sizeof(hi), (void *)(gp + off_stack_hi))) {
 		stat_inc(SCHED_STAT_READ_FAIL);
@@ -240,7 +249,8 @@ static __always_inline void park_stack(struct sched_key *key, __u64 gp,
 	for (int i = 0; i < SCHED_STACK_MAX; i++)
 		if (i >= n)
 			k->pcs[i] = 0;
-	if (bpf_map_update_elem(&park_stacks, key, k, BPF_ANY))
+	p->parked = 1;
+	if (fresh && bpf_map_update_elem(&park_stacks, key, p, BPF_NOEXIST))
 		stat_inc(SCHED_STAT_STACKS_LOST);
 }
 
@@ -248,23 +258,27 @@ static __always_inline void park_stack(struct sched_key *key, __u64 gp,
  * the stack it parked at (none kept: it parked before we attached). */
 static __always_inline void wait_done(struct sched_key *key, __u64 ns)
 {
-	struct sched_block_key *k = bpf_map_lookup_elem(&park_stacks, key);
+	struct sched_park *p = bpf_map_lookup_elem(&park_stacks, key);
 	struct sched_block_val *v, nv = { 1, ns };
 
-	if (!k)
+	/* no park seen for this wait (before the attach, or one the runtime
+	 * made without casgstatus): not counted under a stale stack */
+	if (!p || !p->parked)
 		return;
-	v = bpf_map_lookup_elem(&blocked, k);
-	if (!v && bpf_map_update_elem(&blocked, k, &nv, BPF_NOEXIST)) {
+	p->parked = 0;
+	v = bpf_map_lookup_elem(&blocked, &p->k);
+	if (!v) {
+		if (!bpf_map_update_elem(&blocked, &p->k, &nv, BPF_NOEXIST))
+			return;		/* inserted with this wait */
 		/* EEXIST: another CPU added it just now */
-		v = bpf_map_lookup_elem(&blocked, k);
-		if (!v)
+		v = bpf_map_lookup_elem(&blocked, &p->k);
+		if (!v) {
 			stat_inc(SCHED_STAT_STACKS_LOST);
+			return;
+		}
 	}
-	if (v) {
-		__sync_fetch_and_add(&v->count, 1);
-		__sync_fetch_and_add(&v->ns, ns);
-	}
-	bpf_map_delete_elem(&park_stacks, key);
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->ns, ns);
 }
 
 /* The first sighting of a goroutine: its creation (dead -> x) or, when

@@ -141,6 +141,15 @@ struct sched_block_key {
 					   return addresses of the frame chain */
 };
 
+/* Value of park_stacks: the goroutine's last park. Kept while the
+ * goroutine lives and rewritten in place at each park (no allocation and
+ * free per wait); parked says whether the wait is still to be counted. */
+struct sched_park {
+	__u32 parked;		/* 1 from the park to the wake-up */
+	__u32 pad;
+	struct sched_block_key k;
+};
+
 struct sched_block_val {
 	__u64 count;		/* waits that ended */
 	__u64 ns;		/* their total time */

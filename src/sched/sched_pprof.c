@@ -160,6 +160,7 @@ static int add_parked_before(struct pprof *pp, struct sched_bpf *skel,
 	int pfd = bpf_map__fd(skel->maps.park_stacks), err;
 	struct sched_key key, next, *prev = NULL;
 	struct sched_block_key k;
+	struct sched_park park;
 	struct sched_g g;
 
 	while (!bpf_map_get_next_key(gfd, prev, &next)) {
@@ -167,7 +168,7 @@ static int add_parked_before(struct pprof *pp, struct sched_bpf *skel,
 		prev = &key;
 		if (bpf_map_lookup_elem(gfd, &next, &g) ||
 		    g.last_state != SCHED_G_WAITING || g.last_ns >= end_ns ||
-		    !bpf_map_lookup_elem(pfd, &next, &k))
+		    (!bpf_map_lookup_elem(pfd, &next, &park) && park.parked))
 			continue;
 		memset(&k, 0, sizeof(k));
 		k.pid = next.pid;
@@ -191,11 +192,11 @@ static int add_in_progress(struct pprof *pp, struct sched_bpf *skel,
 	int fd = bpf_map__fd(skel->maps.park_stacks);
 	int gfd = bpf_map__fd(skel->maps.goroutines), err;
 	struct sched_key key, next, *prev = NULL;
-	struct sched_block_key k;
+	struct sched_park park;
 	struct sched_g g;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(fd, &next, &k) &&
+		if (!bpf_map_lookup_elem(fd, &next, &park) && park.parked &&
 		    !bpf_map_lookup_elem(gfd, &next, &g) &&
 		    g.last_state == SCHED_G_WAITING) {
 			struct pid_bias *pb = sched_pid_info(rep, (pid_t)next.pid);
@@ -204,7 +205,7 @@ static int add_in_progress(struct pprof *pp, struct sched_bpf *skel,
 			if (pb && pb->exit_ns && pb->exit_ns < end)
 				end = pb->exit_ns;
 			if (end > g.last_ns) {
-				err = add_wait(pp, rep, gb, &k, 1,
+				err = add_wait(pp, rep, gb, &park.k, 1,
 					       end - g.last_ns, true);
 				if (err)
 					return err;
