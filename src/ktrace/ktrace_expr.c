@@ -12,7 +12,8 @@
  *   eq      := rel (('==' | '!=') (rel | STRING))*
  *   rel     := add (('<' | '<=' | '>' | '>=') add)*
  *   add     := unary (('+' | '-') unary)*
- *   unary   := ('!' | '-' | '*' | '&') unary | postfix
+ *   unary   := ('!' | '-' | '*' | '&') unary | '(' TYPE ')' unary | postfix
+ *   TYPE    := (struct | union | enum) IDENT | C-INT | TYPEDEF, then '*'*
  *   postfix := primary ('->' IDENT | '.' IDENT | '[' NUMBER ']')*
  *   primary := IDENT | NUMBER | '(' expr ')' | HELPER '(' expr ')'
  *   HELPER  := ip4 ip6 ntohs ntohl htons htonl errno str ustr
@@ -25,8 +26,8 @@
  * This file holds the error reporting, the ops a value emits (loads,
  * member offsets, dereferences), the typing of values from BTF or a
  * tracepoint field, and the entry points; ktrace_expr_parse.c holds the
- * lexer and the recursive-descent parser. ktrace_expr_int.h holds what
- * they share.
+ * lexer and the recursive-descent parser, ktrace_expr_cast.c the casts;
+ * ktrace_expr_int.h holds what they share.
  */
 #include <ctype.h>
 #include <errno.h>

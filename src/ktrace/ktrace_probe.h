@@ -8,7 +8,8 @@
  *
  * Modules: ktrace_probe.c (probe spec parsing, op assembler),
  * ktrace_tpfmt.c (tracefs format files), ktrace_btf.c (vmlinux BTF),
- * ktrace_expr.c (C expressions -> ops), ktrace_out.c (records -> text or
+ * ktrace_expr*.c (C expressions -> ops), ktrace_scope.c (--follow,
+ * --goid, --goroutine-func, --stack), ktrace_out.c (records -> text or
  * JSON), cmd_ktrace.c (the command: load, attach, poll).
  */
 #ifndef GOSNOOP_KTRACE_PROBE_H
