@@ -131,21 +131,42 @@ static char *decl_name(char *decl, char **end)
 	return n;
 }
 
+/* One field as {"name","type","offset","size","signed"}; the type is
+ * the declaration without its name ("char[16]", "const char *"). */
+static void json_tp_field(struct jw *jw, const char *decl, const char *name,
+			  const char *end, unsigned int off, unsigned int size,
+			  int sgn)
+{
+	size_t pre = (size_t)(name - decl);
+	char ty[512];
+
+	while (pre && decl[pre - 1] == ' ')
+		pre--;
+	snprintf(ty, sizeof(ty), "%.*s%s", (int)pre, decl, end);
+	jw_start_object(jw);
+	jw_name(jw, "name"); jw_string_len(jw, name, end - name);
+	jw_name(jw, "type"); jw_string(jw, ty);
+	jw_name(jw, "offset"); jw_uint(jw, off);
+	jw_name(jw, "size"); jw_uint(jw, size);
+	jw_name(jw, "signed"); jw_bool(jw, sgn);
+	jw_end_object(jw);
+}
+
 /*
  * The fields of tracepoint CAT:NAME, one per line ("    const char *
- * filename") or as "fields":[{"name","type","offset","size","signed"}],
- * from its tracefs format file; the common_* header is left out.
+ * filename", as bpftrace -lv prints them) or as JSON "fields", from its
+ * tracefs format file; the common_* header is left out.
  */
 static void print_tp_fields(struct klist *k, const char *bare)
 {
-	const char *tracefs = tracefs__path();
+	const char *tracefs = tracefs__path(), *colon = strchr(bare, ':');
 	char path[512], line[1024];
 	FILE *f;
 
-	if (!tracefs)
+	if (!tracefs || !colon)
 		return;
-	snprintf(path, sizeof(path), "%s/events/%s/format", tracefs, bare);
-	*strchr(path + strlen(tracefs), ':') = '/';
+	snprintf(path, sizeof(path), "%s/events/%.*s/%s/format", tracefs,
+		 (int)(colon - bare), bare, colon + 1);
 	f = fopen(path, "re");
 	if (!f) {
 		p_warn("%s: %s", path, strerror(errno));
@@ -157,7 +178,6 @@ static void print_tp_fields(struct klist *k, const char *bare)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *decl = strstr(line, "field:"), *semi, *name, *end;
-		char ty[512];
 		unsigned int off = 0, size = 0;
 		int sgn = 0;
 
@@ -170,30 +190,10 @@ static void print_tp_fields(struct klist *k, const char *bare)
 		name = decl_name(decl, &end);
 		if (!strncmp(name, "common_", 7))
 			continue;
-		if (!k->jw) {
+		if (k->jw)
+			json_tp_field(k->jw, decl, name, end, off, size, sgn);
+		else
 			printf("    %s\n", decl);
-			continue;
-		}
-		jw_start_object(k->jw);
-		jw_name(k->jw, "name");
-		jw_string_len(k->jw, name, end - name);
-		/* the declaration without its name: "char[16]" */
-		snprintf(ty, sizeof(ty), "%.*s%s", (int)(name - decl), decl,
-			 end);
-		for (size_t n = strlen(ty); n && ty[n - 1] == ' '; n--)
-			ty[n - 1] = '\0';
-		if (end > name && *end == '[') {	/* "char [16]" */
-			size_t n = (size_t)(name - decl);
-
-			while (n && decl[n - 1] == ' ')
-				n--;
-			snprintf(ty, sizeof(ty), "%.*s%s", (int)n, decl, end);
-		}
-		jw_name(k->jw, "type"); jw_string(k->jw, ty);
-		jw_name(k->jw, "offset"); jw_uint(k->jw, off);
-		jw_name(k->jw, "size"); jw_uint(k->jw, size);
-		jw_name(k->jw, "signed"); jw_bool(k->jw, sgn);
-		jw_end_object(k->jw);
 	}
 	if (k->jw)
 		jw_end_array(k->jw);
