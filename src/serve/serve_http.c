@@ -298,8 +298,11 @@ static bool refused(struct serve_http *h, struct MHD_Connection *conn,
 		    const char *url, enum MHD_Result *ret)
 {
 	const struct serve_web *w = &h->st->cfg.web;
+	const union MHD_ConnectionInfo *ci;
+	const struct serve_peer *who;
 	char *user, *pass = NULL;
 	struct MHD_Response *r;
+	double now;
 	bool ok;
 
 	if (!strcmp(url, "/debug/probes") && !w->debug_any &&
@@ -310,8 +313,14 @@ static bool refused(struct serve_http *h, struct MHD_Connection *conn,
 	}
 	if (!w->user_cnt || !strcmp(url, "/healthz"))
 		return false;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	who = ci ? ci->socket_context : NULL;
+	now = mono_ns() / 1e9;
 	user = MHD_basic_auth_get_username_password(conn, &pass);
-	ok = serve_auth__check(h->auth, w, user, pass);
+	ok = user && pass && (!who || !serve_peers__auth_backoff(h->peers, who, now)) &&
+	     serve_auth__check(h->auth, w, user, pass);
+	if (!ok && user && who)
+		serve_peers__auth_failed(h->peers, who, now);
 	MHD_free(user);
 	if (pass) {
 		explicit_bzero(pass, strlen(pass));

@@ -22,11 +22,13 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "common.h"
 #include "serve_peers.h"
 
 struct peer_slot {
 	struct serve_peer who;
 	unsigned int conns;
+	double auth_failed_at;		/* 0: never */
 };
 
 struct serve_peers {
@@ -172,11 +174,26 @@ static struct peer_slot *find(struct serve_peers *p, const struct serve_peer *wh
 	return NULL;
 }
 
+/* Forget clients with no connection whose last wrong password is past
+ * its back-off. */
+static void sweep(struct serve_peers *p, double now_s)
+{
+	for (size_t i = 0; i < p->cnt;) {
+		struct peer_slot *s = &p->slots[i];
+
+		if (!s->conns && now_s - s->auth_failed_at >= SERVE_PEERS_AUTH_BACKOFF_S)
+			*s = p->slots[--p->cnt];
+		else
+			i++;
+	}
+}
+
 int serve_peers__take(struct serve_peers *p, const struct serve_peer *who)
 {
 	struct peer_slot *s = find(p, who);
 
 	if (!s) {
+		sweep(p, mono_ns() / 1e9);
 		if (p->cnt == p->cap) {
 			size_t cap = p->cap ? 2 * p->cap : 16;
 			struct peer_slot *n = realloc(p->slots, cap * sizeof(*n));
@@ -189,6 +206,7 @@ int serve_peers__take(struct serve_peers *p, const struct serve_peer *who)
 		s = &p->slots[p->cnt++];
 		s->who = *who;
 		s->conns = 0;
+		s->auth_failed_at = 0;
 	}
 	if (s->conns >= p->per_peer)
 		return -EMFILE;
@@ -202,6 +220,32 @@ void serve_peers__give_back(struct serve_peers *p, const struct serve_peer *who)
 
 	if (!s || !s->conns)
 		return;
-	if (--s->conns == 0)
+	/* kept while its back-off runs (sweep) */
+	if (--s->conns == 0 && !s->auth_failed_at)
 		*s = p->slots[--p->cnt];
+}
+
+/*
+ * A bcrypt check takes the HTTP thread for as long as its cost says
+ * (~0.25 s at 10): a client that got its password wrong waits a second
+ * before the next one is checked (a 401 meanwhile, which starts the
+ * second again), so wrong passwords cannot keep the thread from
+ * /healthz. A client's record outlives its last connection until then.
+ */
+void serve_peers__auth_failed(struct serve_peers *p, const struct serve_peer *who,
+			      double now_s)
+{
+	struct peer_slot *s = find(p, who);
+
+	if (s)
+		s->auth_failed_at = now_s;
+}
+
+bool serve_peers__auth_backoff(struct serve_peers *p, const struct serve_peer *who,
+			       double now_s)
+{
+	struct peer_slot *s = find(p, who);
+
+	return s && s->auth_failed_at &&
+	       now_s - s->auth_failed_at < SERVE_PEERS_AUTH_BACKOFF_S;
 }

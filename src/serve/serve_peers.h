@@ -28,5 +28,12 @@ int serve_peers__identify(struct serve_peers *p, int fd,
 int serve_peers__take(struct serve_peers *p, const struct serve_peer *who);
 /* A connection of who (taken) closed. */
 void serve_peers__give_back(struct serve_peers *p, const struct serve_peer *who);
+/* who gave a wrong password at now_s (CLOCK_MONOTONIC s); whether it did
+ * less than SERVE_PEERS_AUTH_BACKOFF_S before now_s. */
+#define SERVE_PEERS_AUTH_BACKOFF_S	1.0
+void serve_peers__auth_failed(struct serve_peers *p, const struct serve_peer *who,
+			      double now_s);
+bool serve_peers__auth_backoff(struct serve_peers *p, const struct serve_peer *who,
+			       double now_s);
 
 #endif

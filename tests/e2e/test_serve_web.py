@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 import warnings
 
 import gstest
@@ -75,9 +76,20 @@ targets:
     assert calls == [fib], calls
     assert curl(url + "/metrics", *ca)[0] == 401                       # no user
     assert curl(url + "/metrics", *ca, "-u", "prom:s3cret")[0] == 401  # wrong password
+    time.sleep(1.1)
     assert curl(url + "/metrics", *ca, "-u", "nobody:s3cret pass")[0] == 401
+    time.sleep(1.1)
     assert curl(url + "/metrics", *ca, "-u", "other:s3cret pass")[0] == 401   # another's password
     assert curl(url + "/debug/probes", *ca)[0] == 401
+    # after a wrong password a client waits a second before the next is
+    # checked (bcrypt holds the HTTP thread ~0.25 s at cost 10): 30 wrong
+    # ones in a row cost one check, and the right one is refused meanwhile
+    # (each refusal starts the second again)
+    for _ in range(30):
+        assert curl(url + "/metrics", *ca, "-u", "prom:wrong")[0] == 401
+    assert curl(url + "/debug/probes", *ca, "-u", "other:x")[0] == 401
+    assert curl(url + "/healthz", *ca) == (200, "ok\n")
+    time.sleep(1.1)
     assert curl(url + "/debug/probes", *ca, "-u", "other:x")[0] == 200
     # a kubelet's probe carries no password
     assert curl(url + "/healthz", *ca) == (200, "ok\n")
