@@ -178,3 +178,14 @@ int opts__one_target(const struct opts_spec *spec, int argc, char **argv,
 	*path = first < argc ? argv[first] : NULL;
 	return 0;
 }
+
+int opts__target_patterns(const struct opts_spec *spec, int argc,
+			  char **argv, int first, const char **path,
+			  char ***pats, int *npats)
+{
+	first = target__take_path(spec->target, *spec->pid, argc, argv, first,
+				  path);
+	*pats = argv + first;
+	*npats = argc - first;
+	return target__check_given(spec->target, *path, *spec->pid);
+}

@@ -68,4 +68,12 @@ int opts__output_file(const char *opt, const char *path);
 int opts__one_target(const struct opts_spec *spec, int argc, char **argv,
 		     int first, const char **path);
 
+/* For commands whose positionals are TARGET PATTERN... (trace, count,
+ * latency; spec->target and spec->pid set): with -p PID or -- CMD every
+ * positional is a pattern, else the first is the PATH. 0, or -EINVAL
+ * after one line when no target was named at all. */
+int opts__target_patterns(const struct opts_spec *spec, int argc,
+			  char **argv, int first, const char **path,
+			  char ***pats, int *npats);
+
 #endif

@@ -300,12 +300,10 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 	err = opts__parse(&spec, &argc, argv, &first);
 	if (err)
 		return err;
-	first = target__take_path(&cli->t, cli->pid, argc, argv, first,
-				  &cli->path_arg);
-	cli->pats = argv + first;
-	cli->pat_cnt = argc - first;
-	if (target__check_given(&cli->t, cli->path_arg, cli->pid))
-		return -EINVAL;
+	err = opts__target_patterns(&spec, argc, argv, first, &cli->path_arg,
+				    &cli->pats, &cli->pat_cnt);
+	if (err)
+		return err;
 	if (cli->pat_cnt < 1) {
 		p_err("no PROBE: name the functions to trace, e.g. 'main.*'");
 		return -EINVAL;

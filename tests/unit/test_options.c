@@ -229,6 +229,35 @@ static void test_one_target(void **state)
 	assert_null(path);
 }
 
+static void test_target_patterns(void **state)
+{
+	struct target t = {};
+	pid_t pid = 0;
+	const struct opts_spec spec = { .verb = "trace", .target = &t,
+					.pid = &pid };
+	char *argv[] = { "trace", "/bin/true", "main.a", "main.b", NULL };
+	const char *path;
+	char **pats;
+	int npats;
+
+	(void)state;
+	assert_int_equal(opts__target_patterns(&spec, 4, argv, 1, &path, &pats,
+					       &npats), 0);
+	assert_string_equal(path, "/bin/true");
+	assert_int_equal(npats, 2);
+	assert_string_equal(pats[0], "main.a");
+	/* with -p PID every positional is a pattern */
+	pid = 1;
+	assert_int_equal(opts__target_patterns(&spec, 4, argv, 1, &path, &pats,
+					       &npats), 0);
+	assert_null(path);
+	assert_int_equal(npats, 3);
+	/* nothing named at all */
+	pid = 0;
+	assert_int_equal(opts__target_patterns(&spec, 1, argv, 1, &path, &pats,
+					       &npats), -EINVAL);
+}
+
 static void test_output_file(void **state)
 {
 	char dir[] = "/tmp/gosnoop-test-opts-XXXXXX", path[64], fifo[64];
@@ -259,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_help_and_own_options),
 		cmocka_unit_test(test_cmd_split_and_in_order),
 		cmocka_unit_test(test_one_target),
+		cmocka_unit_test(test_target_patterns),
 		cmocka_unit_test(test_output_file),
 	};
 
