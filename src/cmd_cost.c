@@ -292,21 +292,19 @@ int do_cost(int argc, char **argv)
 	record_out__init();
 	err = opts__parse(&spec, &argc, argv, &first);
 	if (err)
-		return err > 0 ? EXIT_OK : EXIT_USAGE;
-	first = target__take_path(&st.t, st.pid, argc, argv, first,
-				  &st.path_arg);
-	if (target__check_given(&st.t, st.path_arg, st.pid))
-		return EXIT_USAGE;
-	if (argc - first < 1) {
+		return err > 0 ? EXIT_OK : err;
+	err = opts__target_patterns(&spec, argc, argv, first, &st.path_arg,
+				    &s.pats, &s.pat_cnt);
+	if (err)
+		return err;
+	if (s.pat_cnt < 1) {
 		p_err("no PATTERN: name the functions, e.g. 'cost PATH \"main.*\"'");
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
 	s.t = &st.t;
 	s.path_arg = st.path_arg;
 	s.pid = st.pid;
 	s.duration = st.duration;
-	s.pats = argv + first;
-	s.pat_cnt = argc - first;
 	s.gobin_flags = GOBIN_OPEN_NO_DWARF;
 	/* RET sites planned (latency's and trace's cost), entries attached */
 	s.fo.returns = true;
