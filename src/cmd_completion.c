@@ -210,15 +210,15 @@ int do_completion(int argc, char **argv)
 		       "PIDs of running Go processes, and function names of the\n"
 		       "binary on the line.\n"
 		       "  source <(gosnoop completion bash)\n", prog_name);
-		return EXIT_OK;
+		return 0;
 	}
 	if (completion_options_out) {	/* listing every command's options */
 		fprintf(completion_options_out, "--help\n-h\n");
-		return EXIT_OK;
+		return 0;
 	}
 	if (argc != 2 || strcmp(argv[1], "bash")) {
 		p_err("completion takes one SHELL, 'bash' (the only one written)");
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
 	return print_bash();
 }
@@ -237,7 +237,7 @@ static int complete_functions(int argc, char **argv)
 
 	if (argc >= 3 && !strcmp(argv[1], "-p")) {
 		if (target__parse_pid(argv[2], &pid))
-			return EXIT_USAGE;
+			return -EINVAL;
 		if (argc > 3)
 			prefix = argv[3];
 	} else if (argc >= 2) {
@@ -245,13 +245,13 @@ static int complete_functions(int argc, char **argv)
 		if (argc > 2)
 			prefix = argv[2];
 	} else {
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
 	ret = target__resolve(&t, path, pid);
 	if (!ret)
 		ret = target__open_gobin_flags(&t, GOBIN_OPEN_NO_DWARF, &gb);
 	if (ret)
-		return exit_code_for(ret);
+		return ret;
 	plen = strlen(prefix);
 	for (size_t i = 0; i < gobin__func_cnt(gb); i++) {
 		const char *name = gobin__func(gb, i)->name;
@@ -260,7 +260,7 @@ static int complete_functions(int argc, char **argv)
 			printf("%s\n", name);
 	}
 	gobin__free(gb);
-	return EXIT_OK;
+	return 0;
 }
 
 /* PIDs of the running Go processes (their executable has a pclntab). */
@@ -270,7 +270,7 @@ static int complete_pids(void)
 	struct dirent *e;
 
 	if (!d)
-		return EXIT_FAIL;
+		return -errno;
 	while ((e = readdir(d))) {
 		char path[64], err[128];
 		struct gobin *gb;
@@ -286,7 +286,7 @@ static int complete_pids(void)
 		printf("%d\n", pid);
 	}
 	closedir(d);
-	return EXIT_OK;
+	return 0;
 }
 
 int completion__helper(int argc, char **argv)
@@ -297,20 +297,20 @@ int completion__helper(int argc, char **argv)
 	if (!strcmp(what, "commands")) {
 		for (size_t i = 0; (name = main__cmd_name(i)); i++)
 			printf("%s\n", name);
-		return EXIT_OK;
+		return 0;
 	}
 	if (!strcmp(what, "options")) {
 		if (argc < 3) {
 			for (size_t i = 0; i < sizeof(global_options) / sizeof(global_options[0]); i++)
 				printf("%s\n", global_options[i]);
-			return EXIT_OK;
+			return 0;
 		}
-		return command_options(argv[2], stdout) ? EXIT_USAGE : EXIT_OK;
+		return command_options(argv[2], stdout) ? -EINVAL : 0;
 	}
 	if (!strcmp(what, "functions"))
 		return complete_functions(argc - 1, argv + 1);
 	if (!strcmp(what, "pids"))
 		return complete_pids();
 	p_err("__complete: commands | options [CMD] | functions (PATH | -p PID) [PREFIX] | pids");
-	return EXIT_USAGE;
+	return -EINVAL;
 }
