@@ -562,6 +562,10 @@ static void print_event(struct sched_report *r,
 		if (reason) {
 			jw_name(jw, "reason"); jw_string(jw, reason);
 		}
+		if (e->from == SCHED_G_WAITING) {
+			jw_name(jw, "from_reason");
+			jw_string(jw, sched_reason_name(r, e->from_reason));
+		}
 		jw_end_object(jw);
 		jw_end_line(jw);
 		record_out__end();

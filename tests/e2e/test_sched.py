@@ -483,6 +483,11 @@ def test_perfetto_goroutines_alive_at_attach():
         assert 0 < first["dur"] <= 1.5e6 and first["dur"] < window_us, first
         assert len(slices[g["goid"]]) >= 2, slices[g["goid"]]
     assert not any(e["name"].startswith("reason ") for ss in slices.values() for e in ss)
+    # --json: each sleeper's wake-up leaves the wait it was in at attach
+    trans = by_type(parse_lines(r.stdout), "transition")
+    for g in sleepers:
+        woke = [t for t in trans if t["goid"] == g["goid"] and t["from"] == "waiting"]
+        assert woke and woke[0]["from_reason"] == "sleep", woke[:1]
 
 
 def test_filters():
