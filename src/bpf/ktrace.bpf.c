@@ -631,12 +631,20 @@ static __always_inline int run(void *pctx, void *ctx, void *args,
 	__u32 tgid = id >> 32, zero = 0;
 	struct kt_event *ev;
 	struct vm vm = {};
+	bool check_comm = filter_comm_len;
 
 	if (tgid == self_tgid)
 		return 0;
 	if (follow) {
-		if (!bpf_map_lookup_elem(&followed, &tgid))
+		/* a followed task; without a pid (PATH, -c), also a task
+		 * named like the target, and a followed one whatever its
+		 * name (its exec changed it); with one, -c still holds */
+		if (bpf_map_lookup_elem(&followed, &tgid)) {
+			if (!filter_tgid)
+				check_comm = false;
+		} else if (filter_tgid || !filter_comm_len) {
 			return 0;
+		}
 	} else if (filter_tgid && tgid != filter_tgid) {
 		return 0;
 	}
@@ -647,7 +655,7 @@ static __always_inline int run(void *pctx, void *ctx, void *args,
 		return 0;
 	vm.m->sp = 0;
 	vm.m->drop = 0;
-	if (filter_comm_len) {
+	if (check_comm) {
 		bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 		if (!comm_matches(ev->comm))
 			return 0;
@@ -712,7 +720,7 @@ static __always_inline int run(void *pctx, void *ctx, void *args,
 		return 0;
 	}
 	/* after the filter: a dropped event needs no comm */
-	if (!filter_comm_len)
+	if (!check_comm)
 		bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->tgid = tgid;
@@ -774,15 +782,22 @@ KT_PROGS("?kretprobe", kt_kretprobe, struct pt_regs *, NULL, NULL, ctx,
 	 true)
 
 /* --follow: a followed task's child is followed (fork and clone alike:
- * a thread's id is harmless, and removed when it ends). */
+ * a thread's id is harmless, and removed when it ends); so is the child
+ * of a task named like a PATH (or -c) target. */
 SEC("?tracepoint/sched/sched_process_fork")
 int kt_fork(void *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, child = 0;
 	__u8 one = 1;
+	char comm[16];
 
-	if (!bpf_map_lookup_elem(&followed, &tgid))
-		return 0;
+	if (!bpf_map_lookup_elem(&followed, &tgid)) {
+		if (filter_tgid || !filter_comm_len)
+			return 0;
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!comm_matches(comm))
+			return 0;
+	}
 	if (bpf_probe_read_kernel(&child, 4, ctx + fork_child_off) || !child)
 		return 0;
 	if (bpf_map_update_elem(&followed, &child, &one, BPF_ANY))

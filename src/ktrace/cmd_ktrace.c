@@ -582,8 +582,8 @@ static int plan(struct session *s)
 		st->bias.per_process = true;
 	}
 	return kt_scope__prepare(&cli->scope, s->t->kind == TARGET_CMD,
-				 s->t->kind == TARGET_PID, st->cfg.ga.on, s->gb,
-				 s->t->path, st->btf);
+				 s->t->kind == TARGET_PID || st->cfg.comm,
+				 st->cfg.ga.on, s->gb, s->t->path, st->btf);
 }
 
 /* Each probe is opened, loaded and attached in one go (a refused fentry

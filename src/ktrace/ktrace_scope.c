@@ -191,7 +191,8 @@ int kt_scope__prepare(struct kt_scope *s, bool cmd, bool pid, bool go_attr,
 	s->follow = s->follow_opt == KT_FOLLOW_ON ||
 		    (s->follow_opt == KT_FOLLOW_DEFAULT && cmd);
 	if (s->follow && !cmd && !pid) {
-		p_err("--follow follows a process: give -p PID or -- CMD");
+		p_err("--follow follows processes: give -p PID, -- CMD, a PATH "
+		      "or -c COMM");
 		return -EINVAL;
 	}
 	if (s->follow && (ret = fork_child_offset(&s->fork_child_off)))
@@ -293,7 +294,7 @@ int kt_scope__start(struct kt_scope *s, struct ktrace_bpf *first,
 	if (!err)
 		err = fill(first->maps.gofuncs, s->gofunc_keys,
 			   sizeof(*s->gofunc_keys), s->ngofunc);
-	if (!err && s->follow)
+	if (!err && s->follow && tgid > 0)
 		err = fill(first->maps.followed, &t, sizeof(t), 1);
 	if (err) {
 		p_err("cannot fill the goroutine/follow maps: %s",

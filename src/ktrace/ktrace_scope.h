@@ -45,7 +45,8 @@ int kt_scope__add_goids(struct kt_scope *s, const char *list);
  * -- CMD), find sched_process_fork's child_pid in tracefs, compile
  * --goroutine-func into start-function keys from gb's pclntab (path: its
  * file, for the executable segment), read task->mm and mm->start_code
- * offsets from btf. cmd: the target is -- CMD; pid: -p PID; go_attr:
+ * offsets from btf. cmd: the target is -- CMD; pid: -p PID, or a comm
+ * (PATH, -c) whose tasks start the following; go_attr:
  * goroutines can be read in this target. 0, or -errno after one line
  * (-EINVAL: bad input, -EOPNOTSUPP: the kernel lacks what it needs).
  */

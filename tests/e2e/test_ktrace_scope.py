@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 
 import gstest
@@ -82,10 +83,35 @@ def test_follow_a_pid_only_when_asked():
     assert all(e["pid"] != sh.pid for e in events)
 
 
+def test_follow_a_path_target():
+    """A PATH target is its comm; -F adds what its processes fork, also
+    after an exec renamed them: echo's write of "kexec" (comm echo) shows
+    with -F only. The test runs kexec itself."""
+    d = tmpdir()
+    kexec = os.path.join(d, "kexec")
+    shutil.copy(fixture("kexec"), kexec)
+    args = ["-f", "fd == 1", "-o", "buf", kexec, "tracepoint:syscalls:sys_enter_write"]
+    follow = start_ktrace(["-F"] + args)
+    plain = start_ktrace(args)
+    out = subprocess.run([kexec], capture_output=True, text=True, timeout=30).stdout
+    assert out.endswith("done\n"), out
+    for kt in (follow, plain):
+        kt.send_signal(signal.SIGINT)
+    events, err = finish(follow)
+    echo = [e for e in events if e["comm"] == "echo"]
+    assert [e["args"]["buf"] for e in echo] == ["kexec\n"], (events, err)
+    # kexec's own lines, as it printed them, in both
+    mine = "".join(e["args"]["buf"] or "?" for e in events if e["comm"] == "kexec")
+    assert mine == out, (mine, out)
+    events, err = finish(plain)
+    assert all(e["comm"] == "kexec" for e in events), events
+    assert "".join(e["args"]["buf"] or "?" for e in events) == out
+
+
 def test_follow_needs_a_process():
     r = run(["ktrace", "-F", "tracepoint:syscalls:sys_enter_execve"], check=False)
     assert r.returncode == 2
-    assert "give -p PID or -- CMD" in one_error_line(r)
+    assert "give -p PID, -- CMD, a PATH or -c COMM" in one_error_line(r)
 
 
 # ------------------------------------------------------------ goroutine filters
