@@ -119,7 +119,9 @@ static int finish(int rc)
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* gosnoop's own options, before the command name: 0 to go on, 1 after
+ * --help or --version, or -EINVAL after one line. */
+static int parse_global_options(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -128,10 +130,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const struct cmd *cmd;
 	int c;
 
-	setup_libbpf_logging();
 	opterr = 0;	/* one line of our own for a bad option (p_bad_option) */
 	/* '+': stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+jvVh", opts, NULL)) != -1) {
@@ -144,23 +144,36 @@ int main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("gosnoop %s\n", GOSNOOP_VERSION);
-			return EXIT_OK;
+			return 1;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			return 1;
 		default:
 			p_err("bad option '%s'; 'gosnoop --help' lists them",
 			      argv[optind - 1]);
-			return EXIT_USAGE;
+			return -EINVAL;
 		}
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *cmd;
+	int ret;
+
+	setup_libbpf_logging();
+	/* every way out through finish(): --help > /dev/full is exit 1 too */
+	ret = parse_global_options(argc, argv);
+	if (ret)
+		return finish(ret > 0 ? 0 : ret);
 	if (optind >= argc) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return finish(-EINVAL);
 	}
 	if (!strcmp(argv[optind], "help")) {
 		usage(stdout);
-		return EXIT_OK;
+		return finish(0);
 	}
 	/* hidden: what the completion script asks (cmd_completion.c) */
 	if (!strcmp(argv[optind], "__complete"))
@@ -169,7 +182,7 @@ int main(int argc, char **argv)
 	if (!cmd) {
 		p_err("unknown or ambiguous command '%s'; run '%s --help'",
 		      argv[optind], prog_name);
-		return EXIT_USAGE;
+		return finish(-EINVAL);
 	}
 	argc -= optind;
 	argv += optind;

@@ -158,6 +158,8 @@ def test_output_that_cannot_be_written_is_a_failure():
         ["--json", "info", demo],
         ["count", "-d", "1", demo, "main.*"],
         ["--json", "trace", "-d", "2", "main.*", "--", fixture("args")],
+        # gosnoop's own --help and --version too (they exited 0)
+        ["--help"], ["--version"], ["help"], ["info", "--help"],
     ]
     for args in cases:
         code, err = full_disk(args)
