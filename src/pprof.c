@@ -17,13 +17,11 @@
  * array plus an open-addressing index over a byte key.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "gobin/gobin.h"
@@ -560,16 +558,6 @@ int pprof__encode(const struct pprof *p, struct pb_buf *pb)
 		pb_int(pb, 10, p->duration_ns);
 	pb_packed_int(pb, 13, p->comments, p->ncomments);
 	return pb_error(pb);
-}
-
-int pprof__check_path(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
 }
 
 int pprof__write(const struct pprof *p, const char *path)

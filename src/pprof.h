@@ -93,10 +93,6 @@ int pprof__add_sample(struct pprof *p, const uint64_t *locs, size_t nlocs,
 		      size_t nlabels);
 size_t pprof__sample_cnt(const struct pprof *p);
 
-/* Whether path can be written (created if absent, never truncated):
- * for checking --pprof FILE before a long run. 0 or -errno. */
-int pprof__check_path(const char *path);
-
 /* The profile.proto message, not compressed, appended to out. 0 or -errno. */
 int pprof__encode(const struct pprof *p, struct pb_buf *out);
 /* Gzipped into path. 0 or -errno (nothing printed). */

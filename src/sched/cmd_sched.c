@@ -32,7 +32,6 @@
 #include "session.h"
 #include "gobin/rt_tables.h"
 #include "bpf/sched.skel.h"
-#include "pprof.h"
 #include "sched_pprof.h"
 #include "sched_probe.h"
 #include "sched_report.h"
