@@ -304,3 +304,49 @@ def test_classic_uprobes_in_a_container_need_sys_admin():
                 (counts, err)
     finally:
         img.remove()
+
+
+def test_shipped_configmap_starts_on_a_node_without_its_services():
+    """The manifest's own ConfigMap, as shipped, in the image with the
+    manifest's settings on this machine, where none of its services runs:
+    the daemon serves (its comm: target waits, gosnoop_target_processes
+    0 with the ConfigMap's labels) instead of refusing to start. Only the
+    address is changed (--listen wins over the file's listen:), as 9464
+    may be taken here."""
+    need_podman()
+    import yaml
+    pod, c = manifest()
+    with open(os.path.join(DEPLOY, "daemonset.yaml")) as f:
+        (cm,) = [d for d in yaml.safe_load_all(f) if d and d.get("kind") == "ConfigMap"]
+    cfg_dir = gstest.tmpdir()
+    os.chmod(cfg_dir, 0o755)
+    for name, text in cm["data"].items():
+        with open(os.path.join(cfg_dir, name), "w") as f:
+            f.write(text)
+    port = gstest.free_port()
+    img = Image()
+    name = f"gosnoop-test-cm-{os.getpid()}"
+    g = subprocess.Popen(PODMAN + ["run", "--rm", "--name", name] +
+                         podman_args(pod, c, cfg_dir) + [img.tag] + c["args"] +
+                         ["--listen", f"127.0.0.1:{port}"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    gstest._procs.append(g)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert get(port, c["readinessProbe"]["httpGet"]["path"]) == (200, "ok\n")
+                break
+            except OSError:
+                assert g.poll() is None, g.communicate()[1][-2000:]
+                assert time.monotonic() < deadline, "readiness probe never answered"
+                time.sleep(0.2)
+        procs = [(l, v) for n, l, v in parse_metrics(get(port, "/metrics")[1])
+                 if n == "gosnoop_target_processes"]
+        assert procs == [({"comm": "myservice", "team": "payments"}, 0)], procs
+    finally:
+        subprocess.run(PODMAN + ["stop", "-t", "10", name], capture_output=True, timeout=60)
+        _, err = g.communicate(timeout=60)
+        img.remove()
+    assert g.returncode == 0, err
