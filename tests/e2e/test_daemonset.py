@@ -3,10 +3,13 @@ real: podman (Debian's, with runc) runs the image with the manifest's own
 pod and container settings, read from the YAML (hostPID, hostNetwork,
 securityContext: capabilities, seccomp profile, no privilege escalation,
 read-only root; its volumes, args, readiness probe and memory limit), and
-`gosnoop serve` inside traces a Go process of the host, reached through
-/proc/PID/root. What the daemon exports must equal what the process
-counted itself. A second test checks the premise of the seccomp profile:
-under podman's default profile bpf() is refused (EPERM)."""
+`gosnoop serve` inside traces Go processes of the host, reached through
+/proc/PID/root (one of them nobody's, in a directory only nobody may
+read). What the daemon exports must equal what each process counted
+itself. The other tests check what docs/serve.md says of the settings:
+under podman's default seccomp profile bpf() is refused (EPERM); without
+uprobe_multi perf uprobes need CAP_SYS_ADMIN; the manifest's own
+ConfigMap starts on a node where none of its services runs."""
 import grp
 import json
 import os
