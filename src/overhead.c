@@ -521,7 +521,7 @@ static void warn_over(struct overhead *o)
 
 void overhead__update(struct overhead *o, uint64_t now_ns)
 {
-	uint64_t cpu;
+	uint64_t cpu, t0;
 	size_t k;
 	int err;
 
@@ -547,7 +547,10 @@ void overhead__update(struct overhead *o, uint64_t now_ns)
 				   o->changes[i].action == OVH_OFF);
 		report_change(o, &o->changes[i]);
 	}
+	t0 = mono_ns();
 	err = funcprobe__reattach(o->fp);
+	p_info("overhead: %zu functions off or on, probes re-attached in %.1f ms",
+	       k, (mono_ns() - t0) / 1e6);
 	if (err) {
 		p_warn("overhead budget: re-attaching failed (%s); no more throttling",
 		       strerror(-err));

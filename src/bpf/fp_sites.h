@@ -33,20 +33,23 @@
 /* A cookie bit no site has (funcs.h: flags are bits 24..31). */
 #define FP_SITE_BY_IP		(1u << 31)
 /*
- * The generation of the attachment a site belongs to (funcprobe__
- * reattach, the overhead budget): the new links are attached with the
- * other generation before the old ones close, then fp_gen flips, so for
- * the moment both are attached every hit counts once, through the links
- * of the generation in fp_gen (a hit between the two is missed or
- * counted twice only if it lands exactly on the flip). On the attach
- * cookie (a shared event's: FP_SITE_BY_IP | FP_SITE_GEN); the by-address
- * twins, which have no attach cookie, do not check it (there reattach
- * closes the old links first).
+ * uprobe_multi links hold FP_CHUNK_FUNCS functions each (by fid), so
+ * that funcprobe__reattach (the overhead budget) rebuilds only the chunks
+ * whose functions go off or on. A chunk's new link is attached with the
+ * other generation (FP_SITE_GEN in its attach cookies) before the old one
+ * closes; fp_gens[chunk] then flips, so while both are attached every hit
+ * counts once, through the link of the generation in fp_gens (a hit right
+ * at the flip may count twice or not at all). Classic uprobes are replaced
+ * all at once, every chunk flipping; a shared event's generation is on its
+ * one perf cookie (FP_SITE_BY_IP | FP_SITE_GEN) and in fp_gens[0]. Sized
+ * by funcprobe__prepare; a chunk past its end and the by-address twins
+ * (no attach cookie: there reattach closes the old probes first) are not
+ * checked.
  */
 #define FP_SITE_GEN		(1u << 30)
-/* fp_gen's own data section: user space finds it by this map name and
- * writes the generation through its mmap. */
-#define FP_GEN_MAP_NAME		".data.fp_gen"
+#define FP_CHUNK_SHIFT		6
+#define FP_CHUNK_FUNCS		(1u << FP_CHUNK_SHIFT)
+#define FP_GENS_MAP_NAME	"fp_gens"
 /* Sites one shared event can carry: the hash's bucket array is allocated
  * at load (16 bytes a bucket, 1 MB), its entries only when filled. */
 #define FP_MAX_SHARED_SITES	65536
@@ -63,22 +66,36 @@ struct {
 	__type(value, __u64);	/* its cookie */
 } fp_sites SEC(".maps");
 
-/* 0 or 1: the generation whose sites count (FP_SITE_GEN) */
-volatile __u32 fp_gen SEC(".data.fp_gen") = 0;
+/* per chunk: 1 when the links with FP_SITE_GEN are the ones that count */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fp_gens SEC(".maps");
 
 /*
  * The cookie of the site that fired, into *cookie; false when a shared
  * event fired at an address it has no cookie for (nothing to do).
  * Through uprobe_multi or a perf event per site, the attach cookie as it
- * is: one bit test more per hit (and the generation's).
+ * is: one bit test more per hit (and its chunk's generation: one array
+ * lookup).
  */
 static __always_inline bool fp_site_cookie_by(struct fp_regs *ctx,
 						__u64 *cookie, bool by_ip)
 {
 	__u64 c = by_ip ? FP_SITE_BY_IP : bpf_get_attach_cookie(ctx), ip, *v;
 
-	if (!by_ip && !(c & FP_SITE_GEN) != !fp_gen)
-		return false;	/* a link being replaced, or not yet on */
+	if (!by_ip) {
+		/* a shared event's generation is chunk 0's */
+		__u32 chunk = c & FP_SITE_BY_IP ? 0 :
+			      (__u32)(c & FP_FID_MASK) >> FP_CHUNK_SHIFT;
+		__u32 *gen = bpf_map_lookup_elem(&fp_gens, &chunk);
+
+		/* a link being replaced, or not yet the one */
+		if (gen && !(c & FP_SITE_GEN) != !*gen)
+			return false;
+	}
 	if (c & FP_SITE_BY_IP) {
 		ip = ctx->ip;
 		v = bpf_map_lookup_elem(&fp_sites, &ip);

@@ -29,14 +29,14 @@
 #include "bpf/funcs.h"
 #include "bpf/fp_sites.h"
 #include "funcprobe.h"
+#include "funcprobe_int.h"
 #include "tracefs.h"
 #include "uprobe_multi.h"
+#include "progress.h"
 #include "target.h"
 
 /* Skipped functions listed on stderr without -v. */
 #define SKIPPED_SHOWN		20
-/* Show attach/detach progress after this long. */
-#define PROGRESS_AFTER_NS	500000000ULL
 /* Threads that close per-site classic uprobe links at once. Each close
  * waits for RCU grace periods under the kernel's event_mutex, so only the
  * rest of the work overlaps (measured: 32 threads, 1012 sites, 109 s);
@@ -47,57 +47,6 @@
 /* Bytes per write(2) to uprobe_events: the kernel parses at most 4096 at
  * a time (WRITE_BUFSIZE, trace_parse_run_command). */
 #define UPROBE_EVENTS_CHUNK	4000
-
-enum fp_mode { FP_MODE_UNSET, FP_MODE_MULTI, FP_MODE_CLASSIC };
-
-struct fp_site {
-	uint64_t off;		/* file offset */
-	uint64_t vaddr;		/* its address in the file's own layout */
-	uint64_t cookie;
-};
-
-struct funcprobe {
-	const struct gobin *gb;
-	struct funcprobe_opts opts;
-	struct fp_func *funcs;
-	size_t cnt;
-	struct fp_skipped *skipped;
-	size_t skipped_cnt;
-	/* every name in funcs[] and skipped[], copied: the gobin (and the
-	 * file it maps) may go once the probes are attached */
-	char **names;
-	size_t name_cnt, name_cap;
-	enum fp_mode mode;
-	int *link_fds;		/* uprobe_multi links */
-	size_t link_fd_cnt;
-	struct bpf_link **links;	/* classic uprobes */
-	size_t link_cnt, link_cap;
-	char **events;		/* shared tracefs events, removed at detach */
-	size_t event_cnt;
-	size_t shared_sites, own_sites;	/* classic sites by way of attach */
-	/* no bpf_get_attach_cookie here: ip_prog, the by-address twin of the
-	 * program given, is loaded and attached instead (fp_sites.h) */
-	bool by_ip;
-	struct bpf_program *ip_prog;
-	bool per_site;		/* never a shared event */
-	double attach_ms, detach_ms;
-	/* every funcprobe__attach() call, its sites kept (they need the
-	 * gobin to build): funcprobe__reattach() replays them without the
-	 * functions that are off */
-	struct fp_attachment *atts;
-	size_t att_cnt;
-	bool *off;		/* per fid: left out (funcprobe__set_off) */
-	struct bpf_object *obj;	/* of the program (prepare) */
-	unsigned gen;		/* FP_SITE_GEN of the links attached now */
-};
-
-struct fp_attachment {
-	struct bpf_program *prog;
-	char *path;
-	pid_t pid;
-	struct fp_site *sites;	/* all of them, off or not */
-	size_t n;
-};
 
 /* A copy of f's name that fp owns; with_addr: "name@0xaddr" (two
  * functions share the name). */
@@ -440,15 +389,9 @@ void funcprobe__free(struct funcprobe *fp)
 	for (size_t i = 0; i < fp->name_cnt; i++)
 		free(fp->names[i]);
 	free(fp->names);
-	free(fp->link_fds);
 	free(fp->links);
 	free(fp->events);
-	for (size_t i = 0; i < fp->att_cnt; i++) {
-		free(fp->atts[i].path);
-		free(fp->atts[i].sites);
-	}
-	free(fp->atts);
-	free(fp->off);
+	fp_links_free(fp);
 	free(fp);
 }
 
@@ -482,8 +425,8 @@ const struct fp_skipped *funcprobe__skipped(const struct funcprobe *fp,
 }
 
 /* The sites of `which`, in one array (offsets ascending per function). */
-static int build_sites(const struct funcprobe *fp, unsigned which,
-		       struct fp_site **out, size_t *out_cnt)
+int fp_build_sites(const struct funcprobe *fp, unsigned which,
+		   struct fp_site **out, size_t *out_cnt)
 {
 	const struct gobin *gb = fp->gb;
 	struct fp_site *s;
@@ -618,8 +561,13 @@ void funcprobe__prepare(struct funcprobe *fp, struct bpf_object *obj,
 	 * =per-site: a perf event per site, as before the shared event
 	 * (for bench/funcs.py's comparison) */
 	const char *env = getenv("GOSNOOP_CLASSIC_UPROBES");
+	struct bpf_map *gens;
 
-	fp->obj = obj;
+	/* one generation per chunk of functions (fp_sites.h) */
+	gens = bpf_object__find_map_by_name(obj, FP_GENS_MAP_NAME);
+	if (gens && fp->cnt)
+		bpf_map__set_max_entries(gens, (__u32)((fp->cnt +
+				FP_CHUNK_FUNCS - 1) >> FP_CHUNK_SHIFT));
 	if (env && *env && strcmp(env, "0"))
 		fp->opts.force_classic = true;
 	if (env && !strcmp(env, "per-site"))
@@ -658,29 +606,7 @@ const char *funcprobe__mode(const struct funcprobe *fp)
 	return "classic uprobes";
 }
 
-static void progress(const char *verb, size_t done, size_t total,
-		     uint64_t start, bool *shown)
-{
-	if (mono_ns() - start < PROGRESS_AFTER_NS)
-		return;
-	if (isatty(STDERR_FILENO)) {
-		fprintf(stderr, "\r%s: %s %zu/%zu uprobes...", prog_name, verb,
-			done, total);
-		*shown = true;
-	} else if (!*shown) {
-		fprintf(stderr, "%s: %s %zu uprobes one by one...\n",
-			prog_name, verb, total);
-		*shown = true;
-	}
-}
-
-static void progress_end(bool shown)
-{
-	if (shown && isatty(STDERR_FILENO))
-		fprintf(stderr, "\r\033[K");
-}
-
-static int attach_error(int err, const char *path, pid_t pid)
+int fp_attach_error(int err, const char *path, pid_t pid)
 {
 	if (err == -EPERM || err == -EACCES)
 		p_err("cannot attach uprobes to %s: %s (run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor')",
@@ -782,6 +708,33 @@ static bool runs_file(pid_t pid, const char *path)
 	       a.st_ino == b.st_ino;
 }
 
+/* prog's map `name` with at least min entries, as a new fd; or -1. */
+int fp_prog_map_fd(struct bpf_program *prog, const char *name, size_t min)
+{
+	struct bpf_prog_info info = {};
+	__u32 info_len = sizeof(info), ids[64];
+	int fd = -1;
+
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &info_len))
+		return -1;
+	for (__u32 i = 0; i < info.nr_map_ids && i < 64 && fd < 0; i++) {
+		struct bpf_map_info mi = {};
+		__u32 mi_len = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (mfd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mi_len) &&
+		    !strcmp(mi.name, name) && mi.max_entries >= min)
+			fd = mfd;
+		else
+			close(mfd);
+	}
+	return fd;
+}
+
 /*
  * Attach prog at every site through one tracefs uprobe event carrying
  * them all, opened as one perf event (fp_sites.h says why). Returns 0,
@@ -796,13 +749,11 @@ static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
 {
 	static unsigned int seq;
 	char tfs[256], real[PATH_MAX], p[512], name[48];
-	struct bpf_prog_info info = {};
-	__u32 info_len = sizeof(info), map_ids[64];
 	struct perf_event_attr attr = {};
 	struct bpf_link *link = NULL;
 	char *buf = NULL, **nev;
 	size_t len = 0;
-	int sites_fd = -1, efd = -1, pfd = -1, err, n_ids;
+	int sites_fd = -1, efd = -1, pfd = -1, err;
 	long id;
 	uint64_t bias = 0;
 	FILE *f;
@@ -824,26 +775,7 @@ static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
 
 	/* prog's fp_sites map, found through the loaded program: every
 	 * function-probe program has one (fp_site_cookie) */
-	info.nr_map_ids = sizeof(map_ids) / sizeof(map_ids[0]);
-	info.map_ids = (__u64)(unsigned long)map_ids;
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &info_len))
-		return -EOPNOTSUPP;
-	n_ids = (int)info.nr_map_ids;
-	if (n_ids > (int)(sizeof(map_ids) / sizeof(map_ids[0])))
-		n_ids = sizeof(map_ids) / sizeof(map_ids[0]);
-	for (int i = 0; i < n_ids && sites_fd < 0; i++) {
-		struct bpf_map_info mi = {};
-		__u32 mi_len = sizeof(mi);
-		int mfd = bpf_map_get_fd_by_id(map_ids[i]);
-
-		if (mfd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mi_len) &&
-		    !strcmp(mi.name, FP_SITES_MAP_NAME))
-			sites_fd = mfd;
-		else
-			close(mfd);
-	}
+	sites_fd = fp_prog_map_fd(prog, FP_SITES_MAP_NAME, 0);
 	if (sites_fd < 0)
 		return -EOPNOTSUPP;
 	for (size_t i = 0; i < n; i++) {
@@ -908,8 +840,8 @@ static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
 		/* the by-address twin reads no cookie (and a kernel without
 		 * the helper has no perf link to carry one) */
 		LIBBPF_OPTS(bpf_perf_event_opts, o,
-			    .bpf_cookie = fp->by_ip ? 0 :
-					  FP_SITE_BY_IP | fp->gen);
+			    .bpf_cookie = fp->by_ip ? 0 : FP_SITE_BY_IP |
+				(fp->chunk_gen ? fp->chunk_gen[0] : 0));
 
 		link = bpf_program__attach_perf_event_opts(prog, pfd, &o);
 	}
@@ -962,8 +894,7 @@ static int attach_classic(struct funcprobe *fp, struct bpf_program *prog,
 			  const char *path, pid_t pid,
 			  const struct fp_site *s, size_t n)
 {
-	uint64_t start = mono_ns();
-	bool shown = false;
+	struct progress *pg;
 	struct bpf_link **nl;
 	int err;
 
@@ -994,9 +925,10 @@ static int attach_classic(struct funcprobe *fp, struct bpf_program *prog,
 		       n);
 	fp->own_sites += n;
 	raise_fd_limit(fp->link_cnt + n);
+	/* on a terminal only (progress.c); the warning above says it anyway */
+	pg = progress__start("attaching", "uprobes", n);
 	for (size_t i = 0; i < n; i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, o,
-			    .bpf_cookie = s[i].cookie | fp->gen);
+		LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = s[i].cookie);
 		struct bpf_link *l;
 
 		/* libbpf: pid -1 is every process, 0 is ourselves */
@@ -1005,252 +937,30 @@ static int attach_classic(struct funcprobe *fp, struct bpf_program *prog,
 		if (!l) {
 			int err = -errno;
 
-			progress_end(shown);
-			return attach_error(err, path, pid);
+			progress__end(pg);
+			return fp_attach_error(err, path, pid);
 		}
 		fp->links[fp->link_cnt++] = l;
-		if ((i & 15) == 15)
-			progress("attaching", i + 1, n, start, &shown);
+		progress__add(pg, 1);
 	}
-	progress_end(shown);
+	progress__end(pg);
 	return 0;
 }
 
-/* Attach prog at sites s[0..n) (prog already the one loaded). */
-static int attach_sites(struct funcprobe *fp, struct bpf_program *prog,
-			const char *path, pid_t pid,
-			const struct fp_site *s, size_t n)
+/* Attach prog at classic sites s[0..n) (prog already the one loaded). */
+int fp_attach_sites(struct funcprobe *fp, struct bpf_program *prog,
+		    const char *path, pid_t pid, const struct fp_site *s,
+		    size_t n)
 {
-	unsigned long *offs = NULL;
-	__u64 *cookies = NULL;
 	uint64_t start = mono_ns();
-	int err, fd, *nfds;
+	int err;
 
 	if (!n)
 		return 0;
-	if (fp->mode != FP_MODE_MULTI) {
-		if (fp->mode == FP_MODE_UNSET)
-			fp->mode = FP_MODE_CLASSIC;
-		err = attach_classic(fp, prog, path, pid, s, n);
-		goto out;
-	}
-	nfds = realloc(fp->link_fds, (fp->link_fd_cnt + 1) * sizeof(*nfds));
-	if (nfds)
-		fp->link_fds = nfds;
-	offs = calloc(n, sizeof(*offs));
-	cookies = calloc(n, sizeof(*cookies));
-	if (!offs || !cookies || !nfds) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		offs[i] = s[i].off;
-		cookies[i] = s[i].cookie | fp->gen;
-	}
-	err = uprobe_multi__attach(bpf_program__fd(prog), path, offs, cookies,
-				   n, pid > 0 ? pid : 0, &fd);
-	if (err) {
-		attach_error(err, path, pid);
-		goto out;
-	}
-	fp->link_fds[fp->link_fd_cnt++] = fd;
-out:
+	if (fp->mode == FP_MODE_UNSET)
+		fp->mode = FP_MODE_CLASSIC;
+	err = attach_classic(fp, prog, path, pid, s, n);
 	fp->attach_ms += (mono_ns() - start) / 1e6;
-	free(offs);
-	free(cookies);
-	return err;
-}
-
-/* Keep what an attach was, for funcprobe__reattach(); takes s. */
-static int remember(struct funcprobe *fp, struct bpf_program *prog,
-		    const char *path, pid_t pid, struct fp_site *s, size_t n)
-{
-	struct fp_attachment *na;
-	char *p = strdup(path);
-
-	na = realloc(fp->atts, (fp->att_cnt + 1) * sizeof(*na));
-	if (na)
-		fp->atts = na;
-	if (!na || !p) {
-		free(p);
-		free(s);
-		return -ENOMEM;
-	}
-	fp->atts[fp->att_cnt++] = (struct fp_attachment){
-		.prog = prog, .path = p, .pid = pid, .sites = s, .n = n };
-	return 0;
-}
-
-int funcprobe__attach(struct funcprobe *fp, struct bpf_program *prog,
-		      const char *path, pid_t pid, unsigned which)
-{
-	struct fp_site *s = NULL;
-	size_t n = 0;
-	int err;
-
-	if (fp->by_ip)
-		prog = fp->ip_prog;	/* the one loaded (prepare) */
-	err = build_sites(fp, which, &s, &n);
-	if (err)
-		return err;
-	if (fp->off) {
-		/* functions already off stay out (keep every site) */
-		struct fp_site *on = calloc(n ? n : 1, sizeof(*on));
-		size_t k = 0;
-
-		if (!on) {
-			free(s);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (!fp->off[s[i].cookie & FP_FID_MASK])
-				on[k++] = s[i];
-		err = attach_sites(fp, prog, path, pid, on, k);
-		free(on);
-	} else {
-		err = attach_sites(fp, prog, path, pid, s, n);
-	}
-	if (err) {
-		free(s);
-		return err;
-	}
-	return remember(fp, prog, path, pid, s, n);
-}
-
-int funcprobe__set_off(struct funcprobe *fp, size_t fid, bool off)
-{
-	if (fid >= fp->cnt)
-		return -EINVAL;
-	if (!fp->off) {
-		if (!off)
-			return 0;
-		fp->off = calloc(fp->cnt, sizeof(*fp->off));
-		if (!fp->off)
-			return -ENOMEM;
-	}
-	fp->off[fid] = off;
-	return 0;
-}
-
-bool funcprobe__is_off(const struct funcprobe *fp, size_t fid)
-{
-	return fp->off && fid < fp->cnt && fp->off[fid];
-}
-
-/* The programs' fp_gen (fp_sites.h), through its map's mmap; NULL where
- * it cannot be had (the by-address twins do not check it). */
-static volatile __u32 *gen_var(const struct funcprobe *fp)
-{
-	struct bpf_map *m;
-	size_t sz = 0;
-	void *p;
-
-	if (fp->by_ip || !fp->obj)
-		return NULL;
-	m = bpf_object__find_map_by_name(fp->obj, FP_GEN_MAP_NAME);
-	p = m ? bpf_map__initial_value(m, &sz) : NULL;
-	return p && sz >= sizeof(__u32) ? p : NULL;
-}
-
-/* Attach every recorded attachment, leaving out the functions off. */
-static int attach_on(struct funcprobe *fp)
-{
-	struct fp_site *on = NULL;
-	size_t max = 1;
-	int err = 0;
-
-	for (size_t a = 0; a < fp->att_cnt; a++)
-		if (fp->atts[a].n > max)
-			max = fp->atts[a].n;
-	on = calloc(max, sizeof(*on));
-	if (!on)
-		return -ENOMEM;
-	for (size_t a = 0; a < fp->att_cnt && !err; a++) {
-		const struct fp_attachment *at = &fp->atts[a];
-		size_t k = 0;
-
-		for (size_t i = 0; i < at->n; i++)
-			if (!funcprobe__is_off(fp,
-					       at->sites[i].cookie & FP_FID_MASK))
-				on[k++] = at->sites[i];
-		err = attach_sites(fp, at->prog, at->path, at->pid, on, k);
-	}
-	free(on);
-	return err;
-}
-
-/*
- * Attach each recorded attachment again without the sites of functions
- * that are off, then close the old links. Where the programs check the
- * generation (fp_sites.h), the new links come first, with the other
- * generation, and the flip of fp_gen makes them the ones that count: no
- * hit missed or counted twice. Elsewhere (the by-address twins) the old
- * links go first: a hit in between is missed.
- */
-int funcprobe__reattach(struct funcprobe *fp)
-{
-	volatile __u32 *gen = gen_var(fp);
-	int *old_fds = fp->link_fds;
-	struct bpf_link **old_links = fp->links;
-	char **old_events = fp->events;
-	size_t old_fd_cnt = fp->link_fd_cnt, old_link_cnt = fp->link_cnt;
-	size_t old_event_cnt = fp->event_cnt;
-	int *new_fds;
-	struct bpf_link **new_links;
-	char **new_events;
-	size_t new_fd_cnt, new_link_cnt, new_event_cnt;
-	int err;
-
-	if (!gen) {
-		funcprobe__detach(fp);
-		return attach_on(fp);
-	}
-	fp->link_fds = NULL;
-	fp->links = NULL;
-	fp->events = NULL;
-	fp->link_fd_cnt = fp->link_cnt = fp->event_cnt = 0;
-	fp->gen ^= FP_SITE_GEN;
-	err = attach_on(fp);
-	if (!err)
-		__atomic_store_n(gen, fp->gen ? 1u : 0u, __ATOMIC_SEQ_CST);
-	/* close the old links (or, on failure, the new ones: the old stay,
-	 * with the old generation) */
-	new_fds = fp->link_fds;
-	new_links = fp->links;
-	new_events = fp->events;
-	new_fd_cnt = fp->link_fd_cnt;
-	new_link_cnt = fp->link_cnt;
-	new_event_cnt = fp->event_cnt;
-	if (err) {
-		funcprobe__detach(fp);
-		free(new_fds);
-		free(new_links);
-		free(new_events);
-		fp->gen ^= FP_SITE_GEN;
-		new_fds = old_fds;
-		new_links = old_links;
-		new_events = old_events;
-		new_fd_cnt = old_fd_cnt;
-		new_link_cnt = old_link_cnt;
-		new_event_cnt = old_event_cnt;
-	} else {
-		fp->link_fds = old_fds;
-		fp->links = old_links;
-		fp->events = old_events;
-		fp->link_fd_cnt = old_fd_cnt;
-		fp->link_cnt = old_link_cnt;
-		fp->event_cnt = old_event_cnt;
-		funcprobe__detach(fp);
-		free(old_fds);
-		free(old_links);
-		free(old_events);
-	}
-	fp->link_fds = new_fds;
-	fp->links = new_links;
-	fp->events = new_events;
-	fp->link_fd_cnt = new_fd_cnt;
-	fp->link_cnt = new_link_cnt;
-	fp->event_cnt = new_event_cnt;
 	return err;
 }
 
@@ -1259,6 +969,7 @@ struct detach_job {
 	size_t cnt;
 	size_t next;		/* shared cursor */
 	pthread_mutex_t lock;
+	struct progress *pg;
 };
 
 static void *detach_worker(void *arg)
@@ -1274,6 +985,7 @@ static void *detach_worker(void *arg)
 		if (i >= j->cnt)
 			return NULL;
 		bpf_link__destroy(j->links[i]);
+		progress__add(j->pg, 1);
 	}
 }
 
@@ -1281,11 +993,11 @@ void funcprobe__detach(struct funcprobe *fp)
 {
 	uint64_t start = mono_ns();
 
-	if (!fp || (!fp->link_fd_cnt && !fp->link_cnt && !fp->event_cnt))
+	if (fp)
+		fp_join_closers(fp);
+	if (!fp || (!fp->chunk_links && !fp->link_cnt && !fp->event_cnt))
 		return;
-	for (size_t i = 0; i < fp->link_fd_cnt; i++)
-		close(fp->link_fds[i]);
-	fp->link_fd_cnt = 0;
+	fp_close_chunk_links(fp);
 	if (fp->link_cnt) {
 		struct detach_job j = { .links = fp->links,
 					.cnt = fp->link_cnt };
@@ -1296,6 +1008,7 @@ void funcprobe__detach(struct funcprobe *fp)
 			fprintf(stderr, "%s: detaching %zu classic uprobes (the kernel takes a while for each)...\n",
 				prog_name, fp->link_cnt);
 		pthread_mutex_init(&j.lock, NULL);
+		j.pg = progress__start("detaching", "uprobes", fp->link_cnt);
 		for (; nth < DETACH_THREADS && nth < fp->link_cnt; nth++)
 			if (pthread_create(&th[nth], NULL, detach_worker, &j))
 				break;
@@ -1303,6 +1016,7 @@ void funcprobe__detach(struct funcprobe *fp)
 			detach_worker(&j);
 		for (size_t i = 0; i < nth; i++)
 			pthread_join(th[i], NULL);
+		progress__end(j.pg);
 		pthread_mutex_destroy(&j.lock);
 		fp->link_cnt = 0;
 	}

@@ -12,6 +12,7 @@
  *	funcprobe__prepare(obj, prog) before bpf_object__load(): attach type,
  *	                           or prog's by-address twin (fp_sites.h)
  *	funcprobe__attach(prog)    after load; once per program
+ *	funcprobe__set_off/reattach  a subset off and on (overhead budget)
  *	funcprobe__detach()        closes every link (timed)
  *	funcprobe__free()
  *
@@ -157,16 +158,18 @@ void funcprobe__detach(struct funcprobe *fp);
 
 /*
  * A subset of the functions off and on again (the overhead governor,
- * src/overhead.h): set_off marks function fid to be left out (or put
- * back) by the next funcprobe__reattach(), which attaches each
- * funcprobe__attach() again without the sites of the functions that are
- * off (one new uprobe_multi link per program, or, classic, a new tracefs
- * event without them) and closes the old links. The new links carry the
- * other generation (fp_sites.h FP_SITE_GEN) and count from the moment
- * fp_gen flips, so a function kept is counted exactly across the switch;
- * the by-address twins (no attach cookie) close first and miss the hits
- * in between. set_off: 0 or -EINVAL (no such fid), -ENOMEM; reattach: 0
- * or -errno after one error line (the old links then stay).
+ * src/overhead.h; funcprobe_links.c): set_off marks function fid to be
+ * left out (or put back) by the next funcprobe__reattach(). With
+ * uprobe_multi every attach is one link per chunk of 64 functions
+ * (fp_sites.h FP_CHUNK_FUNCS), and reattach links again only the chunks
+ * where something changed (~1-100 ms; the old links close on a thread of
+ * their own); classic uprobes are attached again all at once. The new
+ * probes carry the other generation (FP_SITE_GEN) and count from the
+ * moment their chunk's fp_gens entry flips, so a function kept is counted
+ * exactly across the switch; the by-address twins (no attach cookie)
+ * close the old probes first and miss the hits in between. set_off: 0 or
+ * -EINVAL (no such fid), -ENOMEM; reattach: 0 or -errno after one error
+ * line (the old links then stay).
  */
 int funcprobe__set_off(struct funcprobe *fp, size_t fid, bool off);
 bool funcprobe__is_off(const struct funcprobe *fp, size_t fid);

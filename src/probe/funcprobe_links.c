@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: MIT
+/*
+ * funcprobe_links - what each funcprobe__attach() was (its sites, kept:
+ * they need the gobin to build), its uprobe_multi links one per chunk of
+ * FP_CHUNK_FUNCS functions, and the subset API (funcprobe.h: set_off,
+ * reattach): a chunk whose functions went off or on is linked again with
+ * the other generation before its old link closes (fp_sites.h), classic
+ * uprobes all at once the same way.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include <linux/types.h>
+#include "bpf/funcs.h"
+#include "bpf/fp_sites.h"
+#include "funcprobe.h"
+#include "funcprobe_int.h"
+#include "uprobe_multi.h"
+
+/* One uprobe_multi link of at's program over s[0..n), each cookie with
+ * gen. 0 or -errno after one error line. */
+static int multi_link(struct funcprobe *fp, const struct fp_attachment *at,
+		      const struct fp_site *s, size_t n, unsigned gen, int *fd)
+{
+	unsigned long *offs = calloc(n ? n : 1, sizeof(*offs));
+	__u64 *cookies = calloc(n ? n : 1, sizeof(*cookies));
+	uint64_t start = mono_ns();
+	int err = -ENOMEM;
+
+	if (!offs || !cookies)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		offs[i] = s[i].off;
+		cookies[i] = s[i].cookie | gen;
+	}
+	err = uprobe_multi__attach(bpf_program__fd(at->prog), at->path, offs,
+				   cookies, n, at->pid > 0 ? at->pid : 0, fd);
+	if (err)
+		fp_attach_error(err, at->path, at->pid);
+	else
+		fp->chunk_links++;
+out:
+	fp->attach_ms += (mono_ns() - start) / 1e6;
+	free(offs);
+	free(cookies);
+	return err;
+}
+
+static size_t chunk_cnt(const struct funcprobe *fp)
+{
+	return (fp->cnt + FP_CHUNK_FUNCS - 1) >> FP_CHUNK_SHIFT;
+}
+
+/* The sites of chunk c in at that are on, into on[]; how many. */
+static size_t chunk_sites(const struct funcprobe *fp,
+			  const struct fp_attachment *at, size_t c,
+			  struct fp_site *on)
+{
+	size_t k = 0;
+
+	for (size_t i = at->chunk_at[c]; i < at->chunk_at[c + 1]; i++)
+		if (!funcprobe__is_off(fp, at->sites[i].cookie & FP_FID_MASK))
+			on[k++] = at->sites[i];
+	return k;
+}
+
+/* Keep what an attach was (takes s): its chunks, and for uprobe_multi
+ * the program's fp_gens map. */
+static int remember(struct funcprobe *fp, struct bpf_program *prog,
+		    const char *path, pid_t pid, struct fp_site *s, size_t n,
+		    struct fp_attachment **out)
+{
+	size_t nc = chunk_cnt(fp), c = 0;
+	struct fp_attachment *na, *at;
+
+	na = realloc(fp->atts, (fp->att_cnt + 1) * sizeof(*na));
+	if (!na) {
+		free(s);
+		return -ENOMEM;
+	}
+	fp->atts = na;
+	at = &fp->atts[fp->att_cnt];
+	*at = (struct fp_attachment){ .prog = prog, .sites = s, .n = n,
+				      .pid = pid, .gens_fd = -1 };
+	at->path = strdup(path);
+	at->chunk_at = calloc(nc + 1, sizeof(*at->chunk_at));
+	at->fds = malloc((nc ? nc : 1) * sizeof(*at->fds));
+	if (!fp->chunk_gen)
+		fp->chunk_gen = calloc(nc ? nc : 1, sizeof(*fp->chunk_gen));
+	if (!fp->linked_off)
+		fp->linked_off = calloc(fp->cnt ? fp->cnt : 1,
+					sizeof(*fp->linked_off));
+	if (!at->path || !at->chunk_at || !at->fds || !fp->chunk_gen ||
+	    !fp->linked_off) {
+		free(at->path);
+		free(at->chunk_at);
+		free(at->fds);
+		free(s);
+		return -ENOMEM;
+	}
+	/* sites come in ascending fid (build_sites) */
+	for (size_t i = 0; i <= n; i++) {
+		size_t ci = i < n ? (s[i].cookie & FP_FID_MASK) >>
+				    FP_CHUNK_SHIFT : nc;
+
+		while (c < ci && c < nc)
+			at->chunk_at[++c] = i;
+	}
+	for (size_t k = 0; k < nc; k++)
+		at->fds[k] = -1;
+	if (!fp->by_ip)
+		at->gens_fd = fp_prog_map_fd(prog, FP_GENS_MAP_NAME, nc);
+	fp->att_cnt++;
+	*out = at;
+	return 0;
+}
+
+/* Attach at's sites that are on: uprobe_multi one link per chunk,
+ * classic all at once. */
+static int attach_on(struct funcprobe *fp, struct fp_attachment *at)
+{
+	struct fp_site *on = calloc(at->n ? at->n : 1, sizeof(*on));
+	size_t k = 0;
+	int err = 0;
+
+	if (!on)
+		return -ENOMEM;
+	if (fp->mode != FP_MODE_MULTI) {
+		for (size_t i = 0; i < at->n; i++) {
+			size_t fid = at->sites[i].cookie & FP_FID_MASK;
+
+			if (funcprobe__is_off(fp, fid))
+				continue;
+			on[k] = at->sites[i];
+			on[k++].cookie |= fp->chunk_gen[fid >> FP_CHUNK_SHIFT];
+		}
+		err = fp_attach_sites(fp, at->prog, at->path, at->pid, on, k);
+	}
+	for (size_t c = 0; fp->mode == FP_MODE_MULTI && c < chunk_cnt(fp) &&
+			   !err; c++) {
+		k = chunk_sites(fp, at, c, on);
+		if (k)
+			err = multi_link(fp, at, on, k, fp->chunk_gen[c],
+					 &at->fds[c]);
+	}
+	free(on);
+	for (size_t fid = 0; fid < fp->cnt && !err; fid++)
+		fp->linked_off[fid] = funcprobe__is_off(fp, fid);
+	return err;
+}
+
+int funcprobe__attach(struct funcprobe *fp, struct bpf_program *prog,
+		      const char *path, pid_t pid, unsigned which)
+{
+	struct fp_attachment *at;
+	struct fp_site *s = NULL;
+	size_t n = 0;
+	int err;
+
+	if (fp->by_ip)
+		prog = fp->ip_prog;	/* the one loaded (prepare) */
+	err = fp_build_sites(fp, which, &s, &n);
+	if (!err)
+		err = remember(fp, prog, path, pid, s, n, &at);
+	if (!err)
+		err = attach_on(fp, at);
+	return err;
+}
+
+int funcprobe__set_off(struct funcprobe *fp, size_t fid, bool off)
+{
+	if (fid >= fp->cnt)
+		return -EINVAL;
+	if (!fp->off) {
+		if (!off)
+			return 0;
+		fp->off = calloc(fp->cnt, sizeof(*fp->off));
+		if (!fp->off)
+			return -ENOMEM;
+	}
+	fp->off[fid] = off;
+	return 0;
+}
+
+bool funcprobe__is_off(const struct funcprobe *fp, size_t fid)
+{
+	return fp->off && fid < fp->cnt && fp->off[fid];
+}
+
+void fp_close_chunk_links(struct funcprobe *fp)
+{
+	for (size_t a = 0; a < fp->att_cnt; a++)
+		for (size_t c = 0; c < chunk_cnt(fp); c++)
+			if (fp->atts[a].fds[c] >= 0) {
+				close(fp->atts[a].fds[c]);
+				fp->atts[a].fds[c] = -1;
+				fp->chunk_links--;
+			}
+}
+
+static bool chunk_changed(const struct funcprobe *fp, size_t c)
+{
+	for (size_t fid = c << FP_CHUNK_SHIFT;
+	     fid < fp->cnt && fid < (c + 1) << FP_CHUNK_SHIFT; fid++)
+		if (funcprobe__is_off(fp, fid) != fp->linked_off[fid])
+			return true;
+	return false;
+}
+
+/* Keep fd to close later; false when there is no room (close it now). */
+static bool stale_add(struct funcprobe *fp, int fd)
+{
+	int *n = realloc(fp->stale, (fp->stale_cnt + 1) * sizeof(*n));
+
+	if (!n)
+		return false;
+	fp->stale = n;
+	fp->stale[fp->stale_cnt++] = fd;
+	return true;
+}
+
+struct stale_fds {
+	int *fds;
+	size_t cnt;
+};
+
+static void *close_worker(void *arg)
+{
+	struct stale_fds *j = arg;
+
+	for (size_t i = 0; i < j->cnt; i++)
+		close(j->fds[i]);
+	free(j->fds);
+	free(j);
+	return NULL;
+}
+
+/* Close the gathered fds on a thread (here, if none can be had). */
+static void close_stale(struct funcprobe *fp)
+{
+	struct stale_fds *j = malloc(sizeof(*j));
+	pthread_t *nt = realloc(fp->closers,
+				(fp->closer_cnt + 1) * sizeof(*nt));
+
+	if (!fp->stale_cnt) {
+		free(j);
+		return;
+	}
+	if (nt)
+		fp->closers = nt;
+	if (j) {
+		j->fds = fp->stale;
+		j->cnt = fp->stale_cnt;
+	}
+	fp->stale = NULL;
+	fp->stale_cnt = 0;
+	if (!j || !nt ||
+	    pthread_create(&fp->closers[fp->closer_cnt], NULL, close_worker,
+			   j)) {
+		if (j)
+			close_worker(j);
+		return;
+	}
+	fp->closer_cnt++;
+}
+
+void fp_join_closers(struct funcprobe *fp)
+{
+	for (size_t i = 0; i < fp->closer_cnt; i++)
+		pthread_join(fp->closers[i], NULL);
+	fp->closer_cnt = 0;
+}
+
+/*
+ * Chunk c's links again, for every attachment, with the other generation;
+ * then the generation flips in each program's fp_gens and the old links
+ * close. An attachment whose program has no fp_gens closes its old link
+ * first (a hit in between is missed, none is counted twice).
+ */
+static int relink_chunk(struct funcprobe *fp, size_t c, int *nfd,
+			struct fp_site *on)
+{
+	unsigned gen = fp->chunk_gen[c] ^ FP_SITE_GEN;
+	__u32 key = (__u32)c, val = gen ? 1 : 0;
+	int err = 0;
+
+	for (size_t a = 0; a < fp->att_cnt; a++) {
+		struct fp_attachment *at = &fp->atts[a];
+		size_t k = chunk_sites(fp, at, c, on);
+
+		nfd[a] = -1;
+		if (at->gens_fd < 0 && at->fds[c] >= 0) {
+			close(at->fds[c]);
+			at->fds[c] = -1;
+			fp->chunk_links--;
+		}
+		if (k && !err)
+			err = multi_link(fp, at, on, k, gen, &nfd[a]);
+	}
+	for (size_t a = 0; a < fp->att_cnt; a++) {
+		struct fp_attachment *at = &fp->atts[a];
+		int *drop = err ? &nfd[a] : &at->fds[c];
+
+		if (!err && at->gens_fd >= 0 &&
+		    bpf_map_update_elem(at->gens_fd, &key, &val, BPF_ANY))
+			p_warn("cannot switch probe generation: %s",
+			       strerror(errno));
+		/* on failure the new links go, the old ones stay; the old
+		 * ones close later (close_stale) */
+		if (*drop >= 0) {
+			if (err || !stale_add(fp, *drop))
+				close(*drop);
+			fp->chunk_links--;
+		}
+		if (!err)
+			at->fds[c] = nfd[a];
+	}
+	if (err)
+		return err;
+	fp->chunk_gen[c] = gen;
+	for (size_t fid = c << FP_CHUNK_SHIFT;
+	     fid < fp->cnt && fid < (c + 1) << FP_CHUNK_SHIFT; fid++)
+		fp->linked_off[fid] = funcprobe__is_off(fp, fid);
+	return 0;
+}
+
+/* Every attachment's program has fp_gens (not the by-address twins). */
+static bool have_gens(const struct funcprobe *fp)
+{
+	for (size_t a = 0; a < fp->att_cnt; a++)
+		if (fp->atts[a].gens_fd < 0)
+			return false;
+	return fp->att_cnt > 0;
+}
+
+/*
+ * Classic: the uprobes are attached again without the functions off, all
+ * chunks with the other generation, before the old ones are closed (or,
+ * without fp_gens, after: a hit in between is missed).
+ */
+static int reattach_classic(struct funcprobe *fp)
+{
+	struct bpf_link **old_links = fp->links;
+	char **old_events = fp->events;
+	size_t old_link_cnt = fp->link_cnt, old_event_cnt = fp->event_cnt;
+	size_t nc = chunk_cnt(fp);
+	int err = 0;
+
+	if (!have_gens(fp)) {
+		funcprobe__detach(fp);
+		for (size_t a = 0; a < fp->att_cnt && !err; a++)
+			err = attach_on(fp, &fp->atts[a]);
+		return err;
+	}
+	fp->links = NULL;
+	fp->events = NULL;
+	fp->link_cnt = fp->event_cnt = 0;
+	for (size_t c = 0; c < nc; c++)
+		fp->chunk_gen[c] ^= FP_SITE_GEN;
+	for (size_t a = 0; a < fp->att_cnt && !err; a++)
+		err = attach_on(fp, &fp->atts[a]);
+	for (size_t a = 0; a < fp->att_cnt && !err; a++)
+		for (__u32 c = 0; c < nc; c++) {
+			__u32 val = fp->chunk_gen[c] ? 1 : 0;
+
+			bpf_map_update_elem(fp->atts[a].gens_fd, &c, &val,
+					    BPF_ANY);
+		}
+	if (err) {	/* the new ones go, the old ones stay */
+		funcprobe__detach(fp);
+		free(fp->links);
+		free(fp->events);
+		for (size_t c = 0; c < nc; c++)
+			fp->chunk_gen[c] ^= FP_SITE_GEN;
+	} else {
+		struct bpf_link **new_links = fp->links;
+		char **new_events = fp->events;
+		size_t new_link_cnt = fp->link_cnt;
+		size_t new_event_cnt = fp->event_cnt;
+
+		fp->links = old_links;
+		fp->events = old_events;
+		fp->link_cnt = old_link_cnt;
+		fp->event_cnt = old_event_cnt;
+		funcprobe__detach(fp);
+		free(old_links);
+		free(old_events);
+		old_links = new_links;
+		old_events = new_events;
+		old_link_cnt = new_link_cnt;
+		old_event_cnt = new_event_cnt;
+	}
+	fp->links = old_links;
+	fp->events = old_events;
+	fp->link_cnt = old_link_cnt;
+	fp->event_cnt = old_event_cnt;
+	return err;
+}
+
+/*
+ * Bring the probes in line with the functions off: with uprobe_multi only
+ * the chunks where something changed are linked again (relink_chunk);
+ * classic uprobes all at once (reattach_classic).
+ */
+int funcprobe__reattach(struct funcprobe *fp)
+{
+	struct fp_site *on;
+	size_t max = 1;
+	int *nfd, err = 0;
+
+	if (fp->mode != FP_MODE_MULTI)
+		return reattach_classic(fp);
+	for (size_t a = 0; a < fp->att_cnt; a++)
+		if (fp->atts[a].n > max)
+			max = fp->atts[a].n;
+	on = calloc(max, sizeof(*on));
+	nfd = calloc(fp->att_cnt ? fp->att_cnt : 1, sizeof(*nfd));
+	if (!on || !nfd) {
+		free(on);
+		free(nfd);
+		return -ENOMEM;
+	}
+	for (size_t c = 0; c < chunk_cnt(fp) && !err; c++)
+		if (chunk_changed(fp, c))
+			err = relink_chunk(fp, c, nfd, on);
+	close_stale(fp);
+	free(on);
+	free(nfd);
+	return err;
+}
+
+void fp_links_free(struct funcprobe *fp)
+{
+	for (size_t i = 0; i < fp->att_cnt; i++) {
+		free(fp->atts[i].path);
+		free(fp->atts[i].sites);
+		free(fp->atts[i].chunk_at);
+		free(fp->atts[i].fds);
+		if (fp->atts[i].gens_fd >= 0)
+			close(fp->atts[i].gens_fd);
+	}
+	free(fp->atts);
+	free(fp->off);
+	free(fp->linked_off);
+	free(fp->chunk_gen);
+	free(fp->stale);
+	free(fp->closers);
+}
