@@ -132,8 +132,7 @@ int parse_seconds(const char *what, const char *s, double *out)
 void p_load_error(const char *what, int err)
 {
 	p_err("cannot load %s: %s (%s)", what, strerror(-err),
-	      err == -EPERM || err == -EACCES ?
-	      "run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor'" :
+	      err == -EPERM || err == -EACCES ? PRIV_HINT :
 	      "see 'gosnoop doctor'");
 }
 

@@ -45,6 +45,9 @@ int parse_uint(const char *s, unsigned long long *out);
  * it and 'gosnoop CMD --help'; call from getopt's '?' case. */
 void p_bad_option(const char *cmd, char **argv);
 
+/* The way out of a missing privilege, for every line that reports one. */
+#define PRIV_HINT "run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor'"
+
 /* The one line for a BPF object that did not load (err: -errno), with
  * what to do: privileges, or 'gosnoop doctor'. what: "the BPF program"
  * or a probe's own words. */

@@ -281,6 +281,7 @@ static int prepare_probe(struct ktrace_cli *cli, int idx, struct kt_probe *p,
 {
 	char err[512] = "";
 	int ret, nouts = 0;
+	bool priv;
 
 	if (p->kind == KT_KIND_TRACEPOINT)
 		ret = kt_tpfmt__load(p, tracefs, err, sizeof(err));
@@ -332,14 +333,16 @@ static int prepare_probe(struct ktrace_cli *cli, int idx, struct kt_probe *p,
 	       p->spec.nops, p->spec.data_len);
 	return 0;
 fail:
+	/* a tracefs file root may read only is a missing privilege (3):
+	 * say the way out */
+	priv = ret == -EACCES || ret == -EPERM;
 	/* with several probes, say which one the expression failed on */
 	if (name_it && err[0])
-		p_err("%s: %s", p->text, err);
+		p_err("%s: %s%s", p->text, err, priv ? " (" PRIV_HINT ")" : "");
 	else
-		p_err("%s", err[0] ? err : strerror(-ret));
-	/* a tracefs file root may read only is a missing privilege (3) */
-	return ret == -ENOMEM || ret == -EACCES || ret == -EPERM ? ret
-								 : -EINVAL;
+		p_err("%s%s", err[0] ? err : strerror(-ret),
+		      priv ? " (" PRIV_HINT ")" : "");
+	return ret == -ENOMEM || priv ? ret : -EINVAL;
 }
 
 

@@ -46,6 +46,8 @@ int kt_expand__probes(const char *const *args, int nargs, char ***texts,
 			if (ret == -EOPNOTSUPP)
 				p_err("%s: %s; tracepoint:CAT:NAME probes still "
 				      "work", err, btf_err);
+			else if (ret == -EACCES || ret == -EPERM)
+				p_err("%s (" PRIV_HINT ")", err);
 			else
 				p_err("%s", err);
 			return ret;

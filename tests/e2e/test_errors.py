@@ -211,6 +211,7 @@ def test_ktrace_without_privileges_is_a_missing_privilege():
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("gosnoop: "), (probe, r.stderr)
         assert re.search(r"Permission denied|Operation not permitted", lines[0]), lines[0]
+        assert "run as root" in lines[0], lines[0]   # and the way out
     # a bad probe is still bad input, whoever asks
     r = as_nobody(["ktrace", "-n", "1", "nosuchkind:x"])
     assert r.returncode == USAGE, (r.returncode, r.stderr)
