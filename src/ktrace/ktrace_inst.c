@@ -71,8 +71,7 @@ static const char *load_hint(int err)
 		return " (the verifier refused it: a gosnoop bug; -vv shows "
 		       "the log)";
 	if (err == -EPERM)
-		return " (run as root, or with CAP_BPF and CAP_PERFMON; see "
-		       "'gosnoop doctor')";
+		return " (" PRIV_HINT ")";
 	if (err == -EMFILE || err == -ENFILE)
 		return " (each probe holds ~10 descriptors: raise 'ulimit -n' "
 		       "or narrow the probes)";

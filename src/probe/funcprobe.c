@@ -609,7 +609,7 @@ const char *funcprobe__mode(const struct funcprobe *fp)
 int fp_attach_error(int err, const char *path, pid_t pid)
 {
 	if (err == -EPERM || err == -EACCES)
-		p_err("cannot attach uprobes to %s: %s (run as root, or with CAP_BPF and CAP_PERFMON; see 'gosnoop doctor')",
+		p_err("cannot attach uprobes to %s: %s (" PRIV_HINT ")",
 		      path, strerror(-err));
 	else if (err == -ESRCH)
 		p_err("cannot attach to process %d: it is gone", pid);

@@ -236,6 +236,6 @@ int sched_probe__attach_target(struct sched_probe *sp, const char *display,
 	}
 	p_err("cannot attach a uprobe to %s: %s%s", display, strerror(-err),
 	      err == -EPERM || err == -EACCES ?
-	      " (run as root, or with CAP_BPF and CAP_PERFMON)" : "");
+	      " (" PRIV_HINT ")" : "");
 	return err;
 }

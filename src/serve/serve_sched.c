@@ -223,7 +223,7 @@ static int attach(struct serve_sched *s, const struct gobin *gb)
 		else
 			p_err("cannot attach a uprobe to %s: %s%s", s->t.display,
 			      strerror(-err), err == -EPERM || err == -EACCES ?
-			      " (run as root, or with CAP_BPF and CAP_PERFMON)" : "");
+			      " (" PRIV_HINT ")" : "");
 		return err;
 	}
 	return 0;
