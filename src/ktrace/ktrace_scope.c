@@ -83,6 +83,11 @@ static int fork_child_offset(__u32 *off)
 		snprintf(err, sizeof(err), "no 4-byte child_pid field");
 	}
 	kt_probe__free(p);
+	if (ret == -EACCES || ret == -EPERM) {	/* tracefs is root's */
+		p_err("--follow: sched:sched_process_fork: %s (" PRIV_HINT ")",
+		      err);
+		return ret;
+	}
 	if (ret)
 		p_err("--follow: sched:sched_process_fork: %s", err);
 	return ret ? -EOPNOTSUPP : 0;

@@ -212,6 +212,10 @@ def test_ktrace_without_privileges_is_a_missing_privilege():
         assert len(lines) == 1 and lines[0].startswith("gosnoop: "), (probe, r.stderr)
         assert re.search(r"Permission denied|Operation not permitted", lines[0]), lines[0]
         assert "run as root" in lines[0], lines[0]   # and the way out
+    # -- CMD: --follow reads tracefs first
+    r = as_nobody(["ktrace", "-n", "1", "tp_btf:sched_switch", "--", "/bin/true"])
+    assert r.returncode == NOKERNEL and "run as root" in r.stderr, (r.returncode, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     # a bad probe is still bad input, whoever asks
     r = as_nobody(["ktrace", "-n", "1", "nosuchkind:x"])
     assert r.returncode == USAGE, (r.returncode, r.stderr)
