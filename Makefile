@@ -125,11 +125,13 @@ $(BUILD)/tests/test_pprof $(BUILD)/tests-san/test_pprof: \
 UNIT_SRCS_test_serve_native = src/serve/serve_native.c src/protobuf.c
 $(BUILD)/tests/test_serve_native $(BUILD)/tests-san/test_serve_native: \
 	$(UNIT_SRCS_test_serve_native)
-UNIT_SRCS_test_options = src/options.c src/common.c src/target.c src/json_writer.c
+UNIT_SRCS_test_options = src/options.c src/common.c src/progress.c src/target.c \
+	src/json_writer.c
 $(BUILD)/tests/test_options $(BUILD)/tests-san/test_options: \
 	$(UNIT_SRCS_test_options) src/options.h
 UNIT_SRCS_test_session = src/session.c src/launch.c src/pattern.c \
-	src/record_out.c src/common.c src/target.c src/json_writer.c
+	src/record_out.c src/common.c src/target.c src/json_writer.c \
+	src/progress.c
 $(BUILD)/tests/test_session $(BUILD)/tests-san/test_session: \
 	$(UNIT_SRCS_test_session) src/session.h
 UNIT_SRCS_test_trace_set = src/trace/trace_set.c

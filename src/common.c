@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
+#include "progress.h"
 #include "json_writer.h"
 
 bool json_output;
@@ -45,6 +46,7 @@ static void vprint_line(FILE *f, const char *level, const char *fmt,
 			fflush(stdout);
 		}
 	}
+	progress__clear_line();	/* a message is not written after a count */
 	fprintf(f, "%s: %s%s\n", prog_name,
 		!strcmp(level, "warning") ? "warning: " : "", buf);
 }

@@ -19,6 +19,17 @@ struct progress {
 	pthread_mutex_t lock;	/* one drawer at a time */
 };
 
+/* Whether a count is on the screen now (its line not ended). */
+static atomic_bool line_drawn;
+
+void progress__clear_line(void)
+{
+	if (atomic_exchange(&line_drawn, false)) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+}
+
 struct progress *progress__start(const char *what, const char *unit,
 				 size_t total)
 {
@@ -56,6 +67,7 @@ void progress__add(struct progress *p, size_t n)
 	fprintf(stderr, "\r%s: %s %s %zu/%zu\033[K", prog_name, p->what,
 		p->unit, done, p->total);
 	fflush(stderr);
+	atomic_store(&line_drawn, true);
 	p->drawn = true;
 	p->drawn_ns = now;
 	pthread_mutex_unlock(&p->lock);
@@ -65,10 +77,8 @@ void progress__end(struct progress *p)
 {
 	if (!p)
 		return;
-	if (p->drawn) {
-		fputs("\r\033[K", stderr);
-		fflush(stderr);
-	}
+	if (p->drawn)
+		progress__clear_line();
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }

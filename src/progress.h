@@ -24,6 +24,10 @@ struct progress *progress__start(const char *what, const char *unit,
 				 size_t total);
 /* n more items done; any thread may call it. */
 void progress__add(struct progress *p, size_t n);
+/* Erase the line a progress has drawn, if any, so that a message starts
+ * at the left (p_err and the like call it); the count is drawn again at
+ * its next step. */
+void progress__clear_line(void);
 /* Erase the line (if one was drawn) and free p. */
 void progress__end(struct progress *p);
 

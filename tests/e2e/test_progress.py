@@ -9,7 +9,7 @@ import select
 import subprocess
 import time
 
-from gstest import GOSNOOP, Skip
+from gstest import GOSNOOP, Skip, fixture
 
 GLOB = "tracepoint:sched:*"
 
@@ -24,6 +24,52 @@ def _tracepoints():
 def _args():
     # a comm nothing has: nothing is printed but the probes attach
     return [GOSNOOP, "ktrace", "-d", "0.2", "-c", "h7-no-such-comm", GLOB]
+
+
+def _on_pty(args, env=None):
+    """Run args with stderr on a fresh pty; (exit status, what it wrote there)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=slave, env=env)
+    os.close(slave)
+    tty = b""
+    while True:
+        r, _, _ = select.select([master], [], [], 120)
+        if not r:
+            break
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:      # EIO: the last writer closed
+            break
+        if not chunk:
+            break
+        tty += chunk
+    p.wait(timeout=120)
+    os.close(master)
+    return p.returncode, tty.decode()
+
+
+def test_classic_uprobes_detach_progress_on_a_tty_only():
+    """Per-site classic uprobes (containers without a shared event) take
+    ~0.1 s each to detach: count shows 'detaching uprobes N/M' on a
+    terminal, in place, erased at the end; on a pipe nothing of it."""
+    env = dict(os.environ, GOSNOOP_CLASSIC_UPROBES="per-site")
+    demo = fixture("demo")
+    funcs = subprocess.run([GOSNOOP, "--json", "list", demo, "fmt.*"], capture_output=True,
+                           text=True, timeout=60).stdout.count('"name"')
+    assert funcs >= 30, funcs
+    args = [GOSNOOP, "count", "-d", "0.2", demo, "fmt.*"]
+    rc, text = _on_pty(args, env)
+    assert rc == 0, text
+    det = [(int(a), int(b)) for a, b in
+           re.findall(r"\r\S+: detaching uprobes (\d+)/(\d+)\x1b\[K", text)]
+    assert det, repr(text[-400:])
+    assert all(b == funcs for _, b in det) and [a for a, _ in det] == sorted(a for a, _ in det)
+    assert text.endswith("\r\x1b[K"), repr(text[-80:])
+    r = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    assert b"\r" not in r.stderr and b"\x1b" not in r.stderr, r.stderr
+    assert not re.search(rb"(attaching|detaching) uprobes \d+/", r.stderr), r.stderr
 
 
 def test_attach_progress_on_a_tty_only():
