@@ -116,6 +116,21 @@ static int launch_cmd(struct session *s)
 	return 0;
 }
 
+static int attach_funcs(struct session *s)
+{
+	int err;
+
+	err = funcprobe__attach(s->fp, s->prog, s->t->path, s->attach_pid,
+				s->fp_sites);
+	if (err)
+		return err;
+	p_info("attached %zu sites of %zu functions through %s in %.1f ms (%.1f ms after start)",
+	       funcprobe__site_cnt(s->fp, s->fp_sites), funcprobe__cnt(s->fp),
+	       funcprobe__mode(s->fp), funcprobe__attach_ms(s->fp),
+	       (mono_ns() - s->run_ns) / 1e6);
+	return 0;
+}
+
 #define CALL(s, fn) ((s)->ops->fn ? (s)->ops->fn(s) : 0)
 
 /* prepare .. attach: everything up to the probes in place. */
@@ -142,8 +157,7 @@ static int set_up(struct session *s)
 		funcprobe__prepare(s->fp, s->obj, s->prog);
 	err = CALL(s, load);
 	if (!err && s->fp)
-		err = funcprobe__attach(s->fp, s->prog, s->t->path,
-					s->attach_pid, s->fp_sites);
+		err = attach_funcs(s);
 	if (!err)
 		err = CALL(s, attach);
 	return err;
@@ -251,8 +265,11 @@ int session__run(struct session *s)
 	if (!err) {
 		ran = true;
 		wait_for_end(s);
-		if (s->fp)
+		if (s->fp) {
 			funcprobe__detach(s->fp);
+			p_info("detached in %.1f ms",
+			       funcprobe__detach_ms(s->fp));
+		}
 		if (s->ops->detach)
 			s->ops->detach(s);
 		err = CALL(s, finish);

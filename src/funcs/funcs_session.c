@@ -154,15 +154,6 @@ static int load(struct session *s)
 	return err;
 }
 
-static int attached(struct session *s)
-{
-	p_info("attached %zu sites of %zu functions through %s in %.1f ms (%.1f ms after start)",
-	       funcprobe__site_cnt(s->fp, s->fp_sites), funcprobe__cnt(s->fp),
-	       funcprobe__mode(s->fp), funcprobe__attach_ms(s->fp),
-	       (mono_ns() - s->run_ns) / 1e6);
-	return 0;
-}
-
 static int started(struct session *s)
 {
 	struct funcs_session *fs = s->ctx;
@@ -211,11 +202,6 @@ static void interval(struct session *s, uint64_t now_ns)
 	fs->interval_start_ns = real_ns();
 }
 
-static void detached(struct session *s)
-{
-	p_info("detached in %.1f ms", funcprobe__detach_ms(s->fp));
-}
-
 static int finish(struct session *s)
 {
 	struct funcs_session *fs = s->ctx;
@@ -240,12 +226,10 @@ static const struct session_ops funcs_session_ops = {
 	.plan = plan,
 	.configure = configure,
 	.load = load,
-	.attach = attached,
 	.started = started,
 	.released = released,
 	.tick = tick,
 	.interval = interval,
-	.detach = detached,
 	.finish = finish,
 	.destroy = destroy,
 };

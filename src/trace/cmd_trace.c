@@ -739,16 +739,6 @@ static int load(struct session *s)
 	return err;
 }
 
-/* session attach: the sites are in place (funcprobe). */
-static int attached(struct session *s)
-{
-	p_info("attached %zu sites of %zu functions through %s in %.1f ms",
-	       funcprobe__site_cnt(s->fp, FP_SITES_ENTRY | FP_SITES_RET),
-	       funcprobe__cnt(s->fp), funcprobe__mode(s->fp),
-	       funcprobe__attach_ms(s->fp));
-	return 0;
-}
-
 static void released(struct session *s)
 {
 	if (!json_output)
@@ -810,7 +800,6 @@ static const struct session_ops trace_ops = {
 	.plan = plan,
 	.configure = configure,
 	.load = load,
-	.attach = attached,
 	.released = released,
 	.poll = poll_events,
 	.finish = finish,

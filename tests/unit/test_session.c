@@ -95,6 +95,31 @@ void funcprobe__free(struct funcprobe *fp)
 		note("fp_free");
 }
 
+size_t funcprobe__cnt(const struct funcprobe *fp)
+{
+	return 1;
+}
+
+size_t funcprobe__site_cnt(const struct funcprobe *fp, unsigned which)
+{
+	return 2;
+}
+
+const char *funcprobe__mode(const struct funcprobe *fp)
+{
+	return "stub";
+}
+
+double funcprobe__attach_ms(const struct funcprobe *fp)
+{
+	return 0;
+}
+
+double funcprobe__detach_ms(const struct funcprobe *fp)
+{
+	return 0;
+}
+
 /* ---- the command ---- */
 static int step(const char *name, int which)
 {
