@@ -252,3 +252,20 @@ def test_no_btf_is_a_kernel_feature_and_not_go_is_bad_input():
     for args in (["info", shutil.which("true")], ["list", shutil.which("true")],
                  ["count", shutil.which("true"), "main.*"]):
         one_line_error(args, USAGE, "Go")
+
+
+def test_serve_without_privileges_exits_3_in_one_line():
+    # a target whose program cannot load: exit 3 with the way out, no crash
+    d = tmpdir()
+    os.chmod(d, 0o755)
+    demo = os.path.join(d, "demo")
+    shutil.copy(fixture("demo"), demo)
+    os.chmod(demo, 0o755)
+    cfg = os.path.join(d, "serve.yaml")
+    with open(cfg, "w") as f:
+        f.write(f'listen: 127.0.0.1:0\ntargets:\n  - binary: {demo}\n    count: ["main.greet"]\n')
+    os.chmod(cfg, 0o644)
+    r = as_nobody(["serve", "--no-watch", "--config", cfg])
+    assert r.returncode == NOKERNEL, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "run as root" in lines[0], r.stderr
