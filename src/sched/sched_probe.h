@@ -27,8 +27,10 @@ struct sched_hooks {
  * The sched program on one binary, for `sched` and `serve` alike:
  * sched_probe__open() checks the binary, picks the casgstatus site and
  * opens the skeleton with what both set (ABI, site, g offsets, hooks);
- * the caller sets its own rodata and map sizes in sp->skel, then
- * sched_probe__load(), sched_probe__attach(), sched_probe__destroy().
+ * sched_probe__set_target() (whose goroutines, events or not), the
+ * caller's own rodata and map sizes in sp->skel, then sched_probe__load(),
+ * sched_probe__attach_target() (or __attach(), which says nothing),
+ * sched_probe__destroy().
  */
 struct sched_probe {
 	struct sched_bpf *skel;
