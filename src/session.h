@@ -109,9 +109,11 @@ struct session_ops {
 /*
  * Periodic listeners (the overhead budget, issue 16): called every pass
  * of the loop (~SESSION_POLL_MS) while attached, after the command's own
- * tick, with the session: s->fp (funcprobe commands: the attached sites,
- * funcprobe__cnt()/funcprobe__func()), session__target_pid(), s->skel-
- * independent state only (the command's skeleton is the command's).
+ * tick, never in the pass that ends the session, with the session: s->fp
+ * (funcprobe commands: the attached sites, funcprobe__cnt(),
+ * funcprobe__func()), session__target_pid(), s->t, s->start_ns. What the
+ * command keeps in s->ctx is the command's; a listener that needs some of
+ * it gets it through its own ctx from the command.
  */
 typedef void (*session_tick_fn)(struct session *s, uint64_t now_ns,
 				void *ctx);
@@ -152,7 +154,7 @@ struct session {
 	/* The target ended (CMD exited, -p PID gone): when, by mono_ns(). */
 	bool target_gone;
 	uint64_t target_exit_ns;
-	bool read_failed;	/* poll failed: CMD is ended, exit 1 */
+	bool read_failed;	/* poll failed: CMD is ended, -EIO */
 
 	/* --- the session's own --- */
 	struct {
