@@ -163,6 +163,12 @@ def test_completion_values_functions_and_pids():
     got = complete(script, "gosnoop ktrace tracepoint:sched:sched_swi")
     assert got == ["sched_switch"], got   # what follows the last ':'
     assert complete(script, "gosnoop completion ") == ["bash"]
+    # ktrace -c: the comms running (this python's among them)
+    mine = open("/proc/self/comm").read().strip()
+    assert mine in complete(script, f"gosnoop ktrace -c {mine[:3]}")
+    # --start: a start function of the binary on the line
+    got = complete(script, f"gosnoop sched {fixture('sched')} --start main.sl")
+    assert "main.sleeper" in got and all(g.startswith("main.sl") for g in got), got
 
 
 def test_completion_bad_shell():
