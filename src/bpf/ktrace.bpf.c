@@ -96,7 +96,7 @@ const volatile __u32 fork_child_off = 0;
 const volatile __u32 goid_filter = 0;
 const volatile __u32 gofunc_filter = 0;
 const volatile __u32 task_mm_off = 0;
-const volatile __u32 mm_start_code_off = 0;
+const volatile __u32 mm_start_code_off = 0;	/* 0: not read */
 /* --stack: KT_STACK_* and where in the record's data each area is */
 const volatile __u32 stack_kinds = 0;
 const volatile __u32 kstack_off = 0;
@@ -559,16 +559,25 @@ static __always_inline void goroutine(struct kt_event *ev)
 			return;
 		}
 	}
-	ev->g = g;
 	ev->goid = goid;
 	ev->startpc = startpc;
 	ev->flags |= KT_EV_GOID;
+	/* the process's own text address: no /proc read can race with an
+	 * exec or an exit (--goroutine-func, PIE start functions) */
+	if (mm_start_code_off) {
+		__u64 mm = 0;
+
+		if (!bpf_probe_read_kernel(&mm, 8, (void *)(task + task_mm_off)) &&
+		    mm)
+			bpf_probe_read_kernel(&ev->start_code, 8,
+					      (void *)(mm + mm_start_code_off));
+	}
 }
 
 /* --goid / --goroutine-func: is the event's goroutine one of them? */
 static __always_inline bool goroutine_wanted(const struct kt_event *ev)
 {
-	__u64 task, mm = 0, start_code = 0, key;
+	__u64 key;
 
 	if (!(ev->flags & KT_EV_GOID))
 		return false;
@@ -576,12 +585,9 @@ static __always_inline bool goroutine_wanted(const struct kt_event *ev)
 		return false;
 	if (!gofunc_filter)
 		return true;
-	task = bpf_get_current_task();
-	if (bpf_probe_read_kernel(&mm, 8, (void *)(task + task_mm_off)) ||
-	    !mm || bpf_probe_read_kernel(&start_code, 8,
-					 (void *)(mm + mm_start_code_off)))
+	if (!ev->start_code)	/* read by goroutine() */
 		return false;
-	key = ev->startpc - start_code;
+	key = ev->startpc - ev->start_code;
 	return bpf_map_lookup_elem(&gofuncs, &key) != NULL;
 }
 
@@ -618,6 +624,24 @@ static __always_inline void send(struct kt_event *ev,
 }
 
 /*
+ * --follow: the target itself (no lookup: its own events pay nothing
+ * more), a task it forked, or, without a pid (PATH, -c), one the comm
+ * check decides. A forked task of a PATH target passes whatever its
+ * comm (an exec renamed it); with a pid, -c still holds for all.
+ */
+static __always_inline bool followed_task(__u32 tgid, bool *check_comm)
+{
+	if (filter_tgid && tgid == filter_tgid)
+		return true;
+	if (bpf_map_lookup_elem(&followed, &tgid)) {
+		if (!filter_tgid)
+			*check_comm = false;
+		return true;
+	}
+	return !filter_tgid && filter_comm_len;
+}
+
+/*
  * args: the ctx u64 array of tp_btf/fentry/fexit, or NULL. use_loop: run
  * the ops with bpf_loop (5.17+); else with a bounded loop of direct calls,
  * for older kernels, which refuse a program that merely names a callback
@@ -636,15 +660,8 @@ static __always_inline int run(void *pctx, void *ctx, void *args,
 	if (tgid == self_tgid)
 		return 0;
 	if (follow) {
-		/* a followed task; without a pid (PATH, -c), also a task
-		 * named like the target, and a followed one whatever its
-		 * name (its exec changed it); with one, -c still holds */
-		if (bpf_map_lookup_elem(&followed, &tgid)) {
-			if (!filter_tgid)
-				check_comm = false;
-		} else if (filter_tgid || !filter_comm_len) {
+		if (!followed_task(tgid, &check_comm))
 			return 0;
-		}
 	} else if (filter_tgid && tgid != filter_tgid) {
 		return 0;
 	}
@@ -665,8 +682,8 @@ static __always_inline int run(void *pctx, void *ctx, void *args,
 	 * record is read with bpf_probe_read_kernel anyway, so pass the
 	 * address through map memory, which turns it into a plain number.
 	 */
-	ev->g = (__u64)ctx;
-	vm.m->base = *(volatile __u64 *)&ev->g;
+	ev->start_code = (__u64)ctx;
+	vm.m->base = *(volatile __u64 *)&ev->start_code;
 	if (args) {
 		/*
 		 * ctx_nargs is a constant to the verifier (frozen rodata, one
@@ -728,7 +745,7 @@ static __always_inline int run(void *pctx, void *ctx, void *args,
 	ev->cpu = bpf_get_smp_processor_id();
 	ev->probe = probe_idx;
 	ev->flags = 0;
-	ev->g = 0;
+	ev->start_code = 0;
 	ev->goid = KT_GOID_NONE;
 	ev->startpc = 0;
 	if (go_attr)

@@ -133,7 +133,9 @@ struct kt_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
 	__u64 goid;		/* KT_GOID_NONE unless KT_EV_GOID */
 	__u64 startpc;		/* g.startpc (runtime address) */
-	__u64 g;		/* g pointer, 0 if none */
+	__u64 start_code;	/* the task's mm->start_code with KT_EV_GOID
+				   when user space asked (a PIE: the load
+				   bias, exactly, for each process), else 0 */
 	__u32 tgid;
 	__u32 tid;
 	__u32 cpu;

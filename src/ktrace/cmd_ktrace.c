@@ -639,6 +639,8 @@ static int attach(struct session *s)
 	st->oc.nprobes = st->np;
 	st->oc.btf = st->btf;
 	st->oc.gb = s->gb;
+	st->oc.bias_from_event = st->cli->scope.bias_from_event;
+	st->oc.exec_vaddr = st->cli->scope.exec_vaddr;
 	st->oc.max = st->cli->max_events;
 	st->rb = rb_reader__new(bpf_map__fd(st->insts[0].skel->maps.events),
 				on_record, st);

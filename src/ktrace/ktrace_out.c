@@ -320,18 +320,20 @@ static const char *start_name(struct kt_out_ctx *c, uint64_t startpc)
 {
 	static struct { uint64_t pc; const char *name; } cache[256];
 	const struct gobin_func *fn, *callee;
-	size_t h = (startpc >> 4) % 256;
+	/* keyed by the file's address: processes of a PIE differ in bias */
+	uint64_t pc = startpc - c->bias;
+	size_t h = (pc >> 4) % 256;
 
 	if (!c->gb || !startpc)
 		return NULL;
-	if (cache[h].pc == startpc)
+	if (cache[h].pc == pc)
 		return cache[h].name;
-	fn = gobin__func_at(c->gb, startpc - c->bias);
+	fn = gobin__func_at(c->gb, pc);
 	if (!fn)
 		return NULL;
 	if (!gobin__wrapper_callee(c->gb, fn, &callee, NULL))
 		fn = callee;
-	cache[h].pc = startpc;
+	cache[h].pc = pc;
 	cache[h].name = fn->name;
 	return fn->name;
 }
@@ -529,6 +531,8 @@ int kt_out__record(void *ctx, void *data, size_t size)
 	memcpy(comm, ev->comm, 16);
 	comm[16] = '\0';
 	has_g = ev->flags & KT_EV_GOID;
+	if (has_g && c->bias_from_event && ev->start_code)
+		c->bias = ev->start_code - c->exec_vaddr;
 	if (has_g)
 		fn = start_name(c, ev->startpc);
 	c->count++;

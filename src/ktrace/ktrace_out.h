@@ -28,6 +28,10 @@ struct kt_out_ctx {
 	const struct btf *btf;		/* enum names; may be NULL */
 	const struct gobin *gb;		/* start functions; may be NULL */
 	uint64_t bias;			/* gb's load bias in the target */
+	/* a PIE: each event's bias is its kt_event.start_code less this
+	 * (ktrace_scope.h), when the event has one */
+	bool bias_from_event;
+	uint64_t exec_vaddr;
 	uint64_t t0_ns;			/* text: times relative to this */
 	uint64_t count;			/* records printed */
 	uint64_t max;			/* stop printing after (0: all) */

@@ -187,6 +187,23 @@ static int compile_gofunc(struct kt_scope *s, const struct gobin *gb,
 	return ret;
 }
 
+/*
+ * A PIE target: each event carries its process's mm->start_code, and its
+ * load bias is start_code less the executable segment's p_vaddr, with no
+ * /proc read that an exec or an exit can beat (a --follow child read
+ * after its exec, a PATH target's process gone). Else /proc, as before.
+ */
+static void pie_bias_from_kernel(struct kt_scope *s, bool go_attr,
+				 const struct gobin *gb, const char *path,
+				 const struct btf *btf)
+{
+	if (!go_attr || !gb || !gobin__elf(gb)->pie || !btf ||
+	    exec_start_vaddr(path, &s->exec_vaddr) ||
+	    kt_btf__mm_offsets(btf, &s->task_mm_off, &s->mm_start_code_off))
+		return;
+	s->bias_from_event = true;
+}
+
 int kt_scope__prepare(struct kt_scope *s, bool cmd, bool pid, bool go_attr,
 		      const struct gobin *gb, const char *path,
 		      const struct btf *btf)
@@ -202,6 +219,7 @@ int kt_scope__prepare(struct kt_scope *s, bool cmd, bool pid, bool go_attr,
 	}
 	if (s->follow && (ret = fork_child_offset(&s->fork_child_off)))
 		return ret;
+	pie_bias_from_kernel(s, go_attr, gb, path, btf);
 	if (!s->ngoids && !s->gofunc)
 		return 0;
 	if (!go_attr) {
@@ -212,8 +230,9 @@ int kt_scope__prepare(struct kt_scope *s, bool cmd, bool pid, bool go_attr,
 	}
 	if (!s->gofunc)
 		return 0;
-	if (!btf || kt_btf__mm_offsets(btf, &s->task_mm_off,
-				       &s->mm_start_code_off)) {
+	if (!btf || (!s->mm_start_code_off &&
+		     kt_btf__mm_offsets(btf, &s->task_mm_off,
+					&s->mm_start_code_off))) {
 		p_err("--goroutine-func needs task_struct.mm and "
 		      "mm_struct.start_code from kernel BTF");
 		return -EOPNOTSUPP;

@@ -33,7 +33,9 @@ struct kt_scope {
 	const char *gofunc;		/* --goroutine-func PATTERN */
 	__u64 *gofunc_keys;		/* startpc - start_code (ktrace.bpf.c) */
 	size_t ngofunc;
-	__u32 task_mm_off, mm_start_code_off;
+	__u32 task_mm_off, mm_start_code_off;	/* 0: start_code not read */
+	bool bias_from_event;		/* a PIE: bias = start_code - exec_vaddr */
+	__u64 exec_vaddr;		/* lowest executable PT_LOAD p_vaddr */
 	unsigned int stack_kinds;	/* KT_STACK_* */
 	struct bpf_link *fork_link, *exit_link;
 };

@@ -108,6 +108,24 @@ def test_follow_a_path_target():
     assert "".join(e["args"]["buf"] or "?" for e in events) == out
 
 
+def test_pie_start_functions_need_no_proc():
+    """A PIE PATH target: each event brings its process's mm->start_code,
+    so the children's execve (read after they exec'd and exited, when
+    /proc shows no kexec in them) still name main.runner."""
+    d = tmpdir()
+    kexec = os.path.join(d, "kexec")
+    shutil.copy(fixture("kexec-pie"), kexec)
+    kt = start_ktrace(["-o", "filename", kexec, "tracepoint:syscalls:sys_enter_execve"])
+    out = subprocess.run([kexec], capture_output=True, text=True, timeout=30).stdout
+    kt.send_signal(signal.SIGINT)
+    events, err = finish(kt)
+    runner = int(re.search(r"^runner goid (\d+)$", out, re.M).group(1))
+    assert [e["args"]["filename"] for e in events] == re.findall(r"^exec (\S+)$", out, re.M), \
+        (events, out)
+    for e in events:
+        assert e["goid"] == runner and e.get("start") == "main.runner", e
+
+
 def test_follow_needs_a_process():
     r = run(["ktrace", "-F", "tracepoint:syscalls:sys_enter_execve"], check=False)
     assert r.returncode == 2
