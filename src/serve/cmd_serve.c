@@ -171,6 +171,7 @@ static void *start_all(void *arg)
 	struct starter *s = arg;
 	struct serve_state *st = s->st;
 
+	serve_probes__cache_begin();
 	for (size_t i = 0; i < st->cfg.target_cnt && !exiting; i++) {
 		struct serve_group *g = &st->groups[i];
 
@@ -182,6 +183,7 @@ static void *start_all(void *arg)
 		st->group_cnt++;
 		pthread_mutex_unlock(&st->lock);
 	}
+	serve_probes__cache_end();
 	pthread_mutex_lock(&st->lock);
 	s->finished = true;
 	pthread_mutex_unlock(&st->lock);
@@ -463,9 +465,13 @@ static void reload(struct serve_main *m, const char *why_now)
 		snprintf(why, sizeof(why), "out of memory");
 		goto undo;
 	}
-	for (size_t i = 0; i < n.cfg.target_cnt; i++)
-		if (place_target(st, &n, i, why, sizeof(why)))
-			goto undo;
+	serve_probes__cache_begin();
+	err = 0;
+	for (size_t i = 0; i < n.cfg.target_cnt && !err; i++)
+		err = place_target(st, &n, i, why, sizeof(why));
+	serve_probes__cache_end();
+	if (err)
+		goto undo;
 	if (rebind(m, &n.cfg, &nhttpd, why, sizeof(why)))
 		goto undo;
 	removed = st->group_cnt - n.n_kept - n.n_changed;

@@ -31,6 +31,74 @@
 _Static_assert(SERVE_MAX_BUCKETS == FP_HIST_SLOTS - 1,
 	       "configured buckets fill the BPF histogram's slots but the last");
 
+/*
+ * The binary read once for many targets: a start-up or reload of 300
+ * targets of one file read and decompressed its DWARF 300 times (half of
+ * the start-up). Kept only between serve_probes__cache_begin() and _end()
+ * (one thread: the starter, or the main thread's reload), so that once
+ * attached the daemon still holds no mapping of any file (a file
+ * truncated under it cannot fault a scrape).
+ */
+static struct {
+	bool active;
+	char path[sizeof(((struct target *)0)->path)];
+	struct stat sb;
+	struct gobin *gb;
+} gb_cache;
+
+void serve_probes__cache_begin(void)
+{
+	gb_cache.active = true;
+}
+
+void serve_probes__cache_end(void)
+{
+	gobin__free(gb_cache.gb);
+	memset(&gb_cache, 0, sizeof(gb_cache));
+}
+
+static bool same_version(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+int serve_probes_open_gobin(struct serve_probes *pr)
+{
+	struct stat sb;
+	int err;
+
+	pr->gb_shared = false;
+	if (!gb_cache.active || stat(pr->t.path, &sb))
+		return target__open_gobin(&pr->t, &pr->gb);
+	if (gb_cache.gb && !strcmp(gb_cache.path, pr->t.path) &&
+	    same_version(&gb_cache.sb, &sb)) {
+		pr->gb = gb_cache.gb;
+		pr->gb_shared = true;
+		return 0;
+	}
+	err = target__open_gobin(&pr->t, &pr->gb);
+	if (err)
+		return err;
+	/* the previous one is no one's now: starts run one at a time */
+	gobin__free(gb_cache.gb);
+	gb_cache.gb = pr->gb;
+	gb_cache.sb = sb;
+	snprintf(gb_cache.path, sizeof(gb_cache.path), "%s", pr->t.path);
+	pr->gb_shared = true;
+	return 0;
+}
+
+void serve_probes_close_gobin(struct serve_probes *pr)
+{
+	if (!pr->gb_shared)
+		gobin__free(pr->gb);
+	pr->gb = NULL;
+	pr->gb_shared = false;
+}
+
 int serve_probes_plan(struct serve_probes *pr, char **pat, int pat_cnt, bool returns,
 		  bool report, struct funcprobe **out)
 {
@@ -231,7 +299,7 @@ int serve_probes__start(const struct serve_target *cfg, pid_t pid,
 	if (err)
 		goto fail;
 	if (!pr->gb) {
-		err = target__open_gobin(&pr->t, &pr->gb);
+		err = serve_probes_open_gobin(pr);
 		if (err)
 			goto fail;
 	}
@@ -261,7 +329,7 @@ int serve_probes__start(const struct serve_target *cfg, pid_t pid,
 	/* Attached: the plans hold copies of the names they show. The
 	 * mapping goes too: a deploy that rewrites the file in place would
 	 * make a scrape that read it fault (SIGBUS past the new end). */
-	gobin__free(pr->gb);
+	serve_probes_close_gobin(pr);
 	pr->gb = NULL;
 	*out = pr;
 	return 0;
@@ -276,7 +344,7 @@ void serve_probes__stop(struct serve_probes *pr)
 		return;
 	for (int k = 0; k < SERVE_NKINDS; k++)
 		units_free(&pr->units[k]);
-	gobin__free(pr->gb);
+	serve_probes_close_gobin(pr);
 	free(pr->cnt_vals);
 	free(pr->lat_vals);
 	free(pr->labels);

@@ -39,6 +39,10 @@ int serve_probes__start(const struct serve_target *cfg, pid_t pid,
 		    struct gobin *gb, struct serve_probes **out);
 /* Detach and free (NULL is fine). */
 void serve_probes__stop(struct serve_probes *pr);
+/* Between begin and end, starts and updates on one thread share one
+ * reading of a binary (serve_probes.c). */
+void serve_probes__cache_begin(void);
+void serve_probes__cache_end(void);
 
 /*
  * Every label of this target's series, preformatted and escaped:

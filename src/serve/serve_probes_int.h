@@ -48,6 +48,7 @@ struct serve_probes {
 	struct target t;
 	char binary[PATH_MAX + 80];	/* sizeof(target.display) */
 	struct gobin *gb;		/* while planning and attaching */
+	bool gb_shared;			/* gb is the cache's (serve_probes.c) */
 	struct serve_units units[SERVE_NKINDS];
 	/* the histogram's upper bounds (ns) when configured; else log2 */
 	uint64_t buckets_ns[SERVE_MAX_BUCKETS];
@@ -67,5 +68,8 @@ int serve_probes_plan(struct serve_probes *pr, char **pat, int pat_cnt, bool ret
 int serve_unit_start(struct serve_probes *pr, enum serve_kind k,
 		     struct funcprobe *fp, struct serve_unit *u);
 void serve_unit_stop(struct serve_unit *u);
+/* pr->gb for pr->t: the cached one when it is the same file version. */
+int serve_probes_open_gobin(struct serve_probes *pr);
+void serve_probes_close_gobin(struct serve_probes *pr);
 
 #endif

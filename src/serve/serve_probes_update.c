@@ -220,7 +220,7 @@ int serve_probes__update_prepare(struct serve_probes *pr, const struct serve_tar
 		return -ENOMEM;
 	c->pr = pr;
 	memcpy(c->prev, pr->units, sizeof(c->prev));
-	err = target__open_gobin(&pr->t, &pr->gb);
+	err = serve_probes_open_gobin(pr);
 	if (err) {
 		free(c);
 		return err;
@@ -248,8 +248,7 @@ int serve_probes__update_prepare(struct serve_probes *pr, const struct serve_tar
 		err = update_kind(c, k, pat, n);
 	}
 	/* attached: the plans hold copies of the names (as at start) */
-	gobin__free(pr->gb);
-	pr->gb = NULL;
+	serve_probes_close_gobin(pr);
 	if (err) {
 		serve_probes__update_abort(c);
 		return err;
