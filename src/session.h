@@ -55,8 +55,8 @@ extern volatile sig_atomic_t session_stop_signal;
  * gosnoop alone is passed on to -- CMD). SA_RESTART: a write(2) to a full
  * stdout pipe resumes after the signal instead of failing with EINTR and
  * losing what was buffered; poll and epoll_wait still return EINTR, so
- * the loops see the signal at once. session__run() calls it; serve calls
- * it itself.
+ * the loops see the signal at once. session__run() calls it (serve has
+ * its own: SIGHUP reloads it).
  */
 void session__catch_stop_signals(void);
 
