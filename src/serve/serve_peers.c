@@ -131,6 +131,21 @@ static int client_uid(struct serve_peers *p,
 	return 0;
 }
 
+/* ::ffff:a.b.c.d (an IPv4 client of a [::] listener) as the AF_INET
+ * address its socket has. */
+static void unmap_v4(struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *in6 = (const void *)ss;
+	struct sockaddr_in in = { .sin_family = AF_INET };
+
+	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		return;
+	in.sin_port = in6->sin6_port;
+	memcpy(&in.sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &in, sizeof(in));
+}
+
 int serve_peers__identify(struct serve_peers *p, int fd,
 			  struct serve_peer *who)
 {
@@ -144,6 +159,8 @@ int serve_peers__identify(struct serve_peers *p, int fd,
 		return -errno;
 	if (peer.ss_family != AF_INET && peer.ss_family != AF_INET6)
 		return -EAFNOSUPPORT;
+	unmap_v4(&peer);
+	unmap_v4(&self);
 	if (!client_uid(p, &peer, &self, &uid)) {
 		who->local = true;
 		who->uid = uid;
