@@ -144,6 +144,88 @@ static void test_same_target(void **state)
 	serve_config__free(&a);
 }
 
+/* Only the probe lists differ: the same processes (a reload changes the
+ * target probe by probe); a label or sched: is another target. */
+static void test_same_processes(void **state)
+{
+	struct serve_config a, b;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load("targets:\n  - binary: /x\n    count: [a]\n",
+			      &a, err, sizeof(err)), 0);
+	assert_int_equal(load("targets:\n  - binary: /x\n    count: [a, b]\n"
+			      "    latency: [c]\n", &b, err, sizeof(err)), 0);
+	assert_false(serve_config__same_target(&a.targets[0], &b.targets[0]));
+	assert_true(serve_config__same_processes(&a.targets[0], &b.targets[0]));
+	serve_config__free(&b);
+	assert_int_equal(load("targets:\n  - binary: /x\n    count: [a]\n"
+			      "    sched: true\n", &b, err, sizeof(err)), 0);
+	assert_false(serve_config__same_processes(&a.targets[0], &b.targets[0]));
+	serve_config__free(&b);
+	serve_config__free(&a);
+}
+
+static int load_nested(int lists, struct serve_config *cfg, char *err,
+		       size_t err_len)
+{
+	char text[256];
+	int n = snprintf(text, sizeof(text), "targets:\n  - binary: /x\n    count: ");
+
+	for (int i = 0; i < lists; i++)
+		text[n++] = '[';
+	text[n++] = '\n';
+	text[n] = 0;
+	return load(text, cfg, err, err_len);
+}
+
+/* The root map, targets: and the target's map are 3 levels: 30 more
+ * lists are 33, refused at their line before libyaml's loader runs; 29
+ * are 32, only an unfinished list (libyaml's own error). */
+static void test_depth_limit(void **state)
+{
+	struct serve_config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_nested(30, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":3: nested more than 32 levels deep"));
+	assert_int_equal(load_nested(29, &cfg, err, sizeof(err)), -EINVAL);
+	assert_null(strstr(err, "nested more than"));
+}
+
+static void test_web(void **state)
+{
+	static const char hash[] =
+		"$2b$10$oFercy.WNxPclpAxaehNs.7rrNbwlKYjpQtyNLP9BRV1yj7kwifbe";
+	struct serve_config cfg;
+	char text[512], err[512];
+
+	(void)state;
+	snprintf(text, sizeof(text), "web:\n  basic_auth_users:\n    prom: '%s'\n"
+		 "  debug_probes: any\ntargets:\n  - binary: /x\n    count: [a]\n",
+		 hash);
+	assert_int_equal(load(text, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.web.line, 1);
+	assert_int_equal(cfg.web.user_cnt, 1);
+	assert_string_equal(cfg.web.users[0].name, "prom");
+	assert_string_equal(cfg.web.users[0].value, hash);
+	assert_true(cfg.web.debug_any);
+	assert_null(cfg.web.cert_pem);
+	serve_config__free(&cfg);
+	/* without web: /debug/probes is local */
+	assert_int_equal(load("targets:\n  - binary: /x\n    count: [a]\n",
+			      &cfg, err, sizeof(err)), 0);
+	assert_false(cfg.web.debug_any);
+	assert_int_equal(cfg.web.line, 0);
+	serve_config__free(&cfg);
+	/* a hash one character short */
+	snprintf(text, sizeof(text), "web:\n  basic_auth_users:\n    prom: '%.59s'\n"
+		 "targets:\n  - binary: /x\n", hash);
+	assert_int_equal(load(text, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":3: basic_auth_users: prom: not a bcrypt hash"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +233,9 @@ int main(void)
 		cmocka_unit_test(test_labels_in_order),
 		cmocka_unit_test(test_bad_files_name_the_line),
 		cmocka_unit_test(test_same_target),
+		cmocka_unit_test(test_same_processes),
+		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_web),
 	};
 	int fd = mkstemp(path), ret;
 
