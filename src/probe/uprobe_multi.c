@@ -3,6 +3,7 @@
  * Raw BPF_LINK_CREATE for BPF_TRACE_UPROBE_MULTI (see uprobe_multi.h).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -148,4 +149,13 @@ bool uprobe_multi__supported(void)
 	if (cached == 1)
 		cached = uprobe_multi__probe();
 	return cached == 0;
+}
+
+bool uprobe_multi__chosen(void)
+{
+	const char *env = getenv("GOSNOOP_CLASSIC_UPROBES");
+
+	if (env && *env && strcmp(env, "0"))
+		return false;
+	return uprobe_multi__supported();
 }

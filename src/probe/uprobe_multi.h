@@ -53,4 +53,11 @@ bool uprobe_multi__supported(void);
 /* The probe's raw outcome: 0 if supported, else the -errno that says why. */
 int uprobe_multi__probe(void);
 
+/*
+ * Whether gosnoop attaches through uprobe_multi links: supported, and not
+ * turned off by GOSNOOP_CLASSIC_UPROBES (set and not "0": the perf
+ * uprobes of kernels before 6.6, for tests).
+ */
+bool uprobe_multi__chosen(void);
+
 #endif /* GOSNOOP_PROBE_UPROBE_MULTI_H */

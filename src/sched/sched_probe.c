@@ -13,12 +13,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "common.h"
 #include "gobin/gobin.h"
 #include "gobin/rt_tables.h"
+#include "probe/uprobe_multi.h"
 #include "bpf/sched.skel.h"
 #include "bpf/sched.h"
 #include "sched_probe.h"
@@ -101,29 +103,25 @@ bool sched_probe__plan_hooks(const struct gobin *gb, struct sched_bpf *skel,
 	return true;
 }
 
-int sched_probe__attach_hooks(struct sched_hooks *h, struct sched_bpf *skel,
-			const char *path, pid_t pid)
+/*
+ * Before load: uprobe_multi links where the kernel has them (the
+ * programs' expected attach type says so at load), else perf uprobes
+ * (before 6.6, or GOSNOOP_CLASSIC_UPROBES=1 for tests).
+ */
+static void choose_links(struct sched_probe *sp)
 {
-	h->enter = bpf_program__attach_uprobe(skel->progs.sched_entersyscall,
-					      false, pid, path, h->enter_off);
-	if (!h->enter)
-		return -errno;
-	h->exit = bpf_program__attach_uprobe(skel->progs.sched_exitsyscall,
-					     false, pid, path, h->exit_off);
-	if (!h->exit) {
-		int err = -errno;
+	struct bpf_program *progs[] = {
+		sp->skel->progs.sched_casgstatus,
+		sp->skel->progs.sched_entersyscall,
+		sp->skel->progs.sched_exitsyscall,
+	};
 
-		sched_probe__detach_hooks(h);
-		return err;
-	}
-	return 0;
-}
-
-void sched_probe__detach_hooks(struct sched_hooks *h)
-{
-	bpf_link__destroy(h->enter);
-	bpf_link__destroy(h->exit);
-	h->enter = h->exit = NULL;
+	sp->links.multi = uprobe_multi__chosen();
+	if (!sp->links.multi)
+		return;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		bpf_program__set_expected_attach_type(progs[i],
+						      UPROBE_MULTI__ATTACH_TYPE);
 }
 
 int sched_probe__open(struct sched_probe *sp, const char *display,
@@ -183,6 +181,7 @@ int sched_probe__open(struct sched_probe *sp, const char *display,
 	sp->skel->rodata->off_startpc = l->g_startpc;
 	sp->skel->rodata->off_gopc = l->g_gopc;
 	sp->hooked = sched_probe__plan_hooks(gb, sp->skel, &sp->hooks, display);
+	choose_links(sp);
 	return 0;
 }
 
@@ -195,24 +194,73 @@ int sched_probe__load(struct sched_probe *sp)
 	return err;
 }
 
+/* One program at off of path: a uprobe_multi link or a perf uprobe. */
+static int attach_one(struct sched_links *l, struct bpf_program *prog,
+		      const char *path, pid_t pid, unsigned long off)
+{
+	if (l->n >= SCHED_PROBE_LINKS)
+		return -E2BIG;
+	if (l->multi) {
+		int err = uprobe_multi__attach(bpf_program__fd(prog), path,
+					       &off, NULL, 1, pid > 0 ? pid : 0,
+					       &l->fd[l->n]);
+		if (err)
+			return err;
+	} else {
+		l->perf[l->n] = bpf_program__attach_uprobe(prog, false,
+							   pid > 0 ? pid : -1,
+							   path, off);
+		if (!l->perf[l->n])
+			return errno ? -errno : -EINVAL;
+	}
+	l->n++;
+	return 0;
+}
+
 int sched_probe__attach(struct sched_probe *sp, const char *path, pid_t pid)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uopts);
+	struct sched_links *l = &sp->links;
+	int err;
 
-	sp->link = bpf_program__attach_uprobe_opts(sp->skel->progs.sched_casgstatus,
-						   pid, path, sp->off, &uopts);
-	if (!sp->link)
-		return -errno;
-	if (sp->hooked)
-		return sched_probe__attach_hooks(&sp->hooks, sp->skel, path, pid);
+	err = attach_one(l, sp->skel->progs.sched_casgstatus, path, pid,
+			 sp->off);
+	if (!err && sp->hooked)
+		err = attach_one(l, sp->skel->progs.sched_entersyscall, path,
+				 pid, sp->hooks.enter_off);
+	if (!err && sp->hooked)
+		err = attach_one(l, sp->skel->progs.sched_exitsyscall, path,
+				 pid, sp->hooks.exit_off);
+	if (err) {
+		sched_probe__detach(sp);
+		return err;
+	}
+	p_info("%s: %u probe%s attached through %s", sp->name, l->n,
+	       l->n == 1 ? "" : "s",
+	       l->multi ? "uprobe_multi links" : "perf uprobe events");
 	return 0;
+}
+
+void sched_probe__detach(struct sched_probe *sp)
+{
+	struct sched_links *l = &sp->links;
+
+	for (unsigned int i = 0; i < l->n; i++) {
+		if (l->multi)
+			close(l->fd[i]);
+		else
+			bpf_link__destroy(l->perf[i]);
+	}
+	l->n = 0;
+}
+
+unsigned int sched_probe__sites(const struct sched_probe *sp)
+{
+	return sp->links.n;
 }
 
 void sched_probe__destroy(struct sched_probe *sp)
 {
-	bpf_link__destroy(sp->link);
-	sp->link = NULL;
-	sched_probe__detach_hooks(&sp->hooks);
+	sched_probe__detach(sp);
 	sched_bpf__destroy(sp->skel);
 	sp->skel = NULL;
 }

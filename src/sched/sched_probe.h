@@ -20,7 +20,21 @@ struct bpf_link;
 
 struct sched_hooks {
 	unsigned long long enter_off, exit_off;	/* file offsets */
-	struct bpf_link *enter, *exit;
+};
+
+/*
+ * What is attached, one program per slot (casgstatus, then the hooks):
+ * libbpf links of perf-event uprobes, or uprobe_multi link fds. Kernels
+ * with uprobe_multi (6.6+) get links: they need CAP_BPF and CAP_PERFMON
+ * only, where a perf uprobe event wants CAP_SYS_ADMIN again since 2025
+ * (upstream ba677dbe77af), which a container rarely has.
+ */
+#define SCHED_PROBE_LINKS 3
+struct sched_links {
+	bool multi;				/* set at open, before load */
+	unsigned int n;				/* slots filled */
+	struct bpf_link *perf[SCHED_PROBE_LINKS];
+	int fd[SCHED_PROBE_LINKS];		/* when multi */
 };
 
 /*
@@ -30,6 +44,7 @@ struct sched_hooks {
  * sched_probe__set_target() (whose goroutines, events or not), the
  * caller's own rodata and map sizes in sp->skel, then sched_probe__load(),
  * sched_probe__attach_target() (or __attach(), which says nothing),
+ * sched_probe__detach() (stop the probes, keep the maps),
  * sched_probe__destroy().
  */
 struct sched_probe {
@@ -40,7 +55,7 @@ struct sched_probe {
 	char name[64];			/* "runtime.casgstatus+0x14" */
 	struct sched_hooks hooks;
 	bool hooked;
-	struct bpf_link *link;
+	struct sched_links links;	/* through sched_probe__ only */
 };
 
 /* at_entry: the first instruction (single-stepped), as --probe-entry
@@ -50,8 +65,14 @@ int sched_probe__open(struct sched_probe *sp, const char *display,
 /* 0, or -errno after one line. */
 int sched_probe__load(struct sched_probe *sp);
 /* casgstatus and the hooks on path (pid -1: every process running it).
- * 0 or -errno, nothing printed: the caller says what the target is. */
+ * 0 or -errno, nothing printed (but -v's line saying how): the caller
+ * says what the target is. */
 int sched_probe__attach(struct sched_probe *sp, const char *path, pid_t pid);
+/* Detach every probe (the maps stay readable); again is a no-op. */
+void sched_probe__detach(struct sched_probe *sp);
+/* How many probes are attached: 0, or 1 + the hooks. */
+unsigned int sched_probe__sites(const struct sched_probe *sp);
+/* Detach and free; also on a zeroed or half-opened sp. */
 void sched_probe__destroy(struct sched_probe *sp);
 
 /*
@@ -83,9 +104,5 @@ int sched_probe__check_binary(const char *display, const struct gobin *gb,
  */
 bool sched_probe__plan_hooks(const struct gobin *gb, struct sched_bpf *skel,
 			     struct sched_hooks *h, const char *display);
-/* After load: attach both (pid -1: every process of path). 0 or -errno. */
-int sched_probe__attach_hooks(struct sched_hooks *h, struct sched_bpf *skel,
-			      const char *path, pid_t pid);
-void sched_probe__detach_hooks(struct sched_hooks *h);
 
 #endif
