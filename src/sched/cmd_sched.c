@@ -414,9 +414,7 @@ static void detach(struct session *s)
 {
 	struct sched_state *st = s->ctx;
 
-	bpf_link__destroy(st->sp.link);
-	st->sp.link = NULL;
-	sched_probe__detach_hooks(&st->sp.hooks);
+	sched_probe__detach(&st->sp);
 }
 
 static int finish(struct session *s)
