@@ -505,9 +505,7 @@ const char *serve_sched_reason(const struct serve_sched *s, int r, bool *canon)
 
 size_t serve_sched__sites(const struct serve_sched *s)
 {
-	if (!s || !s->sp.link)
-		return 0;
-	return 1 + (s->sp.hooks.enter ? 1 : 0) + (s->sp.hooks.exit ? 1 : 0);
+	return s ? sched_probe__sites(&s->sp) : 0;
 }
 
 uint64_t serve_sched__lost_events(struct serve_sched *s)
