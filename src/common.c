@@ -104,7 +104,7 @@ void p_bad_option(const char *cmd, char **argv)
 			  optind > 0 ? argv[optind - 1] : "?";
 
 	p_err("bad option '%s' (unknown, or its value is missing); "
-	      "'gosnoop %s --help' lists them", arg, cmd);
+	      "'gosnoop %s%s--help' lists them", arg, cmd ?: "", cmd ? " " : "");
 }
 
 int parse_uint(const char *s, unsigned long long *out)

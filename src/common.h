@@ -42,7 +42,8 @@ int parse_seconds(const char *what, const char *s, double *out);
 int parse_uint(const char *s, unsigned long long *out);
 
 /* One line for an option getopt refused (opterr is 0: main.c), naming
- * it and 'gosnoop CMD --help'; call from getopt's '?' case. */
+ * it and 'gosnoop CMD --help' ('gosnoop --help' when cmd is NULL); call
+ * from getopt's '?' case. */
 void p_bad_option(const char *cmd, char **argv);
 
 /* The way out of a missing privilege, for every line that reports one. */

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "options.h"
 #include "completion.h"
 #include "record_out.h"
 
@@ -119,73 +120,63 @@ static int finish(int rc)
 	return rc;
 }
 
-/* gosnoop's own options, before the command name: 0 to go on, 1 after
- * --help or --version, or -EINVAL after one line. */
-static int parse_global_options(int argc, char **argv)
+/* -V/--version: the one option only gosnoop itself takes. */
+static int global_option(int code, char *arg, void *ctx)
+{
+	(void)arg, (void)ctx;
+	if (code != 'V')
+		return -ENOENT;
+	printf("gosnoop %s\n", GOSNOOP_VERSION);
+	return 1;
+}
+
+/* gosnoop's own options, before the command name (-j, -v, -h as every
+ * command's: options.c): 0 to go on with argv[*first] the command, 1
+ * after --help or --version, or -EINVAL after one line. */
+static int parse_global_options(int argc, char **argv, int *first)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	int c;
+	const struct opts_spec spec = {
+		.usage = usage, .stop_at_positional = true, .own_short = "V",
+		.own_long = opts, .own = global_option,
+	};
 
 	opterr = 0;	/* one line of our own for a bad option (p_bad_option) */
-	/* '+': stop at the command name; its options are its own. */
-	while ((c = getopt_long(argc, argv, "+jvVh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json_output = true;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'V':
-			printf("gosnoop %s\n", GOSNOOP_VERSION);
-			return 1;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			p_err("bad option '%s'; 'gosnoop --help' lists them",
-			      argv[optind - 1]);
-			return -EINVAL;
-		}
-	}
-	return 0;
+	return opts__parse(&spec, &argc, argv, first);
 }
 
 int main(int argc, char **argv)
 {
 	const struct cmd *cmd;
-	int ret;
+	int ret, first;
 
 	setup_libbpf_logging();
 	/* every way out through finish(): --help > /dev/full is exit 1 too */
-	ret = parse_global_options(argc, argv);
+	ret = parse_global_options(argc, argv, &first);
 	if (ret)
 		return finish(ret > 0 ? 0 : ret);
-	if (optind >= argc) {
+	if (first >= argc) {
 		usage(stderr);
 		return finish(-EINVAL);
 	}
-	if (!strcmp(argv[optind], "help")) {
+	if (!strcmp(argv[first], "help")) {
 		usage(stdout);
 		return finish(0);
 	}
 	/* hidden: what the completion script asks (cmd_completion.c) */
-	if (!strcmp(argv[optind], "__complete"))
-		return finish(completion__helper(argc - optind, argv + optind));
-	cmd = find_cmd(argv[optind]);
+	if (!strcmp(argv[first], "__complete"))
+		return finish(completion__helper(argc - first, argv + first));
+	cmd = find_cmd(argv[first]);
 	if (!cmd) {
 		p_err("unknown or ambiguous command '%s'; run '%s --help'",
-		      argv[optind], prog_name);
+		      argv[first], prog_name);
 		return finish(-EINVAL);
 	}
-	argc -= optind;
-	argv += optind;
+	argc -= first;
+	argv += first;
 	/* Each command runs its own getopt; 0 makes GNU getopt initialize
 	 * again, dropping the '+' (stop at the first non-option) used above,
 	 * so "list BIN --json" works. */

@@ -66,7 +66,8 @@ static int build_opts(const struct opts_spec *spec, char *shorts,
 	size_t n = 0;
 
 	snprintf(shorts, shorts_len, "%s%sv%s%s%s%s%s%s",
-		 spec->in_order ? "-" : "", spec->no_json ? "" : "j",
+		 spec->in_order ? "-" : spec->stop_at_positional ? "+" : "",
+		 spec->no_json ? "" : "j",
 		 spec->usage ? "h" : "", spec->pid ? "p:" : "",
 		 spec->duration ? "d:" : "", spec->interval ? "i:" : "",
 		 spec->max_events ? "n:" : "", spec->own_short ?: "");

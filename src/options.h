@@ -26,6 +26,9 @@ struct opts_spec {
 	/* Positional arguments come to own() in place, as code 1 (getopt's
 	 * leading '-'): ktrace ties each -o/-f to the probe before it. */
 	bool in_order;
+	/* Stop at the first positional (getopt's leading '+'): main.c's own
+	 * options end at the command name. */
+	bool stop_at_positional;
 
 	/* Shared options, each taken when its pointer is set. */
 	struct target *target;		/* '-- CMD ARGS' split off first */
@@ -36,8 +39,8 @@ struct opts_spec {
 
 	/* The command's own options: getopt letters ("o:e"), long options
 	 * ({} terminated; val may be a letter or a code >= 256), and the
-	 * handler, called with getopt's code and optarg: 0, or -EINVAL
-	 * after one line. */
+	 * handler, called with getopt's code and optarg: 0, -EINVAL after
+	 * one line, or 1 to stop with exit 0 (gosnoop --version). */
 	const char *own_short;
 	const struct option *own_long;
 	int (*own)(int code, char *arg, void *ctx);
@@ -45,9 +48,11 @@ struct opts_spec {
 };
 
 /*
- * Parse argv[0..*argc) (argv[0] is the command name) by spec. Returns 0
+ * Parse argv[0..*argc) (argv[0] is the command name; spec->verb NULL for
+ * gosnoop's own options, before the command) by spec. Returns 0
  * with *first the index of the first positional argument (and *argc cut
- * at '--' when spec->target is set); 1 after --help was printed; or
+ * at '--' when spec->target is set); 1 after --help was printed (or own()
+ * returned 1); or
  * -EINVAL after one line naming the bad option and the way out.
  */
 int opts__parse(const struct opts_spec *spec, int *argc, char **argv,

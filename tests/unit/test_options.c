@@ -215,6 +215,33 @@ static void test_cmd_split_and_in_order(void **state)
 	assert_int_equal(first, argc);
 }
 
+static int version(int code, char *arg, void *ctx)
+{
+	(void)arg, (void)ctx;
+	return code == 'V' ? 1 : -ENOENT;
+}
+
+/* main.c's own options: they end at the command name. */
+static void test_stop_at_positional(void **state)
+{
+	static const char *const words[] = { "gosnoop", "-j", "list", "-v",
+		"--nope", NULL };
+	const struct opts_spec spec = { .usage = usage,
+		.stop_at_positional = true, .own_short = "V", .own = version };
+	char *argv[16];
+	int argc = make_argv(argv, words), first;
+
+	(void)state;
+	reset();
+	assert_int_equal(opts__parse(&spec, &argc, argv, &first), 0);
+	assert_true(json_output);
+	assert_int_equal(verbose, 0);		/* the command's, not ours */
+	assert_int_equal(first, 2);
+	/* own() says stop: 1, as after --help */
+	assert_int_equal(parse_words(&spec, (const char *const[]){ "g", "-V", "x", NULL }), 1);
+	assert_int_equal(parse_words(&spec, (const char *const[]){ "g", "--nope", NULL }), -EINVAL);
+}
+
 static void test_one_target(void **state)
 {
 	const struct opts_spec spec = { .verb = "info" };
@@ -287,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values_and_untaken_letters),
 		cmocka_unit_test(test_help_and_own_options),
 		cmocka_unit_test(test_cmd_split_and_in_order),
+		cmocka_unit_test(test_stop_at_positional),
 		cmocka_unit_test(test_one_target),
 		cmocka_unit_test(test_target_patterns),
 		cmocka_unit_test(test_output_file),
