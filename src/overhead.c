@@ -319,6 +319,7 @@ struct overhead {
 	struct ovh_gov *gov;
 	struct ovh_change *changes;
 	uint64_t *totals;	/* calls per fid, cumulative */
+	uint64_t *sums;		/* ns in calls per fid (calls.sum_off) */
 	void *vals;		/* one lookup: every CPU's value */
 	size_t n, stride;
 	int ncpu, nonline;
@@ -366,7 +367,7 @@ static int cpu_ns_of(const struct overhead *o, uint64_t now_ns,
 static int read_calls(struct overhead *o)
 {
 	for (size_t fid = 0; fid < o->n; fid++) {
-		uint64_t sum = 0;
+		uint64_t sum = 0, ns = 0;
 
 		for (unsigned h = 0; h < o->calls.halves; h++) {
 			__u32 key = (__u32)(fid + h * o->n);
@@ -380,6 +381,11 @@ static int read_calls(struct overhead *o)
 
 				memcpy(&x, v + o->calls.count_off, sizeof(x));
 				sum += x;
+				if (o->sums) {
+					memcpy(&x, v + o->calls.sum_off,
+					       sizeof(x));
+					ns += x;
+				}
 				if (o->calls.extra_off == SIZE_MAX)
 					continue;
 				memcpy(&x, v + o->calls.extra_off, sizeof(x));
@@ -387,6 +393,8 @@ static int read_calls(struct overhead *o)
 			}
 		}
 		o->totals[fid] = sum;
+		if (o->sums)
+			o->sums[fid] = ns;
 	}
 	return 0;
 }
@@ -422,7 +430,10 @@ int overhead__new(struct funcprobe *fp, const struct overhead_calls *calls,
 	o->totals = calloc(o->n ? o->n : 1, sizeof(*o->totals));
 	o->changes = calloc(o->n ? o->n : 1, sizeof(*o->changes));
 	o->vals = calloc((size_t)o->ncpu, o->stride);
-	if (!ns || !o->totals || !o->changes || !o->vals)
+	if (calls->sum_off)
+		o->sums = calloc(o->n ? o->n : 1, sizeof(*o->sums));
+	if (!ns || !o->totals || !o->changes || !o->vals ||
+	    (calls->sum_off && !o->sums))
 		goto fail;
 	for (size_t fid = 0; fid < o->n; fid++)
 		ns[fid] = overhead__call_ns(&o->cost, funcprobe__func(fp, fid),
@@ -441,6 +452,8 @@ int overhead__new(struct funcprobe *fp, const struct overhead_calls *calls,
 		goto fail;
 	}
 	o->cpu0_ns = o->last_cpu_ns;
+	if (o->sums)
+		ovh_gov__note_time(o->gov, o->sums);
 	ovh_gov__update(o->gov, o->start_ns, o->totals, 0, o->changes);
 	*out = o;
 	return 0;
@@ -457,6 +470,7 @@ void overhead__free(struct overhead *o)
 	ovh_gov__free(o->gov);
 	free(o->changes);
 	free(o->totals);
+	free(o->sums);
 	free(o->vals);
 	free(o);
 }
@@ -529,6 +543,8 @@ void overhead__update(struct overhead *o, uint64_t now_ns)
 		return;
 	if (cpu_ns_of(o, now_ns, &cpu) || read_calls(o))
 		return;		/* the target is going: the session ends */
+	if (o->sums)
+		ovh_gov__note_time(o->gov, o->sums);
 	k = ovh_gov__update(o->gov, now_ns, o->totals,
 			    cpu > o->last_cpu_ns ? cpu - o->last_cpu_ns : 0,
 			    o->changes);

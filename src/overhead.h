@@ -58,13 +58,15 @@ double overhead__call_ns(const struct uprobe_cost *c,
  * Where the command keeps its calls per function: a per-CPU array map,
  * key fid + h * n for h < halves (latency -i keeps two halves), each
  * value value_size bytes of which the u64s at count_off and (unless
- * SIZE_MAX) extra_off are summed.
+ * SIZE_MAX) extra_off are summed; sum_off (0: none) the u64 of ns spent
+ * in the calls (latency: what goes off first, overhead_gov.h).
  */
 struct overhead_calls {
 	int map_fd;
 	size_t value_size;
 	size_t count_off;
 	size_t extra_off;
+	size_t sum_off;
 	unsigned halves;
 };
 

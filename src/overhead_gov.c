@@ -17,6 +17,8 @@ struct ovh_func {
 	uint64_t on_since;	/* when last turned on (or the baseline) */
 	uint64_t on_total;	/* ns on before on_since */
 	uint64_t backoff, retry_at;
+	uint64_t prev_sum;	/* ns in calls so far (note_time) */
+	double dur_ns;		/* the mean call duration, last measured */
 };
 
 struct ovh_gov {
@@ -24,7 +26,8 @@ struct ovh_gov {
 	size_t n;
 	size_t *order;		/* scratch: fids by cost */
 	double budget;
-	bool enforce, started;
+	bool enforce, started, have_time;
+	const uint64_t *sum_ns;	/* of the coming update (note_time) */
 	uint64_t last_ns;
 	double overhead, peak;
 };
@@ -67,6 +70,33 @@ static int by_cost_desc(const void *a, const void *b, void *ctx)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* A function's cost weighted by what its probes do to each call's own
+ * time (cost per call over the mean duration; 1 when never timed): a
+ * cheap function measured badly can go before a dearer one measured
+ * well, but a mean inflated by a few preempted calls (a tiny function
+ * in a hot loop) does not save an expensive one. */
+static double weighted_cost(const struct ovh_func *f)
+{
+	return f->cost * (f->dur_ns > 0 ? f->ns_per_call / f->dur_ns : 1);
+}
+
+static int by_weighted_desc(const void *a, const void *b, void *ctx)
+{
+	const struct ovh_func *f = ctx;
+	double x = weighted_cost(&f[*(const size_t *)a]),
+	       y = weighted_cost(&f[*(const size_t *)b]);
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return by_cost_desc(a, b, ctx);
+}
+
+void ovh_gov__note_time(struct ovh_gov *g, const uint64_t *sum_ns)
+{
+	g->sum_ns = sum_ns;
+	g->have_time = true;
+}
+
 /* Each function's calls/s and cost since the last update; returns the
  * probes' total CPU-s/s. */
 static double measure(struct ovh_gov *g, uint64_t now_ns,
@@ -86,8 +116,13 @@ static double measure(struct ovh_gov *g, uint64_t now_ns,
 			f->rate = d * 1e9 / (double)(now_ns - from);
 			f->cost = f->rate * f->ns_per_call / 1e9;
 			probes += f->cost;
+			if (g->sum_ns && d && g->sum_ns[i] > f->prev_sum)
+				f->dur_ns = (double)(g->sum_ns[i] -
+						     f->prev_sum) / d;
 		}
 		f->prev_calls = calls[i];
+		if (g->sum_ns)
+			f->prev_sum = g->sum_ns[i];
 	}
 	return probes;
 }
@@ -113,7 +148,8 @@ static size_t shed(struct ovh_gov *g, uint64_t now_ns, double probes,
 	for (size_t i = 0; i < g->n; i++)
 		if (!g->f[i].off && g->f[i].cost > 0)
 			g->order[k++] = i;
-	qsort_r(g->order, k, sizeof(*g->order), by_cost_desc, g->f);
+	qsort_r(g->order, k, sizeof(*g->order),
+		g->have_time ? by_weighted_desc : by_cost_desc, g->f);
 	for (size_t j = 0; j < k; j++) {
 		struct ovh_func *f = &g->f[g->order[j]];
 
@@ -166,13 +202,16 @@ size_t ovh_gov__update(struct ovh_gov *g, uint64_t now_ns,
 	if (!g->started || now_ns <= g->last_ns) {
 		for (size_t i = 0; i < g->n && !g->started; i++) {
 			g->f[i].prev_calls = calls[i];
+			g->f[i].prev_sum = g->sum_ns ? g->sum_ns[i] : 0;
 			g->f[i].on_since = now_ns;
 		}
 		g->started = true;
 		g->last_ns = now_ns;
+		g->sum_ns = NULL;
 		return 0;
 	}
 	probes = measure(g, now_ns, calls);
+	g->sum_ns = NULL;
 	cpu = cpu_ns / (double)(now_ns - g->last_ns);
 	g->last_ns = now_ns;
 	/* the traps ran in the process: what is left is its own work */

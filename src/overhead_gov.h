@@ -16,7 +16,11 @@
  * process is not "100% overhead" for a few calls a second.
  *
  * Over budget (enforce): the most expensive functions go off first, until
- * what is left fits; an off function is tried again after its backoff
+ * what is left fits; when the durations of the calls are known (latency:
+ * ovh_gov__note_time), each cost is weighted by the probes' cost per call
+ * over the call's mean duration: a 200 ns helper under a 10 us RET probe
+ * is measured badly anyway, a 300 us handler well, and handlers are what
+ * a histogram is for; an off function is tried again after its backoff
  * (OVH_BACKOFF_MIN_NS, doubled each time it is turned off again, up to
  * OVH_BACKOFF_MAX_NS), and only if its last known cost fits under
  * OVH_LOW_WATER of the budget with the rest (the hysteresis). Without
@@ -70,6 +74,10 @@ void ovh_gov__free(struct ovh_gov *g);
 size_t ovh_gov__update(struct ovh_gov *g, uint64_t now_ns,
 		       const uint64_t *calls, uint64_t cpu_ns,
 		       struct ovh_change *out);
+
+/* Before an update: each function's time in calls so far (cumulative ns,
+ * as latency's histograms hold it), which orders what goes off first. */
+void ovh_gov__note_time(struct ovh_gov *g, const uint64_t *sum_ns);
 
 /* The estimate of the last update: the probes' CPU over the program's
  * own (0.05: its work takes 5% longer). */

@@ -530,6 +530,7 @@ static void calls(struct funcs_session *s, struct overhead_calls *out)
 		.value_size = sizeof(struct fp_hist),
 		.count_off = offsetof(struct fp_hist, count),
 		.extra_off = offsetof(struct fp_hist, untimed),
+		.sum_off = offsetof(struct fp_hist, sum_ns),
 		.halves = s->cli->interval > 0 && !s->cli->per_goid ? 2 : 1 };
 }
 

@@ -175,6 +175,43 @@ static void test_back_with_hysteresis_and_backoff(void **state)
 	ovh_gov__free(g);
 }
 
+static void test_latency_sheds_short_calls_first(void **state)
+{
+	/* a 300 us handler and a 200 ns helper, each probed at 10 us a call
+	 * (entry + RET): the handler 100 calls/s (1 ms/s), the helper 50
+	 * (0.5 ms/s); the program's own CPU 21 ms/s: 7.1% in all */
+	double ns[2] = { 10000, 10000 };
+	double rates[2] = { 100, 50 };
+	double dur[2] = { 300000, 200 };
+	uint64_t calls[2] = { 0 }, sums[2] = { 0 }, now = 0;
+	struct ovh_change out[2];
+	struct ovh_gov *g = ovh_gov__new(2, ns, 0.05, true), *h;
+
+	(void)state;
+	ovh_gov__note_time(g, sums);
+	ovh_gov__update(g, now, calls, 0, out);
+	for (int i = 0; i < 2; i++)
+		sums[i] += (uint64_t)(rates[i] * dur[i]);
+	ovh_gov__note_time(g, sums);
+	/* by cost the handler would go (leaving 2.4%); weighted by what the
+	 * probes do to each call's own time (handler 1 ms/s x 10/300 = 0.033
+	 * ms/s, helper 0.5 ms/s x 50 = 25 ms/s) the helper goes, and the
+	 * handler alone fits: 4.8% */
+	assert_int_equal(step(g, &now, calls, rates, 2, 0.0225, out), 1);
+	assert_int_equal(out[0].fid, 1);
+	assert_false(ovh_gov__is_off(g, 0));
+	ovh_gov__free(g);
+
+	/* without durations (count): the most expensive, the handler */
+	h = ovh_gov__new(2, ns, 0.05, true);
+	now = 0;
+	calls[0] = calls[1] = 0;
+	ovh_gov__update(h, now, calls, 0, out);
+	assert_int_equal(step(h, &now, calls, rates, 2, 0.0225, out), 1);
+	assert_int_equal(out[0].fid, 0);
+	ovh_gov__free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_warn_only_decides_nothing),
 		cmocka_unit_test(test_idle_process_counted_against_floor),
 		cmocka_unit_test(test_back_with_hysteresis_and_backoff),
+		cmocka_unit_test(test_latency_sheds_short_calls_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
