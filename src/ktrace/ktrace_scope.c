@@ -6,6 +6,8 @@
  * so that the execve in the child of a Go program's os/exec is seen; a
  * goroutine filter is a lookup of goid or of g.startpc - mm->start_code
  * (the same in every process of one binary, PIE or not) in a hash map.
+ * The same start_code, sent with each event of a PIE target, gives user
+ * space each process's load bias without /proc.
  */
 #include <elf.h>
 #include <errno.h>
