@@ -441,9 +441,15 @@ def test_perfetto_goroutines_alive_at_attach():
     """-p --perfetto: the 30 goroutines blocked for the whole trace get a
     track and one slice named by their wait reason, as the summary lists
     them; a goroutine asleep at attach that wakes during the trace starts
-    with a "sleep" slice (was none, and "reason 63")."""
+    with a "sleep" slice (was none, and "reason 63"). Stripped too: the
+    snapshot finds runtime.allgs through runtime.allgadd's code."""
+    _perfetto_alive_at_attach(fixture("sched"))
+    _perfetto_alive_at_attach(strip_copy(fixture("sched")))
+
+
+def _perfetto_alive_at_attach(exe):
     n_lockers, n_sleepers = 30, 3
-    p = subprocess.Popen([fixture("sched"), "-sleepers", str(n_sleepers), "-sleep", "1500ms",
+    p = subprocess.Popen([exe, "-sleepers", str(n_sleepers), "-sleep", "1500ms",
                           "-lockers", str(n_lockers), "-workers", "0", "-spinners", "0",
                           "-hold", "8s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
