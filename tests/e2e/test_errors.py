@@ -269,3 +269,25 @@ def test_serve_without_privileges_exits_3_in_one_line():
     assert r.returncode == NOKERNEL, (r.returncode, r.stderr)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "run as root" in lines[0], r.stderr
+
+
+def test_shared_options_are_the_same_in_every_command():
+    # one parser (src/options.c): each shared option says the same thing,
+    # with the same exit code, in every command that takes it
+    takes_pid = ("info", "list", "sched", "ktrace", "count", "latency", "trace", "cost")
+    takes_duration = ("sched", "ktrace", "count", "latency", "trace", "cost")
+    for cmd in takes_pid + ("doctor", "serve"):
+        h = run([cmd, "-h"], check=False)
+        assert h.returncode == 0 and h.stdout.startswith("Usage: gosnoop"), (cmd, h)
+        assert run([cmd, "--help"], check=False).stdout == h.stdout, cmd
+    for cmd in takes_pid:
+        for args in (["-p", "abc"], ["--pid=abc"], ["-p", "0"], ["-p", "-5"]):
+            bad = args[-1].split("=")[-1]
+            one_line_error([cmd] + args + ["x"], USAGE, f"bad PID '{bad}'")
+        one_line_error([cmd, "-p"], USAGE, "bad option '-p'", f"gosnoop {cmd} --help")
+    for cmd in takes_duration:
+        for d in ("0", "abc", "-1"):
+            one_line_error([cmd, "-d", d, "x"], USAGE, f"bad duration '{d}'")
+    # where a letter is not taken it is refused, not silently ignored
+    for cmd, letter in (("info", "-d"), ("list", "-d"), ("doctor", "-p"), ("serve", "-j")):
+        one_line_error([cmd, letter, "1"], USAGE, f"bad option '{letter}'")
