@@ -798,39 +798,6 @@ KT_PROGS("?kprobe", kt_kprobe, struct pt_regs *, NULL, NULL, ctx, false)
 KT_PROGS("?kretprobe", kt_kretprobe, struct pt_regs *, NULL, NULL, ctx,
 	 true)
 
-/* --follow: a followed task's child is followed (fork and clone alike:
- * a thread's id is harmless, and removed when it ends); so is the child
- * of a task named like a PATH (or -c) target. */
-SEC("?tracepoint/sched/sched_process_fork")
-int kt_fork(void *ctx)
-{
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, child = 0;
-	__u8 one = 1;
-	char comm[16];
-
-	if (!bpf_map_lookup_elem(&followed, &tgid)) {
-		if (filter_tgid || !filter_comm_len)
-			return 0;
-		bpf_get_current_comm(comm, sizeof(comm));
-		if (!comm_matches(comm))
-			return 0;
-	}
-	if (bpf_probe_read_kernel(&child, 4, ctx + fork_child_off) || !child)
-		return 0;
-	if (bpf_map_update_elem(&followed, &child, &one, BPF_ANY))
-		stat_inc(KT_STAT_FOLLOW_FULL);
-	return 0;
-}
-
-SEC("?tracepoint/sched/sched_process_exit")
-int kt_exit(void *ctx)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	bpf_map_delete_elem(&followed, &tid);
-	return 0;
-}
-
 /* The floor for bench/ktrace.py: what an empty tp_btf program costs. */
 SEC("?tp_btf")
 int kt_empty(__u64 *ctx)
@@ -865,5 +832,43 @@ int kt_record_floor(struct bpf_raw_tracepoint_args *ctx)
 	ev->flags = 0;
 	ev->goid = KT_GOID_NONE;
 	send(ev, spec_v);
+	return 0;
+}
+
+/*
+ * Last in the file: user space takes an instance's probe program as the
+ * first one it loads (ktrace_inst.c), and these load beside it in the
+ * first instance.
+ *
+ * --follow: a followed task's child is followed (fork and clone alike:
+ * a thread's id is harmless, and removed when it ends); so is the child
+ * of a task named like a PATH (or -c) target. */
+SEC("?tracepoint/sched/sched_process_fork")
+int kt_fork(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, child = 0;
+	__u8 one = 1;
+	char comm[16];
+
+	if (!bpf_map_lookup_elem(&followed, &tgid)) {
+		if (filter_tgid || !filter_comm_len)
+			return 0;
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!comm_matches(comm))
+			return 0;
+	}
+	if (bpf_probe_read_kernel(&child, 4, ctx + fork_child_off) || !child)
+		return 0;
+	if (bpf_map_update_elem(&followed, &child, &one, BPF_ANY))
+		stat_inc(KT_STAT_FOLLOW_FULL);
+	return 0;
+}
+
+SEC("?tracepoint/sched/sched_process_exit")
+int kt_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&followed, &tid);
 	return 0;
 }

@@ -252,3 +252,15 @@ def test_stack_text_output():
     frames = lines[i + 1:]
     assert all(re.match(r"^        \[k\] \w+\+0x[0-9a-f]+$", l) for l in frames if "[k]" in l), frames
     assert any(re.match(r"^        main\.worker \(.*kwrite/main\.go:\d+\)$", l) for l in frames), frames
+
+
+def test_bench_programs_load_beside_follow():
+    """bench/ktrace.py's yardsticks run under -- CMD, so beside --follow's
+    fork and exit programs: each instance still attaches its own."""
+    for prog in ("--empty-program", "--record-floor-program"):
+        r = subprocess.run([GOSNOOP, "ktrace", prog, "tp_btf:sys_enter", "--",
+                            "dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=100"],
+                           capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, (prog, r.stderr)
+        assert "100 bytes" in r.stderr, (prog, r.stderr)
