@@ -287,20 +287,14 @@ int do_cost(int argc, char **argv)
 		.verb = "cost", .usage = usage,
 		.target = &st.t, .pid = &st.pid, .duration = &st.duration,
 	};
-	int first, err;
+	int err;
 
 	record_out__init();
-	err = opts__parse(&spec, &argc, argv, &first);
+	err = opts__parse_patterns(&spec, argc, argv,
+				   "no PATTERN: name the functions, e.g. 'cost PATH \"main.*\"'",
+				   &st.path_arg, &s.pats, &s.pat_cnt);
 	if (err)
 		return err > 0 ? EXIT_OK : err;
-	err = opts__target_patterns(&spec, argc, argv, first, &st.path_arg,
-				    &s.pats, &s.pat_cnt);
-	if (err)
-		return err;
-	if (s.pat_cnt < 1) {
-		p_err("no PATTERN: name the functions, e.g. 'cost PATH \"main.*\"'");
-		return -EINVAL;
-	}
 	s.t = &st.t;
 	s.path_arg = st.path_arg;
 	s.pid = st.pid;

@@ -190,3 +190,22 @@ int opts__target_patterns(const struct opts_spec *spec, int argc,
 	*npats = argc - first;
 	return target__check_given(spec->target, *path, *spec->pid);
 }
+
+int opts__parse_patterns(const struct opts_spec *spec, int argc,
+			 char **argv, const char *none, const char **path,
+			 char ***pats, int *npats)
+{
+	int first, err;
+
+	err = opts__parse(spec, &argc, argv, &first);
+	if (!err)
+		err = opts__target_patterns(spec, argc, argv, first, path,
+					    pats, npats);
+	if (err)
+		return err;
+	if (*npats < 1) {
+		p_err("%s", none);
+		return -EINVAL;
+	}
+	return 0;
+}

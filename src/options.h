@@ -81,4 +81,12 @@ int opts__target_patterns(const struct opts_spec *spec, int argc,
 			  char **argv, int first, const char **path,
 			  char ***pats, int *npats);
 
+/* opts__parse, then TARGET PATTERN... as opts__target_patterns, and at
+ * least one PATTERN (none: the line when there is none, e.g. "no PROBE:
+ * name the functions to trace, e.g. 'main.*'"). 0, 1 after --help, or
+ * -EINVAL after one line. */
+int opts__parse_patterns(const struct opts_spec *spec, int argc,
+			 char **argv, const char *none, const char **path,
+			 char ***pats, int *npats);
+
 #endif

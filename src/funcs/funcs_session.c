@@ -102,21 +102,13 @@ static int parse_args(int argc, char **argv, struct funcs_cli *cli,
 		.duration = &cli->duration, .interval = &cli->interval,
 		.own_long = opts, .own = funcs_option, .ctx = &a,
 	};
-	int first, err;
+	char none[96];
 
-	err = opts__parse(&spec, &argc, argv, &first);
-	if (err)
-		return err;
-	err = opts__target_patterns(&spec, argc, argv, first, &cli->path_arg,
+	snprintf(none, sizeof(none),
+		 "no PATTERN: name the functions, e.g. '%s PATH \"main.*\"'",
+		 ops->verb);
+	return opts__parse_patterns(&spec, argc, argv, none, &cli->path_arg,
 				    &cli->pats, &cli->pat_cnt);
-	if (err)
-		return err;
-	if (cli->pat_cnt < 1) {
-		p_err("no PATTERN: name the functions, e.g. '%s PATH \"main.*\"'",
-		      ops->verb);
-		return -EINVAL;
-	}
-	return 0;
 }
 
 /* The session callbacks: s->ctx is the funcs_session. */

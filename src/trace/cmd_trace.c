@@ -295,20 +295,14 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 		.own_short = "o:", .own_long = opts, .own = trace_option,
 		.ctx = cli,
 	};
-	int first, err;
+	int err;
 
 	cli->max_string = 64;
-	err = opts__parse(&spec, &argc, argv, &first);
+	err = opts__parse_patterns(&spec, argc, argv,
+				   "no PROBE: name the functions to trace, e.g. 'main.*'",
+				   &cli->path_arg, &cli->pats, &cli->pat_cnt);
 	if (err)
 		return err;
-	err = opts__target_patterns(&spec, argc, argv, first, &cli->path_arg,
-				    &cli->pats, &cli->pat_cnt);
-	if (err)
-		return err;
-	if (cli->pat_cnt < 1) {
-		p_err("no PROBE: name the functions to trace, e.g. 'main.*'");
-		return -EINVAL;
-	}
 	if (cli->set_arg && !cli->allow_write) {
 		p_err("--set writes into the traced program: add --allow-write to confirm");
 		return -EINVAL;

@@ -283,6 +283,13 @@ static void test_target_patterns(void **state)
 	pid = 0;
 	assert_int_equal(opts__target_patterns(&spec, 1, argv, 1, &path, &pats,
 					       &npats), -EINVAL);
+	/* parsed and taken in one go: a TARGET alone is not enough */
+	assert_int_equal(opts__parse_patterns(&spec, 2, argv, "no PROBE", &path,
+					      &pats, &npats), -EINVAL);
+	assert_int_equal(opts__parse_patterns(&spec, 4, argv, "no PROBE", &path,
+					      &pats, &npats), 0);
+	assert_int_equal(npats, 2);
+	assert_string_equal(pats[1], "main.b");
 }
 
 static void test_output_file(void **state)
