@@ -165,10 +165,16 @@ def test_output_that_cannot_be_written_is_a_failure():
         code, err = full_disk(args)
         assert code == 1, f"{args}: exit {code}, stderr {err!r}"
         assert "cannot write to standard output" in err, (args, err)
-    r = run(["sched", "--perfetto", "/dev/full", "-d", "1", "--",
-             fixture("sched")], check=False)
-    assert r.returncode == 1, (r.returncode, r.stderr)
-    assert "/dev/full" in r.stderr and "No space left" in r.stderr, r.stderr
+    # every output-file option: a write that fails at the end is exit 1
+    for args in (["sched", "--perfetto", "/dev/full", "-d", "1", "--", fixture("sched")],
+                 ["sched", "--pprof", "/dev/full", "--", fixture("demo"), "-rounds", "1"],
+                 ["trace", "--folded", "/dev/full", "main.greet", "--", fixture("demo"),
+                  "-rounds", "1"],
+                 ["trace", "--pprof", "/dev/full", "main.greet", "--", fixture("demo"),
+                  "-rounds", "1"]):
+        r = run(args, check=False)
+        assert r.returncode == 1, (args, r.returncode, r.stderr)
+        assert "/dev/full" in r.stderr and "No space left" in r.stderr, (args, r.stderr)
 
 
 def test_fifo_symlink_loop_and_sysfs_files_are_bad_input():
