@@ -181,6 +181,7 @@ static int start_latency(struct serve_probes *pr, struct serve_unit *u, pid_t pi
 
 void serve_unit_stop(struct serve_unit *u)
 {
+	free(u->off);
 	funcprobe__detach(u->fp);
 	funcprobe__free(u->fp);
 	funcs_count_bpf__destroy(u->count_skel);
@@ -407,7 +408,7 @@ size_t serve_probes__func_cnt(const struct serve_probes *pr, enum serve_kind kin
 	size_t n = 0;
 
 	for (size_t i = 0; i < us->cnt; i++)
-		n += funcprobe__cnt(us->u[i].fp);
+		n += funcprobe__cnt(us->u[i].fp) - us->u[i].off_cnt;
 	return n;
 }
 
@@ -420,13 +421,27 @@ static struct serve_unit *unit_of(const struct serve_probes *pr,
 	const struct serve_units *us = &pr->units[kind];
 
 	for (size_t i = 0; i < us->cnt; i++) {
-		size_t n = funcprobe__cnt(us->u[i].fp);
+		const struct serve_unit *u = &us->u[i];
+		size_t n = funcprobe__cnt(u->fp) - u->off_cnt;
 
-		if (fid < n) {
+		if (fid >= n) {
+			fid -= n;
+			continue;
+		}
+		if (!u->off_cnt) {
 			*local = fid;
 			return &us->u[i];
 		}
-		fid -= n;
+		/* the fid-th function that is not off */
+		for (size_t f = 0; f < funcprobe__cnt(u->fp); f++) {
+			if (u->off_cnt && u->off[f])
+				continue;
+			if (!fid--) {
+				*local = f;
+				return &us->u[i];
+			}
+		}
+		return NULL;
 	}
 	return NULL;
 }
@@ -535,10 +550,19 @@ size_t serve_probes__sites(const struct serve_probes *pr, enum serve_kind kind)
 	const struct serve_units *us = &pr->units[kind];
 	size_t n = 0;
 
-	for (size_t i = 0; i < us->cnt; i++)
-		n += funcprobe__site_cnt(us->u[i].fp, kind == SERVE_LATENCY ?
+	for (size_t i = 0; i < us->cnt; i++) {
+		const struct serve_unit *u = &us->u[i];
+
+		n += funcprobe__site_cnt(u->fp, kind == SERVE_LATENCY ?
 					 FP_SITES_ENTRY | FP_SITES_RET :
 					 FP_SITES_ENTRY);
+		/* less those of functions a reload left out: an entry each,
+		 * and the RETs for latency */
+		for (size_t f = 0; u->off_cnt && f < funcprobe__cnt(u->fp); f++)
+			if (u->off[f])
+				n -= 1 + (kind == SERVE_LATENCY ?
+					  funcprobe__func(u->fp, f)->ret_cnt : 0);
+	}
 	return n;
 }
 

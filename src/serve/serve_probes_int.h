@@ -34,6 +34,10 @@ struct serve_unit {
 						   funcs_r14_bpf: same layout
 						   (checked in cmd_latency.c) */
 	bool lat_r14;
+	/* functions a reload removed (off[fid]): not shown; their probes
+	 * left out by funcprobe__set_off/reattach (serve_probes_update.c) */
+	bool *off;
+	size_t off_cnt;
 };
 
 struct serve_units {

@@ -3,7 +3,9 @@
  * A reload that changes what one `gosnoop serve` target probes, probe by
  * probe (serve_probes.h): adding main.greet to a count: list attaches
  * main.greet alone; main.addInts' probe, its BPF map and its counter are
- * not touched. Done in three steps so that a reload that fails elsewhere
+ * not touched; removing main.greet again leaves it out of its unit
+ * (funcprobe__set_off and _reattach: the unit's other functions go on
+ * counting exactly). Done in three steps so that a reload that fails elsewhere
  * leaves everything as it was, and so that scrapes never wait on an
  * attach: prepare (plan, load, attach the new unit) and finish (detach
  * the dropped ones) run outside the scrapes' lock, commit (swap two
@@ -26,6 +28,9 @@ struct serve_probes_change {
 	size_t added[SERVE_NKINDS];	/* new units, at the end of next */
 	struct serve_units prev[SERVE_NKINDS];	/* what it replaces */
 	bool *dropped[SERVE_NKINDS];	/* per unit of prev */
+	/* per unit of next: the prev unit it is (kept, or with more
+	 * functions off), -1 for a new one */
+	long *src[SERVE_NKINDS];
 	size_t attached, detached;	/* functions */
 };
 
@@ -114,12 +119,53 @@ static int attach_missing(struct serve_probes *pr, enum serve_kind k,
 	}
 	err = serve_unit_start(pr, k, fp, &next->u[next->cnt]);
 	if (!err)
-		next->cnt++;
+		next->cnt++;	/* its src[] stays -1: set by the caller */
 out:
 	for (size_t i = 0; i < n; i++)
 		free(pats[i]);
 	free(pats);
 	return err;
+}
+
+/*
+ * Old unit i of kind k in the new state: as it is if its functions all
+ * stay; with those that do not set off (hidden now, their probes left out
+ * at finish) if some stay; dropped if none does. The names it keeps go to
+ * kept[].
+ */
+static int keep_unit(struct serve_probes_change *c, enum serve_kind k, size_t i,
+		     const char **all, size_t all_n, const char **kept,
+		     size_t *kept_n)
+{
+	const struct serve_unit *u = &c->prev[k].u[i];
+	struct serve_units *next = &c->next[k];
+	size_t n = funcprobe__cnt(u->fp), stay = 0, shown = n - u->off_cnt;
+	struct serve_unit nu = *u;
+
+	for (size_t f = 0; f < n; f++)
+		stay += !(u->off_cnt && u->off[f]) &&
+			has_name(all, all_n, funcprobe__func(u->fp, f)->name);
+	if (!stay) {
+		c->dropped[k][i] = true;
+		c->detached += shown;
+		return 0;
+	}
+	if (stay < shown) {
+		nu.off = calloc(n, sizeof(bool));
+		if (!nu.off)
+			return -ENOMEM;
+		for (size_t f = 0; f < n; f++)
+			nu.off[f] = (u->off_cnt && u->off[f]) ||
+				    !has_name(all, all_n, funcprobe__func(u->fp, f)->name);
+		nu.off_cnt = n - stay;
+		c->detached += shown - stay;
+	}
+	c->src[k][next->cnt] = (long)i;
+	next->u[next->cnt++] = nu;
+	for (size_t f = 0; f < n; f++)
+		if (!(nu.off_cnt && nu.off[f]))
+			kept[(*kept_n)++] = funcprobe__func(u->fp, f)->name;
+	return 0;
 }
 
 /*
@@ -139,8 +185,9 @@ static int update_kind(struct serve_probes_change *c, enum serve_kind k,
 	int err = -ENOMEM;
 
 	c->dropped[k] = calloc(prev->cnt + 1, sizeof(bool));
+	c->src[k] = calloc(prev->cnt + 1, sizeof(long));
 	next->u = calloc(prev->cnt + 1, sizeof(*next->u));
-	if (!c->dropped[k] || !next->u)
+	if (!c->dropped[k] || !c->src[k] || !next->u)
 		return -ENOMEM;
 	if (pat_cnt) {
 		err = serve_probes_plan(pr, pat, pat_cnt, k == SERVE_LATENCY, true,
@@ -155,19 +202,9 @@ static int update_kind(struct serve_probes_change *c, enum serve_kind k,
 			goto out;
 	}
 	for (size_t i = 0; i < prev->cnt; i++) {
-		const struct funcprobe *fp = prev->u[i].fp;
-		bool stays = true;
-
-		for (size_t f = 0; f < funcprobe__cnt(fp) && stays; f++)
-			stays = has_name(all, all_n, funcprobe__func(fp, f)->name);
-		if (!stays) {
-			c->dropped[k][i] = true;
-			c->detached += funcprobe__cnt(fp);
-			continue;
-		}
-		next->u[next->cnt++] = prev->u[i];
-		for (size_t f = 0; f < funcprobe__cnt(fp); f++)
-			kept[kept_n++] = funcprobe__func(fp, f)->name;
+		err = keep_unit(c, k, i, all, all_n, kept, &kept_n);
+		if (err)
+			goto out;
 	}
 	qsort(kept, kept_n, sizeof(*kept), cmp_str);
 	for (size_t i = 0; i < all_n; i++)
@@ -177,6 +214,7 @@ static int update_kind(struct serve_probes_change *c, enum serve_kind k,
 	if (missing_n) {
 		err = attach_missing(pr, k, missing, missing_n, next);
 		if (!err) {
+			c->src[k][next->cnt - 1] = -1;
 			c->added[k] = 1;
 			c->attached += missing_n;
 		}
@@ -196,6 +234,7 @@ static void change_free(struct serve_probes_change *c)
 {
 	for (int k = 0; k < SERVE_NKINDS; k++) {
 		free(c->dropped[k]);
+		free(c->src[k]);
 		free(c->next[k].u);
 	}
 	free(c);
@@ -262,9 +301,38 @@ void serve_probes__update_commit(struct serve_probes_change *c)
 	memcpy(c->pr->units, c->next, sizeof(c->next));
 }
 
+/* Kept unit u (was prev, now with more functions off): leave the probes
+ * of the newly removed functions out. The others go on counting exactly
+ * (funcprobe.h); if it fails they stay attached, not shown. */
+static void trim_unit(struct serve_unit *u, const struct serve_unit *prev)
+{
+	int err = 0;
+
+	for (size_t f = 0; f < funcprobe__cnt(u->fp) && !err; f++)
+		if (u->off[f] && !(prev->off_cnt && prev->off[f]))
+			err = funcprobe__set_off(u->fp, f, true);
+	if (!err)
+		err = funcprobe__reattach(u->fp);
+	if (err)
+		p_warn("reload: removed functions stay attached (not shown): %s",
+		       strerror(-err));
+}
+
 void serve_probes__update_finish(struct serve_probes_change *c)
 {
 	for (int k = 0; k < SERVE_NKINDS; k++) {
+		for (size_t j = 0; c->src[k] && j < c->next[k].cnt; j++) {
+			struct serve_unit *u = &c->next[k].u[j];
+			struct serve_unit *was;
+
+			if (c->src[k][j] < 0)
+				continue;
+			was = &c->prev[k].u[c->src[k][j]];
+			if (u->off == was->off)
+				continue;
+			trim_unit(u, was);
+			free(was->off);
+		}
 		for (size_t i = 0; i < c->prev[k].cnt; i++)
 			if (c->dropped[k] && c->dropped[k][i])
 				serve_unit_stop(&c->prev[k].u[i]);
@@ -283,6 +351,11 @@ void serve_probes__update_abort(struct serve_probes_change *c)
 
 		for (size_t i = next->cnt - c->added[k]; i < next->cnt; i++)
 			serve_unit_stop(&next->u[i]);
+		/* off lists made for kept units */
+		for (size_t j = 0; c->src[k] && j < next->cnt - c->added[k]; j++)
+			if (c->src[k][j] >= 0 &&
+			    next->u[j].off != c->prev[k].u[c->src[k][j]].off)
+				free(next->u[j].off);
 		if (next->plan != c->prev[k].plan)
 			funcprobe__free(next->plan);
 	}

@@ -963,3 +963,59 @@ def test_reload_changes_a_target_probe_by_probe():
     }, (values(), r2, r3)
     rc, secs = d.stop()
     assert rc == 0 and secs < 1.0, (rc, secs)
+
+
+def test_reload_removing_one_function_keeps_the_others_counting():
+    """count: [main.fib, main.add, main.leaf] is one unit (one BPF link of
+    3 uprobes, per /proc/PID/fdinfo); a reload without main.leaf leaves
+    it out of the unit (a link of 2 uprobes, funcprobe's reattach) and
+    main.fib and main.add count on, exactly: after two runs of the
+    fixture, twice its own counts. Latency likewise: main.classify's
+    histogram goes on without main.sleep10ms."""
+    path = private_fixture()
+    cfg = write_config(f"targets:\n  - binary: {path}\n    count: [main.fib, main.add, main.leaf]\n"
+                       f"    latency: [main.classify, main.sleep10ms]\n")
+    d = Daemon(cfg, "--no-watch")
+
+    def uprobe_counts():
+        out = []
+        for fd in os.listdir(f"/proc/{d.p.pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{d.p.pid}/fd/{fd}") != "anon_inode:bpf_link":
+                    continue
+                with open(f"/proc/{d.p.pid}/fdinfo/{fd}") as f:
+                    out += [int(l.split()[1]) for l in f if l.startswith("uprobe_cnt:")]
+            except OSError:
+                pass
+        return sorted(out)
+
+    def values():
+        out = {}
+        for n, l, v in parse_metrics(d.get("/metrics")[2]):
+            if n in ("gosnoop_function_calls_total", "gosnoop_function_duration_seconds_count"):
+                out[n.split("_")[2], l["function"]] = v
+        return out
+
+    before = uprobe_counts()
+    r1 = own_record(plain_run(path).stdout)["counts"]
+    with open(cfg, "w") as f:
+        f.write(f"targets:\n  - binary: {path}\n    count: [main.fib, main.add]\n"
+                f"    latency: [main.classify]\n")
+    d.p.send_signal(signal.SIGHUP)
+    wait_line(d, r"reloaded .*: 1 targets \(0 kept, 0 new, 0 removed, 1 changed: "
+              r"0 functions attached, 2 detached\)")
+    after = uprobe_counts()
+    r2 = own_record(plain_run(path).stdout)["counts"]
+    assert values() == {
+        ("calls", "main.fib"): r1["main.fib"] + r2["main.fib"],
+        ("calls", "main.add"): r1["main.add"] + r2["main.add"],
+        ("duration", "main.classify"): r1["main.classify"] + r2["main.classify"],
+    }, (values(), r1, r2)
+    # count: 3 entry uprobes -> 2; latency: sleep10ms's entry and RETs gone
+    assert 3 in before and 2 in after and len(after) == len(before), (before, after)
+    assert sum(after) < sum(before) - 1, (before, after)
+    (t,) = json.loads(d.get("/debug/probes")[2])["targets"][0]["processes"]
+    assert (t["count"]["units"], t["count"]["sites"]) == (1, 2), t["count"]
+    assert [f["func"] for f in t["latency"]["functions"]] == ["main.classify"], t["latency"]
+    rc, secs = d.stop()
+    assert rc == 0 and secs < 1.0, (rc, secs)
