@@ -283,7 +283,10 @@ int sched_probe__attach_target(struct sched_probe *sp, const char *display,
 		return -ESRCH;
 	}
 	p_err("cannot attach a uprobe to %s: %s%s", display, strerror(-err),
-	      err == -EPERM || err == -EACCES ?
-	      " (" PRIV_HINT ")" : "");
+	      err != -EPERM && err != -EACCES ? "" :
+	      sp->links.multi ? " (" PRIV_HINT ")" :
+	      /* Linux since 2025 (upstream ba677dbe77af) */
+	      " (a perf uprobe event, as used without uprobe_multi links, "
+	      "needs CAP_SYS_ADMIN; see 'gosnoop doctor')");
 	return err;
 }
