@@ -25,6 +25,7 @@
 
 #include "features_int.h"
 #include "tracefs.h"
+#include "uprobe_multi.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -132,6 +133,11 @@ bool feat_can_trace(void)
 	const struct caps *c = self_caps();
 
 	return (c->bpf || c->sys_admin) && (c->perfmon || c->sys_admin);
+}
+
+bool feat_sys_admin(void)
+{
+	return self_caps()->sys_admin;
 }
 
 static const char *self_exe(void)
@@ -424,11 +430,18 @@ void features__probe(enum feature_id id, struct feature *f,
 	}
 }
 
+enum feature_id features__core_attach(const struct feature *feat)
+{
+	return feat[FEATURE_UPROBE_MULTI].status == FEATURE_STATUS_OK &&
+	       uprobe_multi__chosen() ? FEATURE_UPROBE_MULTI : FEATURE_UPROBE;
+}
+
 bool features__core_ok(const struct feature *feat, const char **why)
 {
 	/* In the order a user should fix them: privileges first. */
-	static const enum feature_id core[] = {
-		FEATURE_PRIVILEGES, FEATURE_BTF, FEATURE_RINGBUF, FEATURE_UPROBE,
+	const enum feature_id core[] = {
+		FEATURE_PRIVILEGES, FEATURE_BTF, FEATURE_RINGBUF,
+		features__core_attach(feat),
 	};
 
 	for (size_t i = 0; i < sizeof(core) / sizeof(core[0]); i++) {

@@ -66,9 +66,17 @@ void features__probe(enum feature_id id, struct feature *f,
 		     const struct features_opts *opts);
 
 /*
- * Whether gosnoop's core (uprobes, BTF, ring buffer, privileges) works,
- * given the results of all probes in feat[0..FEATURE__COUNT). If not,
- * *why names the first core capability that fails.
+ * How gosnoop attaches its Go function probes here, given the results of
+ * all probes: FEATURE_UPROBE_MULTI when its probe passed (and
+ * GOSNOOP_CLASSIC_UPROBES does not turn it off), else FEATURE_UPROBE.
+ */
+enum feature_id features__core_attach(const struct feature *feat);
+
+/*
+ * Whether gosnoop's core (privileges, BTF, ring buffer, the attach of
+ * features__core_attach()) works, given the results of all probes in
+ * feat[0..FEATURE__COUNT). If not, *why names the first core capability
+ * that fails.
  */
 bool features__core_ok(const struct feature *feat, const char **why);
 

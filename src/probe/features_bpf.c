@@ -251,14 +251,59 @@ static bool no_proc(struct feature *f)
 	return true;
 }
 
+/* Append to f's detail (cut at its size). */
+static void add_detail(struct feature *f, const char *text)
+{
+	size_t n = strlen(f->detail);
+
+	snprintf(f->detail + n, sizeof(f->detail) - n, "%s", text);
+}
+
+/*
+ * A perf uprobe that failed: why, when a capability explains it, and
+ * what gosnoop has instead (or that it has nothing: then this is the
+ * core failure doctor reports).
+ */
+static void explain_uprobe_failure(struct feature *f, bool multi)
+{
+	int um;
+
+	if ((f->err == -EACCES || f->err == -EPERM) && feat_can_trace() &&
+	    !feat_sys_admin())
+		add_detail(f, "; a perf uprobe event needs CAP_SYS_ADMIN on "
+			   "this kernel (upstream ba677dbe77af, 2025)");
+	if (multi)
+		return;
+	um = uprobe_multi__probe();
+	if (!um)
+		add_detail(f, "; uprobe_multi links (CAP_BPF and CAP_PERFMON "
+			   "suffice) are turned off by GOSNOOP_CLASSIC_UPROBES");
+	else if (um == -EINVAL)
+		add_detail(f, "; and no uprobe_multi links instead: the kernel "
+			   "has none (Linux 6.6+)");
+	else {
+		char text[96];
+
+		snprintf(text, sizeof(text), "; and no uprobe_multi links "
+			 "instead: %s", features__errno_name(um));
+		add_detail(f, text);
+	}
+}
+
 void feat_probe_uprobe(struct feature *f)
 {
 	struct one_prog *op = calloc(1, sizeof(*op));
 	struct bpf_link *link = NULL;
+	bool multi = uprobe_multi__chosen();
 	__u64 hits;
 	int err;
 
-	set_impact(f, "gosnoop cannot probe Go functions: core feature");
+	if (multi)
+		set_impact(f, "not needed here: Go function probes attach "
+			   "through uprobe_multi (below)");
+	else
+		set_impact(f, "gosnoop cannot probe Go functions: core "
+			   "feature");
 	if (no_proc(f)) {
 		free(op);
 		return;
@@ -274,6 +319,7 @@ void feat_probe_uprobe(struct feature *f)
 		err = attach_uprobe_trigger1(op, &link);
 	if (err) {
 		describe_failure(f, op, err, NULL);
+		explain_uprobe_failure(f, multi);
 		goto out;
 	}
 	for (int i = 0; i < 3; i++)

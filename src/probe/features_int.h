@@ -29,6 +29,8 @@ struct lockdown {
 
 /* features.c: privileges and lockdown */
 bool feat_can_trace(void);
+/* CAP_SYS_ADMIN in the effective set */
+bool feat_sys_admin(void);
 const struct lockdown *feat_read_lockdown(void);
 
 /* features_bpf.c: one probe each */

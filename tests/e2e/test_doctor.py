@@ -11,10 +11,11 @@ import shutil
 import struct
 import subprocess
 
-from gstest import GOSNOOP, Skip, run, tmpdir
+from gstest import GOSNOOP, Skip, fixture, run, tmpdir
 
 NOKERNEL = 3
-CORE = ("privileges", "btf", "ringbuf", "uprobe")
+# and the attach gosnoop uses: uprobe_multi where it works, else uprobe
+CORE = ("privileges", "btf", "ringbuf")
 TRACEFS_PATHS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 SECURITYFS = "/sys/kernel/security"
 STATUSES = {"ok", "missing", "refused", "untested"}
@@ -159,8 +160,10 @@ def test_json_lines_and_exit_code():
         assert c["detail"] and c["impact"], c
         if not c["ok"] and name != "lockdown":
             assert "errno" in c and re.fullmatch(r"E[A-Z0-9]+", c["errno"]), c
-    core_ok = all(caps[n]["ok"] for n in CORE)
+    attach = "uprobe_multi" if caps["uprobe_multi"]["ok"] else "uprobe"
+    core_ok = all(caps[n]["ok"] for n in CORE + (attach,))
     assert summary is not None and summary["ok"] == core_ok, summary
+    assert summary["core"] == list(CORE) + [attach], summary
     assert rc == (0 if core_ok else NOKERNEL), (rc, r.stderr)
     if rc == 0:
         # libbpf's complaints about the probes that fail stay hidden without -v
@@ -421,3 +424,89 @@ def test_non_root_exits_3_with_one_line():
             assert not p["ok"] and p["status"] == "refused", p
             assert int(p["value"], 16) == 0, p
             assert any(o["type"] == "summary" and not o["ok"] for o in objs)
+
+
+def raw_uprobe_multi_supported():
+    """The probe of test_core_uprobe_and_uprobe_multi, by hand."""
+    prog = prog_load(BPF_PROG_TYPE_KPROBE, BPF_TRACE_UPROBE_MULTI)
+    link = -1
+    try:
+        if prog < 0:
+            return False
+        path = ctypes.create_string_buffer(b"/")
+        off = ctypes.c_ulong(0)
+        attr = bytearray(64)
+        struct.pack_into("<IIII", attr, 0, prog, 0, BPF_TRACE_UPROBE_MULTI, 0)
+        struct.pack_into("<QQQQI", attr, 16, ctypes.addressof(path),
+                         ctypes.addressof(off), 0, 0, 1)
+        link = bpf(BPF_LINK_CREATE, attr)
+        return link == -9  # EBADF
+    finally:
+        close_fd(link)
+        close_fd(prog)
+
+
+def test_without_sys_admin():
+    """Root without CAP_SYS_ADMIN (dropped from the bounding set), as in
+    deploy/daemonset.yaml: the core works through uprobe_multi where the
+    kernel has it (raw probe above), even when the kernel refuses a perf
+    uprobe event without CAP_SYS_ADMIN (Linux since 2025, upstream
+    ba677dbe77af: then the uprobe line says so); with uprobe_multi turned
+    off (GOSNOOP_CLASSIC_UPROBES=1) or missing, a refused perf uprobe is
+    the core failure, and the one stderr line names both. `sched` then
+    says what it lacks in one line, exit 3; with uprobe_multi it
+    traces. Before: core failed on uprobe with uprobe_multi ok."""
+    need_root()
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        raise Skip("no setpriv")
+    drop = [setpriv, "--bounding-set", "-sys_admin"]
+
+    def doctor_as(env_extra):
+        env = dict(os.environ, **env_extra)
+        r = subprocess.run(drop + [GOSNOOP, "--json", "doctor"], capture_output=True,
+                           text=True, timeout=120, env=env)
+        objs = [json.loads(l) for l in r.stdout.splitlines()]
+        caps = {o["name"]: o for o in objs if o["type"] == "capability"}
+        (summary,) = [o for o in objs if o["type"] == "summary"]
+        return r, caps, summary
+
+    multi = raw_uprobe_multi_supported()
+    r, caps, summary = doctor_as({})
+    assert "CAP_SYS_ADMIN no" in caps["privileges"]["detail"], caps["privileges"]
+    up = caps["uprobe"]
+    if not up["ok"]:
+        assert up["errno"] in ("EACCES", "EPERM") and "needs CAP_SYS_ADMIN" in up["detail"], up
+    assert caps["uprobe_multi"]["ok"] == multi, caps["uprobe_multi"]
+    if multi:
+        assert summary["ok"] and summary["core"][-1] == "uprobe_multi", summary
+        assert r.returncode == 0 and r.stderr == "", (r.returncode, r.stderr)
+        if not up["ok"]:
+            assert up["impact"].startswith("not needed here"), up
+    if up["ok"]:
+        return      # a kernel without the 2025 change: nothing more to see
+    r, caps, summary = doctor_as({"GOSNOOP_CLASSIC_UPROBES": "1"})
+    assert not summary["ok"] and summary["failed"] == "uprobe", summary
+    assert r.returncode == NOKERNEL, r.returncode
+    (line,) = r.stderr.strip().splitlines()
+    assert "uprobe" in line and "CAP_SYS_ADMIN" in line, line
+    assert ("GOSNOOP_CLASSIC_UPROBES" if multi else "no uprobe_multi") in line, line
+
+    # sched: refused through perf uprobes, one line naming what is missing
+    sched = fixture("sched")
+    env = dict(os.environ, GOSNOOP_CLASSIC_UPROBES="1")
+    r = subprocess.run(drop + [GOSNOOP, "sched", "-d", "1", "--", sched], capture_output=True,
+                       text=True, timeout=120, env=env)
+    assert r.returncode == NOKERNEL, (r.returncode, r.stderr)
+    (line,) = r.stderr.strip().splitlines()
+    assert "Permission denied" in line and "CAP_SYS_ADMIN" in line, line
+    if multi:
+        r = subprocess.run(drop + [GOSNOOP, "--json", "sched", "--", sched],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        m = re.search(r"sched fixture: (\d+) goroutines", r.stdout)
+        assert m, r.stdout
+        gs = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+        starts = [g["start"] for g in gs if g.get("type") == "goroutine"
+                  and g["start"].startswith("main.")]
+        assert len(starts) == int(m.group(1)), (starts, m.group(0))
