@@ -133,7 +133,10 @@ static void print_text(const struct feature *f)
 	}
 }
 
-static void print_summary(struct jw *jw, bool ok, const struct feature *why)
+/* attach: the core's way of probing Go functions, "uprobe_multi" or
+ * "uprobe" (features__core_attach) */
+static void print_summary(struct jw *jw, bool ok, const struct feature *why,
+			  const char *attach)
 {
 	if (jw) {
 		jw_start_object(jw);
@@ -146,7 +149,7 @@ static void print_summary(struct jw *jw, bool ok, const struct feature *why)
 		jw_string(jw, "privileges");
 		jw_string(jw, "btf");
 		jw_string(jw, "ringbuf");
-		jw_string(jw, "uprobe");
+		jw_string(jw, attach);
 		jw_end_array(jw);
 		if (!ok) {
 			jw_name(jw, "failed");
@@ -254,7 +257,8 @@ int do_doctor(int argc, char **argv)
 			if (strcmp(feat[i].name, why_name) == 0)
 				why = &feat[i];
 	}
-	print_summary(jw, ok, why);
+	print_summary(jw, ok, why,
+		      feature__name(features__core_attach(feat)));
 	fflush(stdout);
 	jw_free(jw);
 	if (!ok) {
