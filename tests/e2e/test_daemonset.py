@@ -6,7 +6,9 @@ read-only root; its volumes, args, readiness probe and memory limit), and
 `gosnoop serve` inside traces Go processes of the host, reached through
 /proc/PID/root (one of them nobody's, in a directory only nobody may
 read). What the daemon exports must equal what each process counted
-itself. The other tests check what docs/serve.md says of the settings:
+itself; `sched: true` and `gosnoop doctor` work with the manifest's
+capabilities too (no CAP_SYS_ADMIN: they attach through uprobe_multi).
+The other tests check what docs/serve.md says of the settings:
 under podman's default seccomp profile bpf() is refused (EPERM); without
 uprobe_multi perf uprobes need CAP_SYS_ADMIN; the manifest's own
 ConfigMap starts on a node where none of its services runs."""
@@ -23,6 +25,8 @@ import urllib.request
 import gstest
 from gstest import GOSNOOP, Skip, fixture
 from test_serve import own_record, parse_metrics
+from test_serve_sched import (LOCKERS, SLEEPERS, SPINNERS, STATES, WORKERS, approx,
+                              fixture_goroutines, start_fixture)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEPLOY = os.path.join(ROOT, "deploy")
@@ -353,3 +357,203 @@ def test_shipped_configmap_starts_on_a_node_without_its_services():
         _, err = g.communicate(timeout=60)
         img.remove()
     assert g.returncode == 0, err
+
+
+# capability numbers, linux/capability.h
+CAP_BITS = {"DAC_READ_SEARCH": 2, "SYS_PTRACE": 19, "SYS_ADMIN": 21,
+            "SYS_RESOURCE": 24, "PERFMON": 38, "BPF": 39}
+
+
+def kernel_has_uprobe_multi():
+    """The raw probe of test_doctor (a KPROBE program of expected attach
+    type 48, a link on "/": EBADF only where the kernel has the links),
+    run here as root, outside gosnoop."""
+    from test_doctor import BPF_PROG_TYPE_KPROBE, BPF_TRACE_UPROBE_MULTI, bpf, \
+        BPF_LINK_CREATE, close_fd, prog_load
+    import ctypes
+    import struct
+    prog = prog_load(BPF_PROG_TYPE_KPROBE, BPF_TRACE_UPROBE_MULTI)
+    if prog < 0:
+        return False
+    path = ctypes.create_string_buffer(b"/")
+    off = ctypes.c_ulong(0)
+    attr = bytearray(64)
+    struct.pack_into("<IIII", attr, 0, prog, 0, BPF_TRACE_UPROBE_MULTI, 0)
+    struct.pack_into("<QQQQI", attr, 16, ctypes.addressof(path), ctypes.addressof(off), 0, 0, 1)
+    link = bpf(BPF_LINK_CREATE, attr)
+    close_fd(prog)
+    if link >= 0:
+        close_fd(link)
+    return link == -9
+
+
+def test_doctor_with_the_manifest_capabilities():
+    """`gosnoop --json doctor` in the image with the manifest's settings:
+    its CapEff is exactly the manifest's capabilities (drop ALL, add its
+    list), and where the kernel has uprobe_multi links (probed here, raw)
+    the core is ok through them, exit 0, while the perf uprobe, which the
+    kernel refuses without CAP_SYS_ADMIN since 2025, is named with that
+    reason. Before: 'core failed', exit 3."""
+    need_podman()
+    pod, c = manifest()
+    add = c["securityContext"]["capabilities"]["add"]
+    assert c["securityContext"]["capabilities"]["drop"] == ["ALL"], c["securityContext"]
+    # podman grants no capability outside its own bounding set (this
+    # session may lack CAP_SYS_RESOURCE, see ULIMITS)
+    with open("/proc/self/status") as f:
+        bnd = [int(l.split()[1], 16) for l in f if l.startswith("CapBnd:")][0]
+    want_eff = sum(1 << CAP_BITS[n] for n in add) & bnd
+    img = Image()
+    try:
+        r = subprocess.run(PODMAN + ["run", "--rm"] + podman_args(pod, c, gstest.tmpdir()) +
+                           [img.tag, "--json", "doctor"], capture_output=True, text=True,
+                           timeout=120)
+    finally:
+        img.remove()
+    objs = [json.loads(l) for l in r.stdout.splitlines()]
+    caps = {o["name"]: o for o in objs if o["type"] == "capability"}
+    (summary,) = [o for o in objs if o["type"] == "summary"]
+    priv = caps["privileges"]
+    assert int(priv["value"], 16) == want_eff, (priv, hex(want_eff))
+    assert "CAP_SYS_ADMIN no" in priv["detail"], priv
+    up = caps["uprobe"]
+    if not up["ok"]:
+        assert up["errno"] in ("EACCES", "EPERM"), up
+        assert "needs CAP_SYS_ADMIN" in up["detail"], up
+    if not kernel_has_uprobe_multi():
+        assert summary["core"][-1] == "uprobe", summary
+        if not up["ok"]:
+            assert r.returncode == 3 and "no uprobe_multi" in r.stderr, (r.returncode, r.stderr)
+        return
+    assert caps["uprobe_multi"]["ok"], caps["uprobe_multi"]
+    assert summary["core"] == ["privileges", "btf", "ringbuf", "uprobe_multi"], summary
+    assert summary["ok"] and r.returncode == 0, (r.returncode, summary, r.stderr)
+    assert r.stderr == "", r.stderr
+    if not up["ok"]:
+        assert up["impact"].startswith("not needed here"), up
+
+
+def goroutine_series(port, pid):
+    """{(name, frozenset(labels without pid and binary)): value} of pid's
+    series in /metrics."""
+    _, text = get(port, "/metrics")
+    out = {}
+    for name, labels, v in parse_metrics(text):
+        if labels.get("pid") == str(pid):
+            rest = {k: x for k, x in labels.items() if k not in ("pid", "binary")}
+            out[(name, frozenset(rest.items()))] = v
+    return out
+
+
+def test_daemonset_sched_with_the_manifest_capabilities():
+    """A `comm:` target with `sched: true` in the image with the manifest's
+    settings (no CAP_SYS_ADMIN; before: 'cannot attach a uprobe ...
+    Permission denied' for casgstatus, a perf uprobe). The sched fixture,
+    a private copy started once the daemon serves, blocks known
+    goroutines: between two scrapes its workers' "chan receive" grows by
+    WORKERS times the wall time between them, the waiting gauge counts its
+    blocked goroutines, and the number of goroutines it says it started
+    is the test's own."""
+    need_podman()
+    pod, c = manifest()
+    name = f"gsx{os.getpid() % 100000}"
+    path = os.path.join(gstest.tmpdir(), name)
+    shutil.copy2(fixture("sched"), path)
+    port = gstest.free_port()
+    cfg_dir = gstest.tmpdir()
+    os.chmod(cfg_dir, 0o755)
+    with open(os.path.join(cfg_dir, "serve.yaml"), "w") as f:
+        f.write(f"listen: 127.0.0.1:{port}\ntargets:\n  - comm: {name}\n    sched: true\n")
+    img = Image()
+    cname = f"gosnoop-test-sched-{os.getpid()}"
+    g = subprocess.Popen(PODMAN + ["run", "--rm", "--name", cname] +
+                         podman_args(pod, c, cfg_dir) + [img.tag] + c["args"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    gstest._procs.append(g)
+    fx = None
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert get(port, c["readinessProbe"]["httpGet"]["path"]) == (200, "ok\n")
+                break
+            except OSError:
+                assert g.poll() is None, g.communicate()[1][-2000:]
+                assert time.monotonic() < deadline, "readiness probe never answered"
+                time.sleep(0.2)
+        secs = 10
+        fx = start_fixture(path, secs)
+        t_fx = time.monotonic()
+        # the daemon looks for comm: processes once a second
+        while True:
+            t1 = time.monotonic()
+            v1 = goroutine_series(port, fx.pid)
+            gs = {dict(k[1])["state"]: v for k, v in v1.items() if k[0] == "gosnoop_goroutines"}
+            if gs.get("waiting", 0) >= WORKERS + LOCKERS + SLEEPERS + 1:
+                break
+            assert g.poll() is None, g.communicate()[1][-2000:]
+            assert time.monotonic() - t_fx < secs - 4, \
+                f"no goroutines of {fx.pid} seen: {v1}"
+            time.sleep(0.2)
+        time.sleep(2.0)
+        t2 = time.monotonic()
+        v2 = goroutine_series(port, fx.pid)
+        assert t2 - t_fx < secs - 0.5, f"scrapes took {t2 - t_fx:.1f} s"
+        gs = {dict(k[1])["state"]: v for k, v in v2.items() if k[0] == "gosnoop_goroutines"}
+        assert set(gs) == STATES, gs
+        # workers, lockers, sleepers and main; the runtime's own few
+        assert WORKERS + LOCKERS + SLEEPERS + 1 <= gs["waiting"] <= \
+            WORKERS + LOCKERS + SLEEPERS + 1 + 8, gs
+        wait1 = {dict(k[1])["reason"]: v for k, v in v1.items()
+                 if k[0] == "gosnoop_wait_seconds_total"}
+        wait2 = {dict(k[1])["reason"]: v for k, v in v2.items()
+                 if k[0] == "gosnoop_wait_seconds_total"}
+        approx(wait2.get("chan receive", 0) - wait1.get("chan receive", 0),
+               WORKERS * (t2 - t1), "chan receive")
+        approx(wait2.get("sleep", 0) - wait1.get("sleep", 0),
+               (SLEEPERS + 1) * (t2 - t1), "sleep")
+        assert fixture_goroutines(fx) == WORKERS + LOCKERS + SLEEPERS + SPINNERS
+    finally:
+        subprocess.run(PODMAN + ["stop", "-t", "10", cname], capture_output=True, timeout=60)
+        _, err = g.communicate(timeout=60)
+        img.remove()
+    assert g.returncode == 0, err[-2000:]
+    assert "warning" not in err.replace("non-loopback", ""), err
+
+
+def test_sched_command_with_the_manifest_capabilities():
+    """`gosnoop --json sched -p PID` in the image with the manifest's
+    settings (no CAP_SYS_ADMIN) on a host process of the sched fixture,
+    until it exits: every goroutine the fixture says it started (goid and
+    function, its -out file) is reported with that start function, those
+    already blocked at attach found through runtime.allgs in
+    /proc/PID/mem. Before: 'cannot attach a uprobe ... Permission
+    denied', exit 3."""
+    need_podman()
+    pod, c = manifest()
+    out = os.path.join(gstest.tmpdir(), "own.json")
+    img = Image()
+    try:
+        # blocked for 8-9 s: the container starts in ~2 s
+        p = subprocess.Popen([fixture("sched"), "-sleepers", "3", "-workers", "4",
+                              "-lockers", "3", "-spinners", "0", "-sleep", "8s", "-hold", "9s",
+                              "-out", out],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        gstest._procs.append(p)
+        time.sleep(0.5)
+        r = subprocess.run(PODMAN + ["run", "--rm"] + podman_args(pod, c, gstest.tmpdir()) +
+                           [img.tag, "--json", "sched", "-p", str(p.pid)],
+                           capture_output=True, text=True, timeout=120)
+    finally:
+        img.remove()
+    p.communicate(timeout=60)
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+    with open(out) as f:
+        own = [json.loads(l) for l in f]
+    started = {(o["goid"], o["func"]) for o in own if o["kind"] != "main"}
+    assert len(started) == 10, own
+    gs = [json.loads(l) for l in r.stdout.splitlines()]
+    seen = {(g["goid"], g["start"]) for g in gs if g.get("type") == "goroutine"}
+    assert started <= seen, (started - seen, r.stderr[-2000:])
+    assert all(g["pid"] == p.pid for g in gs if g.get("type") == "goroutine"), gs
