@@ -79,6 +79,16 @@ struct {
 	__type(value, struct tr_event);
 } scratch SEC(".maps");
 
+/* Entries per function (per CPU) for the overhead budget (src/overhead.h):
+ * every entry hit past the stack-check skip, filtered or not, since its
+ * trap is paid either way. Sized to the functions by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} tr_calls SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, TR_RINGBUF_BYTES);
@@ -676,6 +686,12 @@ static __always_inline int trace_call(struct fp_regs *ctx, bool set,
 	    (ctx->flags & (FP_EFLAGS_CF | FP_EFLAGS_ZF))) {
 		stat_inc(TR_STAT_SKIPPED_JBE);
 		return 0;
+	}
+	if (cookie & FP_SITE_ENTRY) {
+		__u64 *calls = bpf_map_lookup_elem(&tr_calls, &fid);
+
+		if (calls)
+			*calls += 1;	/* per-CPU: no atomics */
 	}
 	key.pid = bpf_get_current_pid_tgid() >> 32;
 	if (filter_pid && key.pid != filter_pid) {

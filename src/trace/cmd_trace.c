@@ -36,6 +36,7 @@
 #include "probe/funcprobe.h"
 #include "launch.h"
 #include "options.h"
+#include "overhead.h"
 #include "record_out.h"
 #include "session.h"
 #include "ringbuf_reader.h"
@@ -71,6 +72,7 @@ struct trace_cli {
 	uint64_t goid;
 	bool classic;
 	bool probe_entry;	/* --probe-entry */
+	double max_overhead;	/* --max-overhead PCT; 0: warn only */
 	const char *set_arg;
 	struct trace_set set;	/* --set, parsed */
 	bool allow_write;
@@ -103,6 +105,7 @@ struct trace_state {
 	bool set_regs, set_mem;	/* --set: where this kernel may write */
 	bool r14;		/* g in R14, else in the TLS slot */
 	struct rb_reader *rb;
+	struct overhead *ovh;	/* the overhead budget, or NULL */
 };
 
 
@@ -163,6 +166,10 @@ static void usage(FILE *f)
 		"                         lockdown; in a register: kernels that let\n"
 		"                         uprobe programs write registers)\n"
 		"      --classic-uprobes  one classic uprobe per site\n"
+		"      --max-overhead PCT keep the probes' estimated cost under PCT%%\n"
+		"                         of the program's CPU time: the costliest\n"
+		"                         functions go off (JSON \"throttled\");\n"
+		"                         default: warn above 5%%\n"
 		"      --probe-entry      entry probes on first instructions\n"
 		"                         (single-stepped, as bpftrace; for comparisons)\n"
 		"  -v, --verbose          probe sites, counters at exit\n"
@@ -195,6 +202,7 @@ static int parse_dur_ns(const char *s, uint64_t *out)
 }
 
 enum { OPT_MAXSTR = 256, OPT_MINLAT, OPT_GOID, OPT_CLASSIC, OPT_SET,
+       OPT_MAX_OVERHEAD,
        OPT_ALLOW_WRITE, OPT_FILTER, OPT_STACK, OPT_FOLDED, OPT_PROBE_ENTRY,
        OPT_PPROF };
 
@@ -245,6 +253,8 @@ static int trace_option(int code, char *arg, void *ctx)
 	case OPT_PROBE_ENTRY:
 		cli->probe_entry = true;
 		return 0;
+	case OPT_MAX_OVERHEAD:
+		return overhead__parse_pct(arg, &cli->max_overhead);
 	case OPT_SET:
 		cli->set_arg = arg;
 		return 0;
@@ -280,6 +290,7 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 		{ "min-latency", required_argument, NULL, OPT_MINLAT },
 		{ "goid", required_argument, NULL, OPT_GOID },
 		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
+		{ "max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD },
 		{ "probe-entry", no_argument, NULL, OPT_PROBE_ENTRY },
 		{ "set", required_argument, NULL, OPT_SET },
 		{ "allow-write", no_argument, NULL, OPT_ALLOW_WRITE },
@@ -614,6 +625,8 @@ static int configure(struct session *s)
 				  st->skel->progs.tr_call;
 	set_rodata(st);
 	err = bpf_map__set_max_entries(st->skel->maps.specs, n);
+	if (!err)
+		err = bpf_map__set_max_entries(st->skel->maps.tr_calls, n);
 	if (!err && cli->set_arg)
 		err = bpf_map__set_max_entries(st->skel->maps.set_specs, n);
 	if (err) {
@@ -757,6 +770,7 @@ static int finish(struct session *s)
 	struct trace_cli *cli = st->cli;
 
 	rb_reader__drain(st->rb);
+	overhead__report(st->ovh);
 	if (!(cli->folded || cli->pprof) || cli->stack)
 		print_running(st, session__target_pid(s));
 	fflush(stdout);
@@ -776,6 +790,8 @@ static void destroy(struct session *s)
 {
 	struct trace_state *st = s->ctx;
 
+	overhead__free(st->ovh);
+	st->ovh = NULL;
 	rb_reader__free(st->rb);
 	jw_free(st->out.jw);
 	trace_syms__free((struct tr_syms *)st->out.syms);
@@ -789,11 +805,24 @@ static void destroy(struct session *s)
 	free(st->sets);
 }
 
+/* session started: the overhead budget over tr_calls */
+static int started(struct session *s)
+{
+	struct trace_state *st = s->ctx;
+	const struct overhead_calls calls = {
+		.map_fd = bpf_map__fd(st->skel->maps.tr_calls),
+		.value_size = sizeof(__u64), .count_off = 0,
+		.extra_off = SIZE_MAX, .halves = 1 };
+
+	return overhead__start(s, &calls, st->cli->max_overhead, &st->ovh);
+}
+
 static const struct session_ops trace_ops = {
 	.verb = "trace",
 	.plan = plan,
 	.configure = configure,
 	.load = load,
+	.started = started,
 	.released = released,
 	.poll = poll_events,
 	.finish = finish,

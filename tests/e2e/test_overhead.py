@@ -79,6 +79,17 @@ def test_latency_hot_throttled_cold_kept():
     assert lat["main.hot"]["count"] < prog["hot"]
 
 
+def test_trace_hot_throttled_cold_kept():
+    r = traced(["trace", "--max-overhead", "5"])
+    check_throttled(r)
+    prog = own(r.stdout)
+    calls = [c["func"] for c in records(r.stdout, "call")]
+    # one record per call of main.cold, every one of them; main.hot's
+    # stop once it is off
+    assert calls.count("main.cold") == prog["cold"], (calls.count("main.cold"), prog)
+    assert 0 < calls.count("main.hot") < prog["hot"]
+
+
 def test_without_budget_warns_and_keeps_everything():
     r = traced(["count"], secs="1s")
     assert records(r.stdout, "throttled") == []
