@@ -54,11 +54,6 @@
 #include "bpf/trace.h"
 #include "bpf/trace.skel.h"
 
-/* stdout is written in whole records, many per write(2) (one write per
- * record cost the reader more than decoding it): flushed before a record
- * once this much is pending, so a record shorter than the rest of the
- * buffer never straddles two writes, and after every poll. */
-
 struct trace_cli {
 	struct target t;
 	pid_t pid;
