@@ -563,6 +563,7 @@ void funcprobe__prepare(struct funcprobe *fp, struct bpf_object *obj,
 	const char *env = getenv("GOSNOOP_CLASSIC_UPROBES");
 	struct bpf_map *gens;
 
+	fp->obj = obj;
 	/* one generation per chunk of functions (fp_sites.h) */
 	gens = bpf_object__find_map_by_name(obj, FP_GENS_MAP_NAME);
 	if (gens && fp->cnt)
@@ -709,11 +710,19 @@ static bool runs_file(pid_t pid, const char *path)
 }
 
 /* prog's map `name` with at least min entries, as a new fd; or -1. */
-int fp_prog_map_fd(struct bpf_program *prog, const char *name, size_t min)
+int fp_prog_map_fd(const struct funcprobe *fp, struct bpf_program *prog,
+		   const char *name, size_t min)
 {
 	struct bpf_prog_info info = {};
 	__u32 info_len = sizeof(info), ids[64];
+	struct bpf_map *map = fp->obj ?
+		bpf_object__find_map_by_name(fp->obj, name) : NULL;
 	int fd = -1;
+
+	/* the object's own: BPF_MAP_GET_FD_BY_ID below needs CAP_SYS_ADMIN,
+	 * which a container rarely has */
+	if (map && bpf_map__fd(map) >= 0 && bpf_map__max_entries(map) >= min)
+		return fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 0);
 
 	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
 	info.map_ids = (__u64)(unsigned long)ids;
@@ -767,7 +776,13 @@ static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
 		return -EOPNOTSUPP;
 	if (n > FP_MAX_SHARED_SITES)
 		return -EOPNOTSUPP;
-	if (!realpath(path, real) || strpbrk(real, " \t\n"))
+	/* a target in a container seen through /proc/PID/root: the link
+	 * resolves to our own root, where the path may not be, but the
+	 * kernel reads the event's path as we give it */
+	if (!realpath(path, real) &&
+	    snprintf(real, sizeof(real), "%s", path) >= (int)sizeof(real))
+		return -EOPNOTSUPP;
+	if (strpbrk(real, " \t\n"))
 		return -EOPNOTSUPP;
 	if (tracefs__ensure_mounted(tfs, sizeof(tfs)))
 		return -EOPNOTSUPP;
@@ -775,7 +790,7 @@ static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
 
 	/* prog's fp_sites map, found through the loaded program: every
 	 * function-probe program has one (fp_site_cookie) */
-	sites_fd = fp_prog_map_fd(prog, FP_SITES_MAP_NAME, 0);
+	sites_fd = fp_prog_map_fd(fp, prog, FP_SITES_MAP_NAME, 0);
 	if (sites_fd < 0)
 		return -EOPNOTSUPP;
 	for (size_t i = 0; i < n; i++) {

@@ -28,6 +28,7 @@ struct fp_site {
 
 struct funcprobe {
 	const struct gobin *gb;
+	struct bpf_object *obj;		/* funcprobe__prepare()'s */
 	struct funcprobe_opts opts;
 	struct fp_func *funcs;
 	size_t cnt;
@@ -91,7 +92,8 @@ int fp_attach_sites(struct funcprobe *fp, struct bpf_program *prog,
 		    const char *path, pid_t pid, const struct fp_site *s,
 		    size_t n);
 /* prog's map `name` with at least min entries, as a new fd; or -1 */
-int fp_prog_map_fd(struct bpf_program *prog, const char *name, size_t min);
+int fp_prog_map_fd(const struct funcprobe *fp, struct bpf_program *prog,
+		   const char *name, size_t min);
 
 /* funcprobe_links.c */
 void fp_close_chunk_links(struct funcprobe *fp);

@@ -117,7 +117,7 @@ static int remember(struct funcprobe *fp, struct bpf_program *prog,
 	for (size_t k = 0; k < nc; k++)
 		at->fds[k] = -1;
 	if (!fp->by_ip)
-		at->gens_fd = fp_prog_map_fd(prog, FP_GENS_MAP_NAME, nc);
+		at->gens_fd = fp_prog_map_fd(fp, prog, FP_GENS_MAP_NAME, nc);
 	fp->att_cnt++;
 	*out = at;
 	return 0;
