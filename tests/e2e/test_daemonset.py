@@ -285,16 +285,23 @@ def test_classic_uprobes_in_a_container_need_sys_admin():
     """What docs/serve.md says of kernels without uprobe_multi, forced
     here with GOSNOOP_CLASSIC_UPROBES=1: with the manifest's capabilities
     a perf uprobe event is refused (EACCES: Linux wants CAP_SYS_ADMIN for
-    them again since 2025); with SYS_ADMIN added the counts are right."""
+    them again since 2025); with SYS_ADMIN added the counts are right, and
+    with the host's tracefs mounted too the sites go as one tracefs event
+    (before: one perf event each, as realpath() of /proc/PID/root/...
+    resolves in the container's root, where the file is not)."""
     need_podman()
     pod, c = manifest()
     classic = ["-e", "GOSNOOP_CLASSIC_UPROBES=1"]
+    tracefs = "/sys/kernel/tracing"
+    have_tracefs = os.path.exists(os.path.join(tracefs, "uprobe_events"))
     img = Image()
     try:
         for add, works in ((False, False), (True, True)):
             p = start_waiting([fixture("calls")])
-            g, err = count_in_container(img, pod, c, classic +
-                                        (["--cap-add", "SYS_ADMIN"] if add else []), p.pid)
+            extra = ["--cap-add", "SYS_ADMIN"] if add else []
+            if add and have_tracefs:
+                extra += ["-v", f"{tracefs}:{tracefs}"]
+            g, err = count_in_container(img, pod, c, classic + extra, p.pid)
             own = run_to_counts(p)
             p.stdin.write("done\n")
             p.stdin.flush()
@@ -305,6 +312,8 @@ def test_classic_uprobes_in_a_container_need_sys_admin():
                 continue
             assert g.returncode == 0, err
             assert "through classic uprobes" in err, err
+            if have_tracefs:
+                assert "(one tracefs event)" in err, err
             counts = {r["func"]: r["count"] for r in map(json.loads, out.splitlines())
                       if r.get("type") == "count"}
             assert counts == {"main.fib": own["main.fib"], "main.add": own["main.add"]}, \
