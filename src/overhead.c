@@ -632,6 +632,17 @@ bool overhead__sampled(const struct overhead *o, size_t fid,
 	return true;
 }
 
+void overhead__set_budget(struct overhead *o, double max_pct)
+{
+	o->opts.max_pct = max_pct;
+	ovh_gov__set_budget(o->gov, max_pct / 100.0);
+}
+
+double overhead__estimate(const struct overhead *o)
+{
+	return ovh_gov__overhead(o->gov);
+}
+
 void overhead__report(const struct overhead *o)
 {
 	size_t off = 0;

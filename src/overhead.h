@@ -114,6 +114,12 @@ void overhead__tick(struct session *s, uint64_t now_ns, void *ctx);
 bool overhead__sampled(const struct overhead *o, size_t fid,
 		       double *coverage);
 
+/* serve: another --max-overhead PCT (> 0), from the next update on; the
+ * estimate of the last update (0.004: the program's work takes 0.4%
+ * longer). */
+void overhead__set_budget(struct overhead *o, double max_pct);
+double overhead__estimate(const struct overhead *o);
+
 /* At the end: one line with the peak estimate (-v). */
 void overhead__report(const struct overhead *o);
 

@@ -53,6 +53,11 @@ struct ovh_gov *ovh_gov__new(size_t n, const double *ns_per_call,
 	return g;
 }
 
+void ovh_gov__set_budget(struct ovh_gov *g, double budget)
+{
+	g->budget = budget;
+}
+
 void ovh_gov__free(struct ovh_gov *g)
 {
 	if (!g)

@@ -79,6 +79,8 @@ size_t ovh_gov__update(struct ovh_gov *g, uint64_t now_ns,
  * as latency's histograms hold it), which orders what goes off first. */
 void ovh_gov__note_time(struct ovh_gov *g, const uint64_t *sum_ns);
 
+/* Another budget (a fraction), from the next update on (serve's reload). */
+void ovh_gov__set_budget(struct ovh_gov *g, double budget);
 /* The estimate of the last update: the probes' CPU over the program's
  * own (0.05: its work takes 5% longer). */
 double ovh_gov__overhead(const struct ovh_gov *g);
