@@ -19,6 +19,7 @@ pkgs=(
 	util-linux			# setpriv (non-root tests), unshare (container test)
 	podman runc python3-yaml	# make image; test_daemonset runs deploy/daemonset.yaml
 	bpftrace			# benchmarks compare against it
+	strace				# test_ktrace's ground truth; test_daemonset: no call refused without CAP_SYS_ADMIN
 	qemu-system-x86 busybox-static	# kernel matrix: tests/vm boots Debian kernels
 )
 missing=()
