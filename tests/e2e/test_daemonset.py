@@ -566,3 +566,32 @@ def test_sched_command_with_the_manifest_capabilities():
     seen = {(g["goid"], g["start"]) for g in gs if g.get("type") == "goroutine"}
     assert started <= seen, (started - seen, r.stderr[-2000:])
     assert all(g["pid"] == p.pid for g in gs if g.get("type") == "goroutine"), gs
+
+
+def test_function_probes_ask_nothing_only_sys_admin_may():
+    """count --max-overhead (re-linking needs each program's fp_gens map)
+    as root without CAP_SYS_ADMIN, the daemon's case, under strace: no
+    bpf() call is refused. Before: BPF_MAP_GET_FD_BY_ID, EPERM for every
+    map of the program, so re-linked chunks closed their old link before
+    the new one (hits in between missed); the map now comes from the
+    loaded object. The counts are the fixture's own."""
+    if not shutil.which("strace"):
+        raise Skip("strace not installed (scripts/deps.sh)")
+    if not shutil.which("setpriv"):
+        raise Skip("setpriv (util-linux) not installed")
+    log = os.path.join(gstest.tmpdir(), "strace.log")
+    r = subprocess.run(["setpriv", "--bounding-set", "-sys_admin", "strace", "-f", "-e",
+                        "trace=bpf", "-o", log, GOSNOOP, "--json", "count", "--max-overhead",
+                        "5", "main.fib", "main.add", "--", fixture("calls")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    calls = open(log).read()
+    assert "BPF_PROG_LOAD" in calls, calls[-2000:]     # strace saw gosnoop's calls
+    refused = [l for l in calls.splitlines() if "bpf(" in l and
+               re.search(r"= -1 (EPERM|EACCES)", l)]
+    assert refused == [], refused
+    recs = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+    own = [own_record(l)["counts"] for l in r.stdout.splitlines() if l.startswith('{"counts"')]
+    assert own, r.stdout
+    counts = {x["func"]: x["count"] for x in recs if x.get("type") == "count"}
+    assert counts == {"main.fib": own[0]["main.fib"], "main.add": own[0]["main.add"]}, counts
