@@ -12,6 +12,30 @@ import subprocess
 from gstest import GOSNOOP, Skip, fixture, run, tmpdir
 
 COLD_PERIOD_S = 0.020   # hotcold's -every default
+_cookie = []
+
+
+def exact_across_switch():
+    """Whether a function kept is counted exactly while others go off:
+    with bpf_get_attach_cookie (5.15+) the new probes come first and a
+    generation flip picks which count (src/bpf/fp_sites.h); without it the
+    by-address programs close the old probes first, and calls in between
+    (~0.1 s of main.cold's every 20 ms) are missed."""
+    if not _cookie:
+        r = subprocess.run([GOSNOOP, "--json", "doctor"], capture_output=True, text=True,
+                           timeout=120, stdin=subprocess.DEVNULL)
+        caps = {c.get("name"): c for c in map(json.loads, r.stdout.splitlines())
+                if c.get("type") == "capability"}
+        _cookie.append(caps.get("attach_cookie", {}).get("ok", False))
+    return _cookie[0]
+
+
+def kept(counted, called):
+    """main.cold, kept on: every call, or (exact_across_switch() false)
+    all but those in a re-attach's gap: at most 10 (0.2 s)."""
+    if exact_across_switch():
+        return counted == called
+    return called - 10 <= counted <= called
 
 
 def records(stdout, typ):
@@ -53,7 +77,7 @@ def test_count_hot_throttled_cold_kept():
     counts = {c["func"]: c for c in records(r.stdout, "count")}
     # kept: every call counted, also across the re-attach that dropped
     # main.hot (the new link is on before the old one closes)
-    assert counts["main.cold"]["count"] == prog["cold"], (counts, prog)
+    assert kept(counts["main.cold"]["count"], prog["cold"]), (counts, prog)
     assert "sampled" not in counts["main.cold"]
     hot = counts["main.hot"]
     assert 0 < hot["count"] < prog["hot"], (hot, prog)
@@ -66,7 +90,7 @@ def test_count_classic_uprobes_throttle_too():
     r = traced(["count", "--max-overhead", "5"], env={"GOSNOOP_CLASSIC_UPROBES": "1"})
     check_throttled(r)
     counts = {c["func"]: c["count"] for c in records(r.stdout, "count")}
-    assert counts["main.cold"] == own(r.stdout)["cold"], (counts, r.stdout[-200:])
+    assert kept(counts["main.cold"], own(r.stdout)["cold"]), (counts, r.stdout[-200:])
 
 
 def test_latency_hot_throttled_cold_kept():
@@ -75,7 +99,7 @@ def test_latency_hot_throttled_cold_kept():
     prog = own(r.stdout)
     lat = {l["func"]: l for l in records(r.stdout, "latency")}
     cold = lat["main.cold"]
-    assert cold["count"] + cold.get("untimed", 0) == prog["cold"], (cold, prog)
+    assert kept(cold["count"] + cold.get("untimed", 0), prog["cold"]), (cold, prog)
     assert lat["main.hot"]["count"] < prog["hot"]
 
 
@@ -86,7 +110,7 @@ def test_trace_hot_throttled_cold_kept():
     calls = [c["func"] for c in records(r.stdout, "call")]
     # one record per call of main.cold, every one of them; main.hot's
     # stop once it is off
-    assert calls.count("main.cold") == prog["cold"], (calls.count("main.cold"), prog)
+    assert kept(calls.count("main.cold"), prog["cold"]), (calls.count("main.cold"), prog)
     assert 0 < calls.count("main.hot") < prog["hot"]
 
 
