@@ -567,6 +567,19 @@ static void poll_extras(struct serve_state *st)
 				st->hooks->poll(st->groups[i].inst[j].pr);
 }
 
+/* The overhead budgets (serve_budget.c): each looks every OVH_UPDATE_NS. */
+static void tick_budgets(struct serve_state *st)
+{
+	uint64_t now = mono_ns();
+
+	for (size_t i = 0; i < st->group_cnt; i++)
+		for (size_t j = 0; j < st->groups[i].inst_cnt; j++)
+			if (st->groups[i].inst[j].pr)
+				serve_probes__budget_tick(st->groups[i].inst[j].pr,
+						  st->groups[i].cfg->max_overhead,
+						  now, &st->lock);
+}
+
 static void main_loop(struct serve_main *m)
 {
 	struct serve_state *st = &m->st;
@@ -598,6 +611,7 @@ static void main_loop(struct serve_main *m)
 			next_update = mono_s() + UPDATE_EVERY_S;
 		}
 		poll_extras(st);
+		tick_budgets(st);
 	}
 }
 

@@ -264,6 +264,31 @@ static int get_labels(struct cfg_ctx *c, yaml_node_t *v,
 	return 0;
 }
 
+/* max_overhead: 1, 0.5, "2%", 0 or off (no budget). */
+static int get_max_overhead(struct cfg_ctx *c, yaml_node_t *v,
+			    struct serve_target *t)
+{
+	const char *s = scalar(v);
+	char *end;
+	double pct;
+
+	if (t->max_overhead_given)
+		return cfg_err(c, v, "max_overhead given twice");
+	t->max_overhead_given = true;
+	if (s && !strcmp(s, "off")) {
+		t->max_overhead = 0;
+		return 0;
+	}
+	errno = 0;
+	pct = s ? strtod(s, &end) : -1;
+	if (s && *end == '%')
+		end++;
+	if (!s || errno || end == s || *end || !(pct >= 0) || pct > 10000)
+		return cfg_err(c, v, "max_overhead: expected a percentage of the process's CPU time, e.g. 1 or 0.5, or off (0)");
+	t->max_overhead = pct;
+	return 0;
+}
+
 static int parse_target(struct cfg_ctx *c, yaml_node_t *n,
 			struct serve_target *t)
 {
@@ -271,6 +296,7 @@ static int parse_target(struct cfg_ctx *c, yaml_node_t *n,
 	int err;
 
 	t->line = (int)n->start_mark.line + 1;
+	t->max_overhead = SERVE_DEFAULT_MAX_OVERHEAD;
 	if (n->type != YAML_MAPPING_NODE)
 		return cfg_err(c, n, "a target must be a mapping (binary: PATH or pid: N, latency: [...], count: [...])");
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
@@ -313,8 +339,10 @@ static int parse_target(struct cfg_ctx *c, yaml_node_t *n,
 			err = get_patterns(c, key, v, &t->count, &t->count_cnt);
 		} else if (!strcmp(key, "sched")) {
 			err = get_bool(c, key, v, &t->sched);
+		} else if (!strcmp(key, "max_overhead")) {
+			err = get_max_overhead(c, v, t);
 		} else {
-			return cfg_err(c, k, "unknown target key '%s' (binary, pid, comm, latency, count, sched, labels, buckets)",
+			return cfg_err(c, k, "unknown target key '%s' (binary, pid, comm, latency, count, sched, labels, buckets, max_overhead)",
 				       key);
 		}
 		if (err)

@@ -32,6 +32,8 @@
 #define SERVE_CONFIG_MAX_DEPTH	32
 /* /proc/PID/comm holds at most TASK_COMM_LEN - 1 characters. */
 #define SERVE_COMM_MAX		15
+/* max_overhead: a target's default budget, percent (issue 16) */
+#define SERVE_DEFAULT_MAX_OVERHEAD	1.0
 
 struct serve_label {
 	char *name;
@@ -53,6 +55,11 @@ struct serve_target {
 	/* buckets: upper bounds in ns, ascending; 0 of them: log2 buckets */
 	uint64_t buckets_ns[SERVE_MAX_BUCKETS];
 	int bucket_cnt;
+	/* max_overhead: percent of the traced process's CPU time the probes
+	 * may add (0: off, no budget); a reload applies a change to the
+	 * running probes (docs/serve.md "The overhead budget") */
+	double max_overhead;
+	bool max_overhead_given;
 	int line;		/* where the target starts, 1-based */
 };
 

@@ -197,6 +197,36 @@ static void write_untimed(struct serve_state *st, FILE *f)
 	}
 }
 
+/* The overhead budget (serve_budget.c): per process its estimate, per
+ * function it ever turned off whether it is off and the share of the
+ * time it was probed (its figures are sampled: divide by it). */
+static void write_budget(struct serve_state *st, FILE *f)
+{
+	struct serve_group *g;
+	struct serve_probes *pr;
+	size_t i;
+
+	fputs("# HELP gosnoop_estimated_overhead_ratio The probes' estimated CPU time over the traced program's own (0.01: its work takes 1% longer); kept under max_overhead.\n"
+	      "# TYPE gosnoop_estimated_overhead_ratio gauge\n", f);
+	for_each_probes(st, g, i, pr) {
+		double r;
+
+		if (!serve_probes__overhead(pr, &r))
+			continue;
+		fputs("gosnoop_estimated_overhead_ratio{", f);
+		put_labels(f, pr, NULL);
+		fprintf(f, "} %.6f\n", r);
+	}
+	fputs("# HELP gosnoop_probe_disabled Whether the overhead budget has a function's probes off now (1), for every function it ever turned off.\n"
+	      "# TYPE gosnoop_probe_disabled gauge\n", f);
+	for_each_probes(st, g, i, pr)
+		serve_probes__write_throttled(pr, f, false);
+	fputs("# HELP gosnoop_probe_coverage_ratio Share of the time since its budget started that a throttled function was probed: its counts and histograms are sampled (divide by it to estimate the whole).\n"
+	      "# TYPE gosnoop_probe_coverage_ratio gauge\n", f);
+	for_each_probes(st, g, i, pr)
+		serve_probes__write_throttled(pr, f, true);
+}
+
 /* The extras' families (serve.h's hooks; sched: true's goroutine metrics)
  * of every process that has them. */
 static void write_extras(struct serve_state *st, FILE *f)
@@ -233,6 +263,7 @@ void serve_metrics__write(struct serve_state *st, FILE *f)
 	write_calls(st, f);
 	write_durations(st, f);
 	write_untimed(st, f);
+	write_budget(st, f);
 	write_extras(st, f);
 	fputs("# HELP gosnoop_config_last_reload_successful Whether the last configuration (re)load worked.\n"
 	      "# TYPE gosnoop_config_last_reload_successful gauge\n", f);

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
+#include "overhead.h"
 #include "gobin/gobin.h"
 #include "pattern.h"
 #include "funcs/funcs_latency.h"
@@ -181,6 +182,7 @@ static int start_latency(struct serve_probes *pr, struct serve_unit *u, pid_t pi
 
 void serve_unit_stop(struct serve_unit *u)
 {
+	overhead__free(u->ovh);
 	free(u->off);
 	funcprobe__detach(u->fp);
 	funcprobe__free(u->fp);

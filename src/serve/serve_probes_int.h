@@ -16,6 +16,7 @@
 #include "target.h"
 
 struct funcprobe;
+struct overhead;
 struct funcs_count_bpf;
 struct funcs_bpf;
 struct gobin;
@@ -38,6 +39,11 @@ struct serve_unit {
 	 * left out by funcprobe__set_off/reattach (serve_probes_update.c) */
 	bool *off;
 	size_t off_cnt;
+	/* the overhead budget's governor (serve_budget.c), made on the
+	 * first tick; ovh_pct: its share of max_overhead */
+	struct overhead *ovh;
+	double ovh_pct;
+	bool ovh_failed;	/* could not make one: not retried */
 };
 
 struct serve_units {

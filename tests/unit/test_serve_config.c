@@ -80,6 +80,45 @@ static void test_labels_in_order(void **state)
 	serve_config__free(&cfg);
 }
 
+/* max_overhead: default 1%, a number or "N%", 0 or off for none; a
+ * target that differs only in it is the same target (a reload changes
+ * the budget, not the probes). */
+static void test_max_overhead(void **state)
+{
+	static const struct { const char *v; double pct; } ok[] = {
+		{ NULL, 1.0 }, { "0.5", 0.5 }, { "'2%'", 2.0 }, { "0", 0 },
+		{ "off", 0 },
+	};
+	struct serve_config a, b;
+	char text[256], err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "targets:\n  - pid: 42\n    count: a\n%s%s\n",
+			 ok[i].v ? "    max_overhead: " : "",
+			 ok[i].v ? ok[i].v : "");
+		assert_int_equal(load(text, &a, err, sizeof(err)), 0);
+		assert_true(a.targets[0].max_overhead == ok[i].pct);
+		serve_config__free(&a);
+	}
+	assert_int_equal(load("targets:\n  - pid: 42\n    count: a\n"
+			      "    max_overhead: -1\n", &a, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, ":4: max_overhead: expected a percentage"));
+	assert_int_equal(load("targets:\n  - pid: 42\n    count: a\n"
+			      "    max_overhead: 1\n    max_overhead: 2\n",
+			      &a, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":5: max_overhead given twice"));
+	assert_int_equal(load("targets:\n  - pid: 42\n    count: a\n",
+			      &a, err, sizeof(err)), 0);
+	assert_int_equal(load("targets:\n  - pid: 42\n    count: a\n"
+			      "    max_overhead: off\n", &b, err, sizeof(err)), 0);
+	assert_true(serve_config__same_target(&a.targets[0], &b.targets[0]));
+	serve_config__free(&b);
+	serve_config__free(&a);
+}
+
 static void test_bad_files_name_the_line(void **state)
 {
 	static const struct {
@@ -231,6 +270,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buckets_exact_ns),
 		cmocka_unit_test(test_labels_in_order),
+		cmocka_unit_test(test_max_overhead),
 		cmocka_unit_test(test_bad_files_name_the_line),
 		cmocka_unit_test(test_same_target),
 		cmocka_unit_test(test_same_processes),

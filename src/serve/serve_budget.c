@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The overhead budget of `gosnoop serve` (issue 16): each unit of a
+ * target's probes (one funcprobe, one BPF object) gets the governor
+ * count and latency use (src/overhead.h), enforcing the target's
+ * max_overhead split evenly among the process's units (each governor
+ * sees only its own functions, so the shares add up to the budget).
+ *
+ * The governors are made lazily on the main thread's tick, so a unit a
+ * reload adds gets one too, and a reload that changes max_overhead only
+ * changes the budget (overhead__set_budget): nothing is re-attached for
+ * it. max_overhead 0 (off): every function the governor had off comes
+ * back and the governor goes.
+ *
+ * Functions a reload removed (u->off) are off in the funcprobe as well;
+ * the governor must not turn them back on: after each update they are
+ * put off again if it did.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+#include "common.h"
+#include "overhead.h"
+#include "serve_probes.h"
+#include "serve_probes_int.h"
+#include "serve_text.h"
+#include "target.h"
+#include "probe/funcprobe.h"
+#include "bpf/funcs.skel.h"
+#include "bpf/funcs_count.skel.h"
+
+static const char *const kind_names[] = { "count", "latency" };
+
+static bool removed(const struct serve_unit *u, size_t fid)
+{
+	return u->off_cnt && u->off[fid];
+}
+
+/* Where the unit's program counts calls (as cmd_count.c and
+ * cmd_latency.c tell their governors). */
+static void unit_calls(const struct serve_unit *u, enum serve_kind k,
+		       struct overhead_calls *c)
+{
+	if (k == SERVE_COUNT) {
+		*c = (struct overhead_calls){
+			.map_fd = bpf_map__fd(u->count_skel->maps.counts),
+			.value_size = sizeof(__u64), .count_off = 0,
+			.extra_off = SIZE_MAX, .halves = 1 };
+		return;
+	}
+	*c = (struct overhead_calls){
+		.map_fd = bpf_map__fd(u->lat_skel->maps.hists),
+		.value_size = sizeof(struct fp_hist),
+		.count_off = offsetof(struct fp_hist, count),
+		.extra_off = offsetof(struct fp_hist, untimed),
+		.sum_off = offsetof(struct fp_hist, sum_ns), .halves = 1 };
+}
+
+/* Every function the governor had off back on, the governor gone. */
+static void budget_drop(struct serve_unit *u)
+{
+	size_t n = funcprobe__cnt(u->fp), back = 0;
+
+	for (size_t fid = 0; fid < n; fid++)
+		if (funcprobe__is_off(u->fp, fid) && !removed(u, fid) &&
+		    !funcprobe__set_off(u->fp, fid, false))
+			back++;
+	if (back && funcprobe__reattach(u->fp))
+		p_warn("max_overhead off: %zu functions could not be put back on",
+		       back);
+	overhead__free(u->ovh);
+	u->ovh = NULL;
+	u->ovh_pct = 0;
+}
+
+/* What the reload removed stays off, whatever the governor decided. */
+static void keep_removed_off(struct serve_unit *u)
+{
+	size_t n = funcprobe__cnt(u->fp), again = 0;
+
+	for (size_t fid = 0; u->off_cnt && fid < n; fid++)
+		if (u->off[fid] && !funcprobe__is_off(u->fp, fid) &&
+		    !funcprobe__set_off(u->fp, fid, true))
+			again++;
+	if (again)
+		funcprobe__reattach(u->fp);
+}
+
+static size_t unit_count(const struct serve_probes *pr)
+{
+	return pr->units[SERVE_COUNT].cnt + pr->units[SERVE_LATENCY].cnt;
+}
+
+/* A governor for u at pct (made outside the lock: it may calibrate). */
+static int budget_new(struct serve_probes *pr, struct serve_unit *u,
+		      enum serve_kind k, double pct, struct overhead **out)
+{
+	struct overhead_calls c;
+	struct overhead_opts o = {
+		.max_pct = pct, .enforce = true,
+		.sites = k == SERVE_COUNT ? FP_SITES_ENTRY
+					  : FP_SITES_ENTRY | FP_SITES_RET,
+		.pid = pr->t.kind == TARGET_PID ? pr->t.pid : 0 };
+
+	unit_calls(u, k, &c);
+	return overhead__new(u->fp, &c, &o, out);
+}
+
+void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
+			       uint64_t now_ns, pthread_mutex_t *lock)
+{
+	size_t units = unit_count(pr);
+	double pct = units ? max_pct / (double)units : 0;
+
+	for (int k = 0; k < SERVE_NKINDS; k++) {
+		struct serve_units *us = &pr->units[k];
+
+		for (size_t i = 0; i < us->cnt; i++) {
+			struct serve_unit *u = &us->u[i];
+			struct overhead *o = NULL;
+
+			if (pct <= 0) {
+				if (u->ovh) {
+					pthread_mutex_lock(lock);
+					budget_drop(u);
+					pthread_mutex_unlock(lock);
+				}
+				continue;
+			}
+			if (!u->ovh) {
+				if (u->ovh_failed)
+					continue;
+				if (budget_new(pr, u, k, pct, &o)) {
+					p_warn("%s: no overhead budget for its %s functions",
+					       pr->t.display, kind_names[k]);
+					u->ovh_failed = true;
+					continue;
+				}
+				pthread_mutex_lock(lock);
+				u->ovh = o;
+				u->ovh_pct = pct;
+				pthread_mutex_unlock(lock);
+				continue;
+			}
+			pthread_mutex_lock(lock);
+			if (pct != u->ovh_pct) {
+				overhead__set_budget(u->ovh, pct);
+				u->ovh_pct = pct;
+			}
+			overhead__update(u->ovh, now_ns);
+			keep_removed_off(u);
+			pthread_mutex_unlock(lock);
+		}
+	}
+}
+
+bool serve_probes__overhead(const struct serve_probes *pr, double *ratio)
+{
+	bool any = false;
+
+	*ratio = 0;
+	for (int k = 0; k < SERVE_NKINDS; k++)
+		for (size_t i = 0; i < pr->units[k].cnt; i++) {
+			const struct serve_unit *u = &pr->units[k].u[i];
+
+			if (!u->ovh)
+				continue;
+			*ratio += overhead__estimate(u->ovh);
+			any = true;
+		}
+	return any;
+}
+
+static void put_series(FILE *f, const char *name,
+		       const struct serve_probes *pr, enum serve_kind k,
+		       const char *func)
+{
+	fprintf(f, "%s{%s,function=\"", name, pr->labels);
+	serve__put_label_value(f, func);
+	fprintf(f, "\",kind=\"%s\"", kind_names[k]);
+}
+
+void serve_probes__write_throttled(const struct serve_probes *pr, FILE *f,
+				   bool coverage)
+{
+	for (int k = 0; k < SERVE_NKINDS; k++)
+		for (size_t i = 0; i < pr->units[k].cnt; i++) {
+			const struct serve_unit *u = &pr->units[k].u[i];
+			size_t n = u->ovh ? funcprobe__cnt(u->fp) : 0;
+
+			for (size_t fid = 0; fid < n; fid++) {
+				const char *func = funcprobe__func(u->fp, fid)->name;
+				double cov;
+
+				if (removed(u, fid) ||
+				    !overhead__sampled(u->ovh, fid, &cov))
+					continue;
+				if (coverage) {
+					put_series(f, "gosnoop_probe_coverage_ratio",
+						   pr, k, func);
+					fprintf(f, "} %.4f\n", cov);
+					continue;
+				}
+				put_series(f, "gosnoop_probe_disabled", pr, k,
+					   func);
+				fprintf(f, ",reason=\"overhead\"} %d\n",
+					funcprobe__is_off(u->fp, fid));
+			}
+		}
+}

@@ -1,0 +1,145 @@
+"""gosnoop serve's overhead budget (issue 16): max_overhead per target
+(default 1%), the governor of count/latency turning the costliest
+functions off and back on, gosnoop_probe_disabled,
+gosnoop_probe_coverage_ratio and gosnoop_estimated_overhead_ratio.
+
+Ground truth: tests/fixtures/hotcold prints how often it called main.hot
+(a tight loop) and main.cold (every 20 ms). A binary: target's probes
+are on the file before the fixture starts, so a function kept on all
+along is counted exactly."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import gstest
+from gstest import Skip, fixture
+from test_serve import Daemon, parse_metrics, wait_line, write_config
+
+
+def private_hotcold():
+    path = os.path.join(gstest.tmpdir(), "hotcold")
+    shutil.copy2(fixture("hotcold"), path)
+    return path
+
+
+def truth(p):
+    out, _ = p.communicate(timeout=60)
+    for line in reversed(out.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise AssertionError(f"hotcold printed nothing: {out[-300:]!r}")
+
+
+def start_hotcold(path, secs):
+    p = subprocess.Popen([path, "-for", secs], stdout=subprocess.PIPE, text=True,
+                         stdin=subprocess.DEVNULL)
+    gstest._procs.append(p)
+    return p
+
+
+def samples(d, name):
+    """{(function or None, kind or None): value} of one metric."""
+    return {(l.get("function"), l.get("kind")): v
+            for n, l, v in parse_metrics(d.get("/metrics")[2]) if n == name}
+
+
+def wait_for(cond, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = cond()
+        if got:
+            return got
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_hot_disabled_cold_kept_exactly_within_budget():
+    """Default budget (1%): main.hot goes off (named, disabled 1, coverage
+    < 1), main.cold stays on and its counter equals what the fixture
+    printed; the estimate is under 1% once main.hot is off; a latency
+    unit beside it has its own governor. promtool accepts the text."""
+    path = private_hotcold()
+    cfg = write_config(f"""targets:
+  - binary: {path}
+    count: [main.hot, main.cold]
+    latency: [main.cold]
+""")
+    d = Daemon(cfg, "--no-watch")
+    p = start_hotcold(path, "5s")
+    wait_line(d, r"throttled main\.hot: \d+ hits/s, ~[\d.]+% overhead \(budget 0\.5%\)")
+    time.sleep(1.5)     # a few updates with main.hot off
+    ratio = samples(d, "gosnoop_estimated_overhead_ratio")
+    assert list(ratio) == [(None, None)], ratio
+    assert 0 <= ratio[None, None] <= 0.01, ratio
+    t = truth(p)
+    text = d.get("/metrics")[2]
+    m = {}
+    for n, l, v in parse_metrics(text):
+        m[n, l.get("function"), l.get("kind"), l.get("reason")] = v
+    assert m["gosnoop_probe_disabled", "main.hot", "count", "overhead"] == 1, text
+    assert not any(k[0] == "gosnoop_probe_disabled" and k[1] == "main.cold" for k in m), text
+    cov = m["gosnoop_probe_coverage_ratio", "main.hot", "count", None]
+    assert 0 < cov < 0.9, cov
+    hot = m["gosnoop_function_calls_total", "main.hot", None, None]
+    assert 0 < hot < t["hot"] * 0.9, (hot, t)
+    assert m["gosnoop_function_calls_total", "main.cold", None, None] == t["cold"], (m, t)
+    assert m["gosnoop_function_duration_seconds_count", "main.cold", None, None] == t["cold"], (m, t)
+    promtool = shutil.which("promtool")
+    if promtool:
+        r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+    rc, secs = d.stop()
+    assert rc == 0 and secs < 1.0, (rc, secs)
+    if not promtool:
+        raise Skip("promtool missing (apt-get install prometheus)")
+
+
+def test_reload_changes_max_overhead_without_restarting_probes():
+    """max_overhead: off by SIGHUP puts main.hot back on (its disabled
+    series goes, its counter grows again) while main.cold's counter runs on across the
+    reload (no restart: exact over the whole run); max_overhead: 0.5
+    turns main.hot off again."""
+    path = private_hotcold()
+    head = f"targets:\n  - binary: {path}\n    count: [main.hot, main.cold]\n"
+    cfg = write_config(head)
+    d = Daemon(cfg, "--no-watch")
+    p = start_hotcold(path, "7s")
+    wait_line(d, r"throttled main\.hot")
+
+    def reload(text):
+        with open(cfg, "w") as f:
+            f.write(head + text)
+        d.p.send_signal(signal.SIGHUP)
+        wait_line(d, r"reloaded .*: 1 targets \(1 kept")
+
+    reload("    max_overhead: off\n")
+    # no budget: nothing off, no estimate (the series go)
+    wait_for(lambda: not samples(d, "gosnoop_probe_disabled"))
+    assert not samples(d, "gosnoop_estimated_overhead_ratio")
+    h1 = samples(d, "gosnoop_function_calls_total")["main.hot", None]
+    time.sleep(0.5)
+    h2 = samples(d, "gosnoop_function_calls_total")["main.hot", None]
+    assert h2 > h1 + 1000, (h1, h2)      # probed again
+    reload("    max_overhead: 0.5%\n")
+    wait_line(d, r"throttled main\.hot: .*\(budget 0\.5%\)")
+    t = truth(p)
+    calls = samples(d, "gosnoop_function_calls_total")
+    assert calls["main.cold", None] == t["cold"], (calls, t)
+    assert calls["main.hot", None] < t["hot"], (calls, t)
+    rc, secs = d.stop()
+    assert rc == 0 and secs < 1.0, (rc, secs)
+
+
+def test_bad_max_overhead_is_a_config_error():
+    path = private_hotcold()
+    for bad in ("-1", "lots", "[1]"):
+        cfg = write_config(f"targets:\n  - binary: {path}\n    count: [main.cold]\n"
+                           f"    max_overhead: {bad}\n")
+        r = subprocess.run([gstest.GOSNOOP, "serve", "--config", cfg, "--listen", "127.0.0.1:0"],
+                           capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        assert r.returncode == 2, (bad, r.returncode, r.stderr)
+        assert f"{cfg}:4: max_overhead: expected a percentage" in r.stderr, r.stderr
