@@ -264,3 +264,20 @@ def test_bench_programs_load_beside_follow():
                            stdin=subprocess.DEVNULL)
         assert r.returncode == 0, (prog, r.stderr)
         assert "100 bytes" in r.stderr, (prog, r.stderr)
+
+
+def test_goroutine_func_through_a_go_wrapper():
+    """kexec starts its runner with `go runner(done)`: g.startpc is the
+    compiler's wrapper (main.main.func1, or gowrap1 since go1.21), which
+    --goroutine-func main.runner must cover, as the start column does.
+    main.main matches no goroutine that execs: nothing passes."""
+    r, events = ktrace_json(["--goroutine-func", "main.runner", "-o", "filename",
+                             "tracepoint:syscalls:sys_enter_execve", "--", fixture("kexec")])
+    assert r.returncode == 0, r.stderr
+    printed = re.findall(r"^exec (\S+)$", r.stdout, re.M)
+    assert [e["args"]["filename"] for e in events] == printed, (events, r.stdout)
+    assert all(e.get("start") == "main.runner" for e in events), events
+    r, events = ktrace_json(["--goroutine-func", "main.main", "-o", "filename",
+                             "tracepoint:syscalls:sys_enter_execve", "--", fixture("kexec")])
+    assert r.returncode == 0, r.stderr
+    assert events == [], events
