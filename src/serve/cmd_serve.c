@@ -30,6 +30,7 @@
 #include "cmd.h"
 #include "common.h"
 #include "options.h"
+#include "overhead.h"
 #include "serve.h"
 #include "serve_config.h"
 #include "serve_probes.h"
@@ -52,6 +53,7 @@ struct serve_main {
 	struct stat seen;		/* the config file as last read */
 	bool settling;			/* a change seen, waiting for quiet */
 	double settle_until;
+	double max_overhead;		/* --max-overhead: targets' default */
 };
 
 static volatile sig_atomic_t exiting, hup_seen;
@@ -68,6 +70,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s serve --config FILE [--listen HOST:PORT] [--no-watch]\n"
+		"                    [--max-overhead PCT]\n"
 		"Keep count/latency/sched probes on Go services and export them\n"
 		"to Prometheus: /metrics, /healthz, /debug/probes (JSON).\n\n"
 		"  -c, --config FILE     YAML configuration (docs/serve.md)\n"
@@ -75,10 +78,12 @@ static void usage(FILE *f)
 		"                        listen:, else %s; loopback unless\n"
 		"                        given otherwise)\n"
 		"      --no-watch        reload on SIGHUP only, not when FILE changes\n"
+		"      --max-overhead PCT  the overhead budget of targets without\n"
+		"                        max_overhead: (default %g; off: none)\n"
 		"  -v, --verbose         probe sites, attach and detach times\n"
 		"Stops on SIGTERM or SIGINT (detaches, exit 0). An invalid\n"
 		"configuration is reported as FILE:LINE, exit 2.\n",
-		prog_name, DEFAULT_LISTEN);
+		prog_name, DEFAULT_LISTEN, SERVE_DEFAULT_MAX_OVERHEAD);
 }
 
 /*
@@ -458,6 +463,7 @@ static void reload(struct serve_main *m, const char *why_now)
 		snprintf(why, sizeof(why), "%s", msg);
 		goto failed;
 	}
+	serve_config__default_max_overhead(&n.cfg, m->max_overhead);
 	n.groups = calloc(n.cfg.target_cnt + 1, sizeof(*n.groups));
 	n.kept = calloc(st->group_cnt + 1, sizeof(*n.kept));
 	n.reused = calloc(n.cfg.target_cnt + 1, sizeof(*n.reused));
@@ -615,7 +621,7 @@ static void main_loop(struct serve_main *m)
 	}
 }
 
-enum { OPT_NO_WATCH = 256 };
+enum { OPT_NO_WATCH = 256, OPT_MAX_OVERHEAD };
 
 /* What serve's own options set (options.h handles -v and -h). */
 struct serve_args {
@@ -637,6 +643,12 @@ static int serve_option(int code, char *arg, void *ctx)
 	case OPT_NO_WATCH:
 		a->watch = false;
 		return 0;
+	case OPT_MAX_OVERHEAD:
+		if (!strcmp(arg, "off") || !strcmp(arg, "0")) {
+			a->m->max_overhead = 0;
+			return 0;
+		}
+		return overhead__parse_pct(arg, &a->m->max_overhead);
 	default:
 		return -ENOENT;
 	}
@@ -648,11 +660,12 @@ int do_serve(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "no-watch", no_argument, NULL, OPT_NO_WATCH },
+		{ "max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD },
 		{}
 	};
 	static struct serve_main m = {
 		.st = { .lock = PTHREAD_MUTEX_INITIALIZER, .hooks = &serve_sched_hooks },
-		.watch_fd = -1,
+		.watch_fd = -1, .max_overhead = SERVE_DEFAULT_MAX_OVERHEAD,
 	};
 	struct serve_args args = { .m = &m, .watch = true };
 	const struct opts_spec spec = {
@@ -687,6 +700,7 @@ int do_serve(int argc, char **argv)
 		p_err("%s", err_msg);
 		return err;
 	}
+	serve_config__default_max_overhead(&st->cfg, m.max_overhead);
 	m.listen = strdup(m.listen_arg ?: st->cfg.listen ?: DEFAULT_LISTEN);
 	if (!m.listen) {
 		p_err("serve: out of memory");

@@ -766,6 +766,13 @@ static bool same_list(char **a, int an, char **b, int bn)
 	return true;
 }
 
+void serve_config__default_max_overhead(struct serve_config *cfg, double pct)
+{
+	for (size_t i = 0; i < cfg->target_cnt; i++)
+		if (!cfg->targets[i].max_overhead_given)
+			cfg->targets[i].max_overhead = pct;
+}
+
 bool serve_config__same_target(const struct serve_target *a,
 			       const struct serve_target *b)
 {

@@ -96,6 +96,9 @@ bool serve_config__same_target(const struct serve_target *a,
 bool serve_config__same_processes(const struct serve_target *a,
 				  const struct serve_target *b);
 
+/* max_overhead of the targets that do not set it (serve --max-overhead). */
+void serve_config__default_max_overhead(struct serve_config *cfg, double pct);
+
 /* The same certificate and key (or both without TLS). */
 bool serve_config__same_tls(const struct serve_web *a, const struct serve_web *b);
 

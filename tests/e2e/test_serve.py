@@ -42,11 +42,18 @@ def own_record(stdout):
 
 class Daemon:
     """gosnoop serve on 127.0.0.1:0 (the kernel picks the port; the
-    daemon prints it). stderr is read by a thread so it never blocks."""
+    daemon prints it). stderr is read by a thread so it never blocks.
+    max_overhead: --max-overhead, the targets' default budget: off, for
+    the tests of exact counts (serve's default of 1% throttles the
+    fixtures' hot functions: their counts are then a sample;
+    test_serve_overhead.py tests the budget, with None: the default)."""
 
-    def __init__(self, config, *args, listen="127.0.0.1:0", start_timeout=60, **popen_kw):
+    def __init__(self, config, *args, listen="127.0.0.1:0", start_timeout=60,
+                 max_overhead="off", **popen_kw):
         self.p = subprocess.Popen([GOSNOOP, "serve", "--config", config] +
-                                  (["--listen", listen] if listen else []) + list(args),
+                                  (["--listen", listen] if listen else []) +
+                                  (["--max-overhead", max_overhead] if max_overhead else []) +
+                                  list(args),
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, **popen_kw)
         gstest._procs.append(self.p)

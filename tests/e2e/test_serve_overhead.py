@@ -67,7 +67,7 @@ def test_hot_disabled_cold_kept_exactly_within_budget():
     count: [main.hot, main.cold]
     latency: [main.cold]
 """)
-    d = Daemon(cfg, "--no-watch")
+    d = Daemon(cfg, "--no-watch", max_overhead=None)
     p = start_hotcold(path, "5s")
     wait_line(d, r"throttled main\.hot: \d+ hits/s, ~[\d.]+% overhead \(budget 0\.5%\)")
     time.sleep(1.5)     # a few updates with main.hot off
@@ -106,7 +106,7 @@ def test_reload_changes_max_overhead_without_restarting_probes():
     path = private_hotcold()
     head = f"targets:\n  - binary: {path}\n    count: [main.hot, main.cold]\n"
     cfg = write_config(head)
-    d = Daemon(cfg, "--no-watch")
+    d = Daemon(cfg, "--no-watch", max_overhead=None)
     p = start_hotcold(path, "7s")
     wait_line(d, r"throttled main\.hot")
 
@@ -132,6 +132,33 @@ def test_reload_changes_max_overhead_without_restarting_probes():
     assert calls["main.hot", None] < t["hot"], (calls, t)
     rc, secs = d.stop()
     assert rc == 0 and secs < 1.0, (rc, secs)
+
+
+def test_max_overhead_option_is_the_default_of_targets():
+    """serve --max-overhead off: no budget for a target without
+    max_overhead: (main.hot counted exactly, no estimate); one with
+    max_overhead: 1 keeps its budget (main.hot throttled)."""
+    path = private_hotcold()
+    cfg = write_config(f"""targets:
+  - binary: {path}
+    count: [main.hot]
+  - binary: {path}
+    count: [main.cold]
+    labels: {{budget: "yes"}}
+    max_overhead: 1
+""")
+    d = Daemon(cfg, "--no-watch", max_overhead="off")
+    t = truth(start_hotcold(path, "2s"))
+    m = {(n, l.get("function"), l.get("budget")): v
+         for n, l, v in parse_metrics(d.get("/metrics")[2])}
+    assert m["gosnoop_function_calls_total", "main.hot", None] == t["hot"], (m, t)
+    assert m["gosnoop_function_calls_total", "main.cold", "yes"] == t["cold"], (m, t)
+    assert ("gosnoop_estimated_overhead_ratio", None, None) not in m, m
+    assert ("gosnoop_estimated_overhead_ratio", None, "yes") in m, m
+    assert d.stop()[0] == 0
+    r = subprocess.run([gstest.GOSNOOP, "serve", "--config", cfg, "--max-overhead", "x"],
+                       capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert r.returncode == 2 and "bad --max-overhead 'x'" in r.stderr, r
 
 
 def test_bad_max_overhead_is_a_config_error():
