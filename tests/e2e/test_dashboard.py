@@ -99,16 +99,29 @@ def test_dashboard_queries_name_exported_metrics_and_answer():
     gstest._procs.append(p)
     assert p.stdout.readline().strip() == "ready"
     cfg = write_config(f"targets:\n  - binary: {path}\n    count: [main.fib, main.add]\n"
-                       f"    latency: [main.classify, main.sleep10ms]\n    sched: true\n")
-    d = Daemon(cfg)
+                       f"    latency: [main.classify, main.sleep10ms]\n    sched: true\n"
+                       f"    max_overhead: 0.001\n")
+    d = Daemon(cfg, max_overhead=None)
     classic = Prometheus(d.port)
     native = Prometheus(d.port, ["--enable-feature=native-histograms"])
+
+    def scrape_has(name, timeout=10):
+        deadline = time.monotonic() + timeout
+        while name not in exported_names(d.get("/metrics")[2]):
+            assert time.monotonic() < deadline, name
+            time.sleep(0.2)
+
     try:
+        # the budget's governors look before the calls (a tiny budget:
+        # the fixture's calls turn some function off, so that the
+        # overhead panel's gosnoop_probe_disabled has a series)
+        scrape_has("gosnoop_estimated_overhead_ratio")
         p.stdin.write("go\n")
         p.stdin.flush()
         for line in p.stdout:
             if line.startswith('{"counts"'):
                 break
+        scrape_has("gosnoop_probe_disabled")
         exported = exported_names(d.get("/metrics")[2])
         var = dash["templating"]["list"][0]
         used = set(OURS.findall(var["definition"]))
