@@ -717,17 +717,22 @@ int fp_prog_map_fd(const struct funcprobe *fp, struct bpf_program *prog,
 	__u32 info_len = sizeof(info), ids[64];
 	struct bpf_map *map = fp->obj ?
 		bpf_object__find_map_by_name(fp->obj, name) : NULL;
+	struct bpf_map_info own = {};
+	__u32 own_len = sizeof(own);
 	int fd = -1;
-
-	/* the object's own: BPF_MAP_GET_FD_BY_ID below needs CAP_SYS_ADMIN,
-	 * which a container rarely has */
-	if (map && bpf_map__fd(map) >= 0 && bpf_map__max_entries(map) >= min)
-		return fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 0);
 
 	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
 	info.map_ids = (__u64)(unsigned long)ids;
 	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &info_len))
 		return -1;
+	/* the object's own, if prog uses it: BPF_MAP_GET_FD_BY_ID below
+	 * needs CAP_SYS_ADMIN, which a container rarely has */
+	if (map && bpf_map__fd(map) >= 0 && bpf_map__max_entries(map) >= min &&
+	    !bpf_obj_get_info_by_fd(bpf_map__fd(map), &own, &own_len))
+		for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++)
+			if (ids[i] == own.id)
+				return fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC,
+					     0);
 	for (__u32 i = 0; i < info.nr_map_ids && i < 64 && fd < 0; i++) {
 		struct bpf_map_info mi = {};
 		__u32 mi_len = sizeof(mi);
