@@ -215,18 +215,8 @@ static int attach(struct serve_sched *s, const struct gobin *gb)
 	err = sched_probe__load(&s->sp);
 	if (err)
 		return err;
-	err = sched_probe__attach(&s->sp, s->t.path, s->pid > 0 ? s->pid : -1);
-	if (err) {
-		if (s->pid > 0 && !target__pid_alive(s->pid))
-			p_err("cannot attach to %s: the process is gone",
-			      s->t.display);
-		else
-			p_err("cannot attach a uprobe to %s: %s%s", s->t.display,
-			      strerror(-err), err == -EPERM || err == -EACCES ?
-			      " (" PRIV_HINT ")" : "");
-		return err;
-	}
-	return 0;
+	return sched_probe__attach_target(&s->sp, s->t.display, s->t.path,
+					  s->pid);
 }
 
 int serve_sched__start(const char *binary_path, pid_t pid,
