@@ -500,6 +500,20 @@ def test_without_sys_admin():
     assert r.returncode == NOKERNEL, (r.returncode, r.stderr)
     (line,) = r.stderr.strip().splitlines()
     assert "Permission denied" in line and "CAP_SYS_ADMIN" in line, line
+    # serve's sched: true, the same line (its config line first), exit 3
+    p = subprocess.Popen([sched, "-sleep", "5s"], stdout=subprocess.DEVNULL)
+    try:
+        cfg = os.path.join(tmpdir(), "serve.yaml")
+        with open(cfg, "w") as f:
+            f.write(f"listen: 127.0.0.1:0\ntargets:\n  - pid: {p.pid}\n    sched: true\n")
+        r = subprocess.run(drop + [GOSNOOP, "serve", "--config", cfg], capture_output=True,
+                           text=True, timeout=120, env=env)
+    finally:
+        p.kill()
+        p.wait()
+    assert r.returncode == NOKERNEL, (r.returncode, r.stderr)
+    (line,) = r.stderr.strip().splitlines()
+    assert "Permission denied" in line and "CAP_SYS_ADMIN" in line, line
     if multi:
         r = subprocess.run(drop + [GOSNOOP, "--json", "sched", "--", sched],
                            capture_output=True, text=True, timeout=120)
