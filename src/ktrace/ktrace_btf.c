@@ -200,24 +200,43 @@ int kt_btf__probe_args(struct kt_probe *p, const struct btf *btf, char *err,
 	return 0;
 }
 
-static int member_offset(const struct btf *btf, __u32 struct_id,
-			 const char *name, __u32 *bits)
+/* kt_btf__find_member, nested: anonymous members up to depth 8. */
+static int find_member(const struct btf *btf, __u32 id, const char *name,
+		       __u32 *bit_off, __u32 *bit_size, int depth)
 {
-	const struct btf_type *t = skip_mods(btf, struct_id, NULL);
+	const struct btf_type *t = skip_mods(btf, id, NULL);
 	const struct btf_member *m;
 
-	if (!t || !btf_is_composite(t))
+	if (!t || !btf_is_composite(t) || depth > 8)
 		return -ENOENT;
 	m = btf_members(t);
 	for (int i = 0; i < btf_vlen(t); i++, m++) {
 		const char *mn = btf__name_by_offset(btf, m->name_off);
+		__u32 off = btf_member_bit_offset(t, i);
+		int r;
 
-		if (mn && !strcmp(mn, name)) {
-			*bits = btf_member_bit_offset(t, i);
+		if (mn && *mn) {
+			if (strcmp(mn, name))
+				continue;
+			*bit_off = off;
+			if (bit_size)
+				*bit_size = btf_member_bitfield_size(t, i);
 			return (int)m->type;
+		}
+		r = find_member(btf, m->type, name, bit_off, bit_size,
+				depth + 1);
+		if (r >= 0) {
+			*bit_off += off;
+			return r;
 		}
 	}
 	return -ENOENT;
+}
+
+int kt_btf__find_member(const struct btf *btf, __u32 id, const char *name,
+			__u32 *bit_off, __u32 *bit_size)
+{
+	return find_member(btf, id, name, bit_off, bit_size, 0);
 }
 
 /*
@@ -263,42 +282,12 @@ int kt_btf__fsbase_offset(const struct btf *btf, __u64 *off)
 
 	if (task < 0)
 		return -ENOENT;
-	thread = member_offset(btf, task, "thread", &b1);
-	if (thread < 0 || member_offset(btf, thread, "fsbase", &b2) < 0)
+	thread = kt_btf__find_member(btf, task, "thread", &b1, NULL);
+	if (thread < 0 ||
+	    kt_btf__find_member(btf, thread, "fsbase", &b2, NULL) < 0)
 		return -ENOENT;
 	*off = (b1 + b2) / 8;
 	return 0;
-}
-
-/* member_offset, also inside anonymous members (mm_struct keeps its
- * fields in one, for __randomize_layout) */
-static int deep_member_offset(const struct btf *btf, __u32 struct_id,
-			      const char *name, __u32 *bits, int depth)
-{
-	const struct btf_type *t = skip_mods(btf, struct_id, NULL);
-	const struct btf_member *m;
-
-	if (!t || !btf_is_composite(t) || depth > 8)
-		return -ENOENT;
-	m = btf_members(t);
-	for (int i = 0; i < btf_vlen(t); i++, m++) {
-		const char *mn = btf__name_by_offset(btf, m->name_off);
-		__u32 inner;
-		int r;
-
-		if (mn && *mn) {
-			if (strcmp(mn, name))
-				continue;
-			*bits = btf_member_bit_offset(t, i);
-			return (int)m->type;
-		}
-		r = deep_member_offset(btf, m->type, name, &inner, depth + 1);
-		if (r >= 0) {
-			*bits = btf_member_bit_offset(t, i) + inner;
-			return r;
-		}
-	}
-	return -ENOENT;
 }
 
 int kt_btf__mm_offsets(const struct btf *btf, __u32 *task_mm,
@@ -310,8 +299,8 @@ int kt_btf__mm_offsets(const struct btf *btf, __u32 *task_mm,
 	__u32 b1, b2;
 
 	if (task < 0 || mm < 0 ||
-	    deep_member_offset(btf, task, "mm", &b1, 0) < 0 ||
-	    deep_member_offset(btf, mm, "start_code", &b2, 0) < 0)
+	    kt_btf__find_member(btf, task, "mm", &b1, NULL) < 0 ||
+	    kt_btf__find_member(btf, mm, "start_code", &b2, NULL) < 0)
 		return -ENOENT;
 	*task_mm = b1 / 8;
 	*mm_start_code = b2 / 8;

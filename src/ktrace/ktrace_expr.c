@@ -257,56 +257,27 @@ int kx_rvalue(struct cc *c, struct val *v)
 	}
 }
 
-/* Find member name in composite type id, through anonymous members. */
-static int find_member(const struct btf *btf, __u32 id, const char *name,
-		       __u32 *bit_off, __u32 *mtype, __u32 *bit_size)
-{
-	const struct btf_type *t = resolve(btf, id, NULL);
-	const struct btf_member *m;
-
-	if (!t || !btf_is_composite(t))
-		return -ENOENT;
-	m = btf_members(t);
-	for (int i = 0; i < btf_vlen(t); i++, m++) {
-		const char *mn = btf__name_by_offset(btf, m->name_off);
-		__u32 off = btf_member_bit_offset(t, i);
-
-		if (mn && *mn) {
-			if (strcmp(mn, name))
-				continue;
-			*bit_off = off;
-			*mtype = m->type;
-			*bit_size = btf_member_bitfield_size(t, i);
-			return 0;
-		}
-		if (!find_member(btf, m->type, name, bit_off, mtype,
-				 bit_size)) {
-			*bit_off += off;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 /* v: lvalue of a struct/union (its address on the stack) -> member. */
 int kx_member(struct cc *c, struct val *v, const char *name)
 {
-	__u32 bit_off, mtype, bit_size;
+	__u32 bit_off, bit_size;
 	bool user = v->obj_user;
+	int mtype;
 	char tn[96];
 
 	if (v->kind != V_COMP || !v->type_id) {
 		type_name(c, v->type_id, tn, sizeof(tn));
 		return kx_fail(c, "'%s': not a struct or union", name);
 	}
-	if (find_member(c->btf, v->type_id, name, &bit_off, &mtype,
-			&bit_size)) {
+	mtype = kt_btf__find_member(c->btf, v->type_id, name, &bit_off,
+				    &bit_size);
+	if (mtype < 0) {
 		type_name(c, v->type_id, tn, sizeof(tn));
 		return kx_fail(c, "%s has no member '%s'", tn, name);
 	}
 	if (bit_off / 8 && kx_op(c, KT_OP_ADDI, 0, 0, bit_off / 8))
 		return c->failed;
-	if (kx_from_btf(c, mtype, true, user, v))
+	if (kx_from_btf(c, (__u32)mtype, true, user, v))
 		return c->failed;
 	if (bit_size) {
 		v->bit_shift = bit_off % 8;

@@ -158,6 +158,12 @@ int kt_btf__probe_args(struct kt_probe *p, const struct btf *btf, char *err,
  * program must read with a helper: the verifier refuses direct loads of
  * some argument types (function pointers, pointers to pointers). */
 __u32 kt_btf__ctx_read_mask(const struct kt_probe *p, const struct btf *btf);
+/* Member name of struct/union id, also inside anonymous members
+ * (mm_struct keeps its fields in one, for __randomize_layout): its type
+ * id, its bit offset (summed over the anonymous levels) and, if bit_size,
+ * its bitfield size (0: not a bitfield); -ENOENT. */
+int kt_btf__find_member(const struct btf *btf, __u32 id, const char *name,
+			__u32 *bit_off, __u32 *bit_size);
 /* Offset of task_struct.thread.fsbase; -ENOENT if BTF lacks it. */
 int kt_btf__fsbase_offset(const struct btf *btf, __u64 *off);
 /* Name of the enumerator of enum type id with value v, or NULL. */
