@@ -140,6 +140,20 @@ static const char *buf_missing(uint32_t count)
 	return NULL;
 }
 
+/* An enumerator's or errno's name, or the number when it has none. */
+static void put_name_or_int(FILE *f, struct jw *jw, const char *name,
+			    int64_t v)
+{
+	if (jw && name)
+		jw_string(jw, name);
+	else if (jw)
+		jw_int(jw, v);
+	else if (name)
+		fputs(name, f);
+	else
+		fprintf(f, "%" PRId64, v);
+}
+
 /* A string or buffer the BPF side did not read: null in JSON, the
  * reason unquoted in text. */
 static void put_missing(FILE *f, struct jw *jw, const char *why)
@@ -207,30 +221,12 @@ static void put_value(struct kt_out_ctx *c, struct jw *jw,
 	case KT_FMT_ENUM:
 		u = get_u64(d);
 		name = kt_btf__enum_name(c->btf, o->btf_id, (int64_t)u);
-		if (jw) {
-			if (name)
-				jw_string(jw, name);
-			else
-				jw_int(jw, (int64_t)u);
-		} else if (name) {
-			fputs(name, f);
-		} else {
-			fprintf(f, "%" PRId64, (int64_t)u);
-		}
+		put_name_or_int(f, jw, name, (int64_t)u);
 		return;
 	case KT_FMT_ERRNO:
 		u = get_u64(d);
 		name = errno_name((int64_t)u);
-		if (jw) {
-			if (name)
-				jw_string(jw, name);
-			else
-				jw_int(jw, (int64_t)u);
-		} else if (name) {
-			fputs(name, f);
-		} else {
-			fprintf(f, "%" PRId64, (int64_t)u);
-		}
+		put_name_or_int(f, jw, name, (int64_t)u);
 		return;
 	case KT_FMT_STR:
 		name = str_missing(d, o->len);
