@@ -209,7 +209,9 @@ static int finish(struct session *s)
 	overhead__update(st->ovh, mono_ns());
 	secs = overhead__window_s(st->ovh);
 	if (secs <= 0) {
-		p_err("cost: the target ended before anything was measured");
+		/* no CPU-time reading after the first: nothing to divide by */
+		p_err("cost: the target ended within %g s, before its CPU time was read again; give a command that runs longer, or -p PID of a running process",
+		      OVH_UPDATE_NS / 1e9);
 		return -ESRCH;
 	}
 	rows = calloc(n ? n : 1, sizeof(*rows));

@@ -153,6 +153,17 @@ def test_cost_predicts_per_function_and_command():
     assert abs(total[0]["latency"] - hot["latency"] - cold["latency"]) < 1e-3, total
 
 
+def test_cost_of_a_command_that_ends_too_soon():
+    """calls ends in well under 0.5 s, before cost's second look at its CPU
+    time: exit 2 and one error line naming the way out, no table."""
+    r = subprocess.run([GOSNOOP, "cost", "-d", "5", "main.*", "--", fixture("calls")],
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    errs = [l for l in r.stderr.splitlines() if "cost: the target ended" in l]
+    assert len(errs) == 1 and "runs longer" in errs[0] and "-p PID" in errs[0], r.stderr
+    assert "CALLS/S" not in r.stdout, r.stdout
+
+
 def test_calibration_cached_per_boot():
     d = tmpdir()
     env = dict(os.environ, XDG_RUNTIME_DIR=d)
