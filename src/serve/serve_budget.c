@@ -13,8 +13,10 @@
  * back and the governor goes.
  *
  * Functions a reload removed (u->off) are off in the funcprobe as well;
- * the governor must not turn them back on: after each update they are
- * put off again if it did.
+ * the governor must not turn them back on (it would, after its backoff,
+ * one it had off itself): when a reload removes functions from a unit,
+ * its governor goes (what it had off back on) and a new one starts,
+ * which sees those functions as never called.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -76,19 +78,6 @@ static void budget_drop(struct serve_unit *u)
 	u->ovh_pct = 0;
 }
 
-/* What the reload removed stays off, whatever the governor decided. */
-static void keep_removed_off(struct serve_unit *u)
-{
-	size_t n = funcprobe__cnt(u->fp), again = 0;
-
-	for (size_t fid = 0; u->off_cnt && fid < n; fid++)
-		if (u->off[fid] && !funcprobe__is_off(u->fp, fid) &&
-		    !funcprobe__set_off(u->fp, fid, true))
-			again++;
-	if (again)
-		funcprobe__reattach(u->fp);
-}
-
 static size_t unit_count(const struct serve_probes *pr)
 {
 	return pr->units[SERVE_COUNT].cnt + pr->units[SERVE_LATENCY].cnt;
@@ -122,13 +111,14 @@ void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
 			struct serve_unit *u = &us->u[i];
 			struct overhead *o = NULL;
 
-			if (pct <= 0) {
+			if (pct <= 0 || (u->ovh && u->off_cnt != u->ovh_off_cnt)) {
 				if (u->ovh) {
 					pthread_mutex_lock(lock);
 					budget_drop(u);
 					pthread_mutex_unlock(lock);
 				}
-				continue;
+				if (pct <= 0)
+					continue;
 			}
 			if (!u->ovh) {
 				if (u->ovh_failed)
@@ -142,6 +132,7 @@ void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
 				pthread_mutex_lock(lock);
 				u->ovh = o;
 				u->ovh_pct = pct;
+				u->ovh_off_cnt = u->off_cnt;
 				pthread_mutex_unlock(lock);
 				continue;
 			}
@@ -151,7 +142,6 @@ void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
 				u->ovh_pct = pct;
 			}
 			overhead__update(u->ovh, now_ns);
-			keep_removed_off(u);
 			pthread_mutex_unlock(lock);
 		}
 	}

@@ -43,6 +43,8 @@ struct serve_unit {
 	 * first tick; ovh_pct: its share of max_overhead */
 	struct overhead *ovh;
 	double ovh_pct;
+	size_t ovh_off_cnt;	/* off_cnt when it was made: a reload that
+				   removes more makes a new one */
 	bool ovh_failed;	/* could not make one: not retried */
 };
 

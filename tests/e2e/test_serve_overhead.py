@@ -134,6 +134,44 @@ def test_reload_changes_max_overhead_without_restarting_probes():
     assert rc == 0 and secs < 1.0, (rc, secs)
 
 
+def uprobe_counts(pid):
+    """uprobe_cnt of each BPF link the daemon holds (/proc/PID/fdinfo)."""
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf_link":
+                continue
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                out += [int(l.split()[1]) for l in f if l.startswith("uprobe_cnt:")]
+        except OSError:
+            pass
+    return sorted(out)
+
+
+def test_reload_removing_a_throttled_function_keeps_it_out():
+    """main.hot throttled, then removed from count: by a reload: past the
+    governor's backoff (2 s) it is not put back on (its series gone, the
+    link holds main.cold's one uprobe), main.cold exact throughout."""
+    path = private_hotcold()
+    head = f"targets:\n  - binary: {path}\n"
+    cfg = write_config(head + "    count: [main.hot, main.cold]\n")
+    d = Daemon(cfg, "--no-watch", max_overhead=None)
+    p = start_hotcold(path, "7s")
+    wait_line(d, r"throttled main\.hot")
+    with open(cfg, "w") as f:
+        f.write(head + "    count: [main.cold]\n")
+    d.p.send_signal(signal.SIGHUP)
+    wait_line(d, r"reloaded .*1 changed: 0 functions attached, 1 detached")
+    time.sleep(4)
+    assert not any("main.hot back on" in l for l in d.stderr), "".join(d.stderr)
+    assert uprobe_counts(d.p.pid) == [1], uprobe_counts(d.p.pid)
+    t = truth(p)
+    m = {(n, l.get("function")): v for n, l, v in parse_metrics(d.get("/metrics")[2])}
+    assert m[("gosnoop_function_calls_total", "main.cold")] == t["cold"], (m, t)
+    assert not any(f == "main.hot" for _, f in m), m
+    assert d.stop()[0] == 0
+
+
 def test_max_overhead_option_is_the_default_of_targets():
     """serve --max-overhead off: no budget for a target without
     max_overhead: (main.hot counted exactly, no estimate); one with
