@@ -320,6 +320,8 @@ struct overhead {
 	struct ovh_change *changes;
 	uint64_t *totals;	/* calls per fid, cumulative */
 	uint64_t *sums;		/* ns in calls per fid (calls.sum_off) */
+	uint64_t *win_on;	/* on-time per fid at win_ns (overhead__mark) */
+	uint64_t win_ns;
 	void *vals;		/* one lookup: every CPU's value */
 	size_t n, stride;
 	int ncpu, nonline;
@@ -430,9 +432,10 @@ int overhead__new(struct funcprobe *fp, const struct overhead_calls *calls,
 	o->totals = calloc(o->n ? o->n : 1, sizeof(*o->totals));
 	o->changes = calloc(o->n ? o->n : 1, sizeof(*o->changes));
 	o->vals = calloc((size_t)o->ncpu, o->stride);
+	o->win_on = calloc(o->n ? o->n : 1, sizeof(*o->win_on));
 	if (calls->sum_off)
 		o->sums = calloc(o->n ? o->n : 1, sizeof(*o->sums));
-	if (!ns || !o->totals || !o->changes || !o->vals ||
+	if (!ns || !o->totals || !o->changes || !o->vals || !o->win_on ||
 	    (calls->sum_off && !o->sums))
 		goto fail;
 	for (size_t fid = 0; fid < o->n; fid++)
@@ -442,7 +445,7 @@ int overhead__new(struct funcprobe *fp, const struct overhead_calls *calls,
 	if (!o->gov)
 		goto fail;
 	free(ns);
-	o->start_ns = o->last_ns = mono_ns();
+	o->start_ns = o->last_ns = o->win_ns = mono_ns();
 	err = read_calls(o);
 	if (!err)
 		err = cpu_ns_of(o, o->start_ns, &o->last_cpu_ns);
@@ -472,6 +475,7 @@ void overhead__free(struct overhead *o)
 	free(o->totals);
 	free(o->sums);
 	free(o->vals);
+	free(o->win_on);
 	free(o);
 }
 
@@ -630,6 +634,23 @@ bool overhead__sampled(const struct overhead *o, size_t fid,
 	*coverage = (double)ovh_gov__on_ns(o->gov, fid, now) /
 		    (double)(now - o->start_ns);
 	return true;
+}
+
+bool overhead__sampled_in_window(const struct overhead *o, size_t fid,
+				 uint64_t now_ns, double *coverage)
+{
+	return o && fid < o->n &&
+	       ovh_gov__window_coverage(o->gov, fid, o->win_ns,
+					o->win_on[fid], now_ns, coverage);
+}
+
+void overhead__mark(struct overhead *o, uint64_t now_ns)
+{
+	if (!o)
+		return;
+	for (size_t fid = 0; fid < o->n; fid++)
+		o->win_on[fid] = ovh_gov__on_ns(o->gov, fid, now_ns);
+	o->win_ns = now_ns;
 }
 
 void overhead__set_budget(struct overhead *o, double max_pct)

@@ -113,6 +113,13 @@ void overhead__tick(struct session *s, uint64_t now_ns, void *ctx);
  */
 bool overhead__sampled(const struct overhead *o, size_t fid,
 		       double *coverage);
+/* The same over the window from the last overhead__mark() (or the
+ * start) to now_ns: -i's figures are one interval's, so is their
+ * coverage; false also when fid was on all through the window. */
+bool overhead__sampled_in_window(const struct overhead *o, size_t fid,
+				 uint64_t now_ns, double *coverage);
+/* A new window from now_ns (after an interval's print). */
+void overhead__mark(struct overhead *o, uint64_t now_ns);
 
 /* serve: another --max-overhead PCT (> 0), from the next update on; the
  * estimate of the last update (0.004: the program's work takes 0.4%

@@ -275,3 +275,18 @@ uint64_t ovh_gov__on_ns(const struct ovh_gov *g, size_t fid, uint64_t now_ns)
 		return f->on_total;
 	return f->on_total + (now_ns - f->on_since);
 }
+
+bool ovh_gov__window_coverage(const struct ovh_gov *g, size_t fid,
+			      uint64_t since_ns, uint64_t on_at_since,
+			      uint64_t now_ns, double *coverage)
+{
+	uint64_t on;
+
+	if (!ovh_gov__was_off(g, fid) || now_ns <= since_ns)
+		return false;
+	on = ovh_gov__on_ns(g, fid, now_ns) - on_at_since;
+	if (on >= now_ns - since_ns)
+		return false;
+	*coverage = (double)on / (double)(now_ns - since_ns);
+	return true;
+}

@@ -94,5 +94,11 @@ bool ovh_gov__is_off(const struct ovh_gov *g, size_t fid);
 bool ovh_gov__was_off(const struct ovh_gov *g, size_t fid);
 /* Nanoseconds fid was on since the first update, up to now_ns. */
 uint64_t ovh_gov__on_ns(const struct ovh_gov *g, size_t fid, uint64_t now_ns);
+/* fid's share of [since_ns, now_ns] on, on_at_since its ovh_gov__on_ns()
+ * at since_ns (one -i interval's figures): false when it never went off
+ * or was on all through the window (those figures are exact). */
+bool ovh_gov__window_coverage(const struct ovh_gov *g, size_t fid,
+			      uint64_t since_ns, uint64_t on_at_since,
+			      uint64_t now_ns, double *coverage);
 
 #endif /* GOSNOOP_OVERHEAD_GOV_H */

@@ -135,8 +135,8 @@ static int cmp_rows(const void *a, const void *b)
 
 /* The calls of each function since the last print, most first; *total:
  * their sum. The number of rows, or -ENOMEM. */
-static ssize_t collect(struct funcs_session *s, struct count_row **out,
-		       uint64_t *total)
+static ssize_t collect(struct funcs_session *s, uint64_t now_ns,
+		       struct count_row **out, uint64_t *total)
 {
 	struct count_state *st = s->ops->priv;
 	size_t n = funcprobe__cnt(s->fp), rows_cnt = 0;
@@ -157,8 +157,8 @@ static ssize_t collect(struct funcs_session *s, struct count_row **out,
 		if (sum > st->prev[fid]) {
 			rows[rows_cnt].name = funcprobe__func(s->fp, fid)->name;
 			rows[rows_cnt].n = sum - st->prev[fid];
-			if (!overhead__sampled(s->ovh, fid,
-					       &rows[rows_cnt].coverage))
+			if (!overhead__sampled_in_window(s->ovh, fid, now_ns,
+							 &rows[rows_cnt].coverage))
 				rows[rows_cnt].coverage = -1;
 			*total += rows[rows_cnt].n;
 			rows_cnt++;
@@ -228,10 +228,11 @@ static void print(struct funcs_session *s, bool final)
 {
 	struct count_state *st = s->ops->priv;
 	struct count_row *rows;
-	uint64_t total;
-	ssize_t cnt = collect(s, &rows, &total);
+	uint64_t total, now_ns = mono_ns();
+	ssize_t cnt = collect(s, now_ns, &rows, &total);
 	size_t shown;
 
+	overhead__mark(s->ovh, now_ns);	/* -i: the next interval's window */
 	if (cnt < 0)
 		return;
 	shown = s->cli->top && s->cli->top < cnt ? (size_t)s->cli->top

@@ -344,7 +344,8 @@ static void hist_sub(struct fp_hist *to, const struct fp_hist *from)
 }
 
 /* Rows of the per-goroutine map; with -i the map is emptied. */
-static size_t collect_goid(struct funcs_session *s, struct lat_row **rows)
+static size_t collect_goid(struct funcs_session *s, uint64_t now_ns,
+			   struct lat_row **rows)
 {
 	struct funcs_bpf *skel = s->skel;
 	int fd = bpf_map__fd(skel->maps.goid_hists);
@@ -375,8 +376,9 @@ static size_t collect_goid(struct funcs_session *s, struct lat_row **rows)
 		r[n].name = ff->name;
 		r[n].goid = key.goid;
 		r[n].h = h;
-		r[n].sampled = overhead__sampled(s->ovh, key.fid,
-						 &r[n].coverage);
+		r[n].sampled = overhead__sampled_in_window(s->ovh, key.fid,
+							   now_ns,
+							   &r[n].coverage);
 		/* per goroutine, epoch stays 0: any tag is this key's */
 		r[n].have_mm = h.mm_tag != 0;
 		n++;
@@ -416,8 +418,8 @@ static void print_stats(struct funcs_session *s)
 
 /* Each function's histogram since the last print (-i: the half of the
  * map that held this interval's calls). 0 or -ENOMEM. */
-static int collect(struct funcs_session *s, bool final, struct lat_row **out,
-		   size_t *cnt)
+static int collect(struct funcs_session *s, bool final, uint64_t now_ns,
+		   struct lat_row **out, size_t *cnt)
 {
 	struct lat_state *st = s->ops->priv;
 	size_t n = funcprobe__cnt(s->fp), rows_cnt = 0;
@@ -456,7 +458,8 @@ static int collect(struct funcs_session *s, bool final, struct lat_row **out,
 		if (!r->h.count && !r->h.untimed)
 			continue;
 		r->name = funcprobe__func(s->fp, fid)->name;
-		r->sampled = overhead__sampled(s->ovh, fid, &r->coverage);
+		r->sampled = overhead__sampled_in_window(s->ovh, fid, now_ns,
+							 &r->coverage);
 		rows_cnt++;
 	}
 	*out = rows;
@@ -470,14 +473,19 @@ static void print(struct funcs_session *s, bool final)
 	bool per_goid = s->cli->per_goid;
 	struct lat_row *rows = NULL;
 	size_t rows_cnt = 0;
+	uint64_t now_ns = mono_ns();
+	int err = 0;
 
 	if (per_goid) {
-		rows_cnt = collect_goid(s, &rows);
+		rows_cnt = collect_goid(s, now_ns, &rows);
 		if (s->cli->interval > 0)
 			reset_goid(s);
-	} else if (collect(s, final, &rows, &rows_cnt)) {
-		return;
+	} else {
+		err = collect(s, final, now_ns, &rows, &rows_cnt);
 	}
+	overhead__mark(s->ovh, now_ns);	/* -i: the next interval's window */
+	if (err)
+		return;
 	qsort(rows, rows_cnt, sizeof(*rows), cmp_rows);
 	if (json_output) {
 		struct jw *jw = jw_new(stdout);

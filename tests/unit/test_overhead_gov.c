@@ -152,6 +152,25 @@ static void test_back_with_hysteresis_and_backoff(void **state)
 	}
 	assert_int_equal(on_at, 10);
 	assert_int_equal(ovh_gov__on_ns(g, 0, now), 1 * SEC);
+	/* -i windows (on 0-1 s, off 1-11 s, on from now = 11 s): [8 s, 10 s]
+	 * all off: 0%; [11 s, 12 s] all on: exact, not sampled; [1 s, 12 s]
+	 * on 1 s of 11: 9.1% (the cumulative share since the start, 2 s of
+	 * 12, would be 16.7%); the cold function never went off */
+	{
+		double cov = -1;
+
+		assert_int_equal(now, 11 * SEC);
+		assert_true(ovh_gov__window_coverage(g, 0, 8 * SEC, 1 * SEC,
+						     10 * SEC, &cov));
+		assert_true(cov == 0);
+		assert_false(ovh_gov__window_coverage(g, 0, 11 * SEC, 1 * SEC,
+						      12 * SEC, &cov));
+		assert_true(ovh_gov__window_coverage(g, 0, 1 * SEC, 1 * SEC,
+						     12 * SEC, &cov));
+		assert_true(fabs(cov - 1.0 / 11) < 1e-9);
+		assert_false(ovh_gov__window_coverage(g, 1, 0, 0, 12 * SEC,
+						      &cov));
+	}
 	/* still hot: off again at once, now for 4 s */
 	k = step(g, &now, calls, hot, 2, 1.0, out);
 	assert_int_equal(k, 1);
