@@ -6,6 +6,7 @@
  * prints each interval, the end prints what is left.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -53,6 +54,7 @@ static int funcs_option(int code, char *arg, void *ctx)
 	struct funcs_args *a = ctx;
 	struct funcs_cli *cli = a->cli;
 	char *end;
+	long top;
 
 	switch (code) {
 	case OPT_TOP:
@@ -61,11 +63,13 @@ static int funcs_option(int code, char *arg, void *ctx)
 			return -EINVAL;
 		}
 		errno = 0;
-		cli->top = (int)strtol(arg, &end, 10);
-		if (errno || *end || end == arg || cli->top <= 0) {
+		top = strtol(arg, &end, 10);
+		/* in range before the cast: 2^32+1 is not 1 */
+		if (errno || *end || end == arg || top <= 0 || top > INT_MAX) {
 			p_err("bad --top '%s': give a count > 0", arg);
 			return -EINVAL;
 		}
+		cli->top = (int)top;
 		return 0;
 	case OPT_PER_GOID:
 		if (a->is_count) {

@@ -420,6 +420,9 @@ def test_missing_pattern_and_bad_options():
         r = run(args, check=False)
         assert r.returncode == 2, (args, r)
         assert len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
+    # 2^32 + 1 is no count (cast to an int it was 1: one row shown)
+    r = run(["count", "--top", "4294967297", "main.*", "--", fixture("calls")], check=False)
+    assert r.returncode == 2 and r.stderr.startswith("gosnoop: bad --top '4294967297'"), r
 
 
 def test_interval_prints_batches():
