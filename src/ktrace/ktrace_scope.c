@@ -9,6 +9,7 @@
  * The same start_code, sent with each event of a PIE target, gives user
  * space each process's load bias without /proc.
  */
+#include <ctype.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,14 +33,17 @@ int kt_scope__add_goids(struct kt_scope *s, const char *list)
 {
 	const char *p = list;
 
-	do {
+	for (;;) {
 		char *end;
 		unsigned long long v;
 		__u64 *n;
 
 		errno = 0;
 		v = strtoull(p, &end, 10);
-		if (errno || end == p || (*end && *end != ',') || *p == '-') {
+		/* digits first: strtoull takes " -5" as 2^64 - 5; and none
+		 * after a last ',' */
+		if (!isdigit((unsigned char)*p) || errno ||
+		    (*end && *end != ',')) {
 			p_err("bad --goid '%s': give goroutine ids, e.g. "
 			      "--goid 1,18", list);
 			return -EINVAL;
@@ -53,9 +57,10 @@ int kt_scope__add_goids(struct kt_scope *s, const char *list)
 			return -ENOMEM;
 		s->goids = n;
 		s->goids[s->ngoids++] = v;
-		p = *end ? end + 1 : end;
-	} while (*p);
-	return 0;
+		if (!*end)
+			return 0;
+		p = end + 1;
+	}
 }
 
 /* child_pid's offset in sched_process_fork's record, from tracefs. */

@@ -194,9 +194,11 @@ def test_goroutine_filters_errors():
              "tracepoint:syscalls:sys_enter_write"], check=False)
     assert r.returncode == 2
     assert "matches no function of" in one_error_line(r)
-    r = run(["ktrace", "--goid", "1,x", "tracepoint:syscalls:sys_enter_write"], check=False)
-    assert r.returncode == 2
-    assert "bad --goid '1,x'" in one_error_line(r)
+    # " -5" is no goroutine id (strtoull made it 2^64 - 5), nor "1," a list
+    for bad in ("1,x", " -5", "1,", ",1"):
+        r = run(["ktrace", "--goid", bad, "tracepoint:syscalls:sys_enter_write"], check=False)
+        assert r.returncode == 2, (bad, r)
+        assert f"bad --goid '{bad}'" in one_error_line(r), bad
     r = run(["ktrace", "--goid", "1", "tracepoint:syscalls:sys_enter_write"], check=False)
     assert r.returncode == 2
     assert "need a Go target" in one_error_line(r)
