@@ -312,7 +312,8 @@ int ktrace_list(int argc, char **argv)
 	struct klist k = {};
 	const char *btf_err;
 	char why[400];
-	int first, ret, nstructs;
+	int first, ret, nstructs, tp_err;
+	bool unmatched = false;
 
 	ret = opts__parse(&spec, &argc, argv, &first);
 	if (ret)
@@ -332,14 +333,23 @@ int ktrace_list(int argc, char **argv)
 	}
 	if (!k.npats && nstructs)
 		goto out;	/* only structs asked for */
-	if (kt_names__tracepoints(emit_matching, &k, why, sizeof(why)))
-		p_warn("no tracepoints: %s", why);
+	tp_err = kt_names__tracepoints(emit_matching, &k, why, sizeof(why));
 	if (k.btf) {
 		kt_names__btf(k.btf, true, emit_matching, &k);
 		kt_names__btf(k.btf, false, emit_matching, &k);
 	} else {
 		p_warn("no tp_btf events or kernel functions: %s", btf_err);
 	}
+	for (int i = 0; i < k.npats; i++)
+		unmatched |= !k.matched[i];
+	/* tracefs is root's: "no match" would be a guess, not an answer */
+	if (unmatched && (tp_err == -EACCES || tp_err == -EPERM)) {
+		p_err("cannot read the tracepoints (%s): %s", why, PRIV_HINT);
+		ret = tp_err;
+		goto out;
+	}
+	if (tp_err)
+		p_warn("no tracepoints: %s", why);
 	for (int i = 0; i < k.npats; i++)
 		if (!k.matched[i]) {
 			p_err("no kernel probe matches '%s'", k.pats[i]);

@@ -5,8 +5,9 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 
-from gstest import Skip, run
+from gstest import GOSNOOP, Skip, run
 
 TRACEFS = "/sys/kernel/tracing"
 TRACEPOINTS = ["tracepoint:sched:sched_switch", "tracepoint:syscalls:sys_enter_openat",
@@ -124,3 +125,36 @@ def test_list_kernel_struct_members_against_bpftool():
     assert [n for n in names if n] == [f"struct {n}" for n in want], names
     r = run(["list", "--kernel", "struct no_such_struct_h7"], check=False)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "no_such_struct_h7" in r.stderr
+
+
+def test_unreadable_tracefs_is_a_privilege_not_a_missing_probe():
+    """As nobody, tracefs cannot be read: list --kernel must say so and exit
+    3, not claim that no probe matches (there are sched_switch and
+    sched_swap_numa); a tp_btf pattern from BTF still lists, with a
+    warning."""
+    _have_tracepoints()
+    if os.geteuid() != 0:
+        raise Skip("needs root to drop to nobody")
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        raise Skip("no setpriv")
+    d = tempfile.mkdtemp()
+    os.chmod(d, 0o755)
+    exe = os.path.join(d, "gosnoop")
+    shutil.copy(GOSNOOP, exe)
+    os.chmod(exe, 0o755)
+    drop = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", exe]
+    try:
+        r = subprocess.run(drop + ["list", "--kernel", "sched:sched_sw*"], capture_output=True,
+                           text=True, timeout=60, stdin=subprocess.DEVNULL, cwd=d)
+        if r.returncode == 0:
+            raise Skip("tracefs readable by nobody here")
+        assert r.returncode == 3, (r.returncode, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and "cannot read the tracepoints" in lines[0], r.stderr
+        assert "no kernel probe matches" not in r.stderr, r.stderr
+        r = subprocess.run(drop + ["list", "--kernel", "tp_btf:sched_switch"], capture_output=True,
+                           text=True, timeout=60, stdin=subprocess.DEVNULL, cwd=d)
+        assert r.returncode == 0 and r.stdout.split() == ["tp_btf:sched_switch"], r
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
