@@ -29,14 +29,22 @@ int opts__pid(const char *arg, pid_t *pid)
 
 int opts__output_file(const char *opt, const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+	int flags = O_WRONLY | O_NONBLOCK | O_CLOEXEC;
+	int fd = open(path, flags | O_CREAT | O_EXCL, 0644);
+	bool created = fd >= 0;
 
+	/* a file made only to try is not left behind (the command may
+	 * still fail before writing it: an empty profile nothing reads) */
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, flags);
 	if (fd < 0) {
 		p_err("cannot write %s %s: %s; give a writable path", opt, path,
 		      errno == ENXIO ? "a FIFO nothing reads" : strerror(errno));
 		return -EINVAL;
 	}
 	close(fd);
+	if (created)
+		unlink(path);
 	return 0;
 }
 

@@ -217,6 +217,24 @@ def test_pprof_unwritable():
         assert len(lines) == 1 and "--pprof /nonexistent/dir/p.pb.gz" in lines[0], r.stderr
 
 
+def test_pprof_not_left_empty_when_the_command_fails():
+    """The FILE checked up front is not created by the check: a command that
+    then fails (here: a pattern that matches nothing) leaves no empty
+    profile behind, and one that existed is kept as it was."""
+    d = tmpdir()
+    out = os.path.join(d, "p.pb.gz")
+    r = subprocess.run([GOSNOOP, "trace", "--pprof", out, "main.nosuch", "--", fixture("blocker")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == USAGE, (r.returncode, r.stderr)
+    assert not os.path.exists(out), os.listdir(d)
+    with open(out, "wb") as f:
+        f.write(b"old")
+    r = subprocess.run([GOSNOOP, "sched", "--pprof", out, "--goid", "x", "--", fixture("blocker")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == USAGE, (r.returncode, r.stderr)
+    assert open(out, "rb").read() == b"old"
+
+
 def _toolchain_blocker(ver):
     """The blocker fixture built (stripped) by go<ver> from the toolchain
     cache (scripts/fetch-go-toolchains.sh), or Skip."""
