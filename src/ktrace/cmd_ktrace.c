@@ -162,6 +162,10 @@ static int ktrace_option(int code, char *arg, void *ctx)
 		a->pos[a->npos++] = arg;
 		return 0;
 	case 'c':
+		if (!*arg) {	/* an empty filter would filter nothing */
+			p_err("bad --comm '': give a process name (what ps -o comm prints)");
+			return -EINVAL;
+		}
 		cli->comm = arg;
 		return 0;
 	case 'f':

@@ -194,6 +194,10 @@ def test_goroutine_filters_errors():
              "tracepoint:syscalls:sys_enter_write"], check=False)
     assert r.returncode == 2
     assert "matches no function of" in one_error_line(r)
+    # an empty --comm would trace every process
+    r = run(["ktrace", "--comm", "", "tracepoint:syscalls:sys_enter_write"], check=False)
+    assert r.returncode == 2, r
+    assert "bad --comm ''" in one_error_line(r)
     # " -5" is no goroutine id (strtoull made it 2^64 - 5), nor "1," a list
     for bad in ("1,x", " -5", "1,", ",1"):
         r = run(["ktrace", "--goid", bad, "tracepoint:syscalls:sys_enter_write"], check=False)
