@@ -280,6 +280,27 @@ static int prepare(struct session *s)
 			      st->cli->start_cnt);
 }
 
+/* --start patterns none of the binary's functions matches can match no
+ * goroutine's start either: said before CMD runs, not after (-ENOENT). */
+static int check_start_patterns(struct session *s)
+{
+	struct sched_state *st = s->ctx;
+	struct patterns probe = {};
+	bool any = false;
+	int err;
+
+	if (!st->cli->start_cnt)
+		return 0;
+	err = patterns__init(&probe, st->cli->start_pats, st->cli->start_cnt);
+	for (size_t i = 0; !err && !any && i < gobin__func_cnt(s->gb); i++)
+		any = patterns__match(&probe, gobin__func(s->gb, i)->name);
+	/* all unmatched: one error line; some: the end says which */
+	if (!err && !any && patterns__report_unmatched(&probe, s->t->display))
+		err = -ENOENT;
+	patterns__free(&probe);
+	return err;
+}
+
 /* casgstatus' probe point, and the report that will read its records. */
 static int plan(struct session *s)
 {
@@ -292,8 +313,10 @@ static int plan(struct session *s)
 	};
 	int err;
 
-	err = sched_probe__open(&st->sp, s->t->display, s->gb,
-				cli->probe_entry);
+	err = check_start_patterns(s);
+	if (!err)
+		err = sched_probe__open(&st->sp, s->t->display, s->gb,
+					cli->probe_entry);
 	if (!err)
 		err = sched_report__new(s->gb, &ro, &st->rep);
 	if (err)

@@ -514,6 +514,18 @@ def test_filters():
     assert all(t["goid"] == 1 for t in by_type(recs, "transition"))
 
 
+def test_start_pattern_matching_no_function_is_refused_before_the_run():
+    """--start 'main.nosuch*' matches no function of the binary, so no
+    goroutine's start: exit 2 and one line before the fixture runs (it
+    ran, printed, and the error came after, with exit 0)."""
+    r = run(["sched", "--start", "main.nosuch*", "--", fixture("sched")] + FIXTURE_ARGS,
+            check=False, timeout=120)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "matches 'main.nosuch*'" in lines[0], r.stderr
+    assert r.stdout == "", r.stdout
+
+
 def _serve_and_trace(exe, requests=5):
     """esbuild --serve under `gosnoop sched -p`: one goroutine per HTTP
     connection. Returns gosnoop's JSON records."""
