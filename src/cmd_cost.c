@@ -11,6 +11,13 @@
  * not change when probes slow it down). A prediction is for CPU-bound
  * work: how much longer it takes; a program that mostly waits is slowed
  * less in wall time.
+ *
+ * With a process (-p, -- CMD) the program's own work is measured in situ
+ * instead: after a third of -d all but a few much-called, cheap "proxy"
+ * functions go off, the program runs almost untraced, and its CPU then,
+ * scaled by the proxies' call rates, is its own work while all were on
+ * (split_window, model_in_situ): when the probes are most of its CPU the
+ * subtraction above is a small difference of large numbers.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +49,20 @@ static const unsigned cost_sites[COST_NCMDS] = {
 	FP_SITES_ENTRY, FP_SITES_ENTRY | FP_SITES_RET,
 	FP_SITES_ENTRY | FP_SITES_RET };
 
+/* The second half runs with only the proxy functions on: at least this
+ * many of their calls in each half, and they cost at most
+ * COST_PROXY_SHARE of what all functions cost in the first. */
+#define COST_PROXY_MIN_CALLS 100
+#define COST_PROXY_SHARE 0.02
+/* the split at this share of -d; the second half counted from
+ * COST_SETTLE_S after it at the earliest, once the proxies' call rate
+ * stops growing (by COST_SETTLED_GROWTH a look): the links of the
+ * functions turned off close on a thread of their own (1,400 runtime.*
+ * functions: 1-3 s on a busy machine), trapping uncounted meanwhile */
+#define COST_SPLIT_AT 0.3
+#define COST_SETTLE_S 1.0
+#define COST_SETTLED_GROWTH 1.15
+
 struct cost_state {
 	struct target t;
 	pid_t pid;
@@ -49,6 +70,23 @@ struct cost_state {
 	double duration;
 	struct funcs_count_bpf *skel;
 	struct overhead *ovh;
+	/* the split at half time (see split_window) */
+	bool split_tried, split;
+	bool *proxy;		/* per fid: left on in the second half */
+	uint64_t *calls_a;	/* per fid: calls in the first half */
+	uint64_t *calls_b0;	/* per fid: calls when the second starts */
+	double secs_a, cpu_a, secs_b0, cpu_b0;
+	bool b_started;
+	double last_secs, last_rate;	/* the proxies' after the split */
+	uint64_t last_pcalls;
+};
+
+/* What the window measured, and what a prediction divides by. */
+struct cost_model {
+	double secs;		/* the window whose calls/s are predicted */
+	double work;		/* the program's own CPU-s/s then */
+	double factor;		/* per-hit cost in situ / calibrated */
+	bool in_situ;		/* work and factor from the split */
 };
 
 struct cost_row {
@@ -66,7 +104,9 @@ static void usage(FILE *f)
 		"calls for a few seconds (count's probes), reads the target's\n"
 		"CPU time, and predicts each command's overhead per function\n"
 		"from what a uprobe hit costs on this machine (calibrated once\n"
-		"per boot): the added CPU time over the program's own.\n\n"
+		"per boot): the added CPU time over the program's own. With a\n"
+		"process, after a third of SECS only a few much-called functions\n"
+		"stay on: the program's own CPU is measured almost untraced.\n\n"
 		"  -j, --json           {\"type\":\"cost\",\"func\":...,\"calls_per_s\":N,\n"
 		"                       \"count\":F,\"latency\":F,\"trace\":F} lines\n"
 		"                       (fractions: 0.05 is 5%%), then a \"cost_total\"\n"
@@ -141,7 +181,7 @@ static int cmp_rows(const void *a, const void *b)
 }
 
 static void print_json(const struct cost_row *rows, size_t n,
-		       const double *total, double secs, double work)
+		       const double *total, const struct cost_model *m)
 {
 	struct jw *jw = jw_new(stdout);
 
@@ -158,8 +198,11 @@ static void print_json(const struct cost_row *rows, size_t n,
 			jw_name(jw, "calls_per_s");
 			jw_uint(jw, (uint64_t)(rows[i].calls_per_s + 0.5));
 		} else {
-			jw_name(jw, "seconds"); jw_float(jw, secs, 32);
-			jw_name(jw, "own_cpu"); jw_float(jw, work, 32);
+			jw_name(jw, "seconds"); jw_float(jw, m->secs, 32);
+			jw_name(jw, "own_cpu"); jw_float(jw, m->work, 32);
+			jw_name(jw, "hit_factor");
+			jw_float(jw, m->factor, 32);
+			jw_name(jw, "in_situ"); jw_bool(jw, m->in_situ);
 		}
 		for (int c = 0; c < COST_NCMDS; c++) {
 			jw_name(jw, cost_cmd[c]);
@@ -197,55 +240,196 @@ static void print_text(const struct cost_row *rows, size_t n,
 		printf("(no calls)\n");
 }
 
+static double entry_ns(struct session *s, size_t fid)
+{
+	struct cost_state *st = s->ctx;
+
+	return overhead__call_ns(overhead__cost(st->ovh),
+				 funcprobe__func(s->fp, fid), FP_SITES_ENTRY);
+}
+
+static const uint64_t *sort_calls;
+
+static int cmp_fid_by_calls(const void *a, const void *b)
+{
+	uint64_t x = sort_calls[*(const size_t *)a];
+	uint64_t y = sort_calls[*(const size_t *)b];
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * At half time: keep on only proxy functions - the most called ones that
+ * together cost at most COST_PROXY_SHARE of the first half's probes -
+ * and turn the rest off. The program then runs almost untraced; its CPU
+ * in the second half is its own work there, and the proxies' calls, which
+ * follow its work, scale that to the first half's (see model_in_situ).
+ * Nothing changes (the calibrated model) if the proxies are called too
+ * rarely or the re-attach fails.
+ */
+static void split_window(struct session *s)
+{
+	struct cost_state *st = s->ctx;
+	size_t n = funcprobe__cnt(s->fp), *order;
+	double total = 0, kept = 0;
+	uint64_t proxy_calls = 0;
+
+	st->split_tried = true;
+	st->calls_a = calloc(n ? n : 1, sizeof(*st->calls_a));
+	st->calls_b0 = calloc(n ? n : 1, sizeof(*st->calls_b0));
+	st->proxy = calloc(n ? n : 1, sizeof(*st->proxy));
+	order = calloc(n ? n : 1, sizeof(*order));
+	if (!st->calls_a || !st->calls_b0 || !st->proxy || !order)
+		goto out;
+	for (size_t fid = 0; fid < n; fid++) {
+		st->calls_a[fid] = overhead__calls(st->ovh, fid);
+		total += st->calls_a[fid] * entry_ns(s, fid);
+		order[fid] = fid;
+	}
+	sort_calls = st->calls_a;
+	qsort(order, n, sizeof(*order), cmp_fid_by_calls);
+	for (size_t i = 0; i < n; i++) {
+		double x = st->calls_a[order[i]] * entry_ns(s, order[i]);
+
+		if (!st->calls_a[order[i]] || kept + x > COST_PROXY_SHARE * total)
+			continue;
+		kept += x;
+		proxy_calls += st->calls_a[order[i]];
+		st->proxy[order[i]] = true;
+	}
+	if (proxy_calls < COST_PROXY_MIN_CALLS)
+		goto out;
+	st->secs_a = overhead__window_s(st->ovh);
+	st->cpu_a = overhead__cpu_s(st->ovh);
+	for (size_t fid = 0; fid < n; fid++)
+		funcprobe__set_off(s->fp, fid, !st->proxy[fid]);
+	st->split = !funcprobe__reattach(s->fp);
+	st->last_secs = st->secs_a;
+	st->last_pcalls = proxy_calls;
+out:
+	free(order);
+}
+
+/*
+ * The first half's own work from the second half's: CPU there minus the
+ * proxies' probes, times the ratio of the proxies' call rates. Why: with
+ * every function probed the probes are most of the program's CPU, and its
+ * own work, the CPU minus calls x calibrated cost, is a small difference
+ * of large numbers (esbuild: 0.79 - 0.66 CPU-s/s, 4.6x its real 0.029).
+ * The factor is then what a hit cost in situ: (CPU - own) / probes.
+ */
+static bool model_in_situ(struct session *s, struct cost_model *m)
+{
+	struct cost_state *st = s->ctx;
+	size_t n = funcprobe__cnt(s->fp);
+	double secs_b, probes_a = 0, probes_b = 0, work_b, f;
+	uint64_t pa = 0, pb = 0;
+	size_t nproxy = 0;
+
+	if (!st->b_started)
+		return false;
+	secs_b = overhead__window_s(st->ovh) - st->secs_b0;
+	if (secs_b <= 0 || st->secs_a <= 0)
+		return false;
+	for (size_t fid = 0; fid < n; fid++) {
+		uint64_t b = overhead__calls(st->ovh, fid) - st->calls_b0[fid];
+
+		probes_a += st->calls_a[fid] * entry_ns(s, fid);
+		if (!st->proxy[fid])
+			continue;
+		nproxy++;
+		pa += st->calls_a[fid];
+		pb += b;
+		probes_b += b * entry_ns(s, fid);
+	}
+	if (pa < COST_PROXY_MIN_CALLS || pb < COST_PROXY_MIN_CALLS)
+		return false;
+	probes_a /= 1e9 * st->secs_a;
+	work_b = (overhead__cpu_s(st->ovh) - st->cpu_b0) / secs_b -
+		 probes_b / 1e9 / secs_b;
+	m->work = work_b * (pa / st->secs_a) / (pb / secs_b);
+	/* measured, not a guess from a nearly idle CPU: a lower floor */
+	if (m->work < OVH_MIN_CPU / 10)
+		m->work = OVH_MIN_CPU / 10;
+	f = (st->cpu_a / st->secs_a - m->work) / probes_a;
+	/* outside this the halves disagree (a proxy that does not follow
+	 * the work, a load that changed): the calibrated model */
+	if (!(f >= 0.5 && f <= 50))
+		return false;
+	m->factor = f;
+	m->secs = st->secs_a;
+	m->in_situ = true;
+	p_info("in situ: all on %.2f s at %.3f CPU-s/s, then %.2f s at %.3f with only %zu proxy functions on (calls %.0f/s then %.0f/s): own work %.3f CPU-s/s, a hit costs %.2fx the calibration",
+	       st->secs_a, st->cpu_a / st->secs_a, secs_b,
+	       (overhead__cpu_s(st->ovh) - st->cpu_b0) / secs_b,
+	       nproxy, pa / st->secs_a, pb / secs_b,
+	       m->work, f);
+	return true;
+}
+
+/* The calibrated model over the whole window: the program's own work is
+ * its CPU minus calls x calibrated cost (good while the probes are a
+ * small part of its CPU). */
+static void model_calibrated(struct session *s, struct cost_model *m)
+{
+	struct cost_state *st = s->ctx;
+	double probes = 0;
+
+	m->secs = overhead__window_s(st->ovh);
+	for (size_t fid = 0; fid < funcprobe__cnt(s->fp); fid++)
+		probes += overhead__calls(st->ovh, fid) * entry_ns(s, fid) /
+			  1e9 / m->secs;
+	m->work = overhead__cpu_s(st->ovh) / m->secs - probes;
+	if (m->work < OVH_MIN_CPU)
+		m->work = OVH_MIN_CPU;
+	m->factor = 1;
+	m->in_situ = false;
+	p_info("measured %.2f s: the target used %.3f CPU-s/s, count's probes an estimated %.3f of it",
+	       m->secs, overhead__cpu_s(st->ovh) / m->secs, probes);
+}
+
 static int finish(struct session *s)
 {
 	struct cost_state *st = s->ctx;
 	const struct uprobe_cost *c = overhead__cost(st->ovh);
-	double secs, probes = 0, work, total[COST_NCMDS] = { 0 };
+	double total[COST_NCMDS] = { 0 };
 	size_t n = funcprobe__cnt(s->fp), k = 0;
+	struct cost_model m;
 	struct cost_row *rows;
 
 	/* the last look at the calls and the CPU, however the loop ended */
 	overhead__update(st->ovh, mono_ns());
-	secs = overhead__window_s(st->ovh);
-	if (secs <= 0) {
+	if (overhead__window_s(st->ovh) <= 0) {
 		/* no CPU-time reading after the first: nothing to divide by */
 		p_err("cost: the target ended within %g s, before its CPU time was read again; give a command that runs longer, or -p PID of a running process",
 		      OVH_UPDATE_NS / 1e9);
 		return -ESRCH;
 	}
+	if (!model_in_situ(s, &m))
+		model_calibrated(s, &m);
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	if (!rows)
 		return -ENOMEM;
-	for (size_t fid = 0; fid < n; fid++)
-		probes += overhead__calls(st->ovh, fid) *
-			  overhead__call_ns(c, funcprobe__func(s->fp, fid),
-					    FP_SITES_ENTRY) / 1e9 / secs;
-	/* the program's own CPU-s/s: its CPU minus count's probes */
-	work = overhead__cpu_s(st->ovh) / secs - probes;
-	if (work < OVH_MIN_CPU)
-		work = OVH_MIN_CPU;
 	for (size_t fid = 0; fid < n; fid++) {
 		const struct fp_func *ff = funcprobe__func(s->fp, fid);
-		uint64_t calls = overhead__calls(st->ovh, fid);
+		uint64_t calls = m.in_situ ? st->calls_a[fid] :
+					     overhead__calls(st->ovh, fid);
 
 		if (!calls)
 			continue;
 		rows[k].name = ff->name;
-		rows[k].calls_per_s = calls / secs;
-		for (int m = 0; m < COST_NCMDS; m++) {
-			rows[k].pred[m] = rows[k].calls_per_s *
-					  overhead__call_ns(c, ff, cost_sites[m]) /
-					  1e9 / work;
-			total[m] += rows[k].pred[m];
+		rows[k].calls_per_s = calls / m.secs;
+		for (int cmd = 0; cmd < COST_NCMDS; cmd++) {
+			rows[k].pred[cmd] = rows[k].calls_per_s * m.factor *
+					    overhead__call_ns(c, ff, cost_sites[cmd]) /
+					    1e9 / m.work;
+			total[cmd] += rows[k].pred[cmd];
 		}
 		k++;
 	}
 	qsort(rows, k, sizeof(*rows), cmp_rows);
-	p_info("measured %.2f s: the target used %.3f CPU-s/s, count's probes an estimated %.3f of it",
-	       secs, overhead__cpu_s(st->ovh) / secs, probes);
 	if (json_output)
-		print_json(rows, k, total, secs, work);
+		print_json(rows, k, total, &m);
 	else
 		print_text(rows, k, total);
 	fflush(stdout);
@@ -259,8 +443,37 @@ static void destroy(struct session *s)
 
 	overhead__free(st->ovh);
 	st->ovh = NULL;
+	free(st->calls_a);
+	free(st->proxy);
+	free(st->calls_b0);
+	st->calls_b0 = NULL;
+	st->calls_a = NULL;
+	st->proxy = NULL;
 	funcs_count_bpf__destroy(st->skel);
 	st->skel = NULL;
+}
+
+/* After the split: whether the proxies' call rate over the last look
+ * grew less than COST_SETTLED_GROWTH over the look before. */
+static bool settled(struct session *s)
+{
+	struct cost_state *st = s->ctx;
+	double secs = overhead__window_s(st->ovh), rate, prev;
+	uint64_t pcalls = 0;
+
+	if (secs <= st->last_secs)
+		return false;	/* no new look yet */
+	for (size_t fid = 0; fid < funcprobe__cnt(s->fp); fid++)
+		if (st->proxy[fid])
+			pcalls += overhead__calls(st->ovh, fid);
+	rate = st->last_secs > 0 ?
+	       (pcalls - st->last_pcalls) / (secs - st->last_secs) : 0;
+	prev = st->last_rate;
+	st->last_secs = secs;
+	st->last_pcalls = pcalls;
+	st->last_rate = rate;
+	return secs >= st->secs_a + COST_SETTLE_S && prev > 0 &&
+	       rate < prev * COST_SETTLED_GROWTH;
 }
 
 static void tick(struct session *s, uint64_t now_ns)
@@ -268,6 +481,17 @@ static void tick(struct session *s, uint64_t now_ns)
 	struct cost_state *st = s->ctx;
 
 	overhead__update(st->ovh, now_ns);
+	/* a PATH target's "CPU" is the machine's: nothing to split */
+	if (!st->split_tried && session__target_pid(s) > 0 &&
+	    overhead__window_s(st->ovh) >= s->duration * COST_SPLIT_AT)
+		split_window(s);
+	if (st->split && !st->b_started && settled(s)) {
+		for (size_t fid = 0; fid < funcprobe__cnt(s->fp); fid++)
+			st->calls_b0[fid] = overhead__calls(st->ovh, fid);
+		st->secs_b0 = overhead__window_s(st->ovh);
+		st->cpu_b0 = overhead__cpu_s(st->ovh);
+		st->b_started = true;
+	}
 }
 
 static const struct session_ops cost_ops = {
