@@ -62,6 +62,10 @@ static const unsigned cost_sites[COST_NCMDS] = {
 #define COST_SPLIT_AT 0.3
 #define COST_SETTLE_S 1.0
 #define COST_SETTLED_GROWTH 1.15
+/* ... and not before it is this many times the rate with all on: the
+ * program freed of most probes runs faster (else the calibrated model is
+ * good enough: the probes are not most of its CPU) */
+#define COST_SETTLED_RISE 1.5
 
 struct cost_state {
 	struct target t;
@@ -78,6 +82,7 @@ struct cost_state {
 	double secs_a, cpu_a, secs_b0, cpu_b0;
 	bool b_started;
 	double last_secs, last_rate;	/* the proxies' after the split */
+	double proxy_rate_a;		/* their calls/s with all on */
 	uint64_t last_pcalls;
 };
 
@@ -306,6 +311,7 @@ static void split_window(struct session *s)
 	st->split = !funcprobe__reattach(s->fp);
 	st->last_secs = st->secs_a;
 	st->last_pcalls = proxy_calls;
+	st->proxy_rate_a = proxy_calls / st->secs_a;
 out:
 	free(order);
 }
@@ -473,7 +479,8 @@ static bool settled(struct session *s)
 	st->last_pcalls = pcalls;
 	st->last_rate = rate;
 	return secs >= st->secs_a + COST_SETTLE_S && prev > 0 &&
-	       rate < prev * COST_SETTLED_GROWTH;
+	       rate < prev * COST_SETTLED_GROWTH &&
+	       rate >= COST_SETTLED_RISE * st->proxy_rate_a;
 }
 
 static void tick(struct session *s, uint64_t now_ns)
