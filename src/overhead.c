@@ -563,8 +563,15 @@ void overhead__update(struct overhead *o, uint64_t now_ns)
 	if (!k)
 		return;
 	for (size_t i = 0; i < k; i++) {
-		funcprobe__set_off(o->fp, o->changes[i].fid,
-				   o->changes[i].action == OVH_OFF);
+		/* Say "throttled" only of a function really marked off. */
+		err = funcprobe__set_off(o->fp, o->changes[i].fid,
+					 o->changes[i].action == OVH_OFF);
+		if (err) {
+			p_warn("overhead budget: %s; no more throttling",
+			       strerror(-err));
+			o->broken = true;
+			break;
+		}
 		report_change(o, &o->changes[i]);
 	}
 	t0 = mono_ns();
