@@ -35,6 +35,7 @@
 #include "overhead_gov.h"
 #include "record_out.h"
 #include "session.h"
+#include "funcs/funcs_session.h"
 #include "gobin/gobin.h"
 #include "probe/funcprobe.h"
 #include "bpf/funcs_count.skel.h"
@@ -126,23 +127,15 @@ static void usage(FILE *f)
 static int configure(struct session *s)
 {
 	struct cost_state *st = s->ctx;
-	struct funcs_count_bpf *skel;
 	int err;
 
-	skel = funcs_count_bpf__open();
-	if (!skel) {
-		err = -errno;
-		p_err("cannot open the BPF program: %s", strerror(-err));
-		return err;
-	}
-	st->skel = skel;
-	s->obj = skel->obj;
-	s->prog = skel->progs.fp_count;
-	err = bpf_map__set_max_entries(skel->maps.counts,
-				       (__u32)funcprobe__cnt(s->fp));
+	/* count's own program: cost predicts from what count would see */
+	err = funcs_count__open(funcprobe__cnt(s->fp), &st->skel);
 	if (err)
-		p_err("cannot size the BPF maps: %s", strerror(-err));
-	return err;
+		return err;
+	s->obj = st->skel->obj;
+	s->prog = st->skel->progs.fp_count;
+	return 0;
 }
 
 static int load(struct session *s)

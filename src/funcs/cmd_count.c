@@ -63,6 +63,28 @@ static void usage(FILE *f)
 		prog_name);
 }
 
+int funcs_count__open(size_t n, struct funcs_count_bpf **out)
+{
+	struct funcs_count_bpf *skel;
+	int err;
+
+	*out = NULL;
+	skel = funcs_count_bpf__open();
+	if (!skel) {
+		err = -errno;
+		p_err("cannot open the BPF program: %s", strerror(-err));
+		return err;
+	}
+	err = bpf_map__set_max_entries(skel->maps.counts, (__u32)n);
+	if (err) {
+		p_err("cannot size the BPF maps: %s", strerror(-err));
+		funcs_count_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
 static int configure(struct funcs_session *s)
 {
 	struct count_state *st = s->ops->priv;
@@ -70,20 +92,12 @@ static int configure(struct funcs_session *s)
 	struct funcs_count_bpf *skel;
 	int err;
 
-	skel = funcs_count_bpf__open();
-	if (!skel) {
-		err = -errno;
-		p_err("cannot open the BPF program: %s", strerror(-err));
+	err = funcs_count__open(n, &skel);
+	if (err)
 		return err;
-	}
 	s->skel = skel;
 	s->obj = skel->obj;
 	s->prog = skel->progs.fp_count;
-	err = bpf_map__set_max_entries(skel->maps.counts, (__u32)n);
-	if (err) {
-		p_err("cannot size the BPF maps: %s", strerror(-err));
-		return err;
-	}
 	st->ncpu = libbpf_num_possible_cpus();
 	if (st->ncpu <= 0) {
 		p_err("cannot tell the number of CPUs");
