@@ -395,13 +395,28 @@ static int finish(struct session *s)
 	size_t n = funcprobe__cnt(s->fp), k = 0;
 	struct cost_model m;
 	struct cost_row *rows;
+	uint64_t cpu_ns, calls_all = 0;
 
-	/* the last look at the calls and the CPU, however the loop ended */
-	overhead__update(st->ovh, mono_ns());
+	/* the last look at the calls and the CPU, however the loop ended:
+	 * a -- CMD that ended, up to its exit with its whole CPU time
+	 * (wait4's: /proc/PID is gone), so that what ran after the last
+	 * tick is priced too, and a command shorter than a tick at all */
+	if (session__ended_cmd_cpu_ns(s, &cpu_ns))
+		overhead__last_update(st->ovh, s->target_exit_ns, cpu_ns);
+	else
+		overhead__last_update(st->ovh, mono_ns(), OVH_CPU_READ);
 	if (overhead__window_s(st->ovh) <= 0) {
-		/* no CPU-time reading after the first: nothing to divide by */
+		/* -p PID gone before a second CPU-time reading: nothing to
+		 * divide by */
 		p_err("cost: the target ended within %g s, before its CPU time was read again; give a command that runs longer, or -p PID of a running process",
 		      OVH_UPDATE_NS / 1e9);
+		return -ESRCH;
+	}
+	for (size_t fid = 0; fid < n; fid++)
+		calls_all += overhead__calls(st->ovh, fid);
+	if (!calls_all && s->target_gone) {
+		p_err("cost: %s ended before any of the %zu functions was called: nothing to price",
+		      s->t->display, n);
 		return -ESRCH;
 	}
 	if (!model_in_situ(s, &m))
@@ -525,6 +540,7 @@ int do_cost(int argc, char **argv)
 	s.path_arg = st.path_arg;
 	s.pid = st.pid;
 	s.duration = st.duration;
+	s.stamp_child_exit = true;	/* the window ends when CMD did */
 	s.gobin_flags = GOBIN_OPEN_NO_DWARF;
 	/* RET sites planned (latency's and trace's cost), entries attached */
 	s.fo.returns = true;

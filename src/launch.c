@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@ int launch__start(struct launch *l, const char *path, char **argv)
 	l->go_fd = -1;
 	l->reaped = false;
 	l->status = 0;
+	l->cpu_ns = 0;
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
 	/* an inherited SIG_IGN would reap CMD by itself: waitpid would
@@ -87,6 +89,7 @@ void launch__abort(struct launch *l)
 
 int launch__reap(struct launch *l, bool wait)
 {
+	struct rusage ru;
 	pid_t r;
 
 	if (l->reaped)
@@ -94,13 +97,16 @@ int launch__reap(struct launch *l, bool wait)
 	if (l->pid <= 0)
 		return -ECHILD;
 	do {
-		r = waitpid(l->pid, &l->status, wait ? 0 : WNOHANG);
+		r = wait4(l->pid, &l->status, wait ? 0 : WNOHANG, &ru);
 	} while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
 	if (r == 0)
 		return 0;
 	l->reaped = true;
+	l->cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
+		    1000000000ULL +
+		    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
 	return 1;
 }
 

@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct launch {
@@ -17,6 +18,9 @@ struct launch {
 	int go_fd;		/* write end of the release pipe, or -1 */
 	bool reaped;
 	int status;		/* wait status once reaped */
+	/* its CPU time (user + system, wait4's rusage: its threads and the
+	 * children it reaped) once reaped: /proc/PID is gone by then */
+	uint64_t cpu_ns;
 };
 
 /* Fork a child that waits, then execs argv[0] (path: resolved file).
@@ -26,8 +30,8 @@ int launch__start(struct launch *l, const char *path, char **argv);
 int launch__release(struct launch *l);
 /* Make the child exit without running CMD (setup failed). */
 void launch__abort(struct launch *l);
-/* Reap the child; block if wait. Returns 1 when reaped, 0 if it still
- * runs, -errno on error. */
+/* Reap the child (and note its CPU time, l->cpu_ns); block if wait.
+ * Returns 1 when reaped, 0 if it still runs, -errno on error. */
 int launch__reap(struct launch *l, bool wait);
 /* The shell's view of the status: the exit code, or 128 + signal. */
 int launch__exit_code(const struct launch *l);

@@ -537,16 +537,15 @@ static void warn_over(struct overhead *o)
 	o->warned = true;
 }
 
-void overhead__update(struct overhead *o, uint64_t now_ns)
+/* One look with the target's CPU time so far (cpu). */
+static void update_at(struct overhead *o, uint64_t now_ns, uint64_t cpu)
 {
-	uint64_t cpu, t0;
+	uint64_t t0;
 	size_t k;
 	int err;
 
-	if (!o || o->broken || now_ns - o->last_ns < OVH_UPDATE_NS)
+	if (read_calls(o))
 		return;
-	if (cpu_ns_of(o, now_ns, &cpu) || read_calls(o))
-		return;		/* the target is going: the session ends */
 	if (o->sums)
 		ovh_gov__note_time(o->gov, o->sums);
 	k = ovh_gov__update(o->gov, now_ns, o->totals,
@@ -583,6 +582,27 @@ void overhead__update(struct overhead *o, uint64_t now_ns)
 		       strerror(-err));
 		o->broken = true;
 	}
+}
+
+void overhead__update(struct overhead *o, uint64_t now_ns)
+{
+	uint64_t cpu;
+
+	if (!o || o->broken || now_ns - o->last_ns < OVH_UPDATE_NS)
+		return;
+	if (cpu_ns_of(o, now_ns, &cpu))
+		return;		/* the target is going: the session ends */
+	update_at(o, now_ns, cpu);
+}
+
+void overhead__last_update(struct overhead *o, uint64_t now_ns,
+			   uint64_t cpu_ns)
+{
+	if (!o || o->broken || now_ns <= o->last_ns)
+		return;
+	if (cpu_ns == OVH_CPU_READ && cpu_ns_of(o, now_ns, &cpu_ns))
+		return;
+	update_at(o, now_ns, cpu_ns);
 }
 
 int overhead__start(struct session *s, const struct overhead_calls *calls,

@@ -103,6 +103,13 @@ int overhead__parse_pct(const char *arg, double *pct);
 /* One look at now_ns (mono_ns): at most every OVH_UPDATE_NS. Reports
  * and carries out what the governor decides. */
 void overhead__update(struct overhead *o, uint64_t now_ns);
+/* The last look, however soon after the one before: at now_ns, with
+ * cpu_ns the target's CPU time so far (a reaped -- CMD's, from wait4:
+ * /proc has nothing left), or OVH_CPU_READ to read it as usual. What
+ * ran after the last tick is then counted too (gosnoop cost). */
+#define OVH_CPU_READ UINT64_MAX
+void overhead__last_update(struct overhead *o, uint64_t now_ns,
+			   uint64_t cpu_ns);
 /* The same as a session tick listener (session__add_tick, ctx = o). */
 void overhead__tick(struct session *s, uint64_t now_ns, void *ctx);
 

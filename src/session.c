@@ -59,6 +59,14 @@ pid_t session__target_pid(const struct session *s)
 	return s->attach_pid;
 }
 
+bool session__ended_cmd_cpu_ns(const struct session *s, uint64_t *cpu_ns)
+{
+	if (!s->launched || !s->launch.reaped)
+		return false;
+	*cpu_ns = s->launch.cpu_ns;
+	return true;
+}
+
 /* The target and its Go binary (ktrace: both may be absent). */
 static int open_target(struct session *s)
 {

@@ -178,4 +178,9 @@ int session__add_tick(struct session *s, session_tick_fn fn, void *ctx);
  * process running PATH). */
 pid_t session__target_pid(const struct session *s);
 
+/* The CPU time (ns) of a -- CMD that ended, from its reap (wait4's
+ * rusage: /proc/PID is gone by then): false for -p PID, PATH, or a CMD
+ * that still runs. */
+bool session__ended_cmd_cpu_ns(const struct session *s, uint64_t *cpu_ns);
+
 #endif

@@ -180,13 +180,44 @@ def test_cost_in_situ_predicts_a_probe_bound_loop():
 
 
 def test_cost_of_a_command_that_ends_too_soon():
-    """calls ends in well under 0.5 s, before cost's second look at its CPU
-    time: exit 2 and one error line naming the way out, no table."""
-    r = subprocess.run([GOSNOOP, "cost", "-d", "5", "main.*", "--", fixture("calls")],
+    """hotcold -for 300ms ends before cost's first look at its CPU time
+    (every 0.5 s): cost prices all it ran, up to its exit, with the CPU
+    time wait4 returned when the session reaped it (/proc/PID is gone by
+    then). Ground truth: hotcold's own counts (calls/s x seconds gives
+    them back) and its own CPU time (getrusage just before it exits).
+    The build before: exit 2, 'the target ended within 0.5 s'. A command
+    that ends before any call is still an error, one line."""
+    r = subprocess.run([GOSNOOP, "-v", "--json", "cost", "-d", "5", "main.hot", "main.cold", "--",
+                        fixture("hotcold"), "-for", "300ms"],
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    prog = own(r.stdout)
+    cost = {c["func"]: c for c in records(r.stdout, "cost")}
+    total = records(r.stdout, "cost_total")[0]
+    secs = total["seconds"]
+    # from time 0 (probes on, before the exec) to the exit: at least the
+    # 300 ms it ran, not cut at a look
+    assert 0.3 <= secs < 60, total
+    for f, called in (("main.hot", prog["hot"]), ("main.cold", prog["cold"])):
+        if not called:     # a starved ticker: no row for it
+            assert f not in cost, (cost, prog)
+            continue
+        # calls_per_s is rounded to an integer: +-0.5/s over secs
+        assert abs(cost[f]["calls_per_s"] * secs - called) <= secs / 2 + 1, (f, cost[f], secs, prog)
+    used = [l for l in r.stderr.splitlines() if "the target used" in l]
+    assert len(used) == 1, r.stderr
+    cpu = float(used[0].split("the target used ")[1].split()[0]) * secs
+    own_cpu = prog["cpu_ns"] / 1e9
+    # the run's whole CPU time: the fixture's own reading plus its exit
+    # (and %.3f's rounding), minus nothing
+    assert own_cpu - 0.002 <= cpu <= own_cpu * 1.25 + 0.02, (cpu, own_cpu, used)
+
+    r = subprocess.run([GOSNOOP, "cost", "-d", "5", "main.hot", "main.cold", "--",
+                        fixture("hotcold"), "-for", "0s"],
                        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert r.returncode == 2, (r.returncode, r.stderr)
-    errs = [l for l in r.stderr.splitlines() if "cost: the target ended" in l]
-    assert len(errs) == 1 and "runs longer" in errs[0] and "-p PID" in errs[0], r.stderr
+    errs = [l for l in r.stderr.splitlines() if "error" in l or "cost:" in l]
+    assert len(errs) == 1 and "ended before any of the 2 functions was called" in errs[0], r.stderr
     assert "CALLS/S" not in r.stdout, r.stdout
 
 
