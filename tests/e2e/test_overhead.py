@@ -12,6 +12,16 @@ import subprocess
 from gstest import GOSNOOP, Skip, fixture, run, tmpdir
 
 COLD_PERIOD_S = 0.020   # hotcold's -every default
+# Under qemu TCG (the kernel matrix) a busy host stalls the guest's vCPUs:
+# the guest counts the stall as the program's CPU time (no steal time), so
+# hits per CPU-second, hence main.hot's estimated share, fell 4x (17 % to
+# under 5 %: not throttled), and a calibration made during a stall read
+# 3.4 ms a hit (main.cold then throttled). There the per-hit costs are
+# given (GOSNOOP_UPROBE_COST, what 6.12 under TCG measured idle) and the
+# budget is 1 %: main.hot's share 16 % idle, main.cold's 0.2 % at most.
+UNDER_QEMU = bool(os.environ.get("GOSNOOP_UNDER_QEMU"))
+BUDGET = "1" if UNDER_QEMU else "5"
+QEMU_ENV = {"GOSNOOP_UPROBE_COST": "1500,38000,39000"} if UNDER_QEMU else {}
 _cookie = []
 
 
@@ -51,7 +61,7 @@ def own(stdout):
 
 
 def traced(args, secs="3s", env=None):
-    e = dict(os.environ, **(env or {}))
+    e = dict(os.environ, **QEMU_ENV, **(env or {}))
     r = subprocess.run([GOSNOOP, "--json"] + args + ["main.hot", "main.cold", "--",
                        fixture("hotcold"), "-for", secs],
                        capture_output=True, text=True, timeout=120,
@@ -64,14 +74,15 @@ def check_throttled(r):
     thr = records(r.stdout, "throttled")
     assert [t["func"] for t in thr] == ["main.hot"], thr
     # the program called main.hot hundreds of millions of times a second
-    # untraced; probed, each call is a trap of ~0.5-20 us
-    assert 1000 < thr[0]["hits_per_s"] < 10_000_000, thr
-    assert thr[0]["est_overhead"] > 0.05, thr
+    # untraced; probed, each call is a trap of ~0.5-20 us (~40 us under
+    # TCG, with the vCPU stalled now and then)
+    assert 100 < thr[0]["hits_per_s"] < 10_000_000, thr
+    assert thr[0]["est_overhead"] > float(BUDGET) / 100, thr
     return thr[0]
 
 
 def test_count_hot_throttled_cold_kept():
-    r = traced(["count", "--max-overhead", "5"])
+    r = traced(["count", "--max-overhead", BUDGET])
     check_throttled(r)
     prog = own(r.stdout)
     counts = {c["func"]: c for c in records(r.stdout, "count")}
@@ -87,14 +98,14 @@ def test_count_hot_throttled_cold_kept():
 def test_count_classic_uprobes_throttle_too():
     # kernels before 6.6: one tracefs event for the sites, rebuilt without
     # main.hot's
-    r = traced(["count", "--max-overhead", "5"], env={"GOSNOOP_CLASSIC_UPROBES": "1"})
+    r = traced(["count", "--max-overhead", BUDGET], env={"GOSNOOP_CLASSIC_UPROBES": "1"})
     check_throttled(r)
     counts = {c["func"]: c["count"] for c in records(r.stdout, "count")}
     assert kept(counts["main.cold"], own(r.stdout)["cold"]), (counts, r.stdout[-200:])
 
 
 def test_latency_hot_throttled_cold_kept():
-    r = traced(["latency", "--max-overhead", "5"])
+    r = traced(["latency", "--max-overhead", BUDGET])
     check_throttled(r)
     prog = own(r.stdout)
     lat = {l["func"]: l for l in records(r.stdout, "latency")}
@@ -104,13 +115,19 @@ def test_latency_hot_throttled_cold_kept():
 
 
 def test_trace_hot_throttled_cold_kept():
-    r = traced(["trace", "--max-overhead", "5"])
+    r = traced(["trace", "--max-overhead", BUDGET])
     check_throttled(r)
     prog = own(r.stdout)
     calls = [c["func"] for c in records(r.stdout, "call")]
-    # one record per call of main.cold, every one of them; main.hot's
-    # stop once it is off
-    assert kept(calls.count("main.cold"), prog["cold"]), (calls.count("main.cold"), prog)
+    # one record per call of main.cold, every one of them, but for those
+    # the ring buffer had no room for (main.hot's records filled it while
+    # the reader was stalled: it happened under TCG), which trace counts
+    # and says; main.hot's stop once it is off
+    lost = [int(l.split("warning: ")[1].split()[0]) for l in r.stderr.splitlines()
+            if "calls lost: the ring buffer was full" in l]
+    cold = calls.count("main.cold")
+    assert kept(cold, prog["cold"]) or \
+        (lost and prog["cold"] - lost[0] <= cold < prog["cold"]), (cold, prog, lost)
     assert 0 < calls.count("main.hot") < prog["hot"]
 
 
@@ -142,8 +159,8 @@ def test_cost_predicts_per_function_and_command():
     assert set(cost) == {"main.hot", "main.cold"} and len(total) == 1, r.stdout
     cold, hot = cost["main.cold"], cost["main.hot"]
     # main.cold runs every 20 ms: 50 calls/s (a loaded machine delays
-    # ticks, never adds them)
-    assert 30 <= cold["calls_per_s"] <= 52, cold
+    # ticks, never adds them; a stalled TCG guest delayed them to 3/s)
+    assert (1 if UNDER_QEMU else 30) <= cold["calls_per_s"] <= 52, cold
     assert hot["calls_per_s"] > 100 * cold["calls_per_s"], (hot, cold)
     for c in (hot, cold):
         # latency and trace probe a RET (single-stepped) on top of count's
