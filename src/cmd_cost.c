@@ -17,7 +17,20 @@
  * functions go off, the program runs almost untraced, and its CPU then,
  * scaled by the proxies' call rates, is its own work while all were on
  * (split_window, model_in_situ): when the probes are most of its CPU the
- * subtraction above is a small difference of large numbers.
+ * subtraction above is a small difference of large numbers. That needs
+ * the links of the functions turned off closed, ~1 ms a function here
+ * (8,783: 9-17 s); where that would not fit in -d the order is reversed
+ * (meters_first, model_meters): first only an allocation function on, a
+ * meter of the program's work, then every function.
+ *
+ * What a hit costs in situ is the calibrated cost plus an extra per hit,
+ * the same for an emulated entry and a single-stepped RET (extra_ns):
+ * with many probes the kernel's uprobe lookup and the BPF program miss
+ * the caches, which the calibration's tight loop never does. esbuild
+ * serving HTTP, every function (8,783): count's probes ~2.1 us a hit
+ * over the calibrated 0.6 us emulated (2.9x), latency's ~1.9 us over
+ * 10.4 us (1.4x): additive, not a factor (latency '*' priced with
+ * count's 2.9x came out ~2x too high).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -68,6 +81,22 @@ static const unsigned cost_sites[COST_NCMDS] = {
  * good enough: the probes are not most of its CPU) */
 #define COST_SETTLED_RISE 1.5
 
+/*
+ * Closing a function's links costs ~1 ms here (a uprobe unregistered:
+ * the target's mmap lock, a TLB flush; 8,783 functions 9-17 s, 1,490 in
+ * 1-3 s): more functions than COST_SPLIT_AT of -d closes in this time
+ * cannot be split, and the meters go first instead - the program's own
+ * speed measured before every probe is on, which needs no link closed:
+ * only an allocation function on (most Go work allocates, at a steady
+ * rate per unit of work; esbuild: 67-73 runtime.mallocgc calls a request
+ * whether traced or not), the first of these matched whose entry is
+ * emulated (mallocgc and newobject both: twice the probes for nothing).
+ */
+#define COST_CLOSE_S_PER_FUNC 1e-3
+#define COST_METERS_MIN_SECS 2.0
+static const char *const cost_meter_names[] = {
+	"runtime.mallocgc", "runtime.newobject" };
+
 struct cost_state {
 	struct target t;
 	pid_t pid;
@@ -85,13 +114,23 @@ struct cost_state {
 	double last_secs, last_rate;	/* the proxies' after the split */
 	double proxy_rate_a;		/* their calls/s with all on */
 	uint64_t last_pcalls;
+	/* meters first (see COST_CLOSE_S_PER_FUNC): phase 0 is 0 .. secs_0
+	 * with only the meters on; phase A from secs_a0 on, all on */
+	bool meters_first, switched, a_started;
+	bool *meter;		/* per fid */
+	double secs_0, cpu_0, probes_0_ns, secs_a0, cpu_a0;
+	uint64_t meter_0;	/* the meters' calls in phase 0 */
+	uint64_t *calls_a0;	/* per fid: calls when phase A starts */
+	/* the last look taken at -d, before the probes are detached */
+	bool looked_last;
 };
 
 /* What the window measured, and what a prediction divides by. */
 struct cost_model {
 	double secs;		/* the window whose calls/s are predicted */
 	double work;		/* the program's own CPU-s/s then */
-	double factor;		/* per-hit cost in situ / calibrated */
+	double factor;		/* count's probes in situ / calibrated */
+	double extra_ns;	/* what a hit costs in situ over calibrated */
 	bool in_situ;		/* work and factor from the split */
 };
 
@@ -112,7 +151,9 @@ static void usage(FILE *f)
 		"from what a uprobe hit costs on this machine (calibrated once\n"
 		"per boot): the added CPU time over the program's own. With a\n"
 		"process, after a third of SECS only a few much-called functions\n"
-		"stay on: the program's own CPU is measured almost untraced.\n\n"
+		"stay on: the program's own CPU is measured almost untraced (with\n"
+		"more functions than can be turned off in time, the first third\n"
+		"instead, with only runtime.mallocgc on as a meter of its work).\n\n"
 		"  -j, --json           {\"type\":\"cost\",\"func\":...,\"calls_per_s\":N,\n"
 		"                       \"count\":F,\"latency\":F,\"trace\":F} lines\n"
 		"                       (fractions: 0.05 is 5%%), then a \"cost_total\"\n"
@@ -122,6 +163,49 @@ static void usage(FILE *f)
 		"Without -p or -- CMD, overhead is counted against the machine's\n"
 		"CPUs. Functions never called are not printed.\n",
 		prog_name, COST_DEFAULT_SECS);
+}
+
+/* Before the attach: whether the meters go first (COST_CLOSE_S_PER_FUNC),
+ * and then every other function off until phase A. */
+static int plan_meters(struct session *s)
+{
+	struct cost_state *st = s->ctx;
+	size_t n = funcprobe__cnt(s->fp), nmeters = 0;
+	const char *name = NULL;
+	int err;
+
+	if (session__target_pid(s) <= 0 || s->duration < COST_METERS_MIN_SECS ||
+	    n * COST_CLOSE_S_PER_FUNC <= COST_SPLIT_AT * s->duration)
+		return 0;
+	st->meter = calloc(n ? n : 1, sizeof(*st->meter));
+	if (!st->meter)
+		return -ENOMEM;
+	for (size_t i = 0; !nmeters && i < sizeof(cost_meter_names) /
+					   sizeof(*cost_meter_names); i++)
+		for (size_t fid = 0; fid < n; fid++) {
+			const struct fp_func *ff = funcprobe__func(s->fp, fid);
+
+			if (ff->emulated &&
+			    !strcmp(ff->name, cost_meter_names[i])) {
+				st->meter[fid] = true;
+				name = ff->name;
+				nmeters++;
+			}
+		}
+	if (!nmeters)
+		return 0;
+	st->calls_a0 = calloc(n, sizeof(*st->calls_a0));
+	if (!st->calls_a0)
+		return -ENOMEM;
+	for (size_t fid = 0; fid < n; fid++) {
+		err = funcprobe__set_off(s->fp, fid, !st->meter[fid]);
+		if (err)
+			return err;
+	}
+	st->meters_first = true;
+	p_info("cost: %zu functions are more than can be turned off within %g s: first only %s on (a meter of the program's own speed), then all",
+	       n, s->duration, name);
+	return 0;
 }
 
 static int configure(struct session *s)
@@ -135,7 +219,7 @@ static int configure(struct session *s)
 		return err;
 	s->obj = st->skel->obj;
 	s->prog = st->skel->progs.fp_count;
-	return 0;
+	return plan_meters(s);
 }
 
 static int load(struct session *s)
@@ -200,6 +284,8 @@ static void print_json(const struct cost_row *rows, size_t n,
 			jw_name(jw, "own_cpu"); jw_float(jw, m->work, 32);
 			jw_name(jw, "hit_factor");
 			jw_float(jw, m->factor, 32);
+			jw_name(jw, "hit_extra_ns");
+			jw_float(jw, m->extra_ns, 32);
 			jw_name(jw, "in_situ"); jw_bool(jw, m->in_situ);
 		}
 		for (int c = 0; c < COST_NCMDS; c++) {
@@ -244,6 +330,18 @@ static double entry_ns(struct session *s, size_t fid)
 
 	return overhead__call_ns(overhead__cost(st->ovh),
 				 funcprobe__func(s->fp, fid), FP_SITES_ENTRY);
+}
+
+/* Probe hits per call with sites: the entry, and one of its RETs unless
+ * the entry is that RET (as overhead__call_ns counts them). */
+static unsigned call_hits(const struct fp_func *ff, unsigned sites)
+{
+	unsigned hits = sites & FP_SITES_ENTRY ? 1 : 0;
+
+	if ((sites & FP_SITES_RET) && ff->ret_cnt &&
+	    !(ff->ret_cnt == 1 && ff->rets[0] == ff->entry_site))
+		hits++;
+	return hits;
 }
 
 static const uint64_t *sort_calls;
@@ -322,7 +420,7 @@ static bool model_in_situ(struct session *s, struct cost_model *m)
 	struct cost_state *st = s->ctx;
 	size_t n = funcprobe__cnt(s->fp);
 	double secs_b, probes_a = 0, probes_b = 0, work_b, f;
-	uint64_t pa = 0, pb = 0;
+	uint64_t pa = 0, pb = 0, hits_a = 0;
 	size_t nproxy = 0;
 
 	if (!st->b_started)
@@ -334,6 +432,7 @@ static bool model_in_situ(struct session *s, struct cost_model *m)
 		uint64_t b = overhead__calls(st->ovh, fid) - st->calls_b0[fid];
 
 		probes_a += st->calls_a[fid] * entry_ns(s, fid);
+		hits_a += st->calls_a[fid];
 		if (!st->proxy[fid])
 			continue;
 		nproxy++;
@@ -356,6 +455,7 @@ static bool model_in_situ(struct session *s, struct cost_model *m)
 	if (!(f >= 0.5 && f <= 50))
 		return false;
 	m->factor = f;
+	m->extra_ns = (f - 1) * probes_a * 1e9 * st->secs_a / hits_a;
 	m->secs = st->secs_a;
 	m->in_situ = true;
 	p_info("in situ: all on %.2f s at %.3f CPU-s/s, then %.2f s at %.3f with only %zu proxy functions on (calls %.0f/s then %.0f/s): own work %.3f CPU-s/s, a hit costs %.2fx the calibration",
@@ -366,25 +466,89 @@ static bool model_in_situ(struct session *s, struct cost_model *m)
 	return true;
 }
 
+/* Calls of fid in phase A (meters first). */
+static uint64_t calls_in_a(const struct cost_state *st, size_t fid)
+{
+	return overhead__calls(st->ovh, fid) - st->calls_a0[fid];
+}
+
+/*
+ * Meters first: the program's own work in phase A (all on) is its own
+ * work in phase 0 (only the meters on: its CPU minus theirs, calibrated)
+ * times the ratio of the meters' call rates; the rest of A's CPU is the
+ * probes', over the calibrated cost an extra per hit. esbuild, every
+ * function: own work 0.3-0.45 CPU-s/s in phase 0, the meters' rate then
+ * ~50x what it is with all on.
+ */
+static bool model_meters(struct session *s, struct cost_model *m)
+{
+	struct cost_state *st = s->ctx;
+	size_t n = funcprobe__cnt(s->fp);
+	double secs_a, work_0, cpu_a, probes_a = 0, f;
+	uint64_t ma = 0, hits_a = 0;
+
+	if (!st->a_started)
+		return false;
+	secs_a = overhead__window_s(st->ovh) - st->secs_a0;
+	if (secs_a <= 0 || st->secs_0 <= 0)
+		return false;
+	for (size_t fid = 0; fid < n; fid++) {
+		uint64_t a = calls_in_a(st, fid);
+
+		hits_a += a;
+		probes_a += a * entry_ns(s, fid);
+		if (st->meter[fid])
+			ma += a;
+	}
+	if (st->meter_0 < COST_PROXY_MIN_CALLS || ma < COST_PROXY_MIN_CALLS ||
+	    !hits_a)
+		return false;
+	work_0 = (st->cpu_0 - st->probes_0_ns / 1e9) / st->secs_0;
+	if (!(work_0 > 0))
+		return false;
+	/* no floor: both factors measured, > 0 (alloc under 'runtime.*':
+	 * 0.0004 CPU-s/s, a floor of 0.001 priced it 2.6x too low) */
+	m->work = work_0 * (ma / secs_a) / (st->meter_0 / st->secs_0);
+	cpu_a = (overhead__cpu_s(st->ovh) - st->cpu_a0) / secs_a;
+	probes_a /= 1e9 * secs_a;
+	f = (cpu_a - m->work) / probes_a;
+	if (!(f >= 0.5 && f <= 50))
+		return false;
+	m->factor = f;
+	m->extra_ns = (cpu_a - m->work - probes_a) * 1e9 / (hits_a / secs_a);
+	m->secs = secs_a;
+	m->in_situ = true;
+	p_info("in situ: meters only %.2f s at %.3f CPU-s/s (own %.3f; meters %.0f calls/s), then all on %.2f s at %.3f (meters %.0f calls/s): own work %.3f CPU-s/s, count's probes %.2fx the calibration, %.0f ns a hit over it",
+	       st->secs_0, st->cpu_0 / st->secs_0, work_0,
+	       st->meter_0 / st->secs_0, secs_a, cpu_a, ma / secs_a,
+	       m->work, f, m->extra_ns);
+	return true;
+}
+
 /* The calibrated model over the whole window: the program's own work is
  * its CPU minus calls x calibrated cost (good while the probes are a
  * small part of its CPU). */
 static void model_calibrated(struct session *s, struct cost_model *m)
 {
 	struct cost_state *st = s->ctx;
-	double probes = 0;
+	/* meters first: phase A's, every function on */
+	bool a = st->a_started && overhead__window_s(st->ovh) > st->secs_a0;
+	double probes = 0, cpu;
 
-	m->secs = overhead__window_s(st->ovh);
+	m->secs = overhead__window_s(st->ovh) - (a ? st->secs_a0 : 0);
+	cpu = (overhead__cpu_s(st->ovh) - (a ? st->cpu_a0 : 0)) / m->secs;
 	for (size_t fid = 0; fid < funcprobe__cnt(s->fp); fid++)
-		probes += overhead__calls(st->ovh, fid) * entry_ns(s, fid) /
-			  1e9 / m->secs;
-	m->work = overhead__cpu_s(st->ovh) / m->secs - probes;
+		probes += (a ? calls_in_a(st, fid) :
+			       overhead__calls(st->ovh, fid)) *
+			  entry_ns(s, fid) / 1e9 / m->secs;
+	m->work = cpu - probes;
 	if (m->work < OVH_MIN_CPU)
 		m->work = OVH_MIN_CPU;
 	m->factor = 1;
+	m->extra_ns = 0;
 	m->in_situ = false;
 	p_info("measured %.2f s: the target used %.3f CPU-s/s, count's probes an estimated %.3f of it",
-	       m->secs, overhead__cpu_s(st->ovh) / m->secs, probes);
+	       m->secs, cpu, probes);
 }
 
 static int finish(struct session *s)
@@ -403,7 +567,7 @@ static int finish(struct session *s)
 	 * tick is priced too, and a command shorter than a tick at all */
 	if (session__ended_cmd_cpu_ns(s, &cpu_ns))
 		overhead__last_update(st->ovh, s->target_exit_ns, cpu_ns);
-	else
+	else if (!st->looked_last)
 		overhead__last_update(st->ovh, mono_ns(), OVH_CPU_READ);
 	if (overhead__window_s(st->ovh) <= 0) {
 		/* -p PID gone before a second CPU-time reading: nothing to
@@ -419,23 +583,30 @@ static int finish(struct session *s)
 		      s->t->display, n);
 		return -ESRCH;
 	}
-	if (!model_in_situ(s, &m))
+	if (!(st->meters_first ? model_meters(s, &m) : model_in_situ(s, &m)))
 		model_calibrated(s, &m);
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	if (!rows)
 		return -ENOMEM;
 	for (size_t fid = 0; fid < n; fid++) {
 		const struct fp_func *ff = funcprobe__func(s->fp, fid);
-		uint64_t calls = m.in_situ ? st->calls_a[fid] :
-					     overhead__calls(st->ovh, fid);
+		uint64_t calls;
+
+		if (st->meters_first && st->a_started)
+			calls = calls_in_a(st, fid);
+		else if (m.in_situ)
+			calls = st->calls_a[fid];
+		else
+			calls = overhead__calls(st->ovh, fid);
 
 		if (!calls)
 			continue;
 		rows[k].name = ff->name;
 		rows[k].calls_per_s = calls / m.secs;
 		for (int cmd = 0; cmd < COST_NCMDS; cmd++) {
-			rows[k].pred[cmd] = rows[k].calls_per_s * m.factor *
-					    overhead__call_ns(c, ff, cost_sites[cmd]) /
+			rows[k].pred[cmd] = rows[k].calls_per_s *
+					    (overhead__call_ns(c, ff, cost_sites[cmd]) +
+					     call_hits(ff, cost_sites[cmd]) * m.extra_ns) /
 					    1e9 / m.work;
 			total[cmd] += rows[k].pred[cmd];
 		}
@@ -460,6 +631,10 @@ static void destroy(struct session *s)
 	free(st->calls_a);
 	free(st->proxy);
 	free(st->calls_b0);
+	free(st->calls_a0);
+	free(st->meter);
+	st->calls_a0 = NULL;
+	st->meter = NULL;
 	st->calls_b0 = NULL;
 	st->calls_a = NULL;
 	st->proxy = NULL;
@@ -491,11 +666,52 @@ static bool settled(struct session *s)
 	       rate >= COST_SETTLED_RISE * st->proxy_rate_a;
 }
 
+/* Meters first, at COST_SPLIT_AT of -d: phase 0 ends, every function on
+ * (new links only: nothing to close but the meters' old ones). */
+static void switch_all_on(struct session *s)
+{
+	struct cost_state *st = s->ctx;
+	uint64_t t0 = mono_ns();
+	int err = 0;
+
+	st->split_tried = true;
+	st->secs_0 = overhead__window_s(st->ovh);
+	st->cpu_0 = overhead__cpu_s(st->ovh);
+	for (size_t fid = 0; fid < funcprobe__cnt(s->fp) && !err; fid++) {
+		if (st->meter[fid]) {
+			st->meter_0 += overhead__calls(st->ovh, fid);
+			st->probes_0_ns += overhead__calls(st->ovh, fid) *
+					   entry_ns(s, fid);
+		}
+		err = funcprobe__set_off(s->fp, fid, false);
+	}
+	if (!err)
+		err = funcprobe__reattach(s->fp);
+	st->switched = !err;
+	p_info("cost: every function on after %.2f s in %.1f ms",
+	       st->secs_0, (mono_ns() - t0) / 1e6);
+}
+
 static void tick(struct session *s, uint64_t now_ns)
 {
 	struct cost_state *st = s->ctx;
 
 	overhead__update(st->ovh, now_ns);
+	if (st->meters_first) {
+		if (!st->split_tried &&
+		    overhead__window_s(st->ovh) >= s->duration * COST_SPLIT_AT)
+			switch_all_on(s);
+		/* phase A from the first look after the attach */
+		else if (st->switched && !st->a_started &&
+			 overhead__window_s(st->ovh) > st->secs_0) {
+			for (size_t fid = 0; fid < funcprobe__cnt(s->fp); fid++)
+				st->calls_a0[fid] = overhead__calls(st->ovh, fid);
+			st->secs_a0 = overhead__window_s(st->ovh);
+			st->cpu_a0 = overhead__cpu_s(st->ovh);
+			st->a_started = true;
+		}
+		return;
+	}
 	/* a PATH target's "CPU" is the machine's: nothing to split */
 	if (!st->split_tried && session__target_pid(s) > 0 &&
 	    overhead__window_s(st->ovh) >= s->duration * COST_SPLIT_AT)
@@ -509,6 +725,21 @@ static void tick(struct session *s, uint64_t now_ns)
 	}
 }
 
+/* At -d: the last look, before the session detaches (closing the links
+ * takes seconds with thousands of functions, the probes trapping while
+ * they close: not the window measured). */
+static bool done(struct session *s)
+{
+	struct cost_state *st = s->ctx;
+
+	if (!st->looked_last && s->duration > 0 &&
+	    mono_ns() >= s->start_ns + (uint64_t)(s->duration * 1e9)) {
+		overhead__last_update(st->ovh, mono_ns(), OVH_CPU_READ);
+		st->looked_last = true;
+	}
+	return false;
+}
+
 static const struct session_ops cost_ops = {
 	.verb = "cost",
 	.configure = configure,
@@ -516,6 +747,7 @@ static const struct session_ops cost_ops = {
 	.started = started,
 	.released = released,
 	.tick = tick,
+	.done = done,
 	.finish = finish,
 	.destroy = destroy,
 };
