@@ -516,9 +516,10 @@ static unsigned hits_per_call(const struct overhead *o)
 	return o->opts.sites & FP_SITES_RET ? 2 : 1;
 }
 
-/* One line on stderr and, with --json, a record on stdout. */
+/* One line on stderr and, with --json, a record on stdout; ts_ns: when
+ * the probes were re-attached (the change in effect from then on). */
 static void report_change(const struct overhead *o,
-			  const struct ovh_change *c)
+			  const struct ovh_change *c, uint64_t ts_ns)
 {
 	const char *name = funcprobe__func(o->fp, c->fid)->name;
 	double hits = c->hits_per_s * hits_per_call(o);
@@ -533,6 +534,7 @@ static void report_change(const struct overhead *o,
 		jw_string(jw, c->action == OVH_OFF ? "throttled"
 						   : "unthrottled");
 		jw_name(jw, "func"); jw_string(jw, name);
+		jw_name(jw, "ts_ns"); jw_uint(jw, ts_ns);
 		jw_name(jw, "hits_per_s"); jw_uint(jw, (uint64_t)(hits + 0.5));
 		/* 4 decimals: what the estimate is worth */
 		jw_name(jw, "est_overhead");
@@ -572,7 +574,7 @@ static void warn_over(struct overhead *o)
 /* One look with the target's CPU time so far (cpu). */
 static void update_at(struct overhead *o, uint64_t now_ns, uint64_t cpu)
 {
-	uint64_t t0;
+	uint64_t t0, t1;
 	size_t k;
 	int err;
 
@@ -601,19 +603,24 @@ static void update_at(struct overhead *o, uint64_t now_ns, uint64_t cpu)
 			p_warn("overhead budget: %s; no more throttling",
 			       strerror(-err));
 			o->broken = true;
+			k = i;
 			break;
 		}
-		report_change(o, &o->changes[i]);
 	}
 	t0 = mono_ns();
 	err = funcprobe__reattach(o->fp);
+	t1 = mono_ns();
 	p_info("overhead: %zu functions off or on, probes re-attached in %.1f ms",
-	       k, (mono_ns() - t0) / 1e6);
+	       k, (t1 - t0) / 1e6);
 	if (err) {
 		p_warn("overhead budget: re-attaching failed (%s); no more throttling",
 		       strerror(-err));
 		o->broken = true;
 	}
+	/* said once in effect: a call after ts_ns is counted (on) or not
+	 * (off), one before t0 the other way (a test's ground truth) */
+	for (size_t i = 0; i < k; i++)
+		report_change(o, &o->changes[i], t1);
 }
 
 void overhead__update(struct overhead *o, uint64_t now_ns)
