@@ -44,6 +44,7 @@ const volatile __u32 off_gopc = 296;
 /* sched --pprof (sched.h): stacks at parks, time per stack; off unless
  * asked, then also the g fields the walk needs */
 const volatile bool pprof_enabled = false;
+const volatile bool pprof_per_goroutine = false;
 const volatile __u32 off_stack_lo = 0;
 const volatile __u32 off_stack_hi = 8;
 const volatile __u32 off_sched_pc = 64;
@@ -222,6 +223,14 @@ static __always_inline void park_stack(struct sched_key *key, __u64 gp,
 	k->pid = key->pid;
 	k->reason = reason;
 	k->pad = 0;
+	k->goid = 0;
+	k->startpc = 0;
+	if (pprof_per_goroutine) {
+		k->goid = read_goid(gp);
+		if (bpf_probe_read_user(&k->startpc, sizeof(k->startpc),
+					(void *)(gp + off_startpc)))
+			k->startpc = 0;
+	}
 	if (usp >= lo && usp < hi) {
 		bp = ubp;
 	} else if (bpf_probe_read_user(&pc, sizeof(pc),

@@ -126,7 +126,10 @@ struct sched_end {
  * gp.sched (casgstatus runs on g0 there: mcall or systemstack saved the
  * goroutine's pc/sp/bp) and keeps it per goroutine in park_stacks; at
  * the wake-up the wait's time is added to `blocked` under that stack
- * and the wait reason. Only with pprof_enabled.
+ * and the wait reason. Only with pprof_enabled. With pprof_per_goroutine
+ * (--goid, --start) the key also holds the goroutine's id and start pc,
+ * so that user space keeps only the goroutines asked for (one key per
+ * goroutine and stack then, instead of per stack).
  */
 #define SCHED_STACK_MAX		32
 #define SCHED_MAX_BLOCK_STACKS	16384
@@ -137,6 +140,8 @@ struct sched_block_key {
 	__u32 reason;		/* waitReason */
 	__u32 depth;		/* pcs[] used */
 	__u32 pad;
+	__u64 goid;		/* 0 unless pprof_per_goroutine */
+	__u64 startpc;		/* run-time address; 0 likewise */
 	__u64 pcs[SCHED_STACK_MAX];	/* leaf first: gp.sched.pc, then the
 					   return addresses of the frame chain */
 };

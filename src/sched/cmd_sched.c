@@ -335,7 +335,8 @@ static int configure(struct session *s)
 				cli->events || cli->json || cli->perfetto);
 	if (cli->pprof)
 		return sched_pprof__configure(st->sp.skel, s->gb,
-					      s->t->display);
+					      s->t->display,
+					      cli->goid_cnt || cli->start_cnt);
 	return 0;
 }
 

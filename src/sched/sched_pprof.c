@@ -25,7 +25,7 @@
 #include "sched_pprof.h"
 
 int sched_pprof__configure(struct sched_bpf *skel, const struct gobin *gb,
-			   const char *display)
+			   const char *display, bool per_goroutine)
 {
 	const struct gobin_layout *l = gobin__layout(gb);
 
@@ -36,6 +36,7 @@ int sched_pprof__configure(struct sched_bpf *skel, const struct gobin *gb,
 		return -EOPNOTSUPP;
 	}
 	skel->rodata->pprof_enabled = true;
+	skel->rodata->pprof_per_goroutine = per_goroutine;
 	skel->rodata->off_stack_lo = l->g_stack_lo;
 	skel->rodata->off_stack_hi = l->g_stack_hi;
 	skel->rodata->off_sched_pc = l->g_sched_pc;
@@ -43,10 +44,20 @@ int sched_pprof__configure(struct sched_bpf *skel, const struct gobin *gb,
 	return 0;
 }
 
-/* One sample: leaf "wait: REASON", then the parked stack. */
+/* Whether --goid / --start keep k's goroutine (every wait without them:
+ * then k holds no goroutine, sched_pprof__configure). */
+static bool wanted(struct sched_report *rep, const struct sched_block_key *k)
+{
+	return sched_goid_wanted(rep, k->goid) &&
+	       sched_start_wanted(rep, (pid_t)k->pid, k->startpc);
+}
+
+/* One sample: leaf "wait: REASON", then the parked stack (none for a
+ * goroutine --goid / --start leave out: 0). */
 static int add_wait(struct pprof *pp, struct sched_report *rep,
 		    const struct gobin *gb, const struct sched_block_key *k,
-		    uint64_t count, uint64_t ns, bool in_progress)
+		    uint64_t count, uint64_t ns, bool in_progress,
+		    uint64_t *waits)
 {
 	uint64_t locs[SCHED_STACK_MAX + 1], bias = 0;
 	struct pid_bias *pb = sched_pid_info(rep, (pid_t)k->pid);
@@ -63,6 +74,9 @@ static int add_wait(struct pprof *pp, struct sched_report *rep,
 	size_t n = 0;
 	int64_t id;
 
+	if (!wanted(rep, k))
+		return 0;
+	*waits += count;
 	if (pb && pb->ok)
 		bias = pb->bias;
 	snprintf(leaf, sizeof(leaf), "wait: %s", reason);
@@ -98,10 +112,9 @@ static int add_ended(struct pprof *pp, struct sched_bpf *skel,
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		if (!bpf_map_lookup_elem(fd, &next, &v)) {
 			err = add_wait(pp, rep, gb, &next, v.count, v.ns,
-				       false);
+				       false, waits);
 			if (err)
 				return err;
-			*waits += v.count;
 		}
 		key = next;
 		prev = &key;
@@ -173,12 +186,14 @@ static int add_parked_before(struct pprof *pp, struct sched_bpf *skel,
 		memset(&k, 0, sizeof(k));
 		k.pid = next.pid;
 		k.reason = g.last_reason;
+		k.goid = g.goid;
+		k.startpc = g.startpc;
 		if (read_parked_stack((pid_t)next.pid, next.gp, gb, &k))
 			continue;	/* gone with its process */
-		err = add_wait(pp, rep, gb, &k, 1, end_ns - g.last_ns, true);
+		err = add_wait(pp, rep, gb, &k, 1, end_ns - g.last_ns, true,
+			       waits);
 		if (err)
 			return err;
-		(*waits)++;
 	}
 	return 0;
 }
@@ -206,10 +221,9 @@ static int add_in_progress(struct pprof *pp, struct sched_bpf *skel,
 				end = pb->exit_ns;
 			if (end > g.last_ns) {
 				err = add_wait(pp, rep, gb, &park.k, 1,
-					       end - g.last_ns, true);
+					       end - g.last_ns, true, waits);
 				if (err)
 					return err;
-				(*waits)++;
 			}
 		}
 		key = next;

@@ -8,16 +8,19 @@
 #ifndef GOSNOOP_SCHED_PPROF_H
 #define GOSNOOP_SCHED_PPROF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct gobin;
 struct sched_bpf;
 struct sched_report;
 
-/* Before load: turn the stack capture on and give it gb's g offsets.
+/* Before load: turn the stack capture on and give it gb's g offsets;
+ * per_goroutine (--goid, --start) keys each wait by goroutine too, so
+ * that sched_pprof__write keeps only the goroutines the report wants.
  * 0, or -EOPNOTSUPP after one line when gb's g layout lacks them. */
 int sched_pprof__configure(struct sched_bpf *skel, const struct gobin *gb,
-			   const char *display);
+			   const char *display, bool per_goroutine);
 
 /*
  * After detach: every wait that ended, plus (label wait=in progress)

@@ -169,6 +169,35 @@ def test_sched_pprof_top():
     close_to_program(int(m.group(1)), said["nap_ns"], "-top flat of 'wait: sleep'")
 
 
+def test_sched_pprof_goroutine_filters():
+    """--start and --goid keep only the goroutines asked for in the
+    profile too: --start main.napper gives the napper's one sleep and
+    nothing else; --goid 1 (runtime.main's goroutine, which sleeps -hold,
+    waits for the others, and runs callerB's -slow sleeps) none of the
+    three goroutines main started (nor any other)."""
+    out = os.path.join(tmpdir(), "start.pb.gz")
+    r = run(["sched", "--pprof", out, "--start", "main.napper", "--", fixture("blocker")]
+            + FIXTURE_ARGS, check=False, timeout=120)
+    tracee_ok(r)
+    said = program_said(r.stdout)
+    _, samples = read_raw(out)
+    assert all("main.napper" in s["stack"] for s in samples), [s["stack"] for s in samples]
+    assert sum(s["values"]["waits"] for s in samples) == 1, samples
+    close_to_program(samples[0]["values"]["delay"], said["nap_ns"], "--start main.napper")
+
+    out = os.path.join(tmpdir(), "goid.pb.gz")
+    r = run(["sched", "--pprof", out, "--goid", "1", "--", fixture("blocker")] + FIXTURE_ARGS,
+            check=False, timeout=120)
+    tracee_ok(r)
+    _, samples = read_raw(out)
+    others = {"main.napper", "main.receiver", "main.waitLock"}
+    assert not [s for s in samples if others & set(s["stack"])], [s["stack"] for s in samples]
+    # goroutine 1 runs runtime.main (its gcenable waits too) and main.main
+    assert all("runtime.main" in s["stack"] for s in samples), [s["stack"] for s in samples]
+    slow = [s for s in samples if below(s["stack"], "time.Sleep", "main.slowLeaf")]
+    assert sum(s["values"]["waits"] for s in slow) == SLOW, [s["stack"] for s in samples]
+
+
 def check_trace(binary):
     out = os.path.join(tmpdir(), "trace.pb.gz")
     r = run(["trace", "--pprof", out, "main.leaf", "main.slowLeaf", "--", binary]

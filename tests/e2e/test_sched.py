@@ -621,7 +621,9 @@ def test_killed_gosnoop_leaves_tracee_alone():
     g = subprocess.Popen([GOSNOOP, "sched", "--", fixture("sched"), "-sleep", "5s"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert "tracing goroutines" in g.stderr.readline()
-    time.sleep(0.3)
+    # the sleepers sleep 5 s: 2 s to start them (0.3 s was too few once
+    # under a load average of 1,000: no goroutine yet, an empty summary)
+    time.sleep(2)
     g.terminate()
     o, e = g.communicate(timeout=30)
     assert g.returncode == 128 + 15, (g.returncode, e)
