@@ -21,6 +21,7 @@
 #include "json_writer.h"
 #include "overhead.h"
 #include "overhead_gov.h"
+#include "pattern.h"
 #include "session.h"
 #include "probe/features.h"
 #include "probe/funcprobe.h"
@@ -359,7 +360,11 @@ struct overhead {
 	int ncpu, nonline;
 	uint64_t start_ns, last_ns, cpu0_ns, last_cpu_ns;
 	bool warned, broken;
+	struct overhead_keep keep;	/* a copy of what is kept */
 };
+
+static int apply_keep(struct overhead *o, const struct overhead_keep *keep,
+		      bool warn);
 
 /* CPU time of pid so far (utime + stime of /proc/PID/stat), or, for
  * every process of a PATH, the machine's: every online CPU all along. */
@@ -487,6 +492,9 @@ int overhead__new(struct funcprobe *fp, const struct overhead_calls *calls,
 		goto fail;
 	}
 	o->cpu0_ns = o->last_cpu_ns;
+	err = apply_keep(o, &opts->keep, true);
+	if (err)
+		goto fail;
 	if (o->sums)
 		ovh_gov__note_time(o->gov, o->sums);
 	ovh_gov__update(o->gov, o->start_ns, o->totals, 0, o->changes);
@@ -508,7 +516,104 @@ void overhead__free(struct overhead *o)
 	free(o->sums);
 	free(o->vals);
 	free(o->win_on);
+	overhead__keep_free(&o->keep);
 	free(o);
+}
+
+int overhead__add_keep(struct overhead_keep *k, const char *arg)
+{
+	char *one[1] = { (char *)arg }, **pat;
+	struct patterns p;
+	int err;
+
+	if (!*arg) {
+		p_err("bad --keep '': give a function name or glob to keep on, e.g. 'main.handle*'");
+		return -EINVAL;
+	}
+	err = patterns__init(&p, one, 1);	/* one line if bad */
+	if (err)
+		return err;
+	patterns__free(&p);
+	pat = realloc(k->pat, (size_t)(k->cnt + 1) * sizeof(*pat));
+	if (!pat)
+		return -ENOMEM;
+	k->pat = pat;
+	k->pat[k->cnt] = strdup(arg);
+	if (!k->pat[k->cnt])
+		return -ENOMEM;
+	k->cnt++;
+	return 0;
+}
+
+int overhead__check_keep(const struct overhead_keep *k, double max_pct)
+{
+	if (k->cnt && !(max_pct > 0)) {
+		p_err("--keep '%s' without --max-overhead PCT: nothing is throttled without a budget",
+		      k->pat[0]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void overhead__keep_free(struct overhead_keep *k)
+{
+	for (int i = 0; i < k->cnt; i++)
+		free(k->pat[i]);
+	free(k->pat);
+	k->pat = NULL;
+	k->cnt = 0;
+}
+
+static bool same_keep(const struct overhead_keep *a,
+		      const struct overhead_keep *b)
+{
+	if (a->cnt != b->cnt)
+		return false;
+	for (int i = 0; i < a->cnt; i++)
+		if (strcmp(a->pat[i], b->pat[i]))
+			return false;
+	return true;
+}
+
+/* warn: of a pattern matching none of the functions (--keep; serve's
+ * keep: spans a target's count and latency units, each its own budget) */
+static int apply_keep(struct overhead *o, const struct overhead_keep *keep,
+		      bool warn)
+{
+	struct patterns p;
+	int err;
+
+	if (same_keep(&o->keep, keep))
+		return 0;
+	overhead__keep_free(&o->keep);
+	o->keep.pat = calloc(keep->cnt ? (size_t)keep->cnt : 1,
+			     sizeof(*o->keep.pat));
+	if (!o->keep.pat)
+		return -ENOMEM;
+	for (int i = 0; i < keep->cnt; i++) {
+		o->keep.pat[i] = strdup(keep->pat[i]);
+		if (!o->keep.pat[i])
+			return -ENOMEM;
+		o->keep.cnt++;
+	}
+	/* a bad list (serve's keep:) is said once, and keeps nothing */
+	err = patterns__init(&p, o->keep.pat, o->keep.cnt);
+	for (size_t fid = 0; fid < o->n; fid++)
+		ovh_gov__set_kept(o->gov, fid, !err && o->keep.cnt &&
+				  patterns__match(&p, funcprobe__func(o->fp, fid)->name));
+	if (err)
+		return err;
+	for (int i = 0; i < o->keep.cnt && warn; i++)
+		if (!p.hits[i])
+			p_warn("--keep '%s' matches none of the probed functions",
+			       o->keep.pat[i]);
+	patterns__free(&p);
+	return 0;
+}
+
+int overhead__set_keep(struct overhead *o, const struct overhead_keep *keep)
+{
+	return apply_keep(o, keep, false);
 }
 
 static unsigned hits_per_call(const struct overhead *o)
@@ -540,19 +645,59 @@ static void report_change(const struct overhead *o,
 		jw_name(jw, "est_overhead");
 		jw_float(jw, (double)(uint64_t)(c->est_overhead * 1e4 + 0.5) /
 			     1e4, 64);
+		if (c->action == OVH_OFF) {
+			/* sampled in time from now: this share (0: off) */
+			jw_name(jw, "duty");
+			jw_float(jw, (double)(uint64_t)(c->duty * 1e4 + 0.5) /
+				     1e4, 64);
+		}
 		jw_end_object(jw);
 		jw_end_line(jw);
 		jw_free(jw);
 		fflush(stdout);
 		return;
 	}
-	if (c->action == OVH_OFF)
+	if (c->action == OVH_OFF && c->duty > 0)
+		fprintf(stderr, "%s: throttled %s: %.0f hits/s, ~%.1f%% overhead (budget %g%%): sampled, probed ~%.0f%% of the time\n",
+			prog_name, name, hits, c->est_overhead * 100,
+			o->opts.max_pct, c->duty * 100);
+	else if (c->action == OVH_OFF)
 		fprintf(stderr, "%s: throttled %s: %.0f hits/s, ~%.1f%% overhead (budget %g%%): probes off, tried again later\n",
 			prog_name, name, hits, c->est_overhead * 100,
 			o->opts.max_pct);
 	else
 		fprintf(stderr, "%s: %s back on (last seen %.0f hits/s)\n",
 			prog_name, name, hits);
+}
+
+/* Once: the kept functions alone cost more than the budget; they stay
+ * on (what --keep promises), every other function is off. */
+static void tell_kept_over(const struct overhead *o, double kept)
+{
+	if (json_output) {
+		struct jw *jw = jw_new(stdout);
+
+		if (!jw)
+			return;
+		jw_start_object(jw);
+		jw_name(jw, "type"); jw_string(jw, "kept_over_budget");
+		jw_name(jw, "est_overhead");
+		jw_float(jw, (double)(uint64_t)(kept * 1e4 + 0.5) / 1e4, 64);
+		jw_name(jw, "budget");
+		jw_float(jw, o->opts.max_pct / 100.0, 64);
+		jw_name(jw, "keep");
+		jw_start_array(jw);
+		for (int i = 0; i < o->keep.cnt; i++)
+			jw_string(jw, o->keep.pat[i]);
+		jw_end_array(jw);
+		jw_end_object(jw);
+		jw_end_line(jw);
+		jw_free(jw);
+		fflush(stdout);
+		return;
+	}
+	p_warn("the kept functions (--keep) alone cost an estimated %.1f%% of the program's own CPU time, over the %g%% budget: they stay on, every other function is throttled",
+	       kept * 100, o->opts.max_pct);
 }
 
 /* Warn once (no --max-overhead) with the most expensive function. */
@@ -575,7 +720,8 @@ static void warn_over(struct overhead *o)
 static void update_at(struct overhead *o, uint64_t now_ns, uint64_t cpu)
 {
 	uint64_t t0, t1;
-	size_t k;
+	double kept;
+	size_t k, toggled = 0;
 	int err;
 
 	if (read_calls(o))
@@ -593,12 +739,17 @@ static void update_at(struct overhead *o, uint64_t now_ns, uint64_t cpu)
 			warn_over(o);
 		return;
 	}
+	if (ovh_gov__kept_over_budget(o->gov, &kept))
+		tell_kept_over(o, kept);
 	if (!k)
 		return;
 	for (size_t i = 0; i < k; i++) {
+		if (!o->changes[i].toggle)
+			continue;	/* only to tell (already so) */
 		/* Say "throttled" only of a function really marked off. */
 		err = funcprobe__set_off(o->fp, o->changes[i].fid,
 					 o->changes[i].action == OVH_OFF);
+		toggled++;
 		if (err) {
 			p_warn("overhead budget: %s; no more throttling",
 			       strerror(-err));
@@ -608,10 +759,11 @@ static void update_at(struct overhead *o, uint64_t now_ns, uint64_t cpu)
 		}
 	}
 	t0 = mono_ns();
-	err = funcprobe__reattach(o->fp);
+	err = toggled ? funcprobe__reattach(o->fp) : 0;
 	t1 = mono_ns();
-	p_info("overhead: %zu functions off or on, probes re-attached in %.1f ms",
-	       k, (t1 - t0) / 1e6);
+	if (toggled)
+		p_info("overhead: %zu functions off or on, probes re-attached in %.1f ms",
+		       toggled, (t1 - t0) / 1e6);
 	if (err) {
 		p_warn("overhead budget: re-attaching failed (%s); no more throttling",
 		       strerror(-err));
@@ -620,7 +772,8 @@ static void update_at(struct overhead *o, uint64_t now_ns, uint64_t cpu)
 	/* said once in effect: a call after ts_ns is counted (on) or not
 	 * (off), one before t0 the other way (a test's ground truth) */
 	for (size_t i = 0; i < k; i++)
-		report_change(o, &o->changes[i], t1);
+		if (o->changes[i].report)
+			report_change(o, &o->changes[i], t1);
 }
 
 void overhead__update(struct overhead *o, uint64_t now_ns)
@@ -645,12 +798,14 @@ void overhead__last_update(struct overhead *o, uint64_t now_ns,
 }
 
 int overhead__start(struct session *s, const struct overhead_calls *calls,
-		    double max_pct, struct overhead **out)
+		    double max_pct, const struct overhead_keep *keep,
+		    struct overhead **out)
 {
 	const struct overhead_opts o = {
 		.max_pct = max_pct > 0 ? max_pct : OVH_DEFAULT_PCT,
 		.enforce = max_pct > 0, .sites = s->fp_sites,
-		.pid = session__target_pid(s) };
+		.pid = session__target_pid(s),
+		.keep = keep ? *keep : (struct overhead_keep){} };
 	int err;
 
 	err = overhead__new(s->fp, calls, &o, out);

@@ -3,9 +3,11 @@
  * overhead - the overhead budget of count, latency and trace (issue 16):
  * what a uprobe hit costs on this machine, what each probed function
  * therefore costs the traced program, and a governor that keeps the
- * total under --max-overhead PCT by turning the most expensive functions
- * off (funcprobe__set_off + funcprobe__reattach) and back on later
- * (src/overhead_gov.c decides; this module measures and acts).
+ * total under --max-overhead PCT by turning the functions whose figures
+ * are worth least for their cost off or sampling them in time
+ * (funcprobe__set_off + funcprobe__reattach), and back on later, never
+ * those --keep names (src/overhead_gov.c decides; this module measures
+ * and acts).
  *
  * Calibration: an empty-ish uprobe (src/bpf/uprobe_cost.bpf.c, one
  * counter) on three sites of gosnoop's own code - a JMP the kernel
@@ -70,9 +72,25 @@ struct overhead_calls {
 	unsigned halves;
 };
 
+/* --keep PATTERN... (serve: keep:), functions never throttled. */
+struct overhead_keep {
+	char **pat;
+	int cnt;
+};
+
+/* One --keep PATTERN, checked as the target patterns are (pattern.h) and
+ * added to k: 0, -EINVAL after one line, -ENOMEM. */
+int overhead__add_keep(struct overhead_keep *k, const char *arg);
+/* --keep without --max-overhead: -EINVAL after one line (nothing is
+ * throttled without a budget). */
+int overhead__check_keep(const struct overhead_keep *k, double max_pct);
+void overhead__keep_free(struct overhead_keep *k);
+
 struct overhead_opts {
 	double max_pct;		/* the budget, percent; 0: none, only
 				   measure (gosnoop cost) */
+	struct overhead_keep keep;	/* kept functions (not copied:
+					   read in overhead__new) */
 	bool enforce;		/* --max-overhead given: turn functions off */
 	unsigned sites;		/* FP_SITES_* the command attached */
 	pid_t pid;		/* whose CPU (0: every process of a PATH:
@@ -96,7 +114,8 @@ void overhead__free(struct overhead *o);
  * error (-errno), else a -v line and no budget (0, *out NULL).
  */
 int overhead__start(struct session *s, const struct overhead_calls *calls,
-		    double max_pct, struct overhead **out);
+		    double max_pct, const struct overhead_keep *keep,
+		    struct overhead **out);
 /* --max-overhead's PCT ("5", "0.5", "5%"): 0, or -EINVAL after one line. */
 int overhead__parse_pct(const char *arg, double *pct);
 
@@ -132,6 +151,9 @@ void overhead__mark(struct overhead *o, uint64_t now_ns);
  * estimate of the last update (0.004: the program's work takes 0.4%
  * longer). */
 void overhead__set_budget(struct overhead *o, double max_pct);
+/* serve: the kept functions are those keep matches, from the next update
+ * on (a reload's keep:; nothing to do when it is the same list). */
+int overhead__set_keep(struct overhead *o, const struct overhead_keep *keep);
 double overhead__estimate(const struct overhead *o);
 
 /* At the end: one line with the peak estimate (-v). */

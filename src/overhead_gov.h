@@ -15,16 +15,21 @@
  * counted as at least OVH_MIN_CPU of one CPU, so that a nearly idle
  * process is not "100% overhead" for a few calls a second.
  *
- * Over budget (enforce): the most expensive functions go off first, until
- * what is left fits; when the durations of the calls are known (latency:
- * ovh_gov__note_time), each cost is weighted by the probes' cost per call
- * over the call's mean duration: a 200 ns helper under a 10 us RET probe
- * is measured badly anyway, a 300 us handler well, and handlers are what
- * a histogram is for; an off function is tried again after its backoff
- * (OVH_BACKOFF_MIN_NS, doubled each time it is turned off again, up to
- * OVH_BACKOFF_MAX_NS), and only if its last known cost fits under
- * OVH_LOW_WATER of the budget with the rest (the hysteresis). Without
- * enforce the same estimate only warns.
+ * Enforced (overhead_gov.c govern()): kept functions (ovh_gov__set_kept,
+ * --keep) are never throttled, their cost counted first; the others are
+ * ranked by what their figures lose when throttled for what that saves
+ * (score(): cost x calls per second of the program's work, over how well
+ * the probes let a call be timed, latency's ovh_gov__note_time: a 200 ns
+ * helper under a 10 us RET probe is measured badly anyway, a 300 us
+ * handler well, and handlers are what a histogram is for) and stay on in
+ * full, best first, while the sum fits; the first few that do not fit
+ * are sampled in time (on for slices of OVH_SLICE_NS, OVH_MIN_DUTY of
+ * the time at least, within OVH_FILL of the budget: a handler whose own
+ * cost is over the budget); the rest go off, each tried again after its
+ * backoff (OVH_BACKOFF_MIN_NS, doubled each time it is turned off again,
+ * up to OVH_BACKOFF_MAX_NS) and back in full only if its last known cost
+ * fits under OVH_LOW_WATER of the budget with the rest (the hysteresis).
+ * Without enforce the same estimate only warns.
  */
 #ifndef GOSNOOP_OVERHEAD_GOV_H
 #define GOSNOOP_OVERHEAD_GOV_H
@@ -41,6 +46,14 @@
 #define OVH_LOW_WATER		0.5
 #define OVH_BACKOFF_MIN_NS	2000000000ULL
 #define OVH_BACKOFF_MAX_NS	64000000000ULL
+/* Sampling in time: at most this many functions at once (each toggle
+ * re-links a chunk of probes), each on for slices of OVH_SLICE_NS and at
+ * least OVH_MIN_DUTY of the time (else off), all of them within OVH_FILL
+ * of the budget (the rest is the margin for the estimate's noise) */
+#define OVH_MAX_SAMPLED		4
+#define OVH_SLICE_NS		1000000000.0
+#define OVH_MIN_DUTY		0.02
+#define OVH_FILL		0.8
 
 enum ovh_action { OVH_OFF = 1, OVH_ON = 2 };
 
@@ -48,6 +61,11 @@ enum ovh_action { OVH_OFF = 1, OVH_ON = 2 };
 struct ovh_change {
 	size_t fid;
 	enum ovh_action action;
+	bool toggle;		/* to carry out (else only to tell) */
+	/* to tell the user: throttled (sampled or off), back on; a sampled
+	 * function's slices are not told */
+	bool report;
+	double duty;		/* sampled from now: its share of the time */
 	double hits_per_s;	/* calls/s when last measured on */
 	double est_overhead;	/* its CPU over the program's own, e.g. 0.42 */
 };
@@ -79,6 +97,16 @@ size_t ovh_gov__update(struct ovh_gov *g, uint64_t now_ns,
  * as latency's histograms hold it), which orders what goes off first. */
 void ovh_gov__note_time(struct ovh_gov *g, const uint64_t *sum_ns);
 
+/* fid kept (--keep): never throttled, from the next update on (one off
+ * then comes back); its cost still counts against the budget. */
+void ovh_gov__set_kept(struct ovh_gov *g, size_t fid, bool kept);
+bool ovh_gov__is_kept(const struct ovh_gov *g, size_t fid);
+/* Once, after the update where the kept functions alone first cost more
+ * than the budget: true, with their estimate (every other function is
+ * then off). */
+bool ovh_gov__kept_over_budget(struct ovh_gov *g, double *kept_overhead);
+/* Whether fid is sampled in time now, and for what share of the time. */
+bool ovh_gov__is_sampled(const struct ovh_gov *g, size_t fid, double *duty);
 /* Another budget (a fraction), from the next update on (serve's reload). */
 void ovh_gov__set_budget(struct ovh_gov *g, double budget);
 /* The estimate of the last update: the probes' CPU over the program's

@@ -68,6 +68,8 @@ static void usage(FILE *f)
 		"                       one uprobe_multi link (slow to detach)\n"
 		"      --max-overhead PCT  keep the probes' estimated cost under PCT%%\n"
 		"                       of the program's CPU time (as count's)\n"
+		"      --keep PATTERN   never throttle the functions PATTERN\n"
+		"                       matches (repeatable)\n"
 		"  -v, --verbose        probe sites, attach/detach times, pairing\n"
 		"PATTERN: shell glob over Go names ('main.*', 'net/http.*').\n"
 		"Buckets: [2^k, 2^(k+1)) ns; le_ns is the bucket's last value,\n"

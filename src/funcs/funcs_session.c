@@ -41,7 +41,7 @@ static uint64_t real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-enum { OPT_TOP = 256, OPT_PER_GOID, OPT_CLASSIC, OPT_MAX_OVERHEAD };
+enum { OPT_TOP = 256, OPT_PER_GOID, OPT_CLASSIC, OPT_MAX_OVERHEAD, OPT_KEEP };
 
 struct funcs_args {
 	struct funcs_cli *cli;
@@ -83,6 +83,8 @@ static int funcs_option(int code, char *arg, void *ctx)
 		return 0;
 	case OPT_MAX_OVERHEAD:
 		return overhead__parse_pct(arg, &cli->max_overhead);
+	case OPT_KEEP:
+		return overhead__add_keep(&cli->keep, arg);
 	default:
 		return -ENOENT;
 	}
@@ -97,6 +99,7 @@ static int parse_args(int argc, char **argv, struct funcs_cli *cli,
 		{ "per-goid", no_argument, NULL, OPT_PER_GOID },
 		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
 		{ "max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD },
+		{ "keep", required_argument, NULL, OPT_KEEP },
 		{}
 	};
 	struct funcs_args a = { cli, !strcmp(ops->verb, "count") };
@@ -107,12 +110,14 @@ static int parse_args(int argc, char **argv, struct funcs_cli *cli,
 		.own_long = opts, .own = funcs_option, .ctx = &a,
 	};
 	char none[96];
+	int err;
 
 	snprintf(none, sizeof(none),
 		 "no PATTERN: name the functions, e.g. '%s PATH \"main.*\"'",
 		 ops->verb);
-	return opts__parse_patterns(&spec, argc, argv, none, &cli->path_arg,
-				    &cli->pats, &cli->pat_cnt);
+	err = opts__parse_patterns(&spec, argc, argv, none, &cli->path_arg,
+				   &cli->pats, &cli->pat_cnt);
+	return err ? err : overhead__check_keep(&cli->keep, cli->max_overhead);
 }
 
 /* The session callbacks: s->ctx is the funcs_session. */
@@ -161,7 +166,7 @@ static int started(struct session *s)
 
 		fs->ops->calls(fs, &c);
 		return overhead__start(s, &c, fs->cli->max_overhead,
-				       &fs->ovh);
+				       &fs->cli->keep, &fs->ovh);
 	}
 	return 0;
 }
@@ -241,8 +246,10 @@ int funcs_session__main(int argc, char **argv, const struct funcs_ops *ops,
 
 	record_out__init();
 	ret = parse_args(argc, argv, &cli, ops, usage);
-	if (ret)
+	if (ret) {
+		overhead__keep_free(&cli.keep);
 		return ret > 0 ? EXIT_OK : ret;
+	}
 	sops.verb = ops->verb;
 	fs.sess = &s;
 	s.t = &cli.t;
@@ -260,7 +267,9 @@ int funcs_session__main(int argc, char **argv, const struct funcs_ops *ops,
 					.force_classic = cli.classic };
 	s.fp_sites = ops->returns ? FP_SITES_ENTRY | FP_SITES_RET
 				  : FP_SITES_ENTRY;
-	return session__run(&s);
+	ret = session__run(&s);
+	overhead__keep_free(&cli.keep);
+	return ret;
 }
 
 void funcs_session__interval_header(const struct funcs_session *s,

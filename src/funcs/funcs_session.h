@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "overhead.h"
 #include "target.h"
 
 struct bpf_object;
@@ -32,6 +33,7 @@ struct funcs_cli {
 	int top;		/* count --top N; 0: all */
 	bool per_goid;		/* latency --per-goid */
 	double max_overhead;	/* --max-overhead PCT; 0: warn only */
+	struct overhead_keep keep;	/* --keep PATTERN... */
 };
 
 struct funcs_session;

@@ -68,6 +68,7 @@ struct trace_cli {
 	bool classic;
 	bool probe_entry;	/* --probe-entry */
 	double max_overhead;	/* --max-overhead PCT; 0: warn only */
+	struct overhead_keep keep;	/* --keep PATTERN... */
 	const char *set_arg;
 	struct trace_set set;	/* --set, parsed */
 	bool allow_write;
@@ -165,6 +166,9 @@ static void usage(FILE *f)
 		"                         of the program's CPU time: the costliest\n"
 		"                         functions go off (JSON \"throttled\");\n"
 		"                         default: warn above 5%%\n"
+		"      --keep PATTERN     never throttle the functions PATTERN\n"
+		"                         matches (repeatable): their cost still\n"
+		"                         counts, the others make room\n"
 		"      --probe-entry      entry probes on first instructions\n"
 		"                         (single-stepped, as bpftrace; for comparisons)\n"
 		"  -v, --verbose          probe sites, counters at exit\n"
@@ -199,7 +203,7 @@ static int parse_dur_ns(const char *s, uint64_t *out)
 enum { OPT_MAXSTR = 256, OPT_MINLAT, OPT_GOID, OPT_CLASSIC, OPT_SET,
        OPT_MAX_OVERHEAD,
        OPT_ALLOW_WRITE, OPT_FILTER, OPT_STACK, OPT_FOLDED, OPT_PROBE_ENTRY,
-       OPT_PPROF };
+       OPT_PPROF, OPT_KEEP };
 
 /* trace's own options (options.h handles the shared). */
 static int trace_option(int code, char *arg, void *ctx)
@@ -250,6 +254,8 @@ static int trace_option(int code, char *arg, void *ctx)
 		return 0;
 	case OPT_MAX_OVERHEAD:
 		return overhead__parse_pct(arg, &cli->max_overhead);
+	case OPT_KEEP:
+		return overhead__add_keep(&cli->keep, arg);
 	case OPT_SET:
 		cli->set_arg = arg;
 		return 0;
@@ -286,6 +292,7 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 		{ "goid", required_argument, NULL, OPT_GOID },
 		{ "classic-uprobes", no_argument, NULL, OPT_CLASSIC },
 		{ "max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD },
+		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "probe-entry", no_argument, NULL, OPT_PROBE_ENTRY },
 		{ "set", required_argument, NULL, OPT_SET },
 		{ "allow-write", no_argument, NULL, OPT_ALLOW_WRITE },
@@ -307,6 +314,8 @@ static int parse_args(int argc, char **argv, struct trace_cli *cli)
 	err = opts__parse_patterns(&spec, argc, argv,
 				   "no PROBE: name the functions to trace, e.g. 'main.*'",
 				   &cli->path_arg, &cli->pats, &cli->pat_cnt);
+	if (!err)
+		err = overhead__check_keep(&cli->keep, cli->max_overhead);
 	if (err)
 		return err;
 	if (cli->set_arg && !cli->allow_write) {
@@ -809,7 +818,8 @@ static int started(struct session *s)
 		.value_size = sizeof(__u64), .count_off = 0,
 		.extra_off = SIZE_MAX, .halves = 1 };
 
-	return overhead__start(s, &calls, st->cli->max_overhead, &st->ovh);
+	return overhead__start(s, &calls, st->cli->max_overhead,
+			       &st->cli->keep, &st->ovh);
 }
 
 static const struct session_ops trace_ops = {
@@ -834,8 +844,10 @@ int do_trace(int argc, char **argv)
 	record_out__init();
 	trace_filter__init(&cli.filter);
 	ret = parse_args(argc, argv, &cli);
-	if (ret)
+	if (ret) {
+		overhead__keep_free(&cli.keep);
 		return ret > 0 ? EXIT_OK : ret;
+	}
 	s.t = &cli.t;
 	s.path_arg = cli.path_arg;
 	s.pid = cli.pid;
@@ -847,5 +859,7 @@ int do_trace(int argc, char **argv)
 					.entry_first_insn = cli.probe_entry,
 					.arg_needs = arg_needs };
 	s.fp_sites = FP_SITES_ENTRY | FP_SITES_RET;
-	return session__run(&s);
+	ret = session__run(&s);
+	overhead__keep_free(&cli.keep);
+	return ret;
 }

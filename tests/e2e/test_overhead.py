@@ -352,3 +352,50 @@ def test_count_hot_throttled_then_back_on_when_cold():
 def test_latency_hot_throttled_then_back_on_when_cold():
     recs, prog, stderr = throttled_then_resumed("latency")
     check_resumed(recs, prog, stderr, "latency", lambda r: r["count"] + r.get("untimed", 0))
+
+
+def test_keep_holds_a_hot_function_exact_over_budget():
+    """--keep main.hot: never throttled though its probe alone costs the
+    program far over the budget; every call counted (hotcold's own
+    figure), said once (a kept_over_budget record, or the warning line
+    without --json), and main.cold throttled to make what room there is."""
+    r = subprocess.run([GOSNOOP, "--json", "count", "--max-overhead", BUDGET, "--keep", "main.hot",
+                        "main.hot", "main.cold", "--", fixture("hotcold"), "-for", "3s"],
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+                       env=dict(os.environ, **QEMU_ENV))
+    assert r.returncode == 0, r.stderr
+    prog = own(r.stdout)
+    counts = {c["func"]: c for c in records(r.stdout, "count")}
+    over = records(r.stdout, "kept_over_budget")
+    assert len(over) == 1 and over[0]["keep"] == ["main.hot"], r.stdout[-2000:]
+    assert over[0]["est_overhead"] > float(BUDGET) / 100, over
+    assert [t["func"] for t in records(r.stdout, "throttled")] == ["main.cold"], r.stdout[-2000:]
+    hot = counts["main.hot"]
+    assert "sampled" not in hot, hot
+    if exact_across_switch():
+        # main.cold's re-attach re-links main.hot's chunk too: the new
+        # probes count from the generation flip, none lost or doubled
+        assert hot["count"] == prog["hot"], (hot, prog)
+    else:
+        assert prog["hot"] * 0.5 < hot["count"] <= prog["hot"], (hot, prog)
+    assert prog["hot"] > 10000, prog
+    # text: the same said once, as a warning
+    r = subprocess.run([GOSNOOP, "count", "--max-overhead", BUDGET, "--keep", "main.h*",
+                        "main.hot", "main.cold", "--", fixture("hotcold"), "-for", "2s"],
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+                       env=dict(os.environ, **QEMU_ENV))
+    assert r.returncode == 0, r.stderr
+    warn = [l for l in r.stderr.splitlines() if "kept functions (--keep) alone cost" in l]
+    assert len(warn) == 1 and "they stay on" in warn[0], r.stderr
+    assert "throttled main.hot" not in r.stderr, r.stderr
+
+
+def test_bad_keep_is_usage_error():
+    for args, what in ((["--keep", "main.[", "--max-overhead", "5"], "main.["),
+                       (["--keep", "", "--max-overhead", "5"], "--keep"),
+                       (["--keep", "main.hot"], "--max-overhead")):
+        for cmd in ("count", "latency", "trace"):
+            r = run([cmd] + args + [fixture("hotcold"), "main.hot"], check=False)
+            assert r.returncode == 2, (cmd, args, r.returncode, r.stderr)
+            lines = r.stderr.strip().splitlines()
+            assert len(lines) == 1 and what in lines[0], (cmd, args, r.stderr)

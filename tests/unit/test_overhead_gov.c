@@ -61,6 +61,16 @@ static void test_hot_off_cold_kept(void **state)
 	ovh_gov__free(g);
 }
 
+/* The change out[0..k) makes for fid, or NULL. */
+static const struct ovh_change *change_of(const struct ovh_change *out,
+					  size_t k, size_t fid)
+{
+	for (size_t i = 0; i < k; i++)
+		if (out[i].fid == fid)
+			return &out[i];
+	return NULL;
+}
+
 static void test_most_expensive_first_until_it_fits(void **state)
 {
 	double ns[3] = { 1000, 1000, 1000 };
@@ -68,18 +78,51 @@ static void test_most_expensive_first_until_it_fits(void **state)
 	double rates[3] = { 100000, 300000, 20000 };
 	uint64_t calls[3] = { 0 }, now = 0;
 	struct ovh_change out[3];
+	const struct ovh_change *c0, *c1;
 	struct ovh_gov *g = ovh_gov__new(3, ns, 0.05, true);
+	double duty;
 	size_t k;
 
 	(void)state;
 	ovh_gov__update(g, now, calls, 0, out);
-	/* 0.42 > 0.05: without fid 1, 0.12 still over; without fid 0 too,
-	 * 0.02: fid 2 stays */
+	/* 0.42 > 0.05: fid 2 (0.02) fits; fids 0 (0.1) and 1 (0.3) do not:
+	 * sampled in time, what is left of 80% of the budget (0.02) split
+	 * evenly: 0.01 / 0.1 = 10% and 0.01 / 0.3 = 3.3% of the time */
 	k = step(g, &now, calls, rates, 3, 1.42, out);
 	assert_int_equal(k, 2);
-	assert_int_equal(out[0].fid, 1);
-	assert_int_equal(out[1].fid, 0);
-	assert_true(fabs(out[0].est_overhead - 0.3) < 1e-6);
+	c0 = change_of(out, k, 0);
+	c1 = change_of(out, k, 1);
+	assert_non_null(c0);
+	assert_non_null(c1);
+	assert_int_equal(c1->action, OVH_OFF);
+	assert_true(c1->report && fabs(c1->duty - 0.01 / 0.3) < 1e-6);
+	assert_true(fabs(c1->est_overhead - 0.3) < 1e-6);
+	assert_int_equal(c0->action, OVH_OFF);
+	assert_true(c0->report && fabs(c0->duty - 0.1) < 1e-6);
+	assert_true(ovh_gov__is_sampled(g, 0, &duty) && fabs(duty - 0.1) < 1e-6);
+	assert_false(ovh_gov__is_off(g, 2));
+	ovh_gov__free(g);
+}
+
+static void test_sampled_share_the_room(void **state)
+{
+	double ns[3] = { 1000, 1000, 1000 };
+	double rates[3] = { 100000, 600000, 20000 };	/* 0.1, 0.6, 0.02 */
+	uint64_t calls[3] = { 0 }, now = 0;
+	struct ovh_change out[3];
+	struct ovh_gov *g = ovh_gov__new(3, ns, 0.05, true);
+	double duty;
+	size_t k;
+
+	(void)state;
+	ovh_gov__update(g, now, calls, 0, out);
+	/* split evenly 0.01 / 0.6 = 1.7% is under OVH_MIN_DUTY: fid 1 off,
+	 * fid 0 gets all that is left, 0.02 / 0.1 = 20% */
+	k = step(g, &now, calls, rates, 3, 1.72, out);
+	assert_int_equal(k, 2);
+	assert_int_equal(change_of(out, k, 1)->duty, 0);
+	assert_false(ovh_gov__is_sampled(g, 1, &duty));
+	assert_true(ovh_gov__is_sampled(g, 0, &duty) && fabs(duty - 0.2) < 1e-6);
 	assert_false(ovh_gov__is_off(g, 2));
 	ovh_gov__free(g);
 }
@@ -125,72 +168,194 @@ static void test_idle_process_counted_against_floor(void **state)
 static void test_back_with_hysteresis_and_backoff(void **state)
 {
 	double ns[2] = { 1000, 1000 };
-	double hot[2] = { 200000, 1000 };	/* 0.2 and 0.001 CPU-s/s */
+	double hot[2] = { 4000000, 1000 };	/* 4.0 and 0.001 CPU-s/s */
 	double cold[2] = { 2000, 1000 };	/* later: 0.002 */
 	uint64_t calls[2] = { 0 }, now = 0, t_off;
 	struct ovh_change out[2];
 	struct ovh_gov *g = ovh_gov__new(2, ns, 0.05, true);
-	size_t k, on_at = 0;
+	double duty;
+	size_t k;
 
 	(void)state;
 	ovh_gov__update(g, now, calls, 0, out);
-	assert_int_equal(step(g, &now, calls, hot, 2, 1.0, out), 1);
+	/* 4.0 of 1.0: 80% of the budget less the cold one's buys it 0.98%
+	 * of the time, under OVH_MIN_DUTY: off */
+	k = step(g, &now, calls, hot, 2, 5.001, out);
+	assert_int_equal(k, 1);
+	assert_int_equal(out[0].fid, 0);
+	assert_true(out[0].action == OVH_OFF && out[0].report &&
+		    out[0].duty == 0);
 	t_off = now;
-	/* never before OVH_BACKOFF_MIN_NS (2 s) */
-	assert_int_equal(step(g, &now, calls, hot, 2, 0.8, out), 0);
-	/* then only once its remembered 0.2 has been halved down to fit
-	 * half the budget (2.5%) of the 0.799 the process does itself:
-	 * 0.2 -> 0.1 -> 0.05 -> 0.025 at retries 2 s apart; 0.026 / 0.799 =
-	 * 3.3% > 2.5%, one more halving: 0.0135 / 0.799 = 1.7%: back on */
-	for (int i = 0; i < 20 && !on_at; i++) {
-		k = step(g, &now, calls, hot, 2, 0.8, out);
-		if (k) {
-			assert_int_equal(out[0].fid, 0);
-			assert_int_equal(out[0].action, OVH_ON);
-			on_at = (size_t)((now - t_off) / SEC);
-		}
+	/* tried again 2 s later, its remembered 4.0 halved at each retry
+	 * that does not fit (2 s apart): 2.0 at 3 s (1.95% of the time:
+	 * still off), 1.0 at 5 s; at 7 s 3.9% of the time is worth it: on
+	 * for a slice (said: back on) */
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(step(g, &now, calls, hot, 2, 1.0, out), 0);
+		assert_true(ovh_gov__is_off(g, 0));
 	}
-	assert_int_equal(on_at, 10);
-	assert_int_equal(ovh_gov__on_ns(g, 0, now), 1 * SEC);
-	/* -i windows (on 0-1 s, off 1-11 s, on from now = 11 s): [8 s, 10 s]
-	 * all off: 0%; [11 s, 12 s] all on: exact, not sampled; [1 s, 12 s]
-	 * on 1 s of 11: 9.1% (the cumulative share since the start, 2 s of
-	 * 12, would be 16.7%); the cold function never went off */
-	{
-		double cov = -1;
-
-		assert_int_equal(now, 11 * SEC);
-		assert_true(ovh_gov__window_coverage(g, 0, 8 * SEC, 1 * SEC,
-						     10 * SEC, &cov));
-		assert_true(cov == 0);
-		assert_false(ovh_gov__window_coverage(g, 0, 11 * SEC, 1 * SEC,
-						      12 * SEC, &cov));
-		assert_true(ovh_gov__window_coverage(g, 0, 1 * SEC, 1 * SEC,
-						     12 * SEC, &cov));
-		assert_true(fabs(cov - 1.0 / 11) < 1e-9);
-		assert_false(ovh_gov__window_coverage(g, 1, 0, 0, 12 * SEC,
-						      &cov));
-	}
-	/* still hot: off again at once, now for 4 s */
 	k = step(g, &now, calls, hot, 2, 1.0, out);
 	assert_int_equal(k, 1);
-	assert_int_equal(out[0].action, OVH_OFF);
-	assert_int_equal(ovh_gov__on_ns(g, 0, now), 2 * SEC);
-	assert_true(ovh_gov__was_off(g, 0));
-	assert_false(ovh_gov__was_off(g, 1));
+	assert_true(out[0].action == OVH_ON && out[0].report && out[0].toggle);
+	assert_int_equal((now - t_off) / SEC, 6);
+	assert_true(ovh_gov__is_sampled(g, 0, &duty));
+	assert_true(fabs(duty - 0.039) < 1e-5);
+	/* still hot: off again at once (said), now for 4 s: the retries at
+	 * 12 s (4.0 -> 2.0), 16 s (-> 1.0), on at 20 s */
+	k = step(g, &now, calls, hot, 2, 5.0, out);
+	assert_true(k == 1 && out[0].action == OVH_OFF && out[0].report);
+	assert_false(ovh_gov__is_sampled(g, 0, &duty));
 	t_off = now;
 	for (int i = 0; i < 40; i++) {
-		k = step(g, &now, calls, cold, 2, 0.8, out);
+		k = step(g, &now, calls, hot, 2, 1.0, out);
 		if (k)
 			break;
 	}
-	/* 0.2 halved at 4, 8, 12 and 16 s, back at 20 s; now cold (0.002):
-	 * it stays */
-	assert_int_equal((now - t_off) / SEC, 20);
-	for (int i = 0; i < 5; i++)
+	assert_true(out[0].action == OVH_ON && out[0].report);
+	assert_int_equal((now - t_off) / SEC, 12);
+	/* it has cooled meanwhile: its slice measures 0.002, which fits
+	 * under half the budget: on in full, nothing more to say */
+	assert_int_equal(step(g, &now, calls, cold, 2, 1.0, out), 0);
+	assert_false(ovh_gov__is_sampled(g, 0, &duty));
+	for (int i = 0; i < 20; i++)
 		assert_int_equal(step(g, &now, calls, cold, 2, 0.8, out), 0);
 	assert_false(ovh_gov__is_off(g, 0));
 	assert_true(fabs(ovh_gov__hits_per_s(g, 0) - 2000) < 1e-6);
+	/* on 0-1 s, 7-8 s, 20 s on */
+	assert_int_equal(ovh_gov__on_ns(g, 0, now), now - 18 * SEC);
+	ovh_gov__free(g);
+}
+
+static void test_window_coverage(void **state)
+{
+	double ns[2] = { 1000, 1000 };
+	double hot[2] = { 4000000, 1000 };
+	uint64_t calls[2] = { 0 }, now = 0;
+	struct ovh_change out[2];
+	struct ovh_gov *g = ovh_gov__new(2, ns, 0.05, true);
+	double cov = -1;
+
+	(void)state;
+	ovh_gov__update(g, now, calls, 0, out);
+	assert_int_equal(step(g, &now, calls, hot, 2, 5.001, out), 1);
+	for (int i = 0; i < 3; i++)
+		step(g, &now, calls, hot, 2, 1.0, out);
+	/* on 0-1 s, off since: [2 s, 4 s] 0%; [0 s, 4 s] 1 s of 4 (the
+	 * cumulative share since the start, the same here); the cold one
+	 * never went off: exact */
+	assert_int_equal(now, 4 * SEC);
+	assert_int_equal(ovh_gov__on_ns(g, 0, now), 1 * SEC);
+	assert_true(ovh_gov__window_coverage(g, 0, 2 * SEC, 1 * SEC, 4 * SEC,
+					     &cov));
+	assert_true(cov == 0);
+	assert_true(ovh_gov__window_coverage(g, 0, 0, 0, 4 * SEC, &cov));
+	assert_true(fabs(cov - 0.25) < 1e-9);
+	assert_false(ovh_gov__window_coverage(g, 0, 0, 0, 1 * SEC, &cov));
+	assert_false(ovh_gov__window_coverage(g, 1, 0, 0, 4 * SEC, &cov));
+	ovh_gov__free(g);
+}
+
+/* A handler whose own cost is over the budget (6% against 5%) is
+ * sampled in time: on for slices, 80% of the budget's worth of the time
+ * in the long run; said once, not at each slice. */
+static void test_handler_over_budget_sampled_in_time(void **state)
+{
+	double ns[2] = { 30000, 30000 };
+	double rates[2] = { 2000, 10 };	/* 0.06 and 0.0003 CPU-s/s */
+	uint64_t calls[2] = { 0 }, now = 0;
+	struct ovh_change out[2];
+	struct ovh_gov *g = ovh_gov__new(2, ns, 0.05, true);
+	size_t said = 0, slices = 0;
+	double duty, cov;
+
+	(void)state;
+	ovh_gov__update(g, now, calls, 0, out);
+	for (int i = 0; i < 200; i++) {
+		bool on = !ovh_gov__is_off(g, 0);
+		size_t k = step(g, &now, calls, rates, 2,
+				1.0 + (on ? 0.06 : 0) + 0.0003, out);
+
+		for (size_t j = 0; j < k; j++) {
+			assert_int_equal(out[j].fid, 0);
+			said += out[j].report;
+			slices += out[j].action == OVH_ON;
+		}
+	}
+	assert_int_equal(said, 1);
+	assert_true(ovh_gov__is_sampled(g, 0, &duty));
+	/* (0.04 - 0.0003) / 0.06 */
+	assert_true(fabs(duty - 0.6617) < 1e-3);
+	assert_true(slices > 20);
+	assert_true(ovh_gov__window_coverage(g, 0, 0, 0, now, &cov));
+	assert_true(fabs(cov - duty) < 0.03);
+	assert_false(ovh_gov__is_off(g, 1) || ovh_gov__was_off(g, 1));
+	ovh_gov__free(g);
+}
+
+/* count (no durations): of two functions that cost the same, the one
+ * called 50 times as often goes first (sampled, it still gives the most
+ * calls); the one called 2,000 times a second stays exact. */
+static void test_equal_cost_the_much_called_goes_first(void **state)
+{
+	double ns[2] = { 300, 15000 };
+	double rates[2] = { 100000, 2000 };	/* 0.03 CPU-s/s each */
+	uint64_t calls[2] = { 0 }, now = 0;
+	struct ovh_change out[2];
+	struct ovh_gov *g = ovh_gov__new(2, ns, 0.05, true);
+	size_t k;
+
+	(void)state;
+	ovh_gov__update(g, now, calls, 0, out);
+	k = step(g, &now, calls, rates, 2, 1.06, out);
+	assert_int_equal(k, 1);
+	assert_int_equal(out[0].fid, 0);
+	assert_false(ovh_gov__is_off(g, 1));
+	ovh_gov__free(g);
+}
+
+/* --keep: a kept function is never throttled, its cost counted first and
+ * the others make room; kept functions over the budget on their own are
+ * said once, and stay on. */
+static void test_kept_never_throttled(void **state)
+{
+	double ns[3] = { 1000, 1000, 1000 };
+	double rates[3] = { 300000, 30000, 10000 };	/* 0.3, 0.03, 0.01 */
+	uint64_t calls[3] = { 0 }, now = 0;
+	struct ovh_change out[3];
+	struct ovh_gov *g = ovh_gov__new(3, ns, 0.05, true);
+	double kept, duty;
+	size_t k;
+
+	(void)state;
+	ovh_gov__set_kept(g, 2, true);
+	ovh_gov__update(g, now, calls, 0, out);
+	/* unkept, fid 0 would go; kept fid 2 (0.01) counts first, fid 1
+	 * (0.03) fits with it, fid 0 (0.3) does not: (0.04 - 0.04) leaves it
+	 * nothing, off */
+	k = step(g, &now, calls, rates, 3, 1.34, out);
+	assert_int_equal(k, 1);
+	assert_int_equal(out[0].fid, 0);
+	assert_false(ovh_gov__kept_over_budget(g, &kept));
+	/* now the whole budget kept: fid 0 on again at once (kept since),
+	 * fid 1 makes room */
+	ovh_gov__set_kept(g, 0, true);
+	k = step(g, &now, calls, rates, 3, 1.04, out);
+	assert_true(change_of(out, k, 0) &&
+		    change_of(out, k, 0)->action == OVH_ON);
+	assert_false(ovh_gov__is_off(g, 0));
+	k = step(g, &now, calls, rates, 3, 1.34, out);
+	assert_int_equal(k, 1);
+	assert_int_equal(out[0].fid, 1);
+	assert_int_equal(out[0].action, OVH_OFF);
+	assert_false(ovh_gov__is_sampled(g, 1, &duty));
+	assert_true(ovh_gov__kept_over_budget(g, &kept));
+	assert_true(fabs(kept - 0.31) < 1e-6);
+	for (int i = 0; i < 20; i++) {
+		step(g, &now, calls, rates, 3, 1.31, out);
+		assert_false(ovh_gov__is_off(g, 0) || ovh_gov__is_off(g, 2));
+		assert_false(ovh_gov__kept_over_budget(g, &kept));  /* once */
+	}
+	assert_true(ovh_gov__is_kept(g, 0) && !ovh_gov__is_kept(g, 1));
 	ovh_gov__free(g);
 }
 
@@ -236,10 +401,15 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hot_off_cold_kept),
 		cmocka_unit_test(test_most_expensive_first_until_it_fits),
+		cmocka_unit_test(test_sampled_share_the_room),
 		cmocka_unit_test(test_warn_only_decides_nothing),
 		cmocka_unit_test(test_idle_process_counted_against_floor),
 		cmocka_unit_test(test_back_with_hysteresis_and_backoff),
 		cmocka_unit_test(test_latency_sheds_short_calls_first),
+		cmocka_unit_test(test_window_coverage),
+		cmocka_unit_test(test_handler_over_budget_sampled_in_time),
+		cmocka_unit_test(test_equal_cost_the_much_called_goes_first),
+		cmocka_unit_test(test_kept_never_throttled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
