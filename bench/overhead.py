@@ -189,8 +189,11 @@ def run(results, args):
         print(f"overhead: {os.path.basename(esb)} untraced {base:.0f} req/s")
         for cmd, pats in (("count", ["runtime.*"]), ("latency", ["*"])):
             key = f"{cmd} {' '.join(pats)}"
-            # 6 s: a third all on, then the program's own CPU almost
-            # untraced once the old links have closed (cmd_cost.c)
+            # 6 s: 'runtime.*' a third all on, then the program's own CPU
+            # almost untraced once the old links have closed; '*' (too
+            # many links to close in time) a third with only
+            # runtime.mallocgc on, a meter of the work, then all on
+            # (cmd_cost.c)
             pred = cost(server, pats, 6)
             rps0, _, _ = traced(server, cmd, pats, None, settle, window)
             rps5, recs, err = traced(server, cmd, pats, 5, settle, window)
@@ -205,6 +208,7 @@ def run(results, args):
                 "cost_in_situ": pred.get("in_situ"),
                 "cost_own_cpu": pred.get("own_cpu"),
                 "cost_hit_factor": pred.get("hit_factor"),
+                "cost_hit_extra_ns": pred.get("hit_extra_ns"),
                 "budget5_rps": round(rps5, 1),
                 "budget5_ratio": round(rps5 / base, 4),
                 "throttled_functions": nthr,
@@ -214,7 +218,8 @@ def run(results, args):
             print(f"overhead: {key}: no budget {rps0:.0f} req/s ({rps0 / base:.1%} of untraced,"
                   f" slowdown {slow:.2f}); cost predicted {pred[cmd]:.2f}"
                   f" ({f['prediction_over_measured']}x measured, in situ {pred.get('in_situ')},"
-                  f" own {pred.get('own_cpu', 0):.3f} CPU-s/s, hit x{pred.get('hit_factor', 1):.2f});"
+                  f" own {pred.get('own_cpu', 0):.4f} CPU-s/s, hit x{pred.get('hit_factor', 1):.2f},"
+                  f" +{pred.get('hit_extra_ns', 0):.0f} ns);"
                   f" --max-overhead 5: {rps5:.0f} req/s ({rps5 / base:.1%}),"
                   f" {nthr} functions throttled, handlers {handlers}")
             if not recs:
