@@ -10,6 +10,7 @@
  * space each process's load bias without /proc.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -315,6 +316,119 @@ static int fill(struct bpf_map *map, const void *keys, size_t ksize,
 	return 0;
 }
 
+/* pid's parent from /proc/PID/stat ("pid (comm) S ppid ...", comm may
+ * hold ')' and spaces); 0 when it is gone. */
+static pid_t proc_ppid(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return 0;
+	return (pid_t)strtol(p + 4, NULL, 10);
+}
+
+struct proc_pair {
+	pid_t pid, ppid;
+};
+
+/* Every process and its parent, from /proc; -errno. */
+static int read_procs(struct proc_pair **out, size_t *cnt)
+{
+	DIR *d = opendir("/proc");
+	struct proc_pair *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10), ppid;
+
+		if (pid <= 0 || !(ppid = proc_ppid(pid)))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = (struct proc_pair){ pid, ppid };
+	}
+	closedir(d);
+	*out = v;
+	*cnt = n;
+	return 0;
+}
+
+static bool followed_has(int fd, pid_t pid)
+{
+	__u32 k = (__u32)pid;
+	__u8 v;
+
+	return !bpf_map_lookup_elem(fd, &k, &v);
+}
+
+/*
+ * --follow -p PID: the processes PID had forked before kt_fork was
+ * attached (children, their children: strace -f -p does the same); the
+ * forks since are kt_fork's. /proc is read again until a pass adds no
+ * one (one forked by a process not yet added, during a pass, is in the
+ * next). 0 or -errno.
+ */
+static int follow_existing(int fd)
+{
+	for (int pass = 0; pass < 8; pass++) {
+		struct proc_pair *v = NULL;
+		size_t n = 0, added = 0;
+		bool more = true;
+		int err = read_procs(&v, &n);
+
+		if (err)
+			return err;
+		while (more) {		/* parents first, whatever the order */
+			more = false;
+			for (size_t i = 0; i < n; i++) {
+				__u32 k = (__u32)v[i].pid;
+				__u8 one = 1;
+
+				if (followed_has(fd, v[i].pid) ||
+				    !followed_has(fd, v[i].ppid))
+					continue;
+				if (bpf_map_update_elem(fd, &k, &one, BPF_ANY)) {
+					err = -errno;
+					free(v);
+					if (err == -E2BIG)
+						p_warn("--follow: more than %d processes: the rest of those forked before are not followed",
+						       KT_FOLLOW_MAX);
+					return err == -E2BIG ? 0 : err;
+				}
+				added++;
+				more = true;
+			}
+		}
+		free(v);
+		if (!added)
+			return 0;
+	}
+	return 0;
+}
+
 int kt_scope__start(struct kt_scope *s, struct ktrace_bpf *first,
 		    pid_t tgid)
 {
@@ -342,6 +456,14 @@ int kt_scope__start(struct kt_scope *s, struct ktrace_bpf *first,
 		p_err("--follow: cannot attach to sched:sched_process_fork/"
 		      "exit: %s", strerror(-err));
 		return err;
+	}
+	if (tgid > 0) {
+		err = follow_existing(bpf_map__fd(first->maps.followed));
+		if (err) {
+			p_err("--follow: cannot add the processes %d forked before: %s",
+			      (int)tgid, strerror(-err));
+			return err;
+		}
 	}
 	return 0;
 }

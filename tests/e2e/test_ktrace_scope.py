@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 
 import gstest
 from gstest import GOSNOOP, fixture, run, tmpdir
@@ -81,6 +82,46 @@ def test_follow_a_pid_only_when_asked():
     assert got == [("/bin/true", ["/bin/true", "one"]),
                    ("/bin/echo", ["/bin/echo", "two"])], (got, err)
     assert all(e["pid"] != sh.pid for e in events)
+
+
+def children(pid):
+    out = []
+    for p in os.listdir("/proc"):
+        try:
+            if p.isdigit() and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(pid):
+                out.append(int(p))
+        except (OSError, IndexError):
+            pass
+    return out
+
+
+def test_follow_a_pid_takes_the_children_it_had():
+    """-F -p PID also follows what PID forked before ktrace started (as
+    strace -f -p): a subshell, already waiting, runs two commands
+    afterwards; their execs are the subshell's children's, the
+    grandchildren of PID."""
+    sh = subprocess.Popen(["sh", "-c", "( read x; /bin/true one; /bin/echo two >/dev/null ); wait"],
+                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    gstest._procs.append(sh)
+    for _ in range(100):            # the subshell, before ktrace starts
+        sub = children(sh.pid)
+        if sub:
+            break
+        time.sleep(0.05)
+    assert len(sub) == 1, sub
+    follow = start_ktrace(["-F", "-p", str(sh.pid), "tracepoint:syscalls:sys_enter_execve"])
+    sh.stdin.write("go\n")
+    sh.stdin.close()
+    sh.wait(timeout=10)
+    events, err = finish(follow)
+    got = [(e["args"]["filename"], e["args"]["argv"]) for e in events]
+    assert got == [("/bin/true", ["/bin/true", "one"]),
+                   ("/bin/echo", ["/bin/echo", "two"])], (got, err)
+    # true: a child of the subshell; echo: the subshell itself (dash
+    # execs a subshell's last command) or a child of it; none of it is
+    # PID's own (without the subshell followed, neither is seen)
+    assert events[0]["pid"] not in (sh.pid, sub[0]), events
+    assert events[1]["pid"] != sh.pid, events
 
 
 def test_follow_a_path_target():
