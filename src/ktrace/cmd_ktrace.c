@@ -714,6 +714,7 @@ static void destroy(struct session *s)
 	struct ktrace_state *st = s->ctx;
 
 	rb_reader__free(st->rb);
+	kt_out__free();
 	kt_scope__free(&st->cli->scope);
 	kt_inst__detach_all(st->insts, st->np);
 	for (int i = st->np - 1; i >= 0; i--)

@@ -387,6 +387,14 @@ static void ksyms_load(void)
 	qsort(ksyms.syms, ksyms.n, sizeof(*ksyms.syms), ksym_cmp);
 }
 
+void kt_out__free(void)
+{
+	for (size_t i = 0; i < ksyms.n; i++)
+		free(ksyms.syms[i].name);
+	free(ksyms.syms);
+	memset(&ksyms, 0, sizeof(ksyms));
+}
+
 /* "sym+0xoff", or the address when kallsyms hides them (kptr_restrict) */
 static void ksym_str(uint64_t addr, char *buf, size_t len)
 {

@@ -39,5 +39,7 @@ struct kt_out_ctx {
 
 /* ring_buffer__new callback; ctx is a struct kt_out_ctx. */
 int kt_out__record(void *ctx, void *data, size_t size);
+/* The kernel symbols --stack read (at its first kernel stack), freed. */
+void kt_out__free(void);
 
 #endif
