@@ -288,7 +288,7 @@ def throttled_then_resumed(cmd):
         deadline = time.monotonic() + 120
         for line in p.stdout:
             lines.append(line.rstrip("\n"))
-            if resumed_at is None and line.startswith('{"type":"unthrottled"'):
+            if resumed_at is None and line.startswith('{"type":"unthrottled","func":"main.hot"'):
                 resumed_at = time.monotonic()
             if resumed_at is not None and time.monotonic() > resumed_at + 3 and not p.stdin.closed:
                 p.stdin.write("\n")
@@ -315,33 +315,43 @@ def check_resumed(recs, prog, stderr, kind, counted_of):
     """main.hot throttled in phase 1, back on in phase 2, and counted after
     that exactly as often as the program called it after the re-attach
     that turned it back on (calls during that re-attach may go either
-    way)."""
-    kinds = [(r["type"], r.get("func")) for r in recs
-             if r["type"] in ("throttled", "unthrottled")]
-    assert kinds == [("throttled", "main.hot"), ("unthrottled", "main.hot")], (kinds, stderr[-2000:])
-    thr = next(r for r in recs if r["type"] == "throttled")
-    res = next(r for r in recs if r["type"] == "unthrottled")
+    way). main.cold is not checked: under qemu, with the per-hit costs
+    given, a stalled vCPU can make its share look over 1 % too."""
+    told = [r for r in recs if r["type"] in ("throttled", "unthrottled")]
+    hot_told = [r for r in told if r["func"] == "main.hot"]
+    assert hot_told, (told, stderr[-2000:])
+    thr, res = hot_told[0], hot_told[-1]
+    assert thr["type"] == "throttled" and res["type"] == "unthrottled", (told, stderr[-2000:])
     calls = prog["hot2_ns"]
     assert prog["hot2"] == len(calls) and prog["hot1"] > 0, {k: prog[k] for k in ("hot1", "hot2")}
     # off while hot (phase 1), back on while cold (phase 2)
     assert thr["ts_ns"] < calls[0][0] < res["ts_ns"], (thr, res, calls[:2])
-    # the re-attach that turned it on ended at ts_ns; it took at most the
+    # a re-attach ended at each record's ts_ns; each took at most the
     # longest '-v' said (rounded to 0.1 ms)
     took = [float(l.split("re-attached in ")[1].split()[0])
             for l in stderr.splitlines() if "probes re-attached in" in l]
-    assert len(took) == 2, stderr[-2000:]
-    began = res["ts_ns"] - int((max(took) + 0.1) * 1e6)
+    assert len(took) >= 2, stderr[-2000:]
+    span = int((max(took) + 0.1) * 1e6)
+
+    def within(ts):
+        return sum(1 for b, a in calls if b < ts and a >= ts - span)
+
     after = sum(1 for b, a in calls if b >= res["ts_ns"])
-    during = sum(1 for b, a in calls if b < res["ts_ns"] and a >= began)
+    during = within(res["ts_ns"])
+    # main.cold switched later: without attach cookies the old probes
+    # close before the new ones attach, main.hot's calls in between lost
+    lost = 0 if exact_across_switch() else \
+        sum(within(r["ts_ns"]) for r in told if r["ts_ns"] > res["ts_ns"])
     i = recs.index(res)
     hot = [j for j, r in enumerate(recs) if r["type"] == kind and r["func"] == "main.hot"]
-    off = [counted_of(recs[j]) for j in hot if recs.index(thr) < j < i]
     on = sum(counted_of(recs[j]) for j in hot if j > i)
-    # nothing counted while off (intervals between the two records; the
-    # one printed with the throttled record holds phase 1's calls before)
-    assert all(c == 0 for c in off[1:]), off
+    if len(hot_told) == 2:
+        # nothing counted while off (the -i intervals between the two
+        # records; the first may hold phase 1's calls before the switch)
+        off = [counted_of(recs[j]) for j in hot if recs.index(thr) < j < i]
+        assert all(c == 0 for c in off[1:]), off
     assert after >= 20, (after, len(calls))
-    assert after <= on <= after + during, (on, after, during, len(calls))
+    assert after - lost <= on <= after + during, (on, after, during, lost, len(calls))
 
 
 def test_count_hot_throttled_then_back_on_when_cold():
@@ -385,7 +395,7 @@ def test_keep_holds_a_hot_function_exact_over_budget():
                        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
                        env=dict(os.environ, **QEMU_ENV))
     assert r.returncode == 0, r.stderr
-    warn = [l for l in r.stderr.splitlines() if "kept functions (--keep) alone cost" in l]
+    warn = [l for l in r.stderr.splitlines() if "kept functions (--keep, keep:) alone cost" in l]
     assert len(warn) == 1 and "they stay on" in warn[0], r.stderr
     assert "throttled main.hot" not in r.stderr, r.stderr
 
