@@ -18,7 +18,7 @@
  * scaled by the proxies' call rates, is its own work while all were on
  * (split_window, model_in_situ): when the probes are most of its CPU the
  * subtraction above is a small difference of large numbers. That needs
- * the links of the functions turned off closed, ~1 ms a function here
+ * the links of the functions turned off closed, 1-2 ms a function here
  * (8,783: 9-17 s); where that would not fit in -d the order is reversed
  * (meters_first, model_meters): first only an allocation function on, a
  * meter of the program's work, then every function.
@@ -33,6 +33,7 @@
  * count's 2.9x came out ~2x too high).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,17 +83,20 @@ static const unsigned cost_sites[COST_NCMDS] = {
 #define COST_SETTLED_RISE 1.5
 
 /*
- * Closing a function's links costs ~1 ms here (a uprobe unregistered:
+ * Closing a function's links costs 1-2 ms here (a uprobe unregistered:
  * the target's mmap lock, a TLB flush; 8,783 functions 9-17 s, 1,490 in
- * 1-3 s): more functions than COST_SPLIT_AT of -d closes in this time
- * cannot be split, and the meters go first instead - the program's own
- * speed measured before every probe is on, which needs no link closed:
- * only an allocation function on (most Go work allocates, at a steady
- * rate per unit of work; esbuild: 67-73 runtime.mallocgc calls a request
- * whether traced or not), the first of these matched whose entry is
- * emulated (mallocgc and newobject both: twice the probes for nothing).
+ * 1-3 s, and with the machine loaded more: bench/overhead.py's cost -d 6
+ * 'runtime.*' fell back to the calibrated model at a load average of
+ * 1,000, 0.02x the slowdown): more functions than COST_SPLIT_AT of -d
+ * closes at 2 ms cannot be split, and the meters go first instead - the
+ * program's own speed measured before every probe is on, which needs no
+ * link closed: only an allocation function on (most Go work allocates,
+ * at a steady rate per unit of work; esbuild: 67-73 runtime.mallocgc
+ * calls a request whether traced or not), the first of these matched
+ * whose entry is emulated (mallocgc and newobject both: twice the probes
+ * for nothing).
  */
-#define COST_CLOSE_S_PER_FUNC 1e-3
+#define COST_CLOSE_S_PER_FUNC 2e-3
 #define COST_METERS_MIN_SECS 2.0
 static const char *const cost_meter_names[] = {
 	"runtime.mallocgc", "runtime.newobject" };
@@ -487,11 +491,12 @@ static bool model_meters(struct session *s, struct cost_model *m)
 	double secs_a, work_0, cpu_a, probes_a = 0, f;
 	uint64_t ma = 0, hits_a = 0;
 
-	if (!st->a_started)
+	if (!st->a_started || st->secs_0 <= 0 ||
+	    overhead__window_s(st->ovh) <= st->secs_a0) {
+		p_info("in situ: no look at the CPU time with every function on before -d: the calibrated model");
 		return false;
+	}
 	secs_a = overhead__window_s(st->ovh) - st->secs_a0;
-	if (secs_a <= 0 || st->secs_0 <= 0)
-		return false;
 	for (size_t fid = 0; fid < n; fid++) {
 		uint64_t a = calls_in_a(st, fid);
 
@@ -500,20 +505,25 @@ static bool model_meters(struct session *s, struct cost_model *m)
 		if (st->meter[fid])
 			ma += a;
 	}
-	if (st->meter_0 < COST_PROXY_MIN_CALLS || ma < COST_PROXY_MIN_CALLS ||
-	    !hits_a)
-		return false;
 	work_0 = (st->cpu_0 - st->probes_0_ns / 1e9) / st->secs_0;
-	if (!(work_0 > 0))
+	if (st->meter_0 < COST_PROXY_MIN_CALLS || ma < COST_PROXY_MIN_CALLS ||
+	    !hits_a || !(work_0 > 0)) {
+		p_info("in situ: the meter was called %" PRIu64 " times in %.2f s alone, %" PRIu64 " in %.2f s with all on (%d needed), own work %.3f CPU-s/s alone: the calibrated model",
+		       st->meter_0, st->secs_0, ma, secs_a,
+		       COST_PROXY_MIN_CALLS, work_0);
 		return false;
+	}
 	/* no floor: both factors measured, > 0 (alloc under 'runtime.*':
 	 * 0.0004 CPU-s/s, a floor of 0.001 priced it 2.6x too low) */
 	m->work = work_0 * (ma / secs_a) / (st->meter_0 / st->secs_0);
 	cpu_a = (overhead__cpu_s(st->ovh) - st->cpu_a0) / secs_a;
 	probes_a /= 1e9 * secs_a;
 	f = (cpu_a - m->work) / probes_a;
-	if (!(f >= 0.5 && f <= 50))
+	if (!(f >= 0.5 && f <= 50)) {
+		p_info("in situ: own work %.4f CPU-s/s with all on makes count's probes %.2fx the calibration (%.3f of %.3f CPU-s/s): the meter did not follow the work; the calibrated model",
+		       m->work, f, probes_a, cpu_a);
 		return false;
+	}
 	m->factor = f;
 	m->extra_ns = (cpu_a - m->work - probes_a) * 1e9 / (hits_a / secs_a);
 	m->secs = secs_a;
