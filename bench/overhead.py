@@ -83,8 +83,16 @@ class Server:
             c.close()
         return r.status
 
+    def cpu_s(self):
+        """esbuild's CPU time so far (utime + stime), seconds."""
+        with open(f"/proc/{self.p.pid}/stat") as f:
+            s = f.read()
+        v = s[s.rindex(")") + 2:].split()
+        return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+
     def throughput(self, secs, threads=2):
-        """Requests per second over secs, keep-alive, from threads."""
+        """Requests per second over secs, keep-alive, from threads; the
+        CPU-s/s esbuild used meanwhile in self.cpu_per_s."""
         done = [0] * threads
         stop = time.monotonic() + secs
 
@@ -96,12 +104,14 @@ class Server:
             c.close()
 
         ts = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-        t0 = time.monotonic()
+        t0, cpu0 = time.monotonic(), self.cpu_s()
         for t in ts:
             t.start()
         for t in ts:
             t.join()
-        return sum(done) / (time.monotonic() - t0)
+        dt = time.monotonic() - t0
+        self.cpu_per_s = (self.cpu_s() - cpu0) / dt
+        return sum(done) / dt
 
     def close(self):
         self.p.stdin.close()
@@ -170,6 +180,10 @@ def cost(server, pats, secs):
     tot = [r for r in recs if r.get("type") == "cost_total"]
     if not tot:
         raise RuntimeError(f"cost failed: {err[-500:]}")
+    # its model: which order, what it measured, or why it fell back
+    for l in err.splitlines():
+        if "in situ" in l or "gosnoop: cost:" in l or "measured " in l:
+            print("  " + l)
     return tot[0]
 
 
@@ -185,8 +199,11 @@ def run(results, args):
     try:
         server.throughput(2)    # warm up
         base = server.throughput(window)
+        base_cpu = server.cpu_per_s
         fig["untraced_rps"] = round(base, 1)
-        print(f"overhead: {os.path.basename(esb)} untraced {base:.0f} req/s")
+        fig["untraced_cpu_us_per_request"] = round(base_cpu / base * 1e6, 1)
+        print(f"overhead: {os.path.basename(esb)} untraced {base:.0f} req/s,"
+              f" {base_cpu / base * 1e6:.0f} us of CPU a request")
         for cmd, pats in (("count", ["runtime.*"]), ("latency", ["*"])):
             key = f"{cmd} {' '.join(pats)}"
             # 6 s: 'runtime.*' a third all on, then the program's own CPU
@@ -196,6 +213,11 @@ def run(results, args):
             # (cmd_cost.c)
             pred = cost(server, pats, 6)
             rps0, _, _ = traced(server, cmd, pats, None, settle, window)
+            # what cost predicts: CPU a request traced over untraced - 1
+            # (throughput also moves with the CPU esbuild gets: a loaded
+            # machine gives it less when traced)
+            cpu_slow = (server.cpu_per_s / rps0) / (base_cpu / base) - 1 \
+                if rps0 > 0 and base_cpu > 0 else float("inf")
             rps5, recs, err = traced(server, cmd, pats, 5, settle, window)
             nthr, handlers = summarize(recs, cmd)
             slow = base / rps0 - 1 if rps0 > 0 else float("inf")
@@ -205,6 +227,9 @@ def run(results, args):
                 "measured_slowdown": round(slow, 3),
                 "cost_predicted": round(pred[cmd], 3),
                 "prediction_over_measured": round(pred[cmd] / slow, 2) if slow > 0 else None,
+                "measured_cpu_slowdown": round(cpu_slow, 3),
+                "prediction_over_measured_cpu": round(pred[cmd] / cpu_slow, 2)
+                if cpu_slow > 0 else None,
                 "cost_in_situ": pred.get("in_situ"),
                 "cost_own_cpu": pred.get("own_cpu"),
                 "cost_hit_factor": pred.get("hit_factor"),
@@ -217,7 +242,8 @@ def run(results, args):
             fig[key] = f
             print(f"overhead: {key}: no budget {rps0:.0f} req/s ({rps0 / base:.1%} of untraced,"
                   f" slowdown {slow:.2f}); cost predicted {pred[cmd]:.2f}"
-                  f" ({f['prediction_over_measured']}x measured, in situ {pred.get('in_situ')},"
+                  f" ({f['prediction_over_measured']}x measured; CPU a request {cpu_slow:.2f} slower,"
+                  f" {f['prediction_over_measured_cpu']}x; in situ {pred.get('in_situ')},"
                   f" own {pred.get('own_cpu', 0):.4f} CPU-s/s, hit x{pred.get('hit_factor', 1):.2f},"
                   f" +{pred.get('hit_extra_ns', 0):.0f} ns);"
                   f" --max-overhead 5: {rps5:.0f} req/s ({rps5 / base:.1%}),"
