@@ -12,6 +12,7 @@
 #endif
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "testutil.h"
@@ -201,8 +202,12 @@ static void c_detach(struct session *s)
 	note("detach");
 }
 
+static bool finish_knew_cpu;	/* session__ended_cmd_cpu_ns() at finish */
+static uint64_t finish_cpu_ns;
+
 static int c_finish(struct session *s)
 {
+	finish_knew_cpu = session__ended_cmd_cpu_ns(s, &finish_cpu_ns);
 	return step("finish", F_FINISH);
 }
 
@@ -372,6 +377,54 @@ static void test_cmd_held_then_its_status(void **state)
 	signal(SIGCHLD, SIG_DFL);
 }
 
+static uint64_t children_cpu_ns(void)
+{
+	struct rusage ru;
+
+	assert_int_equal(getrusage(RUSAGE_CHILDREN, &ru), 0);
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
+	       1000000000ULL +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+}
+
+/* CMD ended: finish() has its CPU time from the reap (gosnoop cost
+ * prices it; /proc/PID is gone by then), the very time the kernel adds
+ * to ours for our reaped children (to a us per field); a CMD still
+ * running (-d ended it) has none yet. */
+static void test_ended_cmd_cpu_time(void **state)
+{
+	char *argv[] = { "gosnoop", "--", "/bin/sh", "-c",
+			 "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done",
+			 NULL };
+	char *argv2[] = { "gosnoop", "--", "/bin/sh", "-c", "sleep 30", NULL };
+	int argc = 5, argc2 = 5;
+	struct session s;
+	struct target t;
+	uint64_t before;
+
+	reset();
+	no_target(&s, &t);
+	target__split_cmd(&argc, argv, &t);
+	s.stamp_child_exit = true;
+	s.duration = 60;
+	before = children_cpu_ns();
+	assert_int_equal(session__run(&s), 0);
+	assert_true(finish_knew_cpu);
+	/* 100,000 shell loops: tens of ms at least */
+	assert_true(finish_cpu_ns > 5000000);
+	assert_true(finish_cpu_ns + 2000 >= children_cpu_ns() - before);
+	assert_true(finish_cpu_ns <= children_cpu_ns() - before + 2000);
+	signal(SIGCHLD, SIG_DFL);
+
+	reset();
+	no_target(&s, &t);
+	target__split_cmd(&argc2, argv2, &t);
+	s.duration = 0.2;
+	finish_knew_cpu = true;
+	assert_int_equal(session__run(&s), 0);
+	assert_false(finish_knew_cpu);
+}
+
 /* A failure before the release: CMD is never run (launch.h), the
  * failure's exit code stays. */
 static void test_cmd_never_runs_after_a_failure(void **state)
@@ -449,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_read_failure_is_eio),
 		cmocka_unit_test(test_stop_signal),
 		cmocka_unit_test(test_cmd_held_then_its_status),
+		cmocka_unit_test(test_ended_cmd_cpu_time),
 		cmocka_unit_test(test_cmd_never_runs_after_a_failure),
 		cmocka_unit_test(test_funcprobe_steps),
 		cmocka_unit_test(test_tick_listeners_are_bounded),
