@@ -11,6 +11,11 @@ scale    N = 1, 300, 1000 `binary:` targets (the calls fixture, count:
          soft fd limit of 1024: seconds to start (until it serves), open
          fds, ms of one scrape, seconds from SIGTERM to its exit (--quick:
          1 and 300).
+comm     N = 100, 1000 processes of one file under one `comm:` target
+         (count: [main.classify, main.leaf]), started after the daemon and
+         held before their work: seconds until all are probed (the
+         daemon rescans once a second), ms of one scrape, seconds from
+         SIGTERM to its exit with all N running (--quick: 100).
 reload   300 targets kept and one added/removed by SIGHUP, 50 times, while
          /metrics is scraped every 50 ms: reloads per second, scrapes
          answered, the slowest scrape.
@@ -140,6 +145,45 @@ def scale_figures(tmp, fixture, sizes, out):
                                "scrape_bytes": scraped, "sigterm_s": round(secs, 3), "rc": rc}
 
 
+def comm_figures(tmp, fixture, sizes, out):
+    name = f"gsb{os.getpid() % 100000}c"      # a comm no other process has
+    path = os.path.join(tmp, name)
+    shutil.copy2(fixture, path)
+    cfg = os.path.join(tmp, "comm.yaml")
+    with open(cfg, "w") as f:
+        f.write(f"targets:\n  - comm: {name}\n    count: [main.classify, main.leaf]\n")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    for n in sizes:
+        d = Daemon(cfg)
+        procs = []
+        try:
+            t0 = time.monotonic()
+            procs = [subprocess.Popen([path, "-wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL) for _ in range(n)]
+            for q in procs:
+                q.stdout.readline()
+            live = re.compile(rf'gosnoop_target_processes{{comm="{name}"}} (\d+)')
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                m = live.search(d.scrape()[0].decode())
+                if m and int(m.group(1)) == n:
+                    break
+                time.sleep(0.2)
+            probed = time.monotonic() - t0
+            body, ms = d.scrape()
+            rc, secs = d.stop()
+            out[f"comm_{n}"] = {"probed_s": round(probed, 2), "scrape_ms": round(ms, 1),
+                                "sigterm_s": round(secs, 3), "rc": rc}
+        finally:
+            if d.p.poll() is None:
+                d.stop()
+            for q in procs:
+                q.kill()
+            for q in procs:
+                q.wait()
+
+
 def reload_figures(tmp, fixture, out, n=300, reloads=50):
     cfg = os.path.join(tmp, "reload.yaml")
     base = targets(fixture, n)
@@ -188,6 +232,7 @@ def run(results, args):
         shutil.copy2(os.path.join(ROOT, "build", "fixtures", "calls"), fixture)
         scrape_figures(tmp, out)
         scale_figures(tmp, fixture, (1, 300) if args.quick else (1, 300, 1000), out)
+        comm_figures(tmp, fixture, (100,) if args.quick else (100, 1000), out)
         reload_figures(tmp, fixture, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -197,7 +242,7 @@ def run(results, args):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=["scrape", "scale", "reload"])
+    ap.add_argument("--only", choices=["scrape", "scale", "comm", "reload"])
     a = ap.parse_args()
     res = {}
     if a.only:
@@ -207,6 +252,7 @@ if __name__ == "__main__":
         o = res.setdefault("serve", {})
         {"scrape": lambda: scrape_figures(tmp, o),
          "scale": lambda: scale_figures(tmp, fx, (1, 300) if a.quick else (1, 300, 1000), o),
+         "comm": lambda: comm_figures(tmp, fx, (100,) if a.quick else (100, 1000), o),
          "reload": lambda: reload_figures(tmp, fx, o)}[a.only]()
         shutil.rmtree(tmp, ignore_errors=True)
     else:

@@ -38,6 +38,16 @@
 	((__u64)((fid) & FP_FID_MASK) | (__u64)(flags) | \
 	 ((__u64)(__u32)(sp_delta) << 32))
 
+/*
+ * `gosnoop serve`'s comm: targets: the processes running one file share
+ * one set of links on it (no PID filter), and the programs find a hit's
+ * process in the `slots` hash (tgid -> slot, kept by user space as
+ * processes come and go). Its counters are then at key fid + slot *
+ * nfuncs; a hit from a process not in the map (the file run under
+ * another name) is not counted. At most FP_MAX_SLOTS processes a set.
+ */
+#define FP_MAX_SLOTS		4096
+
 /* log2 buckets: slot i holds durations in [2^i, 2^(i+1)) ns, slot 0 also
  * 0 ns; the last slot everything from 2^(FP_HIST_SLOTS-1) ns (~4.6 min). */
 #define FP_HIST_SLOTS		40

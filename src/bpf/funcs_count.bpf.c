@@ -12,13 +12,26 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-/* Sized to the number of functions before load. */
+/* Sized to the number of functions before load (times the slots). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
 } counts SEC(".maps");
+
+/* serve's shared links (funcs.h, FP_MAX_SLOTS): set before load; the
+ * slots map is then one user space made and shares between objects. */
+const volatile bool by_slot = false;
+const volatile __u32 nfuncs = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__type(key, __u32);	/* tgid */
+	__type(value, __u32);	/* slot */
+} slots SEC(".maps");
 
 static __always_inline int count_site(struct fp_regs *ctx, bool by_ip)
 {
@@ -33,6 +46,14 @@ static __always_inline int count_site(struct fp_regs *ctx, bool by_ip)
 	if ((cookie & FP_SITE_SKIP_JBE) &&
 	    (ctx->flags & (FP_EFLAGS_CF | FP_EFLAGS_ZF)))
 		return 0;
+	if (by_slot) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32, *slot;
+
+		slot = bpf_map_lookup_elem(&slots, &tgid);
+		if (!slot)
+			return 0;	/* not one of the target's processes */
+		fid += *slot * nfuncs;
+	}
 	c = bpf_map_lookup_elem(&counts, &fid);
 	if (c)
 		*c += 1;	/* per-CPU: no atomics */

@@ -262,8 +262,8 @@ static int prepare_change(struct changes *ch, const struct serve_group *g,
 	char where[PATH_MAX + 16];
 	int err = 0;
 
-	if (ch->cap < ch->cnt + g->inst_cnt) {
-		size_t cap = ch->cnt + g->inst_cnt + 16;
+	if (ch->cap < ch->cnt + g->inst_cnt + g->host_cnt) {
+		size_t cap = ch->cnt + g->inst_cnt + g->host_cnt + 16;
 		struct serve_probes_change **n = realloc(ch->c, cap * sizeof(*n));
 
 		if (!n)
@@ -273,9 +273,15 @@ static int prepare_change(struct changes *ch, const struct serve_group *g,
 	}
 	snprintf(where, sizeof(where), "%s:%d", config_path, cfg->line);
 	p_context = where;
-	for (size_t i = 0; i < g->inst_cnt && !err; i++) {
-		err = serve_probes__update_prepare(g->inst[i].pr, g->cfg, cfg,
-					       &ch->c[ch->cnt]);
+	/* a comm: target's members read their host's units: it changes
+	 * once for all of them */
+	for (size_t i = 0; i < g->inst_cnt + g->host_cnt && !err; i++) {
+		struct serve_probes *pr = i < g->inst_cnt ? g->inst[i].pr :
+					  g->hosts[i - g->inst_cnt];
+
+		if (serve_probes__host(pr))
+			continue;
+		err = serve_probes__update_prepare(pr, g->cfg, cfg, &ch->c[ch->cnt]);
 		if (!err)
 			ch->cnt++;
 	}
@@ -582,6 +588,13 @@ static void tick_budgets(struct serve_state *st)
 		for (size_t j = 0; j < st->groups[i].inst_cnt; j++)
 			if (st->groups[i].inst[j].pr)
 				serve_probes__budget_tick(st->groups[i].inst[j].pr,
+						  st->groups[i].cfg->max_overhead,
+						  now, &st->lock);
+	/* shared links (a comm: target's): one budget for all their
+	 * processes; their members' ticks do nothing */
+	for (size_t i = 0; i < st->group_cnt; i++)
+		for (size_t j = 0; j < st->groups[i].host_cnt; j++)
+			serve_probes__budget_tick(st->groups[i].hosts[j],
 						  st->groups[i].cfg->max_overhead,
 						  now, &st->lock);
 }

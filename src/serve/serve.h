@@ -67,6 +67,13 @@ struct serve_group {
 	 * cover, as of the last start or update (serve_targets.c) */
 	char *labels;
 	size_t live;
+	/* comm: the shared links of its processes, one set per file version
+	 * (more past a set's slots: serve_probes__host_start); no_share:
+	 * its probes take too much memory per process to share, each
+	 * process has its own (serve_targets.c) */
+	struct serve_probes **hosts;
+	size_t host_cnt;
+	bool no_share;
 };
 
 /*

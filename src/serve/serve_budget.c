@@ -43,14 +43,18 @@ static bool removed(const struct serve_unit *u, size_t fid)
 
 /* Where the unit's program counts calls (as cmd_count.c and
  * cmd_latency.c tell their governors). */
-static void unit_calls(const struct serve_unit *u, enum serve_kind k,
-		       struct overhead_calls *c)
+/* A host's (serve_probes_int.h) are at fid + slot * n: its governor
+ * sums every slot, the calls of all its processes. */
+static void unit_calls(const struct serve_probes *pr, const struct serve_unit *u,
+		       enum serve_kind k, struct overhead_calls *c)
 {
+	unsigned halves = pr->slots_cap ? pr->slots_cap : 1;
+
 	if (k == SERVE_COUNT) {
 		*c = (struct overhead_calls){
 			.map_fd = bpf_map__fd(u->count_skel->maps.counts),
 			.value_size = sizeof(__u64), .count_off = 0,
-			.extra_off = SIZE_MAX, .halves = 1 };
+			.extra_off = SIZE_MAX, .halves = halves };
 		return;
 	}
 	*c = (struct overhead_calls){
@@ -58,7 +62,7 @@ static void unit_calls(const struct serve_unit *u, enum serve_kind k,
 		.value_size = sizeof(struct fp_hist),
 		.count_off = offsetof(struct fp_hist, count),
 		.extra_off = offsetof(struct fp_hist, untimed),
-		.sum_off = offsetof(struct fp_hist, sum_ns), .halves = 1 };
+		.sum_off = offsetof(struct fp_hist, sum_ns), .halves = halves };
 }
 
 /* Every function the governor had off back on, the governor gone. */
@@ -92,9 +96,10 @@ static int budget_new(struct serve_probes *pr, struct serve_unit *u,
 		.max_pct = pct, .enforce = true,
 		.sites = k == SERVE_COUNT ? FP_SITES_ENTRY
 					  : FP_SITES_ENTRY | FP_SITES_RET,
-		.pid = pr->t.kind == TARGET_PID ? pr->t.pid : 0 };
+		/* a host's processes: the machine's CPU, as binary: */
+		.pid = pr->t.kind == TARGET_PID && !pr->slots_cap ? pr->t.pid : 0 };
 
-	unit_calls(u, k, &c);
+	unit_calls(pr, u, k, &c);
 	return overhead__new(u->fp, &c, &o, out);
 }
 
@@ -104,6 +109,8 @@ void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
 	size_t units = unit_count(pr);
 	double pct = units ? max_pct / (double)units : 0;
 
+	if (pr->host)
+		return;		/* its host's budget is ticked for all */
 	for (int k = 0; k < SERVE_NKINDS; k++) {
 		struct serve_units *us = &pr->units[k];
 
@@ -152,9 +159,10 @@ bool serve_probes__overhead(const struct serve_probes *pr, double *ratio)
 	bool any = false;
 
 	*ratio = 0;
+	/* a member shows its host's: the estimate over all its processes */
 	for (int k = 0; k < SERVE_NKINDS; k++)
-		for (size_t i = 0; i < pr->units[k].cnt; i++) {
-			const struct serve_unit *u = &pr->units[k].u[i];
+		for (size_t i = 0; i < serve_units_of(pr, k)->cnt; i++) {
+			const struct serve_unit *u = &serve_units_of(pr, k)->u[i];
 
 			if (!u->ovh)
 				continue;
@@ -177,8 +185,8 @@ void serve_probes__write_throttled(const struct serve_probes *pr, FILE *f,
 				   bool coverage)
 {
 	for (int k = 0; k < SERVE_NKINDS; k++)
-		for (size_t i = 0; i < pr->units[k].cnt; i++) {
-			const struct serve_unit *u = &pr->units[k].u[i];
+		for (size_t i = 0; i < serve_units_of(pr, k)->cnt; i++) {
+			const struct serve_unit *u = &serve_units_of(pr, k)->u[i];
 			size_t n = u->ovh ? funcprobe__cnt(u->fp) : 0;
 
 			for (size_t fid = 0; fid < n; fid++) {

@@ -8,9 +8,11 @@
  * them (per-CPU values summed here).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -135,7 +137,13 @@ static int start_count(struct serve_probes *pr, struct serve_unit *u, pid_t pid)
 		return err;
 	}
 	err = bpf_map__set_max_entries(u->count_skel->maps.counts,
-				       (__u32)funcprobe__cnt(fp));
+				       (__u32)funcprobe__cnt(fp) *
+				       (pr->slots_cap ? pr->slots_cap : 1));
+	if (!err && pr->slots_cap) {
+		u->count_skel->rodata->by_slot = true;
+		u->count_skel->rodata->nfuncs = (__u32)funcprobe__cnt(fp);
+		err = bpf_map__reuse_fd(u->count_skel->maps.slots, pr->slots_fd);
+	}
 	if (err) {
 		p_err("cannot size the BPF maps: %s", strerror(-err));
 		return err;
@@ -165,9 +173,15 @@ static int start_latency(struct serve_probes *pr, struct serve_unit *u, pid_t pi
 	memcpy((void *)skel->rodata->bounds, pr->buckets_ns,
 	       sizeof(pr->buckets_ns));
 	err = bpf_map__set_max_entries(skel->maps.hists,
-				       (__u32)funcprobe__cnt(fp));
+				       (__u32)funcprobe__cnt(fp) *
+				       (pr->slots_cap ? pr->slots_cap : 1));
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.goid_hists, 1);
+	if (!err && pr->slots_cap) {
+		skel->rodata->by_slot = true;
+		skel->rodata->nfuncs = (__u32)funcprobe__cnt(fp);
+		err = bpf_map__reuse_fd(skel->maps.slots, pr->slots_fd);
+	}
 	if (err) {
 		p_err("cannot size the BPF maps: %s", strerror(-err));
 		return err;
@@ -195,11 +209,14 @@ void serve_unit_stop(struct serve_unit *u)
 int serve_unit_start(struct serve_probes *pr, enum serve_kind k,
 		     struct funcprobe *fp, struct serve_unit *u)
 {
-	pid_t pid = pr->t.kind == TARGET_PID ? pr->t.pid : 0;
+	/* a host's links are on the file, for every process */
+	pid_t pid = pr->t.kind == TARGET_PID && !pr->slots_cap ? pr->t.pid : 0;
+	static uint64_t serials;
 	int err;
 
 	memset(u, 0, sizeof(*u));
 	u->fp = fp;
+	u->serial = ++serials;
 	err = k == SERVE_COUNT ? start_count(pr, u, pid) :
 				 start_latency(pr, u, pid);
 	if (err)
@@ -216,17 +233,29 @@ static void units_free(struct serve_units *us)
 	memset(us, 0, sizeof(*us));
 }
 
+static int units_start_planned(struct serve_probes *pr, enum serve_kind k,
+			       struct funcprobe *fp);
+
 /* The first units of kind k: every function the patterns name. */
 static int units_start(struct serve_probes *pr, enum serve_kind k, char **pat,
 		       int pat_cnt)
 {
-	struct serve_units *us = &pr->units[k];
 	struct funcprobe *fp;
 	int err;
 
 	err = serve_probes_plan(pr, pat, pat_cnt, k == SERVE_LATENCY, true, &fp);
 	if (err)
 		return err;
+	return units_start_planned(pr, k, fp);
+}
+
+/* Kind k's first unit: fp (taken over). */
+static int units_start_planned(struct serve_probes *pr, enum serve_kind k,
+			       struct funcprobe *fp)
+{
+	struct serve_units *us = &pr->units[k];
+	int err;
+
 	us->u = calloc(1, sizeof(*us->u));
 	if (!us->u) {
 		funcprobe__free(fp);
@@ -341,12 +370,325 @@ fail:
 	return err;
 }
 
+/*
+ * A comm: target's shared links (serve_probes_int.h). Their maps hold
+ * every slot's counters from the start (per-CPU arrays are allocated
+ * whole), so a host's slots are bounded by memory as well as
+ * FP_MAX_SLOTS: SERVE_SHARED_BYTES at most; fewer than
+ * SERVE_SHARED_MIN slots and sharing is not worth it (-E2BIG: the
+ * caller probes each process on its own, as before).
+ */
+#define SERVE_SHARED_BYTES	(64u << 20)
+#define SERVE_SHARED_MIN	8u
+/* want_slots 0, the first host of a file: as many as fit in
+ * SERVE_SHARED_FIRST_BYTES (one process needs its slot whatever the
+ * design: today's per-process maps were as big), at least
+ * SERVE_SHARED_FIRST_MIN; later hosts double (serve_targets.c) */
+#define SERVE_SHARED_FIRST_BYTES (4u << 20)
+#define SERVE_SHARED_FIRST_MIN	64u
+
+int serve_probes__host_start(const struct serve_target *cfg, pid_t pid,
+			     struct gobin *gb, unsigned want_slots,
+			     struct serve_probes **out)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_NO_PREALLOC);
+	struct funcprobe *fps[SERVE_NKINDS] = {};
+	struct serve_probes *pr;
+	size_t per_slot = 0, most = 1;
+	unsigned cap;
+	int err;
+
+	*out = NULL;
+	pr = calloc(1, sizeof(*pr));
+	if (!pr) {
+		gobin__free(gb);
+		return -ENOMEM;
+	}
+	pr->gb = gb;
+	pr->file_fd = -1;
+	pr->slots_fd = -1;
+	err = target__resolve(&pr->t, NULL, pid);
+	if (err)
+		goto fail;
+	if (stat(pr->t.path, &pr->file))
+		memset(&pr->file, 0, sizeof(pr->file));
+	if (!pr->gb)
+		err = serve_probes_open_gobin(pr);
+	if (err)
+		goto fail;
+	snprintf(pr->binary, sizeof(pr->binary), "%s", pr->t.display);
+	if (strstr(pr->binary, " (PID "))
+		*strstr(pr->binary, " (PID ") = 0;
+	/* the links, a reload's plans and the budget's re-attaches name the
+	 * file through this fd: the first process's /proc/PID/root/EXE goes
+	 * with it */
+	pr->file_fd = open(pr->t.path, O_PATH | O_CLOEXEC);
+	if (pr->file_fd < 0) {
+		err = -errno;
+		p_err("%s: %s", pr->t.display, strerror(-err));
+		goto fail;
+	}
+	snprintf(pr->t.path, sizeof(pr->t.path), "/proc/self/fd/%d", pr->file_fd);
+	memcpy(pr->buckets_ns, cfg->buckets_ns, sizeof(pr->buckets_ns));
+	pr->bucket_cnt = cfg->bucket_cnt;
+	pr->ncpu = libbpf_num_possible_cpus();
+	if (pr->ncpu <= 0) {
+		err = pr->ncpu ? pr->ncpu : -EINVAL;
+		p_err("cannot tell the number of CPUs");
+		goto fail;
+	}
+	pr->cnt_vals = calloc((size_t)pr->ncpu, sizeof(*pr->cnt_vals));
+	pr->lat_vals = calloc((size_t)pr->ncpu, sizeof(*pr->lat_vals));
+	if (!pr->cnt_vals || !pr->lat_vals) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (cfg->count_cnt) {
+		err = serve_probes_plan(pr, cfg->count, cfg->count_cnt, false, true,
+				    &fps[SERVE_COUNT]);
+		if (err)
+			goto fail;
+		per_slot += funcprobe__cnt(fps[SERVE_COUNT]) * sizeof(__u64);
+		most = funcprobe__cnt(fps[SERVE_COUNT]);
+	}
+	if (cfg->latency_cnt) {
+		err = serve_probes_plan(pr, cfg->latency, cfg->latency_cnt, true,
+				    true, &fps[SERVE_LATENCY]);
+		if (err)
+			goto fail;
+		per_slot += funcprobe__cnt(fps[SERVE_LATENCY]) * sizeof(struct fp_hist);
+		if (funcprobe__cnt(fps[SERVE_LATENCY]) > most)
+			most = funcprobe__cnt(fps[SERVE_LATENCY]);
+	}
+	per_slot *= (size_t)pr->ncpu;
+	if (!want_slots) {
+		size_t fit = per_slot ? SERVE_SHARED_FIRST_BYTES / per_slot :
+					FP_MAX_SLOTS;
+
+		want_slots = fit < SERVE_SHARED_FIRST_MIN ? SERVE_SHARED_FIRST_MIN :
+			     fit > FP_MAX_SLOTS ? FP_MAX_SLOTS : (unsigned)fit;
+	}
+	cap = want_slots < FP_MAX_SLOTS ? want_slots : FP_MAX_SLOTS;
+	if (per_slot && SERVE_SHARED_BYTES / per_slot < cap)
+		cap = (unsigned)(SERVE_SHARED_BYTES / per_slot);
+	/* keys fid + slot * nfuncs stay function ids (FP_FID_BITS) */
+	if (FP_MAX_FUNCS / most < cap)
+		cap = (unsigned)(FP_MAX_FUNCS / most);
+	if (cap < SERVE_SHARED_MIN) {
+		err = -E2BIG;
+		goto fail;
+	}
+	pr->slots_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "serve_slots",
+				      sizeof(__u32), sizeof(__u32), cap, &mo);
+	if (pr->slots_fd < 0) {
+		err = -errno;
+		p_err("cannot create the BPF slots map: %s", strerror(-err));
+		goto fail;
+	}
+	pr->slot_used = calloc(cap, sizeof(*pr->slot_used));
+	if (!pr->slot_used) {
+		close(pr->slots_fd);
+		pr->slots_fd = -1;
+		err = -ENOMEM;
+		goto fail;
+	}
+	pthread_mutex_init(&pr->slot_lock, NULL);
+	pr->slots_cap = cap;
+	for (int k = 0; k < SERVE_NKINDS; k++) {
+		if (!fps[k])
+			continue;
+		err = units_start_planned(pr, k, fps[k]);
+		fps[k] = NULL;
+		if (err)
+			goto fail;
+	}
+	serve_probes_close_gobin(pr);
+	*out = pr;
+	return 0;
+fail:
+	for (int k = 0; k < SERVE_NKINDS; k++)
+		funcprobe__free(fps[k]);
+	serve_probes__stop(pr);
+	return err;
+}
+
+/* What member pr's slot holds in unit u now: its baseline there. */
+static int take_base(struct serve_probes *pr, enum serve_kind k,
+		     const struct serve_unit *u, struct serve_base *b)
+{
+	size_t n = funcprobe__cnt(u->fp);
+	int fd = k == SERVE_COUNT ? bpf_map__fd(u->count_skel->maps.counts) :
+				    bpf_map__fd(u->lat_skel->maps.hists);
+
+	b->serial = u->serial;
+	b->cnt = n;
+	if (k == SERVE_COUNT)
+		b->calls = calloc(n, sizeof(*b->calls));
+	else
+		b->hists = calloc(n, sizeof(*b->hists));
+	if (!b->calls && !b->hists)
+		return -ENOMEM;
+	for (size_t f = 0; f < n; f++) {
+		__u32 key = (__u32)(f + pr->slot * n);
+
+		if (k == SERVE_COUNT) {
+			if (bpf_map_lookup_elem(fd, &key, pr->cnt_vals))
+				return -errno;
+			for (int c = 0; c < pr->ncpu; c++)
+				b->calls[f] += pr->cnt_vals[c];
+			continue;
+		}
+		if (bpf_map_lookup_elem(fd, &key, pr->lat_vals))
+			return -errno;
+		for (int c = 0; c < pr->ncpu; c++) {
+			const struct fp_hist *v = &pr->lat_vals[c];
+
+			b->hists[f].count += v->count;
+			b->hists[f].untimed += v->untimed;
+			b->hists[f].sum_ns += v->sum_ns;
+			for (int i = 0; i < FP_HIST_SLOTS; i++)
+				b->hists[f].slots[i] += v->slots[i];
+		}
+	}
+	return 0;
+}
+
+int serve_probes__join(struct serve_probes *host, const struct serve_target *cfg,
+		       pid_t pid, struct serve_probes **out)
+{
+	struct serve_probes *pr;
+	size_t nb = 0;
+	__u32 tgid;
+	unsigned slot;
+	int err;
+
+	*out = NULL;
+	pthread_mutex_lock(&host->slot_lock);
+	for (slot = 0; slot < host->slots_cap && host->slot_used[slot]; slot++)
+		;
+	if (slot < host->slots_cap) {
+		host->slot_used[slot] = true;
+		host->members++;
+	}
+	pthread_mutex_unlock(&host->slot_lock);
+	if (slot == host->slots_cap)
+		return -ENOSPC;
+	pr = calloc(1, sizeof(*pr));
+	if (!pr) {
+		pthread_mutex_lock(&host->slot_lock);
+		host->slot_used[slot] = false;
+		host->members--;
+		pthread_mutex_unlock(&host->slot_lock);
+		return -ENOMEM;
+	}
+	pr->host = host;
+	pr->slot = slot;
+	pr->file_fd = -1;
+	err = target__resolve(&pr->t, NULL, pid);
+	if (err) {
+		pr->t.pid = 0;	/* nothing of it in the slots map */
+		goto fail;
+	}
+	if (stat(pr->t.path, &pr->file))
+		memset(&pr->file, 0, sizeof(pr->file));
+	memcpy(pr->buckets_ns, cfg->buckets_ns, sizeof(pr->buckets_ns));
+	pr->bucket_cnt = cfg->bucket_cnt;
+	snprintf(pr->binary, sizeof(pr->binary), "%s", pr->t.display);
+	if (strstr(pr->binary, " (PID "))
+		*strstr(pr->binary, " (PID ") = 0;
+	err = make_labels(pr, cfg, pr->t.pid);
+	if (err)
+		goto fail;
+	pr->ncpu = host->ncpu;
+	pr->cnt_vals = calloc((size_t)pr->ncpu, sizeof(*pr->cnt_vals));
+	pr->lat_vals = calloc((size_t)pr->ncpu, sizeof(*pr->lat_vals));
+	err = -ENOMEM;
+	if (!pr->cnt_vals || !pr->lat_vals)
+		goto fail;
+	for (int k = 0; k < SERVE_NKINDS; k++)
+		nb += host->units[k].cnt;
+	pr->bases = calloc(nb ? nb : 1, sizeof(*pr->bases));
+	if (!pr->bases)
+		goto fail;
+	for (int k = 0; k < SERVE_NKINDS; k++)
+		for (size_t i = 0; i < host->units[k].cnt; i++) {
+			err = take_base(pr, k, &host->units[k].u[i],
+					&pr->bases[pr->base_cnt++]);
+			if (err)
+				goto fail;
+		}
+	/* from here its hits count */
+	tgid = (__u32)pr->t.pid;
+	if (bpf_map_update_elem(host->slots_fd, &tgid, &slot, BPF_ANY)) {
+		err = -errno;
+		goto fail;
+	}
+	*out = pr;
+	return 0;
+fail:
+	serve_probes__stop(pr);
+	return err;
+}
+
+struct serve_probes *serve_probes__host(const struct serve_probes *pr)
+{
+	return pr->host;
+}
+
+unsigned serve_probes__host_members(const struct serve_probes *host,
+				    unsigned *slots)
+{
+	*slots = host->slots_cap;
+	return host->members;
+}
+
+/* Member pr's baseline in unit u (NULL: the unit came after it joined:
+ * everything in its slot there is its own). */
+static const struct serve_base *base_of(const struct serve_probes *pr,
+					const struct serve_unit *u)
+{
+	for (size_t i = 0; i < pr->base_cnt; i++)
+		if (pr->bases[i].serial == u->serial)
+			return &pr->bases[i];
+	return NULL;
+}
+
+/* A member leaves: its process out of the slots map (unless a new
+ * process with its PID has its own slot there now), its slot free. */
+static void member_leave(struct serve_probes *pr)
+{
+	struct serve_probes *host = pr->host;
+	__u32 tgid = (__u32)pr->t.pid, slot;
+
+	if (!bpf_map_lookup_elem(host->slots_fd, &tgid, &slot) &&
+	    slot == pr->slot)
+		bpf_map_delete_elem(host->slots_fd, &tgid);
+	for (size_t i = 0; i < pr->base_cnt; i++) {
+		free(pr->bases[i].calls);
+		free(pr->bases[i].hists);
+	}
+	free(pr->bases);
+	pthread_mutex_lock(&host->slot_lock);
+	host->slot_used[pr->slot] = false;
+	host->members--;
+	pthread_mutex_unlock(&host->slot_lock);
+}
+
 void serve_probes__stop(struct serve_probes *pr)
 {
 	if (!pr)
 		return;
+	if (pr->host)
+		member_leave(pr);
 	for (int k = 0; k < SERVE_NKINDS; k++)
 		units_free(&pr->units[k]);
+	if (pr->slots_cap) {
+		close(pr->slots_fd);
+		free(pr->slot_used);
+		pthread_mutex_destroy(&pr->slot_lock);
+	}
+	if (pr->file_fd > 0)
+		close(pr->file_fd);
 	serve_probes_close_gobin(pr);
 	free(pr->cnt_vals);
 	free(pr->lat_vals);
@@ -401,12 +743,12 @@ pid_t serve_probes__pid(const struct serve_probes *pr)
 
 bool serve_probes__has(const struct serve_probes *pr, enum serve_kind kind)
 {
-	return pr->units[kind].cnt > 0;
+	return serve_units_of(pr, kind)->cnt > 0;
 }
 
 size_t serve_probes__func_cnt(const struct serve_probes *pr, enum serve_kind kind)
 {
-	const struct serve_units *us = &pr->units[kind];
+	const struct serve_units *us = serve_units_of(pr, kind);
 	size_t n = 0;
 
 	for (size_t i = 0; i < us->cnt; i++)
@@ -420,7 +762,7 @@ static struct serve_unit *unit_of(const struct serve_probes *pr,
 				  enum serve_kind kind, size_t fid,
 				  size_t *local)
 {
-	const struct serve_units *us = &pr->units[kind];
+	const struct serve_units *us = serve_units_of(pr, kind);
 
 	for (size_t i = 0; i < us->cnt; i++) {
 		const struct serve_unit *u = &us->u[i];
@@ -460,7 +802,7 @@ const struct fp_func *serve_probes__func(const struct serve_probes *pr,
 static const struct funcprobe *record_plan(const struct serve_probes *pr,
 					   enum serve_kind kind)
 {
-	const struct serve_units *us = &pr->units[kind];
+	const struct serve_units *us = serve_units_of(pr, kind);
 
 	return us->plan ? us->plan : us->cnt ? us->u[0].fp : NULL;
 }
@@ -487,12 +829,18 @@ int serve_probes__calls(struct serve_probes *pr, size_t fid, uint64_t *calls)
 	*calls = 0;
 	if (!u)
 		return -ENOENT;
-	key = (__u32)local;
+	key = (__u32)(local + pr->slot * funcprobe__cnt(u->fp));
 	if (bpf_map_lookup_elem(bpf_map__fd(u->count_skel->maps.counts), &key,
 				pr->cnt_vals))
 		return -ENOENT;
 	for (int c = 0; c < pr->ncpu; c++)
 		*calls += pr->cnt_vals[c];
+	if (pr->host) {
+		const struct serve_base *b = base_of(pr, u);
+
+		if (b && b->calls && local < b->cnt)
+			*calls -= b->calls[local];
+	}
 	return 0;
 }
 
@@ -505,7 +853,7 @@ int serve_probes__hist(struct serve_probes *pr, size_t fid, struct fp_hist *h)
 	memset(h, 0, sizeof(*h));
 	if (!u)
 		return -ENOENT;
-	key = (__u32)local;
+	key = (__u32)(local + pr->slot * funcprobe__cnt(u->fp));
 	if (bpf_map_lookup_elem(bpf_map__fd(u->lat_skel->maps.hists), &key,
 				pr->lat_vals))
 		return -ENOENT;
@@ -516,11 +864,25 @@ int serve_probes__hist(struct serve_probes *pr, size_t fid, struct fp_hist *h)
 		for (int i = 0; i < FP_HIST_SLOTS; i++)
 			h->slots[i] += pr->lat_vals[c].slots[i];
 	}
+	if (pr->host) {
+		const struct serve_base *b = base_of(pr, u);
+
+		if (b && b->hists && local < b->cnt) {
+			const struct fp_hist *was = &b->hists[local];
+
+			h->count -= was->count;
+			h->untimed -= was->untimed;
+			h->sum_ns -= was->sum_ns;
+			for (int i = 0; i < FP_HIST_SLOTS; i++)
+				h->slots[i] -= was->slots[i];
+		}
+	}
 	return 0;
 }
 
 unsigned int serve_probes__sweep(struct serve_probes *pr)
 {
+	/* a member's stacks are its host's: swept once, for all */
 	const struct serve_units *us = &pr->units[SERVE_LATENCY];
 	unsigned int n = 0;
 
@@ -531,7 +893,7 @@ unsigned int serve_probes__sweep(struct serve_probes *pr)
 
 void serve_probes__lat_stats(const struct serve_probes *pr, uint64_t *stats)
 {
-	const struct serve_units *us = &pr->units[SERVE_LATENCY];
+	const struct serve_units *us = serve_units_of(pr, SERVE_LATENCY);
 
 	memset(stats, 0, FP_NSTATS * sizeof(*stats));
 	for (size_t i = 0; i < us->cnt; i++)
@@ -542,14 +904,14 @@ void serve_probes__lat_stats(const struct serve_probes *pr, uint64_t *stats)
 const char *serve_probes__mode(const struct serve_probes *pr)
 {
 	for (int k = 0; k < SERVE_NKINDS; k++)
-		if (pr->units[k].cnt)
-			return funcprobe__mode(pr->units[k].u[0].fp);
+		if (serve_units_of(pr, k)->cnt)
+			return funcprobe__mode(serve_units_of(pr, k)->u[0].fp);
 	return "none";
 }
 
 size_t serve_probes__sites(const struct serve_probes *pr, enum serve_kind kind)
 {
-	const struct serve_units *us = &pr->units[kind];
+	const struct serve_units *us = serve_units_of(pr, kind);
 	size_t n = 0;
 
 	for (size_t i = 0; i < us->cnt; i++) {
@@ -570,5 +932,5 @@ size_t serve_probes__sites(const struct serve_probes *pr, enum serve_kind kind)
 
 size_t serve_probes__units(const struct serve_probes *pr, enum serve_kind kind)
 {
-	return pr->units[kind].cnt;
+	return serve_units_of(pr, kind)->cnt;
 }

@@ -38,6 +38,26 @@ enum serve_kind {
 struct gobin;
 int serve_probes__start(const struct serve_target *cfg, pid_t pid,
 		    struct gobin *gb, struct serve_probes **out);
+/*
+ * A comm: target's processes of one file share links (serve_probes_int.h):
+ * host_start plans and attaches them on the file of process pid (gb as
+ * above) with up to want_slots processes (fewer if its maps would take
+ * too much memory); -E2BIG, saying nothing, when too few fit to be worth
+ * it (probe each process with serve_probes__start). join: process pid
+ * as one of host's (its own labels and series, exactly as a process of
+ * its own); -ENOSPC when host is full. A member is stopped with
+ * serve_probes__stop; a host once it has no members (host_members).
+ */
+int serve_probes__host_start(const struct serve_target *cfg, pid_t pid,
+			     struct gobin *gb, unsigned want_slots,
+			     struct serve_probes **out);
+int serve_probes__join(struct serve_probes *host, const struct serve_target *cfg,
+		       pid_t pid, struct serve_probes **out);
+/* A member's host, or NULL. */
+struct serve_probes *serve_probes__host(const struct serve_probes *pr);
+/* A host's members now, and its slots (*slots). */
+unsigned serve_probes__host_members(const struct serve_probes *host,
+				    unsigned *slots);
 /* Detach and free (NULL is fine). */
 void serve_probes__stop(struct serve_probes *pr);
 /* Between begin and end, starts and updates on one thread share one

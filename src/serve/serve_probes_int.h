@@ -46,6 +46,7 @@ struct serve_unit {
 	size_t ovh_off_cnt;	/* off_cnt when it was made: a reload that
 				   removes more makes a new one */
 	bool ovh_failed;	/* could not make one: not retried */
+	uint64_t serial;	/* tells units apart (a member's baselines) */
 };
 
 struct serve_units {
@@ -56,8 +57,38 @@ struct serve_units {
 	struct funcprobe *plan;
 };
 
+/*
+ * A comm: target's processes of one file version share one set of links
+ * (serve_probes__host_start): the host holds the units, attached with no
+ * PID filter, and a slots map (tgid -> slot) each unit's program looks
+ * the hitting process up in; a member (serve_probes__join) is one
+ * process: its labels, its slot, and its counters' values when it
+ * joined (a slot is reused: the counters are never zeroed, so the
+ * overhead budget's sums over all slots only grow).
+ */
+struct serve_base {
+	uint64_t serial;		/* the unit's */
+	size_t cnt;			/* functions */
+	uint64_t *calls;		/* SERVE_COUNT: per function */
+	struct fp_hist *hists;		/* SERVE_LATENCY: per function */
+};
+
 struct serve_probes {
 	struct target t;
+	/* a member: the host whose units it reads, its slot there */
+	struct serve_probes *host;
+	unsigned slot;
+	struct serve_base *bases;
+	size_t base_cnt;
+	/* a host: slots_cap > 0 */
+	unsigned slots_cap;
+	int slots_fd;			/* the tgid -> slot map */
+	int file_fd;			/* O_PATH: attach_path stays valid
+					   after the first process ended */
+	char attach_path[64];		/* /proc/self/fd/N */
+	bool *slot_used;
+	unsigned members;
+	pthread_mutex_t slot_lock;	/* members stop on many threads */
 	char binary[PATH_MAX + 80];	/* sizeof(target.display) */
 	struct gobin *gb;		/* while planning and attaching */
 	bool gb_shared;			/* gb is the cache's (serve_probes.c) */
@@ -72,6 +103,13 @@ struct serve_probes {
 	uint64_t *cnt_vals;		/* ncpu */
 	struct fp_hist *lat_vals;	/* ncpu */
 };
+
+/* The units a process's figures are in: its host's for a member. */
+static inline struct serve_units *serve_units_of(const struct serve_probes *pr,
+						 int k)
+{
+	return (struct serve_units *)&(pr->host ? pr->host : pr)->units[k];
+}
 
 /* serve_probes.c, for serve_probes_update.c */
 int serve_probes_plan(struct serve_probes *pr, char **pat, int pat_cnt, bool returns,

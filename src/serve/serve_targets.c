@@ -11,7 +11,12 @@
  *			series go (the group stays, with nothing in it).
  *	comm: NAME	one serve_probes per process whose /proc/PID/comm is
  *			NAME, found by rescanning /proc about once a second;
- *			dropped when the process ends.
+ *			dropped when the process ends. The processes of one
+ *			file share one set of links on it (a host,
+ *			serve_probes.h): a process that starts or ends is a
+ *			map update, not an attach or a detach (closing 1000
+ *			PID-filtered links on one file took 8-25 s: each
+ *			walks every process mapping it).
  *
  * A process is known by its PID and its start time (field 22 of
  * /proc/PID/stat), so a reused PID is a new process. Each target also
@@ -86,6 +91,88 @@ static bool comm_is(pid_t pid, const char *comm)
 	return !strcmp(buf, comm);
 }
 
+/* comm: the host of g whose file process pid runs, with a free slot
+ * if any has one, or NULL; *biggest: the most slots a host of that file
+ * has (0: none has it). */
+static struct serve_probes *host_for(const struct serve_group *g, pid_t pid,
+				     unsigned *biggest)
+{
+	struct serve_probes *any = NULL;
+	char exe[64];
+	struct stat sb;
+
+	*biggest = 0;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	if (stat(exe, &sb))
+		return NULL;
+	for (size_t i = 0; i < g->host_cnt; i++) {
+		unsigned slots, members;
+
+		if (serve_probes__file_state(g->hosts[i], &sb) != SERVE_FILE_SAME)
+			continue;
+		members = serve_probes__host_members(g->hosts[i], &slots);
+		if (slots > *biggest)
+			*biggest = slots;
+		if (members < slots && !any)
+			any = g->hosts[i];
+	}
+	return any;
+}
+
+/* A host with no members left goes (its links detached). */
+static void release_host(struct serve_group *g, struct serve_probes *host)
+{
+	unsigned slots;
+
+	if (!host || serve_probes__host_members(host, &slots))
+		return;
+	for (size_t i = 0; i < g->host_cnt; i++)
+		if (g->hosts[i] == host) {
+			g->hosts[i] = g->hosts[--g->host_cnt];
+			break;
+		}
+	serve_probes__stop(host);
+}
+
+/*
+ * comm: process pid as a member of the host of its file, a new host if
+ * none has room (twice the slots of the biggest so far, or as many as
+ * memory allows for the first). If sharing would take too much memory
+ * for its functions, the group probes each process on its own from then.
+ */
+static int start_shared(struct serve_group *g, pid_t pid, struct gobin *gb,
+			struct serve_probes **out)
+{
+	struct serve_probes *host, **n;
+	unsigned biggest;
+	int err;
+
+	host = host_for(g, pid, &biggest);
+	if (host) {
+		gobin__free(gb);
+		return serve_probes__join(host, g->cfg, pid, out);
+	}
+	err = serve_probes__host_start(g->cfg, pid, gb,
+				       biggest ? 2 * biggest : 0, &host);
+	if (err == -E2BIG) {
+		g->no_share = true;
+		return serve_probes__start(g->cfg, pid, NULL, out);
+	}
+	if (err)
+		return err;
+	n = realloc(g->hosts, (g->host_cnt + 1) * sizeof(*n));
+	if (!n) {
+		serve_probes__stop(host);
+		return -ENOMEM;
+	}
+	g->hosts = n;
+	g->hosts[g->host_cnt++] = host;
+	err = serve_probes__join(host, g->cfg, pid, out);
+	if (err)
+		release_host(g, host);
+	return err;
+}
+
 /* gb: the process's file, opened already (taken over), or NULL. */
 static int start_inst(struct serve_group *g, const struct serve_hooks *h,
 		      pid_t pid, struct gobin *gb, struct serve_inst *out)
@@ -101,7 +188,10 @@ static int start_inst(struct serve_group *g, const struct serve_hooks *h,
 			p_err("process %d: gone", pid);
 		return -ESRCH;
 	}
-	err = serve_probes__start(g->cfg, pid, gb, &out->pr);
+	if (pid && g->cfg->comm && !g->no_share)
+		err = start_shared(g, pid, gb, &out->pr);
+	else
+		err = serve_probes__start(g->cfg, pid, gb, &out->pr);
 	if (err)
 		return err;
 	/* a thread id stands for its process (target.c): follow that one,
@@ -114,19 +204,34 @@ static int start_inst(struct serve_group *g, const struct serve_hooks *h,
 	if (h && h->started) {
 		err = h->started(g->cfg, out->pr, pid);
 		if (err) {
+			struct serve_probes *host = serve_probes__host(out->pr);
+
 			serve_probes__stop(out->pr);
 			out->pr = NULL;
+			release_host(g, host);
 		}
 	}
 	return err;
 }
 
+/* Thread-safe for members (stop_insts): their hosts are released by the
+ * caller (release_host, on the main thread) or at serve_group__stop. */
 static void stop_inst(struct serve_inst *in, const struct serve_hooks *h)
 {
 	if (h && h->stopping)
 		h->stopping(in->pr);
 	serve_probes__stop(in->pr);
 	in->pr = NULL;
+}
+
+/* stop_inst, then its host if it was the last member. */
+static void stop_inst_release(struct serve_group *g, struct serve_inst *in,
+			      const struct serve_hooks *h)
+{
+	struct serve_probes *host = in->pr ? serve_probes__host(in->pr) : NULL;
+
+	stop_inst(in, h);
+	release_host(g, host);
 }
 
 static int add_inst(struct serve_group *g, const struct serve_inst *in,
@@ -234,7 +339,12 @@ static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
 		if (pid == self || !comm_is(pid, g->cfg->comm) ||
 		    proc_start(pid, &start) || tracked(g, pid, start))
 			continue;
-		err = open_comm_exe(pid, &gb);
+		/* a file a host has is Go, and read already */
+		if (!g->no_share && g->host_cnt &&
+		    host_for(g, pid, &(unsigned){0}))
+			err = 0;
+		else
+			err = open_comm_exe(pid, &gb);
 		if (err == -ESRCH)
 			continue;
 		if (err == -ENOPKG) {
@@ -252,7 +362,7 @@ static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
 		err = start_inst(g, h, pid, err ? NULL : gb, &in);
 		if (!err && in.start != start) {
 			/* it ended and the PID was reused while attaching */
-			stop_inst(&in, h);
+			stop_inst_release(g, &in, h);
 			continue;
 		}
 		if (!err)
@@ -263,7 +373,7 @@ static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
 			continue;
 		}
 		if (in.pr)
-			stop_inst(&in, h);
+			stop_inst_release(g, &in, h);
 		if (err == -ESRCH || proc_start(pid, &start2) || start2 != start)
 			continue;	/* ended while being probed */
 		p_warn("comm %s: process %d cannot be probed (%s); not retried while it runs",
@@ -516,7 +626,7 @@ void serve_group__update(struct serve_group *g, struct serve_state *st)
 		g->inst[i] = g->inst[--g->inst_cnt];
 		g->exited++;
 		pthread_mutex_unlock(lock);
-		stop_inst(&gone, h);
+		stop_inst_release(g, &gone, h);
 		fprintf(stderr, "%s: process %d ended: its series are gone\n",
 			prog_name, gone.pid);
 	}
@@ -525,6 +635,8 @@ void serve_group__update(struct serve_group *g, struct serve_state *st)
 	for (i = 0; i < g->inst_cnt; i++)
 		if (!g->inst[i].ended)
 			serve_probes__sweep(g->inst[i].pr);
+	for (i = 0; i < g->host_cnt; i++)
+		serve_probes__sweep(g->hosts[i]);
 	if (g->cfg->comm)
 		scan_comm(g, lock, h);
 	if (g->cfg->binary)
@@ -618,6 +730,13 @@ void serve_group__stop(struct serve_group *g, const struct serve_hooks *h)
 	for (size_t i = 0; i < g->inst_cnt; i++)
 		if (g->inst[i].pr)
 			stop_inst(&g->inst[i], h);
+	/* their members stopped: the shared links go, one set a file */
+	for (size_t i = 0; i < g->host_cnt; i++)
+		serve_probes__stop(g->hosts[i]);
+	free(g->hosts);
+	g->hosts = NULL;
+	g->host_cnt = 0;
+	g->no_share = false;
 	free(g->inst);
 	free(g->failed);
 	free(g->labels);

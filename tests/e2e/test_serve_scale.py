@@ -5,6 +5,7 @@ probes, and SIGTERM with many targets. Helpers come from test_serve.py."""
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,7 +16,8 @@ import urllib.error
 import urllib.request
 
 import gstest
-from test_serve import Daemon, own_record, parse_metrics, plain_run, private_fixture, wait_line, write_config
+from test_serve import (Daemon, fd_kinds, finish, own_record, parse_metrics, plain_run, private_fixture,
+                        scrape_until_gone, target_processes, wait_line, waiting_fixture, write_config)
 
 
 def soft_fd_limit_1024():
@@ -216,3 +218,140 @@ def test_deeply_nested_config_refused_at_once():
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert r.stderr == f"gosnoop: {cfg}:1: nested more than 32 levels deep (the configuration needs 4)\n", r.stderr
     assert secs < 1.0, secs      # was 2 CPU-minutes
+
+
+def comm_processes_counted_and_sigterm_fast(n):
+    """n processes of one private file under one comm: target, all probed
+    at once: each one's series is exactly its own count of its calls, a
+    process running the same file under another name is not counted, and
+    SIGTERM with all n still running stops the daemon within a second."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    # three pipes a process, held by this test
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    name = f"gsn{os.getpid() % 100000}s"
+    d0 = gstest.tmpdir()
+    path = os.path.join(d0, name)
+    shutil.copy2(gstest.fixture("calls"), path)
+    other = os.path.join(d0, "othername")      # the same inode, another comm
+    os.link(path, other)
+    cfg = write_config(f"targets:\n  - comm: {name}\n    count: [main.classify, main.leaf]\n"
+                       f"    labels: {{env: scale}}\n")
+    d = Daemon(cfg, start_timeout=120, preexec_fn=soft_fd_limit_1024)
+    procs = []
+
+    def spawn(p):
+        # one P each: 1000 programs' worth of idle threads on 2 CPUs
+        # otherwise made the run take minutes
+        q = subprocess.Popen([p, "-wait", "-hold"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True,
+                             env=dict(os.environ, GOMAXPROCS="1"))
+        gstest._procs.append(q)
+        return q
+
+    try:
+        t0 = time.monotonic()
+        procs = [spawn(path) for _ in range(n)]
+        stranger = spawn(other)
+        for q in procs + [stranger]:
+            assert q.stdout.readline().strip() == "ready"
+        spawned = time.monotonic() - t0
+        # every one probed (the daemon rescans once a second)
+        by_comm = (("comm", name), ("env", "scale"))
+        deadline = time.monotonic() + 300
+        while True:
+            got = target_processes(d).get(by_comm)
+            if got == n or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert got == n, (got, "".join(d.stderr[-5:]))
+        probed = time.monotonic() - t0
+        for q in procs + [stranger]:
+            q.stdin.write("go\n")
+            q.stdin.flush()
+        own = {}
+        for q in procs + [stranger]:
+            lines = []
+            while not lines or not lines[-1].startswith('{"counts"'):
+                line = q.stdout.readline()
+                assert line, f"process {q.pid} ended early: {lines[-3:]}"
+                lines.append(line)
+            own[q.pid] = own_record("".join(lines))["counts"]
+        ran = time.monotonic() - t0 - probed
+        # all still running (-hold): the series are the processes' own counts
+        t1 = time.monotonic()
+        status, _, text = d.get("/metrics")
+        scrape = time.monotonic() - t1
+        assert status == 200
+        calls = {}
+        for m, l, v in parse_metrics(text):
+            if m == "gosnoop_function_calls_total":
+                assert (l["binary"], l["env"]) == (path, "scale"), l
+                calls[(int(l["pid"]), l["function"])] = v
+        want = {(q.pid, f): own[q.pid][f] for q in procs for f in ("main.classify", "main.leaf")}
+        assert calls == want, (len(calls), len(want),
+                               sorted(set(calls.items()) ^ set(want.items()))[:6])
+        assert own[stranger.pid]["main.leaf"] > 0     # it did call them: not counted
+        assert d.get("/healthz")[:3:2] == (200, "ok\n")
+        rc, secs = d.stop()
+        assert rc == 0, "".join(d.stderr[-5:])
+        print(f"{n} comm: processes: spawned {spawned:.1f} s, all probed {probed:.1f} s, "
+              f"ran {ran:.1f} s, scrape {scrape:.2f} s, SIGTERM {secs:.3f} s")
+        assert secs < 1.0, secs      # was 8-25 s with 1000: per-process links closed one by one
+    finally:
+        for q in procs:
+            if q.poll() is None:
+                q.kill()
+        for q in procs:
+            q.wait()
+
+
+def test_1000_comm_processes_counted_and_sigterm_fast():
+    comm_processes_counted_and_sigterm_fast(1000)
+
+
+def test_comm_processes_share_links_through_a_reload_and_a_reused_slot():
+    """A comm: target's processes of one file share one link a kind (1000
+    PID-filtered links took 8-25 s to close): two processes, one link; a
+    reload adding a function attaches it once for both; a process that
+    takes the slot of one that ended counts from zero, and one that
+    joined before the reload counts the new function from the reload."""
+    name = f"gsn{os.getpid() % 100000}r"
+    path = os.path.join(gstest.tmpdir(), name)
+    shutil.copy2(gstest.fixture("calls"), path)
+    head = f"targets:\n  - comm: {name}\n"
+    cfg = write_config(head + "    count: [main.classify]\n")
+    d = Daemon(cfg, "--no-watch")
+    by_comm = (("comm", name),)
+
+    def wait_processes(n):
+        deadline = time.monotonic() + 30
+        while target_processes(d).get(by_comm) != n and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert target_processes(d).get(by_comm) == n, "".join(d.stderr[-5:])
+
+    def calls():
+        return {(int(l["pid"]), l["function"]): v for m, l, v in parse_metrics(d.get("/metrics")[2])
+                if m == "gosnoop_function_calls_total"}
+
+    keeper, a = waiting_fixture(path), waiting_fixture(path)
+    wait_processes(2)
+    assert fd_kinds(d.p.pid).get("anon_inode:bpf_link") == 1, fd_kinds(d.p.pid)
+    own_a = finish(a)
+    assert calls() == {(a.pid, "main.classify"): own_a["main.classify"]}
+    # gone once a scrape has read its last values
+    assert not scrape_until_gone(d, lambda m, l: l.get("pid") == str(a.pid))
+    wait_line(d, rf"process {a.pid} ended: its series are gone")
+    with open(cfg, "w") as f:
+        f.write(head + "    count: [main.classify, main.leaf]\n")
+    d.p.send_signal(signal.SIGHUP)
+    # main.leaf attached once, for every process of the file
+    wait_line(d, r"reloaded .*: 1 targets \(0 kept, 0 new, 0 removed, 1 changed: "
+              r"1 functions attached, 0 detached\)")
+    c = waiting_fixture(path)      # takes a's slot, where a's counts are
+    wait_processes(2)
+    assert fd_kinds(d.p.pid).get("anon_inode:bpf_link") == 2, fd_kinds(d.p.pid)
+    own = {c.pid: finish(c), keeper.pid: finish(keeper)}
+    assert calls() == {(pid, f): own[pid][f] for pid in own
+                       for f in ("main.classify", "main.leaf")}, (calls(), own)
+    rc, secs = d.stop()
+    assert rc == 0 and secs < 5.0, (rc, secs)
