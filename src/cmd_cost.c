@@ -593,6 +593,13 @@ static int finish(struct session *s)
 		      s->t->display, n);
 		return -ESRCH;
 	}
+	if (st->meters_first && !st->a_started) {
+		/* only the meter was ever on: nothing to price the rest by */
+		p_err("cost: %s ended %.2f s in, before a look with every function on (after a third of -d: with %zu functions the program's own speed is measured first); give a longer run, or a -d under %g s",
+		      s->t->display, overhead__window_s(st->ovh), n,
+		      COST_METERS_MIN_SECS);
+		return -ESRCH;
+	}
 	if (!(st->meters_first ? model_meters(s, &m) : model_in_situ(s, &m)))
 		model_calibrated(s, &m);
 	rows = calloc(n ? n : 1, sizeof(*rows));

@@ -21,8 +21,8 @@ def records(stdout, typ):
 
 
 def test_cost_meters_first_predicts_every_runtime_function():
-    """'runtime.*' and main.* (1,000+ functions: more than -d 3 has time to
-    close, ~1 ms each) on an allocating loop: the probes are most of its
+    """'runtime.*' and main.* (~1,000 functions: more than -d 4 has time to
+    close, 2 ms each) on an allocating loop: the probes are most of its
     CPU, so its own work is a small difference that the calibrated model
     gets wrong; cost predicts count's slowdown within 2x (the issue's
     target). The build before: no meters, the split's links still closing
@@ -31,8 +31,10 @@ def test_cost_meters_first_predicts_every_runtime_function():
                        timeout=60, check=True)
     untraced = json.loads(r.stdout.strip().splitlines()[-1])
     cpu_per_call0 = untraced["cpu_ns"] / 1e9 / untraced["work"]
-    r = subprocess.run([GOSNOOP, "-v", "--json", "cost", "-d", "3", "runtime.*", "main.*", "--",
-                        fixture("alloc"), "-for", "6s"],
+    # -d 4: every function on after 1.2 s, in up to a second on a loaded
+    # machine, and then at least a look or two before -d
+    r = subprocess.run([GOSNOOP, "-v", "--json", "cost", "-d", "4", "runtime.*", "main.*", "--",
+                        fixture("alloc"), "-for", "8s"],
                        capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr[-2000:]
     cost = {c["func"]: c for c in records(r.stdout, "cost")}
@@ -50,3 +52,19 @@ def test_cost_meters_first_predicts_every_runtime_function():
     # every matched function was on in the window priced: runtime
     # functions besides the meter were called (mallocgc's callees)
     assert len([f for f in cost if f.startswith("runtime.")]) > 3, sorted(cost)
+
+
+def test_cost_meters_first_target_ending_before_all_on():
+    """A -- CMD that ends within the first third of -d, while only the
+    meter was on, has given nothing to price the other functions by: one
+    error line, exit 2, no table. The build before printed a table of the
+    meter alone (runtime.mallocgc 73%), as if nothing else were called."""
+    r = subprocess.run([GOSNOOP, "cost", "-d", "3", "runtime.*", "main.*", "--",
+                        fixture("alloc"), "-for", "300ms"],
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr[-1000:])
+    errs = [l for l in r.stderr.splitlines() if l.startswith("gosnoop: cost:")]
+    assert len(errs) == 1 and "before a look with every function on" in errs[0], r.stderr[-1000:]
+    assert "FUNC" not in r.stdout and "runtime.mallocgc" not in r.stdout, r.stdout
+    # the fixture ran to its end all the same (its JSON line)
+    assert '"work":' in r.stdout, r.stdout
