@@ -595,9 +595,10 @@ static int finish(struct session *s)
 	}
 	if (st->meters_first && !st->a_started) {
 		/* only the meter was ever on: nothing to price the rest by */
-		p_err("cost: %s ended %.2f s in, before a look with every function on (after a third of -d: with %zu functions the program's own speed is measured first); give a longer run, or a -d under %g s",
-		      s->t->display, overhead__window_s(st->ovh), n,
-		      COST_METERS_MIN_SECS);
+		p_err("cost: %s %s %.2f s in, before a look with every function on (after a third of -d: with %zu functions the program's own speed is measured first); give a longer run, or a -d under %g s",
+		      s->t->display,
+		      s->target_gone ? "ended" : "was measured up to",
+		      overhead__window_s(st->ovh), n, COST_METERS_MIN_SECS);
 		return -ESRCH;
 	}
 	if (!(st->meters_first ? model_meters(s, &m) : model_in_situ(s, &m)))
