@@ -7,7 +7,8 @@ scaled by the meter's call rates.
 Ground truth: tests/fixtures/alloc counts its own calls of main.work (each
 allocates once) and reads its own CPU time: its untraced CPU per call,
 against the CPU per call cost saw with every function on (its -v line and
-main.work's calls/s): the slowdown in CPU time, which cost predicts."""
+main.work's calls/s), and against its CPU per call under latency: the
+slowdowns in CPU time, which cost predicts."""
 import json
 import re
 import subprocess
@@ -52,6 +53,18 @@ def test_cost_meters_first_predicts_every_runtime_function():
     # every matched function was on in the window priced: runtime
     # functions besides the meter were called (mallocgc's callees)
     assert len([f for f in cost if f.startswith("runtime.")]) > 3, sorted(cost)
+    # and latency's prediction (entry + a single-stepped RET a call, each
+    # with the extra per hit measured for count's) against latency run
+    # for real: the fixture's CPU per call under it (here 160 measured,
+    # 167 predicted)
+    r = subprocess.run([GOSNOOP, "--json", "latency", "runtime.*", "main.*", "--",
+                        fixture("alloc"), "-for", "3s"],
+                       capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr[-2000:]
+    under = json.loads([l for l in r.stdout.splitlines() if l.startswith('{"cpu_ns"')][-1])
+    measured = under["cpu_ns"] / 1e9 / under["work"] / cpu_per_call0 - 1
+    assert measured > 5, (under, untraced)
+    assert measured / 2 <= total["latency"] <= measured * 2, (measured, total)
 
 
 def test_cost_meters_first_target_ending_before_all_on():
