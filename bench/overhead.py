@@ -148,10 +148,10 @@ def finish_gosnoop(g, lines):
     return [json.loads(l) for l in g.out if l.startswith("{")], "".join(lines)
 
 
-def traced(server, cmd, pats, budget, settle, window):
-    """Throughput under gosnoop CMD -p PID PATS [--max-overhead budget],
-    and gosnoop's JSON records."""
-    args = ["--json", cmd, "-p", str(server.p.pid)] + pats
+def traced(server, cmd, pats, budget, settle, window, extra=()):
+    """Throughput under gosnoop CMD -p PID PATS [--max-overhead budget]
+    [extra...], and gosnoop's JSON records."""
+    args = ["--json", cmd, "-p", str(server.p.pid)] + pats + list(extra)
     if budget:
         args += ["--max-overhead", str(budget)]
     g, lines = start_gosnoop(args, server)
@@ -162,13 +162,65 @@ def traced(server, cmd, pats, budget, settle, window):
 
 
 def summarize(recs, typ):
+    """Functions ever throttled, and each handler's state at the end: on
+    (exact), sampled (the last record's duty; its row's coverage), off,
+    or not called."""
     thr = [r for r in recs if r.get("type") == "throttled"]
     rows = {r["func"]: r for r in recs if r.get("type") == typ}
-    handlers = {h: ("off" if h in {t["func"] for t in thr} else
-                    "sampled" if rows.get(h, {}).get("sampled") else
-                    "on" if h in rows else "not called")
-                for h in HANDLERS}
-    return len(thr), handlers
+    handlers = {}
+    for h in HANDLERS:
+        told = [r for r in recs if r.get("func") == h and
+                r.get("type") in ("throttled", "unthrottled")]
+        last = told[-1] if told else {"type": "unthrottled"}
+        row = rows.get(h, {})
+        if last["type"] == "throttled" and last.get("duty", 0) > 0:
+            state = f"sampled {last['duty']:.0%}"
+        elif last["type"] == "throttled":
+            state = "off"
+        else:
+            state = "on" if h in rows else "not called"
+        if row.get("sampled"):
+            state += f" (coverage {row.get('coverage', 0):.0%})"
+        handlers[h] = state
+    return len({t["func"] for t in thr}), handlers
+
+
+def run_budget(results, args):
+    """Only the budget's cases (--budget-only): untraced, then each of
+    args.cases under --max-overhead 5 (plus --keep ARGS.keep), untraced
+    again; a few minutes instead of the whole section's."""
+    esb = newest_esbuild()
+    if not esb:
+        print("overhead: SKIP (no esbuild in the corpus)")
+        return
+    settle, window = (6, 4) if args.quick else (10, 8)
+    extra = [a for k in args.keep for a in ("--keep", k)]
+    server = Server(esb)
+    fig = {}
+    try:
+        server.throughput(2)
+        base = server.throughput(window)
+        fig["untraced_rps"] = round(base, 1)
+        print(f"overhead: {os.path.basename(esb)} untraced {base:.0f} req/s")
+        for cmd, pats in (("count", ["runtime.*"]), ("latency", ["*"])):
+            if cmd not in args.cases:
+                continue
+            key = f"{cmd} {' '.join(pats)}" + "".join(f" --keep {k}" for k in args.keep)
+            rps5, recs, err = traced(server, cmd, pats, 5, settle, window, extra)
+            nthr, handlers = summarize(recs, cmd)
+            fig[key] = {"budget5_rps": round(rps5, 1), "budget5_ratio": round(rps5 / base, 4),
+                        "throttled_functions": nthr, "handlers": handlers,
+                        "reattaches": err.count("probes re-attached in")}
+            print(f"overhead: {key} --max-overhead 5: {rps5:.0f} req/s ({rps5 / base:.1%}),"
+                  f" {nthr} functions throttled, {fig[key]['reattaches']} re-attaches,"
+                  f" handlers {handlers}")
+            if not recs:
+                print(f"overhead: gosnoop said: {err[-500:]}")
+        fig["untraced_rps_end"] = round(server.throughput(window), 1)
+        print(f"overhead: untraced again {fig['untraced_rps_end']:.0f} req/s")
+    finally:
+        server.close()
+    results["overhead_budget"] = fig
 
 
 def cost(server, pats, secs):
@@ -263,9 +315,13 @@ def run(results, args):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--budget-only", action="store_true",
+                    help="only --max-overhead 5 (no cost, no run without a budget)")
+    ap.add_argument("--cases", default="count,latency", help="with --budget-only")
+    ap.add_argument("--keep", action="append", default=[], help="with --budget-only")
     args = ap.parse_args()
     results = {}
-    run(results, args)
+    (run_budget if args.budget_only else run)(results, args)
     json.dump(results, sys.stdout, indent=1)
     print()
 

@@ -696,7 +696,7 @@ static void tell_kept_over(const struct overhead *o, double kept)
 		fflush(stdout);
 		return;
 	}
-	p_warn("the kept functions (--keep) alone cost an estimated %.1f%% of the program's own CPU time, over the %g%% budget: they stay on, every other function is throttled",
+	p_warn("the kept functions (--keep, keep:) alone cost an estimated %.1f%% of the program's own CPU time, over the %g%% budget: they stay on, every other function is throttled",
 	       kept * 100, o->opts.max_pct);
 }
 

@@ -19,6 +19,7 @@ struct ovh_func {
 	double cost;		/* CPU-s/s: rate x ns_per_call; halved at
 				   each retry that did not fit */
 	double share;		/* cost over the CPU it was counted against */
+	double share_meas;	/* the same as last measured (not halved) */
 	double per_work;	/* calls per CPU-second of the program's own
 				   work (rate / work): what the order uses, as
 				   share it does not change when the program
@@ -26,7 +27,7 @@ struct ovh_func {
 	bool off, was_off, kept;
 	bool told_on;		/* the user was last told it is on */
 	enum ovh_mode mode;
-	enum { SEL_FULL, SEL_SAMPLED, SEL_OFF } sel;	/* govern()'s */
+	bool fresh;		/* sampled from this update on */
 	double duty;		/* MODE_SAMPLED: its share of the time on */
 	double credit_ns;	/* ... on-time owed (+) or overdrawn (-) */
 	uint64_t on_since;	/* when last turned on (or the baseline) */
@@ -106,6 +107,10 @@ void ovh_gov__free(struct ovh_gov *g)
 	free(g);
 }
 
+/* A call at least this much its own time is timed well (dur >= 9x the
+ * probes' cost per call) */
+#define OVH_WELL_TIMED	0.9
+
 /* What the probes' time does to a timed call (latency): the share of its
  * measured duration that is its own, dur / (dur + probe cost); 1 when
  * never timed (count, trace). A 200 ns helper under a 10 us RET probe is
@@ -128,7 +133,7 @@ static double quality(const struct ovh_func *f)
  */
 static double score(const struct ovh_func *f)
 {
-	return f->share * f->per_work / quality(f);
+	return f->share_meas * f->per_work / quality(f);
 }
 
 static int by_score_asc(const void *a, const void *b, void *ctx)
@@ -234,145 +239,205 @@ static void act(struct ovh_gov *g, size_t fid, bool on, bool tell,
 		.hits_per_s = f->rate, .est_overhead = f->share };
 }
 
-/* The sampled one's credit grows by duty x dt and is spent while it is
- * on: on when a slice's worth is owed, off when it is spent. One that
- * was on in full goes off now (throttled); one that was off starts with
- * a slice (tried again: back on, then throttled again at the end of the
- * slice unless it then fits in full). */
+/* A sampled function's credit grows by duty x dt and is spent while it
+ * is on: on when a slice's worth is owed, off when it is spent. */
 static void sample(struct ovh_gov *g, size_t fid, uint64_t now_ns,
 		   double dt_ns, struct ovh_change *out, size_t *n_out)
 {
 	struct ovh_func *f = &g->f[fid];
-	enum ovh_mode was = f->mode;
 
-	f->mode = MODE_SAMPLED;
-	if (was == MODE_FULL) {
-		f->credit_ns = 0;
-		act(g, fid, false, true, now_ns, out, n_out);
-		return;
-	}
-	if (was != MODE_SAMPLED) {
-		f->credit_ns = OVH_SLICE_NS;
-		act(g, fid, true, true, now_ns, out, n_out);
-		return;
-	}
 	f->credit_ns += f->duty * dt_ns - (f->off ? 0 : dt_ns);
+	if (f->credit_ns < 0)
+		f->credit_ns = 0;
 	if (!f->off && f->credit_ns <= 0)
 		act(g, fid, false, true, now_ns, out, n_out);
 	else if (f->off && f->credit_ns >= OVH_SLICE_NS)
 		act(g, fid, true, false, now_ns, out, n_out);
 }
 
+static int by_score_desc(const void *a, const void *b, void *ctx)
+{
+	return by_score_asc(b, a, ctx);
+}
+
+/* What comes back first (in full, or into a free sampling slot): the
+ * functions the probes time well (a handler: calls OVH_WELL_TIMED of
+ * whose time is their own), then by score(). By score alone a handler
+ * called per request, whose own cost may be over the budget, would wait
+ * behind every rarer function. */
+static int by_return_order(const void *a, const void *b, void *ctx)
+{
+	const struct ovh_func *f = ctx;
+	bool x = quality(&f[*(const size_t *)a]) >= OVH_WELL_TIMED,
+	     y = quality(&f[*(const size_t *)b]) >= OVH_WELL_TIMED;
+
+	if (x != y)
+		return x ? -1 : 1;
+	return by_score_asc(a, b, ctx);
+}
+
 /*
- * The enforced budget, each update: the kept functions' share first,
- * then the others by score(), lowest first, each on in full while the
- * sum fits (one on already: under the budget; one off or sampled: under
- * OVH_LOW_WATER of it, and only once its retry time came: the
- * hysteresis). The first (up to OVH_MAX_SAMPLED) that do not fit are
- * sampled in time, what is left of OVH_FILL of the budget split evenly
- * among them, each for at least OVH_MIN_DUTY of the time (a handler
- * whose own cost is over the budget); the rest go off, each tried again
- * after its backoff with its remembered cost halved (forgotten little by
- * little: a burst does not keep it off for good). Off ones not yet due
- * to be tried again are passed over; functions never called cost
- * nothing and stay on.
+ * The enforced budget, each update. The kept functions' share counts
+ * first; the others on in full are summed with it (the sampled ones are
+ * budgeted by their duty, apart).
+ *
+ * Over the budget: those on in full go off by score(), highest first,
+ * until the sum fits; the last ones to go (the most worth keeping, up to
+ * OVH_MAX_SAMPLED with the sampled ones already) are sampled in time
+ * instead (a handler whose own cost is over the budget), the others off,
+ * each tried again after its backoff. Under it, the off functions whose
+ * retry time came and the sampled ones, well timed first, then by their
+ * last measured score(): back in full if the last known cost fits under
+ * OVH_LOW_WATER of the budget with the rest (the hysteresis); else the
+ * first whose remembered cost fits the budget, while a sampling slot is
+ * free, is sampled from a slice now; else the remembered cost is halved
+ * (forgotten little by little: a burst does not keep it off for good).
+ * Then the sampled share what is left of OVH_FILL of the budget evenly,
+ * at least OVH_MIN_DUTY of the time each (the dearest off while one
+ * would get less). Functions never called cost nothing and stay on.
  */
 static size_t govern(struct ovh_gov *g, uint64_t now_ns, double dt_ns,
 		     struct ovh_change *out)
 {
-	size_t k = 0, n_out = 0, cand[OVH_MAX_SAMPLED], m = 0;
-	double acc = g->kept_share, left;
-	bool full = false;	/* no room left for more in full */
+	size_t k = 0, n_out = 0, cand[OVH_MAX_SAMPLED], m = 0, shed = 0;
+	double sum = g->kept_share, left;
+	bool tried = false;
 
 	g->kept_over = g->kept_share > g->budget;
 	for (size_t i = 0; i < g->n; i++) {
 		struct ovh_func *f = &g->f[i];
 
-		if (!f->kept) {
-			g->order[k++] = i;
+		if (f->kept) {
+			f->mode = MODE_FULL;
+			act(g, i, true, true, now_ns, out, &n_out);
 			continue;
 		}
-		f->mode = MODE_FULL;
-		act(g, i, true, true, now_ns, out, &n_out);	/* kept */
+		if (f->mode == MODE_SAMPLED)
+			cand[m++] = i;	/* never more than OVH_MAX_SAMPLED */
+		if (f->mode == MODE_FULL && !f->off) {
+			sum += f->share;
+			if (f->share > 0)
+				g->order[k++] = i;
+		}
 	}
-	qsort_r(g->order, k, sizeof(*g->order), by_score_asc, g->f);
-	for (size_t j = 0; j < k; j++) {
-		struct ovh_func *f = &g->f[g->order[j]];
-		bool on_full = !f->off && f->mode == MODE_FULL;
-		bool due = on_full || f->mode == MODE_SAMPLED ||
-			   now_ns >= f->retry_at;
-		double limit = on_full ? g->budget
-				       : g->budget * OVH_LOW_WATER;
+	if (sum > g->budget) {
+		qsort_r(g->order, k, sizeof(*g->order), by_score_desc, g->f);
+		while (shed < k && sum > g->budget)
+			sum -= g->f[g->order[shed++]].share;
+		left = g->budget * OVH_FILL - sum;
+		/* the last to go, lowest score first, take free slots or
+		 * those of sampled ones worth less, if the room left buys
+		 * them OVH_MIN_DUTY of the time at least */
+		for (size_t j = shed; j-- > 0;) {
+			size_t fid = g->order[j], worst = 0;
+			struct ovh_func *f = &g->f[fid];
 
-		if (!(f->share > 0) && on_full)
-			continue;	/* costs nothing (yet) */
-		if (!full && due && acc + f->share <= limit) {
-			acc += f->share;
-			f->sel = SEL_FULL;
-			continue;
+			if (left / f->share < OVH_MIN_DUTY)
+				continue;
+
+			for (size_t c = 1; c < m; c++)
+				if (score(&g->f[cand[c]]) > score(&g->f[cand[worst]]))
+					worst = c;
+			if (m == OVH_MAX_SAMPLED &&
+			    score(&g->f[cand[worst]]) <= score(f))
+				break;
+			if (m == OVH_MAX_SAMPLED) {	/* displaced: off */
+				struct ovh_func *w = &g->f[cand[worst]];
+
+				w->mode = MODE_OFF;
+				back_off(w, now_ns);
+				act(g, cand[worst], false, true, now_ns, out,
+				    &n_out);
+				cand[worst] = cand[--m];
+			}
+			f->mode = MODE_SAMPLED;	/* off below, with its duty */
+			f->fresh = true;
+			f->credit_ns = 0;
+			cand[m++] = fid;
 		}
-		f->sel = SEL_OFF;
-		if (!due)
-			continue;
-		/* past one on that does not fit, the rest go; one off that
-		 * does not fit leaves the others be */
-		if (!f->off || f->mode == MODE_SAMPLED)
-			full = true;
-		if (m < OVH_MAX_SAMPLED)
-			cand[m++] = g->order[j];
+		for (size_t j = 0; j < shed; j++) {
+			size_t fid = g->order[j];
+			struct ovh_func *f = &g->f[fid];
+
+			if (f->mode == MODE_SAMPLED)
+				continue;
+			f->mode = MODE_OFF;
+			back_off(f, now_ns);
+			act(g, fid, false, true, now_ns, out, &n_out);
+		}
+	} else {
+		k = 0;
+		for (size_t i = 0; i < g->n; i++)
+			if (!g->f[i].kept && g->f[i].mode != MODE_FULL &&
+			    (g->f[i].mode == MODE_SAMPLED ||
+			     now_ns >= g->f[i].retry_at))
+				g->order[k++] = i;
+		qsort_r(g->order, k, sizeof(*g->order), by_return_order, g->f);
+		for (size_t j = 0; j < k; j++) {
+			size_t fid = g->order[j];
+			struct ovh_func *f = &g->f[fid];
+
+			if (sum + f->share <= g->budget * OVH_LOW_WATER) {
+				sum += f->share;
+				for (size_t c = 0; c < m; c++)
+					if (cand[c] == fid)
+						cand[c] = cand[--m];
+				f->mode = MODE_FULL;
+				act(g, fid, true, true, now_ns, out, &n_out);
+			} else if (f->mode == MODE_OFF && !tried &&
+				   m < OVH_MAX_SAMPLED &&
+				   f->share <= g->budget &&
+				   (g->budget * OVH_FILL - sum) / (m + 1) /
+				   f->share >= OVH_MIN_DUTY) {
+				/* a free slot, and the remembered cost
+				 * fits the budget: tried again (said:
+				 * back on), sampled from a first slice
+				 * now; one a look, for that slice costs
+				 * its share as it is now, not as
+				 * remembered */
+				tried = true;
+				f->mode = MODE_SAMPLED;
+				f->credit_ns = OVH_SLICE_NS;
+				cand[m++] = fid;
+				act(g, fid, true, true, now_ns, out, &n_out);
+			} else if (f->mode == MODE_OFF) {
+				f->cost /= 2;
+				f->rate /= 2;
+				f->share /= 2;
+				back_off_again(f, now_ns);
+			}
+		}
 	}
-	/* the room left split evenly among the candidates; the dearest
-	 * dropped while one would get less than OVH_MIN_DUTY */
-	left = g->budget * OVH_FILL - acc;
+	/* the sampled: what is left split evenly; the dearest off while
+	 * one would get less than OVH_MIN_DUTY */
+	left = g->budget * OVH_FILL - sum;
 	while (m) {
 		size_t dear = 0;
+		struct ovh_func *f;
 
 		for (size_t c = 1; c < m; c++)
 			if (g->f[cand[c]].share > g->f[cand[dear]].share)
 				dear = c;
-		if (left / m / g->f[cand[dear]].share >= OVH_MIN_DUTY)
+		f = &g->f[cand[dear]];
+		if (left / m / f->share >= OVH_MIN_DUTY)
 			break;
+		f->mode = MODE_OFF;
+		f->fresh = false;
+		back_off(f, now_ns);
+		act(g, cand[dear], false, true, now_ns, out, &n_out);
 		cand[dear] = cand[--m];
 	}
 	for (size_t c = 0; c < m; c++) {
 		struct ovh_func *f = &g->f[cand[c]];
 		double d = left / m / f->share;
 
-		f->sel = SEL_SAMPLED;
 		f->duty = d < 1 ? d : 1;
-	}
-	for (size_t j = 0; j < k; j++) {
-		size_t fid = g->order[j];
-		struct ovh_func *f = &g->f[fid];
-
-		if (!(f->share > 0) && !f->off && f->mode == MODE_FULL)
+		if (f->fresh) {		/* throttled: off now */
+			f->fresh = false;
+			act(g, cand[c], false, true, now_ns, out, &n_out);
 			continue;
-		switch (f->sel) {
-		case SEL_FULL:
-			f->mode = MODE_FULL;
-			act(g, fid, true, true, now_ns, out, &n_out);
-			break;
-		case SEL_SAMPLED:
-			sample(g, fid, now_ns, dt_ns, out, &n_out);
-			break;
-		case SEL_OFF:
-			/* off: at once if it was on; if it was due, tried
-			 * again after a longer backoff, its cost halved */
-			if (!f->off) {
-				back_off(f, now_ns);
-				f->mode = MODE_OFF;
-				act(g, fid, false, true, now_ns, out, &n_out);
-			} else if (now_ns >= f->retry_at) {
-				if (f->mode == MODE_OFF) {
-					f->cost /= 2;
-					f->rate /= 2;
-					f->share /= 2;
-				}
-				back_off_again(f, now_ns);
-			}
-			f->mode = MODE_OFF;
-			break;
 		}
+		sample(g, cand[c], now_ns, dt_ns, out, &n_out);
 	}
 	return n_out;
 }
@@ -407,7 +472,7 @@ size_t ovh_gov__update(struct ovh_gov *g, uint64_t now_ns,
 
 		if (f->off)
 			continue;
-		f->share = f->cost / work;
+		f->share = f->share_meas = f->cost / work;
 		f->per_work = f->rate / work;
 		if (f->kept)
 			g->kept_share += f->share;

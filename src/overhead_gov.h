@@ -21,14 +21,15 @@
  * (score(): cost x calls per second of the program's work, over how well
  * the probes let a call be timed, latency's ovh_gov__note_time: a 200 ns
  * helper under a 10 us RET probe is measured badly anyway, a 300 us
- * handler well, and handlers are what a histogram is for) and stay on in
- * full, best first, while the sum fits; the first few that do not fit
- * are sampled in time (on for slices of OVH_SLICE_NS, OVH_MIN_DUTY of
- * the time at least, within OVH_FILL of the budget: a handler whose own
- * cost is over the budget); the rest go off, each tried again after its
- * backoff (OVH_BACKOFF_MIN_NS, doubled each time it is turned off again,
- * up to OVH_BACKOFF_MAX_NS) and back in full only if its last known cost
- * fits under OVH_LOW_WATER of the budget with the rest (the hysteresis).
+ * handler well). Over budget the highest scores go off until the rest
+ * fits; the last few to go are sampled in time instead (on for slices of
+ * OVH_SLICE_NS, OVH_MIN_DUTY of the time at least, within OVH_FILL of
+ * the budget: a handler whose own cost is over the budget); an off
+ * function is tried again after its backoff (OVH_BACKOFF_MIN_NS, doubled
+ * each time it is turned off again, up to OVH_BACKOFF_MAX_NS): back in
+ * full if its last known cost fits under OVH_LOW_WATER of the budget
+ * with the rest (the hysteresis), sampled if a slot is free and its
+ * remembered cost fits the budget, else that cost is halved.
  * Without enforce the same estimate only warns.
  */
 #ifndef GOSNOOP_OVERHEAD_GOV_H
@@ -50,8 +51,8 @@
  * re-links a chunk of probes), each on for slices of OVH_SLICE_NS and at
  * least OVH_MIN_DUTY of the time (else off), all of them within OVH_FILL
  * of the budget (the rest is the margin for the estimate's noise) */
-#define OVH_MAX_SAMPLED		4
-#define OVH_SLICE_NS		1000000000.0
+#define OVH_MAX_SAMPLED		2
+#define OVH_SLICE_NS		2000000000.0
 #define OVH_MIN_DUTY		0.02
 #define OVH_FILL		0.8
 

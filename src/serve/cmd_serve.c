@@ -589,6 +589,9 @@ static void tick_budgets(struct serve_state *st)
 			if (st->groups[i].inst[j].pr)
 				serve_probes__budget_tick(st->groups[i].inst[j].pr,
 						  st->groups[i].cfg->max_overhead,
+						  &(struct overhead_keep){
+							st->groups[i].cfg->keep,
+							st->groups[i].cfg->keep_cnt },
 						  now, &st->lock);
 	/* shared links (a comm: target's): one budget for all their
 	 * processes; their members' ticks do nothing */
@@ -596,6 +599,9 @@ static void tick_budgets(struct serve_state *st)
 		for (size_t j = 0; j < st->groups[i].host_cnt; j++)
 			serve_probes__budget_tick(st->groups[i].hosts[j],
 						  st->groups[i].cfg->max_overhead,
+						  &(struct overhead_keep){
+							st->groups[i].cfg->keep,
+							st->groups[i].cfg->keep_cnt },
 						  now, &st->lock);
 }
 

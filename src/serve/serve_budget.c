@@ -10,7 +10,9 @@
  * reload adds gets one too, and a reload that changes max_overhead only
  * changes the budget (overhead__set_budget): nothing is re-attached for
  * it. max_overhead 0 (off): every function the governor had off comes
- * back and the governor goes.
+ * back and the governor goes. keep: the same way: the functions it
+ * matches are never throttled, a reload's change applied on the next
+ * tick (overhead__set_keep: one then kept comes back on).
  *
  * Functions a reload removed (u->off) are off in the funcprobe as well;
  * the governor must not turn them back on (it would, after its backoff,
@@ -104,6 +106,7 @@ static int budget_new(struct serve_probes *pr, struct serve_unit *u,
 }
 
 void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
+			       const struct overhead_keep *keep,
 			       uint64_t now_ns, pthread_mutex_t *lock)
 {
 	size_t units = unit_count(pr);
@@ -148,6 +151,9 @@ void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
 				overhead__set_budget(u->ovh, pct);
 				u->ovh_pct = pct;
 			}
+			/* keep: (from the first tick; after a reload,
+			 * nothing to do when it is the same) */
+			overhead__set_keep(u->ovh, keep);
 			overhead__update(u->ovh, now_ns);
 			pthread_mutex_unlock(lock);
 		}

@@ -341,8 +341,10 @@ static int parse_target(struct cfg_ctx *c, yaml_node_t *n,
 			err = get_bool(c, key, v, &t->sched);
 		} else if (!strcmp(key, "max_overhead")) {
 			err = get_max_overhead(c, v, t);
+		} else if (!strcmp(key, "keep")) {
+			err = get_patterns(c, key, v, &t->keep, &t->keep_cnt);
 		} else {
-			return cfg_err(c, k, "unknown target key '%s' (binary, pid, comm, latency, count, sched, labels, buckets, max_overhead)",
+			return cfg_err(c, k, "unknown target key '%s' (binary, pid, comm, latency, count, sched, labels, buckets, max_overhead, keep)",
 				       key);
 		}
 		if (err)
@@ -356,6 +358,8 @@ static int parse_target(struct cfg_ctx *c, yaml_node_t *n,
 		return cfg_err(c, n, "buckets: only latency: functions have a histogram");
 	if (!t->latency && !t->count && !t->sched)
 		return cfg_err(c, n, "a target needs latency: [...], count: [...] or sched: true");
+	if (t->keep && !t->latency && !t->count)
+		return cfg_err(c, n, "keep: only latency: and count: functions have a budget");
 	return 0;
 }
 
@@ -750,6 +754,7 @@ void serve_config__free(struct serve_config *cfg)
 		free(cfg->targets[i].labels);
 		free_list(cfg->targets[i].latency, cfg->targets[i].latency_cnt);
 		free_list(cfg->targets[i].count, cfg->targets[i].count_cnt);
+		free_list(cfg->targets[i].keep, cfg->targets[i].keep_cnt);
 	}
 	free(cfg->targets);
 	free(cfg->listen);

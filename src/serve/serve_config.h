@@ -12,6 +12,7 @@
  *	    sched: true
  *	    labels: {env: prod}
  *	    buckets: [...]                       # overrides the top level
+ *	    max_overhead: 1                      # percent; keep: [patterns]
  *
  * Parsed with libyaml's document loader (every node keeps its line), so
  * each error names FILE:LINE.
@@ -60,6 +61,10 @@ struct serve_target {
 	 * running probes (docs/serve.md "The overhead budget") */
 	double max_overhead;
 	bool max_overhead_given;
+	/* keep: functions the budget never throttles (--keep); a reload
+	 * applies a change as it does max_overhead's */
+	char **keep;
+	int keep_cnt;
 	int line;		/* where the target starts, 1-based */
 };
 

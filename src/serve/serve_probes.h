@@ -154,14 +154,16 @@ size_t serve_probes__sites(const struct serve_probes *pr, enum serve_kind kind);
  * The overhead budget (serve_budget.c, docs/serve.md "The overhead
  * budget"). tick: from the main thread, often (each governor looks every
  * OVH_UPDATE_NS): max_pct the target's max_overhead now (0: none; a
- * change applies without re-attaching); takes lock around what scrapes
- * read. overhead: the estimate (a ratio) summed over the units that have
- * a budget; false if none has. write_throttled: one sample per function
- * the budget ever turned off, gosnoop_probe_disabled (1 while off) or,
- * with coverage, gosnoop_probe_coverage_ratio (the share of the time it
- * was probed).
+ * change applies without re-attaching), keep its keep: (the same);
+ * takes lock around what scrapes read. overhead: the estimate (a ratio)
+ * summed over the units that have a budget; false if none has.
+ * write_throttled: one sample per function the budget ever turned off,
+ * gosnoop_probe_disabled (1 while off) or, with coverage,
+ * gosnoop_probe_coverage_ratio (the share of the time it was probed).
  */
+struct overhead_keep;
 void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
+			       const struct overhead_keep *keep,
 			       uint64_t now_ns, pthread_mutex_t *lock);
 bool serve_probes__overhead(const struct serve_probes *pr, double *ratio);
 void serve_probes__write_throttled(const struct serve_probes *pr, FILE *f,

@@ -397,7 +397,7 @@ def test_keep_holds_a_hot_function_exact_over_budget():
                        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
                        env=dict(os.environ, **QEMU_ENV))
     assert r.returncode == 0, r.stderr
-    warn = [l for l in r.stderr.splitlines() if "kept functions (--keep) alone cost" in l]
+    warn = [l for l in r.stderr.splitlines() if "kept functions (--keep, keep:) alone cost" in l]
     assert len(warn) == 1 and "they stay on" in warn[0], r.stderr
     assert "throttled main.hot" not in r.stderr, r.stderr
 

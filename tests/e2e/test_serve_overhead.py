@@ -208,3 +208,54 @@ def test_bad_max_overhead_is_a_config_error():
                            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
         assert r.returncode == 2, (bad, r.returncode, r.stderr)
         assert f"{cfg}:4: max_overhead: expected a percentage" in r.stderr, r.stderr
+
+
+def test_keep_holds_a_hot_function_on():
+    """keep: [main.hot]: never throttled under the default budget though
+    its probe alone costs far more (said once in the log); counted
+    exactly (hotcold's own figure); main.cold throttled to make room."""
+    path = private_hotcold()
+    cfg = write_config(f"""targets:
+  - binary: {path}
+    count: [main.hot, main.cold]
+    keep: [main.hot]
+""")
+    d = Daemon(cfg, "--no-watch", max_overhead=None)
+    p = start_hotcold(path, "4s")
+    wait_line(d, r"kept functions \(--keep, keep:\) alone cost an estimated [\d.]+% .* over the 1% budget")
+    t = truth(p)
+    m = {(n, l.get("function")): v for n, l, v in parse_metrics(d.get("/metrics")[2])}
+    assert m["gosnoop_function_calls_total", "main.hot"] == t["hot"], (m, t)
+    assert ("gosnoop_probe_disabled", "main.hot") not in m, m
+    assert m["gosnoop_probe_disabled", "main.cold"] == 1, m
+    log = "".join(d.stderr)
+    assert log.count("alone cost an estimated") == 1 and "throttled main.hot" not in log, log
+    assert d.stop()[0] == 0
+
+
+def test_reload_adding_keep_brings_a_throttled_function_back():
+    """keep: added by a reload, as max_overhead: is: the target kept (no
+    restart), main.hot back on at the next update and counted again, its
+    disabled series 0; over the budget alone, said once, main.cold
+    throttled to make room."""
+    path = private_hotcold()
+    head = f"targets:\n  - binary: {path}\n    count: [main.hot, main.cold]\n    max_overhead: 5\n"
+    cfg = write_config(head)
+    d = Daemon(cfg, "--no-watch", max_overhead=None)
+    p = start_hotcold(path, "6s")
+    wait_line(d, r"throttled main\.hot")
+    with open(cfg, "w") as f:
+        f.write(head + "    keep: [main.h*]\n")
+    d.p.send_signal(signal.SIGHUP)
+    wait_line(d, r"reloaded .*: 1 targets \(1 kept")
+    wait_line(d, r"main\.hot back on")
+    h1 = samples(d, "gosnoop_function_calls_total")["main.hot", None]
+    time.sleep(0.5)
+    h2 = samples(d, "gosnoop_function_calls_total")["main.hot", None]
+    assert h2 > h1 + 1000, (h1, h2)      # probed again
+    assert samples(d, "gosnoop_probe_disabled")["main.hot", "count"] == 0
+    wait_line(d, r"kept functions \(--keep, keep:\) alone cost")
+    wait_for(lambda: samples(d, "gosnoop_probe_disabled").get(("main.cold", "count")) == 1)
+    t = truth(p)
+    assert samples(d, "gosnoop_function_calls_total")["main.hot", None] < t["hot"]
+    assert d.stop()[0] == 0
