@@ -46,12 +46,10 @@ static bool removed(const struct serve_unit *u, size_t fid)
 /* Where the unit's program counts calls (as cmd_count.c and
  * cmd_latency.c tell their governors). */
 /* A host's (serve_probes_int.h) are at fid + slot * n: its governor
- * sums every slot, the calls of all its processes. */
-static void unit_calls(const struct serve_probes *pr, const struct serve_unit *u,
-		       enum serve_kind k, struct overhead_calls *c)
+ * sums the slots below halves, the calls of all its processes. */
+static void unit_calls(const struct serve_unit *u, enum serve_kind k,
+		       unsigned halves, struct overhead_calls *c)
 {
-	unsigned halves = pr->slots_cap ? pr->slots_cap : 1;
-
 	if (k == SERVE_COUNT) {
 		*c = (struct overhead_calls){
 			.map_fd = bpf_map__fd(u->count_skel->maps.counts),
@@ -91,7 +89,8 @@ static size_t unit_count(const struct serve_probes *pr)
 
 /* A governor for u at pct (made outside the lock: it may calibrate). */
 static int budget_new(struct serve_probes *pr, struct serve_unit *u,
-		      enum serve_kind k, double pct, struct overhead **out)
+		      enum serve_kind k, double pct, unsigned halves,
+		      struct overhead **out)
 {
 	struct overhead_calls c;
 	struct overhead_opts o = {
@@ -101,8 +100,26 @@ static int budget_new(struct serve_probes *pr, struct serve_unit *u,
 		/* a host's processes: the machine's CPU, as binary: */
 		.pid = pr->t.kind == TARGET_PID && !pr->slots_cap ? pr->t.pid : 0 };
 
-	unit_calls(pr, u, k, &c);
+	unit_calls(u, k, halves, &c);
 	return overhead__new(u->fp, &c, &o, out);
+}
+
+/*
+ * The slots a host's governors read: up to the highest used so far,
+ * rounded up to a power of two, at least 64. Reading all 4096 every
+ * OVH_UPDATE_NS cost the daemon ~2% of a CPU for one process; when more
+ * are used, the governors start again over more (what they had off back
+ * on: at most 6 times in a host's life).
+ */
+static unsigned budget_halves(const struct serve_probes *pr)
+{
+	unsigned h = 64;
+
+	if (!pr->slots_cap)
+		return 1;
+	while (h < pr->slots_high)
+		h *= 2;
+	return h < pr->slots_cap ? h : pr->slots_cap;
 }
 
 void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
@@ -111,6 +128,8 @@ void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
 {
 	size_t units = unit_count(pr);
 	double pct = units ? max_pct / (double)units : 0;
+
+	unsigned halves = budget_halves(pr);
 
 	if (pr->host)
 		return;		/* its host's budget is ticked for all */
@@ -121,7 +140,8 @@ void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
 			struct serve_unit *u = &us->u[i];
 			struct overhead *o = NULL;
 
-			if (pct <= 0 || (u->ovh && u->off_cnt != u->ovh_off_cnt)) {
+			if (pct <= 0 || (u->ovh && (u->off_cnt != u->ovh_off_cnt ||
+						    u->ovh_halves != halves))) {
 				if (u->ovh) {
 					pthread_mutex_lock(lock);
 					budget_drop(u);
@@ -133,7 +153,7 @@ void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
 			if (!u->ovh) {
 				if (u->ovh_failed)
 					continue;
-				if (budget_new(pr, u, k, pct, &o)) {
+				if (budget_new(pr, u, k, pct, halves, &o)) {
 					p_warn("%s: no overhead budget for its %s functions",
 					       pr->t.display, kind_names[k]);
 					u->ovh_failed = true;
@@ -143,6 +163,7 @@ void serve_probes__budget_tick(struct serve_probes *pr, double max_pct,
 				u->ovh = o;
 				u->ovh_pct = pct;
 				u->ovh_off_cnt = u->off_cnt;
+				u->ovh_halves = halves;
 				pthread_mutex_unlock(lock);
 				continue;
 			}

@@ -569,6 +569,8 @@ int serve_probes__join(struct serve_probes *host, const struct serve_target *cfg
 	if (slot < host->slots_cap) {
 		host->slot_used[slot] = true;
 		host->members++;
+		if (slot >= host->slots_high)
+			host->slots_high = slot + 1;
 	}
 	pthread_mutex_unlock(&host->slot_lock);
 	if (slot == host->slots_cap)

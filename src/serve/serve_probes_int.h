@@ -47,6 +47,7 @@ struct serve_unit {
 				   removes more makes a new one */
 	bool ovh_failed;	/* could not make one: not retried */
 	uint64_t serial;	/* tells units apart (a member's baselines) */
+	unsigned ovh_halves;	/* a host's: the slots its governor reads */
 };
 
 struct serve_units {
@@ -88,6 +89,7 @@ struct serve_probes {
 	char attach_path[64];		/* /proc/self/fd/N */
 	bool *slot_used;
 	unsigned members;
+	unsigned slots_high;		/* 1 + the highest slot used so far */
 	pthread_mutex_t slot_lock;	/* members stop on many threads */
 	char binary[PATH_MAX + 80];	/* sizeof(target.display) */
 	struct gobin *gb;		/* while planning and attaching */
