@@ -393,7 +393,10 @@ def test_keep_holds_a_hot_function_exact_over_budget():
         # probes count from the generation flip, none lost or doubled
         assert hot["count"] == prog["hot"], (hot, prog)
     else:
-        assert prog["hot"] * 0.5 < hot["count"] <= prog["hot"], (hot, prog)
+        # (5.10) the by-address programs close the old probes first:
+        # main.hot's calls during that re-attach (under TCG, most of
+        # the run's) are not counted
+        assert 0 < hot["count"] <= prog["hot"], (hot, prog)
     assert prog["hot"] > 10000, prog
     # text: the same said once, as a warning
     r = subprocess.run([GOSNOOP, "count", "--max-overhead", BUDGET, "--keep", "main.h*",
