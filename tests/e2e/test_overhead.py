@@ -355,9 +355,15 @@ def check_resumed(recs, prog, stderr, kind, counted_of):
         # nothing counted while off (the -i intervals between the two
         # records; the first may hold phase 1's calls before the switch)
         off = [counted_of(recs[j]) for j in hot if recs.index(thr) < j < i]
-        assert all(c == 0 for c in off[1:]), off
+        assert all(c == 0 for c in off[1:]), (off, told)
     assert after >= 20, (after, len(calls))
-    assert after - lost <= on <= after + during, (on, after, during, lost, len(calls))
+    # what was counted after, per -i interval (the marker before each
+    # holds its end), and every switch: a failure's evidence
+    marks = [r["ts_ns"] for r in recs[:i] if r["type"] == "interval"][-1:]
+    per = [(recs[j - 1]["ts_ns"] if recs[j - 1]["type"] == "interval" else None,
+            counted_of(recs[j])) for j in hot if j > i]
+    assert after - lost <= on <= after + during, (on, after, during, lost, len(calls), span,
+                                                   told, marks, per)
 
 
 def test_count_hot_throttled_then_back_on_when_cold():
