@@ -173,6 +173,24 @@ static int start_shared(struct serve_group *g, pid_t pid, struct gobin *gb,
 	return err;
 }
 
+/*
+ * The slots map is keyed by the tgid the BPF programs see, the one of the
+ * initial PID namespace; /proc shows this daemon the PIDs of its own. In
+ * another (a container without the host's PID namespace) they differ and
+ * nothing would be counted: there each process gets its own links, whose
+ * PID filter the kernel reads in the attacher's namespace.
+ * PROC_PID_INIT_INO: the initial namespace's inode, fixed since 3.8.
+ */
+static bool pid_ns_is_initial(void)
+{
+	static int known = -1;
+	struct stat sb;
+
+	if (known < 0)
+		known = !stat("/proc/self/ns/pid", &sb) && sb.st_ino == 0xEFFFFFFCu;
+	return known;
+}
+
 /* gb: the process's file, opened already (taken over), or NULL. */
 static int start_inst(struct serve_group *g, const struct serve_hooks *h,
 		      pid_t pid, struct gobin *gb, struct serve_inst *out)
@@ -188,7 +206,7 @@ static int start_inst(struct serve_group *g, const struct serve_hooks *h,
 			p_err("process %d: gone", pid);
 		return -ESRCH;
 	}
-	if (pid && g->cfg->comm && !g->no_share)
+	if (pid && g->cfg->comm && !g->no_share && pid_ns_is_initial())
 		err = start_shared(g, pid, gb, &out->pr);
 	else
 		err = serve_probes__start(g->cfg, pid, gb, &out->pr);
@@ -339,7 +357,8 @@ static void scan_comm(struct serve_group *g, pthread_mutex_t *lock,
 		if (pid == self || !comm_is(pid, g->cfg->comm) ||
 		    proc_start(pid, &start) || tracked(g, pid, start))
 			continue;
-		/* a file a host has is Go, and read already */
+		/* a file a host has is Go, and read already (no host
+		 * outside the initial PID namespace) */
 		if (!g->no_share && g->host_cnt &&
 		    host_for(g, pid, &(unsigned){0}))
 			err = 0;

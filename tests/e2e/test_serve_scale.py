@@ -398,3 +398,50 @@ def test_comm_processes_share_one_overhead_budget():
         assert 0 < m[pid, "main.hot"] < t["hot"] * 0.9, (m, t)
     rc, secs = d.stop()
     assert rc == 0 and secs < 1.0, (rc, secs)
+
+
+PIDNS_RUN = r"""
+set -e
+# PID 1 of a new PID namespace, its own /proc: the daemon and the
+# process see the namespace's PIDs, the BPF programs the initial one's
+"$GOSNOOP" serve --config "$CFG" --listen "127.0.0.1:$PORT" --max-overhead off 2>"$DIR/serve.err" &
+serve=$!
+for _ in $(seq 100); do grep -q "serving metrics" "$DIR/serve.err" && break; sleep 0.1; done
+mkfifo "$DIR/in"
+"$PROG" -wait <"$DIR/in" >"$DIR/out" &
+prog=$!
+exec 3>"$DIR/in"
+for _ in $(seq 100); do grep -q "probing process $prog" "$DIR/serve.err" && break; sleep 0.1; done
+echo go >&3
+wait $prog
+echo "pid $prog"
+curl -s "127.0.0.1:$PORT/metrics"
+kill $serve
+wait $serve
+"""
+
+
+def test_comm_target_in_a_pid_namespace_of_its_own():
+    """A daemon in a PID namespace other than the initial one (a container
+    without the host's) keys nothing by the PIDs its /proc shows: each
+    process of a comm: target gets its own PID-filtered links there, and
+    is counted exactly (shared links counted nothing)."""
+    name = f"gsn{os.getpid() % 100000}p"
+    d0 = gstest.tmpdir()
+    path = os.path.join(d0, name)
+    shutil.copy2(gstest.fixture("calls"), path)
+    cfg = write_config(f"targets:\n  - comm: {name}\n    count: [main.classify, main.leaf]\n")
+    env = dict(os.environ, GOSNOOP=gstest.GOSNOOP, CFG=cfg, PORT=str(gstest.free_port()),
+               DIR=d0, PROG=path)
+    r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "bash", "-c", PIDNS_RUN],
+                       env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    with open(os.path.join(d0, "serve.err")) as f:
+        err = f.read()
+    assert r.returncode == 0, (r.stderr, err)
+    pid = int(r.stdout.split("\n", 1)[0].split()[1])
+    with open(os.path.join(d0, "out")) as f:
+        own = own_record(f.read())["counts"]
+    calls = {(l["pid"], l["function"]): v for m, l, v in parse_metrics(r.stdout.split("\n", 1)[1])
+             if m == "gosnoop_function_calls_total"}
+    assert calls == {(str(pid), "main.classify"): own["main.classify"],
+                     (str(pid), "main.leaf"): own["main.leaf"]}, (calls, err)
