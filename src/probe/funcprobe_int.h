@@ -58,6 +58,11 @@ struct funcprobe {
 	bool *off;		/* per fid: left out (funcprobe__set_off) */
 	bool *linked_off;	/* per fid: off when its chunk was linked */
 	unsigned *chunk_gen;	/* per chunk: FP_SITE_GEN of its links */
+	/* per chunk: a replaced link of it may still be closing (handed
+	 * to a closer thread, below): it still counts hits while the
+	 * generation is its own, so the chunk is not linked again with
+	 * that generation before the closers are joined */
+	bool *chunk_closing;
 	size_t chunk_links;	/* uprobe_multi links open */
 	/* links replaced by reattach, closed on a thread of their own (a
 	 * close waits for the kernel's grace periods: ~60 ms a link on a

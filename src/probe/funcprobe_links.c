@@ -95,11 +95,14 @@ static int remember(struct funcprobe *fp, struct bpf_program *prog,
 	at->fds = malloc((nc ? nc : 1) * sizeof(*at->fds));
 	if (!fp->chunk_gen)
 		fp->chunk_gen = calloc(nc ? nc : 1, sizeof(*fp->chunk_gen));
+	if (!fp->chunk_closing)
+		fp->chunk_closing = calloc(nc ? nc : 1,
+					   sizeof(*fp->chunk_closing));
 	if (!fp->linked_off)
 		fp->linked_off = calloc(fp->cnt ? fp->cnt : 1,
 					sizeof(*fp->linked_off));
 	if (!at->path || !at->chunk_at || !at->fds || !fp->chunk_gen ||
-	    !fp->linked_off) {
+	    !fp->chunk_closing || !fp->linked_off) {
 		free(at->path);
 		free(at->chunk_at);
 		free(at->fds);
@@ -318,6 +321,8 @@ static int relink_chunk(struct funcprobe *fp, size_t c, int *nfd,
 		if (*drop >= 0) {
 			if (err || !stale_add(fp, *drop))
 				close(*drop);
+			else
+				fp->chunk_closing[c] = true;
 			fp->chunk_links--;
 		}
 		if (!err)
@@ -428,6 +433,21 @@ int funcprobe__reattach(struct funcprobe *fp)
 		free(nfd);
 		return -ENOMEM;
 	}
+	/*
+	 * A chunk linked again while the link it replaced last time is still
+	 * closing would get that link's generation back: both would count
+	 * (seen under qemu: more calls counted than made). Such a chunk
+	 * waits for the closers (the close of a link: ms here, up to seconds
+	 * on a busy VM); every other chunk's flip needs nothing.
+	 */
+	for (size_t c = 0; c < chunk_cnt(fp); c++)
+		if (fp->chunk_closing && fp->chunk_closing[c] &&
+		    chunk_changed(fp, c)) {
+			fp_join_closers(fp);
+			memset(fp->chunk_closing, 0,
+			       chunk_cnt(fp) * sizeof(*fp->chunk_closing));
+			break;
+		}
 	for (size_t c = 0; c < chunk_cnt(fp) && !err; c++)
 		if (chunk_changed(fp, c))
 			err = relink_chunk(fp, c, nfd, on);
@@ -451,6 +471,7 @@ void fp_links_free(struct funcprobe *fp)
 	free(fp->off);
 	free(fp->linked_off);
 	free(fp->chunk_gen);
+	free(fp->chunk_closing);
 	free(fp->stale);
 	free(fp->closers);
 }
