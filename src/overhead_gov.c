@@ -47,6 +47,8 @@ struct ovh_gov {
 	uint64_t last_ns;
 	double overhead, peak;
 	double kept_share;	/* the kept functions' estimate */
+	double unsure_excess;	/* CPU-s/s of probes over OVH_UNSURE of the
+				   CPU (then > 0: see govern_unsure) */
 	bool kept_over, kept_over_told;
 };
 
@@ -253,6 +255,46 @@ static void sample(struct ovh_gov *g, size_t fid, uint64_t now_ns,
 		act(g, fid, false, true, now_ns, out, n_out);
 	else if (f->off && f->credit_ns >= OVH_SLICE_NS)
 		act(g, fid, true, false, now_ns, out, n_out);
+}
+
+static int by_cost_desc(const void *a, const void *b, void *ctx)
+{
+	const struct ovh_func *f = ctx;
+	double x = f[*(const size_t *)a].cost, y = f[*(const size_t *)b].cost;
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/*
+ * The probes cost most of the program's CPU (OVH_UNSURE): its own work,
+ * CPU minus their estimate, is too uncertain to weigh a function by. The
+ * dearest go off, by their cost (which does not depend on it), until the
+ * probes left are under OVH_UNSURE of the CPU; the others stay as they
+ * are until the next look. (Under qemu, latency's main.hot took ~95% of
+ * the CPU: own work came out near zero and main.cold, 50 calls a second,
+ * was weighed at 12% of it and throttled with main.hot.)
+ */
+static size_t govern_unsure(struct ovh_gov *g, uint64_t now_ns,
+			    struct ovh_change *out)
+{
+	size_t k = 0, n_out = 0;
+	double excess = g->unsure_excess;
+
+	for (size_t i = 0; i < g->n; i++)
+		if (!g->f[i].kept && !g->f[i].off && g->f[i].cost > 0)
+			g->order[k++] = i;
+	qsort_r(g->order, k, sizeof(*g->order), by_cost_desc, g->f);
+	for (size_t j = 0; j < k && excess > 0; j++) {
+		struct ovh_func *f = &g->f[g->order[j]];
+
+		excess -= f->cost;
+		f->mode = MODE_OFF;
+		back_off(f, now_ns);
+		act(g, g->order[j], false, true, now_ns, out, &n_out);
+	}
+	return n_out;
 }
 
 static int by_score_desc(const void *a, const void *b, void *ctx)
@@ -466,6 +508,7 @@ size_t ovh_gov__update(struct ovh_gov *g, uint64_t now_ns,
 	g->last_ns = now_ns;
 	/* the traps ran in the process: what is left is its own work */
 	work = cpu - probes > OVH_MIN_CPU ? cpu - probes : OVH_MIN_CPU;
+	g->unsure_excess = probes - OVH_UNSURE * cpu;
 	g->kept_share = 0;
 	for (size_t i = 0; i < g->n; i++) {
 		struct ovh_func *f = &g->f[i];
@@ -482,6 +525,10 @@ size_t ovh_gov__update(struct ovh_gov *g, uint64_t now_ns,
 		g->peak = g->overhead;
 	if (!g->enforce)
 		return 0;
+	if (g->unsure_excess > 0 && g->overhead > g->budget) {
+		g->kept_over = g->kept_share > g->budget;
+		return govern_unsure(g, now_ns, out);
+	}
 	return govern(g, now_ns, dt, out);
 }
 

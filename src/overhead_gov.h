@@ -55,6 +55,12 @@
 #define OVH_SLICE_NS		2000000000.0
 #define OVH_MIN_DUTY		0.02
 #define OVH_FILL		0.8
+/* Probes estimated at more than this share of the program's CPU leave
+ * its own work (CPU minus probes) a small difference of large figures:
+ * every share over it may be many times too big. Then only the dearest
+ * go, until the probes are under it, and the rest is decided at the
+ * next look, on a work measured well. */
+#define OVH_UNSURE		0.5
 
 enum ovh_action { OVH_OFF = 1, OVH_ON = 2 };
 

@@ -71,6 +71,40 @@ static const struct ovh_change *change_of(const struct ovh_change *out,
 	return NULL;
 }
 
+/* The probes at 96% of the CPU: the own work (4%) is a small difference,
+ * so only the dearest go at first; the others are weighed at the next
+ * look, against the work measured without it. */
+static void test_probes_most_of_the_cpu_only_the_dearest_go(void **state)
+{
+	double ns[3] = { 20000, 20000, 20000 };
+	/* 0.95, 0.001 and 0.01 CPU-s/s of probes in 1.0 CPU-s/s: the work
+	 * 0.039 would weigh fid 1 at 2.6% and fid 2 at 25.6% */
+	double rates[3] = { 47500, 50, 500 };
+	uint64_t calls[3] = { 0 }, now = 0;
+	struct ovh_change out[3];
+	struct ovh_gov *g = ovh_gov__new(3, ns, 0.05, true);
+	size_t k;
+
+	(void)state;
+	assert_non_null(g);
+	ovh_gov__update(g, now, calls, 0, out);
+	/* probes 0.961 - 0.5 x 1.0: 0.461 to shed; fid 0 alone does */
+	k = step(g, &now, calls, rates, 3, 1.0, out);
+	assert_int_equal(k, 1);
+	assert_int_equal(out[0].fid, 0);
+	assert_int_equal(out[0].action, OVH_OFF);
+	assert_false(ovh_gov__is_off(g, 1));
+	assert_false(ovh_gov__is_off(g, 2));
+	/* without it: CPU 0.039 + 0.011; probes 22% of it, the work known:
+	 * fid 2 at 25.6% goes, fid 1 at 2.6% fits */
+	k = step(g, &now, calls, rates, 3, 0.05, out);
+	assert_non_null(change_of(out, k, 2));
+	assert_null(change_of(out, k, 1));
+	assert_true(ovh_gov__is_off(g, 0));
+	assert_false(ovh_gov__is_off(g, 1));
+	ovh_gov__free(g);
+}
+
 static void test_most_expensive_first_until_it_fits(void **state)
 {
 	double ns[3] = { 1000, 1000, 1000 };
@@ -400,6 +434,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hot_off_cold_kept),
+		cmocka_unit_test(test_probes_most_of_the_cpu_only_the_dearest_go),
 		cmocka_unit_test(test_most_expensive_first_until_it_fits),
 		cmocka_unit_test(test_sampled_share_the_room),
 		cmocka_unit_test(test_warn_only_decides_nothing),
