@@ -53,20 +53,11 @@ const volatile __u32 nfuncs = 0;
 __u32 epoch = 0;
 
 /*
- * serve's shared links (funcs.h, FP_MAX_SLOTS): the hit's process's slot
- * from `slots` (a map user space made and shares between objects), and
- * its functions' keys are fid + slot * nfuncs from there on (kept as the
- * fid in its open frames: a goroutine is in one process). epoch stays 0.
+ * serve's shared links (fp_slots.h): a function's key is fid + slot *
+ * nfuncs from the hit on (kept as the fid in its open frames: a goroutine
+ * is in one process). epoch stays 0.
  */
-const volatile bool by_slot = false;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__type(key, __u32);	/* tgid */
-	__type(value, __u32);	/* slot */
-} slots SEC(".maps");
+#include "fp_slots.h"
 
 /* Sized to the number of functions before load (twice that: see epoch;
  * times the slots with by_slot). */
@@ -477,14 +468,8 @@ static __always_inline int latency_site(struct fp_regs *ctx, bool by_ip)
 	if (!fp_site_cookie_by(ctx, &cookie, by_ip))
 		return 0;
 	fid = cookie & FP_FID_MASK;
-	if (by_slot) {
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32, *slot;
-
-		slot = bpf_map_lookup_elem(&slots, &tgid);
-		if (!slot)
-			return 0;	/* not one of the target's processes */
-		fid += *slot * nfuncs;
-	}
+	if (!fp_slot_fid(&fid, nfuncs))
+		return 0;	/* not one of the target's processes */
 	if (cookie & FP_SITE_ENTRY) {
 		if (takes_morestack(ctx, cookie)) {
 			stat_inc(FP_STAT_SKIPPED_JBE);

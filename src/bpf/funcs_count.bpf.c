@@ -20,18 +20,9 @@ struct {
 	__type(value, __u64);
 } counts SEC(".maps");
 
-/* serve's shared links (funcs.h, FP_MAX_SLOTS): set before load; the
- * slots map is then one user space made and shares between objects. */
-const volatile bool by_slot = false;
+/* serve's shared links (fp_slots.h): set before load with by_slot */
 const volatile __u32 nfuncs = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__type(key, __u32);	/* tgid */
-	__type(value, __u32);	/* slot */
-} slots SEC(".maps");
+#include "fp_slots.h"
 
 static __always_inline int count_site(struct fp_regs *ctx, bool by_ip)
 {
@@ -46,14 +37,8 @@ static __always_inline int count_site(struct fp_regs *ctx, bool by_ip)
 	if ((cookie & FP_SITE_SKIP_JBE) &&
 	    (ctx->flags & (FP_EFLAGS_CF | FP_EFLAGS_ZF)))
 		return 0;
-	if (by_slot) {
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32, *slot;
-
-		slot = bpf_map_lookup_elem(&slots, &tgid);
-		if (!slot)
-			return 0;	/* not one of the target's processes */
-		fid += *slot * nfuncs;
-	}
+	if (!fp_slot_fid(&fid, nfuncs))
+		return 0;	/* not one of the target's processes */
 	c = bpf_map_lookup_elem(&counts, &fid);
 	if (c)
 		*c += 1;	/* per-CPU: no atomics */
