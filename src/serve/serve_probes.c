@@ -294,39 +294,70 @@ static int make_labels(struct serve_probes *pr, const struct serve_target *cfg,
 	return fclose(f) ? -ENOMEM : 0;
 }
 
-int serve_probes__start(const struct serve_target *cfg, pid_t pid,
-		    struct gobin *gb, struct serve_probes **out)
+/*
+ * A new serve_probes, owner of gb from here on (freed here when there is
+ * no memory), into *out: the target resolved (path, or pid when path is
+ * NULL), its file's identity, the binary label (label, or the EXE of
+ * display's "EXE (PID n)"), cfg's buckets. 0 or -errno; on an error after
+ * the allocation *out is set, for the caller's serve_probes__stop.
+ */
+static int probes_new(const struct serve_target *cfg, const char *path,
+		      pid_t pid, const char *label, struct gobin *gb,
+		      struct serve_probes **out)
 {
-	struct serve_probes *pr;
-	struct stat sb;
+	struct serve_probes *pr = calloc(1, sizeof(*pr));
+	char *p;
 	int err;
 
-	*out = NULL;
-	pr = calloc(1, sizeof(*pr));
+	*out = pr;
 	if (!pr) {
 		gobin__free(gb);
 		return -ENOMEM;
 	}
 	pr->gb = gb;
-	err = target__resolve(&pr->t, pid ? NULL : cfg->binary, pid);
+	pr->file_fd = -1;
+	pr->slots_fd = -1;
+	err = target__resolve(&pr->t, path, pid);
+	if (err)
+		return err;
+	if (stat(pr->t.path, &pr->file))
+		memset(&pr->file, 0, sizeof(pr->file));
+	memcpy(pr->buckets_ns, cfg->buckets_ns, sizeof(pr->buckets_ns));
+	pr->bucket_cnt = cfg->bucket_cnt;
+	snprintf(pr->binary, sizeof(pr->binary), "%s",
+		 label ? label : pr->t.display);
+	if (!label && (p = strstr(pr->binary, " (PID ")))
+		*p = 0;
+	return 0;
+}
+
+/* The per-CPU buffers a scrape reads the maps into. 0 or -errno. */
+static int alloc_vals(struct serve_probes *pr)
+{
+	pr->ncpu = libbpf_num_possible_cpus();
+	if (pr->ncpu <= 0) {
+		p_err("cannot tell the number of CPUs");
+		return pr->ncpu ? pr->ncpu : -EINVAL;
+	}
+	pr->cnt_vals = calloc((size_t)pr->ncpu, sizeof(*pr->cnt_vals));
+	pr->lat_vals = calloc((size_t)pr->ncpu, sizeof(*pr->lat_vals));
+	return pr->cnt_vals && pr->lat_vals ? 0 : -ENOMEM;
+}
+
+int serve_probes__start(const struct serve_target *cfg, pid_t pid,
+		    struct gobin *gb, struct serve_probes **out)
+{
+	struct serve_probes *pr;
+	int err;
+
+	*out = NULL;
+	err = probes_new(cfg, pid ? NULL : cfg->binary, pid, cfg->binary, gb,
+			 &pr);
+	if (!pr)
+		return err;
 	if (err)
 		goto fail;
 	pid = pr->t.kind == TARGET_PID ? pr->t.pid : 0;
-	if (!stat(pr->t.path, &sb))
-		pr->file = sb;
-	memcpy(pr->buckets_ns, cfg->buckets_ns, sizeof(pr->buckets_ns));
-	pr->bucket_cnt = cfg->bucket_cnt;
-	if (cfg->binary) {
-		snprintf(pr->binary, sizeof(pr->binary), "%s", cfg->binary);
-	} else {
-		/* display is "EXE (PID n)": the label is the EXE */
-		char *p;
-
-		snprintf(pr->binary, sizeof(pr->binary), "%s", pr->t.display);
-		p = strstr(pr->binary, " (PID ");
-		if (p)
-			*p = 0;
-	}
 	err = make_labels(pr, cfg, pid);
 	if (err)
 		goto fail;
@@ -335,18 +366,9 @@ int serve_probes__start(const struct serve_target *cfg, pid_t pid,
 		if (err)
 			goto fail;
 	}
-	pr->ncpu = libbpf_num_possible_cpus();
-	if (pr->ncpu <= 0) {
-		p_err("cannot tell the number of CPUs");
-		err = pr->ncpu ? pr->ncpu : -EINVAL;
+	err = alloc_vals(pr);
+	if (err)
 		goto fail;
-	}
-	pr->cnt_vals = calloc((size_t)pr->ncpu, sizeof(*pr->cnt_vals));
-	pr->lat_vals = calloc((size_t)pr->ncpu, sizeof(*pr->lat_vals));
-	if (!pr->cnt_vals || !pr->lat_vals) {
-		err = -ENOMEM;
-		goto fail;
-	}
 	if (cfg->count_cnt) {
 		err = units_start(pr, SERVE_COUNT, cfg->count, cfg->count_cnt);
 		if (err)
@@ -399,26 +421,13 @@ int serve_probes__host_start(const struct serve_target *cfg, pid_t pid,
 	int err;
 
 	*out = NULL;
-	pr = calloc(1, sizeof(*pr));
-	if (!pr) {
-		gobin__free(gb);
-		return -ENOMEM;
-	}
-	pr->gb = gb;
-	pr->file_fd = -1;
-	pr->slots_fd = -1;
-	err = target__resolve(&pr->t, NULL, pid);
-	if (err)
-		goto fail;
-	if (stat(pr->t.path, &pr->file))
-		memset(&pr->file, 0, sizeof(pr->file));
-	if (!pr->gb)
+	err = probes_new(cfg, NULL, pid, NULL, gb, &pr);
+	if (!pr)
+		return err;
+	if (!err && !pr->gb)
 		err = serve_probes_open_gobin(pr);
 	if (err)
 		goto fail;
-	snprintf(pr->binary, sizeof(pr->binary), "%s", pr->t.display);
-	if (strstr(pr->binary, " (PID "))
-		*strstr(pr->binary, " (PID ") = 0;
 	/* the links, a reload's plans and the budget's re-attaches name the
 	 * file through this fd: the first process's /proc/PID/root/EXE goes
 	 * with it */
@@ -429,20 +438,9 @@ int serve_probes__host_start(const struct serve_target *cfg, pid_t pid,
 		goto fail;
 	}
 	snprintf(pr->t.path, sizeof(pr->t.path), "/proc/self/fd/%d", pr->file_fd);
-	memcpy(pr->buckets_ns, cfg->buckets_ns, sizeof(pr->buckets_ns));
-	pr->bucket_cnt = cfg->bucket_cnt;
-	pr->ncpu = libbpf_num_possible_cpus();
-	if (pr->ncpu <= 0) {
-		err = pr->ncpu ? pr->ncpu : -EINVAL;
-		p_err("cannot tell the number of CPUs");
+	err = alloc_vals(pr);
+	if (err)
 		goto fail;
-	}
-	pr->cnt_vals = calloc((size_t)pr->ncpu, sizeof(*pr->cnt_vals));
-	pr->lat_vals = calloc((size_t)pr->ncpu, sizeof(*pr->lat_vals));
-	if (!pr->cnt_vals || !pr->lat_vals) {
-		err = -ENOMEM;
-		goto fail;
-	}
 	if (cfg->count_cnt) {
 		err = serve_probes_plan(pr, cfg->count, cfg->count_cnt, false, true,
 				    &fps[SERVE_COUNT]);
