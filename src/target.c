@@ -24,24 +24,31 @@ void target__split_cmd(int *argc, char **argv, struct target *t)
 	}
 }
 
-bool target__pid_alive(pid_t pid)
+const char *target__proc_stat(pid_t pid, char *buf, size_t len)
 {
-	char path[64], buf[512], *p;
+	char path[64], *p;
 	ssize_t n;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	f = fopen(path, "re");
 	if (!f)
-		return false;
-	n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+		return NULL;
+	n = (ssize_t)fread(buf, 1, len - 1, f);
 	fclose(f);
 	if (n <= 0)
-		return false;
+		return NULL;
 	buf[n] = 0;
-	/* "pid (comm) S ...": comm may hold ')' itself */
 	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+bool target__pid_alive(pid_t pid)
+{
+	char buf[512];
+	const char *p = target__proc_stat(pid, buf, sizeof(buf));
+
+	return p && *p != 'Z' && *p != 'X';
 }
 
 int target__take_path(const struct target *t, pid_t pid, int argc,

@@ -66,6 +66,11 @@ int target__open_gobin_flags(const struct target *t, unsigned int flags,
 /* Is pid a live process? A zombie (exited, not reaped) counts as gone. */
 bool target__pid_alive(pid_t pid);
 
+/* /proc/PID/stat ("pid (comm) S ppid ...", comm may hold ')' and
+ * spaces) into buf: the fields after comm, from the state on; NULL when
+ * the process is gone or the line is not that. */
+const char *target__proc_stat(pid_t pid, char *buf, size_t len);
+
 /* Parse a PID argument: 0 or -EINVAL. */
 int target__parse_pid(const char *s, pid_t *pid);
 

@@ -26,6 +26,7 @@
 #include "gobin/gobin.h"
 #include "pattern.h"
 #include "probe/tracefs.h"
+#include "target.h"
 #include "ktrace_probe.h"
 #include "ktrace_scope.h"
 #include "bpf/ktrace.skel.h"
@@ -320,23 +321,12 @@ static int fill(struct bpf_map *map, const void *keys, size_t ksize,
  * hold ')' and spaces); 0 when it is gone. */
 static pid_t proc_ppid(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
+	char buf[512];
+	const char *p = target__proc_stat(pid, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!p || !p[0] || p[1] != ' ')
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
-		return 0;
-	return (pid_t)strtol(p + 4, NULL, 10);
+	return (pid_t)strtol(p + 2, NULL, 10);
 }
 
 struct proc_pair {
