@@ -134,6 +134,10 @@ UNIT_SRCS_test_session = src/session.c src/launch.c src/pattern.c \
 	src/progress.c
 $(BUILD)/tests/test_session $(BUILD)/tests-san/test_session: \
 	$(UNIT_SRCS_test_session) src/session.h
+UNIT_SRCS_test_target = src/target.c src/common.c src/json_writer.c \
+	src/progress.c
+$(BUILD)/tests/test_target $(BUILD)/tests-san/test_target: \
+	$(UNIT_SRCS_test_target) src/target.h
 UNIT_SRCS_test_trace_set = src/trace/trace_set.c
 $(BUILD)/tests/test_trace_set $(BUILD)/tests-san/test_trace_set: \
 	$(UNIT_SRCS_test_trace_set)

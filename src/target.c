@@ -43,6 +43,38 @@ const char *target__proc_stat(pid_t pid, char *buf, size_t len)
 	return p && p[1] == ' ' ? p + 2 : NULL;
 }
 
+int target__proc_stat_nums(pid_t pid, const int *fields, int n,
+			   unsigned long long *vals, char *state)
+{
+	char buf[1024];
+	const char *p = target__proc_stat(pid, buf, sizeof(buf));
+	int at = 3;	/* p is at field 3, the state */
+
+	if (!p || !*p)
+		return -ESRCH;
+	if (state)
+		*state = *p;
+	for (int i = 0; i < n; i++) {
+		char *end;
+
+		if (fields[i] <= at)
+			return -EINVAL;	/* not ascending, or not after comm */
+		while (at < fields[i] && p) {
+			p = strchr(p, ' ');
+			if (p)
+				p++;
+			at++;
+		}
+		if (!p || !*p)
+			return -ESRCH;	/* the line ended before it */
+		errno = 0;
+		vals[i] = strtoull(p, &end, 10);
+		if (errno || end == p || (*end != ' ' && *end != '\n'))
+			return -ESRCH;
+	}
+	return 0;
+}
+
 bool target__pid_alive(pid_t pid)
 {
 	char buf[512];

@@ -71,6 +71,15 @@ bool target__pid_alive(pid_t pid);
  * the process is gone or the line is not that. */
 const char *target__proc_stat(pid_t pid, char *buf, size_t len);
 
+/* Numeric fields of /proc/PID/stat by their number in proc(5) (4 ppid,
+ * 14 utime, 15 stime, 22 starttime), read in one pass into vals:
+ * fields[] ascending, each after the state (> 3); *state (if not NULL)
+ * gets the state letter, field 3 ('Z' a zombie). 0, -ESRCH when the
+ * process is gone or its line ends before a field, -EINVAL when fields[]
+ * is not that. */
+int target__proc_stat_nums(pid_t pid, const int *fields, int n,
+			   unsigned long long *vals, char *state);
+
 /* Parse a PID argument: 0 or -EINVAL. */
 int target__parse_pid(const char *s, pid_t *pid);
 

@@ -39,38 +39,17 @@
 #include "serve.h"
 #include "serve_probes.h"
 #include "serve_text.h"
+#include "target.h"
 
 /* 0 and the start time of a live (not zombie) process, or -ESRCH. */
 static int proc_start(pid_t pid, unsigned long long *start)
 {
-	char path[64], buf[1024], *p;
-	int field;
-	ssize_t n;
-	FILE *f;
+	static const int starttime = 22;	/* proc(5) */
+	char state;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (target__proc_stat_nums(pid, &starttime, 1, start, &state))
 		return -ESRCH;
-	n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = 0;
-	/* "pid (comm) S ppid ...": comm may hold ')' and spaces itself */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
-		return -ESRCH;
-	p += 2;			/* field 3, the state */
-	for (field = 3; field < 22 && p; field++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (!p)
-		return -ESRCH;
-	*start = strtoull(p, NULL, 10);
-	return 0;
+	return state == 'Z' || state == 'X' ? -ESRCH : 0;
 }
 
 static bool comm_is(pid_t pid, const char *comm)
