@@ -3,7 +3,8 @@
  * fentry:/fexit: probes, chosen by trying for real (as libbpf-tools'
  * fentry_can_attach() does): load and attach the trampoline program; if
  * the kernel refuses, a kprobe (kretprobe for fexit); if that fails too,
- * one line naming both reasons, -EOPNOTSUPP (exit 3).
+ * one line naming both reasons, -EOPNOTSUPP (exit 3); both refused for
+ * want of privilege: the privilege line, -EPERM (exit 3 too).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +17,17 @@
 #include "ktrace_inst_int.h"
 #include "ktrace_probe.h"
 #include "probe/features.h"
+
+/* May this process load tracing programs at all (CAP_BPF and CAP_PERFMON,
+ * or CAP_SYS_ADMIN)? EPERM means something else when it may: lockdown,
+ * an LSM. */
+static bool can_trace(void)
+{
+	struct feature priv;
+
+	features__probe(FEATURE_PRIVILEGES, &priv, NULL);
+	return priv.status == FEATURE_STATUS_OK;
+}
 
 /*
  * fentry/fexit: try the trampoline for real; if the kernel refuses,
@@ -68,6 +80,13 @@ int kt_inst__setup_func(struct kt_inst *in, const struct kt_inst_cfg *cfg,
 		err2 = -errno;
 	}
 	kt_inst__free(in);
+	if (err1 == -EPERM && err2 == -EPERM && !can_trace()) {
+		/* both refused for want of privilege, not by this kernel:
+		 * the way out is the privilege, as for every other probe */
+		p_err("%s: cannot load the BPF program: %s (" PRIV_HINT ")",
+		      p->text, strerror(EPERM));
+		return -EPERM;
+	}
 	p_err("%s: %s %s (%s: %s%s) and %s unavailable "
 	      "(%s: %s%s); use tp_btf: or tracepoint: probes", p->text, tramp,
 	      forced ? "not tried" : "refused by the kernel",
