@@ -222,7 +222,7 @@ static __always_inline void park_stack(struct sched_key *key, __u64 gp,
 	}
 	k->pid = key->pid;
 	k->reason = reason;
-	k->pad = 0;
+	k->flags = 0;
 	k->goid = 0;
 	k->startpc = 0;
 	if (pprof_per_goroutine) {
@@ -264,7 +264,8 @@ static __always_inline void park_stack(struct sched_key *key, __u64 gp,
 }
 
 /* --pprof: the wait of key's goroutine ended after ns: count it under
- * the stack it parked at (none kept: it parked before we attached). */
+ * the stack it parked at (none kept: it parked before we attached and
+ * -p's snapshot did not read it, sched_pprof__seed_park). */
 static __always_inline void wait_done(struct sched_key *key, __u64 ns)
 {
 	struct sched_park *p = bpf_map_lookup_elem(&park_stacks, key);

@@ -139,12 +139,17 @@ struct sched_block_key {
 	__u32 pid;
 	__u32 reason;		/* waitReason */
 	__u32 depth;		/* pcs[] used */
-	__u32 pad;
+	__u32 flags;		/* SCHED_BLOCK_*: 0 from the probe */
 	__u64 goid;		/* 0 unless pprof_per_goroutine */
 	__u64 startpc;		/* run-time address; 0 likewise */
 	__u64 pcs[SCHED_STACK_MAX];	/* leaf first: gp.sched.pc, then the
 					   return addresses of the frame chain */
 };
+
+/* sched_block_key.flags: the park was not seen but read from the process
+ * at -p's attach (sched_pprof__seed_park); its wait counts from the
+ * attach. */
+#define SCHED_BLOCK_BEFORE_ATTACH	0x1
 
 /* Value of park_stacks: the goroutine's last park. Kept while the
  * goroutine lives and rewritten in place at each park (no allocation and

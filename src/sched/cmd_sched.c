@@ -374,9 +374,12 @@ static void seed(struct session *s)
 	size_t seeded = 0;
 	int err;
 
-	err = sched_snapshot__seed(s->gb, s->t->pid,
-				   bpf_map__fd(st->sp.skel->maps.goroutines),
-				   s->start_ns, &seeded);
+	err = sched_snapshot__seed_parks(s->gb, s->t->pid,
+				bpf_map__fd(st->sp.skel->maps.goroutines),
+				st->cli->pprof ?
+				bpf_map__fd(st->sp.skel->maps.park_stacks) : -1,
+				st->cli->goid_cnt || st->cli->start_cnt,
+				s->start_ns, &seeded);
 	if (err == -ENOENT)
 		p_info("%s: runtime.allgs not found (no symbol, no runtime.allgadd code to read it from): goroutines that do not change state while traced are not listed",
 		       s->t->display);

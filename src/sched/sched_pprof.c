@@ -52,11 +52,16 @@ static bool wanted(struct sched_report *rep, const struct sched_block_key *k)
 	       sched_start_wanted(rep, (pid_t)k->pid, k->startpc);
 }
 
+/* The label wait= of a sample (NULL: none): still going at the end, or
+ * ended but begun before the attach (its time counted from the attach). */
+#define WAIT_IN_PROGRESS	"in progress"
+#define WAIT_BEFORE_ATTACH	"began before attach"
+
 /* One sample: leaf "wait: REASON", then the parked stack (none for a
  * goroutine --goid / --start leave out: 0). */
 static int add_wait(struct pprof *pp, struct sched_report *rep,
 		    const struct gobin *gb, const struct sched_block_key *k,
-		    uint64_t count, uint64_t ns, bool in_progress,
+		    uint64_t count, uint64_t ns, const char *wait_label,
 		    uint64_t *waits)
 {
 	uint64_t locs[SCHED_STACK_MAX + 1], bias = 0;
@@ -64,7 +69,7 @@ static int add_wait(struct pprof *pp, struct sched_report *rep,
 	const char *reason = sched_reason_name(rep, k->reason);
 	struct pprof_label labels[2] = {
 		{ .key = "reason", .str = reason },
-		{ .key = "wait", .str = "in progress" },
+		{ .key = "wait", .str = wait_label },
 	};
 	int64_t values[2] = { (int64_t)count, (int64_t)ns };
 	char leaf[96];
@@ -98,7 +103,7 @@ static int add_wait(struct pprof *pp, struct sched_report *rep,
 		locs[n++] = (uint64_t)id;
 	}
 	return pprof__add_sample(pp, locs, n, values, labels,
-				 in_progress ? 2 : 1);
+				 wait_label ? 2 : 1);
 }
 
 static int add_ended(struct pprof *pp, struct sched_bpf *skel,
@@ -112,7 +117,8 @@ static int add_ended(struct pprof *pp, struct sched_bpf *skel,
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		if (!bpf_map_lookup_elem(fd, &next, &v)) {
 			err = add_wait(pp, rep, gb, &next, v.count, v.ns,
-				       false, waits);
+				       next.flags & SCHED_BLOCK_BEFORE_ATTACH ?
+				       WAIT_BEFORE_ATTACH : NULL, waits);
 			if (err)
 				return err;
 		}
@@ -130,13 +136,37 @@ static int read_word(int fd, uint64_t addr, uint64_t *v)
 /*
  * The stack of goroutine gp of a live process, parked before we attached
  * (so the program never saw it park): the walk park_stack does in BPF,
- * from /proc/PID/mem. gp.sched is stable while it stays parked.
+ * through mem_fd (/proc/PID/mem). gp.sched is stable while it stays
+ * parked.
  */
-static int read_parked_stack(pid_t pid, uint64_t gp, const struct gobin *gb,
+static int walk_parked_stack(int mem_fd, uint64_t gp, const struct gobin *gb,
 			     struct sched_block_key *k)
 {
 	const struct gobin_layout *l = gobin__layout(gb);
 	uint64_t lo, hi, pc, bp, frame[2];
+	int err;
+
+	err = read_word(mem_fd, gp + (uint64_t)l->g_stack_lo, &lo) ?:
+	      read_word(mem_fd, gp + (uint64_t)l->g_stack_hi, &hi) ?:
+	      read_word(mem_fd, gp + (uint64_t)l->g_sched_pc, &pc) ?:
+	      read_word(mem_fd, gp + (uint64_t)l->g_sched_bp, &bp);
+	k->depth = 0;
+	if (!err && pc)
+		k->pcs[k->depth++] = pc;
+	while (!err && k->depth < SCHED_STACK_MAX && bp >= lo && bp + 16 <= hi &&
+	       pread(mem_fd, frame, sizeof(frame), (off_t)bp) == sizeof(frame) &&
+	       frame[1]) {
+		k->pcs[k->depth++] = frame[1];
+		if (frame[0] <= bp)
+			break;
+		bp = frame[0];
+	}
+	return err;
+}
+
+static int read_parked_stack(pid_t pid, uint64_t gp, const struct gobin *gb,
+			     struct sched_block_key *k)
+{
 	char path[64];
 	int fd, err;
 
@@ -144,23 +174,35 @@ static int read_parked_stack(pid_t pid, uint64_t gp, const struct gobin *gb,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = read_word(fd, gp + (uint64_t)l->g_stack_lo, &lo) ?:
-	      read_word(fd, gp + (uint64_t)l->g_stack_hi, &hi) ?:
-	      read_word(fd, gp + (uint64_t)l->g_sched_pc, &pc) ?:
-	      read_word(fd, gp + (uint64_t)l->g_sched_bp, &bp);
-	k->depth = 0;
-	if (!err && pc)
-		k->pcs[k->depth++] = pc;
-	while (!err && k->depth < SCHED_STACK_MAX && bp >= lo && bp + 16 <= hi &&
-	       pread(fd, frame, sizeof(frame), (off_t)bp) == sizeof(frame) &&
-	       frame[1]) {
-		k->pcs[k->depth++] = frame[1];
-		if (frame[0] <= bp)
-			break;
-		bp = frame[0];
-	}
+	err = walk_parked_stack(fd, gp, gb, k);
 	close(fd);
 	return err;
+}
+
+int sched_pprof__seed_park(int park_fd, int mem_fd, const struct gobin *gb,
+			   pid_t pid, uint64_t gp, uint8_t reason,
+			   uint64_t goid, uint64_t startpc, bool per_goroutine)
+{
+	struct sched_key key = { .pid = (__u32)pid, .gp = gp };
+	struct sched_park park;
+	int err;
+
+	memset(&park, 0, sizeof(park));	/* the map key is the whole struct */
+	park.k.pid = (__u32)pid;
+	park.k.reason = reason;
+	park.k.flags = SCHED_BLOCK_BEFORE_ATTACH;
+	if (per_goroutine) {
+		park.k.goid = goid;
+		park.k.startpc = startpc;
+	}
+	err = walk_parked_stack(mem_fd, gp, gb, &park.k);
+	if (err)
+		return err;
+	park.parked = 1;
+	/* a park the probe has seen since is newer: it stays */
+	if (bpf_map_update_elem(park_fd, &key, &park, BPF_NOEXIST))
+		return errno == EEXIST ? 0 : -errno;
+	return 0;
 }
 
 /* Goroutines waiting since before the attach (-p): their stacks from the
@@ -190,8 +232,8 @@ static int add_parked_before(struct pprof *pp, struct sched_bpf *skel,
 		k.startpc = g.startpc;
 		if (read_parked_stack((pid_t)next.pid, next.gp, gb, &k))
 			continue;	/* gone with its process */
-		err = add_wait(pp, rep, gb, &k, 1, end_ns - g.last_ns, true,
-			       waits);
+		err = add_wait(pp, rep, gb, &k, 1, end_ns - g.last_ns,
+			       WAIT_IN_PROGRESS, waits);
 		if (err)
 			return err;
 	}
@@ -221,7 +263,8 @@ static int add_in_progress(struct pprof *pp, struct sched_bpf *skel,
 				end = pb->exit_ns;
 			if (end > g.last_ns) {
 				err = add_wait(pp, rep, gb, &park.k, 1,
-					       end - g.last_ns, true, waits);
+					       end - g.last_ns,
+					       WAIT_IN_PROGRESS, waits);
 				if (err)
 					return err;
 			}

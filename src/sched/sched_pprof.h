@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct gobin;
 struct sched_bpf;
@@ -23,8 +24,24 @@ int sched_pprof__configure(struct sched_bpf *skel, const struct gobin *gb,
 			   const char *display, bool per_goroutine);
 
 /*
- * After detach: every wait that ended, plus (label wait=in progress)
- * those still going at end_ns (a goroutine parked before the attach: its
+ * -p's attach snapshot (sched_snapshot.c): goroutine gp of pid has been
+ * parked with reason since before the attach, so the probe never saw its
+ * park. Its stack, walked from gp.sched through mem_fd (/proc/PID/mem),
+ * goes into park_stacks (park_fd) as the probe would have put it, marked
+ * SCHED_BLOCK_BEFORE_ATTACH: a wake-up in the window then counts its
+ * wait (from the attach, the goroutine's seeded last change) as any
+ * other; one still parked at the end is in progress. per_goroutine as
+ * sched_pprof__configure's. 0 (also when the probe has an entry already),
+ * or -errno.
+ */
+int sched_pprof__seed_park(int park_fd, int mem_fd, const struct gobin *gb,
+			   pid_t pid, uint64_t gp, uint8_t reason,
+			   uint64_t goid, uint64_t startpc, bool per_goroutine);
+
+/*
+ * After detach: every wait that ended (label wait=began before attach
+ * for one of the snapshot's, its time from the attach), plus (label
+ * wait=in progress) those still going at end_ns (a goroutine parked before the attach: its
  * stack read from the live process), as samples waits/count and
  * delay/nanoseconds, leaf frame "wait: REASON" over the parked stack,
  * label reason=REASON, gzipped into path. binpath names the mapping.

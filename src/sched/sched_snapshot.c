@@ -7,7 +7,8 @@
  * we read that slice and each g from /proc/PID/mem and seed the probe's
  * map. The slice is found by its symbol or, stripped, from the code of
  * runtime.allgadd (sched_allgs.c). Entries the probe created meanwhile
- * win (BPF_NOEXIST).
+ * win (BPF_NOEXIST). With --pprof a parked goroutine's stack is read
+ * too (sched_pprof__seed_park).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include "bpf/sched.h"
 #include "gobin/gobin.h"
 #include "sched_allgs.h"
+#include "sched_pprof.h"
 #include "sched_snapshot.h"
 #include "target.h"
 
@@ -40,9 +42,18 @@ static int read_at(int fd, uint64_t addr, void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-static int seed_one(int fd, int map_fd, const struct gobin_layout *l,
-		    pid_t pid, uint64_t gp, uint64_t now, size_t *seeded)
+/* Where a goroutine parked before the attach goes (--pprof): park_fd
+ * (park_stacks) or -1. */
+struct park_seed {
+	int park_fd;
+	bool per_goroutine;
+};
+
+static int seed_one(int fd, int map_fd, const struct gobin *gb,
+		    const struct park_seed *ps, pid_t pid, uint64_t gp,
+		    uint64_t now, size_t *seeded)
 {
+	const struct gobin_layout *l = gobin__layout(gb);
 	int hi = l->g_startpc;
 	uint8_t buf[1024];
 	struct sched_key key = { .pid = (__u32)pid, .gp = gp };
@@ -76,8 +87,15 @@ static int seed_one(int fd, int map_fd, const struct gobin_layout *l,
 	v.last_state = (uint8_t)status;
 	if (status == SCHED_G_WAITING)
 		v.last_reason = reason;
-	if (!bpf_map_update_elem(map_fd, &key, &v, BPF_NOEXIST))
-		(*seeded)++;
+	if (bpf_map_update_elem(map_fd, &key, &v, BPF_NOEXIST))
+		return 0;	/* the probe saw it first: its entry is newer */
+	(*seeded)++;
+	/* its park too, or a wake-up in the window would count nothing
+	 * (best effort: a stack that cannot be read leaves the wait out,
+	 * as before) */
+	if (ps->park_fd >= 0 && status == SCHED_G_WAITING)
+		sched_pprof__seed_park(ps->park_fd, fd, gb, pid, gp, reason,
+				       v.goid, v.startpc, ps->per_goroutine);
 	return 0;
 }
 
@@ -125,6 +143,15 @@ static int read_allgs(int fd, const struct gobin_layout *l, uint64_t addr,
 int sched_snapshot__seed(const struct gobin *gb, pid_t pid, int map_fd,
 			 uint64_t now, size_t *seeded)
 {
+	return sched_snapshot__seed_parks(gb, pid, map_fd, -1, false, now,
+					  seeded);
+}
+
+int sched_snapshot__seed_parks(const struct gobin *gb, pid_t pid, int map_fd,
+			       int park_fd, bool per_goroutine, uint64_t now,
+			       size_t *seeded)
+{
+	const struct park_seed ps = { park_fd, per_goroutine };
 	const struct gobin_sym *sym = gobin__sym_by_name(gb, "runtime.allgs");
 	const struct gobin_layout *l = gobin__layout(gb);
 	uint64_t bias = 0, addrs[ALLGS_MAX_CANDIDATES], *gps = NULL;
@@ -160,7 +187,8 @@ int sched_snapshot__seed(const struct gobin *gb, pid_t pid, int map_fd,
 		ret = -ENOENT;	/* no candidate held goroutines */
 	for (size_t i = 0; !ret && i < n; i++)
 		if (gps[i])
-			seed_one(fd, map_fd, l, pid, gps[i], now, seeded);
+			seed_one(fd, map_fd, gb, &ps, pid, gps[i], now,
+				 seeded);
 	free(gps);
 	close(fd);
 	return ret;

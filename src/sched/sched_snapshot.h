@@ -4,6 +4,7 @@
 #ifndef GOSNOOP_SCHED_SNAPSHOT_H
 #define GOSNOOP_SCHED_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,5 +20,12 @@ struct gobin;
  */
 int sched_snapshot__seed(const struct gobin *gb, pid_t pid, int map_fd,
 			 uint64_t now, size_t *seeded);
+
+/* The same, and (park_fd >= 0: sched --pprof's park_stacks) the stack of
+ * each goroutine seeded as waiting, so that the wait it is in counts when
+ * it ends in the window (sched_pprof__seed_park). */
+int sched_snapshot__seed_parks(const struct gobin *gb, pid_t pid, int map_fd,
+			       int park_fd, bool per_goroutine, uint64_t now,
+			       size_t *seeded);
 
 #endif

@@ -335,6 +335,53 @@ def test_sched_pprof_attach_parked_before():
         assert 0.95e9 <= s["values"]["delay"] <= 1.6e9, (s, r.stderr)
 
 
+def test_sched_pprof_attach_woken_in_the_window():
+    """-p on a process whose goroutines parked before the attach and wake
+    during the trace: each of those waits is in the profile (it was left
+    out: the probe never saw the park, so the wake-up had no stack to
+    count under), on the stack where it parked (read at the attach), as
+    one ended wait counted from the attach to the wake-up and labelled
+    wait=began before attach."""
+    import time
+    nap_s, hold_s = 3.0, 2.0
+    t0 = time.monotonic()
+    proc = spawn([fixture("blocker-stripped"), "-nap", f"{nap_s}s", "-hold", f"{hold_s}s"])
+    time.sleep(0.3)
+    out = os.path.join(tmpdir(), "woken.pb.gz")
+    g = subprocess.Popen([GOSNOOP, "sched", "-d", "30", "--pprof", out, "-p", str(proc.pid)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    line = g.stderr.readline()
+    t_line = time.monotonic()
+    assert "tracing goroutines" in line, line + g.stderr.read()
+    # the tracing ends when the fixture does (after its 3 s nap)
+    err = g.communicate(timeout=120)[1]
+    assert g.returncode == 0, err
+    said = program_said(proc.communicate(timeout=30)[0])
+    if t_line >= t0 + hold_s:
+        raise Skip(f"the attach took {t_line - t0:.1f} s: every wait ended before it")
+    _, samples = read_raw(out)
+    for func, reasons, wait_s, prog_ns in (
+            ("main.napper", {"sleep"}, nap_s, said["nap_ns"]),
+            ("main.receiver", {"chan receive"}, hold_s, said["recv_ns"]),
+            ("main.waitLock", {"semacquire", "sync.Mutex.Lock"}, hold_s, said["lock_ns"])):
+        got = [s for s in samples if func in s["stack"]]
+        assert len(got) == 1, (func, samples)
+        s = got[0]
+        assert s["labels"] == {"wait": "began before attach",
+                               "reason": s["labels"]["reason"]}, s
+        assert s["labels"]["reason"] in reasons, s
+        assert s["stack"][0] == "wait: " + s["labels"]["reason"], s
+        assert s["values"]["waits"] == 1, s
+        # from the attach (before the tracing line; after the wait began)
+        # to the wake-up (after t0 + the wait; inside the program's own
+        # measure of the whole wait)
+        assert (t0 + wait_s - t_line) * 1e9 <= s["values"]["delay"] <= prog_ns + 100_000, \
+            (func, s, t_line - t0, prog_ns)
+    nap = [s for s in samples if "main.napper" in s["stack"]][0]
+    assert below(nap["stack"], "time.Sleep", "main.napper"), nap["stack"]
+
+
 def test_pprof_pie_stripped():
     """A stripped PIE: run-time addresses moved back by the load bias
     (trace: from where the entry probe fired; sched: from the process)."""
