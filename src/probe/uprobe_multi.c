@@ -117,7 +117,8 @@ int uprobe_multi__probe(void)
 	unsigned long offset = 0;
 	int prog_fd, fd;
 
-	prog_fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "gosnoop_um_probe", "GPL",
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "gosnoop_um_probe",
+				"Dual MIT/GPL",
 				insns, sizeof(insns) / sizeof(insns[0]), &opts);
 	if (prog_fd < 0)
 		return -errno;
