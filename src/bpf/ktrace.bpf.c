@@ -532,8 +532,9 @@ static __always_inline bool comm_matches(const char *comm)
  * R14"; mcall "MOVQ SI, R14 ... MOVQ R14, g(CX)"; systemstack "MOVQ DX,
  * g(CX); MOVQ DX, R14"), and syscall.Syscall (src/syscall/
  * syscall_linux.go) only calls runtime_entersyscall, which changes the
- * g's status, not g, before RawSyscall6. A thread with no goroutine
- * (scheduler, netpoll) reads as g0: goid 0.
+ * g's status, not g, before RawSyscall6. On g0 inside systemstack the
+ * goroutine is m.curg (below); a thread with no goroutine (scheduler,
+ * netpoll) reads as g0: goid 0.
  */
 static __always_inline void goroutine(struct kt_event *ev)
 {
@@ -557,6 +558,24 @@ static __always_inline void goroutine(struct kt_event *ev)
 		    (g != g0 && g != curg)) {
 			stat_inc(KT_STAT_NO_G);
 			return;
+		}
+		/*
+		 * On g0 for a goroutine: runtime.systemstack keeps m.curg,
+		 * so a system call the runtime makes there (mallocgc's heap
+		 * growth mmaps, a GC worker's drain) belongs to that
+		 * goroutine; the scheduler's own work has dropped curg
+		 * first (dropg in park_m, gosched_m, exitsyscall0).
+		 */
+		if (g == g0 && curg && curg != g0) {
+			__u64 cgoid = 0, cstartpc = 0;
+
+			if (!bpf_probe_read_user(&cgoid, 8,
+						 (void *)(curg + goid_off)) &&
+			    !bpf_probe_read_user(&cstartpc, 8,
+						 (void *)(curg + startpc_off))) {
+				goid = cgoid;
+				startpc = cstartpc;
+			}
 		}
 	}
 	ev->goid = goid;

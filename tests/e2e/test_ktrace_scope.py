@@ -191,6 +191,60 @@ def test_goid_filter_keeps_that_goroutine_only():
                       lambda e: e["args"]["buf"])
 
 
+def build_ksys():
+    """tests/fixtures/ksys, built here (go build, as test_inlined does)."""
+    go = shutil.which("go")
+    if not go:
+        raise gstest.Skip("go is not installed")
+    out = os.path.join(tmpdir(), "ksys")
+    subprocess.run([go, "build", "-o", out, "./ksys"],
+                   cwd=os.path.join(gstest.ROOT, "tests", "fixtures"), check=True,
+                   capture_output=True, timeout=300,
+                   env=dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod",
+                            GOTOOLCHAIN="local"))
+    return out
+
+
+def test_goroutine_of_a_syscall_on_the_system_stack():
+    """ksys's main.grower keeps 8 MiB allocations: the runtime maps each
+    with mmap(2) on g0, inside runtime.systemstack, while m.curg is
+    grower. Those events belong to grower (by its own runtime.Stack
+    header), not to g0 (they said g0: --goid dropped every one)."""
+    exe = build_ksys()
+    p = subprocess.Popen([exe, "-chunks", "16"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    gstest._procs.append(p)
+    pid = int(p.stdout.readline().split()[1])
+    goid = int(re.fullmatch(r"grower goid (\d+)\n", p.stdout.readline()).group(1))
+    assert p.stdout.readline() == "ready\n"
+    args = ["-p", str(pid), "--stack", "-o", "len", "tracepoint:syscalls:sys_enter_mmap"]
+    filtered = start_ktrace(["--goid", str(goid)] + args)
+    everyone = start_ktrace(args)
+    p.stdin.write("go\n")
+    p.stdin.close()
+    assert p.stdout.read().strip() == "done"
+    p.wait(timeout=30)
+    events, err = finish(filtered)
+    control, err2 = finish(everyone)
+
+    def frames(e):
+        return [f.get("func") for f in e["ustack"]]
+    # the systemstack calls made for grower: its frames below
+    # runtime.systemstack, and no mcall in between (past an mcall the
+    # chain runs into a goroutine the scheduler has already dropped)
+    on_g0 = [e for e in control if "main.grower" in frames(e) and
+             "runtime.systemstack" in frames(e) and "runtime.mcall" not in frames(e)]
+    assert on_g0, (err2, [frames(e) for e in control])
+    for e in on_g0:
+        assert e["goid"] == goid and e["start"] == "main.grower", (e["goid"], e.get("start"),
+                                                                   frames(e))
+    # --goid keeps them: the 8 MiB chunks' mappings among them
+    assert events, err
+    assert all(e["goid"] == goid for e in events), events
+    assert any(e["args"]["len"] == 8 << 20 and "runtime.systemstack" in frames(e)
+               for e in events), [(e["args"], frames(e)) for e in events]
+
+
 def goroutine_func_run(name):
     """kwrite's workers (go worker()) write to a file, its main goroutine
     prints "done" to stdout: only the workers' writes pass."""
