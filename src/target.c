@@ -105,7 +105,21 @@ int target__parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
-/* argv[0] as execvp would find it. */
+/* A file execve(2) may run: 0; -EACCES when it is not executable by us
+ * or not a regular file (a FIFO or a directory with x bits: execve says
+ * EACCES too); else what access(2) said. */
+static int executable(const char *path)
+{
+	struct stat st;
+
+	if (access(path, X_OK))
+		return -errno;
+	if (stat(path, &st))
+		return -errno;
+	return S_ISREG(st.st_mode) ? 0 : -EACCES;
+}
+
+/* argv[0] as execvp would find it (skipping what it could not run). */
 static int find_in_path(const char *cmd, char *out, size_t len)
 {
 	const char *path = getenv("PATH");
@@ -113,7 +127,7 @@ static int find_in_path(const char *cmd, char *out, size_t len)
 
 	if (strchr(cmd, '/')) {
 		snprintf(out, len, "%s", cmd);
-		return access(out, X_OK) ? -errno : 0;
+		return executable(out);
 	}
 	if (!path)
 		path = "/usr/local/bin:/usr/bin:/bin";
@@ -123,7 +137,7 @@ static int find_in_path(const char *cmd, char *out, size_t len)
 
 		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n,
 			 n ? path : ".", cmd);
-		if (!access(buf, X_OK)) {
+		if (!executable(buf)) {
 			snprintf(out, len, "%s", buf);
 			return 0;
 		}
@@ -264,6 +278,15 @@ int target__resolve(struct target *t, const char *path_arg, pid_t pid)
 			return -EINVAL;
 		}
 		ret = find_in_path(t->cmd_argv[0], t->path, sizeof(t->path));
+		if (ret == -EACCES && strchr(t->cmd_argv[0], '/') &&
+		    !stat(t->path, &st) && !S_ISREG(st.st_mode)) {
+			/* found before the command ran, not after the
+			 * probes (ktrace, whose CMD need not be Go) */
+			p_err("%s: %s, not a command", t->cmd_argv[0],
+			      S_ISDIR(st.st_mode) ? "is a directory" :
+			      "not a regular file");
+			return -ENOEXEC;
+		}
 		if (ret == -EACCES) {
 			/* bad input, not a missing privilege (exit 2, not 3) */
 			p_err("%s: not executable (chmod +x it, or run it with "

@@ -184,6 +184,12 @@ def test_fifo_symlink_loop_and_sysfs_files_are_bad_input():
     # a FIFO used to block the open forever
     one_line_error(["list", fifo], USAGE, "not a regular file")
     one_line_error(["serve", "--config", fifo], USAGE, "not a regular file")
+    # ... or as -- CMD, even executable: refused before anything runs; ktrace
+    # (whose CMD need not be Go) traced, then exited 127 when exec failed
+    os.chmod(fifo, 0o755)
+    for cmd in (["ktrace", "-n", "1", "tp_btf:sched_switch"], ["count", "main.*"]):
+        one_line_error(cmd + ["--", fifo], USAGE, "not a regular file")
+        one_line_error(cmd + ["--", d], USAGE, "is a directory")
     a, b = os.path.join(d, "loop1"), os.path.join(d, "loop2")
     os.symlink(b, a)
     os.symlink(a, b)
