@@ -8,6 +8,7 @@
  * until Ctrl-C / -d / the traced process ends -> detach -> read the
  * in-kernel aggregates -> print (sched_report.c).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -366,28 +368,76 @@ static int attach(struct session *s)
 	return 0;
 }
 
-/* -p PID: the goroutines it has now, after the attach, so that no change
- * falls in between. */
-static void seed(struct session *s)
+/* -p PID, or a process running a PATH target at the attach: the
+ * goroutines it has now, after the attach, so that no change falls in
+ * between. */
+static int seed(struct session *s, pid_t pid)
 {
 	struct sched_state *st = s->ctx;
 	size_t seeded = 0;
 	int err;
 
-	err = sched_snapshot__seed_parks(s->gb, s->t->pid,
+	err = sched_snapshot__seed_parks(s->gb, pid,
 				bpf_map__fd(st->sp.skel->maps.goroutines),
 				st->cli->pprof ?
 				bpf_map__fd(st->sp.skel->maps.park_stacks) : -1,
 				st->cli->goid_cnt || st->cli->start_cnt,
 				s->start_ns, &seeded);
+	if (!err)
+		p_info("PID %d: %zu goroutines alive at attach", pid, seeded);
+	return err;
+}
+
+static void seed_pid(struct session *s)
+{
+	int err = seed(s, s->t->pid);
+
 	if (err == -ENOENT)
 		p_info("%s: runtime.allgs not found (no symbol, no runtime.allgadd code to read it from): goroutines that do not change state while traced are not listed",
 		       s->t->display);
 	else if (err)
 		p_warn("cannot read the goroutines PID %d has: %s",
 		       s->t->pid, strerror(-err));
-	else
-		p_info("%zu goroutines alive at attach", seeded);
+}
+
+/*
+ * A PATH target: the processes already running the file at the attach
+ * (/proc/N/exe is it: same device and inode; the probe sees the others
+ * start), each seeded as -p's. One that ends meanwhile is no error.
+ */
+static void seed_running(struct session *s)
+{
+	struct sched_state *st = s->ctx;
+	struct stat want, got;
+	struct dirent *de;
+	char exe[64];
+	DIR *d;
+
+	if (stat(s->t->path, &want))
+		return;
+	d = opendir("/proc");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		int err;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || *end ||
+		    pid <= 0 || pid == getpid())
+			continue;
+		snprintf(exe, sizeof(exe), "/proc/%ld/exe", pid);
+		if (stat(exe, &got) || got.st_dev != want.st_dev ||
+		    got.st_ino != want.st_ino)
+			continue;
+		/* a PIE's names need its load address while it lives */
+		sched_report__note_pid(st->rep, (pid_t)pid);
+		err = seed(s, (pid_t)pid);
+		if (err)
+			p_info("cannot read the goroutines PID %ld has: %s",
+			       pid, strerror(-err));
+	}
+	closedir(d);
 }
 
 static int started(struct session *s)
@@ -399,7 +449,9 @@ static int started(struct session *s)
 	if (err)
 		return err;
 	if (s->t->kind == TARGET_PID)
-		seed(s);
+		seed_pid(s);
+	else if (s->t->kind == TARGET_PATH)
+		seed_running(s);
 	return 0;
 }
 

@@ -721,6 +721,48 @@ def test_table_pid_column_with_two_processes():
     assert re.search(r"^\s+GOID START ", one, re.M), one
 
 
+def test_path_target_goroutines_alive_at_attach():
+    """TARGET PATH with two processes already running it at the attach:
+    their goroutines blocked for the whole trace are listed, each process
+    read from its runtime.allgs as -p does (they were missing: only
+    goroutines that changed state showed), with their wait reasons, a
+    Perfetto track each and a PID column."""
+    exe = os.path.join(tmpdir(), "sched")
+    shutil.copy(fixture("sched"), exe)
+    n_lockers = 4
+    procs = [subprocess.Popen([exe, "-sleepers", "0", "-lockers", str(n_lockers),
+                               "-workers", "1", "-spinners", "0", "-hold", "8s"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(2)]
+    try:
+        time.sleep(0.4)
+        pf = os.path.join(tmpdir(), "trace.json")
+        r = run(["--json", "sched", "-d", "1.5", "--perfetto", pf, exe], timeout=60)
+        table = run(["sched", "--all", "-d", "0.5", exe], timeout=60).stdout
+        for p in procs:
+            assert p.poll() is None, "the fixture ended early"
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    gs = by_type(parse_lines(r.stdout), "goroutine")
+    tracks = {(e["pid"], e["tid"]): e["args"]["name"]
+              for e in json.load(open(pf))["traceEvents"] if e["ph"] == "M"}
+    for p in procs:
+        lk = [g for g in gs if g["pid"] == p.pid and g["start"] == "main.locker"]
+        assert len(lk) == n_lockers, (p.pid, [(g["pid"], g["start"]) for g in gs])
+        for g in lk:
+            assert g["reason"] in REASONS["locker"] and not g["created"], g
+            assert g["ns"]["waiting"] >= 1.3e9, g
+            assert tracks.get((p.pid, g["goid"])) == f"g{g['goid']} main.locker", tracks
+        mains = [g for g in gs if g["pid"] == p.pid and g["goid"] == 1]
+        assert len(mains) == 1 and mains[0]["start"] == "runtime.main", mains
+    # PID GOID START ...: a row per locker, its process's PID first
+    rows = [l.split() for l in table.splitlines() if " main.locker " in l]
+    assert sorted(int(x[0]) for x in rows) == sorted(p.pid for p in procs
+                                                     for _ in range(n_lockers)), table
+
+
 def test_pid_goroutines_alive_at_attach():
     """-p on a binary with symbols: goroutines blocked for the whole trace
     are listed from runtime.allgs, with their wait reasons."""
