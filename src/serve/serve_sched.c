@@ -202,8 +202,8 @@ static int attach(struct serve_sched *s, const struct gobin *gb)
 	err = sched_probe__open(&s->sp, s->t.display, gb, false);
 	if (err)
 		return err;
-	s->sp.skel->rodata->target_tgid = s->pid > 0 ? (__u32)s->pid : 0;
-	s->sp.skel->rodata->events_enabled = false;
+	/* the maps only: no transitions, no ends sent */
+	sched_probe__set_target(&s->sp, s->pid, false);
 	s->sp.skel->rodata->ends_enabled = false;
 	/* nothing is written to it: the smallest ring the kernel takes */
 	err = bpf_map__set_max_entries(s->sp.skel->maps.events,
