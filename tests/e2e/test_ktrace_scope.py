@@ -191,27 +191,12 @@ def test_goid_filter_keeps_that_goroutine_only():
                       lambda e: e["args"]["buf"])
 
 
-def build_ksys():
-    """tests/fixtures/ksys, built here (go build, as test_inlined does)."""
-    go = shutil.which("go")
-    if not go:
-        raise gstest.Skip("go is not installed")
-    out = os.path.join(tmpdir(), "ksys")
-    subprocess.run([go, "build", "-o", out, "./ksys"],
-                   cwd=os.path.join(gstest.ROOT, "tests", "fixtures"), check=True,
-                   capture_output=True, timeout=300,
-                   env=dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod",
-                            GOTOOLCHAIN="local"))
-    return out
-
-
 def test_goroutine_of_a_syscall_on_the_system_stack():
     """ksys's main.grower keeps 8 MiB allocations: the runtime maps each
     with mmap(2) on g0, inside runtime.systemstack, while m.curg is
     grower. Those events belong to grower (by its own runtime.Stack
     header), not to g0 (they said g0: --goid dropped every one)."""
-    exe = build_ksys()
-    p = subprocess.Popen([exe, "-chunks", "16"], stdin=subprocess.PIPE,
+    p = subprocess.Popen([fixture("ksys"), "-chunks", "16"], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True)
     gstest._procs.append(p)
     pid = int(p.stdout.readline().split()[1])
