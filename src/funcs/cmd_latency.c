@@ -41,6 +41,7 @@ struct lat_state {
 
 struct lat_row {
 	const char *name;
+	uint32_t pid;		/* --per-goid: goids are per process */
 	uint64_t goid;
 	struct fp_hist h;
 	bool have_mm;		/* h.min_ns/max_ns are this row's */
@@ -212,7 +213,9 @@ static void print_untimed(const struct lat_row *r)
 		       (uint64_t)r->h.untimed);
 }
 
-static void print_text(const struct lat_row *r, bool per_goid)
+/* per_goid: the goroutine's heading, with its process when the rows
+ * hold several (a PATH target: two "goroutine 18" looked the same). */
+static void print_text(const struct lat_row *r, bool per_goid, bool pids)
 {
 	char b1[32], b2[32], b3[32], b4[32], b5[32];
 	uint64_t max = 0;
@@ -227,7 +230,10 @@ static void print_text(const struct lat_row *r, bool per_goid)
 		if (r->h.slots[i] > max)
 			max = r->h.slots[i];
 	}
-	if (per_goid)
+	if (per_goid && pids)
+		printf("\n%s  PID %" PRIu32 " goroutine %" PRIu64 "\n", r->name,
+		       r->pid, r->goid);
+	else if (per_goid)
 		printf("\n%s  goroutine %" PRIu64 "\n", r->name, r->goid);
 	else
 		printf("\n%s\n", r->name);
@@ -276,6 +282,7 @@ static void print_json(struct jw *jw, const struct lat_row *r, bool per_goid)
 	jw_name(jw, "type"); jw_string(jw, "latency");
 	jw_name(jw, "func"); jw_string(jw, r->name);
 	if (per_goid) {
+		jw_name(jw, "pid"); jw_uint(jw, r->pid);
 		jw_name(jw, "goid"); jw_uint(jw, r->goid);
 	}
 	jw_name(jw, "count"); jw_uint(jw, r->h.count);
@@ -315,6 +322,8 @@ static int cmp_rows(const void *a, const void *b)
 	c = strcmp(x->name, y->name);
 	if (c)
 		return c;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
 	return x->goid < y->goid ? -1 : x->goid > y->goid;
 }
 
@@ -376,6 +385,7 @@ static size_t collect_goid(struct funcs_session *s, uint64_t now_ns,
 			cap = ncap;
 		}
 		r[n].name = ff->name;
+		r[n].pid = key.pid;
 		r[n].goid = key.goid;
 		r[n].h = h;
 		r[n].sampled = overhead__sampled_in_window(s->ovh, key.fid,
@@ -498,9 +508,13 @@ static void print(struct funcs_session *s, bool final)
 			print_json(jw, &rows[i], per_goid);
 		jw_free(jw);
 	} else {
+		bool pids = false;
+
+		for (size_t i = 1; per_goid && i < rows_cnt; i++)
+			pids |= rows[i].pid != rows[0].pid;
 		funcs_session__interval_header(s, !st->printed);
 		for (size_t i = 0; i < rows_cnt; i++)
-			print_text(&rows[i], per_goid);
+			print_text(&rows[i], per_goid, pids);
 		if (!rows_cnt)
 			printf("(no completed calls)\n");
 	}
