@@ -581,9 +581,10 @@ static int finish(struct session *s)
 		overhead__last_update(st->ovh, mono_ns(), OVH_CPU_READ);
 	if (overhead__window_s(st->ovh) <= 0) {
 		/* -p PID gone before a second CPU-time reading: nothing to
-		 * divide by */
-		p_err("cost: the target ended within %g s, before its CPU time was read again; give a command that runs longer, or -p PID of a running process",
-		      OVH_UPDATE_NS / 1e9);
+		 * divide by (a -- CMD is priced up to its exit by wait4's
+		 * CPU time, a PATH target by the machine's) */
+		p_err("cost: %s ended within %g s of the attach, before its CPU time was read again: nothing to price; give -p a process that runs through -d",
+		      s->t->display, OVH_UPDATE_NS / 1e9);
 		return -ESRCH;
 	}
 	for (size_t fid = 0; fid < n; fid++)
