@@ -75,6 +75,8 @@ $(BUILD)/bpf/%.bpf.o: src/bpf/%.bpf.c $(BUILD)/vmlinux.h $(HDRS)
 
 # funcs_r14.bpf.c is funcs.bpf.c compiled with one define: it is its source too
 $(BUILD)/bpf/funcs_r14.bpf.o: src/bpf/funcs.bpf.c
+# cost_count.bpf.c likewise is funcs_count.bpf.c with one define
+$(BUILD)/bpf/cost_count.bpf.o: src/bpf/funcs_count.bpf.c
 
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)

@@ -21,7 +21,11 @@
  * the links of the functions turned off closed, 1-2 ms a function here
  * (8,783: 9-17 s); where that would not fit in -d the order is reversed
  * (meters_first, model_meters): first only an allocation function on, a
- * meter of the program's work, then every function.
+ * meter of the program's work, then every function; and then, phase L,
+ * every hit made as dear as latency's calls are on average (a busy wait
+ * in cost_count.bpf.c): a program that slow calls more per unit of its
+ * work (time-driven runtime work: start_latency_phase), and what it calls
+ * then prices latency and trace (model_latency).
  *
  * What a hit costs in situ is the calibrated cost plus an extra per hit,
  * the same for an emulated entry and a single-stepped RET (extra_ns):
@@ -52,7 +56,7 @@
 #include "funcs/funcs_session.h"
 #include "gobin/gobin.h"
 #include "probe/funcprobe.h"
-#include "bpf/funcs_count.skel.h"
+#include "bpf/cost_count.skel.h"
 
 #define COST_DEFAULT_SECS 3.0
 
@@ -97,6 +101,9 @@ static const unsigned cost_sites[COST_NCMDS] = {
  * for nothing).
  */
 #define COST_CLOSE_S_PER_FUNC 2e-3
+/* phase A's share of what -d leaves after phase 0; the rest is phase L
+ * (start_latency_phase) */
+#define COST_A_SHARE 0.5
 #define COST_METERS_MIN_SECS 2.0
 static const char *const cost_meter_names[] = {
 	"runtime.mallocgc", "runtime.newobject" };
@@ -106,7 +113,7 @@ struct cost_state {
 	pid_t pid;
 	const char *path_arg;
 	double duration;
-	struct funcs_count_bpf *skel;
+	struct cost_count_bpf *skel;
 	struct overhead *ovh;
 	/* the split at half time (see split_window) */
 	bool split_tried, split;
@@ -125,6 +132,11 @@ struct cost_state {
 	double secs_0, cpu_0, probes_0_ns, secs_a0, cpu_a0;
 	uint64_t meter_0;	/* the meters' calls in phase 0 */
 	uint64_t *calls_a0;	/* per fid: calls when phase A starts */
+	/* meters first, phase L (see start_latency_phase): from secs_l0 on,
+	 * every hit delay_ns dearer; A ends there */
+	bool lat_tried, l_started;
+	double delay_ns, secs_l0, cpu_l0;
+	uint64_t *calls_l0;	/* per fid: calls when phase L starts */
 	/* the last look taken at -d, before the probes are detached */
 	bool looked_last;
 };
@@ -157,7 +169,9 @@ static void usage(FILE *f)
 		"process, after a third of SECS only a few much-called functions\n"
 		"stay on: the program's own CPU is measured almost untraced (with\n"
 		"more functions than can be turned off in time, the first third\n"
-		"instead, with only runtime.mallocgc on as a meter of its work).\n\n"
+		"instead, with only runtime.mallocgc on as a meter of its work,\n"
+		"and the last part with each hit made as dear as latency's: what\n"
+		"the program calls that slow prices latency and trace).\n\n"
 		"  -j, --json           {\"type\":\"cost\",\"func\":...,\"calls_per_s\":N,\n"
 		"                       \"count\":F,\"latency\":F,\"trace\":F} lines\n"
 		"                       (fractions: 0.05 is 5%%), then a \"cost_total\"\n"
@@ -217,10 +231,20 @@ static int configure(struct session *s)
 	struct cost_state *st = s->ctx;
 	int err;
 
-	/* count's own program: cost predicts from what count would see */
-	err = funcs_count__open(funcprobe__cnt(s->fp), &st->skel);
-	if (err)
+	/* count's own program (with a price per hit that phase L raises):
+	 * cost predicts from what count would see */
+	st->skel = cost_count_bpf__open();
+	if (!st->skel) {
+		err = -errno;
+		p_err("cannot open the BPF program: %s", strerror(-err));
 		return err;
+	}
+	err = bpf_map__set_max_entries(st->skel->maps.counts,
+				       (__u32)funcprobe__cnt(s->fp));
+	if (err) {
+		p_err("cannot size the BPF maps: %s", strerror(-err));
+		return err;
+	}
 	s->obj = st->skel->obj;
 	s->prog = st->skel->progs.fp_count;
 	return plan_meters(s);
@@ -229,7 +253,7 @@ static int configure(struct session *s)
 static int load(struct session *s)
 {
 	struct cost_state *st = s->ctx;
-	int err = funcs_count_bpf__load(st->skel);
+	int err = cost_count_bpf__load(st->skel);
 
 	if (err)
 		p_load_error("the BPF program", err);
@@ -267,7 +291,8 @@ static int cmp_rows(const void *a, const void *b)
 }
 
 static void print_json(const struct cost_row *rows, size_t n,
-		       const double *total, const struct cost_model *m)
+		       const double *total, const struct cost_model *m,
+		       const struct cost_model *l, double delay_ns)
 {
 	struct jw *jw = jw_new(stdout);
 
@@ -291,6 +316,16 @@ static void print_json(const struct cost_row *rows, size_t n,
 			jw_name(jw, "hit_extra_ns");
 			jw_float(jw, m->extra_ns, 32);
 			jw_name(jw, "in_situ"); jw_bool(jw, m->in_situ);
+			/* latency's and trace's phase L, when it priced them */
+			jw_name(jw, "latency_in_situ"); jw_bool(jw, l != NULL);
+			if (l) {
+				jw_name(jw, "latency_seconds");
+				jw_float(jw, l->secs, 32);
+				jw_name(jw, "latency_own_cpu");
+				jw_float(jw, l->work, 32);
+				jw_name(jw, "hit_delay_ns");
+				jw_float(jw, delay_ns, 32);
+			}
 		}
 		for (int c = 0; c < COST_NCMDS; c++) {
 			jw_name(jw, cost_cmd[c]);
@@ -346,6 +381,15 @@ static unsigned call_hits(const struct fp_func *ff, unsigned sites)
 	    !(ff->ret_cnt == 1 && ff->rets[0] == ff->entry_site))
 		hits++;
 	return hits;
+}
+
+/* What a call costs with cmd's sites in situ: calibrated, plus the
+ * extra per hit. */
+static double call_price_ns(const struct uprobe_cost *c,
+			    const struct fp_func *ff, int cmd, double extra_ns)
+{
+	return overhead__call_ns(c, ff, cost_sites[cmd]) +
+	       call_hits(ff, cost_sites[cmd]) * extra_ns;
 }
 
 static const uint64_t *sort_calls;
@@ -470,10 +514,29 @@ static bool model_in_situ(struct session *s, struct cost_model *m)
 	return true;
 }
 
-/* Calls of fid in phase A (meters first). */
+/* Calls of fid in phase A (meters first): up to phase L if it came. */
 static uint64_t calls_in_a(const struct cost_state *st, size_t fid)
 {
-	return overhead__calls(st->ovh, fid) - st->calls_a0[fid];
+	return (st->l_started ? st->calls_l0[fid] :
+				overhead__calls(st->ovh, fid)) - st->calls_a0[fid];
+}
+
+/* Where phase A ends: phase L's start, else the last look. */
+static double a_end_secs(const struct cost_state *st)
+{
+	return st->l_started ? st->secs_l0 : overhead__window_s(st->ovh);
+}
+
+static double a_end_cpu(const struct cost_state *st)
+{
+	return st->l_started ? st->cpu_l0 : overhead__cpu_s(st->ovh);
+}
+
+/* The program's own work (CPU-s/s) in phase 0, where only the meters
+ * were on: its CPU less their calibrated probes. */
+static double work_0(const struct cost_state *st)
+{
+	return (st->cpu_0 - st->probes_0_ns / 1e9) / st->secs_0;
 }
 
 /*
@@ -484,19 +547,19 @@ static uint64_t calls_in_a(const struct cost_state *st, size_t fid)
  * function: own work 0.3-0.45 CPU-s/s in phase 0, the meters' rate then
  * ~50x what it is with all on.
  */
-static bool model_meters(struct session *s, struct cost_model *m)
+static bool model_meters(struct session *s, struct cost_model *m, bool say)
 {
 	struct cost_state *st = s->ctx;
 	size_t n = funcprobe__cnt(s->fp);
-	double secs_a, work_0, cpu_a, probes_a = 0, f;
+	double secs_a, w0, cpu_a, probes_a = 0, f;
 	uint64_t ma = 0, hits_a = 0;
 
-	if (!st->a_started || st->secs_0 <= 0 ||
-	    overhead__window_s(st->ovh) <= st->secs_a0) {
-		p_info("in situ: no look at the CPU time with every function on before -d: the calibrated model");
+	if (!st->a_started || st->secs_0 <= 0 || a_end_secs(st) <= st->secs_a0) {
+		if (say)
+			p_info("in situ: no look at the CPU time with every function on before -d: the calibrated model");
 		return false;
 	}
-	secs_a = overhead__window_s(st->ovh) - st->secs_a0;
+	secs_a = a_end_secs(st) - st->secs_a0;
 	for (size_t fid = 0; fid < n; fid++) {
 		uint64_t a = calls_in_a(st, fid);
 
@@ -505,22 +568,24 @@ static bool model_meters(struct session *s, struct cost_model *m)
 		if (st->meter[fid])
 			ma += a;
 	}
-	work_0 = (st->cpu_0 - st->probes_0_ns / 1e9) / st->secs_0;
+	w0 = work_0(st);
 	if (st->meter_0 < COST_PROXY_MIN_CALLS || ma < COST_PROXY_MIN_CALLS ||
-	    !hits_a || !(work_0 > 0)) {
-		p_info("in situ: the meter was called %" PRIu64 " times in %.2f s alone, %" PRIu64 " in %.2f s with all on (%d needed), own work %.3f CPU-s/s alone: the calibrated model",
+	    !hits_a || !(w0 > 0)) {
+		if (say)
+			p_info("in situ: the meter was called %" PRIu64 " times in %.2f s alone, %" PRIu64 " in %.2f s with all on (%d needed), own work %.3f CPU-s/s alone: the calibrated model",
 		       st->meter_0, st->secs_0, ma, secs_a,
-		       COST_PROXY_MIN_CALLS, work_0);
+		       COST_PROXY_MIN_CALLS, w0);
 		return false;
 	}
 	/* no floor: both factors measured, > 0 (alloc under 'runtime.*':
 	 * 0.0004 CPU-s/s, a floor of 0.001 priced it 2.6x too low) */
-	m->work = work_0 * (ma / secs_a) / (st->meter_0 / st->secs_0);
-	cpu_a = (overhead__cpu_s(st->ovh) - st->cpu_a0) / secs_a;
+	m->work = w0 * (ma / secs_a) / (st->meter_0 / st->secs_0);
+	cpu_a = (a_end_cpu(st) - st->cpu_a0) / secs_a;
 	probes_a /= 1e9 * secs_a;
 	f = (cpu_a - m->work) / probes_a;
 	if (!(f >= 0.5 && f <= 50)) {
-		p_info("in situ: own work %.4f CPU-s/s with all on makes count's probes %.2fx the calibration (%.3f of %.3f CPU-s/s): the meter did not follow the work; the calibrated model",
+		if (say)
+			p_info("in situ: own work %.4f CPU-s/s with all on makes count's probes %.2fx the calibration (%.3f of %.3f CPU-s/s): the meter did not follow the work; the calibrated model",
 		       m->work, f, probes_a, cpu_a);
 		return false;
 	}
@@ -528,10 +593,65 @@ static bool model_meters(struct session *s, struct cost_model *m)
 	m->extra_ns = (cpu_a - m->work - probes_a) * 1e9 / (hits_a / secs_a);
 	m->secs = secs_a;
 	m->in_situ = true;
-	p_info("in situ: meters only %.2f s at %.3f CPU-s/s (own %.3f; meters %.0f calls/s), then all on %.2f s at %.3f (meters %.0f calls/s): own work %.3f CPU-s/s, count's probes %.2fx the calibration, %.0f ns a hit over it",
-	       st->secs_0, st->cpu_0 / st->secs_0, work_0,
-	       st->meter_0 / st->secs_0, secs_a, cpu_a, ma / secs_a,
-	       m->work, f, m->extra_ns);
+	if (say)
+		p_info("in situ: meters only %.2f s at %.3f CPU-s/s (own %.3f; meters %.0f calls/s), then all on %.2f s at %.3f (meters %.0f calls/s): own work %.3f CPU-s/s, count's probes %.2fx the calibration, %.0f ns a hit over it",
+		       st->secs_0, st->cpu_0 / st->secs_0, w0,
+		       st->meter_0 / st->secs_0, secs_a, cpu_a, ma / secs_a,
+		       m->work, f, m->extra_ns);
+	return true;
+}
+
+/*
+ * Phase L (meters first, after A): the program run at latency's price per
+ * call. Its own work there is its work in phase 0 times the ratio of the
+ * meters' call rates, as for A; its calls there price latency and trace.
+ * False (A's calls price them) without a look in L, with the meters too
+ * rarely called, or where the probes' CPU is not what the delay was to
+ * make it (the busy wait not paid as set).
+ */
+static bool model_latency(struct session *s, const struct cost_model *a,
+			  struct cost_model *l)
+{
+	struct cost_state *st = s->ctx;
+	size_t n = funcprobe__cnt(s->fp);
+	double secs_l, cpu_l, probes_l = 0, f;
+	uint64_t ml = 0, hits_l = 0, ma = 0, hits_a = 0;
+
+	if (!st->l_started || overhead__window_s(st->ovh) <= st->secs_l0) {
+		p_info("in situ: no look at latency's price before -d: latency and trace priced by the calls at count's");
+		return false;
+	}
+	secs_l = overhead__window_s(st->ovh) - st->secs_l0;
+	for (size_t fid = 0; fid < n; fid++) {
+		uint64_t x = overhead__calls(st->ovh, fid) - st->calls_l0[fid];
+
+		hits_l += x;
+		hits_a += calls_in_a(st, fid);
+		probes_l += x * (entry_ns(s, fid) + a->extra_ns + st->delay_ns);
+		if (st->meter[fid]) {
+			ml += x;
+			ma += calls_in_a(st, fid);
+		}
+	}
+	if (ml < COST_PROXY_MIN_CALLS || !hits_l) {
+		p_info("in situ: the meter was called %" PRIu64 " times in %.2f s at latency's price (%d needed): latency and trace priced by the calls at count's",
+		       ml, secs_l, COST_PROXY_MIN_CALLS);
+		return false;
+	}
+	*l = *a;
+	l->secs = secs_l;
+	l->work = work_0(st) * (ml / secs_l) / (st->meter_0 / st->secs_0);
+	cpu_l = (overhead__cpu_s(st->ovh) - st->cpu_l0) / secs_l;
+	probes_l /= 1e9 * secs_l;
+	f = (cpu_l - l->work) / probes_l;
+	if (!(f >= 0.5 && f <= 50)) {
+		p_info("in situ: at latency's price the probes took %.3f of %.3f CPU-s/s, %.2fx what the delay was to make them: latency and trace priced by the calls at count's",
+		       cpu_l - l->work, cpu_l, f);
+		return false;
+	}
+	p_info("in situ: at latency's price (each hit %.0f ns dearer) %.2f s at %.3f CPU-s/s (meters %.0f calls/s; calls %.0f/s): own work %.4f CPU-s/s, %.1f calls per meter call against %.1f at count's, the probes %.2fx their price",
+	       st->delay_ns, secs_l, cpu_l, ml / secs_l, hits_l / secs_l,
+	       l->work, (double)hits_l / ml, ma ? (double)hits_a / ma : 0, f);
 	return true;
 }
 
@@ -542,11 +662,11 @@ static void model_calibrated(struct session *s, struct cost_model *m)
 {
 	struct cost_state *st = s->ctx;
 	/* meters first: phase A's, every function on */
-	bool a = st->a_started && overhead__window_s(st->ovh) > st->secs_a0;
+	bool a = st->a_started && a_end_secs(st) > st->secs_a0;
 	double probes = 0, cpu;
 
-	m->secs = overhead__window_s(st->ovh) - (a ? st->secs_a0 : 0);
-	cpu = (overhead__cpu_s(st->ovh) - (a ? st->cpu_a0 : 0)) / m->secs;
+	m->secs = (a ? a_end_secs(st) - st->secs_a0 : overhead__window_s(st->ovh));
+	cpu = (a ? a_end_cpu(st) - st->cpu_a0 : overhead__cpu_s(st->ovh)) / m->secs;
 	for (size_t fid = 0; fid < funcprobe__cnt(s->fp); fid++)
 		probes += (a ? calls_in_a(st, fid) :
 			       overhead__calls(st->ovh, fid)) *
@@ -561,16 +681,58 @@ static void model_calibrated(struct session *s, struct cost_model *m)
 	       m->secs, cpu, probes);
 }
 
+/*
+ * Whether phase L prices latency at least as high as phase A's calls do.
+ * A slower program calls no fewer functions per unit of its work (its
+ * time-driven work does not shrink with its speed); a phase L that saw
+ * fewer caught a swing (a GC cycle in one phase and not the other, the
+ * machine's load: esbuild, 56 calls per meter call in L against 63 in A
+ * once, where latency for real ran at 3x L's CPU a request), and A's
+ * price is then the nearer one.
+ */
+static bool lat_not_below_a(struct session *s, const struct cost_model *a,
+			    const struct cost_model *l)
+{
+	struct cost_state *st = s->ctx;
+	const struct uprobe_cost *c = overhead__cost(st->ovh);
+	double by_a = 0, by_l = 0;
+
+	for (size_t fid = 0; fid < funcprobe__cnt(s->fp); fid++) {
+		double p = call_price_ns(c, funcprobe__func(s->fp, fid),
+					 COST_LATENCY, a->extra_ns);
+
+		by_a += calls_in_a(st, fid) / a->secs * p / 1e9 / a->work;
+		by_l += (overhead__calls(st->ovh, fid) - st->calls_l0[fid]) /
+			l->secs * p / 1e9 / l->work;
+	}
+	if (by_l >= by_a)
+		return true;
+	p_info("in situ: at latency's price latency comes to %.1f, under the %.1f count's calls give it: priced by those",
+	       by_l, by_a);
+	return false;
+}
+
+/* Hits at count's price again: the detach (seconds with thousands of
+ * functions, the probes trapping while their links close) is not paid at
+ * latency's. */
+static void end_latency_phase(struct cost_state *st)
+{
+	if (st->l_started && st->skel->bss)
+		st->skel->bss->hit_delay_ns = 0;
+}
+
 static int finish(struct session *s)
 {
 	struct cost_state *st = s->ctx;
 	const struct uprobe_cost *c = overhead__cost(st->ovh);
 	double total[COST_NCMDS] = { 0 };
 	size_t n = funcprobe__cnt(s->fp), k = 0;
-	struct cost_model m;
+	struct cost_model m, l;
 	struct cost_row *rows;
 	uint64_t cpu_ns, calls_all = 0;
+	bool lat;
 
+	end_latency_phase(st);
 	/* the last look at the calls and the CPU, however the loop ended:
 	 * a -- CMD that ended, up to its exit with its whole CPU time
 	 * (wait4's: /proc/PID is gone), so that what ran after the last
@@ -602,14 +764,19 @@ static int finish(struct session *s)
 		      overhead__window_s(st->ovh), n, COST_METERS_MIN_SECS);
 		return -ESRCH;
 	}
-	if (!(st->meters_first ? model_meters(s, &m) : model_in_situ(s, &m)))
+	if (!(st->meters_first ? model_meters(s, &m, true) : model_in_situ(s, &m)))
 		model_calibrated(s, &m);
+	/* latency and trace by phase L's calls where it ran, else A's */
+	lat = st->meters_first && m.in_situ && model_latency(s, &m, &l) &&
+	      lat_not_below_a(s, &m, &l);
+	if (!lat)
+		l = m;
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	if (!rows)
 		return -ENOMEM;
 	for (size_t fid = 0; fid < n; fid++) {
 		const struct fp_func *ff = funcprobe__func(s->fp, fid);
-		uint64_t calls;
+		uint64_t calls, calls_l;
 
 		if (st->meters_first && st->a_started)
 			calls = calls_in_a(st, fid);
@@ -617,23 +784,26 @@ static int finish(struct session *s)
 			calls = st->calls_a[fid];
 		else
 			calls = overhead__calls(st->ovh, fid);
-
-		if (!calls)
+		calls_l = lat ? overhead__calls(st->ovh, fid) - st->calls_l0[fid] :
+				calls;
+		if (!calls && !calls_l)
 			continue;
 		rows[k].name = ff->name;
 		rows[k].calls_per_s = calls / m.secs;
 		for (int cmd = 0; cmd < COST_NCMDS; cmd++) {
-			rows[k].pred[cmd] = rows[k].calls_per_s *
-					    (overhead__call_ns(c, ff, cost_sites[cmd]) +
-					     call_hits(ff, cost_sites[cmd]) * m.extra_ns) /
-					    1e9 / m.work;
+			const struct cost_model *x = cmd == COST_COUNT ? &m : &l;
+
+			rows[k].pred[cmd] = (cmd == COST_COUNT ? calls : calls_l) /
+					    x->secs *
+					    call_price_ns(c, ff, cmd, m.extra_ns) /
+					    1e9 / x->work;
 			total[cmd] += rows[k].pred[cmd];
 		}
 		k++;
 	}
 	qsort(rows, k, sizeof(*rows), cmp_rows);
 	if (json_output)
-		print_json(rows, k, total, &m);
+		print_json(rows, k, total, &m, lat ? &l : NULL, st->delay_ns);
 	else
 		print_text(rows, k, total);
 	fflush(stdout);
@@ -651,13 +821,15 @@ static void destroy(struct session *s)
 	free(st->proxy);
 	free(st->calls_b0);
 	free(st->calls_a0);
+	free(st->calls_l0);
+	st->calls_l0 = NULL;
 	free(st->meter);
 	st->calls_a0 = NULL;
 	st->meter = NULL;
 	st->calls_b0 = NULL;
 	st->calls_a = NULL;
 	st->proxy = NULL;
-	funcs_count_bpf__destroy(st->skel);
+	cost_count_bpf__destroy(st->skel);
 	st->skel = NULL;
 }
 
@@ -683,6 +855,56 @@ static bool settled(struct session *s)
 	return secs >= st->secs_a + COST_SETTLE_S && prev > 0 &&
 	       rate < prev * COST_SETTLED_GROWTH &&
 	       rate >= COST_SETTLED_RISE * st->proxy_rate_a;
+}
+
+/*
+ * Meters first, once phase A has had COST_A_SHARE of what -d left after
+ * phase 0: phase L. Latency's probes cost a call ~10x what count's do (a
+ * single-stepped RET), and a program that slow does more per unit of its
+ * work: the runtime's time-driven work (sysmon, preemption after 10 ms,
+ * the GC's workers marking while assists stall the mutator) runs per
+ * second, not per request. esbuild serving HTTP: calls/s = ~50 a
+ * runtime.mallocgc call + ~15,000 (latency '*', 20-30% of its calls) or
+ * ~30,000 (count '*', ~5%); its CPU a request under latency grows as its
+ * requests fall. Latency's own RET sites would show it, but closing
+ * 27,084 sites takes ~29 s; instead each hit of count's program is made
+ * dearer (cost_count.bpf.c, no re-attach) by the mean of latency's price
+ * of a call less count's (weighed by A's calls): the program runs at
+ * latency's speed, and what it calls then prices latency and trace.
+ */
+static void start_latency_phase(struct session *s)
+{
+	struct cost_state *st = s->ctx;
+	const struct uprobe_cost *c = overhead__cost(st->ovh);
+	size_t n = funcprobe__cnt(s->fp);
+	struct cost_model m;
+	double dearer = 0, calls = 0;
+
+	st->lat_tried = true;
+	if (!st->skel->bss || !model_meters(s, &m, false))
+		return;
+	for (size_t fid = 0; fid < n; fid++) {
+		const struct fp_func *ff = funcprobe__func(s->fp, fid);
+		uint64_t a = calls_in_a(st, fid);
+
+		dearer += a * (call_price_ns(c, ff, COST_LATENCY, m.extra_ns) -
+			       call_price_ns(c, ff, COST_COUNT, m.extra_ns));
+		calls += a;
+	}
+	if (!(calls > 0) || !(dearer > 0))
+		return;
+	st->calls_l0 = calloc(n ? n : 1, sizeof(*st->calls_l0));
+	if (!st->calls_l0)
+		return;
+	for (size_t fid = 0; fid < n; fid++)
+		st->calls_l0[fid] = overhead__calls(st->ovh, fid);
+	st->secs_l0 = overhead__window_s(st->ovh);
+	st->cpu_l0 = overhead__cpu_s(st->ovh);
+	st->delay_ns = dearer / calls;
+	st->skel->bss->hit_delay_ns = (__u64)st->delay_ns;
+	st->l_started = true;
+	p_info("cost: at latency's price from %.2f s: every hit %.0f ns dearer",
+	       st->secs_l0, st->delay_ns);
 }
 
 /* Meters first, at COST_SPLIT_AT of -d: phase 0 ends, every function on
@@ -728,7 +950,10 @@ static void tick(struct session *s, uint64_t now_ns)
 			st->secs_a0 = overhead__window_s(st->ovh);
 			st->cpu_a0 = overhead__cpu_s(st->ovh);
 			st->a_started = true;
-		}
+		} else if (st->a_started && !st->lat_tried &&
+			   overhead__window_s(st->ovh) >= st->secs_a0 +
+			   (s->duration - st->secs_a0) * COST_A_SHARE)
+			start_latency_phase(s);
 		return;
 	}
 	/* a PATH target's "CPU" is the machine's: nothing to split */
@@ -755,6 +980,7 @@ static bool done(struct session *s)
 	    mono_ns() >= s->start_ns + (uint64_t)(s->duration * 1e9)) {
 		overhead__last_update(st->ovh, mono_ns(), OVH_CPU_READ);
 		st->looked_last = true;
+		end_latency_phase(st);
 	}
 	return false;
 }

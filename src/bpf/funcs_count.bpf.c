@@ -24,6 +24,31 @@ struct {
 const volatile __u32 nfuncs = 0;
 #include "fp_slots.h"
 
+#ifdef FP_COUNT_HIT_DELAY
+/*
+ * cost_count.bpf.c: every counted hit made this much dearer (ns, set
+ * while attached; 0: none), a busy wait in the task's own context as a
+ * single-stepped RET's trap is: cost runs the program at latency's price
+ * per call with count's entries only (cmd_cost.c). Bounded for the
+ * verifier: ~20-50 ns an iteration, 4096 of them well over any price.
+ */
+__u64 hit_delay_ns;
+
+static __always_inline void hit_delay(void)
+{
+	__u64 d = hit_delay_ns, end;
+
+	if (!d)
+		return;
+	end = bpf_ktime_get_ns() + d;
+	for (int i = 0; i < 4096; i++)
+		if (bpf_ktime_get_ns() >= end)
+			break;
+}
+#else
+static __always_inline void hit_delay(void) {}
+#endif
+
 static __always_inline int count_site(struct fp_regs *ctx, bool by_ip)
 {
 	__u64 cookie, *c;
@@ -42,6 +67,7 @@ static __always_inline int count_site(struct fp_regs *ctx, bool by_ip)
 	c = bpf_map_lookup_elem(&counts, &fid);
 	if (c)
 		*c += 1;	/* per-CPU: no atomics */
+	hit_delay();
 	return 0;
 }
 
