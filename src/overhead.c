@@ -842,6 +842,7 @@ int overhead__parse_pct(const char *arg, double *pct)
 void overhead__tick(struct session *s, uint64_t now_ns, void *ctx)
 {
 	(void)s;
+	funcprobe__relink_test(((struct overhead *)ctx)->fp, now_ns);
 	overhead__update(ctx, now_ns);
 }
 

@@ -38,18 +38,60 @@
  * whose functions go off or on. A chunk's new link is attached with the
  * other generation (FP_SITE_GEN in its attach cookies) before the old one
  * closes; fp_gens[chunk] then flips, so while both are attached every hit
- * counts once, through the link of the generation in fp_gens (a hit right
- * at the flip may count twice or not at all). Classic uprobes are replaced
- * all at once, every chunk flipping; a shared event's generation is on its
- * one perf cookie (FP_SITE_BY_IP | FP_SITE_GEN) and in fp_gens[0]. Sized
- * by funcprobe__prepare; a chunk past its end and the by-address twins
- * (no attach cookie: there reattach closes the old probes first) are not
- * checked.
+ * counts once, through the link of the generation in fp_gens. Classic
+ * uprobes are replaced all at once, every chunk flipping; a shared
+ * event's generation is on its one perf cookie (FP_SITE_BY_IP |
+ * FP_SITE_GEN) and in fp_gens[0]. Sized by funcprobe__prepare; a chunk
+ * past its end and the by-address twins (no attach cookie: there
+ * reattach closes the old probes first) are not checked.
+ *
+ * A hit whose two handlers (new link, old link) run across the flip
+ * would count twice or not at all. The kernel runs a uprobe's consumers
+ * newest first, on every kernel (kernel/events/uprobes.c consumer_add:
+ * the consumer is put at the head of the list, 5.10-6.11 under
+ * register_rwsem held across a hit's whole chain, from 6.12 with
+ * list_add_rcu and a lockless walk), and a classic event's BPF program
+ * runs from its own trace_uprobe's consumer (a new event, new
+ * consumers): the new link's handler runs first. Between the two the
+ * task may be preempted or migrate, but it runs no other hit (it is in
+ * its breakpoint trap until the chain ends). So while a chunk is moving
+ * (FP_GEN_MOVING, from before the new link is attached until the old one
+ * is closed) the new link's handler counts every hit and says so in
+ * fp_flips under the thread's id, with the site's address and the move's
+ * epoch; the old link's handler, finding that record, does not count.
+ * Without a record the new link had no part in the hit: the old link
+ * counts it before the flip, and after it only if the function is in the
+ * new links (fp_offs: else it is being turned off). That is a hit whose
+ * walk of the consumers began before the new link was added (from 6.12
+ * the walk takes no lock: under qemu on one CPU a walk preempted at its
+ * start outlived the attach and the flip), or, classic, one that ran the
+ * new event's consumer before its program was attached. The new link
+ * does not decide by the flip: from 6.12 the old link may be unlinked
+ * after the flip while a hit is between the two handlers, and that hit
+ * would be left to no one (seen: 1 in 20 re-links under qemu). So a
+ * function turned on counts from its new link's attach, one turned off
+ * until the flip: both within the re-attach. A record the old link never
+ * reads (it closed meanwhile) is ignored by epoch and address. Left: a
+ * record evicted from fp_flips between the two handlers of one hit (an
+ * LRU map of FP_FLIPS_MAX entries, one per thread) would count that hit
+ * twice; from 6.12, classic, a walk that began before the new event's
+ * consumer was added and reached the old one after its program was
+ * detached would count it nowhere.
  */
 #define FP_SITE_GEN		(1u << 30)
+/* fp_gens[chunk]: the generation that counts, and while the chunk moves
+ * the new links' generation and the move's epoch (bits 3..31) */
+#define FP_GEN_CUR		(1u << 0)
+#define FP_GEN_MOVING		(1u << 1)
+#define FP_GEN_NEW		(1u << 2)
+#define FP_GEN_EPOCH_SHIFT	3
+/* Threads whose move records fp_flips keeps (LRU: dead threads' go;
+ * ~90 KB a program object, 4096 took 361 KB) */
+#define FP_FLIPS_MAX		1024
 #define FP_CHUNK_SHIFT		6
 #define FP_CHUNK_FUNCS		(1u << FP_CHUNK_SHIFT)
 #define FP_GENS_MAP_NAME	"fp_gens"
+#define FP_OFFS_MAP_NAME	"fp_offs"
 /* Sites one shared event can carry: the hash's bucket array is allocated
  * at load (16 bytes a bucket, 1 MB), its entries only when filled. */
 #define FP_MAX_SHARED_SITES	65536
@@ -66,7 +108,7 @@ struct {
 	__type(value, __u64);	/* its cookie */
 } fp_sites SEC(".maps");
 
-/* per chunk: 1 when the links with FP_SITE_GEN are the ones that count */
+/* per chunk: FP_GEN_* (FP_GEN_CUR: the links with FP_SITE_GEN count) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -74,18 +116,85 @@ struct {
 	__type(value, __u32);
 } fp_gens SEC(".maps");
 
+/* per fid: 1 when the function is off in the newest links (sized by
+ * funcprobe__prepare, written before each move) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fp_offs SEC(".maps");
+
+/* A moving chunk's new link counted the hit its thread is in. */
+struct fp_flip {
+	__u64 ip;		/* the site */
+	__u32 move;		/* fp_gens[chunk] but FP_GEN_CUR */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FP_FLIPS_MAX);
+	__type(key, __u64);	/* pid_tgid */
+	__type(value, struct fp_flip);
+} fp_flips SEC(".maps");
+
+/*
+ * Whether a link of generation gen (FP_SITE_GEN or 0) counts this hit of
+ * function fid, given its chunk's fp_gens value v (above: a moving
+ * chunk's two handlers of one hit agree through fp_flips).
+ */
+static __always_inline bool fp_gen_counts(struct fp_regs *ctx, __u32 gen,
+					  __u32 v, __u32 fid)
+{
+	bool counts = !gen == !(v & FP_GEN_CUR);
+	struct fp_flip *f;
+	__u32 *off;
+	__u64 tid;
+
+	if (!(v & FP_GEN_MOVING))
+		return counts;
+	tid = bpf_get_current_pid_tgid();
+	if (!gen == !(v & FP_GEN_NEW)) {
+		/* the new link: first of the hit's handlers */
+		struct fp_flip nf = { .ip = ctx->ip,
+				      .move = v & ~FP_GEN_CUR };
+
+		bpf_map_update_elem(&fp_flips, &tid, &nf, BPF_ANY);
+		return true;
+	}
+	f = bpf_map_lookup_elem(&fp_flips, &tid);
+	if (f && f->ip == ctx->ip && f->move == (v & ~FP_GEN_CUR)) {
+		f->ip = 0;	/* read: this hit's only */
+		return false;
+	}
+	if (counts)
+		return true;
+	/* after the flip, and the new link had no part in this hit */
+	off = bpf_map_lookup_elem(&fp_offs, &fid);
+	return off && !*off;
+}
+
 /*
  * The cookie of the site that fired, into *cookie; false when a shared
  * event fired at an address it has no cookie for (nothing to do).
  * Through uprobe_multi or a perf event per site, the attach cookie as it
  * is: one bit test more per hit (and its chunk's generation: one array
- * lookup).
+ * lookup; while it moves, one fp_flips update or lookup more).
  */
 static __always_inline bool fp_site_cookie_by(struct fp_regs *ctx,
 						__u64 *cookie, bool by_ip)
 {
-	__u64 c = by_ip ? FP_SITE_BY_IP : bpf_get_attach_cookie(ctx), ip, *v;
+	__u64 c = by_ip ? FP_SITE_BY_IP : bpf_get_attach_cookie(ctx), site = c;
+	__u64 ip, *v;
 
+	if (c & FP_SITE_BY_IP) {
+		ip = ctx->ip;
+		v = bpf_map_lookup_elem(&fp_sites, &ip);
+		if (!v)
+			return false;
+		site = *v;
+	}
 	if (!by_ip) {
 		/* a shared event's generation is chunk 0's */
 		__u32 chunk = c & FP_SITE_BY_IP ? 0 :
@@ -93,17 +202,11 @@ static __always_inline bool fp_site_cookie_by(struct fp_regs *ctx,
 		__u32 *gen = bpf_map_lookup_elem(&fp_gens, &chunk);
 
 		/* a link being replaced, or not yet the one */
-		if (gen && !(c & FP_SITE_GEN) != !*gen)
+		if (gen && !fp_gen_counts(ctx, c & FP_SITE_GEN, *gen,
+					  (__u32)(site & FP_FID_MASK)))
 			return false;
 	}
-	if (c & FP_SITE_BY_IP) {
-		ip = ctx->ip;
-		v = bpf_map_lookup_elem(&fp_sites, &ip);
-		if (!v)
-			return false;
-		c = *v;
-	}
-	*cookie = c;
+	*cookie = site;
 	return true;
 }
 

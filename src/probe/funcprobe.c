@@ -552,7 +552,7 @@ void funcprobe__prepare(struct funcprobe *fp, struct bpf_object *obj,
 	 * =per-site: a perf event per site, as before the shared event
 	 * (for bench/funcs.py's comparison) */
 	const char *env = getenv("GOSNOOP_CLASSIC_UPROBES");
-	struct bpf_map *gens;
+	struct bpf_map *gens, *offs;
 
 	fp->obj = obj;
 	/* one generation per chunk of functions (fp_sites.h) */
@@ -560,6 +560,10 @@ void funcprobe__prepare(struct funcprobe *fp, struct bpf_object *obj,
 	if (gens && fp->cnt)
 		bpf_map__set_max_entries(gens, (__u32)((fp->cnt +
 				FP_CHUNK_FUNCS - 1) >> FP_CHUNK_SHIFT));
+	/* and whether each function is in the newest links */
+	offs = bpf_object__find_map_by_name(obj, FP_OFFS_MAP_NAME);
+	if (offs && fp->cnt)
+		bpf_map__set_max_entries(offs, (__u32)fp->cnt);
 	if (env && *env && strcmp(env, "0"))
 		fp->opts.force_classic = true;
 	if (env && !strcmp(env, "per-site"))

@@ -164,16 +164,22 @@ void funcprobe__detach(struct funcprobe *fp);
  * (fp_sites.h FP_CHUNK_FUNCS), and reattach links again only the chunks
  * where something changed (~1-100 ms; the old links close on a thread of
  * their own); classic uprobes are attached again all at once. The new
- * probes carry the other generation (FP_SITE_GEN) and count from the
- * moment their chunk's fp_gens entry flips, so a function kept is counted
- * exactly across the switch; the by-address twins (no attach cookie)
- * close the old probes first and miss the hits in between. set_off: 0 or
+ * probes carry the other generation (FP_SITE_GEN); while both are
+ * attached each hit counts once, through the new probe where it ran
+ * (fp_sites.h), so a function kept is counted exactly across the switch;
+ * the by-address twins (no attach cookie) close the old probes first and
+ * miss the hits in between. set_off: 0 or
  * -EINVAL (no such fid), -ENOMEM; reattach: 0 or -errno after one error
  * line (the old links then stay).
  */
 int funcprobe__set_off(struct funcprobe *fp, size_t fid, bool off);
 bool funcprobe__is_off(const struct funcprobe *fp, size_t fid);
 int funcprobe__reattach(struct funcprobe *fp);
+/* For tests: with GOSNOOP_TEST_RELINK_MS=N[,T] set, every N ms (now_ns:
+ * mono_ns; for the first T ms of the calls) every chunk is linked again
+ * as reattach does (the generation flip under stress); their count and
+ * mean time are said with -v at the end. */
+void funcprobe__relink_test(struct funcprobe *fp, uint64_t now_ns);
 /* Milliseconds spent in attach and detach so far (-v prints them). */
 double funcprobe__attach_ms(const struct funcprobe *fp);
 double funcprobe__detach_ms(const struct funcprobe *fp);

@@ -58,6 +58,11 @@ struct funcprobe {
 	bool *off;		/* per fid: left out (funcprobe__set_off) */
 	bool *linked_off;	/* per fid: off when its chunk was linked */
 	unsigned *chunk_gen;	/* per chunk: FP_SITE_GEN of its links */
+	uint32_t *chunk_epoch;	/* per chunk: its moves so far (fp_sites.h) */
+	/* GOSNOOP_TEST_RELINK_MS: the last forced re-link, and how many */
+	uint64_t test_relink_ns;
+	size_t test_relinks;
+	double test_relink_ms;
 	/* per chunk: a replaced link of it may still be closing (handed
 	 * to a closer thread, below): it still counts hits while the
 	 * generation is its own, so the chunk is not linked again with
@@ -70,6 +75,10 @@ struct funcprobe {
 	 * threads that close them, joined at detach */
 	int *stale;
 	size_t stale_cnt;
+	/* fp_gens values (chunk, FP_GEN_*) to write once the stale links
+	 * are closed: the end of their chunks' moves */
+	uint32_t (*stale_gens)[2];
+	size_t stale_gens_cnt;
 	pthread_t *closers;
 	size_t closer_cnt;
 };
@@ -86,6 +95,7 @@ struct fp_attachment {
 	size_t *chunk_at;	/* chunk c's sites: [chunk_at[c], [c + 1]) */
 	int *fds;		/* chunk c's link, or -1 */
 	int gens_fd;		/* the program's fp_gens map, or -1 */
+	int offs_fd;		/* its fp_offs map, or -1 */
 };
 
 /* funcprobe.c */

@@ -59,6 +59,45 @@ static size_t chunk_cnt(const struct funcprobe *fp)
 	return (fp->cnt + FP_CHUNK_FUNCS - 1) >> FP_CHUNK_SHIFT;
 }
 
+/* fp_gens[c] = v in every attachment's program (fp_sites.h FP_GEN_*). */
+static void gens_set(struct funcprobe *fp, __u32 c, __u32 v)
+{
+	for (size_t a = 0; a < fp->att_cnt; a++)
+		if (fp->atts[a].gens_fd >= 0 &&
+		    bpf_map_update_elem(fp->atts[a].gens_fd, &c, &v, BPF_ANY))
+			p_warn("cannot switch probe generation: %s",
+			       strerror(errno));
+}
+
+/* fp_offs[fid] for fid in [from, to): whether it is off in the links
+ * about to be attached (fp_sites.h). */
+static void offs_set(struct funcprobe *fp, size_t from, size_t to)
+{
+	for (size_t a = 0; a < fp->att_cnt; a++)
+		for (size_t fid = from; fid < to && fid < fp->cnt &&
+				       fp->atts[a].offs_fd >= 0; fid++) {
+			__u32 k = (__u32)fid, v = funcprobe__is_off(fp, fid);
+
+			bpf_map_update_elem(fp->atts[a].offs_fd, &k, &v,
+					    BPF_ANY);
+		}
+}
+
+/* fp_gens' value of a chunk whose links of generation gen count. */
+static __u32 gens_still(unsigned gen)
+{
+	return gen ? FP_GEN_CUR : 0;
+}
+
+/* ... of chunk c while it moves to links of generation to, cur's
+ * counting (before the flip: the old generation; after: to). */
+static __u32 gens_moving(const struct funcprobe *fp, size_t c, unsigned cur,
+			 unsigned to)
+{
+	return gens_still(cur) | FP_GEN_MOVING | (to ? FP_GEN_NEW : 0) |
+	       fp->chunk_epoch[c] << FP_GEN_EPOCH_SHIFT;
+}
+
 /* The sites of chunk c in at that are on, into on[]; how many. */
 static size_t chunk_sites(const struct funcprobe *fp,
 			  const struct fp_attachment *at, size_t c,
@@ -89,7 +128,8 @@ static int remember(struct funcprobe *fp, struct bpf_program *prog,
 	fp->atts = na;
 	at = &fp->atts[fp->att_cnt];
 	*at = (struct fp_attachment){ .prog = prog, .sites = s, .n = n,
-				      .pid = pid, .gens_fd = -1 };
+				      .pid = pid, .gens_fd = -1,
+				      .offs_fd = -1 };
 	at->path = strdup(path);
 	at->chunk_at = calloc(nc + 1, sizeof(*at->chunk_at));
 	at->fds = malloc((nc ? nc : 1) * sizeof(*at->fds));
@@ -98,11 +138,14 @@ static int remember(struct funcprobe *fp, struct bpf_program *prog,
 	if (!fp->chunk_closing)
 		fp->chunk_closing = calloc(nc ? nc : 1,
 					   sizeof(*fp->chunk_closing));
+	if (!fp->chunk_epoch)
+		fp->chunk_epoch = calloc(nc ? nc : 1,
+					 sizeof(*fp->chunk_epoch));
 	if (!fp->linked_off)
 		fp->linked_off = calloc(fp->cnt ? fp->cnt : 1,
 					sizeof(*fp->linked_off));
 	if (!at->path || !at->chunk_at || !at->fds || !fp->chunk_gen ||
-	    !fp->chunk_closing || !fp->linked_off) {
+	    !fp->chunk_closing || !fp->chunk_epoch || !fp->linked_off) {
 		free(at->path);
 		free(at->chunk_at);
 		free(at->fds);
@@ -119,8 +162,11 @@ static int remember(struct funcprobe *fp, struct bpf_program *prog,
 	}
 	for (size_t k = 0; k < nc; k++)
 		at->fds[k] = -1;
-	if (!fp->by_ip)
+	if (!fp->by_ip) {
 		at->gens_fd = fp_prog_map_fd(fp, prog, FP_GENS_MAP_NAME, nc);
+		at->offs_fd = fp_prog_map_fd(fp, prog, FP_OFFS_MAP_NAME,
+					     fp->cnt);
+	}
 	fp->att_cnt++;
 	*out = at;
 	return 0;
@@ -230,9 +276,28 @@ static bool stale_add(struct funcprobe *fp, int fd)
 	return true;
 }
 
+/* Write fp_gens[c] = v once the stale links are closed; false when there
+ * is no room (then the caller writes it now). */
+static bool stale_gens_add(struct funcprobe *fp, __u32 c, __u32 v)
+{
+	uint32_t (*n)[2] = realloc(fp->stale_gens, (fp->stale_gens_cnt + 1) *
+				   sizeof(*n));
+
+	if (!n)
+		return false;
+	fp->stale_gens = n;
+	n[fp->stale_gens_cnt][0] = c;
+	n[fp->stale_gens_cnt++][1] = v;
+	return true;
+}
+
 struct stale_fds {
 	int *fds;
 	size_t cnt;
+	uint32_t (*gens)[2];	/* then these fp_gens writes */
+	size_t gens_cnt;
+	int *gens_fds;		/* into these maps (open until the join) */
+	size_t gens_fd_cnt;
 };
 
 static void *close_worker(void *arg)
@@ -241,35 +306,63 @@ static void *close_worker(void *arg)
 
 	for (size_t i = 0; i < j->cnt; i++)
 		close(j->fds[i]);
+	/* the old links are gone: the moves end (no fp_flips records) */
+	for (size_t i = 0; i < j->gens_cnt; i++)
+		for (size_t m = 0; m < j->gens_fd_cnt; m++)
+			bpf_map_update_elem(j->gens_fds[m], &j->gens[i][0],
+					    &j->gens[i][1], BPF_ANY);
 	free(j->fds);
+	free(j->gens);
+	free(j->gens_fds);
 	free(j);
 	return NULL;
 }
 
-/* Close the gathered fds on a thread (here, if none can be had). */
+/* Close the gathered fds on a thread (here, if none can be had), then
+ * end their chunks' moves. */
 static void close_stale(struct funcprobe *fp)
 {
-	struct stale_fds *j = malloc(sizeof(*j));
-	pthread_t *nt = realloc(fp->closers,
-				(fp->closer_cnt + 1) * sizeof(*nt));
+	struct stale_fds *j;
+	pthread_t *nt;
 
-	if (!fp->stale_cnt) {
-		free(j);
+	if (!fp->stale_cnt)
 		return;
-	}
+	j = calloc(1, sizeof(*j));
+	nt = realloc(fp->closers, (fp->closer_cnt + 1) * sizeof(*nt));
 	if (nt)
 		fp->closers = nt;
-	if (j) {
+	if (j)
+		j->gens_fds = calloc(fp->att_cnt ? fp->att_cnt : 1,
+				     sizeof(*j->gens_fds));
+	if (!j || !j->gens_fds) {
+		for (size_t i = 0; i < fp->stale_cnt; i++)
+			close(fp->stale[i]);
+		for (size_t i = 0; i < fp->stale_gens_cnt; i++)
+			gens_set(fp, fp->stale_gens[i][0],
+				 fp->stale_gens[i][1]);
+		free(fp->stale);
+		free(fp->stale_gens);
+		free(j);
+		j = NULL;
+	} else {
 		j->fds = fp->stale;
 		j->cnt = fp->stale_cnt;
+		j->gens = fp->stale_gens;
+		j->gens_cnt = fp->stale_gens_cnt;
+		for (size_t a = 0; a < fp->att_cnt; a++)
+			if (fp->atts[a].gens_fd >= 0)
+				j->gens_fds[j->gens_fd_cnt++] =
+					fp->atts[a].gens_fd;
 	}
 	fp->stale = NULL;
 	fp->stale_cnt = 0;
-	if (!j || !nt ||
-	    pthread_create(&fp->closers[fp->closer_cnt], NULL, close_worker,
-			   j)) {
-		if (j)
-			close_worker(j);
+	fp->stale_gens = NULL;
+	fp->stale_gens_cnt = 0;
+	if (!j)
+		return;
+	if (!nt || pthread_create(&fp->closers[fp->closer_cnt], NULL,
+				  close_worker, j)) {
+		close_worker(j);
 		return;
 	}
 	fp->closer_cnt++;
@@ -285,16 +378,21 @@ void fp_join_closers(struct funcprobe *fp)
 /*
  * Chunk c's links again, for every attachment, with the other generation;
  * then the generation flips in each program's fp_gens and the old links
- * close. An attachment whose program has no fp_gens closes its old link
- * first (a hit in between is missed, none is counted twice).
+ * close. The chunk moves (fp_sites.h) from before the new links are
+ * attached until the old ones are closed. An attachment whose program has
+ * no fp_gens closes its old link first (a hit in between is missed, none
+ * is counted twice).
  */
 static int relink_chunk(struct funcprobe *fp, size_t c, int *nfd,
 			struct fp_site *on)
 {
-	unsigned gen = fp->chunk_gen[c] ^ FP_SITE_GEN;
-	__u32 key = (__u32)c, val = gen ? 1 : 0;
+	unsigned old = fp->chunk_gen[c], gen = old ^ FP_SITE_GEN;
+	bool queued = false;
 	int err = 0;
 
+	fp->chunk_epoch[c]++;
+	offs_set(fp, c << FP_CHUNK_SHIFT, (c + 1) << FP_CHUNK_SHIFT);
+	gens_set(fp, (__u32)c, gens_moving(fp, c, old, gen));
 	for (size_t a = 0; a < fp->att_cnt; a++) {
 		struct fp_attachment *at = &fp->atts[a];
 		size_t k = chunk_sites(fp, at, c, on);
@@ -308,26 +406,28 @@ static int relink_chunk(struct funcprobe *fp, size_t c, int *nfd,
 		if (k && !err)
 			err = multi_link(fp, at, on, k, gen, &nfd[a]);
 	}
+	if (!err)	/* the flip */
+		gens_set(fp, (__u32)c, gens_moving(fp, c, gen, gen));
 	for (size_t a = 0; a < fp->att_cnt; a++) {
 		struct fp_attachment *at = &fp->atts[a];
 		int *drop = err ? &nfd[a] : &at->fds[c];
 
-		if (!err && at->gens_fd >= 0 &&
-		    bpf_map_update_elem(at->gens_fd, &key, &val, BPF_ANY))
-			p_warn("cannot switch probe generation: %s",
-			       strerror(errno));
 		/* on failure the new links go, the old ones stay; the old
 		 * ones close later (close_stale) */
 		if (*drop >= 0) {
 			if (err || !stale_add(fp, *drop))
 				close(*drop);
 			else
-				fp->chunk_closing[c] = true;
+				queued = fp->chunk_closing[c] = true;
 			fp->chunk_links--;
 		}
 		if (!err)
 			at->fds[c] = nfd[a];
 	}
+	/* the move ends when no old link is left */
+	if (!queued || !stale_gens_add(fp, (__u32)c,
+				       gens_still(err ? old : gen)))
+		gens_set(fp, (__u32)c, gens_still(err ? old : gen));
 	if (err)
 		return err;
 	fp->chunk_gen[c] = gen;
@@ -368,17 +468,19 @@ static int reattach_classic(struct funcprobe *fp)
 	fp->links = NULL;
 	fp->events = NULL;
 	fp->link_cnt = fp->event_cnt = 0;
-	for (size_t c = 0; c < nc; c++)
+	/* every chunk moves (fp_sites.h) until the old probes are gone */
+	offs_set(fp, 0, fp->cnt);
+	for (size_t c = 0; c < nc; c++) {
+		fp->chunk_epoch[c]++;
+		gens_set(fp, (__u32)c, gens_moving(fp, c, fp->chunk_gen[c],
+				fp->chunk_gen[c] ^ FP_SITE_GEN));
 		fp->chunk_gen[c] ^= FP_SITE_GEN;
+	}
 	for (size_t a = 0; a < fp->att_cnt && !err; a++)
 		err = attach_on(fp, &fp->atts[a]);
-	for (size_t a = 0; a < fp->att_cnt && !err; a++)
-		for (__u32 c = 0; c < nc; c++) {
-			__u32 val = fp->chunk_gen[c] ? 1 : 0;
-
-			bpf_map_update_elem(fp->atts[a].gens_fd, &c, &val,
-					    BPF_ANY);
-		}
+	for (__u32 c = 0; c < nc && !err; c++)	/* the flip */
+		gens_set(fp, c, gens_moving(fp, c, fp->chunk_gen[c],
+					    fp->chunk_gen[c]));
 	if (err) {	/* the new ones go, the old ones stay */
 		funcprobe__detach(fp);
 		free(fp->links);
@@ -407,15 +509,18 @@ static int reattach_classic(struct funcprobe *fp)
 	fp->events = old_events;
 	fp->link_cnt = old_link_cnt;
 	fp->event_cnt = old_event_cnt;
+	/* the probes of one generation are left: the moves end */
+	for (__u32 c = 0; c < nc; c++)
+		gens_set(fp, c, gens_still(fp->chunk_gen[c]));
 	return err;
 }
 
 /*
  * Bring the probes in line with the functions off: with uprobe_multi only
- * the chunks where something changed are linked again (relink_chunk);
- * classic uprobes all at once (reattach_classic).
+ * the chunks where something changed (all: every chunk) are linked again
+ * (relink_chunk); classic uprobes all at once (reattach_classic).
  */
-int funcprobe__reattach(struct funcprobe *fp)
+static int reattach(struct funcprobe *fp, bool all)
 {
 	struct fp_site *on;
 	size_t max = 1;
@@ -442,14 +547,14 @@ int funcprobe__reattach(struct funcprobe *fp)
 	 */
 	for (size_t c = 0; c < chunk_cnt(fp); c++)
 		if (fp->chunk_closing && fp->chunk_closing[c] &&
-		    chunk_changed(fp, c)) {
+		    (all || chunk_changed(fp, c))) {
 			fp_join_closers(fp);
 			memset(fp->chunk_closing, 0,
 			       chunk_cnt(fp) * sizeof(*fp->chunk_closing));
 			break;
 		}
 	for (size_t c = 0; c < chunk_cnt(fp) && !err; c++)
-		if (chunk_changed(fp, c))
+		if (all || chunk_changed(fp, c))
 			err = relink_chunk(fp, c, nfd, on);
 	close_stale(fp);
 	free(on);
@@ -457,8 +562,50 @@ int funcprobe__reattach(struct funcprobe *fp)
 	return err;
 }
 
+int funcprobe__reattach(struct funcprobe *fp)
+{
+	return reattach(fp, false);
+}
+
+void funcprobe__relink_test(struct funcprobe *fp, uint64_t now_ns)
+{
+	static long every_ms = -1, for_ms;
+	static uint64_t first_ns;
+	const char *env;
+	char *end;
+	int err;
+
+	if (every_ms < 0) {
+		env = getenv("GOSNOOP_TEST_RELINK_MS");
+		every_ms = env ? strtol(env, &end, 10) : 0;
+		for_ms = env && *end == ',' ? strtol(end + 1, NULL, 10) : 0;
+		if (every_ms < 0)
+			every_ms = 0;
+	}
+	if (!fp || !every_ms || !fp->att_cnt)
+		return;
+	if (!first_ns)
+		first_ns = now_ns;
+	if ((for_ms > 0 && now_ns - first_ns > (uint64_t)for_ms * 1000000) ||
+	    now_ns - fp->test_relink_ns < (uint64_t)every_ms * 1000000)
+		return;
+	fp->test_relink_ns = now_ns;
+	err = reattach(fp, true);
+	fp->test_relinks++;
+	fp->test_relink_ms += (mono_ns() - now_ns) / 1e6;
+	if (err) {
+		p_warn("GOSNOOP_TEST_RELINK_MS: re-linking failed: %s",
+		       strerror(-err));
+		every_ms = 0;
+	}
+}
+
 void fp_links_free(struct funcprobe *fp)
 {
+	if (fp->test_relinks)
+		p_info("GOSNOOP_TEST_RELINK_MS: %zu forced re-links (%.1f ms each)",
+		       fp->test_relinks, fp->test_relink_ms /
+		       (double)fp->test_relinks);
 	for (size_t i = 0; i < fp->att_cnt; i++) {
 		free(fp->atts[i].path);
 		free(fp->atts[i].sites);
@@ -466,12 +613,16 @@ void fp_links_free(struct funcprobe *fp)
 		free(fp->atts[i].fds);
 		if (fp->atts[i].gens_fd >= 0)
 			close(fp->atts[i].gens_fd);
+		if (fp->atts[i].offs_fd >= 0)
+			close(fp->atts[i].offs_fd);
 	}
 	free(fp->atts);
 	free(fp->off);
 	free(fp->linked_off);
 	free(fp->chunk_gen);
 	free(fp->chunk_closing);
+	free(fp->chunk_epoch);
 	free(fp->stale);
+	free(fp->stale_gens);
 	free(fp->closers);
 }

@@ -190,3 +190,19 @@ def test_event_left_by_a_killed_gosnoop_is_removed():
     assert r.returncode == 0, r.stderr
     assert not our_events(p.pid), r.stderr
     assert f"left by gosnoop {p.pid}" in r.stderr, r.stderr
+
+
+def test_relink_stress_counts_every_call_once_through_one_event():
+    """test_overhead's relink stress on the classic path: every re-link
+    opens a new shared event (new consumers, run before the old ones)
+    before the old one closes, chunk 0's generation flipping; main.hot
+    counted exactly where the attach cookie carries the generation."""
+    import test_overhead
+    counts, prog, relinks = test_overhead.relink_stress({"GOSNOOP_CLASSIC_UPROBES": "1"})
+    assert prog["hot"] > 10000, prog
+    if test_overhead.exact_across_switch():
+        assert counts["main.hot"] == prog["hot"], (counts, prog, relinks)
+        assert counts["main.cold"] == prog["cold"], (counts, prog, relinks)
+    else:
+        assert 0 < counts["main.hot"] <= prog["hot"], (counts, prog)
+    assert relinks >= 2, relinks
