@@ -37,8 +37,8 @@
  * that funcprobe__reattach (the overhead budget) rebuilds only the chunks
  * whose functions go off or on. A chunk's new link is attached with the
  * other generation (FP_SITE_GEN in its attach cookies) before the old one
- * closes; fp_gens[chunk] then flips, so while both are attached every hit
- * counts once, through the link of the generation in fp_gens. Classic
+ * closes; fp_gens[chunk] then flips: the links of the generation in
+ * fp_gens are the ones that count (while both are attached, below). Classic
  * uprobes are replaced all at once, every chunk flipping; a shared
  * event's generation is on its one perf cookie (FP_SITE_BY_IP |
  * FP_SITE_GEN) and in fp_gens[0]. Sized by funcprobe__prepare; a chunk
