@@ -132,16 +132,55 @@ static int attach_funcs(struct session *s)
 				s->fp_sites);
 	if (err)
 		return err;
-	p_info("attached %zu sites of %zu functions through %s in %.1f ms (%.1f ms after start)",
-	       funcprobe__site_cnt(s->fp, s->fp_sites), funcprobe__cnt(s->fp),
-	       funcprobe__mode(s->fp), funcprobe__attach_ms(s->fp),
-	       (mono_ns() - s->run_ns) / 1e6);
+	if (s->run_ns)	/* session__run's -v report (serve: none) */
+		p_info("attached %zu sites of %zu functions through %s in %.1f ms (%.1f ms after start)",
+		       funcprobe__site_cnt(s->fp, s->fp_sites),
+		       funcprobe__cnt(s->fp), funcprobe__mode(s->fp),
+		       funcprobe__attach_ms(s->fp),
+		       (mono_ns() - s->run_ns) / 1e6);
 	return 0;
 }
 
 #define CALL(s, fn) ((s)->ops->fn ? (s)->ops->fn(s) : 0)
 
-/* prepare .. attach: everything up to the probes in place. */
+int session__attach(struct session *s)
+{
+	int err;
+
+	err = CALL(s, configure);
+	if (err)
+		return err;
+	if (s->fp)
+		funcprobe__prepare(s->fp, s->obj, s->prog);
+	err = CALL(s, load);
+	if (!err && s->fp)
+		err = attach_funcs(s);
+	if (!err)
+		err = CALL(s, attach);
+	return err;
+}
+
+void session__detach(struct session *s)
+{
+	if (s->fp) {
+		funcprobe__detach(s->fp);
+		if (s->run_ns)
+			p_info("detached in %.1f ms",
+			       funcprobe__detach_ms(s->fp));
+	}
+	if (s->ops->detach)
+		s->ops->detach(s);
+}
+
+void session__close(struct session *s)
+{
+	funcprobe__free(s->fp);
+	s->fp = NULL;
+	if (s->ops->destroy)
+		s->ops->destroy(s);
+}
+
+/* prepare .. plan and -- CMD held: what session__attach() starts from. */
 static int set_up(struct session *s)
 {
 	int err;
@@ -157,17 +196,6 @@ static int set_up(struct session *s)
 		err = CALL(s, plan);
 	if (!err)
 		err = launch_cmd(s);
-	if (!err)
-		err = CALL(s, configure);
-	if (err)
-		return err;
-	if (s->fp)
-		funcprobe__prepare(s->fp, s->obj, s->prog);
-	err = CALL(s, load);
-	if (!err && s->fp)
-		err = attach_funcs(s);
-	if (!err)
-		err = CALL(s, attach);
 	return err;
 }
 
@@ -269,17 +297,13 @@ int session__run(struct session *s)
 	s->launch = (struct launch){ .pid = -1, .go_fd = -1 };
 	err = set_up(s);
 	if (!err)
+		err = session__attach(s);
+	if (!err)
 		err = start(s);
 	if (!err) {
 		ran = true;
 		wait_for_end(s);
-		if (s->fp) {
-			funcprobe__detach(s->fp);
-			p_info("detached in %.1f ms",
-			       funcprobe__detach_ms(s->fp));
-		}
-		if (s->ops->detach)
-			s->ops->detach(s);
+		session__detach(s);
 		err = CALL(s, finish);
 		if (!err && s->read_failed)
 			err = -EIO;
@@ -291,10 +315,7 @@ int session__run(struct session *s)
 					session_stop_signal);
 		s->launched = false;
 	}
-	funcprobe__free(s->fp);
-	s->fp = NULL;
-	if (s->ops->destroy)
-		s->ops->destroy(s);
+	session__close(s);
 	gobin__free(s->gb);
 	s->gb = NULL;
 	patterns__free(&s->patterns);

@@ -23,6 +23,19 @@
  * (exit_code_for(), common.h: pick the errno that says what went wrong).
  * After the loop, CMD's own exit status is gosnoop's when nothing failed
  * (launch.h's launch__finish).
+ *
+ * The middle and the end are callable on their own: session__attach()
+ * (configure .. attach) and session__detach() / session__close()
+ * (funcprobe detach, detach; funcprobe free, destroy). `gosnoop serve`
+ * attaches each target's count and latency units with them
+ * (serve/serve_probes.c), from the plan and the Go binary it already has
+ * (its binary cache, a host's plan split into units). The daemon keeps
+ * its own loop: one session is one target and one stop (Ctrl-C, -d, the
+ * target gone, CMD's status), while serve holds many targets that come
+ * and go as processes start and end, each attached for as long as it
+ * lives, reloads them on SIGHUP (a signal that ends a session) without
+ * detaching what stays, and serves scrapes between; no CMD, no -d/-i,
+ * no final print.
  */
 #ifndef GOSNOOP_SESSION_H
 #define GOSNOOP_SESSION_H
@@ -167,6 +180,21 @@ struct session {
 /* Run the whole life cycle: 0, -errno (main.c's finish() maps it) or
  * CMD's exit status. */
 int session__run(struct session *s);
+
+/*
+ * configure -> [funcprobe prepare] -> load -> [funcprobe attach, to
+ * s->attach_pid's process or, when 0, every process of s->t->path] ->
+ * attach. The caller has set what these read: ops, ctx, t, fp (a plan,
+ * or NULL), fp_sites, gb and attach_pid. 0 or -errno after one line;
+ * on an error, session__close() still frees what was made.
+ */
+int session__attach(struct session *s);
+/* [funcprobe detach] -> detach: the probes are off, the maps readable. */
+void session__detach(struct session *s);
+/* [funcprobe free] -> destroy: s->fp and what the command made (not
+ * s->gb: whoever opened it frees it). After session__attach(), failed
+ * or not. */
+void session__close(struct session *s);
 
 /*
  * Add a periodic listener (see session_tick_fn); from any callback up to

@@ -15,6 +15,7 @@
 
 #include "cmd.h"
 #include "common.h"
+#include "funcs_count.h"
 #include "funcs_session.h"
 #include "json_writer.h"
 #include "overhead.h"
@@ -67,28 +68,6 @@ static void usage(FILE *f)
 		prog_name);
 }
 
-int funcs_count__open(size_t n, struct funcs_count_bpf **out)
-{
-	struct funcs_count_bpf *skel;
-	int err;
-
-	*out = NULL;
-	skel = funcs_count_bpf__open();
-	if (!skel) {
-		err = -errno;
-		p_err("cannot open the BPF program: %s", strerror(-err));
-		return err;
-	}
-	err = bpf_map__set_max_entries(skel->maps.counts, (__u32)n);
-	if (err) {
-		p_err("cannot size the BPF maps: %s", strerror(-err));
-		funcs_count_bpf__destroy(skel);
-		return err;
-	}
-	*out = skel;
-	return 0;
-}
-
 static int configure(struct funcs_session *s)
 {
 	struct count_state *st = s->ops->priv;
@@ -116,7 +95,7 @@ static int configure(struct funcs_session *s)
 
 static int load(struct funcs_session *s)
 {
-	return funcs_count_bpf__load(s->skel);
+	return funcs_count__load(s->skel);
 }
 
 static void destroy(struct funcs_session *s)

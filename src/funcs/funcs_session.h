@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "funcs_count.h"	/* count's program: count and cost */
 #include "overhead.h"
 #include "target.h"
 
@@ -94,11 +95,6 @@ void funcs_session__interval_marker(struct jw *jw);
  * a blank line but for the first; nothing without -i. */
 void funcs_session__interval_header(const struct funcs_session *s,
 				    bool first);
-
-/* count's program, its counts map sized for n functions (count and cost):
- * 0 or -errno after one line. */
-struct funcs_count_bpf;
-int funcs_count__open(size_t n, struct funcs_count_bpf **out);
 
 int funcs_session__main(int argc, char **argv, const struct funcs_ops *ops,
 			void (*usage)(FILE *f));

@@ -2,9 +2,10 @@
 /*
  * One `gosnoop serve` target: the count functions on the funcs_count
  * program, the latency functions on funcs (or funcs_r14), each planned
- * and attached with funcprobe exactly as `gosnoop count` / `gosnoop
- * latency` do (src/cmd_count.c, src/cmd_latency.c), and left attached
- * until the daemon stops. The counters stay in the kernel; a scrape reads
+ * and attached through the session's set-up and tear-down (session.h's
+ * session__attach/detach/close) as `gosnoop count` / `gosnoop latency`
+ * are (funcs/cmd_count.c, funcs/cmd_latency.c), and left attached until
+ * the daemon stops. The counters stay in the kernel; a scrape reads
  * them (per-CPU values summed here).
  */
 #include <errno.h>
@@ -21,11 +22,13 @@
 #include "overhead.h"
 #include "gobin/gobin.h"
 #include "pattern.h"
+#include "funcs/funcs_count.h"
 #include "funcs/funcs_latency.h"
 #include "serve_config.h"
 #include "serve_probes.h"
 #include "serve_text.h"
 #include "serve_probes_int.h"
+#include "session.h"
 #include "target.h"
 #include "probe/funcprobe.h"
 #include "bpf/funcs.skel.h"
@@ -119,51 +122,54 @@ int serve_probes_plan(struct serve_probes *pr, char **pat, int pat_cnt, bool ret
 	return err;
 }
 
-static int load_error(int err)
+/*
+ * A unit's set-up and tear-down are the session's (session.h):
+ * session__attach() from the plan and the binary serve has, with these
+ * callbacks, s->ctx a struct unit_ctx; the daemon's loop is its own.
+ */
+struct unit_ctx {
+	struct serve_probes *pr;	/* NULL when stopping */
+	struct serve_unit *u;
+};
+
+/* Count: the funcs_count program, a host's slots in its maps. */
+static int configure_count(struct session *s)
 {
-	p_load_error("the BPF program", err);
+	struct unit_ctx *c = s->ctx;
+	struct serve_unit *u = c->u;
+	int err;
+
+	err = funcs_count__open_slots(funcprobe__cnt(s->fp), c->pr->slots_cap,
+				      c->pr->slots_fd, &u->count_skel);
+	if (err)
+		return err;
+	s->obj = u->count_skel->obj;
+	s->prog = u->count_skel->progs.fp_count;
+	return 0;
+}
+
+static int load_count(struct session *s)
+{
+	struct unit_ctx *c = s->ctx;
+	int err = funcs_count__load(c->u->count_skel);
+
+	if (err)
+		p_load_error("the BPF program", err);
 	return err;
 }
 
-static int start_count(struct serve_probes *pr, struct serve_unit *u, pid_t pid)
-{
-	struct funcprobe *fp = u->fp;
-	int err;
-
-	u->count_skel = funcs_count_bpf__open();
-	if (!u->count_skel) {
-		err = -errno;
-		p_err("cannot open the BPF program: %s", strerror(-err));
-		return err;
-	}
-	err = bpf_map__set_max_entries(u->count_skel->maps.counts,
-				       (__u32)funcprobe__cnt(fp) *
-				       (pr->slots_cap ? pr->slots_cap : 1));
-	if (!err && pr->slots_cap) {
-		u->count_skel->rodata->by_slot = true;
-		u->count_skel->rodata->nfuncs = (__u32)funcprobe__cnt(fp);
-		err = bpf_map__reuse_fd(u->count_skel->maps.slots, pr->slots_fd);
-	}
-	if (err) {
-		p_err("cannot size the BPF maps: %s", strerror(-err));
-		return err;
-	}
-	funcprobe__prepare(fp, u->count_skel->obj, u->count_skel->progs.fp_count);
-	err = funcs_count_bpf__load(u->count_skel);
-	if (err)
-		return load_error(err);
-	return funcprobe__attach(fp, u->count_skel->progs.fp_count, pr->t.path,
-				 pid, FP_SITES_ENTRY);
-}
-
 /* Latency: the program flavour funcs_latency__open() picks (R14 or TLS). */
-static int start_latency(struct serve_probes *pr, struct serve_unit *u, pid_t pid)
+static int configure_latency(struct session *s)
 {
-	struct funcprobe *fp = u->fp;
+	struct unit_ctx *c = s->ctx;
+	struct serve_probes *pr = c->pr;
+	struct serve_unit *u = c->u;
+	size_t n = funcprobe__cnt(s->fp);
 	struct funcs_bpf *skel;
 	int err;
 
-	err = funcs_latency__open(pr->gb, fp, pr->t.display, &skel, &u->lat_r14);
+	err = funcs_latency__open(s->gb, s->fp, s->t->display, &skel,
+				  &u->lat_r14);
 	if (err)
 		return err;
 	u->lat_skel = skel;
@@ -172,36 +178,63 @@ static int start_latency(struct serve_probes *pr, struct serve_unit *u, pid_t pi
 	skel->rodata->nbounds = (__u32)pr->bucket_cnt;
 	memcpy((void *)skel->rodata->bounds, pr->buckets_ns,
 	       sizeof(pr->buckets_ns));
-	err = bpf_map__set_max_entries(skel->maps.hists,
-				       (__u32)funcprobe__cnt(fp) *
+	err = bpf_map__set_max_entries(skel->maps.hists, (__u32)n *
 				       (pr->slots_cap ? pr->slots_cap : 1));
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.goid_hists, 1);
 	if (!err && pr->slots_cap) {
 		skel->rodata->by_slot = true;
-		skel->rodata->nfuncs = (__u32)funcprobe__cnt(fp);
+		skel->rodata->nfuncs = (__u32)n;
 		err = bpf_map__reuse_fd(skel->maps.slots, pr->slots_fd);
 	}
 	if (err) {
 		p_err("cannot size the BPF maps: %s", strerror(-err));
 		return err;
 	}
-	funcprobe__prepare(fp, skel->obj, skel->progs.fp_latency);
-	err = funcs_latency__load(skel, u->lat_r14);
-	if (err)
-		return load_error(err);
-	return funcprobe__attach(fp, skel->progs.fp_latency, pr->t.path, pid,
-				 FP_SITES_ENTRY | FP_SITES_RET);
+	s->obj = skel->obj;
+	s->prog = skel->progs.fp_latency;
+	return 0;
 }
+
+static int load_latency(struct session *s)
+{
+	struct unit_ctx *c = s->ctx;
+	int err = funcs_latency__load(c->u->lat_skel, c->u->lat_r14);
+
+	if (err)
+		p_load_error("the BPF program", err);
+	return err;
+}
+
+/* Either kind's skeleton (the other is NULL). */
+static void destroy_unit(struct session *s)
+{
+	struct unit_ctx *c = s->ctx;
+
+	funcs_count_bpf__destroy(c->u->count_skel);
+	funcs_latency__destroy(c->u->lat_skel, c->u->lat_r14);
+	c->u->count_skel = NULL;
+	c->u->lat_skel = NULL;
+}
+
+static const struct session_ops unit_ops[SERVE_NKINDS] = {
+	[SERVE_COUNT] = { .verb = "count", .configure = configure_count,
+			  .load = load_count, .destroy = destroy_unit },
+	[SERVE_LATENCY] = { .verb = "latency",
+			    .configure = configure_latency,
+			    .load = load_latency, .destroy = destroy_unit },
+};
 
 void serve_unit_stop(struct serve_unit *u)
 {
+	struct unit_ctx c = { .u = u };
+	struct session s = { .ops = &unit_ops[SERVE_COUNT], .ctx = &c,
+			     .fp = u->fp };
+
 	overhead__free(u->ovh);
 	free(u->off);
-	funcprobe__detach(u->fp);
-	funcprobe__free(u->fp);
-	funcs_count_bpf__destroy(u->count_skel);
-	funcs_latency__destroy(u->lat_skel, u->lat_r14);
+	session__detach(&s);	/* the probes off */
+	session__close(&s);	/* u->fp and the skeleton freed */
 	memset(u, 0, sizeof(*u));
 }
 
@@ -209,16 +242,23 @@ void serve_unit_stop(struct serve_unit *u)
 int serve_unit_start(struct serve_probes *pr, enum serve_kind k,
 		     struct funcprobe *fp, struct serve_unit *u)
 {
-	/* a host's links are on the file, for every process */
-	pid_t pid = pr->t.kind == TARGET_PID && !pr->slots_cap ? pr->t.pid : 0;
 	static uint64_t serials;
+	struct unit_ctx c = { .pr = pr, .u = u };
+	struct session s = {
+		.ops = &unit_ops[k], .ctx = &c, .t = &pr->t, .gb = pr->gb,
+		.fp = fp,
+		.fp_sites = k == SERVE_LATENCY ? FP_SITES_ENTRY | FP_SITES_RET
+					       : FP_SITES_ENTRY,
+		/* a host's links are on the file, for every process */
+		.attach_pid = pr->t.kind == TARGET_PID && !pr->slots_cap ?
+			      pr->t.pid : 0,
+	};
 	int err;
 
 	memset(u, 0, sizeof(*u));
 	u->fp = fp;
 	u->serial = ++serials;
-	err = k == SERVE_COUNT ? start_count(pr, u, pid) :
-				 start_latency(pr, u, pid);
+	err = session__attach(&s);
 	if (err)
 		serve_unit_stop(u);
 	return err;

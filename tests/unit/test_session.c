@@ -481,6 +481,47 @@ static void test_funcprobe_steps(void **state)
 	assert_null(s.gb);
 }
 
+/* serve's units: attach from a plan and a binary the caller has, with
+ * no prepare/plan/CMD/loop, to the caller's pid; detach and close apart;
+ * the binary stays the caller's. A failed load still closes cleanly. */
+static void test_attach_and_detach_without_the_loop(void **state)
+{
+	struct gobin *gb = (struct gobin *)&fp_dummy;	/* freed: a crash */
+	struct session s;
+	struct target t;
+
+	reset();
+	no_target(&s, &t);
+	snprintf(t.path, sizeof(t.path), "/nonexistent/serve-target");
+	s.gb = gb;
+	s.fp = (struct funcprobe *)&fp_dummy;
+	s.fp_sites = FP_SITES_ENTRY;
+	s.attach_pid = 4242;
+	assert_int_equal(session__attach(&s), 0);
+	assert_string_equal(trail, "configure fp_prepare load fp_attach attach");
+	assert_int_equal(fp_pid_seen, 4242);
+	assert_int_equal(fp_sites_seen, FP_SITES_ENTRY);
+	session__detach(&s);
+	assert_string_equal(trail, "configure fp_prepare load fp_attach attach "
+			    "fp_detach detach");
+	session__close(&s);
+	assert_string_equal(trail, "configure fp_prepare load fp_attach attach "
+			    "fp_detach detach fp_free destroy");
+	assert_null(s.fp);
+	assert_ptr_equal(s.gb, gb);
+
+	reset();
+	no_target(&s, &t);
+	s.gb = gb;
+	s.fp = (struct funcprobe *)&fp_dummy;
+	fail_at = F_LOAD;
+	fail_err = -EPERM;
+	assert_int_equal(session__attach(&s), -EPERM);
+	session__close(&s);
+	assert_string_equal(trail, "configure fp_prepare load fp_free destroy");
+	assert_ptr_equal(s.gb, gb);
+}
+
 static void test_tick_listeners_are_bounded(void **state)
 {
 	struct session s;
@@ -505,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_ended_cmd_cpu_time),
 		cmocka_unit_test(test_cmd_never_runs_after_a_failure),
 		cmocka_unit_test(test_funcprobe_steps),
+		cmocka_unit_test(test_attach_and_detach_without_the_loop),
 		cmocka_unit_test(test_tick_listeners_are_bounded),
 	};
 
