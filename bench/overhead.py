@@ -194,6 +194,7 @@ def run_budget(results, args):
         print("overhead: SKIP (no esbuild in the corpus)")
         return
     settle, window = (6, 4) if args.quick else (10, 8)
+    settle, window = args.settle or settle, args.window or window
     extra = [a for k in args.keep for a in ("--keep", k)]
     server = Server(esb)
     fig = {}
@@ -216,6 +217,10 @@ def run_budget(results, args):
                   f" handlers {handlers}")
             if not recs:
                 print(f"overhead: gosnoop said: {err[-500:]}")
+            if args.verbose:
+                for l in err.splitlines():
+                    if "overhead:" in l or "attached" in l:
+                        print("  " + l)
         fig["untraced_rps_end"] = round(server.throughput(window), 1)
         print(f"overhead: untraced again {fig['untraced_rps_end']:.0f} req/s")
     finally:
@@ -319,6 +324,10 @@ def main():
                     help="only --max-overhead 5 (no cost, no run without a budget)")
     ap.add_argument("--cases", default="count,latency", help="with --budget-only")
     ap.add_argument("--keep", action="append", default=[], help="with --budget-only")
+    ap.add_argument("--settle", type=float, help="with --budget-only: seconds traced before the window")
+    ap.add_argument("--window", type=float, help="with --budget-only: seconds measured")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="with --budget-only: gosnoop's overhead lines")
     args = ap.parse_args()
     results = {}
     (run_budget if args.budget_only else run)(results, args)

@@ -2,6 +2,7 @@
 /*
  * overhead_gov - see overhead_gov.h.
  */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "overhead_gov.h"
@@ -28,6 +29,10 @@ struct ovh_func {
 	bool told_on;		/* the user was last told it is on */
 	enum ovh_mode mode;
 	bool fresh;		/* sampled from this update on */
+	bool reserved;		/* sampled in the well-timed slot (govern) */
+	bool protect;		/* well timed, on within OVH_WELL_ROOM */
+	bool wait;		/* its long calls are waits (set_wait) */
+	bool own;		/* the program's own code (set_own) */
 	double duty;		/* MODE_SAMPLED: its share of the time on */
 	double credit_ns;	/* ... on-time owed (+) or overdrawn (-) */
 	uint64_t on_since;	/* when last turned on (or the baseline) */
@@ -86,6 +91,26 @@ void ovh_gov__set_kept(struct ovh_gov *g, size_t fid, bool kept)
 		g->f[fid].kept = kept;
 }
 
+void ovh_gov__set_wait(struct ovh_gov *g, size_t fid, bool wait)
+{
+	if (fid < g->n)
+		g->f[fid].wait = wait;
+}
+
+void ovh_gov__set_own(struct ovh_gov *g, size_t fid, bool own)
+{
+	if (fid < g->n)
+		g->f[fid].own = own;
+}
+
+size_t ovh_gov__well_timed_slot(const struct ovh_gov *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->f[i].mode == MODE_SAMPLED && g->f[i].reserved)
+			return i;
+	return SIZE_MAX;
+}
+
 bool ovh_gov__is_kept(const struct ovh_gov *g, size_t fid)
 {
 	return fid < g->n && g->f[fid].kept;
@@ -120,6 +145,13 @@ void ovh_gov__free(struct ovh_gov *g)
 static double quality(const struct ovh_func *f)
 {
 	return f->dur_ns > 0 ? f->dur_ns / (f->dur_ns + f->ns_per_call) : 1;
+}
+
+/* latency's calls whose time is mostly their own (a handler): timed at
+ * all (count and trace are not) and OVH_WELL_TIMED of it their own */
+static bool well_timed(const struct ovh_func *f)
+{
+	return !f->wait && f->dur_ns > 0 && quality(f) >= OVH_WELL_TIMED;
 }
 
 /*
@@ -302,6 +334,31 @@ static int by_score_desc(const void *a, const void *b, void *ctx)
 	return by_score_asc(b, a, ctx);
 }
 
+/*
+ * Among the well-timed functions: the program's own code first, then the
+ * longest calls (then by score). A request's chain of handlers
+ * (net/http's serverHandler.ServeHTTP, the program's ServeHTTP, its
+ * closures) is called as often, so by score the choice among them is the
+ * noise of their measured rates; by duration alone the library's waits
+ * win (a keep-alive connection's Read, poll waits: measured on esbuild,
+ * they held the slot). Within the program's code, each call costs its
+ * probes about the same, and the longer ones are what latency '*' is run
+ * for: a request's handler before the writes it makes.
+ */
+static int by_well_timed_order(const void *a, const void *b, void *ctx)
+{
+	const struct ovh_func *f = ctx;
+	const struct ovh_func *p = &f[*(const size_t *)a],
+			      *q = &f[*(const size_t *)b];
+	double x = p->dur_ns, y = q->dur_ns;
+
+	if (p->own != q->own)
+		return p->own ? -1 : 1;
+	if (x != y)
+		return x > y ? -1 : 1;
+	return by_score_asc(a, b, ctx);
+}
+
 /* What comes back first (in full, or into a free sampling slot): the
  * functions the probes time well (a handler: calls OVH_WELL_TIMED of
  * whose time is their own), then by score(). By score alone a handler
@@ -310,12 +367,62 @@ static int by_score_desc(const void *a, const void *b, void *ctx)
 static int by_return_order(const void *a, const void *b, void *ctx)
 {
 	const struct ovh_func *f = ctx;
-	bool x = quality(&f[*(const size_t *)a]) >= OVH_WELL_TIMED,
-	     y = quality(&f[*(const size_t *)b]) >= OVH_WELL_TIMED;
+	bool x = well_timed(&f[*(const size_t *)a]),
+	     y = well_timed(&f[*(const size_t *)b]);
 
 	if (x != y)
 		return x ? -1 : 1;
-	return by_score_asc(a, b, ctx);
+	return x ? by_well_timed_order(a, b, ctx) : by_score_asc(a, b, ctx);
+}
+
+/*
+ * The well-timed functions' first claim on the budget (OVH_WELL_ROOM of
+ * it, less what the kept take beyond the rest): those on in full, in
+ * by_well_timed_order, while they fit in it, are not shed (protect).
+ * Returns the room left of that claim; *next: the first well-timed
+ * function on in full that did not fit (the one the well-timed slot
+ * takes when it is shed), else SIZE_MAX.
+ */
+static double protect_well_timed(struct ovh_gov *g, size_t *next)
+{
+	double room = g->budget * OVH_WELL_ROOM;
+	size_t k = 0;
+
+	if (room > g->budget - g->kept_share)
+		room = g->budget - g->kept_share;
+	*next = SIZE_MAX;
+	for (size_t i = 0; i < g->n; i++) {
+		struct ovh_func *f = &g->f[i];
+
+		f->protect = false;
+		if (!f->kept && f->mode == MODE_FULL && !f->off &&
+		    f->share > 0 && well_timed(f))
+			g->order[k++] = i;
+	}
+	qsort_r(g->order, k, sizeof(*g->order), by_well_timed_order, g->f);
+	for (size_t j = 0; j < k; j++) {
+		struct ovh_func *f = &g->f[g->order[j]];
+
+		if (f->share > room) {
+			*next = g->order[j];
+			break;
+		}
+		room -= f->share;
+		f->protect = true;
+	}
+	return room > 0 ? room : 0;
+}
+
+/* fid into the well-timed slot: sampled, budgeted at *res (the room of
+ * the well-timed claim, at most its share). */
+static void take_well_timed_slot(struct ovh_gov *g, size_t fid,
+				 double room_w, double *res)
+{
+	struct ovh_func *f = &g->f[fid];
+
+	f->mode = MODE_SAMPLED;
+	f->reserved = true;
+	*res = f->share < room_w ? f->share : room_w;
 }
 
 /*
@@ -323,49 +430,97 @@ static int by_return_order(const void *a, const void *b, void *ctx)
  * first; the others on in full are summed with it (the sampled ones are
  * budgeted by their duty, apart).
  *
- * Over the budget: those on in full go off by score(), highest first,
- * until the sum fits; the last ones to go (the most worth keeping, up to
- * OVH_MAX_SAMPLED with the sampled ones already) are sampled in time
- * instead (a handler whose own cost is over the budget), the others off,
- * each tried again after its backoff. Under it, the off functions whose
- * retry time came and the sampled ones, well timed first, then by their
- * last measured score(): back in full if the last known cost fits under
- * OVH_LOW_WATER of the budget with the rest (the hysteresis); else the
- * first whose remembered cost fits the budget, while a sampling slot is
- * free, is sampled from a slice now; else the remembered cost is halved
- * (forgotten little by little: a burst does not keep it off for good).
- * Then the sampled share what is left of OVH_FILL of the budget evenly,
- * at least OVH_MIN_DUTY of the time each (the dearest off while one
- * would get less). Functions never called cost nothing and stay on.
+ * latency's well-timed functions (a handler, whose time is its own: what
+ * a user of latency '*' wants a histogram of) have a first claim on
+ * OVH_WELL_ROOM of the budget, before the badly-timed ones fill it: the
+ * best of them on in full while they fit in it are never shed; the
+ * first that does not fit (a handler whose own cost is over it) takes a
+ * sampling slot of its own when shed or tried again, budgeted at the
+ * room left of the claim (counted in the sum like a share on in full),
+ * so the others make room for it. By score() alone ~220 rare GC
+ * functions (20-40 calls/s, 3% together) outrank esbuild's ServeHTTP
+ * (6% alone, 2,000-4,400 calls/s) and fill the budget first.
+ *
+ * Over the budget: the others on in full go off by score(), highest
+ * first, until the sum fits; the last ones to go (the most worth
+ * keeping, up to OVH_MAX_SAMPLED with the sampled ones already) are
+ * sampled in time instead, the others off, each tried again after its
+ * backoff. Under it, the off functions whose retry time came and the
+ * sampled ones, well timed first, then by their last measured score():
+ * back in full if the last known cost fits under OVH_LOW_WATER of the
+ * budget (of what the well-timed slot leaves) with the rest (the
+ * hysteresis); else the first whose remembered cost fits the budget,
+ * while a sampling slot is free, is sampled from a slice now; else the
+ * remembered cost is halved (forgotten little by little: a burst does
+ * not keep it off for good). Then the sampled share what is left of
+ * OVH_FILL of the budget evenly, at least OVH_MIN_DUTY of the time each
+ * (the dearest off while one would get less); the well-timed slot's
+ * function gets OVH_FILL of its reserved room on top. Functions never
+ * called cost nothing and stay on.
  */
 static size_t govern(struct ovh_gov *g, uint64_t now_ns, double dt_ns,
 		     struct ovh_change *out)
 {
-	size_t k = 0, n_out = 0, cand[OVH_MAX_SAMPLED], m = 0, shed = 0;
-	double sum = g->kept_share, left;
+	size_t k = 0, n_out = 0, cand[OVH_MAX_SAMPLED + 1], m = 0, shed = 0;
+	size_t w = SIZE_MAX, w_next, ws;  /* in the well-timed slot; next */
+	double sum = g->kept_share, left, res = 0, room_w;
 	bool tried = false;
 
 	g->kept_over = g->kept_share > g->budget;
+	room_w = protect_well_timed(g, &w_next);
 	for (size_t i = 0; i < g->n; i++) {
 		struct ovh_func *f = &g->f[i];
 
 		if (f->kept) {
 			f->mode = MODE_FULL;
+			f->reserved = false;
 			act(g, i, true, true, now_ns, out, &n_out);
 			continue;
 		}
-		if (f->mode == MODE_SAMPLED)
+		if (f->mode != MODE_SAMPLED)
+			f->reserved = false;
+		if (f->mode == MODE_SAMPLED && f->reserved)
+			w = i;
+		else if (f->mode == MODE_SAMPLED)
 			cand[m++] = i;	/* never more than OVH_MAX_SAMPLED */
 		if (f->mode == MODE_FULL && !f->off) {
 			sum += f->share;
-			if (f->share > 0)
+			if (f->share > 0 && !f->protect)
 				g->order[k++] = i;
 		}
 	}
+	if (w != SIZE_MAX) {
+		take_well_timed_slot(g, w, room_w, &res);
+		sum += res;
+	}
 	if (sum > g->budget) {
 		qsort_r(g->order, k, sizeof(*g->order), by_score_desc, g->f);
-		while (shed < k && sum > g->budget)
-			sum -= g->f[g->order[shed++]].share;
+		while (shed < k && sum > g->budget) {
+			size_t fid = g->order[shed++];
+
+			sum -= g->f[fid].share;
+			if (fid == w_next && room_w > 0 &&
+			    (w == SIZE_MAX ||
+			     by_well_timed_order(&fid, &w, g->f) < 0)) {
+				/* the slot to the best well-timed function:
+				 * the one in it worth less off */
+				if (w != SIZE_MAX) {
+					struct ovh_func *d = &g->f[w];
+
+					sum -= res;
+					d->mode = MODE_OFF;
+					d->reserved = false;
+					back_off(d, now_ns);
+					act(g, w, false, true, now_ns, out,
+					    &n_out);
+				}
+				w = fid;
+				take_well_timed_slot(g, w, room_w, &res);
+				g->f[w].fresh = true;	/* off below */
+				g->f[w].credit_ns = 0;
+				sum += res;
+			}
+		}
 		left = g->budget * OVH_FILL - sum;
 		/* the last to go, lowest score first, take free slots or
 		 * those of sampled ones worth less, if the room left buys
@@ -374,7 +529,7 @@ static size_t govern(struct ovh_gov *g, uint64_t now_ns, double dt_ns,
 			size_t fid = g->order[j], worst = 0;
 			struct ovh_func *f = &g->f[fid];
 
-			if (left / f->share < OVH_MIN_DUTY)
+			if (fid == w || left / f->share < OVH_MIN_DUTY)
 				continue;
 
 			for (size_t c = 1; c < m; c++)
@@ -384,10 +539,10 @@ static size_t govern(struct ovh_gov *g, uint64_t now_ns, double dt_ns,
 			    score(&g->f[cand[worst]]) <= score(f))
 				break;
 			if (m == OVH_MAX_SAMPLED) {	/* displaced: off */
-				struct ovh_func *w = &g->f[cand[worst]];
+				struct ovh_func *d = &g->f[cand[worst]];
 
-				w->mode = MODE_OFF;
-				back_off(w, now_ns);
+				d->mode = MODE_OFF;
+				back_off(d, now_ns);
 				act(g, cand[worst], false, true, now_ns, out,
 				    &n_out);
 				cand[worst] = cand[--m];
@@ -418,18 +573,51 @@ static size_t govern(struct ovh_gov *g, uint64_t now_ns, double dt_ns,
 		for (size_t j = 0; j < k; j++) {
 			size_t fid = g->order[j];
 			struct ovh_func *f = &g->f[fid];
+			/* the well-timed slot's room counts as its own, the
+			 * others' hysteresis on what it leaves them */
+			double own = fid == w ? res : 0,
+			       water = fid == w ? g->budget * OVH_LOW_WATER :
+				       res + (g->budget - res) * OVH_LOW_WATER;
 
-			if (sum + f->share <= g->budget * OVH_LOW_WATER) {
-				sum += f->share;
+			/* the well-timed slot's function, measured in its
+			 * slices to fit in the claim now, comes back in
+			 * full: the others make room (not the off ones by
+			 * a remembered cost: halved at each retry, a hot
+			 * one's would let it back at full cost) */
+			bool claim = fid == w && f->share <= room_w;
+
+			if (claim || sum - own + f->share <= water) {
+				if (claim)
+					room_w -= f->share;
+				sum += f->share - own;
+				if (fid == w) {
+					w = SIZE_MAX;
+					res = 0;
+					f->reserved = false;
+				}
 				for (size_t c = 0; c < m; c++)
 					if (cand[c] == fid)
 						cand[c] = cand[--m];
 				f->mode = MODE_FULL;
 				act(g, fid, true, true, now_ns, out, &n_out);
 			} else if (f->mode == MODE_OFF && !tried &&
+				   w == SIZE_MAX && well_timed(f) &&
+				   f->share > 0 &&
+				   room_w * OVH_FILL / f->share >=
+				   OVH_MIN_DUTY) {
+				/* the well-timed slot is free: tried again
+				 * in it, as below */
+				tried = true;
+				w = fid;
+				take_well_timed_slot(g, w, room_w, &res);
+				sum += res;
+				f->credit_ns = OVH_SLICE_NS;
+				act(g, fid, true, true, now_ns, out, &n_out);
+			} else if (f->mode == MODE_OFF && !tried &&
 				   m < OVH_MAX_SAMPLED &&
 				   f->share <= g->budget &&
-				   (g->budget * OVH_FILL - sum) / (m + 1) /
+				   (g->budget * OVH_FILL - sum) /
+				   (m + 1 + (w != SIZE_MAX)) /
 				   f->share >= OVH_MIN_DUTY) {
 				/* a free slot, and the remembered cost
 				 * fits the budget: tried again (said:
@@ -450,9 +638,11 @@ static size_t govern(struct ovh_gov *g, uint64_t now_ns, double dt_ns,
 			}
 		}
 	}
-	/* the sampled: what is left split evenly; the dearest off while
-	 * one would get less than OVH_MIN_DUTY */
+	/* the sampled: what is left split evenly (the well-timed slot's
+	 * function one of them); the dearest off while one would get less
+	 * than OVH_MIN_DUTY */
 	left = g->budget * OVH_FILL - sum;
+	ws = w != SIZE_MAX;
 	while (m) {
 		size_t dear = 0;
 		struct ovh_func *f;
@@ -461,7 +651,7 @@ static size_t govern(struct ovh_gov *g, uint64_t now_ns, double dt_ns,
 			if (g->f[cand[c]].share > g->f[cand[dear]].share)
 				dear = c;
 		f = &g->f[cand[dear]];
-		if (left / m / f->share >= OVH_MIN_DUTY)
+		if (left / (m + ws) / f->share >= OVH_MIN_DUTY)
 			break;
 		f->mode = MODE_OFF;
 		f->fresh = false;
@@ -469,9 +659,24 @@ static size_t govern(struct ovh_gov *g, uint64_t now_ns, double dt_ns,
 		act(g, cand[dear], false, true, now_ns, out, &n_out);
 		cand[dear] = cand[--m];
 	}
+	if (ws) {
+		struct ovh_func *f = &g->f[w];
+		double d = (res * OVH_FILL +
+			    (left > 0 ? left / (m + 1) : 0)) / f->share;
+
+		if (d < OVH_MIN_DUTY) {
+			f->mode = MODE_OFF;
+			f->reserved = f->fresh = false;
+			back_off(f, now_ns);
+			act(g, w, false, true, now_ns, out, &n_out);
+		} else {
+			cand[m++] = w;
+			f->duty = d;
+		}
+	}
 	for (size_t c = 0; c < m; c++) {
 		struct ovh_func *f = &g->f[cand[c]];
-		double d = left / m / f->share;
+		double d = cand[c] == w ? f->duty : left / m / f->share;
 
 		f->duty = d < 1 ? d : 1;
 		if (f->fresh) {		/* throttled: off now */

@@ -30,6 +30,13 @@
  * full if its last known cost fits under OVH_LOW_WATER of the budget
  * with the rest (the hysteresis), sampled if a slot is free and its
  * remembered cost fits the budget, else that cost is halved.
+ * latency's well-timed functions (quality() >= OVH_WELL_TIMED: a
+ * handler's time is its own) have a first claim on OVH_WELL_ROOM of the
+ * budget before the badly-timed ones fill it: the program's own code
+ * first (ovh_gov__set_own), then the longest calls, the runtime's waits
+ * excluded (ovh_gov__set_wait); those on in full that fit in it are not
+ * shed, and the first that does not (a handler over it alone) is
+ * sampled in a slot of its own, budgeted at what is left of the claim.
  * Without enforce the same estimate only warns.
  */
 #ifndef GOSNOOP_OVERHEAD_GOV_H
@@ -55,6 +62,10 @@
 #define OVH_SLICE_NS		2000000000.0
 #define OVH_MIN_DUTY		0.02
 #define OVH_FILL		0.8
+/* latency's well-timed functions (a handler: calls whose time is mostly
+ * their own) have a first claim on this share of the budget, and one
+ * sampling slot of their own (overhead_gov.c govern()) */
+#define OVH_WELL_ROOM		0.5
 /* Probes estimated at more than this share of the program's CPU leave
  * its own work (CPU minus probes) a small difference of large figures:
  * every share over it may be many times too big. Then only the dearest
@@ -114,6 +125,16 @@ bool ovh_gov__is_kept(const struct ovh_gov *g, size_t fid);
 bool ovh_gov__kept_over_budget(struct ovh_gov *g, double *kept_overhead);
 /* Whether fid is sampled in time now, and for what share of the time. */
 bool ovh_gov__is_sampled(const struct ovh_gov *g, size_t fid, double *duty);
+/* The function sampled in the well-timed slot (the first claim of
+ * latency's well-timed functions, overhead_gov.c govern()), else
+ * SIZE_MAX. */
+size_t ovh_gov__well_timed_slot(const struct ovh_gov *g);
+/* fid's long calls are waits (the runtime parking an idle thread), not
+ * what latency '*' is run for: no first claim on the budget. */
+void ovh_gov__set_wait(struct ovh_gov *g, size_t fid, bool wait);
+/* fid is the program's own code (not the Go standard library): first in
+ * that claim, before the library's wrappers and waits around it. */
+void ovh_gov__set_own(struct ovh_gov *g, size_t fid, bool own);
 /* Another budget (a fraction), from the next update on (serve's reload). */
 void ovh_gov__set_budget(struct ovh_gov *g, double budget);
 /* The estimate of the last update: the probes' CPU over the program's
