@@ -425,6 +425,264 @@ static void take_well_timed_slot(struct ovh_gov *g, size_t fid,
 	*res = f->share < room_w ? f->share : room_w;
 }
 
+/* What the steps of one govern() pass share. */
+struct gov_pass {
+	uint64_t now_ns;
+	struct ovh_change *out;
+	size_t n_out;
+	size_t cand[OVH_MAX_SAMPLED + 1], m;	/* sampled, but the slot's */
+	size_t k;			/* g->order's length */
+	size_t w, w_next;	/* in the well-timed slot; next */
+	double sum;		/* the estimate of what stays on */
+	double res, room_w;	/* the slot's reservation; its claim left */
+	bool tried;		/* one off function tried again a pass */
+};
+
+/* The kept on; what is on in full summed (and, unprotected, in
+ * g->order to be shed); the sampled in p->cand; the well-timed slot. */
+static void pass_gather(struct ovh_gov *g, struct gov_pass *p)
+{
+	g->kept_over = g->kept_share > g->budget;
+	p->room_w = protect_well_timed(g, &p->w_next);
+	for (size_t i = 0; i < g->n; i++) {
+		struct ovh_func *f = &g->f[i];
+
+		if (f->kept) {
+			f->mode = MODE_FULL;
+			f->reserved = false;
+			act(g, i, true, true, p->now_ns, p->out, &p->n_out);
+			continue;
+		}
+		if (f->mode != MODE_SAMPLED)
+			f->reserved = false;
+		if (f->mode == MODE_SAMPLED && f->reserved)
+			p->w = i;
+		else if (f->mode == MODE_SAMPLED)
+			p->cand[p->m++] = i;	/* never more than OVH_MAX_SAMPLED */
+		if (f->mode == MODE_FULL && !f->off) {
+			p->sum += f->share;
+			if (f->share > 0 && !f->protect)
+				g->order[p->k++] = i;
+		}
+	}
+	if (p->w != SIZE_MAX) {
+		take_well_timed_slot(g, p->w, p->room_w, &p->res);
+		p->sum += p->res;
+	}
+}
+
+/* Over the budget: shed by score(), the last to go sampled. */
+static void pass_shed(struct ovh_gov *g, struct gov_pass *p)
+{
+	size_t shed = 0;
+	double left;
+
+	qsort_r(g->order, p->k, sizeof(*g->order), by_score_desc, g->f);
+	while (shed < p->k && p->sum > g->budget) {
+		size_t fid = g->order[shed++];
+
+		p->sum -= g->f[fid].share;
+		if (fid == p->w_next && p->room_w > 0 &&
+		    (p->w == SIZE_MAX ||
+		     by_well_timed_order(&fid, &p->w, g->f) < 0)) {
+			/* the slot to the best well-timed function:
+			 * the one in it worth less off */
+			if (p->w != SIZE_MAX) {
+				struct ovh_func *d = &g->f[p->w];
+
+				p->sum -= p->res;
+				d->mode = MODE_OFF;
+				d->reserved = false;
+				back_off(d, p->now_ns);
+				act(g, p->w, false, true, p->now_ns, p->out,
+				    &p->n_out);
+			}
+			p->w = fid;
+			take_well_timed_slot(g, p->w, p->room_w, &p->res);
+			g->f[p->w].fresh = true;	/* off below */
+			g->f[p->w].credit_ns = 0;
+			p->sum += p->res;
+		}
+	}
+	left = g->budget * OVH_FILL - p->sum;
+	/* the last to go, lowest score first, take free slots or
+	 * those of sampled ones worth less, if the room left buys
+	 * them OVH_MIN_DUTY of the time at least */
+	for (size_t j = shed; j-- > 0;) {
+		size_t fid = g->order[j], worst = 0;
+		struct ovh_func *f = &g->f[fid];
+
+		if (fid == p->w || left / f->share < OVH_MIN_DUTY)
+			continue;
+
+		for (size_t c = 1; c < p->m; c++)
+			if (score(&g->f[p->cand[c]]) > score(&g->f[p->cand[worst]]))
+				worst = c;
+		if (p->m == OVH_MAX_SAMPLED &&
+		    score(&g->f[p->cand[worst]]) <= score(f))
+			break;
+		if (p->m == OVH_MAX_SAMPLED) {	/* displaced: off */
+			struct ovh_func *d = &g->f[p->cand[worst]];
+
+			d->mode = MODE_OFF;
+			back_off(d, p->now_ns);
+			act(g, p->cand[worst], false, true, p->now_ns, p->out,
+			    &p->n_out);
+			p->cand[worst] = p->cand[--p->m];
+		}
+		f->mode = MODE_SAMPLED;	/* off below, with its duty */
+		f->fresh = true;
+		f->credit_ns = 0;
+		p->cand[p->m++] = fid;
+	}
+	for (size_t j = 0; j < shed; j++) {
+		size_t fid = g->order[j];
+		struct ovh_func *f = &g->f[fid];
+
+		if (f->mode == MODE_SAMPLED)
+			continue;
+		f->mode = MODE_OFF;
+		back_off(f, p->now_ns);
+		act(g, fid, false, true, p->now_ns, p->out, &p->n_out);
+	}
+}
+
+/* Under it: the off and the sampled tried again, well timed first. */
+static void pass_retry(struct ovh_gov *g, struct gov_pass *p)
+{
+	p->k = 0;
+	for (size_t i = 0; i < g->n; i++)
+		if (!g->f[i].kept && g->f[i].mode != MODE_FULL &&
+		    (g->f[i].mode == MODE_SAMPLED ||
+		     p->now_ns >= g->f[i].retry_at))
+			g->order[p->k++] = i;
+	qsort_r(g->order, p->k, sizeof(*g->order), by_return_order, g->f);
+	for (size_t j = 0; j < p->k; j++) {
+		size_t fid = g->order[j];
+		struct ovh_func *f = &g->f[fid];
+		/* the well-timed slot's room counts as its own, the
+		 * others' hysteresis on what it leaves them */
+		double own = fid == p->w ? p->res : 0,
+		       water = fid == p->w ? g->budget * OVH_LOW_WATER :
+			       p->res + (g->budget - p->res) * OVH_LOW_WATER;
+
+		/* the well-timed slot's function, measured in its
+		 * slices to fit in the claim now, comes back in
+		 * full: the others make room (not the off ones by
+		 * a remembered cost: halved at each retry, a hot
+		 * one's would let it back at full cost) */
+		bool claim = fid == p->w && f->share <= p->room_w;
+
+		if (claim || p->sum - own + f->share <= water) {
+			if (claim)
+				p->room_w -= f->share;
+			p->sum += f->share - own;
+			if (fid == p->w) {
+				p->w = SIZE_MAX;
+				p->res = 0;
+				f->reserved = false;
+			}
+			for (size_t c = 0; c < p->m; c++)
+				if (p->cand[c] == fid)
+					p->cand[c] = p->cand[--p->m];
+			f->mode = MODE_FULL;
+			act(g, fid, true, true, p->now_ns, p->out, &p->n_out);
+		} else if (f->mode == MODE_OFF && !p->tried &&
+			   p->w == SIZE_MAX && well_timed(f) &&
+			   f->share > 0 &&
+			   p->room_w * OVH_FILL / f->share >=
+			   OVH_MIN_DUTY) {
+			/* the well-timed slot is free: tried again
+			 * in it, as below */
+			p->tried = true;
+			p->w = fid;
+			take_well_timed_slot(g, p->w, p->room_w, &p->res);
+			p->sum += p->res;
+			f->credit_ns = OVH_SLICE_NS;
+			act(g, fid, true, true, p->now_ns, p->out, &p->n_out);
+		} else if (f->mode == MODE_OFF && !p->tried &&
+			   p->m < OVH_MAX_SAMPLED &&
+			   f->share <= g->budget &&
+			   (g->budget * OVH_FILL - p->sum) /
+			   (p->m + 1 + (p->w != SIZE_MAX)) /
+			   f->share >= OVH_MIN_DUTY) {
+			/* a free slot, and the remembered cost
+			 * fits the budget: tried again (said:
+			 * back on), sampled from a first slice
+			 * now; one a look, for that slice costs
+			 * its share as it is now, not as
+			 * remembered */
+			p->tried = true;
+			f->mode = MODE_SAMPLED;
+			f->credit_ns = OVH_SLICE_NS;
+			p->cand[p->m++] = fid;
+			act(g, fid, true, true, p->now_ns, p->out, &p->n_out);
+		} else if (f->mode == MODE_OFF) {
+			f->cost /= 2;
+			f->rate /= 2;
+			f->share /= 2;
+			back_off_again(f, p->now_ns);
+		}
+	}
+}
+
+/* The sampled share what is left of OVH_FILL of the budget. */
+static void pass_share_sampled(struct ovh_gov *g, struct gov_pass *p,
+			       double dt_ns)
+{
+	double left;
+	size_t ws;
+
+	/* the sampled: what is left split evenly (the well-timed slot's
+	 * function one of them); the dearest off while one would get less
+	 * than OVH_MIN_DUTY */
+	left = g->budget * OVH_FILL - p->sum;
+	ws = p->w != SIZE_MAX;
+	while (p->m) {
+		size_t dear = 0;
+		struct ovh_func *f;
+
+		for (size_t c = 1; c < p->m; c++)
+			if (g->f[p->cand[c]].share > g->f[p->cand[dear]].share)
+				dear = c;
+		f = &g->f[p->cand[dear]];
+		if (left / (p->m + ws) / f->share >= OVH_MIN_DUTY)
+			break;
+		f->mode = MODE_OFF;
+		f->fresh = false;
+		back_off(f, p->now_ns);
+		act(g, p->cand[dear], false, true, p->now_ns, p->out, &p->n_out);
+		p->cand[dear] = p->cand[--p->m];
+	}
+	if (ws) {
+		struct ovh_func *f = &g->f[p->w];
+		double d = (p->res * OVH_FILL +
+			    (left > 0 ? left / (p->m + 1) : 0)) / f->share;
+
+		if (d < OVH_MIN_DUTY) {
+			f->mode = MODE_OFF;
+			f->reserved = f->fresh = false;
+			back_off(f, p->now_ns);
+			act(g, p->w, false, true, p->now_ns, p->out, &p->n_out);
+		} else {
+			p->cand[p->m++] = p->w;
+			f->duty = d;
+		}
+	}
+	for (size_t c = 0; c < p->m; c++) {
+		struct ovh_func *f = &g->f[p->cand[c]];
+		double d = p->cand[c] == p->w ? f->duty : left / p->m / f->share;
+
+		f->duty = d < 1 ? d : 1;
+		if (f->fresh) {		/* throttled: off now */
+			f->fresh = false;
+			act(g, p->cand[c], false, true, p->now_ns, p->out, &p->n_out);
+			continue;
+		}
+		sample(g, p->cand[c], p->now_ns, dt_ns, p->out, &p->n_out);
+	}
+}
+
 /*
  * The enforced budget, each update. The kept functions' share counts
  * first; the others on in full are summed with it (the sampled ones are
@@ -461,232 +719,16 @@ static void take_well_timed_slot(struct ovh_gov *g, size_t fid,
 static size_t govern(struct ovh_gov *g, uint64_t now_ns, double dt_ns,
 		     struct ovh_change *out)
 {
-	size_t k = 0, n_out = 0, cand[OVH_MAX_SAMPLED + 1], m = 0, shed = 0;
-	size_t w = SIZE_MAX, w_next, ws;  /* in the well-timed slot; next */
-	double sum = g->kept_share, left, res = 0, room_w;
-	bool tried = false;
+	struct gov_pass p = { .now_ns = now_ns, .out = out,
+			      .w = SIZE_MAX, .sum = g->kept_share };
 
-	g->kept_over = g->kept_share > g->budget;
-	room_w = protect_well_timed(g, &w_next);
-	for (size_t i = 0; i < g->n; i++) {
-		struct ovh_func *f = &g->f[i];
-
-		if (f->kept) {
-			f->mode = MODE_FULL;
-			f->reserved = false;
-			act(g, i, true, true, now_ns, out, &n_out);
-			continue;
-		}
-		if (f->mode != MODE_SAMPLED)
-			f->reserved = false;
-		if (f->mode == MODE_SAMPLED && f->reserved)
-			w = i;
-		else if (f->mode == MODE_SAMPLED)
-			cand[m++] = i;	/* never more than OVH_MAX_SAMPLED */
-		if (f->mode == MODE_FULL && !f->off) {
-			sum += f->share;
-			if (f->share > 0 && !f->protect)
-				g->order[k++] = i;
-		}
-	}
-	if (w != SIZE_MAX) {
-		take_well_timed_slot(g, w, room_w, &res);
-		sum += res;
-	}
-	if (sum > g->budget) {
-		qsort_r(g->order, k, sizeof(*g->order), by_score_desc, g->f);
-		while (shed < k && sum > g->budget) {
-			size_t fid = g->order[shed++];
-
-			sum -= g->f[fid].share;
-			if (fid == w_next && room_w > 0 &&
-			    (w == SIZE_MAX ||
-			     by_well_timed_order(&fid, &w, g->f) < 0)) {
-				/* the slot to the best well-timed function:
-				 * the one in it worth less off */
-				if (w != SIZE_MAX) {
-					struct ovh_func *d = &g->f[w];
-
-					sum -= res;
-					d->mode = MODE_OFF;
-					d->reserved = false;
-					back_off(d, now_ns);
-					act(g, w, false, true, now_ns, out,
-					    &n_out);
-				}
-				w = fid;
-				take_well_timed_slot(g, w, room_w, &res);
-				g->f[w].fresh = true;	/* off below */
-				g->f[w].credit_ns = 0;
-				sum += res;
-			}
-		}
-		left = g->budget * OVH_FILL - sum;
-		/* the last to go, lowest score first, take free slots or
-		 * those of sampled ones worth less, if the room left buys
-		 * them OVH_MIN_DUTY of the time at least */
-		for (size_t j = shed; j-- > 0;) {
-			size_t fid = g->order[j], worst = 0;
-			struct ovh_func *f = &g->f[fid];
-
-			if (fid == w || left / f->share < OVH_MIN_DUTY)
-				continue;
-
-			for (size_t c = 1; c < m; c++)
-				if (score(&g->f[cand[c]]) > score(&g->f[cand[worst]]))
-					worst = c;
-			if (m == OVH_MAX_SAMPLED &&
-			    score(&g->f[cand[worst]]) <= score(f))
-				break;
-			if (m == OVH_MAX_SAMPLED) {	/* displaced: off */
-				struct ovh_func *d = &g->f[cand[worst]];
-
-				d->mode = MODE_OFF;
-				back_off(d, now_ns);
-				act(g, cand[worst], false, true, now_ns, out,
-				    &n_out);
-				cand[worst] = cand[--m];
-			}
-			f->mode = MODE_SAMPLED;	/* off below, with its duty */
-			f->fresh = true;
-			f->credit_ns = 0;
-			cand[m++] = fid;
-		}
-		for (size_t j = 0; j < shed; j++) {
-			size_t fid = g->order[j];
-			struct ovh_func *f = &g->f[fid];
-
-			if (f->mode == MODE_SAMPLED)
-				continue;
-			f->mode = MODE_OFF;
-			back_off(f, now_ns);
-			act(g, fid, false, true, now_ns, out, &n_out);
-		}
-	} else {
-		k = 0;
-		for (size_t i = 0; i < g->n; i++)
-			if (!g->f[i].kept && g->f[i].mode != MODE_FULL &&
-			    (g->f[i].mode == MODE_SAMPLED ||
-			     now_ns >= g->f[i].retry_at))
-				g->order[k++] = i;
-		qsort_r(g->order, k, sizeof(*g->order), by_return_order, g->f);
-		for (size_t j = 0; j < k; j++) {
-			size_t fid = g->order[j];
-			struct ovh_func *f = &g->f[fid];
-			/* the well-timed slot's room counts as its own, the
-			 * others' hysteresis on what it leaves them */
-			double own = fid == w ? res : 0,
-			       water = fid == w ? g->budget * OVH_LOW_WATER :
-				       res + (g->budget - res) * OVH_LOW_WATER;
-
-			/* the well-timed slot's function, measured in its
-			 * slices to fit in the claim now, comes back in
-			 * full: the others make room (not the off ones by
-			 * a remembered cost: halved at each retry, a hot
-			 * one's would let it back at full cost) */
-			bool claim = fid == w && f->share <= room_w;
-
-			if (claim || sum - own + f->share <= water) {
-				if (claim)
-					room_w -= f->share;
-				sum += f->share - own;
-				if (fid == w) {
-					w = SIZE_MAX;
-					res = 0;
-					f->reserved = false;
-				}
-				for (size_t c = 0; c < m; c++)
-					if (cand[c] == fid)
-						cand[c] = cand[--m];
-				f->mode = MODE_FULL;
-				act(g, fid, true, true, now_ns, out, &n_out);
-			} else if (f->mode == MODE_OFF && !tried &&
-				   w == SIZE_MAX && well_timed(f) &&
-				   f->share > 0 &&
-				   room_w * OVH_FILL / f->share >=
-				   OVH_MIN_DUTY) {
-				/* the well-timed slot is free: tried again
-				 * in it, as below */
-				tried = true;
-				w = fid;
-				take_well_timed_slot(g, w, room_w, &res);
-				sum += res;
-				f->credit_ns = OVH_SLICE_NS;
-				act(g, fid, true, true, now_ns, out, &n_out);
-			} else if (f->mode == MODE_OFF && !tried &&
-				   m < OVH_MAX_SAMPLED &&
-				   f->share <= g->budget &&
-				   (g->budget * OVH_FILL - sum) /
-				   (m + 1 + (w != SIZE_MAX)) /
-				   f->share >= OVH_MIN_DUTY) {
-				/* a free slot, and the remembered cost
-				 * fits the budget: tried again (said:
-				 * back on), sampled from a first slice
-				 * now; one a look, for that slice costs
-				 * its share as it is now, not as
-				 * remembered */
-				tried = true;
-				f->mode = MODE_SAMPLED;
-				f->credit_ns = OVH_SLICE_NS;
-				cand[m++] = fid;
-				act(g, fid, true, true, now_ns, out, &n_out);
-			} else if (f->mode == MODE_OFF) {
-				f->cost /= 2;
-				f->rate /= 2;
-				f->share /= 2;
-				back_off_again(f, now_ns);
-			}
-		}
-	}
-	/* the sampled: what is left split evenly (the well-timed slot's
-	 * function one of them); the dearest off while one would get less
-	 * than OVH_MIN_DUTY */
-	left = g->budget * OVH_FILL - sum;
-	ws = w != SIZE_MAX;
-	while (m) {
-		size_t dear = 0;
-		struct ovh_func *f;
-
-		for (size_t c = 1; c < m; c++)
-			if (g->f[cand[c]].share > g->f[cand[dear]].share)
-				dear = c;
-		f = &g->f[cand[dear]];
-		if (left / (m + ws) / f->share >= OVH_MIN_DUTY)
-			break;
-		f->mode = MODE_OFF;
-		f->fresh = false;
-		back_off(f, now_ns);
-		act(g, cand[dear], false, true, now_ns, out, &n_out);
-		cand[dear] = cand[--m];
-	}
-	if (ws) {
-		struct ovh_func *f = &g->f[w];
-		double d = (res * OVH_FILL +
-			    (left > 0 ? left / (m + 1) : 0)) / f->share;
-
-		if (d < OVH_MIN_DUTY) {
-			f->mode = MODE_OFF;
-			f->reserved = f->fresh = false;
-			back_off(f, now_ns);
-			act(g, w, false, true, now_ns, out, &n_out);
-		} else {
-			cand[m++] = w;
-			f->duty = d;
-		}
-	}
-	for (size_t c = 0; c < m; c++) {
-		struct ovh_func *f = &g->f[cand[c]];
-		double d = cand[c] == w ? f->duty : left / m / f->share;
-
-		f->duty = d < 1 ? d : 1;
-		if (f->fresh) {		/* throttled: off now */
-			f->fresh = false;
-			act(g, cand[c], false, true, now_ns, out, &n_out);
-			continue;
-		}
-		sample(g, cand[c], now_ns, dt_ns, out, &n_out);
-	}
-	return n_out;
+	pass_gather(g, &p);
+	if (p.sum > g->budget)
+		pass_shed(g, &p);
+	else
+		pass_retry(g, &p);
+	pass_share_sampled(g, &p, dt_ns);
+	return p.n_out;
 }
 
 size_t ovh_gov__update(struct ovh_gov *g, uint64_t now_ns,
