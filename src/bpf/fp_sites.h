@@ -65,7 +65,8 @@
  * walk of the consumers began before the new link was added (from 6.12
  * the walk takes no lock: under qemu on one CPU a walk preempted at its
  * start outlived the attach and the flip), or, classic, one that ran the
- * new event's consumer before its program was attached. The new link
+ * new event's consumer while the target was not yet in its filter (the
+ * program is on before: funcprobe_attach.c's attach_shared). The new link
  * does not decide by the flip: from 6.12 the old link may be unlinked
  * after the flip while a hit is between the two handlers, and that hit
  * would be left to no one (seen: 1 in 20 re-links under qemu). So a
@@ -74,9 +75,12 @@
  * reads (it closed meanwhile) is ignored by epoch and address. Left: a
  * record evicted from fp_flips between the two handlers of one hit (an
  * LRU map of FP_FLIPS_MAX entries, one per thread) would count that hit
- * twice; from 6.12, classic, a walk that began before the new event's
- * consumer was added and reached the old one after its program was
- * detached would count it nowhere.
+ * twice; classic, a hit that ran the new event's consumer before the
+ * target was in its filter and the old one's after its program was
+ * detached would count nowhere: up to 6.11 the target's perf event's
+ * open waits for such hits (attach_shared), from 6.12 nothing does
+ * (the walk holds no lock the open takes); a perf event per site (a PIE)
+ * gets its program after the probe is on, on every kernel.
  */
 #define FP_SITE_GEN		(1u << 30)
 /* fp_gens[chunk]: the generation that counts, and while the chunk moves

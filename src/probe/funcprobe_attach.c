@@ -207,9 +207,10 @@ static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
 	char tfs[256], real[PATH_MAX], p[512], name[48];
 	struct perf_event_attr attr = {};
 	struct bpf_link *link = NULL;
-	char *buf = NULL, **nev;
+	struct fp_shared_event *nev;
+	char *buf = NULL;
 	size_t len = 0;
-	int sites_fd = -1, efd = -1, pfd = -1, err;
+	int sites_fd = -1, efd = -1, pfd = -1, tfd, err;
 	long id;
 	uint64_t bias = 0;
 	FILE *f;
@@ -290,10 +291,27 @@ static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
 	attr.config = (__u64)id;
 	attr.sample_period = 1;
 	attr.wakeup_events = 1;
-	/* as libbpf does for uprobes: one process, or every process by
-	 * way of CPU 0 (a uprobe's BPF program runs whatever the CPU) */
-	pfd = (int)syscall(__NR_perf_event_open, &attr, pid > 0 ? pid : -1,
-			   pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
+	/*
+	 * The program goes on a perf event of gosnoop's own process first,
+	 * where it fires for no one: a tracefs event's programs are the
+	 * event's, whichever of its perf events they came through
+	 * (call->prog_array), and the probes fire only in the processes of
+	 * its perf events (uprobe_perf_filter). Then the target's perf
+	 * event: its open puts the target's process in the filter and goes
+	 * through every site's uprobe under its register_rwsem, write
+	 * (uprobe_perf_open -> uprobe_apply), so it returns when every hit
+	 * that began before is through its handlers (up to 6.11 a hit holds
+	 * that lock, read, across them all). Every hit of the target that
+	 * reaches this event's consumer finds the program there: the new
+	 * event's handler, run first (fp_sites.h), never passes a hit by
+	 * without saying so, which a re-attach needs. Opened the other way
+	 * round (the target's event, then the program), a hit could run this
+	 * consumer before its program was on and the old event's after its
+	 * program was off: counted by no one (seen under qemu on 6.1: one
+	 * call of 1,030,000).
+	 */
+	pfd = (int)syscall(__NR_perf_event_open, &attr, getpid(), -1, -1,
+			   PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0) {
 		err = -errno;
 		goto out_event;
@@ -312,15 +330,25 @@ static int attach_shared(struct funcprobe *fp, struct bpf_program *prog,
 		close(pfd);
 		goto out_event;
 	}
-	nev = realloc(fp->events, (fp->event_cnt + 1) * sizeof(*nev));
-	if (nev)
-		fp->events = nev;
-	if (!nev || !(fp->events[fp->event_cnt] = strdup(name))) {
-		err = -ENOMEM;
+	/* as libbpf does for uprobes: one process, or every process by
+	 * way of CPU 0 (a uprobe's BPF program runs whatever the CPU) */
+	tfd = (int)syscall(__NR_perf_event_open, &attr, pid > 0 ? pid : -1,
+			   pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (tfd < 0) {
+		err = -errno;
 		bpf_link__destroy(link);
 		goto out_event;
 	}
-	fp->event_cnt++;
+	nev = realloc(fp->events, (fp->event_cnt + 1) * sizeof(*nev));
+	if (nev)
+		fp->events = nev;
+	if (!nev || !(fp->events[fp->event_cnt].name = strdup(name))) {
+		err = -ENOMEM;
+		close(tfd);
+		bpf_link__destroy(link);
+		goto out_event;
+	}
+	fp->events[fp->event_cnt++].target_fd = tfd;
 	fp->links[fp->link_cnt++] = link;
 	fp->shared_sites += n;
 	p_info("%zu uprobes as one tracefs event %s/%s", n, SHARED_GROUP,
@@ -482,18 +510,21 @@ void funcprobe__detach(struct funcprobe *fp)
 		pthread_mutex_destroy(&j.lock);
 		fp->link_cnt = 0;
 	}
-	/* the perf events are closed: their probes are unregistered */
+	/* the programs are off: the target's perf events close, their
+	 * probes are unregistered, the tracefs events can go */
 	if (fp->event_cnt) {
 		const char *tfs = tracefs__path();
 
 		for (size_t i = 0; i < fp->event_cnt; i++) {
-			int err = tfs ? remove_event(tfs, fp->events[i]) : -ENOENT;
+			struct fp_shared_event *e = &fp->events[i];
+			int err;
 
+			close(e->target_fd);
+			err = tfs ? remove_event(tfs, e->name) : -ENOENT;
 			if (err)
 				p_warn("cannot remove uprobe event %s/%s: %s",
-				       SHARED_GROUP, fp->events[i],
-				       strerror(-err));
-			free(fp->events[i]);
+				       SHARED_GROUP, e->name, strerror(-err));
+			free(e->name);
 		}
 		fp->event_cnt = 0;
 	}

@@ -26,6 +26,15 @@ struct fp_site {
 	uint64_t cookie;
 };
 
+/* A shared tracefs event (fp_sites.h): its program is on a perf event
+ * that fires for no one (gosnoop's own process), target_fd is the perf
+ * event that makes its probes fire in the target (funcprobe_attach.c's
+ * attach_shared: why two). */
+struct fp_shared_event {
+	char *name;
+	int target_fd;
+};
+
 struct funcprobe {
 	const struct gobin *gb;
 	struct bpf_object *obj;		/* funcprobe__prepare()'s */
@@ -41,7 +50,7 @@ struct funcprobe {
 	enum fp_mode mode;
 	struct bpf_link **links;	/* classic uprobes */
 	size_t link_cnt, link_cap;
-	char **events;		/* shared tracefs events, removed at detach */
+	struct fp_shared_event *events;	/* removed at detach */
 	size_t event_cnt;
 	size_t shared_sites, own_sites;	/* classic sites by way of attach */
 	/* no bpf_get_attach_cookie here: ip_prog, the by-address twin of the

@@ -454,7 +454,7 @@ static bool have_gens(const struct funcprobe *fp)
 static int reattach_classic(struct funcprobe *fp)
 {
 	struct bpf_link **old_links = fp->links;
-	char **old_events = fp->events;
+	struct fp_shared_event *old_events = fp->events;
 	size_t old_link_cnt = fp->link_cnt, old_event_cnt = fp->event_cnt;
 	size_t nc = chunk_cnt(fp);
 	int err = 0;
@@ -489,7 +489,7 @@ static int reattach_classic(struct funcprobe *fp)
 			fp->chunk_gen[c] ^= FP_SITE_GEN;
 	} else {
 		struct bpf_link **new_links = fp->links;
-		char **new_events = fp->events;
+		struct fp_shared_event *new_events = fp->events;
 		size_t new_link_cnt = fp->link_cnt;
 		size_t new_event_cnt = fp->event_cnt;
 
