@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "common.h"
+#include "gobin/gobin.h"
 #include "json_writer.h"
 #include "overhead.h"
 #include "overhead_gov.h"
@@ -437,18 +438,6 @@ static bool runtime_func(const char *name)
 	       !strncmp(name, "runtime/internal/", 17);
 }
 
-/* Code of the program's own modules, not the standard library's: the
- * first element of a Go import path has a dot outside the standard
- * library ("github.com/x/y.F"), and package main is the program's. */
-static bool own_func(const char *name)
-{
-	const char *slash = strchr(name, '/'), *dot = strchr(name, '.');
-
-	if (!strncmp(name, "main.", 5))
-		return true;
-	return slash && dot && dot < slash;
-}
-
 int overhead__new(struct funcprobe *fp, const struct overhead_calls *calls,
 		  const struct overhead_opts *opts, struct overhead **out)
 {
@@ -496,7 +485,8 @@ int overhead__new(struct funcprobe *fp, const struct overhead_calls *calls,
 		const char *name = funcprobe__func(fp, fid)->name;
 
 		ovh_gov__set_wait(o->gov, fid, runtime_func(name));
-		ovh_gov__set_own(o->gov, fid, own_func(name));
+		ovh_gov__set_own(o->gov, fid,
+				 ovh_gov__own_func(name, opts->bi));
 	}
 	free(ns);
 	o->start_ns = o->last_ns = o->win_ns = mono_ns();
@@ -822,7 +812,8 @@ int overhead__start(struct session *s, const struct overhead_calls *calls,
 		.max_pct = max_pct > 0 ? max_pct : OVH_DEFAULT_PCT,
 		.enforce = max_pct > 0, .sites = s->fp_sites,
 		.pid = session__target_pid(s),
-		.keep = keep ? *keep : (struct overhead_keep){} };
+		.keep = keep ? *keep : (struct overhead_keep){},
+		.bi = s->gb ? gobin__buildinfo(s->gb) : NULL };
 	int err;
 
 	err = overhead__new(s->fp, calls, &o, out);

@@ -33,6 +33,7 @@ struct funcprobe;
 struct fp_func;
 struct session;
 struct overhead;
+struct gobin_buildinfo;
 
 /* Nanoseconds per uprobe hit on this machine. */
 struct uprobe_cost {
@@ -95,6 +96,10 @@ struct overhead_opts {
 	unsigned sites;		/* FP_SITES_* the command attached */
 	pid_t pid;		/* whose CPU (0: every process of a PATH:
 				   the machine's CPUs) */
+	/* the binary's module list, to tell its own code from the
+	 * standard library's (ovh_gov__own_func; read in overhead__new;
+	 * NULL: by name only) */
+	const struct gobin_buildinfo *bi;
 };
 
 /*

@@ -4,7 +4,9 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "gobin/gobin.h"
 #include "overhead_gov.h"
 
 enum ovh_mode {
@@ -101,6 +103,34 @@ void ovh_gov__set_own(struct ovh_gov *g, size_t fid, bool own)
 {
 	if (fid < g->n)
 		g->f[fid].own = own;
+}
+
+/* Whether the package path of name begins with module path mod. */
+static bool in_module(const char *name, const char *mod)
+{
+	size_t n = mod ? strlen(mod) : 0;
+
+	return n && !strncmp(name, mod, n) &&
+	       (name[n] == '.' || name[n] == '/');
+}
+
+bool ovh_gov__own_func(const char *name, const struct gobin_buildinfo *bi)
+{
+	const char *slash = strchr(name, '/'), *dot = strchr(name, '.');
+
+	if (!strncmp(name, "main.", 5))
+		return true;
+	/* outside the standard library the first element has a dot */
+	if (slash && dot && dot < slash)
+		return true;
+	if (!bi || !bi->present)
+		return false;
+	if (in_module(name, bi->main.path))
+		return true;
+	for (size_t i = 0; i < bi->dep_cnt; i++)
+		if (in_module(name, bi->deps[i].path))
+			return true;
+	return false;
 }
 
 size_t ovh_gov__well_timed_slot(const struct ovh_gov *g)

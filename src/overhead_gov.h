@@ -89,6 +89,7 @@ struct ovh_change {
 };
 
 struct ovh_gov;
+struct gobin_buildinfo;
 
 /*
  * n functions; ns_per_call[fid]: what one call costs in traps (copied);
@@ -135,6 +136,11 @@ void ovh_gov__set_wait(struct ovh_gov *g, size_t fid, bool wait);
 /* fid is the program's own code (not the Go standard library): first in
  * that claim, before the library's wrappers and waits around it. */
 void ovh_gov__set_own(struct ovh_gov *g, size_t fid, bool own);
+/* Whether function name is the program's own code rather than the
+ * standard library's: package main, a package of a module of bi (the
+ * main module's path may have no dot: "myapp/handlers"), or an import
+ * path whose first element has a dot (what is left without bi). */
+bool ovh_gov__own_func(const char *name, const struct gobin_buildinfo *bi);
 /* Another budget (a fraction), from the next update on (serve's reload). */
 void ovh_gov__set_budget(struct ovh_gov *g, double budget);
 /* The estimate of the last update: the probes' CPU over the program's

@@ -27,6 +27,7 @@
 
 #include <bpf/libbpf.h>
 #include "common.h"
+#include "gobin/gobin.h"
 #include "overhead.h"
 #include "serve_probes.h"
 #include "serve_probes_int.h"
@@ -98,7 +99,8 @@ static int budget_new(struct serve_probes *pr, struct serve_unit *u,
 		.sites = k == SERVE_COUNT ? FP_SITES_ENTRY
 					  : FP_SITES_ENTRY | FP_SITES_RET,
 		/* a host's processes: the machine's CPU, as binary: */
-		.pid = pr->t.kind == TARGET_PID && !pr->slots_cap ? pr->t.pid : 0 };
+		.pid = pr->t.kind == TARGET_PID && !pr->slots_cap ? pr->t.pid : 0,
+		.bi = pr->gb ? gobin__buildinfo(pr->gb) : NULL };
 
 	unit_calls(u, k, halves, &c);
 	return overhead__new(u->fp, &c, &o, out);

@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "testutil.h"
+#include "gobin/gobin.h"
 #include "overhead_gov.h"
 
 #define SEC 1000000000ULL
@@ -519,6 +520,35 @@ static void test_handler_first_claim_over_rare_badly_timed(void **state)
 	ovh_gov__free(g);
 }
 
+/* Own code: package main, a module of the binary's buildinfo (a main
+ * module path without a dot too), a dotted first element; the standard
+ * library, its vendored packages and a module's prefix that is not a
+ * path element are not. */
+static void test_own_func_by_module_path(void **state)
+{
+	struct gobin_module deps[] = { { .path = "example.com/lib" },
+				       { .path = "corp/tools" } };
+	struct gobin_buildinfo bi = { .present = true,
+				      .main = { .path = "myapp" },
+				      .deps = deps, .dep_cnt = 2 };
+
+	(void)state;
+	assert_true(ovh_gov__own_func("main.handle", &bi));
+	assert_true(ovh_gov__own_func("myapp/handlers.(*Srv).ServeHTTP", &bi));
+	assert_true(ovh_gov__own_func("myapp.Run", &bi));
+	assert_true(ovh_gov__own_func("corp/tools/log.Printf", &bi));
+	assert_true(ovh_gov__own_func("github.com/x/y.F", &bi));
+	assert_false(ovh_gov__own_func("myapplication/x.F", &bi));
+	assert_false(ovh_gov__own_func("net/http.(*conn).serve", &bi));
+	assert_false(ovh_gov__own_func("runtime.mallocgc", &bi));
+	assert_false(ovh_gov__own_func("vendor/golang.org/x/net/http2/hpack.F", &bi));
+	/* without buildinfo, by the name alone */
+	assert_false(ovh_gov__own_func("myapp/handlers.F", NULL));
+	assert_true(ovh_gov__own_func("github.com/x/y.F", NULL));
+	bi.present = false;
+	assert_false(ovh_gov__own_func("myapp/handlers.F", &bi));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_equal_cost_the_much_called_goes_first),
 		cmocka_unit_test(test_kept_never_throttled),
 		cmocka_unit_test(test_handler_first_claim_over_rare_badly_timed),
+		cmocka_unit_test(test_own_func_by_module_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
