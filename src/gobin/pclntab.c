@@ -491,12 +491,80 @@ static int find_text_start(struct gobin *gb, struct gobin_pcln *p,
 	return -EINVAL;
 }
 
-static int parse(struct gobin *gb, struct gobin_pcln *p, char *err,
-		 size_t errlen)
+/* go1.2's header: the function count; the filetab is found through the
+ * word after the functab (src/debug/gosym/pclntab.go, go12 case). */
+static int header_go12(struct gobin_pcln *p, uint64_t *nfunc, size_t *fsz,
+		       char *err, size_t errlen)
 {
-	uint64_t nfunc, w, hdr_text = 0;
+	uint32_t fileoff, n;
+
+	tab_u64(p, 8, nfunc);
+	p->functab = 16;
+	*fsz = 8;
+	p->pclntable = 0;
+	p->funcnametab = 0;
+	p->pctab = 0;
+	if (*nfunc > p->len / 16 ||
+	    !pcln_tab_u32(p, p->functab + (2 * *nfunc + 1) * 8, &fileoff) ||
+	    !pcln_tab_u32(p, fileoff, &n) ||
+	    !tab_has(p, fileoff, 4ULL * n)) {
+		snprintf(err, errlen, "pclntab: go1.2 functab or "
+			 "filetab out of range");
+		return -EINVAL;
+	}
+	p->filetab = fileoff;
+	p->filetab_cnt = n;
+	p->nfiles = n ? n - 1 : 0;
+	return 0;
+}
+
+/* go1.16's and later headers: counts, then the offsets of the five
+ * tables (go1.18+: the text start before them, into *hdr_text). */
+static int header_go116(struct gobin_pcln *p, uint64_t *nfunc, size_t *fsz,
+			uint64_t *hdr_text, char *err, size_t errlen)
+{
+	uint64_t nfiles, off[5];
+	unsigned base = 24;
+
+	if (!tab_u64(p, 8, nfunc) || !tab_u64(p, 16, &nfiles)) {
+		snprintf(err, errlen, "pclntab: truncated header");
+		return -EINVAL;
+	}
+	if (is_go118plus(p->fmt)) {
+		tab_u64(p, 24, hdr_text);
+		base = 32;
+	}
+	for (int i = 0; i < 5; i++) {
+		if (!tab_u64(p, base + 8 * i, &off[i]) || off[i] > p->len) {
+			snprintf(err, errlen, "pclntab: header offset "
+				 "%d out of range", i);
+			return -EINVAL;
+		}
+	}
+	p->funcnametab = off[0];
+	p->cutab = off[1];
+	p->filetab = off[2];
+	p->pctab = off[3];
+	p->pclntable = off[4];
+	p->functab = off[4];
+	p->nfiles = nfiles;
+	*fsz = is_go118plus(p->fmt) ? 4 : 8;
+	if (*nfunc > p->len / (2 * *fsz)) {
+		snprintf(err, errlen, "pclntab: %llu functions do not fit",
+			 (unsigned long long)*nfunc);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The header: the format, the tables' offsets, the function count and
+ * the functab's field size (*fsz: 8, or 4 from go1.18, entries relative
+ * to the text start). */
+static int parse_header(struct gobin_pcln *p, uint64_t *nfunc, size_t *fsz,
+			uint64_t *hdr_text, char *err, size_t errlen)
+{
 	uint32_t magic;
-	size_t fsz;		/* functab field size */
+	int ret;
 
 	if (p->len < 16 || !header_ok(p->tab, p->len)) {
 		snprintf(err, errlen, "pclntab: bad header");
@@ -509,98 +577,89 @@ static int parse(struct gobin *gb, struct gobin_pcln *p, char *err,
 	}
 	p->fmt = (enum gobin_pcln_format)magic;
 	set_field_offsets(p);
-
-	if (p->fmt == GOBIN_PCLN_GO12) {
-		uint32_t fileoff, n;
-
-		tab_u64(p, 8, &nfunc);
-		p->functab = 16;
-		fsz = 8;
-		p->pclntable = 0;
-		p->funcnametab = 0;
-		p->pctab = 0;
-		if (nfunc > p->len / 16 ||
-		    !pcln_tab_u32(p, p->functab + (2 * nfunc + 1) * 8,
-				  &fileoff) ||
-		    !pcln_tab_u32(p, fileoff, &n) ||
-		    !tab_has(p, fileoff, 4ULL * n)) {
-			snprintf(err, errlen, "pclntab: go1.2 functab or "
-				 "filetab out of range");
-			return -EINVAL;
-		}
-		p->filetab = fileoff;
-		p->filetab_cnt = n;
-		p->nfiles = n ? n - 1 : 0;
-	} else {
-		uint64_t nfiles, off[5];
-		unsigned base = 24;
-
-		if (!tab_u64(p, 8, &nfunc) || !tab_u64(p, 16, &nfiles)) {
-			snprintf(err, errlen, "pclntab: truncated header");
-			return -EINVAL;
-		}
-		if (is_go118plus(p->fmt)) {
-			tab_u64(p, 24, &hdr_text);
-			base = 32;
-		}
-		for (int i = 0; i < 5; i++) {
-			if (!tab_u64(p, base + 8 * i, &off[i]) ||
-			    off[i] > p->len) {
-				snprintf(err, errlen, "pclntab: header offset "
-					 "%d out of range", i);
-				return -EINVAL;
-			}
-		}
-		p->funcnametab = off[0];
-		p->cutab = off[1];
-		p->filetab = off[2];
-		p->pctab = off[3];
-		p->pclntable = off[4];
-		p->functab = off[4];
-		p->nfiles = nfiles;
-		fsz = is_go118plus(p->fmt) ? 4 : 8;
-		if (nfunc > p->len / (2 * fsz)) {
-			snprintf(err, errlen, "pclntab: %llu functions do not "
-				 "fit", (unsigned long long)nfunc);
-			return -EINVAL;
-		}
-	}
-	if (!nfunc || !tab_has(p, p->functab, (2 * nfunc + 1) * fsz)) {
+	ret = p->fmt == GOBIN_PCLN_GO12
+		      ? header_go12(p, nfunc, fsz, err, errlen)
+		      : header_go116(p, nfunc, fsz, hdr_text, err, errlen);
+	if (ret)
+		return ret;
+	if (!*nfunc || !tab_has(p, p->functab, (2 * *nfunc + 1) * *fsz)) {
 		snprintf(err, errlen, "pclntab: functab out of range");
 		return -EINVAL;
 	}
-	p->nfunc = nfunc;
+	p->nfunc = *nfunc;
+	return 0;
+}
 
-	if (is_go118plus(p->fmt)) {
-		p->md_addr = find_moduledata(gb, p);
-		int ret = find_text_start(gb, p, hdr_text, err, errlen);
+/* Function i of the functab (fsz: its field size): entry, _func, name,
+ * each checked against the table's bounds and the _func's own entry. */
+static int read_func(struct gobin_pcln *p, size_t i, size_t fsz,
+		     uint64_t entry, char *err, size_t errlen)
+{
+	size_t fo = p->functab + 2 * i * fsz;
+	uint64_t funcoff, fentry;
+	struct gobin_func *f = &p->funcs[i];
+	uint32_t npcdata, nameoff;
+	uint8_t nfuncdata;
+	const char *name;
 
-		if (ret)
-			return ret;
-		if (p->md_addr &&
-		    img_ptr(gb, p->md_addr +
-			    (p->fmt == GOBIN_PCLN_GO120 ? 320 : 304), &w))
-			p->gofunc = w;
+	funcoff = fsz == 8 ? gobin_le64(p->tab + fo + 8)
+			   : gobin_le32(p->tab + fo + 4);
+	if (funcoff > p->len - p->pclntable ||
+	    !tab_has(p, p->pclntable + funcoff, p->f_pcdata)) {
+		snprintf(err, errlen, "pclntab: _func %zu out of range", i);
+		return -EINVAL;
 	}
+	funcoff += p->pclntable;
+	f->funcoff = (uint32_t)funcoff;
+	f->entry = entry;
+	npcdata = pcln_func_npcdata(p, f);
+	nfuncdata = func_nfuncdata(p, f);
+	if (npcdata > p->len ||
+	    !tab_has(p, funcoff, func_size(p, funcoff, npcdata, nfuncdata))) {
+		snprintf(err, errlen, "pclntab: _func %zu tables out "
+			 "of range", i);
+		return -EINVAL;
+	}
+	/* The _func's own entry must agree with the functab. */
+	if (fsz == 8)
+		fentry = gobin_le64(p->tab + funcoff);
+	else
+		fentry = p->text_start + gobin_le32(p->tab + funcoff);
+	if (fentry != entry) {
+		snprintf(err, errlen, "pclntab: _func %zu entry %#llx "
+			 "!= functab %#llx", i, (unsigned long long)fentry,
+			 (unsigned long long)entry);
+		return -EINVAL;
+	}
+	nameoff = pcln_func_u32(p, f, p->f_nameoff);
+	name = pcln_tab_str(p, (uint64_t)p->funcnametab + nameoff);
+	if (!name) {
+		snprintf(err, errlen, "pclntab: name of _func %zu out "
+			 "of range", i);
+		return -EINVAL;
+	}
+	f->name = name;
+	/* _ArgsSizeUnknown is INT32_MIN, as GOBIN_ARGS_UNKNOWN */
+	f->args = (int32_t)pcln_func_u32(p, f, p->f_args);
+	p->by_name[i] = (uint32_t)i;
+	return 0;
+}
 
-	p->funcs = calloc(nfunc, sizeof(*p->funcs));
-	p->by_name = calloc(nfunc, sizeof(*p->by_name));
+/* Every function of the functab, in address order; each one's end is
+ * the next one's entry (the last: the functab's final entry). */
+static int read_functab(struct gobin_pcln *p, size_t fsz, char *err,
+			size_t errlen)
+{
+	p->funcs = calloc(p->nfunc, sizeof(*p->funcs));
+	p->by_name = calloc(p->nfunc, sizeof(*p->by_name));
 	if (!p->funcs || !p->by_name)
 		return -ENOMEM;
-
-	for (size_t i = 0; i <= nfunc; i++) {
+	for (size_t i = 0; i <= p->nfunc; i++) {
 		size_t fo = p->functab + 2 * i * fsz;
-		uint64_t entry, funcoff, fentry;
-		struct gobin_func *f;
-		uint32_t npcdata, nameoff;
-		uint8_t nfuncdata;
-		const char *name;
+		uint64_t entry = fsz == 8 ? gobin_le64(p->tab + fo)
+				 : p->text_start + gobin_le32(p->tab + fo);
+		int ret;
 
-		if (fsz == 8) {
-			entry = gobin_le64(p->tab + fo);
-		} else {
-			entry = p->text_start + gobin_le32(p->tab + fo);
-		}
 		if (i > 0) {
 			if (entry < p->funcs[i - 1].entry) {
 				snprintf(err, errlen, "pclntab: functab not "
@@ -609,53 +668,61 @@ static int parse(struct gobin *gb, struct gobin_pcln *p, char *err,
 			}
 			p->funcs[i - 1].end = entry;
 		}
-		if (i == nfunc)
+		if (i == p->nfunc)
 			break;
-		funcoff = fsz == 8 ? gobin_le64(p->tab + fo + 8)
-				   : gobin_le32(p->tab + fo + 4);
-		if (funcoff > p->len - p->pclntable ||
-		    !tab_has(p, p->pclntable + funcoff, p->f_pcdata)) {
-			snprintf(err, errlen, "pclntab: _func %zu out of "
-				 "range", i);
-			return -EINVAL;
-		}
-		funcoff += p->pclntable;
-		f = &p->funcs[i];
-		f->funcoff = (uint32_t)funcoff;
-		f->entry = entry;
-		npcdata = pcln_func_npcdata(p, f);
-		nfuncdata = func_nfuncdata(p, f);
-		if (npcdata > p->len ||
-		    !tab_has(p, funcoff,
-			     func_size(p, funcoff, npcdata, nfuncdata))) {
-			snprintf(err, errlen, "pclntab: _func %zu tables out "
-				 "of range", i);
-			return -EINVAL;
-		}
-		/* The _func's own entry must agree with the functab. */
-		if (fsz == 8)
-			fentry = gobin_le64(p->tab + funcoff);
-		else
-			fentry = p->text_start + gobin_le32(p->tab + funcoff);
-		if (fentry != entry) {
-			snprintf(err, errlen, "pclntab: _func %zu entry %#llx "
-				 "!= functab %#llx", i,
-				 (unsigned long long)fentry,
-				 (unsigned long long)entry);
-			return -EINVAL;
-		}
-		nameoff = pcln_func_u32(p, f, p->f_nameoff);
-		name = pcln_tab_str(p, (uint64_t)p->funcnametab + nameoff);
-		if (!name) {
-			snprintf(err, errlen, "pclntab: name of _func %zu out "
-				 "of range", i);
-			return -EINVAL;
-		}
-		f->name = name;
-		/* _ArgsSizeUnknown is INT32_MIN, as GOBIN_ARGS_UNKNOWN */
-		f->args = (int32_t)pcln_func_u32(p, f, p->f_args);
-		p->by_name[i] = (uint32_t)i;
+		ret = read_func(p, i, fsz, entry, err, errlen);
+		if (ret)
+			return ret;
 	}
+	return 0;
+}
+
+/* Before go1.18 the functab holds absolute entries and the header no
+ * text start: runtime.text's symbol, else moduledata.text, else the
+ * first function's entry. */
+static void text_start_before_go118(struct gobin *gb, struct gobin_pcln *p)
+{
+	const struct gobin_sym *sym = gobin__sym_by_name(gb, "runtime.text");
+	uint64_t w;
+
+	if (sym && sym->addr) {
+		p->text_start = sym->addr;
+		p->text_how = "runtime.text symbol";
+	} else if ((p->md_addr = find_moduledata(gb, p)) &&
+		   img_ptr(gb, p->md_addr +
+			   (p->fmt == GOBIN_PCLN_GO12 ? 96 : 176), &w) &&
+		   w) {
+		p->text_start = w;
+		p->text_how = "moduledata.text";
+	} else {
+		p->text_start = p->funcs[0].entry;
+		p->text_how = "first function";
+	}
+}
+
+static int parse(struct gobin *gb, struct gobin_pcln *p, char *err,
+		 size_t errlen)
+{
+	uint64_t nfunc, w, hdr_text = 0;
+	size_t fsz;		/* functab field size */
+	int ret;
+
+	ret = parse_header(p, &nfunc, &fsz, &hdr_text, err, errlen);
+	if (ret)
+		return ret;
+	if (is_go118plus(p->fmt)) {
+		p->md_addr = find_moduledata(gb, p);
+		ret = find_text_start(gb, p, hdr_text, err, errlen);
+		if (ret)
+			return ret;
+		if (p->md_addr &&
+		    img_ptr(gb, p->md_addr +
+			    (p->fmt == GOBIN_PCLN_GO120 ? 320 : 304), &w))
+			p->gofunc = w;
+	}
+	ret = read_functab(p, fsz, err, errlen);
+	if (ret)
+		return ret;
 	if (!in_text(gb, p->funcs[0].entry)) {
 		snprintf(err, errlen, "pclntab: first function %#llx is not "
 			 "in an executable segment (text start %#llx from %s)",
@@ -664,24 +731,8 @@ static int parse(struct gobin *gb, struct gobin_pcln *p, char *err,
 			 p->text_how ? p->text_how : "functab");
 		return -EINVAL;
 	}
-	if (!is_go118plus(p->fmt)) {
-		const struct gobin_sym *sym =
-			gobin__sym_by_name(gb, "runtime.text");
-
-		if (sym && sym->addr) {
-			p->text_start = sym->addr;
-			p->text_how = "runtime.text symbol";
-		} else if ((p->md_addr = find_moduledata(gb, p)) &&
-			   img_ptr(gb, p->md_addr +
-				   (p->fmt == GOBIN_PCLN_GO12 ? 96 : 176), &w) &&
-			   w) {
-			p->text_start = w;
-			p->text_how = "moduledata.text";
-		} else {
-			p->text_start = p->funcs[0].entry;
-			p->text_how = "first function";
-		}
-	}
+	if (!is_go118plus(p->fmt))
+		text_start_before_go118(gb, p);
 	qsort_r(p->by_name, nfunc, sizeof(*p->by_name), cmp_name_idx, p);
 	return 0;
 }
