@@ -137,8 +137,6 @@ struct cost_state {
 	bool lat_tried, l_started;
 	double delay_ns, secs_l0, cpu_l0;
 	uint64_t *calls_l0;	/* per fid: calls when phase L starts */
-	/* the last look taken at -d, before the probes are detached */
-	bool looked_last;
 };
 
 /* What the window measured, and what a prediction divides by. */
@@ -618,7 +616,7 @@ static bool model_latency(struct session *s, const struct cost_model *a,
 	uint64_t ml = 0, hits_l = 0, ma = 0, hits_a = 0;
 
 	if (!st->l_started || overhead__window_s(st->ovh) <= st->secs_l0) {
-		p_info("in situ: no look at latency's price before -d: latency and trace priced by the calls at count's");
+		p_info("in situ: no look at latency's price before the end: latency and trace priced by the calls at count's");
 		return false;
 	}
 	secs_l = overhead__window_s(st->ovh) - st->secs_l0;
@@ -715,10 +713,15 @@ static bool lat_not_below_a(struct session *s, const struct cost_model *a,
 /* Hits at count's price again: the detach (seconds with thousands of
  * functions, the probes trapping while their links close) is not paid at
  * latency's. */
-static void end_latency_phase(struct cost_state *st)
+static void end_latency_phase(struct session *s)
 {
-	if (st->l_started && st->skel->bss)
-		st->skel->bss->hit_delay_ns = 0;
+	struct cost_state *st = s->ctx;
+
+	if (!st->l_started || !st->skel->bss || !st->skel->bss->hit_delay_ns)
+		return;
+	st->skel->bss->hit_delay_ns = 0;
+	p_info("cost: every hit at count's price again %.2f s after the start, before the detach",
+	       (mono_ns() - s->start_ns) / 1e9);
 }
 
 static int finish(struct session *s)
@@ -729,18 +732,9 @@ static int finish(struct session *s)
 	size_t n = funcprobe__cnt(s->fp), k = 0;
 	struct cost_model m, l;
 	struct cost_row *rows;
-	uint64_t cpu_ns, calls_all = 0;
+	uint64_t calls_all = 0;
 	bool lat;
 
-	end_latency_phase(st);
-	/* the last look at the calls and the CPU, however the loop ended:
-	 * a -- CMD that ended, up to its exit with its whole CPU time
-	 * (wait4's: /proc/PID is gone), so that what ran after the last
-	 * tick is priced too, and a command shorter than a tick at all */
-	if (session__ended_cmd_cpu_ns(s, &cpu_ns))
-		overhead__last_update(st->ovh, s->target_exit_ns, cpu_ns);
-	else if (!st->looked_last)
-		overhead__last_update(st->ovh, mono_ns(), OVH_CPU_READ);
 	if (overhead__window_s(st->ovh) <= 0) {
 		/* -p PID gone before a second CPU-time reading: nothing to
 		 * divide by (a -- CMD is priced up to its exit by wait4's
@@ -969,20 +963,26 @@ static void tick(struct session *s, uint64_t now_ns)
 	}
 }
 
-/* At -d: the last look, before the session detaches (closing the links
- * takes seconds with thousands of functions, the probes trapping while
- * they close: not the window measured). */
-static bool done(struct session *s)
+/*
+ * The loop ended (-d, Ctrl-C, the target gone): the last look at the
+ * calls and the CPU, and every hit back at count's price, before the
+ * session detaches - closing the links takes seconds with thousands of
+ * functions, the probes trapping while they close: not the window
+ * measured, and not to be paid at latency's price. A -- CMD that ended is
+ * looked at up to its exit with its whole CPU time (wait4's: /proc/PID
+ * is gone), so that what ran after the last tick is priced too, and a
+ * command shorter than a tick at all.
+ */
+static void stopping(struct session *s)
 {
 	struct cost_state *st = s->ctx;
+	uint64_t cpu_ns;
 
-	if (!st->looked_last && s->duration > 0 &&
-	    mono_ns() >= s->start_ns + (uint64_t)(s->duration * 1e9)) {
-		overhead__last_update(st->ovh, mono_ns(), OVH_CPU_READ);
-		st->looked_last = true;
-		end_latency_phase(st);
-	}
-	return false;
+	end_latency_phase(s);
+	if (session__ended_cmd_cpu_ns(s, &cpu_ns))
+		overhead__last_update(st->ovh, s->target_exit_ns, cpu_ns);
+	else
+		overhead__last_update(st->ovh, s->end_ns, OVH_CPU_READ);
 }
 
 static const struct session_ops cost_ops = {
@@ -992,7 +992,7 @@ static const struct session_ops cost_ops = {
 	.started = started,
 	.released = released,
 	.tick = tick,
-	.done = done,
+	.stopping = stopping,
 	.finish = finish,
 	.destroy = destroy,
 };

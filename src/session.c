@@ -303,6 +303,8 @@ int session__run(struct session *s)
 	if (!err) {
 		ran = true;
 		wait_for_end(s);
+		if (s->ops->stopping)
+			s->ops->stopping(s);
 		session__detach(s);
 		err = CALL(s, finish);
 		if (!err && s->read_failed)

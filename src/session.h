@@ -11,7 +11,8 @@
  *   -> loop every SESSION_POLL_MS: poll | sleep, until Ctrl-C / -d /
  *      done() / the reader of stdout is gone / the target is gone;
  *      tick (every pass), interval (every -i)
- *   -> [funcprobe detach] -> detach -> finish -> [end CMD] -> destroy
+ *   -> stopping -> [funcprobe detach] -> detach -> finish -> [end CMD]
+ *   -> destroy
  *
  * The bracketed steps are the session's own; the others are the command's
  * callbacks (struct session_ops), each optional unless said otherwise.
@@ -110,6 +111,11 @@ struct session_ops {
 	void (*tick)(struct session *s, uint64_t now_ns);
 	/* Every -i SECS (s->interval): a summary so far. */
 	void (*interval)(struct session *s, uint64_t now_ns);
+	/* The loop ended (s->end_ns), however it ended, the probes still
+	 * attached: what must happen before the detach, which takes seconds
+	 * with thousands of functions while every probe still traps (cost
+	 * takes its last look and ends its dearer hits here). */
+	void (*stopping)(struct session *s);
 	/* The loop ended (s->end_ns): stop the probes the session does not
 	 * own; funcprobe sites are detached before. */
 	void (*detach)(struct session *s);

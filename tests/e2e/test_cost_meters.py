@@ -11,9 +11,12 @@ main.work's calls/s), and against its CPU per call under latency: the
 slowdowns in CPU time, which cost predicts."""
 import json
 import re
+import signal
 import subprocess
+import time
 
-from gstest import GOSNOOP, fixture
+import gstest
+from gstest import GOSNOOP, fixture, lines_of, wait_for
 
 
 def records(stdout, typ):
@@ -142,3 +145,56 @@ def test_cost_prices_latency_at_its_own_speed():
     measured = under["cpu_ns"] / 1e9 / under["work"] / cpu_per_call0 - 1
     assert measured > 5, (under, untraced)
     assert measured / 2 <= total["latency"] <= measured * 2, (measured, total, r.stderr[-1500:])
+
+
+def test_cost_latency_phase_ends_before_the_detach_on_sigint():
+    """Phase L's dearer hits (a busy wait per hit) end before the detach
+    however the run ends: Ctrl-C here. Closing ~1,700 functions' links
+    takes 0.3-2 s, every probe trapping meanwhile; the build before reset
+    the delay only at -d, and after a Ctrl-C only once detached, the
+    program paying latency's price all through the detach (and the window
+    priced ran through it too). Observable in -v's order: the reset's
+    line before "detached"; and phase L's window ends at the stop, not
+    after the detach."""
+    d = 10      # 1,691 functions (alloc '*') x 2 ms > a third of -d: meters first
+    alloc = gstest.spawn([fixture("alloc"), "-for", "90s"])
+    g = gstest.spawn([GOSNOOP, "-v", "cost", "-d", str(d), "-p", str(alloc.pid), "*"])
+    # phase L from half of what -d leaves after the first third (~7 s)
+    try:
+        seen = wait_for(g.stderr, r"cost: at latency's price from [0-9.]+ s", timeout=60)
+    except AssertionError as e:     # every -v line: the tail says why
+        raise AssertionError(str(e)[-2000:]) from None
+    time.sleep(0.3)     # a few ticks of phase L (-d is ~3 s away)
+    g.send_signal(signal.SIGINT)
+    out = lines_of(g.stdout)
+    g.wait(timeout=120)
+    err = seen + drain(lines_of(g.stderr))
+    stdout = "".join(drain(out))
+    text = "".join(err)
+    assert g.returncode == 0, text[-2000:]
+    assert "FUNC" in stdout and "main.work" in stdout, stdout[:1000]
+    l0 = float(re.search(r"at latency's price from ([0-9.]+) s", text).group(1))
+    reset = [i for i, l in enumerate(err) if "every hit at count's price again" in l]
+    detached = [i for i, l in enumerate(err) if re.search(r"detached in [0-9.]+ ms", l)]
+    assert len(reset) == 1 and len(detached) == 1, text[-2000:]
+    assert reset[0] < detached[0], (err[reset[0]], err[detached[0]])
+    at = float(re.search(r"again ([0-9.]+) s after the start", err[reset[0]]).group(1))
+    # the Ctrl-C ended it, not -d (the machine was not too slow to tell)
+    assert l0 <= at < d, (l0, at, d)
+    # phase L's window, when it was priced or found too short, ends at the
+    # stop (the build before: after the detach, its seconds with it)
+    m = re.search(r"at latency's price \(each hit [0-9]+ ns dearer\) ([0-9.]+) s at|"
+                  r"the meter was called [0-9]+ times in ([0-9.]+) s at latency's price", text)
+    assert m, text[-2000:]
+    secs_l = float(m.group(1) or m.group(2))
+    assert l0 + secs_l <= at + 0.15, (l0, secs_l, at, text[-1500:])
+
+
+def drain(q):
+    """The lines left on a lines_of() queue, up to the stream's end."""
+    lines = []
+    while True:
+        line = q.get(timeout=60)
+        if line is None:
+            return lines
+        lines.append(line)
