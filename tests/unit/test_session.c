@@ -197,6 +197,11 @@ static void c_interval(struct session *s, uint64_t now_ns)
 	intervals++;
 }
 
+static void c_stopping(struct session *s)
+{
+	note("stopping");
+}
+
 static void c_detach(struct session *s)
 {
 	note("detach");
@@ -226,7 +231,8 @@ static const struct session_ops ops = {
 	.prepare = c_prepare, .plan = c_plan, .configure = c_configure,
 	.load = c_load, .attach = c_attach, .started = c_started,
 	.released = c_released, .poll = c_poll, .done = c_done,
-	.tick = c_tick, .interval = c_interval, .detach = c_detach,
+	.tick = c_tick, .interval = c_interval, .stopping = c_stopping,
+	.detach = c_detach,
 	.finish = c_finish, .destroy = c_destroy,
 };
 
@@ -242,7 +248,7 @@ static void no_target(struct session *s, struct target *t)
 }
 
 #define FULL "prepare plan configure load attach started released " \
-	     "detach finish destroy"
+	     "stopping detach finish destroy"
 
 static void test_order_and_deadline(void **state)
 {
@@ -473,7 +479,7 @@ static void test_funcprobe_steps(void **state)
 	assert_int_equal(session__run(&s), EXIT_OK);
 	assert_string_equal(trail, "prepare fp_plan plan configure fp_prepare "
 			    "load fp_attach attach started released "
-			    "fp_detach detach finish fp_free destroy");
+			    "stopping fp_detach detach finish fp_free destroy");
 	assert_int_equal(fp_pid_seen, 0);
 	assert_ptr_equal(fp_prog_seen, &fp_dummy);
 	assert_int_equal(fp_sites_seen, FP_SITES_ENTRY | FP_SITES_RET);
