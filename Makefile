@@ -143,6 +143,12 @@ $(BUILD)/tests/test_target $(BUILD)/tests-san/test_target: \
 UNIT_SRCS_test_trace_set = src/trace/trace_set.c
 $(BUILD)/tests/test_trace_set $(BUILD)/tests-san/test_trace_set: \
 	$(UNIT_SRCS_test_trace_set)
+UNIT_SRCS_test_sched_report = src/sched/sched_report.c \
+	src/sched/sched_summary.c src/sched/sched_perfetto.c src/common.c \
+	src/target.c src/json_writer.c src/progress.c src/record_out.c \
+	src/pattern.c
+$(BUILD)/tests/test_sched_report $(BUILD)/tests-san/test_sched_report: \
+	$(UNIT_SRCS_test_sched_report)
 UNIT_SRCS_test_overhead_gov = src/overhead_gov.c
 $(BUILD)/tests/test_overhead_gov $(BUILD)/tests-san/test_overhead_gov: \
 	$(UNIT_SRCS_test_overhead_gov)

@@ -59,9 +59,11 @@ void sched_report__set_reasons(struct sched_report *r,
 			       const struct sched_reason_stat *rs);
 void sched_report__set_stats(struct sched_report *r,
 			     const uint64_t stats[SCHED_NSTATS]);
-/* The binary's name of Go status st / wait reason w ("reason N" when it
- * has none); valid until r is freed. For users other than the report
- * (gosnoop serve's metric labels). */
+/* The binary's name of Go status st / wait reason w; a reason neither
+ * the binary nor the release table names, or names "" (waitReasonZero),
+ * is "reason N" - never NULL or "", the one naming of sched's output and
+ * serve's labels. Valid until r is freed. For users other than the
+ * report (gosnoop serve's metric labels). */
 const char *sched_report__status_name(const struct sched_report *r,
 				      unsigned int st);
 const char *sched_report__reason_name(const struct sched_report *r,

@@ -109,14 +109,10 @@ static int learn_names(struct serve_sched *s, const struct gobin *gb)
 	if (err)
 		return err;
 	for (int i = 0; i < SCHED_NREASONS; i++) {
+		/* as sched's output names it: "reason N" where the binary and
+		 * the release table have no name, or "" (waitReasonZero) */
 		const char *n = sched_report__reason_name(rep, (unsigned)i);
-		char buf[32];
 
-		/* waitReasonZero is "": name it like an unknown one */
-		if (!n || !*n) {
-			snprintf(buf, sizeof(buf), "reason %d", i);
-			n = buf;
-		}
 		s->reason_names[i] = strdup(n);
 		if (!s->reason_names[i]) {
 			err = -ENOMEM;
