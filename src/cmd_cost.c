@@ -800,7 +800,7 @@ static int finish(struct session *s)
 		print_json(rows, k, total, &m, lat ? &l : NULL, st->delay_ns);
 	else
 		print_text(rows, k, total);
-	fflush(stdout);
+	record_out__flush();
 	free(rows);
 	return 0;
 }

@@ -49,6 +49,11 @@ void record_out__end(void)
 		flush_stdout();
 }
 
+void record_out__flush(void)
+{
+	flush_stdout();
+}
+
 bool record_out__reader_gone(void)
 {
 	/* any failed write to stdout counts (SIGPIPE is ignored: EPIPE, or a

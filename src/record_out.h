@@ -15,6 +15,10 @@
 void record_out__init(void);
 /* A record ends here: write out what is buffered once it is enough. */
 void record_out__end(void);
+/* Write out what is buffered now (a summary whole before what follows);
+ * a write that fails is kept with its errno for record_out__close()
+ * (a bare fflush(stdout) loses it: "cannot write" without the reason). */
+void record_out__flush(void);
 /* Write out what is buffered; true once a write to stdout failed (its
  * reader has gone: `| head` exited, EPIPE): tracing should end. */
 bool record_out__reader_gone(void);

@@ -20,6 +20,7 @@
 #include "json_writer.h"
 #include "overhead.h"
 #include "probe/funcprobe.h"
+#include "record_out.h"
 #include "bpf/funcs_count.skel.h"
 
 struct count_state {
@@ -239,7 +240,7 @@ static void print(struct funcs_session *s, bool final)
 	else
 		print_text(s, rows, shown, (size_t)cnt, total);
 	st->printed = true;
-	fflush(stdout);
+	record_out__flush();
 	free(rows);
 }
 

@@ -25,6 +25,7 @@
 #include "json_writer.h"
 #include "overhead.h"
 #include "probe/funcprobe.h"
+#include "record_out.h"
 #include <linux/types.h>
 #include "bpf/funcs.h"
 #include "bpf/funcs.skel.h"
@@ -519,7 +520,7 @@ static void print(struct funcs_session *s, bool final)
 			printf("(no completed calls)\n");
 	}
 	st->printed = true;
-	fflush(stdout);
+	record_out__flush();
 	free(rows);
 	if (final)
 		print_stats(s);
