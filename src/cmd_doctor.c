@@ -15,6 +15,7 @@
 #include "common.h"
 #include "json_writer.h"
 #include "options.h"
+#include "record_out.h"
 #include "probe/features.h"
 #include "probe/tracefs.h"
 
@@ -248,7 +249,7 @@ int do_doctor(int argc, char **argv)
 			print_json(jw, f);
 		else
 			print_text(f);
-		fflush(stdout);
+		record_out__flush();
 	}
 
 	ok = features__core_ok(feat, &why_name);
@@ -259,7 +260,7 @@ int do_doctor(int argc, char **argv)
 	}
 	print_summary(jw, ok, why,
 		      feature__name(features__core_attach(feat)));
-	fflush(stdout);
+	record_out__flush();
 	jw_free(jw);
 	if (!ok) {
 		report_core_failure(why);

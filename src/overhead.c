@@ -23,6 +23,7 @@
 #include "overhead.h"
 #include "overhead_gov.h"
 #include "pattern.h"
+#include "record_out.h"
 #include "session.h"
 #include "target.h"
 #include "probe/features.h"
@@ -661,7 +662,7 @@ static void report_change(const struct overhead *o,
 		jw_end_object(jw);
 		jw_end_line(jw);
 		jw_free(jw);
-		fflush(stdout);
+		record_out__flush();
 		return;
 	}
 	if (c->action == OVH_OFF && c->duty > 0)
@@ -700,7 +701,7 @@ static void tell_kept_over(const struct overhead *o, double kept)
 		jw_end_object(jw);
 		jw_end_line(jw);
 		jw_free(jw);
-		fflush(stdout);
+		record_out__flush();
 		return;
 	}
 	p_warn("the kept functions (--keep, keep:) alone cost an estimated %.1f%% of the program's own CPU time, over the %g%% budget: they stay on, every other function is throttled",

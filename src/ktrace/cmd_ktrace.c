@@ -668,7 +668,7 @@ static void released(struct session *s)
 		st->np > 1 ? "s" : "",
 		s->duration > 0 || st->cli->max_events ? ""
 						       : "; Ctrl-C to stop");
-	fflush(stdout);
+	record_out__flush();
 	fflush(stderr);
 }
 
@@ -703,7 +703,7 @@ static int finish(struct session *s)
 
 	if (!counted_out(s))
 		rb_reader__drain(st->rb);
-	fflush(stdout);
+	record_out__flush();
 	report_stats(st->insts, st->np, counted_out(s));
 	kt_scope__report(&st->cli->scope, st->np ? st->insts[0].skel : NULL);
 	return 0;

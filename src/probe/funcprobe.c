@@ -26,6 +26,7 @@
 #include "gobin/gobin.h"
 #include "json_writer.h"
 #include "pattern.h"
+#include "record_out.h"
 #include <linux/types.h>
 #include "bpf/funcs.h"
 #include "bpf/fp_sites.h"
@@ -516,7 +517,7 @@ void funcprobe__report_plan(const struct funcprobe *fp, const char *what)
 			jw_end_line(jw);
 		}
 		jw_free(jw);
-		fflush(stdout);
+		record_out__flush();
 		return;
 	}
 	fprintf(stderr, "%s: skipping %zu of %zu matching functions:\n",

@@ -610,7 +610,7 @@ int sched_report__record(struct sched_report *r, const void *data,
 			pf_transition(r, &e);
 		if (r->opts.events || r->opts.json) {
 			print_event(r, &e);
-			fflush(stdout);
+			record_out__flush();
 		}
 	}
 	return 0;

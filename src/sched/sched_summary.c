@@ -13,6 +13,7 @@
 #include "common.h"
 #include "gobin/gobin.h"
 #include "json_writer.h"
+#include "record_out.h"
 #include "sched_int.h"
 #include "sched_perfetto.h"
 #include "sched_report.h"
@@ -488,7 +489,7 @@ static int print_summary(struct sched_report *r, uint64_t end_ns, bool last)
 			if (rep_wanted(r, &r->gs[i]))
 				json_goroutine(r, &r->gs[i]);
 		json_tail(r);
-		fflush(stdout);
+		record_out__flush();
 		return err;
 	}
 	if (r->opts.events || !last)
@@ -506,7 +507,7 @@ static int print_summary(struct sched_report *r, uint64_t end_ns, bool last)
 		printf("(grouped by start function; --all: one row per goroutine)\n");
 	print_hist(r);
 	print_reasons(r);
-	fflush(stdout);
+	record_out__flush();
 	return err;
 }
 

@@ -777,7 +777,7 @@ static int finish(struct session *s)
 	overhead__report(st->ovh);
 	if (!(cli->folded || cli->pprof) || cli->stack)
 		print_running(st, session__target_pid(s));
-	fflush(stdout);
+	record_out__flush();
 	report_stats(st);
 	if (cli->folded && trace_folded__write(&st->folded, cli->folded))
 		return -EIO;

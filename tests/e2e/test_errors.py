@@ -160,14 +160,17 @@ def test_output_that_cannot_be_written_is_a_failure():
         ["latency", "-d", "1", demo, "main.*"],
         ["cost", "-d", "1", demo, "main.*"],
         ["--json", "trace", "-d", "2", "main.*", "--", fixture("args")],
+        ["sched", "-d", "1", "--", demo],
+        ["ktrace", "-d", "1", "tracepoint:syscalls:sys_enter_write", "--", demo],
+        ["doctor"],
         # gosnoop's own --help and --version too (they exited 0)
         ["--help"], ["--version"], ["help"], ["info", "--help"],
     ]
     for args in cases:
         code, err = full_disk(args)
         assert code == 1, f"{args}: exit {code}, stderr {err!r}"
-        # with the reason (count, latency and cost flushed their tables
-        # with a bare fflush, which loses errno: no reason was given)
+        # with the reason (count, latency, cost, sched, ktrace and doctor
+        # flushed with a bare fflush, which loses errno: no reason given)
         assert "cannot write to standard output: No space left on device" in err, (args, err)
     # every output-file option: a write that fails at the end is exit 1
     for args in (["sched", "--perfetto", "/dev/full", "-d", "1", "--", fixture("sched")],
