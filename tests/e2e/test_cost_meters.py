@@ -53,6 +53,8 @@ def test_cost_meters_first_predicts_every_runtime_function():
     # probe-bound: a few runtime probes a call against ~100 ns of work
     assert measured > 5, (untraced, cost["main.work"], m.group(0))
     assert measured / 2 <= total["count"] <= measured * 2, (measured, total, r.stderr[-1500:])
+    # CPU-bound: its rate of work falls as its CPU-bound work slows
+    assert total["count"] / 2 <= total["count_rate"] <= total["count"] * 1.001, total
     # every matched function was on in the window priced: runtime
     # functions besides the meter were called (mallocgc's callees)
     assert len([f for f in cost if f.startswith("runtime.")]) > 3, sorted(cost)
@@ -68,6 +70,59 @@ def test_cost_meters_first_predicts_every_runtime_function():
     measured = under["cpu_ns"] / 1e9 / under["work"] / cpu_per_call0 - 1
     assert measured > 5, (under, untraced)
     assert measured / 2 <= total["latency"] <= measured * 2, (measured, total)
+
+
+def rate_model(total, o):
+    """cost's rate of work at overhead o from its cost_total's figures
+    (src/cmd_cost.c rate_slowdown): a unit of work a (1 + o) of CPU plus
+    b of waiting, a and b through the two phases measured."""
+    w0, o0 = total["own_cpu_almost_untraced"], total["overhead_almost_untraced"]
+    w1, o1 = total["own_cpu"], total["overhead_measured"]
+    a = (1 / w1 - 1 / w0) / (o1 - o0)
+    b = max(1 / w0 - a * (1 + o0), 0)
+    return a * o / (a + b)
+
+
+def test_cost_rate_of_work_of_a_program_that_waits():
+    """A program that waits between batches of work (alloc -batch 2000
+    -pause 2ms: ~40% of a CPU untraced) takes more CPU when probes slow
+    it, so its rate of work falls less than its CPU-bound work slows
+    (~2.4x less here). cost's count_rate predicts that rate from its two
+    phases (almost untraced, every function on); ground truth: the
+    fixture's own main.work calls a second untraced and under count for
+    real. The CPU-bound figure (count) alone was ~2.5x too high for it;
+    the build before had no rate."""
+    args = ["-batch", "2000", "-pause", "2ms"]
+    r = subprocess.run([fixture("alloc"), "-for", "2s"] + args, capture_output=True,
+                       text=True, timeout=60, check=True)
+    rate0 = json.loads(r.stdout.strip().splitlines()[-1])["work"] / 2
+    r = subprocess.run([GOSNOOP, "-v", "--json", "cost", "-d", "4", "runtime.*", "main.*", "--",
+                        fixture("alloc"), "-for", "8s"] + args,
+                       capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr[-2000:]
+    total = records(r.stdout, "cost_total")[0]
+    assert total["in_situ"] is True and "count_rate" in total, (total, r.stderr[-2000:])
+    for c in ("count", "latency", "trace"):
+        assert abs(total[c + "_rate"] - rate_model(total, total[c])) <= \
+            1e-3 * total[c + "_rate"] + 1e-3, (c, total)
+    r = subprocess.run([GOSNOOP, "--json", "count", "runtime.*", "main.*", "--",
+                        fixture("alloc"), "-for", "3s"] + args,
+                       capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr[-2000:]
+    under = json.loads([l for l in r.stdout.splitlines() if l.startswith('{"cpu_ns"')][-1])
+    measured = rate0 / (under["work"] / 3) - 1
+    why = (measured, rate0, under, total)
+    # the premise: it waits, the CPU-bound figure is well above its rate's
+    assert measured > 3 and total["count"] > 1.4 * measured, why
+    assert measured / 2 <= total["count_rate"] <= measured * 2, why
+    # the text says the same
+    r = subprocess.run([GOSNOOP, "cost", "-d", "4", "runtime.*", "main.*", "--",
+                        fixture("alloc"), "-for", "8s"] + args,
+                       capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert re.search(r"^its rate of work \(requests, iterations a second\) [0-9.]+x, "
+                     r"[0-9.]+x and [0-9.]+x slower: it waits [0-9]+% of the time",
+                     r.stdout, re.M), r.stdout[-1000:]
 
 
 def test_cost_meters_first_target_ending_before_all_on():
