@@ -49,7 +49,7 @@ struct funcprobe {
 	size_t name_cnt, name_cap;
 	enum fp_mode mode;
 	struct bpf_link **links;	/* classic uprobes */
-	size_t link_cnt, link_cap;
+	size_t link_cnt;
 	struct fp_shared_event *events;	/* removed at detach */
 	size_t event_cnt;
 	size_t shared_sites, own_sites;	/* classic sites by way of attach */

@@ -446,6 +446,27 @@ static bool have_gens(const struct funcprobe *fp)
 	return fp->att_cnt > 0;
 }
 
+/* The classic probes attached: their links and shared events. */
+struct classic_set {
+	struct bpf_link **links;
+	size_t link_cnt;
+	struct fp_shared_event *events;
+	size_t event_cnt;
+};
+
+/* fp's classic probes and *set trade places. */
+static void classic_swap(struct funcprobe *fp, struct classic_set *set)
+{
+	struct classic_set t = { fp->links, fp->link_cnt, fp->events,
+				 fp->event_cnt };
+
+	fp->links = set->links;
+	fp->link_cnt = set->link_cnt;
+	fp->events = set->events;
+	fp->event_cnt = set->event_cnt;
+	*set = t;
+}
+
 /*
  * Classic: the uprobes are attached again without the functions off, all
  * chunks with the other generation, before the old ones are closed (or,
@@ -453,9 +474,7 @@ static bool have_gens(const struct funcprobe *fp)
  */
 static int reattach_classic(struct funcprobe *fp)
 {
-	struct bpf_link **old_links = fp->links;
-	struct fp_shared_event *old_events = fp->events;
-	size_t old_link_cnt = fp->link_cnt, old_event_cnt = fp->event_cnt;
+	struct classic_set set = { 0 };
 	size_t nc = chunk_cnt(fp);
 	int err = 0;
 
@@ -465,9 +484,7 @@ static int reattach_classic(struct funcprobe *fp)
 			err = attach_on(fp, &fp->atts[a]);
 		return err;
 	}
-	fp->links = NULL;
-	fp->events = NULL;
-	fp->link_cnt = fp->event_cnt = 0;
+	classic_swap(fp, &set);		/* the old ones aside */
 	/* every chunk moves (fp_sites.h) until the old probes are gone */
 	offs_set(fp, 0, fp->cnt);
 	for (size_t c = 0; c < nc; c++) {
@@ -481,34 +498,19 @@ static int reattach_classic(struct funcprobe *fp)
 	for (__u32 c = 0; c < nc && !err; c++)	/* the flip */
 		gens_set(fp, c, gens_moving(fp, c, fp->chunk_gen[c],
 					    fp->chunk_gen[c]));
-	if (err) {	/* the new ones go, the old ones stay */
-		funcprobe__detach(fp);
-		free(fp->links);
-		free(fp->events);
+	/* what goes: the new ones on failure (the old ones stay), else the
+	 * old ones */
+	if (!err)
+		classic_swap(fp, &set);
+	funcprobe__detach(fp);
+	free(fp->links);
+	free(fp->events);
+	fp->links = NULL;
+	fp->events = NULL;
+	classic_swap(fp, &set);		/* what stays */
+	if (err)
 		for (size_t c = 0; c < nc; c++)
 			fp->chunk_gen[c] ^= FP_SITE_GEN;
-	} else {
-		struct bpf_link **new_links = fp->links;
-		struct fp_shared_event *new_events = fp->events;
-		size_t new_link_cnt = fp->link_cnt;
-		size_t new_event_cnt = fp->event_cnt;
-
-		fp->links = old_links;
-		fp->events = old_events;
-		fp->link_cnt = old_link_cnt;
-		fp->event_cnt = old_event_cnt;
-		funcprobe__detach(fp);
-		free(old_links);
-		free(old_events);
-		old_links = new_links;
-		old_events = new_events;
-		old_link_cnt = new_link_cnt;
-		old_event_cnt = new_event_cnt;
-	}
-	fp->links = old_links;
-	fp->events = old_events;
-	fp->link_cnt = old_link_cnt;
-	fp->event_cnt = old_event_cnt;
 	/* the probes of one generation are left: the moves end */
 	for (__u32 c = 0; c < nc; c++)
 		gens_set(fp, c, gens_still(fp->chunk_gen[c]));
