@@ -288,37 +288,41 @@ static void released(struct session *s)
 }
 
 /*
- * The slowdown of the program's rate of work (requests or iterations a
- * second) at overhead o, where o is that of its CPU-bound work. A program
- * that waits between batches of work (a server between requests, one
- * that shares the CPUs with its client) takes more CPU when slowed, and
- * its rate falls less than o. A unit of work takes a x (1 + o) of CPU
- * plus b of waiting: its rate is 1 / (a (1 + o) + b). The phase almost
- * untraced and the one with every function on give two points (own work
- * and overhead, both measured), whence a and b; the rate slowdown is
- * then a o / (a + b): o for a CPU-bound program (b = 0), less the more it
- * waits. esbuild serving HTTP next to its client: 110x predicted, 109x
- * measured, for a CPU-bound 278x. -1: not measured.
+ * How the program's rate of work (requests or iterations a second)
+ * follows the overhead o of its CPU-bound work. A program that waits
+ * between batches of work (a server between requests, one that shares the
+ * CPUs with its client) takes more CPU when slowed, and its rate falls
+ * less than o. A unit of work takes a x (1 + o) of CPU plus b of waiting:
+ * its rate is 1 / (a (1 + o) + b). The phase almost untraced and the one
+ * with every function on give two points (own work and overhead, both
+ * measured), whence a and b; the rate slowdown is then a o / (a + b): o
+ * for a CPU-bound program (b = 0), less the more it waits. esbuild
+ * serving HTTP next to its client: 110x predicted, 109x measured, for a
+ * CPU-bound 278x.
  */
+static bool rate_measured(const struct cost_model *m)
+{
+	return m->work_base > 0 && m->work > 0 && m->over > m->over_base;
+}
+
+/* a and b (above) of a model rate_measured; false where the probes did
+ * not slow the program at all (a <= 0) */
 static bool rate_terms(const struct cost_model *m, double *a, double *b)
 {
-	if (!(m->work_base > 0) || !(m->work > 0) ||
-	    !(m->over > m->over_base))
-		return false;
 	*a = (1 / m->work - 1 / m->work_base) / (m->over - m->over_base);
 	*b = 1 / m->work_base - *a * (1 + m->over_base);
 	/* its CPU fell when slowed (the machine's load): CPU-bound, at most */
 	if (*b < 0)
 		*b = 0;
-	return *a > 0;	/* else the probes did not slow it at all */
+	return *a > 0;
 }
 
+/* The slowdown of the rate of work at overhead o; -1: not measured. */
 static double rate_slowdown(double o, const struct cost_model *m)
 {
 	double a, b;
 
-	if (!(m->work_base > 0) || !(m->work > 0) ||
-	    !(m->over > m->over_base))
+	if (!rate_measured(m))
 		return -1;
 	return rate_terms(m, &a, &b) ? a * o / (a + b) : 0;
 }
@@ -328,7 +332,7 @@ static double rate_wait_share(const struct cost_model *m)
 {
 	double a, b;
 
-	return rate_terms(m, &a, &b) ? b / (a + b) : 1;
+	return rate_measured(m) && rate_terms(m, &a, &b) ? b / (a + b) : 1;
 }
 
 static int cmp_rows(const void *a, const void *b)
@@ -378,7 +382,7 @@ static void print_json(const struct cost_row *rows, size_t n,
 				jw_name(jw, "hit_delay_ns");
 				jw_float(jw, delay_ns, 32);
 			}
-			if (rate_slowdown(0, m) >= 0) {
+			if (rate_measured(m)) {
 				jw_name(jw, "own_cpu_almost_untraced");
 				jw_float(jw, m->work_base, 32);
 				jw_name(jw, "overhead_almost_untraced");
@@ -906,8 +910,8 @@ static void destroy(struct session *s)
 	free(st->calls_b0);
 	free(st->calls_a0);
 	free(st->calls_l0);
-	st->calls_l0 = NULL;
 	free(st->meter);
+	st->calls_l0 = NULL;
 	st->calls_a0 = NULL;
 	st->meter = NULL;
 	st->calls_b0 = NULL;
