@@ -99,7 +99,7 @@ static int budget_new(struct serve_probes *pr, struct serve_unit *u,
 		.sites = k == SERVE_COUNT ? FP_SITES_ENTRY
 					  : FP_SITES_ENTRY | FP_SITES_RET,
 		/* a host's processes: the machine's CPU, as binary: */
-		.pid = pr->t.kind == TARGET_PID && !pr->slots_cap ? pr->t.pid : 0,
+		.pid = serve_units_pid(pr),
 		.bi = pr->gb ? gobin__buildinfo(pr->gb) : NULL };
 
 	unit_calls(u, k, halves, &c);

@@ -249,9 +249,7 @@ int serve_unit_start(struct serve_probes *pr, enum serve_kind k,
 		.fp = fp,
 		.fp_sites = k == SERVE_LATENCY ? FP_SITES_ENTRY | FP_SITES_RET
 					       : FP_SITES_ENTRY,
-		/* a host's links are on the file, for every process */
-		.attach_pid = pr->t.kind == TARGET_PID && !pr->slots_cap ?
-			      pr->t.pid : 0,
+		.attach_pid = serve_units_pid(pr),
 	};
 	int err;
 

@@ -113,6 +113,14 @@ static inline struct serve_units *serve_units_of(const struct serve_probes *pr,
 	return (struct serve_units *)&(pr->host ? pr->host : pr)->units[k];
 }
 
+/* The one process pr's units are for, or 0: every process of the file (a
+ * host's links are on the file; a binary: target, every process of it):
+ * their attach and their budget's CPU. */
+static inline pid_t serve_units_pid(const struct serve_probes *pr)
+{
+	return pr->t.kind == TARGET_PID && !pr->slots_cap ? pr->t.pid : 0;
+}
+
 /* serve_probes.c, for serve_probes_update.c */
 int serve_probes_plan(struct serve_probes *pr, char **pat, int pat_cnt, bool returns,
 		  bool report, struct funcprobe **out);
