@@ -428,17 +428,6 @@ static int read_calls(struct overhead *o)
 	return 0;
 }
 
-/* A function of the Go runtime: its long calls are waits (an idle M in
- * stopm or notesleep, a futex, a GC worker parked), never a handler of
- * the program's: the well-timed functions' first claim on the budget is
- * not for them (overhead_gov.h). */
-static bool runtime_func(const char *name)
-{
-	return !strncmp(name, "runtime.", 8) ||
-	       !strncmp(name, "internal/runtime/", 17) ||
-	       !strncmp(name, "runtime/internal/", 17);
-}
-
 int overhead__new(struct funcprobe *fp, const struct overhead_calls *calls,
 		  const struct overhead_opts *opts, struct overhead **out)
 {
@@ -485,7 +474,7 @@ int overhead__new(struct funcprobe *fp, const struct overhead_calls *calls,
 	for (size_t fid = 0; fid < o->n; fid++) {
 		const char *name = funcprobe__func(fp, fid)->name;
 
-		ovh_gov__set_wait(o->gov, fid, runtime_func(name));
+		ovh_gov__set_wait(o->gov, fid, ovh_gov__runtime_func(name));
 		ovh_gov__set_own(o->gov, fid,
 				 ovh_gov__own_func(name, opts->bi));
 	}

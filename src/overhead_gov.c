@@ -105,6 +105,13 @@ void ovh_gov__set_own(struct ovh_gov *g, size_t fid, bool own)
 		g->f[fid].own = own;
 }
 
+bool ovh_gov__runtime_func(const char *name)
+{
+	return !strncmp(name, "runtime.", 8) ||
+	       !strncmp(name, "internal/runtime/", 17) ||
+	       !strncmp(name, "runtime/internal/", 17);
+}
+
 /* Whether the package path of name begins with module path mod. */
 static bool in_module(const char *name, const char *mod)
 {

@@ -136,6 +136,10 @@ void ovh_gov__set_wait(struct ovh_gov *g, size_t fid, bool wait);
 /* fid is the program's own code (not the Go standard library): first in
  * that claim, before the library's wrappers and waits around it. */
 void ovh_gov__set_own(struct ovh_gov *g, size_t fid, bool own);
+/* Whether function name is the Go runtime's: its long calls are waits
+ * (an idle M in stopm or notesleep, a futex, a GC worker parked), never a
+ * handler of the program's (for ovh_gov__set_wait). */
+bool ovh_gov__runtime_func(const char *name);
 /* Whether function name is the program's own code rather than the
  * standard library's: package main, a package of a module of bi (the
  * main module's path may have no dot: "myapp/handlers"), or an import

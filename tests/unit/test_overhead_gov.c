@@ -547,6 +547,12 @@ static void test_own_func_by_module_path(void **state)
 	assert_true(ovh_gov__own_func("github.com/x/y.F", NULL));
 	bi.present = false;
 	assert_false(ovh_gov__own_func("myapp/handlers.F", &bi));
+	/* the runtime's, whose long calls are waits */
+	assert_true(ovh_gov__runtime_func("runtime.notesleep"));
+	assert_true(ovh_gov__runtime_func("internal/runtime/syscall.Syscall6"));
+	assert_true(ovh_gov__runtime_func("runtime/internal/atomic.Load"));
+	assert_false(ovh_gov__runtime_func("runtime/debug.SetGCPercent"));
+	assert_false(ovh_gov__runtime_func("net/http.(*conn).serve"));
 }
 
 int main(void)
