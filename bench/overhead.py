@@ -213,6 +213,10 @@ def run_budget(results, args):
             key = f"{cmd} {' '.join(pats)}" + "".join(f" --keep {k}" for k in args.keep)
             rps5, recs, err = traced(server, cmd, pats, 5, settle, window, extra)
             nthr, handlers = summarize(recs, cmd)
+            if args.records:
+                os.makedirs(args.records, exist_ok=True)
+                with open(os.path.join(args.records, f"{cmd}.jsonl"), "w") as f:
+                    f.writelines(json.dumps(r) + "\n" for r in recs)
             fig[key] = {"budget5_rps": round(rps5, 1), "budget5_ratio": round(rps5 / base, 4),
                         "throttled_functions": nthr, "handlers": handlers,
                         "reattaches": err.count("probes re-attached in")}
@@ -343,6 +347,7 @@ def main():
     ap.add_argument("--settle", type=float, help="seconds traced before the window")
     ap.add_argument("--window", type=float, help="seconds measured")
     ap.add_argument("--cost-secs", type=float, help="gosnoop cost's -d (default 6)")
+    ap.add_argument("--records", help="with --budget-only: write gosnoop's JSON records here (DIR/CMD.jsonl)")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="with --budget-only: gosnoop's overhead lines")
     args = ap.parse_args()
