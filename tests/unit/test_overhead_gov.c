@@ -443,9 +443,10 @@ static void test_latency_sheds_short_calls_first(void **state)
  * timed and longer than the handler. By score() alone the GC functions
  * fill the budget and the handler gets what is left, a few percent of
  * the time at best; by duration alone the waits would take the
- * well-timed slot. With the first claim (OVH_WELL_ROOM) of the program's
- * own well-timed code, the handler is sampled at (2.5% x OVH_FILL) / 6%
- * = 1/3 of the time at least, and the probes stay within the budget.
+ * well-timed slot. With the first claim (OVH_WELL_ROOM: 4.5%) of the
+ * program's own well-timed code, the handler is sampled at (4.5% x
+ * OVH_FILL) / 6% = 60% of the time at least, the GC functions share the
+ * rest (0.5%: 33 of them fit), and the probes stay within the budget.
  */
 #define ESB_N (1 + 200 + 3 + 2)
 #define ESB_LIB_WAIT (ESB_N - 2)
@@ -499,24 +500,95 @@ static void test_handler_first_claim_over_rare_badly_timed(void **state)
 		for (size_t j = 0; j < k; j++)
 			said += out[j].fid == 0 && out[j].report;
 	}
-	/* the last 120 s: the handler on a third of the time or more (its
-	 * 2 s slices: a slice more or less in the window moves it ~2%) */
+	/* the last 120 s: the handler on 60% of the time or more (its 2 s
+	 * slices: a slice more or less in the window moves it ~2%) */
 	assert_true(ovh_gov__is_sampled(g, 0, &duty) ||
 		    !ovh_gov__is_off(g, 0));
-	assert_true(duty >= 0.33);
+	assert_true(duty >= 0.59);
 	assert_true(ovh_gov__window_coverage(g, 0, since, on_since, now,
 					     &cov));
-	assert_true(cov >= 0.30);
+	assert_true(cov >= 0.56);
 	assert_int_equal(ovh_gov__well_timed_slot(g), 0);
 	assert_true(said <= 2);		/* throttled, not each slice */
 	/* the budget held on average: the probes over the work (1.0) */
 	assert_true(probes_sum / 120 <= 0.05);
-	/* the rest of it to the rare ones: most of them stay on */
+	/* the rest of it to the rare ones: 0.5% / 0.015% */
 	for (size_t i = 1; i <= 200; i++)
 		gc_on += !ovh_gov__is_off(g, i);
-	assert_true(gc_on >= 100);
+	assert_in_range(gc_on, 30, 33);
 	for (size_t i = 201; i < ESB_LIB_WAIT; i++)
 		assert_true(ovh_gov__is_off(g, i));
+	ovh_gov__free(g);
+}
+
+/*
+ * The same as measured on this machine (bench/overhead.py, 2026-12-07):
+ * esbuild's own work ~0.85 CPU-s/s; the handler 3,400 calls/s of 146 us
+ * under ~10 us of probes (entry 0.6 us, RET 9.2 us): 4% of that work
+ * alone, under the 5% budget; its chain of the program's own code
+ * (its closures, notifyRequest, the request log, ReadDirectory: 8
+ * functions as often, 10-50 us each: timed badly) and net/http's
+ * serverHandler.ServeHTTP (the handler's caller: well timed, the
+ * library's); 200 rare GC functions, 400 warm ones (0.5% each: 2 us
+ * calls, 425 a second) and 3 hot helpers. At the start every probe is on
+ * (~3.3x the work: the dearest go first, govern_unsure, the handler among
+ * them). The handler fits the well-timed claim (OVH_WELL_ROOM x 5% =
+ * 4.5%): it comes back and ends on in full, is never throttled in the
+ * last 100 s, and the probes stay within the budget. (With a claim of
+ * half the budget it ended sampled half the time.)
+ */
+#define CHAIN_N (1 + 8 + 1 + 200 + 400 + 3)
+#define CHAIN_CALLER 9
+#define CHAIN_RARE_END (CHAIN_CALLER + 1 + 200)
+#define CHAIN_WARM_END (CHAIN_RARE_END + 400)
+static void test_handler_on_in_full_when_it_fits_the_claim(void **state)
+{
+	double ns[CHAIN_N], rates[CHAIN_N], dur[CHAIN_N], probes_sum = 0;
+	uint64_t calls[CHAIN_N] = { 0 }, sums[CHAIN_N] = { 0 }, now = 0;
+	struct ovh_change out[CHAIN_N];
+	struct ovh_gov *g;
+	size_t said_late = 0;
+	const double work = 0.85;
+
+	(void)state;
+	for (size_t i = 0; i < CHAIN_N; i++) {
+		bool chain = i <= CHAIN_CALLER, rare = !chain && i < CHAIN_RARE_END,
+		     warm = !chain && !rare && i < CHAIN_WARM_END;
+
+		ns[i] = chain ? 10000 : rare ? 5000 : warm ? 10000 : 3000;
+		rates[i] = chain ? 3400 : rare ? 30 : warm ? 425 : 100000;
+		dur[i] = i == 0 ? 146000 : i == CHAIN_CALLER ? 150000 :
+			 chain ? 10000 + 5000 * i : rare ? 1000 : warm ? 2000 : 200;
+	}
+	g = ovh_gov__new(CHAIN_N, ns, 0.05, true);
+	assert_non_null(g);
+	for (size_t i = 0; i < CHAIN_CALLER; i++)
+		ovh_gov__set_own(g, i, true);
+	ovh_gov__note_time(g, sums);
+	ovh_gov__update(g, now, calls, 0, out);
+	for (int t = 0; t < 240; t++) {
+		double probes = 0;
+
+		for (size_t i = 0; i < CHAIN_N; i++)
+			if (!ovh_gov__is_off(g, i)) {
+				probes += rates[i] * ns[i] / 1e9;
+				sums[i] += (uint64_t)(rates[i] * dur[i]);
+			}
+		if (t >= 120)
+			probes_sum += probes;
+		ovh_gov__note_time(g, sums);
+		size_t k = step(g, &now, calls, rates, CHAIN_N, work + probes,
+				out);
+
+		for (size_t j = 0; j < k; j++)
+			said_late += t >= 140 && out[j].fid == 0 &&
+				     out[j].report;
+	}
+	assert_false(ovh_gov__is_off(g, 0));
+	assert_false(ovh_gov__is_sampled(g, 0, &(double){ 0 }));
+	assert_int_equal(said_late, 0);
+	/* the budget held on average: the probes over the work */
+	assert_true(probes_sum / 120 / work <= 0.05);
 	ovh_gov__free(g);
 }
 
@@ -571,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_equal_cost_the_much_called_goes_first),
 		cmocka_unit_test(test_kept_never_throttled),
 		cmocka_unit_test(test_handler_first_claim_over_rare_badly_timed),
+		cmocka_unit_test(test_handler_on_in_full_when_it_fits_the_claim),
 		cmocka_unit_test(test_own_func_by_module_path),
 	};
 
