@@ -31,6 +31,31 @@ static size_t step(struct ovh_gov *g, uint64_t *now, uint64_t *calls,
 	return ovh_gov__update(g, *now, calls, (uint64_t)(cpu_s * 1e9), out);
 }
 
+/* A program under latency: each function's probe cost, calls/s and call
+ * duration; its own work (CPU-s/s) apart from the probes. */
+struct timed_prog {
+	size_t n;
+	const double *ns, *rates, *dur;
+	double work;
+	uint64_t *calls, *sums, now;
+};
+
+/* One second of p: the functions on add their calls and their time, the
+ * process's CPU is its work plus their probes' (*probes). */
+static size_t step_timed(struct ovh_gov *g, struct timed_prog *p,
+			 double *probes, struct ovh_change *out)
+{
+	*probes = 0;
+	for (size_t i = 0; i < p->n; i++)
+		if (!ovh_gov__is_off(g, i)) {
+			*probes += p->rates[i] * p->ns[i] / 1e9;
+			p->sums[i] += (uint64_t)(p->rates[i] * p->dur[i]);
+		}
+	ovh_gov__note_time(g, p->sums);
+	return step(g, &p->now, p->calls, p->rates, p->n, p->work + *probes,
+		    out);
+}
+
 static void test_hot_off_cold_kept(void **state)
 {
 	double ns[2] = { 5000, 5000 };
@@ -454,8 +479,11 @@ static void test_latency_sheds_short_calls_first(void **state)
 static void test_handler_first_claim_over_rare_badly_timed(void **state)
 {
 	double ns[ESB_N], rates[ESB_N], dur[ESB_N], duty = 0, cov = 0;
-	uint64_t calls[ESB_N] = { 0 }, sums[ESB_N] = { 0 }, now = 0;
+	uint64_t calls[ESB_N] = { 0 }, sums[ESB_N] = { 0 };
 	uint64_t since = 0, on_since = 0;
+	struct timed_prog prog = { .n = ESB_N, .ns = ns, .rates = rates,
+				   .dur = dur, .work = 1.0, .calls = calls,
+				   .sums = sums };
 	struct ovh_change out[ESB_N];
 	struct ovh_gov *g;
 	double probes_sum = 0;
@@ -477,26 +505,18 @@ static void test_handler_first_claim_over_rare_badly_timed(void **state)
 	ovh_gov__set_own(g, 0, true);
 	ovh_gov__set_wait(g, ESB_RT_WAIT, true);
 	ovh_gov__note_time(g, sums);
-	ovh_gov__update(g, now, calls, 0, out);
+	ovh_gov__update(g, prog.now, calls, 0, out);
 	for (int t = 0; t < 240; t++) {
-		double probes = 0;
+		double probes;
 
-		/* the probes' CPU this second: the functions on in it */
-		for (size_t i = 0; i < ESB_N; i++)
-			if (!ovh_gov__is_off(g, i)) {
-				probes += rates[i] * ns[i] / 1e9;
-				sums[i] += (uint64_t)(rates[i] * dur[i]);
-			}
 		if (t == 120) {
-			since = now;
-			on_since = ovh_gov__on_ns(g, 0, now);
+			since = prog.now;
+			on_since = ovh_gov__on_ns(g, 0, prog.now);
 		}
+		size_t k = step_timed(g, &prog, &probes, out);
+
 		if (t >= 120)
 			probes_sum += probes;
-		ovh_gov__note_time(g, sums);
-		size_t k = step(g, &now, calls, rates, ESB_N, 1.0 + probes,
-				out);
-
 		for (size_t j = 0; j < k; j++)
 			said += out[j].fid == 0 && out[j].report;
 	}
@@ -505,7 +525,7 @@ static void test_handler_first_claim_over_rare_badly_timed(void **state)
 	assert_true(ovh_gov__is_sampled(g, 0, &duty) ||
 		    !ovh_gov__is_off(g, 0));
 	assert_true(duty >= 0.59);
-	assert_true(ovh_gov__window_coverage(g, 0, since, on_since, now,
+	assert_true(ovh_gov__window_coverage(g, 0, since, on_since, prog.now,
 					     &cov));
 	assert_true(cov >= 0.56);
 	assert_int_equal(ovh_gov__well_timed_slot(g), 0);
@@ -544,11 +564,13 @@ static void test_handler_first_claim_over_rare_badly_timed(void **state)
 static void test_handler_on_in_full_when_it_fits_the_claim(void **state)
 {
 	double ns[CHAIN_N], rates[CHAIN_N], dur[CHAIN_N], probes_sum = 0;
-	uint64_t calls[CHAIN_N] = { 0 }, sums[CHAIN_N] = { 0 }, now = 0;
+	uint64_t calls[CHAIN_N] = { 0 }, sums[CHAIN_N] = { 0 };
+	struct timed_prog prog = { .n = CHAIN_N, .ns = ns, .rates = rates,
+				   .dur = dur, .work = 0.85, .calls = calls,
+				   .sums = sums };
 	struct ovh_change out[CHAIN_N];
 	struct ovh_gov *g;
 	size_t said_late = 0;
-	const double work = 0.85;
 
 	(void)state;
 	for (size_t i = 0; i < CHAIN_N; i++) {
@@ -565,21 +587,13 @@ static void test_handler_on_in_full_when_it_fits_the_claim(void **state)
 	for (size_t i = 0; i < CHAIN_CALLER; i++)
 		ovh_gov__set_own(g, i, true);
 	ovh_gov__note_time(g, sums);
-	ovh_gov__update(g, now, calls, 0, out);
+	ovh_gov__update(g, prog.now, calls, 0, out);
 	for (int t = 0; t < 240; t++) {
-		double probes = 0;
+		double probes;
+		size_t k = step_timed(g, &prog, &probes, out);
 
-		for (size_t i = 0; i < CHAIN_N; i++)
-			if (!ovh_gov__is_off(g, i)) {
-				probes += rates[i] * ns[i] / 1e9;
-				sums[i] += (uint64_t)(rates[i] * dur[i]);
-			}
 		if (t >= 120)
 			probes_sum += probes;
-		ovh_gov__note_time(g, sums);
-		size_t k = step(g, &now, calls, rates, CHAIN_N, work + probes,
-				out);
-
 		for (size_t j = 0; j < k; j++)
 			said_late += t >= 140 && out[j].fid == 0 &&
 				     out[j].report;
@@ -588,7 +602,7 @@ static void test_handler_on_in_full_when_it_fits_the_claim(void **state)
 	assert_false(ovh_gov__is_sampled(g, 0, &(double){ 0 }));
 	assert_int_equal(said_late, 0);
 	/* the budget held on average: the probes over the work */
-	assert_true(probes_sum / 120 / work <= 0.05);
+	assert_true(probes_sum / 120 / prog.work <= 0.05);
 	ovh_gov__free(g);
 }
 
