@@ -574,13 +574,15 @@ static void test_handler_on_in_full_when_it_fits_the_claim(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < CHAIN_N; i++) {
-		bool chain = i <= CHAIN_CALLER, rare = !chain && i < CHAIN_RARE_END,
-		     warm = !chain && !rare && i < CHAIN_WARM_END;
+		bool chain = i <= CHAIN_CALLER;
+		bool rare = !chain && i < CHAIN_RARE_END;
+		bool warm = !chain && !rare && i < CHAIN_WARM_END;
 
 		ns[i] = chain ? 10000 : rare ? 5000 : warm ? 10000 : 3000;
 		rates[i] = chain ? 3400 : rare ? 30 : warm ? 425 : 100000;
 		dur[i] = i == 0 ? 146000 : i == CHAIN_CALLER ? 150000 :
-			 chain ? 10000 + 5000 * i : rare ? 1000 : warm ? 2000 : 200;
+			 chain ? 10000 + 5000 * i :
+			 rare ? 1000 : warm ? 2000 : 200;
 	}
 	g = ovh_gov__new(CHAIN_N, ns, 0.05, true);
 	assert_non_null(g);
@@ -598,6 +600,7 @@ static void test_handler_on_in_full_when_it_fits_the_claim(void **state)
 			said_late += t >= 140 && out[j].fid == 0 &&
 				     out[j].report;
 	}
+	assert_true(ovh_gov__was_off(g, 0));	/* shed at the start */
 	assert_false(ovh_gov__is_off(g, 0));
 	assert_false(ovh_gov__is_sampled(g, 0, &(double){ 0 }));
 	assert_int_equal(said_late, 0);
